@@ -1,0 +1,90 @@
+/* quickstart: create a collection, batch-insert 100k random vectors, search, print what happened.
+ * Build and run: see README.md. Usage: quickstart [vectors] [dim] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <vexfs/vexfs.h>
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static int fail(const char *what, vexfs_status st) {
+  fprintf(stderr, "%s failed: %s (%s)\n", what, vexfs_status_string(st), vexfs_last_error());
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
+  uint32_t dim = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 128;
+  enum { K = 10, SINGLE = 200, BATCH = 1000 };
+  printf("libvexfs %s, SIMD kernels: %s\n", vexfs_version_string(), vexfs_simd_isa());
+
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  cfg.dim = dim;
+  cfg.metric = VEXFS_METRIC_L2;
+  vexfs_collection *col;
+  vexfs_status st = vexfs_collection_create(&cfg, &col);
+  if (st != VEXFS_OK) return fail("vexfs_collection_create", st);
+
+  float *vectors = malloc(n * dim * sizeof *vectors);
+  uint64_t *ids = malloc(n * sizeof *ids);
+  float *queries = malloc((size_t)BATCH * dim * sizeof *queries);
+  uint64_t *out_ids = malloc((size_t)BATCH * K * sizeof *out_ids);
+  float *out_dist = malloc((size_t)BATCH * K * sizeof *out_dist);
+  double *lat = malloc(SINGLE * sizeof *lat);
+  if (!vectors || !ids || !queries || !out_ids || !out_dist || !lat) return 1;
+  srand(42);
+  for (size_t i = 0; i < n * dim; i++) vectors[i] = (float)rand() / RAND_MAX;
+  for (size_t i = 0; i < n; i++) ids[i] = 1000 + i;
+  for (size_t i = 0; i < (size_t)BATCH * dim; i++) queries[i] = (float)rand() / RAND_MAX;
+
+  double t0 = now_ms();
+  st = vexfs_insert(col, ids, vectors, n);
+  if (st != VEXFS_OK) return fail("vexfs_insert", st);
+  double insert_ms = now_ms() - t0;
+  printf("inserted %zu vectors of dim %u in %.1f ms (%.0f vectors/s)\n", vexfs_count(col), dim,
+         insert_ms, n / (insert_ms / 1e3));
+
+  /* Single queries, one at a time: latency percentiles. */
+  for (int i = 0; i < SINGLE; i++) {
+    t0 = now_ms();
+    st = vexfs_search(col, queries + (size_t)i * dim, 1, K, NULL, out_ids, out_dist, NULL);
+    if (st != VEXFS_OK) return fail("vexfs_search", st);
+    lat[i] = now_ms() - t0;
+  }
+  qsort(lat, SINGLE, sizeof *lat, cmp_double);
+  printf("single-query exact search, k=%d: p50 %.2f ms, p99 %.2f ms (%.0f queries/s)\n", K,
+         lat[SINGLE / 2], lat[SINGLE * 99 / 100], 1e3 / lat[SINGLE / 2]);
+  printf("nearest to query 0:");
+  st = vexfs_search(col, queries, 1, K, NULL, out_ids, out_dist, NULL);
+  if (st != VEXFS_OK) return fail("vexfs_search", st);
+  for (int j = 0; j < 3; j++) printf("  id %llu (d=%.4f)", (unsigned long long)out_ids[j], out_dist[j]);
+  printf("\n");
+
+  /* One batch of queries, split over all cores. */
+  t0 = now_ms();
+  st = vexfs_search(col, queries, BATCH, K, NULL, out_ids, out_dist, NULL);
+  if (st != VEXFS_OK) return fail("vexfs_search", st);
+  double batch_ms = now_ms() - t0;
+  printf("batch of %d queries: %.1f ms (%.0f queries/s)\n", BATCH, batch_ms,
+         BATCH / (batch_ms / 1e3));
+
+  vexfs_collection_free(col);
+  free(vectors);
+  free(ids);
+  free(queries);
+  free(out_ids);
+  free(out_dist);
+  free(lat);
+  return 0;
+}

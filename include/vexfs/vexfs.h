@@ -1,0 +1,212 @@
+/*
+ * libvexfs — embeddable vector search.
+ *
+ * The one public header. C99, also compiles as C++.
+ *
+ * Stability
+ *   Everything in this header is stable ABI (soname libvexfs.so.1):
+ *   - only opaque handles cross the boundary;
+ *   - every public struct begins with `uint32_t struct_size` and is filled by its `*_init()`
+ *     function; fields are only ever appended, and the library reads only the fields the caller's
+ *     `struct_size` covers;
+ *   - enum and status values are fixed forever; new ones are appended.
+ *
+ * Threading
+ *   A collection may be used from many threads at once: searches run concurrently with each other
+ *   and with inserts, removes and gets. Only vexfs_collection_free() must not race other calls on
+ *   the same collection. Unless a function says otherwise it is thread-safe.
+ *
+ * Errors
+ *   Functions that can fail return a vexfs_status. On failure, vexfs_last_error() gives a
+ *   human-readable message for the calling thread, and nothing was changed: every batch call is
+ *   all-or-nothing. The library never aborts, prints or exits on bad input.
+ *
+ * Ownership
+ *   The library never keeps a pointer the caller passed in after a call returns; inputs are copied.
+ *   Strings the library returns as `const char *` are static or thread-local and must not be freed.
+ */
+#ifndef VEXFS_VEXFS_H
+#define VEXFS_VEXFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(VEXFS_BUILDING_LIBRARY) && defined(__GNUC__)
+#define VEXFS_API __attribute__((visibility("default")))
+#else
+#define VEXFS_API
+#endif
+
+/* ------------------------------------------------------------------------------------------------
+ * Version
+ * --------------------------------------------------------------------------------------------- */
+#define VEXFS_VERSION_MAJOR 0
+#define VEXFS_VERSION_MINOR 1
+#define VEXFS_VERSION_PATCH 0
+#define VEXFS_VERSION_NUMBER \
+  (VEXFS_VERSION_MAJOR * 10000 + VEXFS_VERSION_MINOR * 100 + VEXFS_VERSION_PATCH)
+#define VEXFS_VERSION_STRING "0.1.0"
+
+/* MAJOR*10000 + MINOR*100 + PATCH of the library actually loaded (may differ from the macros the
+ * caller compiled against). Never fails. */
+VEXFS_API uint32_t vexfs_version_number(void);
+/* "MAJOR.MINOR.PATCH" of the loaded library; static storage. Never fails. */
+VEXFS_API const char *vexfs_version_string(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * Status codes and errors
+ * --------------------------------------------------------------------------------------------- */
+typedef enum vexfs_status {
+  VEXFS_OK = 0,
+  VEXFS_E_INVALID = 1,     /* bad argument: NULL, zero size, NaN/Inf, bad k, malformed input */
+  VEXFS_E_NOMEM = 2,       /* an allocation failed; nothing was changed */
+  VEXFS_E_DIMENSION = 3,   /* a vector's dimension does not match the collection */
+  VEXFS_E_NOT_FOUND = 4,   /* an id (or name) does not exist */
+  VEXFS_E_EXISTS = 5,      /* an id (or name) already exists */
+  VEXFS_E_IO = 6,          /* an operating-system I/O call failed */
+  VEXFS_E_CORRUPT = 7,     /* stored data failed a check */
+  VEXFS_E_UNSUPPORTED = 8, /* a feature this build or this version does not provide */
+  VEXFS_E_READONLY = 9,    /* a write to something opened read-only */
+  VEXFS_E_STATE = 10       /* the call is not allowed in the object's current state */
+} vexfs_status;
+
+/* Short English description of a status, e.g. "invalid argument"; "unknown status" for values this
+ * version does not know. Static storage. Never fails. */
+VEXFS_API const char *vexfs_status_string(vexfs_status s);
+
+/* Human-readable message of the calling thread's most recent failure, e.g.
+ * "vexfs_insert: row 3: id 17 is already in the collection". A successful call does not clear it.
+ * Returns "" if this thread has had no failure. The pointer is thread-local and valid until this
+ * thread's next failing call. Never fails. */
+VEXFS_API const char *vexfs_last_error(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * SIMD
+ * --------------------------------------------------------------------------------------------- */
+/* The instruction set the distance kernels use now: "scalar", "avx2", "avx512" or "neon". Chosen
+ * once when the library loads, from CPUID and the state the OS enabled (XGETBV). The environment
+ * variable VEXFS_SIMD=scalar|avx2|avx512|neon, read at load time, caps the level (a level the CPU
+ * lacks is never chosen). Static storage. Never fails. */
+VEXFS_API const char *vexfs_simd_isa(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * Collections
+ * --------------------------------------------------------------------------------------------- */
+/* Distances ascend (smaller is nearer):
+ *   L2     squared euclidean distance;
+ *   IP     1 - dot(a, b);
+ *   COSINE 1 - cos(a, b); a zero vector has cosine 0 to everything, so distance 1. */
+typedef enum vexfs_metric {
+  VEXFS_METRIC_L2 = 1,
+  VEXFS_METRIC_IP = 2,
+  VEXFS_METRIC_COSINE = 3
+} vexfs_metric;
+
+typedef enum vexfs_index_kind {
+  VEXFS_INDEX_AUTO = 0, /* chosen by the library from the collection's size; now always exact */
+  VEXFS_INDEX_FLAT = 1, /* exact search */
+  VEXFS_INDEX_HNSW = 2,
+  VEXFS_INDEX_LSH = 3
+} vexfs_index_kind;
+
+typedef struct vexfs_collection_config {
+  uint32_t struct_size;          /* sizeof(vexfs_collection_config); set by _init */
+  uint32_t dim;                  /* vector dimension, 1 .. VEXFS_MAX_DIM; no default (0) */
+  vexfs_metric metric;           /* default VEXFS_METRIC_L2 */
+  vexfs_index_kind index;        /* default VEXFS_INDEX_AUTO */
+  uint32_t hnsw_m;               /* default 16 */
+  uint32_t hnsw_ef_construction; /* default 200 */
+  uint32_t hnsw_ef_search;       /* default 64 */
+  uint32_t threads;              /* threads for batch work; 0 (default) = all cores */
+} vexfs_collection_config;
+
+#define VEXFS_MAX_DIM 65536u
+/* The largest k a search accepts. */
+#define VEXFS_MAX_K (1u << 24)
+
+/* Fills *cfg with the defaults above and sets struct_size. NULL-safe. Never fails. */
+VEXFS_API void vexfs_collection_config_init(vexfs_collection_config *cfg);
+
+typedef struct vexfs_search_params {
+  uint32_t struct_size;    /* sizeof(vexfs_search_params); set by _init */
+  uint32_t ef;             /* HNSW candidate-list size; 0 = the collection's default */
+  const char *filter_json; /* NULL = no filter (Qdrant-style filter object) */
+  uint32_t threads;        /* threads for nq > 1; 0 = the collection's `threads` setting */
+} vexfs_search_params;
+
+/* Fills *p with the defaults (ef 0, no filter, threads 0) and sets struct_size. NULL-safe. */
+VEXFS_API void vexfs_search_params_init(vexfs_search_params *p);
+
+typedef struct vexfs_collection vexfs_collection;
+
+/* Creates an empty in-memory collection.
+ * cfg: read only during the call; must have been filled by vexfs_collection_config_init() and then
+ *      adjusted. struct_size must be at least the size of the first version of the struct.
+ * out: receives a new handle the caller owns and releases with vexfs_collection_free().
+ * Errors: VEXFS_E_INVALID (NULL, dim 0 or above VEXFS_MAX_DIM, unknown metric or index kind,
+ *         bad struct_size), VEXFS_E_UNSUPPORTED (an index kind this version does not build yet),
+ *         VEXFS_E_NOMEM. *out is set to NULL on failure. */
+VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cfg,
+                                               vexfs_collection **out);
+
+/* Releases a collection and everything it owns. NULL-safe. Must not race any other call on c. */
+VEXFS_API void vexfs_collection_free(vexfs_collection *c);
+
+/* Inserts n vectors with their ids, as one all-or-nothing batch.
+ * ids: n ids, any uint64 except UINT64_MAX (reserved), each absent from the collection and unique
+ *      within the batch. vectors: n*dim floats, row-major, all finite. Both are copied.
+ * n = 0 is a no-op that succeeds (ids and vectors may then be NULL).
+ * Threading: safe concurrently with searches, gets and other mutations.
+ * Errors: VEXFS_E_INVALID (NULL pointer, reserved id, duplicate id within the batch, NaN/Inf),
+ *         VEXFS_E_EXISTS (an id already in the collection), VEXFS_E_NOMEM. On any error the
+ *         collection is exactly as before and vexfs_last_error() names the first bad row. */
+VEXFS_API vexfs_status vexfs_insert(vexfs_collection *c, const uint64_t *ids,
+                                    const float *vectors, size_t n);
+
+/* As vexfs_insert, with one JSON object per vector in payloads_json (entries may be NULL; the
+ * array itself may be NULL for no payloads). Payloads are stored and returned by later versions'
+ * payload calls. Errors: as vexfs_insert; VEXFS_E_UNSUPPORTED for a non-NULL payload in this
+ * version. */
+VEXFS_API vexfs_status vexfs_insert_with_payload(vexfs_collection *c, const uint64_t *ids,
+                                                 const float *vectors,
+                                                 const char *const *payloads_json, size_t n);
+
+/* k-nearest-neighbour search for nq queries at once.
+ * queries: nq*dim finite floats, row-major. params: NULL for defaults, else filled by
+ * vexfs_search_params_init(). ids, distances: caller buffers of nq*k entries; row i holds query
+ * i's results in ascending distance (ties by ascending id). When fewer than k vectors exist, the
+ * row's tail holds id UINT64_MAX and distance INFINITY; counts (NULL allowed, else nq entries)
+ * receives how many entries of each row are real. Distances are exact f32 values of the metric.
+ * Queries are split across params->threads (or the collection's `threads`) workers.
+ * Threading: safe concurrently with every call but vexfs_collection_free().
+ * Errors: VEXFS_E_INVALID (NULL pointer, nq = 0, k = 0, k > VEXFS_MAX_K, NaN/Inf in a query, bad
+ *         struct_size), VEXFS_E_UNSUPPORTED (a filter, in this version), VEXFS_E_NOMEM. On error
+ *         the output buffers' contents are unspecified. */
+VEXFS_API vexfs_status vexfs_search(vexfs_collection *c, const float *queries, size_t nq,
+                                    size_t k, const vexfs_search_params *params, uint64_t *ids,
+                                    float *distances, size_t *counts);
+
+/* Removes n ids, all-or-nothing. n = 0 is a no-op that succeeds.
+ * Errors: VEXFS_E_INVALID (NULL ids with n > 0, a duplicate id within the batch),
+ *         VEXFS_E_NOT_FOUND (an id not in the collection), VEXFS_E_NOMEM. */
+VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, size_t n);
+
+/* Copies the vector stored under id into vector_out (dim floats, caller-owned).
+ * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOT_FOUND. */
+VEXFS_API vexfs_status vexfs_get(vexfs_collection *c, uint64_t id, float *vector_out);
+
+/* Number of vectors in the collection; 0 for NULL. */
+VEXFS_API size_t vexfs_count(const vexfs_collection *c);
+
+/* The collection's dimension; 0 for NULL. */
+VEXFS_API uint32_t vexfs_dim(const vexfs_collection *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VEXFS_VEXFS_H */

@@ -1,0 +1,325 @@
+/* Collections: the public create/insert/remove/get/search calls, their validation and locking.
+ *
+ * Locking. `write_lock` lets one mutation run at a time. `rows_lock` (an rwlock that prefers
+ * writers, so inserts are not starved by a stream of searches) is held shared by searches and
+ * gets, and exclusively only for the short steps that change what they can see: growing the id
+ * map, publishing appended rows, and moving rows on remove. Appended rows are written without
+ * it, past the published count, so searches keep running while an insert copies its vectors. */
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "alloc_internal.h"
+#include "errors_internal.h"
+#include "index/index.h"
+#include "simd/simd_internal.h"
+#include "store.h"
+#include "threadpool.h"
+
+struct vexfs_collection {
+  vexfs_collection_config cfg;
+  const vx_index_ops *index;
+  vx_store store;
+  pthread_mutex_t write_lock;
+  pthread_rwlock_t rows_lock;
+};
+
+/* The first published versions of the public structs: callers' struct_size must cover these. */
+#define CONFIG_V1_SIZE (offsetof(vexfs_collection_config, threads) + sizeof(uint32_t))
+#define PARAMS_V1_SIZE (offsetof(vexfs_search_params, threads) + sizeof(uint32_t))
+
+VEXFS_API void vexfs_collection_config_init(vexfs_collection_config *cfg) {
+  if (!cfg) return;
+  memset(cfg, 0, sizeof *cfg);
+  cfg->struct_size = sizeof *cfg;
+  cfg->metric = VEXFS_METRIC_L2;
+  cfg->index = VEXFS_INDEX_AUTO;
+  cfg->hnsw_m = 16;
+  cfg->hnsw_ef_construction = 200;
+  cfg->hnsw_ef_search = 64;
+  cfg->threads = 0;
+}
+
+VEXFS_API void vexfs_search_params_init(vexfs_search_params *p) {
+  if (!p) return;
+  memset(p, 0, sizeof *p);
+  p->struct_size = sizeof *p;
+}
+
+/* Copies the part of a caller's versioned struct that both sides know over our defaults. */
+static void read_versioned(void *ours, size_t ours_size, const void *theirs, uint32_t their_size) {
+  memcpy(ours, theirs, their_size < ours_size ? their_size : ours_size);
+}
+
+static vexfs_status check_config(const vexfs_collection_config *cfg) {
+  const char *fn = "vexfs_collection_create";
+  if (cfg->dim == 0 || cfg->dim > VEXFS_MAX_DIM)
+    return vx_fail(VEXFS_E_INVALID, "%s: dim is %" PRIu32 "; it must be 1..%u", fn, cfg->dim,
+                   VEXFS_MAX_DIM);
+  if (cfg->metric != VEXFS_METRIC_L2 && cfg->metric != VEXFS_METRIC_IP &&
+      cfg->metric != VEXFS_METRIC_COSINE)
+    return vx_fail(VEXFS_E_INVALID, "%s: unknown metric %d (L2 = 1, IP = 2, COSINE = 3)", fn,
+                   (int)cfg->metric);
+  if (cfg->hnsw_m < 2 || cfg->hnsw_m > 2048)
+    return vx_fail(VEXFS_E_INVALID, "%s: hnsw_m is %" PRIu32 "; it must be 2..2048", fn,
+                   cfg->hnsw_m);
+  if (cfg->hnsw_ef_construction == 0 || cfg->hnsw_ef_search == 0)
+    return vx_fail(VEXFS_E_INVALID, "%s: hnsw_ef_construction and hnsw_ef_search must be >= 1",
+                   fn);
+  switch (cfg->index) {
+  case VEXFS_INDEX_AUTO:
+  case VEXFS_INDEX_FLAT: return VEXFS_OK;
+  case VEXFS_INDEX_HNSW:
+  case VEXFS_INDEX_LSH:
+    return vx_fail(VEXFS_E_UNSUPPORTED, "%s: index kind %d is not built in version %s", fn,
+                   (int)cfg->index, VEXFS_VERSION_STRING);
+  }
+  return vx_fail(VEXFS_E_INVALID, "%s: unknown index kind %d", fn, (int)cfg->index);
+}
+
+VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cfg,
+                                               vexfs_collection **out) {
+  if (out) *out = NULL;
+  if (!cfg || !out)
+    return vx_fail(VEXFS_E_INVALID, "vexfs_collection_create: %s is NULL", cfg ? "out" : "cfg");
+  if (cfg->struct_size < CONFIG_V1_SIZE)
+    return vx_fail(VEXFS_E_INVALID,
+                   "vexfs_collection_create: cfg->struct_size is %" PRIu32
+                   "; fill cfg with vexfs_collection_config_init() first",
+                   cfg->struct_size);
+  vexfs_collection_config c;
+  vexfs_collection_config_init(&c);
+  read_versioned(&c, sizeof c, cfg, cfg->struct_size);
+  c.struct_size = sizeof c;
+  vexfs_status st = check_config(&c);
+  if (st != VEXFS_OK) return st;
+
+  vexfs_collection *col = vx_calloc(1, sizeof *col);
+  if (!col) return vx_fail(VEXFS_E_NOMEM, "vexfs_collection_create: out of memory");
+  pthread_rwlockattr_t attr;
+  pthread_rwlockattr_init(&attr);
+  pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  if (pthread_mutex_init(&col->write_lock, NULL) != 0 ||
+      pthread_rwlock_init(&col->rows_lock, &attr) != 0) {
+    pthread_rwlockattr_destroy(&attr);
+    vx_release(col);
+    return vx_fail(VEXFS_E_NOMEM, "vexfs_collection_create: cannot create locks");
+  }
+  pthread_rwlockattr_destroy(&attr);
+  col->cfg = c;
+  col->index = &vx_index_flat;
+  vx_store_init(&col->store, c.dim);
+  *out = col;
+  return VEXFS_OK;
+}
+
+VEXFS_API void vexfs_collection_free(vexfs_collection *c) {
+  if (!c) return;
+  vx_store_destroy(&c->store);
+  pthread_rwlock_destroy(&c->rows_lock);
+  pthread_mutex_destroy(&c->write_lock);
+  vx_release(c);
+}
+
+VEXFS_API size_t vexfs_count(const vexfs_collection *c) {
+  return c ? atomic_load_explicit(&c->store.count, memory_order_acquire) : 0;
+}
+
+VEXFS_API uint32_t vexfs_dim(const vexfs_collection *c) { return c ? c->cfg.dim : 0; }
+
+/* Checks that n rows of dim floats are all finite; stores each row's squared norm in norms when
+ * given. A finite squared norm proves the row finite, so the element scan runs only to name the
+ * culprit of a failure. */
+static vexfs_status check_rows(const char *fn, const char *what, const float *rows, size_t n,
+                               size_t dim, float *norms) {
+  const vx_kernels *kern = vx_simd();
+  for (size_t i = 0; i < n; i++) {
+    const float *row = rows + i * dim;
+    float norm = kern->dot(row, row, dim);
+    if (!isfinite(norm)) {
+      for (size_t j = 0; j < dim; j++)
+        if (!isfinite(row[j]))
+          return vx_fail(VEXFS_E_INVALID, "%s: %s %zu, element %zu is %s", fn, what, i, j,
+                         isnan(row[j]) ? "NaN" : "infinite");
+      return vx_fail(VEXFS_E_INVALID, "%s: %s %zu is too large: its squared norm overflows float",
+                     fn, what, i);
+    }
+    if (norms) norms[i] = norm;
+  }
+  return VEXFS_OK;
+}
+
+/* Fails when ids repeats an id, naming both rows. */
+static vexfs_status check_unique(const char *fn, const uint64_t *ids, size_t n) {
+  vx_idmap seen = {0};
+  if (vx_idmap_reserve(&seen, n) != 0)
+    return vx_fail(VEXFS_E_NOMEM, "%s: out of memory checking %zu ids", fn, n);
+  vexfs_status st = VEXFS_OK;
+  for (size_t i = 0; i < n && st == VEXFS_OK; i++) {
+    uint32_t earlier;
+    if (ids[i] == UINT64_MAX)
+      st = vx_fail(VEXFS_E_INVALID, "%s: row %zu: id UINT64_MAX is reserved", fn, i);
+    else if (vx_idmap_find(&seen, ids[i], &earlier))
+      st = vx_fail(VEXFS_E_INVALID, "%s: rows %" PRIu32 " and %zu both have id %" PRIu64, fn,
+                   earlier, i, ids[i]);
+    else
+      vx_idmap_put(&seen, ids[i], (uint32_t)i);
+  }
+  vx_idmap_destroy(&seen);
+  return st;
+}
+
+/* The insert itself, under write_lock: rows are valid and unique within the batch. */
+static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uint64_t *ids,
+                                  const float *vectors, const float *norms, size_t n) {
+  vx_store *s = &c->store;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t slot;
+    if (vx_idmap_find(&s->map, ids[i], &slot))
+      return vx_fail(VEXFS_E_EXISTS, "%s: row %zu: id %" PRIu64 " is already in the collection",
+                     fn, i, ids[i]);
+  }
+  size_t count = atomic_load_explicit(&s->count, memory_order_relaxed);
+  if (n > VX_MAX_ROWS - count)
+    return vx_fail(VEXFS_E_INVALID, "%s: the collection would exceed %zu vectors", fn,
+                   (size_t)VX_MAX_ROWS);
+  if (vx_store_reserve(s, count + n) != 0)
+    return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu more vectors", fn, n);
+  pthread_rwlock_wrlock(&c->rows_lock);
+  int map_ok = vx_idmap_reserve(&s->map, count + n) == 0;
+  pthread_rwlock_unlock(&c->rows_lock);
+  if (!map_ok) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for the id map", fn);
+
+  for (size_t i = 0; i < n; i++) vx_store_write(s, count + i, vectors + i * s->dim, ids[i], norms[i]);
+
+  pthread_rwlock_wrlock(&c->rows_lock);
+  for (size_t i = 0; i < n; i++) vx_idmap_put(&s->map, ids[i], (uint32_t)(count + i));
+  atomic_store_explicit(&s->count, count + n, memory_order_release);
+  pthread_rwlock_unlock(&c->rows_lock);
+  return VEXFS_OK;
+}
+
+static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint64_t *ids,
+                                 const float *vectors, size_t n) {
+  if (!c) return vx_fail(VEXFS_E_INVALID, "%s: collection is NULL", fn);
+  if (n == 0) return VEXFS_OK;
+  if (!ids || !vectors)
+    return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn, ids ? "vectors" : "ids");
+  size_t floats;
+  if (n > VX_MAX_ROWS || !vx_mul_ok(n, c->cfg.dim, &floats))
+    return vx_fail(VEXFS_E_INVALID, "%s: n = %zu is too large", fn, n);
+  float *norms = vx_alloc(n * sizeof *norms);
+  if (!norms) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu rows", fn, n);
+  vexfs_status st = check_rows(fn, "row", vectors, n, c->cfg.dim, norms);
+  if (st == VEXFS_OK) st = check_unique(fn, ids, n);
+  if (st == VEXFS_OK) {
+    pthread_mutex_lock(&c->write_lock);
+    st = insert_locked(c, fn, ids, vectors, norms, n);
+    pthread_mutex_unlock(&c->write_lock);
+  }
+  vx_release(norms);
+  return st;
+}
+
+VEXFS_API vexfs_status vexfs_insert(vexfs_collection *c, const uint64_t *ids,
+                                    const float *vectors, size_t n) {
+  return insert_batch(c, "vexfs_insert", ids, vectors, n);
+}
+
+VEXFS_API vexfs_status vexfs_insert_with_payload(vexfs_collection *c, const uint64_t *ids,
+                                                 const float *vectors,
+                                                 const char *const *payloads_json, size_t n) {
+  const char *fn = "vexfs_insert_with_payload";
+  for (size_t i = 0; payloads_json && i < n; i++)
+    if (payloads_json[i])
+      return vx_fail(VEXFS_E_UNSUPPORTED, "%s: row %zu: payloads are not stored by version %s",
+                     fn, i, VEXFS_VERSION_STRING);
+  return insert_batch(c, fn, ids, vectors, n);
+}
+
+VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, size_t n) {
+  const char *fn = "vexfs_remove";
+  if (!c) return vx_fail(VEXFS_E_INVALID, "%s: collection is NULL", fn);
+  if (n == 0) return VEXFS_OK;
+  if (!ids) return vx_fail(VEXFS_E_INVALID, "%s: ids is NULL", fn);
+  vexfs_status st = check_unique(fn, ids, n);
+  if (st != VEXFS_OK) return st;
+
+  pthread_mutex_lock(&c->write_lock);
+  vx_store *s = &c->store;
+  for (size_t i = 0; i < n && st == VEXFS_OK; i++) {
+    uint32_t slot;
+    if (!vx_idmap_find(&s->map, ids[i], &slot))
+      st = vx_fail(VEXFS_E_NOT_FOUND, "%s: row %zu: id %" PRIu64 " is not in the collection", fn,
+                   i, ids[i]);
+  }
+  if (st == VEXFS_OK) {
+    /* Keep rows dense: the last row moves into each hole. */
+    pthread_rwlock_wrlock(&c->rows_lock);
+    size_t count = atomic_load_explicit(&s->count, memory_order_relaxed);
+    for (size_t i = 0; i < n; i++) {
+      uint32_t slot;
+      vx_idmap_find(&s->map, ids[i], &slot);
+      vx_idmap_del(&s->map, ids[i]);
+      if (slot != --count) vx_store_move(s, count, slot);
+    }
+    atomic_store_explicit(&s->count, count, memory_order_release);
+    pthread_rwlock_unlock(&c->rows_lock);
+  }
+  pthread_mutex_unlock(&c->write_lock);
+  return st;
+}
+
+VEXFS_API vexfs_status vexfs_get(vexfs_collection *c, uint64_t id, float *vector_out) {
+  if (!c || !vector_out)
+    return vx_fail(VEXFS_E_INVALID, "vexfs_get: %s is NULL", c ? "vector_out" : "collection");
+  pthread_rwlock_rdlock(&c->rows_lock);
+  uint32_t slot;
+  int found = vx_idmap_find(&c->store.map, id, &slot);
+  if (found) memcpy(vector_out, vx_store_row(&c->store, slot), c->cfg.dim * sizeof(float));
+  pthread_rwlock_unlock(&c->rows_lock);
+  if (!found) return vx_fail(VEXFS_E_NOT_FOUND, "vexfs_get: id %" PRIu64 " is not in the collection", id);
+  return VEXFS_OK;
+}
+
+VEXFS_API vexfs_status vexfs_search(vexfs_collection *c, const float *queries, size_t nq,
+                                    size_t k, const vexfs_search_params *params, uint64_t *ids,
+                                    float *distances, size_t *counts) {
+  const char *fn = "vexfs_search";
+  if (!c || !queries || !ids || !distances)
+    return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn,
+                   !c ? "collection" : !queries ? "queries" : !ids ? "ids" : "distances");
+  vexfs_search_params p;
+  vexfs_search_params_init(&p);
+  if (params) {
+    if (params->struct_size < PARAMS_V1_SIZE)
+      return vx_fail(VEXFS_E_INVALID,
+                     "%s: params->struct_size is %" PRIu32
+                     "; fill params with vexfs_search_params_init() first",
+                     fn, params->struct_size);
+    read_versioned(&p, sizeof p, params, params->struct_size);
+  }
+  if (nq == 0) return vx_fail(VEXFS_E_INVALID, "%s: nq is 0; pass at least one query", fn);
+  if (k == 0 || k > VEXFS_MAX_K)
+    return vx_fail(VEXFS_E_INVALID, "%s: k is %zu; it must be 1..%u", fn, k, VEXFS_MAX_K);
+  size_t cells, floats;
+  if (!vx_mul_ok(nq, k, &cells) || !vx_mul_ok(cells, sizeof(uint64_t), &cells) ||
+      !vx_mul_ok(nq, c->cfg.dim, &floats) || !vx_mul_ok(floats, sizeof(float), &floats))
+    return vx_fail(VEXFS_E_INVALID, "%s: nq = %zu with k = %zu is too large", fn, nq, k);
+  if (p.filter_json)
+    return vx_fail(VEXFS_E_UNSUPPORTED, "%s: filters are not evaluated by version %s", fn,
+                   VEXFS_VERSION_STRING);
+  vexfs_status st = check_rows(fn, "query", queries, nq, c->cfg.dim, NULL);
+  if (st != VEXFS_OK) return st;
+
+  vx_query q = {.queries = queries, .nq = nq, .k = k, .metric = c->cfg.metric, .ids = ids,
+                .distances = distances, .counts = counts,
+                .threads = vx_resolve_threads(p.threads ? p.threads : c->cfg.threads)};
+  pthread_rwlock_rdlock(&c->rows_lock);
+  size_t count = atomic_load_explicit(&c->store.count, memory_order_acquire);
+  st = c->index->search(&c->store, count, &q);
+  pthread_rwlock_unlock(&c->rows_lock);
+  return st;
+}

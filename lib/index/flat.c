@@ -1,0 +1,141 @@
+/* Exact (flat) search. A batch is cut into tasks spread over the thread pool: one query per task
+ * when queries are few (each streams all rows once, memory-bound), or blocks of queries per task
+ * when they are many (flat_blocked.c: tiles of queries against tiles of rows, compute-bound). */
+#include <math.h>
+#include <string.h>
+
+#include "../alloc_internal.h"
+#include "../errors_internal.h"
+#include "../threadpool.h"
+#include "flat_internal.h"
+
+/* Rows scored per kernel call on the streaming path: distances stay in L1. */
+#define STREAM_ROWS 512
+
+float vx_flat_exact_distance(const vx_kernels *kern, vexfs_metric metric, const float *a,
+                             const float *b, size_t dim) {
+  switch (metric) {
+  case VEXFS_METRIC_IP: return 1.0f - kern->dot(a, b, dim);
+  case VEXFS_METRIC_COSINE: return kern->cosine(a, b, dim);
+  default: return kern->l2sq(a, b, dim);
+  }
+}
+
+void vx_flat_emit(const vx_store *store, const vx_query *q, size_t qi, vx_topk *hits,
+                  int rescore) {
+  const float *query = q->queries + qi * store->dim;
+  if (rescore) {
+    const vx_kernels *kern = vx_simd();
+    for (size_t i = 0; i < hits->n; i++)
+      hits->heap[i].dist = vx_flat_exact_distance(kern, q->metric, query,
+                                                  vx_store_row(store, hits->heap[i].slot),
+                                                  store->dim);
+  }
+  vx_topk_sort(hits);
+  uint64_t *ids = q->ids + qi * q->k;
+  float *dists = q->distances + qi * q->k;
+  for (size_t i = 0; i < q->k; i++) {
+    ids[i] = i < hits->n ? hits->heap[i].id : UINT64_MAX;
+    dists[i] = i < hits->n ? hits->heap[i].dist : INFINITY;
+  }
+  if (q->counts) q->counts[qi] = hits->n;
+}
+
+/* ---- streaming path: one query against every row ---- */
+
+typedef struct stream_run_ctx {
+  const vx_kernels *kern;
+  const vx_store *store;
+  const float *query;
+  vexfs_metric metric;
+  vx_topk *hits;
+  float *dists; /* STREAM_ROWS */
+} stream_run_ctx;
+
+static void stream_run(void *arg, size_t first, const float *rows, size_t n) {
+  stream_run_ctx *s = arg;
+  size_t dim = s->store->dim, stride = s->store->stride;
+  for (size_t i0 = 0; i0 < n; i0 += STREAM_ROWS) {
+    size_t m = n - i0 < STREAM_ROWS ? n - i0 : STREAM_ROWS;
+    const float *base = rows + i0 * stride;
+    switch (s->metric) {
+    case VEXFS_METRIC_IP:
+      s->kern->dot_many(s->query, base, stride, m, dim, s->dists);
+      for (size_t i = 0; i < m; i++) s->dists[i] = 1.0f - s->dists[i];
+      break;
+    case VEXFS_METRIC_COSINE: s->kern->cosine_many(s->query, base, stride, m, dim, s->dists); break;
+    default: s->kern->l2sq_many(s->query, base, stride, m, dim, s->dists); break;
+    }
+    float bound = vx_topk_bound(s->hits);
+    for (size_t i = 0; i < m; i++) {
+      if (s->dists[i] < bound || (s->dists[i] == bound && s->hits->n == s->hits->k)) {
+        size_t slot = first + i0 + i;
+        vx_topk_push(s->hits, s->dists[i], (uint32_t)slot, vx_store_id(s->store, slot));
+        bound = vx_topk_bound(s->hits);
+      }
+    }
+  }
+}
+
+/* ---- task plumbing ---- */
+
+typedef struct search_ctx {
+  const vx_kernels *kern;
+  const vx_store *store;
+  size_t count;
+  const vx_query *q;
+  size_t k_eff;      /* min(k, count): heap capacity per query */
+  int blocked;
+  size_t per_task;   /* queries per task */
+  size_t scratch_floats;
+  float *scratch;    /* per worker: scratch_floats floats */
+  vx_hit *hits;      /* per worker: per_task * k_eff hits */
+} search_ctx;
+
+static void search_task(void *arg, size_t task, unsigned worker) {
+  search_ctx *s = arg;
+  size_t q0 = task * s->per_task;
+  size_t nb = s->q->nq - q0 < s->per_task ? s->q->nq - q0 : s->per_task;
+  float *scratch = s->scratch + (size_t)worker * s->scratch_floats;
+  vx_hit *hits = s->hits + (size_t)worker * s->per_task * s->k_eff;
+  if (s->blocked) {
+    vx_blocked_task(s->kern, s->store, s->count, s->q, q0, nb, s->k_eff, scratch, hits);
+    return;
+  }
+  vx_topk top;
+  vx_topk_init(&top, hits, s->k_eff);
+  stream_run_ctx run = {s->kern, s->store, s->q->queries + q0 * s->store->dim, s->q->metric,
+                        &top, scratch};
+  vx_store_each_run(s->store, s->count, stream_run, &run);
+  vx_flat_emit(s->store, s->q, q0, &top, 0);
+}
+
+static vexfs_status flat_search(const vx_store *store, size_t count, const vx_query *q) {
+  search_ctx s = {.kern = vx_simd(), .store = store, .count = count, .q = q};
+  s.k_eff = q->k < count ? q->k : count;
+  vx_blocked_plan plan;
+  s.blocked = s.k_eff > 0 && vx_blocked_plan_for(s.kern, store->dim, q, s.k_eff, &plan);
+  s.per_task = s.blocked ? plan.queries_per_task : 1;
+  s.scratch_floats = s.blocked ? plan.scratch_floats : STREAM_ROWS;
+  size_t ntasks = (q->nq + s.per_task - 1) / s.per_task;
+  unsigned workers = q->threads < ntasks ? q->threads : (unsigned)ntasks;
+
+  size_t hit_count, scratch_count;
+  if (!vx_mul_ok((size_t)workers * s.per_task, s.k_eff, &hit_count) ||
+      !vx_mul_ok(workers, s.scratch_floats, &scratch_count))
+    return vx_fail(VEXFS_E_NOMEM, "vexfs_search: k = %zu needs more memory than exists", q->k);
+  s.hits = vx_alloc_aligned(hit_count * sizeof(vx_hit), VX_CACHE_LINE);
+  s.scratch = vx_alloc_aligned(scratch_count * sizeof(float), VX_CACHE_LINE);
+  if (!s.hits || !s.scratch) {
+    vx_release(s.hits);
+    vx_release(s.scratch);
+    return vx_fail(VEXFS_E_NOMEM, "vexfs_search: out of memory for %zu result slots",
+                   hit_count);
+  }
+  vx_parallel_for(workers, ntasks, search_task, &s);
+  vx_release(s.hits);
+  vx_release(s.scratch);
+  return VEXFS_OK;
+}
+
+const vx_index_ops vx_index_flat = {.name = "flat", .search = flat_search};

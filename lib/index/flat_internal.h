@@ -1,0 +1,36 @@
+/* Pieces shared by the two exact-search paths: flat.c (one query streams the rows) and
+ * flat_blocked.c (a block of queries against tiles of rows, compute-bound). */
+#ifndef VEXFS_FLAT_INTERNAL_H
+#define VEXFS_FLAT_INTERNAL_H
+
+#include "../simd/simd_internal.h"
+#include "../topk.h"
+#include "index.h"
+
+/* The exact distance between two vectors under `metric`, through the chosen kernels. */
+float vx_flat_exact_distance(const vx_kernels *kern, vexfs_metric metric, const float *a,
+                             const float *b, size_t dim);
+
+/* Sorts a query's hits and writes its output row (index `qi` of q). When `rescore`, each hit's
+ * distance is first recomputed exactly from the stored row, so that returned distances never
+ * carry the rounding of the blocked ‖x‖²+‖y‖²−2x·y form. */
+void vx_flat_emit(const vx_store *store, const vx_query *q, size_t qi, vx_topk *hits,
+                  int rescore);
+
+/* Scratch floats one worker of the blocked path needs, and the queries per task. */
+typedef struct vx_blocked_plan {
+  size_t queries_per_task;
+  size_t scratch_floats; /* per worker, in 64-byte-aligned floats */
+} vx_blocked_plan;
+
+/* Whether the blocked path suits this search, and its plan. */
+int vx_blocked_plan_for(const vx_kernels *kern, size_t dim, const vx_query *q, size_t k_eff,
+                        vx_blocked_plan *plan);
+
+/* Runs one task of the blocked path: queries [q0, q0 + nb). scratch holds plan.scratch_floats
+ * floats; hits holds nb * k_eff entries. */
+void vx_blocked_task(const vx_kernels *kern, const vx_store *store, size_t count,
+                     const vx_query *q, size_t q0, size_t nb, size_t k_eff, float *scratch,
+                     vx_hit *hits);
+
+#endif

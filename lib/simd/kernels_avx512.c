@@ -1,0 +1,99 @@
+/* AVX-512 (F/BW/VL/DQ) kernels. Compiled with those flags; only called after cpu.c confirmed the
+ * CPU has them and the OS saves ZMM state. */
+#include <immintrin.h>
+
+#include "simd_internal.h"
+
+static inline __mmask16 tail_mask(size_t rest) { return (__mmask16)((1u << rest) - 1u); }
+
+static inline float isa_dot(const float *a, const float *b, size_t d) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  size_t i = 0;
+  for (; i + 64 <= d; i += 64) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+    s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), s2);
+    s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), s3);
+  }
+  for (; i + 16 <= d; i += 16)
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+  if (i < d) {
+    __mmask16 m = tail_mask(d - i);
+    s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+static inline float isa_l2sq(const float *a, const float *b, size_t d) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  size_t i = 0;
+  for (; i + 64 <= d; i += 64) {
+    __m512 e0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+    __m512 e1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+    __m512 e2 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32));
+    __m512 e3 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48));
+    s0 = _mm512_fmadd_ps(e0, e0, s0);
+    s1 = _mm512_fmadd_ps(e1, e1, s1);
+    s2 = _mm512_fmadd_ps(e2, e2, s2);
+    s3 = _mm512_fmadd_ps(e3, e3, s3);
+  }
+  for (; i + 16 <= d; i += 16) {
+    __m512 e = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+    s0 = _mm512_fmadd_ps(e, e, s0);
+  }
+  if (i < d) {
+    __mmask16 m = tail_mask(d - i);
+    __m512 e = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
+    s1 = _mm512_fmadd_ps(e, e, s1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+static inline void isa_dot_norms(const float *a, const float *b, size_t d, float *ab, float *aa,
+                                 float *bb) {
+  __m512 sab = _mm512_setzero_ps(), saa = sab, sbb = sab;
+  for (size_t i = 0; i < d; i += 16) {
+    __mmask16 m = d - i >= 16 ? (__mmask16)0xffff : tail_mask(d - i);
+    __m512 x = _mm512_maskz_loadu_ps(m, a + i), y = _mm512_maskz_loadu_ps(m, b + i);
+    sab = _mm512_fmadd_ps(x, y, sab);
+    saa = _mm512_fmadd_ps(x, x, saa);
+    sbb = _mm512_fmadd_ps(y, y, sbb);
+  }
+  *ab = _mm512_reduce_add_ps(sab);
+  *aa = _mm512_reduce_add_ps(saa);
+  *bb = _mm512_reduce_add_ps(sbb);
+}
+
+/* 12 rows x 32 columns: 24 accumulators, 2 panel loads and 12 broadcasts per k, which keeps the
+ * FMA units busy rather than the load ports. */
+#define ISA_GEMM_MR 12
+#define ISA_GEMM_NR 32
+
+static void isa_gemm_tile(size_t kc, const float *a, size_t lda, const float *bp, float *c,
+                          size_t ldc, int accumulate) {
+  __m512 acc[ISA_GEMM_MR][2];
+  for (int r = 0; r < ISA_GEMM_MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (size_t k = 0; k < kc; k++) {
+    __m512 b0 = _mm512_load_ps(bp + k * ISA_GEMM_NR);
+    __m512 b1 = _mm512_load_ps(bp + k * ISA_GEMM_NR + 16);
+#pragma GCC unroll 12
+    for (int r = 0; r < ISA_GEMM_MR; r++) {
+      __m512 x = _mm512_set1_ps(a[r * lda + k]);
+      acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < ISA_GEMM_MR; r++) {
+    float *row = c + r * ldc;
+    if (accumulate) {
+      acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_loadu_ps(row));
+      acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_loadu_ps(row + 16));
+    }
+    _mm512_storeu_ps(row, acc[r][0]);
+    _mm512_storeu_ps(row + 16, acc[r][1]);
+  }
+}
+
+#define ISA_NAME "avx512"
+#define ISA_TABLE vx_kernels_avx512
+#include "kernels_template.h"

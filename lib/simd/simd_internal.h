@@ -1,0 +1,51 @@
+/* Distance kernels: one table per instruction set, one chosen at load time. */
+#ifndef VEXFS_SIMD_INTERNAL_H
+#define VEXFS_SIMD_INTERNAL_H
+
+#include <stddef.h>
+
+typedef struct vx_kernels {
+  const char *isa; /* "scalar" | "avx2" | "avx512" | "neon" */
+
+  /* One to one, over d floats at any alignment. cosine returns 1 - cos(a, b), and 1 when either
+   * vector is zero. */
+  float (*l2sq)(const float *a, const float *b, size_t d);
+  float (*dot)(const float *a, const float *b, size_t d);
+  float (*cosine)(const float *a, const float *b, size_t d);
+
+  /* One query against n rows of d floats, `stride` floats apart: out[i] = f(q, base + i*stride). */
+  void (*l2sq_many)(const float *q, const float *base, size_t stride, size_t n, size_t d,
+                    float *out);
+  void (*dot_many)(const float *q, const float *base, size_t stride, size_t n, size_t d,
+                   float *out);
+  void (*cosine_many)(const float *q, const float *base, size_t stride, size_t n, size_t d,
+                      float *out);
+
+  /* Register-blocked dot-product tile for batched search (a GEMM micro-kernel):
+   *   c[r*ldc + j] (+)= sum over k < kc of a[r*lda + k] * bp[k*gemm_nr + j]
+   * for r < gemm_mr, j < gemm_nr. `a` is gemm_mr database rows read in place (any alignment);
+   * `bp` is a packed panel of gemm_nr queries, k-major and 64-byte aligned. c is overwritten, or
+   * added to when accumulate is nonzero. */
+  unsigned gemm_mr, gemm_nr;
+  void (*gemm_tile)(size_t kc, const float *a, size_t lda, const float *bp, float *c, size_t ldc,
+                    int accumulate);
+} vx_kernels;
+
+/* The table chosen at load time (CPU features capped by VEXFS_SIMD). Never NULL. */
+const vx_kernels *vx_simd(void);
+
+/* Every table this build contains and this CPU can run, best last; *n receives the count. For
+ * tests and benchmarks that compare instruction sets. */
+const vx_kernels *const *vx_simd_available(size_t *n);
+
+/* Per-ISA tables, each defined in its own translation unit built with its own flags. */
+extern const vx_kernels vx_kernels_scalar;
+#if defined(__x86_64__)
+extern const vx_kernels vx_kernels_avx2;
+extern const vx_kernels vx_kernels_avx512;
+#endif
+#if defined(__aarch64__)
+extern const vx_kernels vx_kernels_neon;
+#endif
+
+#endif

@@ -1,0 +1,37 @@
+/* Bounded top-k selection: a max-heap of the k nearest (distance, id) pairs seen so far. Ties in
+ * distance order by id, so results do not depend on scan order or thread count. */
+#ifndef VEXFS_TOPK_H
+#define VEXFS_TOPK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vx_hit {
+  float dist;
+  uint32_t slot;
+  uint64_t id;
+} vx_hit;
+
+typedef struct vx_topk {
+  vx_hit *heap; /* capacity k, caller-provided */
+  size_t k, n;
+} vx_topk;
+
+static inline void vx_topk_init(vx_topk *t, vx_hit *storage, size_t k) {
+  t->heap = storage;
+  t->k = k;
+  t->n = 0;
+}
+
+/* The distance a candidate must beat to enter: +inf until the heap is full. */
+static inline float vx_topk_bound(const vx_topk *t) {
+  return t->n < t->k ? __builtin_inff() : t->heap[0].dist;
+}
+
+/* Offers a candidate; kept when it is nearer than the current k-th. */
+void vx_topk_push(vx_topk *t, float dist, uint32_t slot, uint64_t id);
+
+/* Sorts the kept hits ascending (distance, then id), destroying the heap order. */
+void vx_topk_sort(vx_topk *t);
+
+#endif
