@@ -16,7 +16,7 @@
 #include "idmap.h"
 
 #define VX_CHUNK0_ROWS 256u
-#define VX_MAX_CHUNKS 24u /* 256 * (2^24 - 1) rows: past the 32-bit slot limit */
+#define VX_MAX_CHUNKS 25u /* 256 * (2^25 - 1) rows: past the 32-bit slot limit */
 #define VX_MAX_ROWS ((size_t)UINT32_MAX)
 
 typedef struct vx_chunk {

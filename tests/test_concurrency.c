@@ -1,0 +1,102 @@
+/* Searches, gets, inserts and removes on one collection from several threads at once. Run under
+ * ThreadSanitizer by the test command. A stable base set is never removed; a churn set comes and
+ * goes, far from the base vectors, so every search has a known nearest neighbour. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "test_util.h"
+
+enum { D = 24, BASE = 2000, CHURN_BATCH = 50, ROUNDS = 400, K = 5 };
+
+typedef struct shared {
+  vexfs_collection *c;
+  float *base;
+  atomic_int writers_done;
+  atomic_int failures;
+} shared;
+
+static void *searcher(void *arg) {
+  shared *s = arg;
+  uint64_t seed = (uint64_t)(uintptr_t)arg;
+  uint64_t ids[8 * K];
+  float dist[8 * K];
+  size_t counts[8];
+  vexfs_search_params p;
+  vexfs_search_params_init(&p);
+  p.threads = 2;
+  int iter = 0;
+  while (!atomic_load(&s->writers_done) || iter < 20) {
+    size_t nq = iter++ % 2 ? 8 : 1; /* both search paths */
+    size_t first = test_rng(&seed) % (BASE - 8);
+    if (vexfs_search(s->c, s->base + first * D, nq, K, &p, ids, dist, counts) != VEXFS_OK) {
+      atomic_fetch_add(&s->failures, 1);
+      continue;
+    }
+    for (size_t q = 0; q < nq; q++) {
+      /* the query is base vector first+q itself: it must come first at distance 0 */
+      if (ids[q * K] != first + q || dist[q * K] != 0.0f || counts[q] != K)
+        atomic_fetch_add(&s->failures, 1);
+      for (int j = 1; j < K; j++)
+        if (dist[q * K + j] < dist[q * K + j - 1]) atomic_fetch_add(&s->failures, 1);
+    }
+    float v[D];
+    size_t id = test_rng(&seed) % BASE;
+    if (vexfs_get(s->c, id, v) != VEXFS_OK || memcmp(v, s->base + id * D, sizeof v) != 0)
+      atomic_fetch_add(&s->failures, 1);
+  }
+  return NULL;
+}
+
+static void *writer(void *arg) {
+  shared *s = arg;
+  float *churn = test_random_vectors(CHURN_BATCH, D, 77);
+  for (size_t i = 0; i < CHURN_BATCH * D; i++) churn[i] += 100.0f; /* far from the base */
+  uint64_t ids[CHURN_BATCH];
+  for (int r = 0; r < ROUNDS; r++) {
+    for (int i = 0; i < CHURN_BATCH; i++) ids[i] = 1000000 + (uint64_t)r * CHURN_BATCH + i;
+    if (vexfs_insert(s->c, ids, churn, CHURN_BATCH) != VEXFS_OK) atomic_fetch_add(&s->failures, 1);
+    if (r % 2 && vexfs_remove(s->c, ids, CHURN_BATCH) != VEXFS_OK)
+      atomic_fetch_add(&s->failures, 1);
+  }
+  free(churn);
+  atomic_store(&s->writers_done, 1);
+  return NULL;
+}
+
+static void test_search_while_writing(void **state) {
+  (void)state;
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  cfg.dim = D;
+  shared s = {0};
+  assert_int_equal(vexfs_collection_create(&cfg, &s.c), VEXFS_OK);
+  s.base = test_random_vectors(BASE, D, 5);
+  uint64_t *ids = malloc(BASE * sizeof *ids);
+  for (size_t i = 0; i < BASE; i++) ids[i] = i;
+  assert_int_equal(vexfs_insert(s.c, ids, s.base, BASE), VEXFS_OK);
+  pthread_t w, r[2];
+  pthread_create(&r[0], NULL, searcher, &s);
+  pthread_create(&r[1], NULL, searcher, &s);
+  pthread_create(&w, NULL, writer, &s);
+  pthread_join(w, NULL);
+  pthread_join(r[0], NULL);
+  pthread_join(r[1], NULL);
+  assert_int_equal(atomic_load(&s.failures), 0);
+  assert_int_equal(vexfs_count(s.c), BASE + CHURN_BATCH * (ROUNDS / 2));
+  free(ids);
+  free(s.base);
+  vexfs_collection_free(s.c);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_search_while_writing)};
+  return cmocka_run_group_tests_name("concurrency", tests, NULL, NULL);
+}
