@@ -1,5 +1,6 @@
 /* quickstart: create a collection, batch-insert 100k random vectors, search, print what happened.
  * Build and run: see README.md. Usage: quickstart [vectors] [dim] */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c99 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

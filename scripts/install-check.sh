@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs into a DESTDIR, then builds and runs a program against it through pkg-config alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+meson install -C "$build" --destdir "$dest" --no-rebuild --quiet
+pc=$(dirname "$(find "$dest" -name vexfs.pc | head -1)")
+export PKG_CONFIG_PATH=$pc PKG_CONFIG_SYSROOT_DIR=$dest
+flags=$(pkg-config --cflags --libs vexfs)
+echo "pkg-config --cflags --libs vexfs: $flags"
+# shellcheck disable=SC2086  # flags are words
+cc -std=c99 -o "$dest/quickstart" examples/quickstart.c $flags
+libdir=$(dirname "$pc")
+LD_LIBRARY_PATH=$libdir "$dest/quickstart" 2000 16 | tail -1
+test -f "$libdir/libvexfs.a"
+test -L "$libdir/libvexfs.so.1"
+test -n "$(find "$dest" -path "*/include/vexfs/vexfs.h")"
+echo "install ok"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a profile needs (only those missing) and builds libvexfs.
+#   scripts/setup.sh          the library and examples, in build/
+#   scripts/setup.sh test     + test suites, sanitizer builds (build-asan, build-tsan) and the
+#                             aarch64 cross build run under qemu (build-arm64)
+#   scripts/setup.sh bench    + Google Benchmark, faiss, hnswlib and the Fashion-MNIST data
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile=${1:-core}
+
+core=(gcc g++ meson ninja-build pkg-config)
+test=(libcmocka-dev abigail-tools binutils gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
+      libcmocka-dev:arm64)
+bench=(libbenchmark-dev python3-numpy python3-faiss libopenblas0-pthread dataset-fashion-mnist)
+case $profile in
+  core) want=("${core[@]}") ;;
+  test) want=("${core[@]}" "${test[@]}") ;;
+  bench) want=("${core[@]}" "${bench[@]}") ;;
+  *) echo "usage: $0 [core|test|bench]" >&2; exit 2 ;;
+esac
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  if printf '%s\n' "${missing[@]}" | grep -q ':arm64$' && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    as_root dpkg --add-architecture arm64
+  fi
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+configure() { # dir, meson options... (--cross-file=F applies when the dir is first set up)
+  local dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    local opts=()
+    for o in "$@"; do [[ $o == --cross-file=* ]] || opts+=("$o"); done
+    meson configure "$dir" "${opts[@]}" >/dev/null
+  else
+    meson setup "$dir" "$@" >/dev/null
+  fi
+  ninja -C "$dir" >/dev/null
+}
+
+features=(-Dtests=disabled -Dbenchmarks=disabled)
+[ "$profile" = test ] && features=(-Dtests=enabled -Dbenchmarks=auto)
+[ "$profile" = bench ] && features=(-Dtests=auto -Dbenchmarks=enabled)
+configure build "${features[@]}"
+if [ "$profile" = test ]; then
+  configure build-asan -Dtests=enabled -Dbenchmarks=disabled -Db_sanitize=address,undefined -Db_lundef=false
+  configure build-tsan -Dtests=enabled -Dbenchmarks=disabled -Db_sanitize=thread -Db_lundef=false
+  if [ "$(uname -m)" = x86_64 ]; then
+    configure build-arm64 --cross-file=cross/aarch64-linux-gnu.ini -Dtests=enabled -Dbenchmarks=disabled
+  fi
+fi
+echo "setup: $profile ready"

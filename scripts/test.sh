@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sets up and runs every test suite, then prints one summary line: "N passed, N failed".
+#   C (CMocka) in build/; the same under ASan+UBSan; concurrency and internals under TSan;
+#   NEON parity under qemu; ABI baseline; install + pkg-config.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test || { echo "0 passed, 1 failed"; exit 1; }
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+step() { # name, command...: a script-level check that counts as one test
+  local name=$1; shift
+  echo "== $name"
+  if "$@"; then echo pass >"$results/$name.step"; else echo fail >"$results/$name.step"; fi
+}
+suite() { # build dir, meson test args...
+  local dir=$1; shift
+  echo "== meson test -C $dir $*"
+  meson test -C "$dir" --print-errorlogs "$@"
+  cp "$dir/meson-logs/testlog.json" "$results/$(basename "$dir").json"
+}
+
+suite build
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  suite build-asan
+TSAN_OPTIONS=halt_on_error=1 suite build-tsan --suite concurrency --suite internals
+[ -d build-arm64 ] && suite build-arm64 --suite simd --suite api --suite internals
+step abi scripts/abi-check.sh build
+step install scripts/install-check.sh build
+
+/usr/bin/python3 scripts/count_results.py "$results"
