@@ -23,9 +23,10 @@ static inline void vx_topk_init(vx_topk *t, vx_hit *storage, size_t k) {
   t->n = 0;
 }
 
-/* The distance a candidate must beat to enter: +inf until the heap is full. */
+/* The distance a candidate must beat to enter: +inf until the heap is full, -inf when k is 0. */
 static inline float vx_topk_bound(const vx_topk *t) {
-  return t->n < t->k ? __builtin_inff() : t->heap[0].dist;
+  if (t->n < t->k) return __builtin_inff();
+  return t->k ? t->heap[0].dist : -__builtin_inff();
 }
 
 /* Offers a candidate; kept when it is nearer than the current k-th. */

@@ -128,7 +128,8 @@ typedef struct vexfs_collection_config {
 /* The largest k a search accepts. */
 #define VEXFS_MAX_K (1u << 24)
 
-/* Fills *cfg with the defaults above and sets struct_size. NULL-safe. Never fails. */
+/* Fills *cfg with the defaults above and sets struct_size. NULL-safe. Never fails. Thread-safe
+ * (touches only *cfg). */
 VEXFS_API void vexfs_collection_config_init(vexfs_collection_config *cfg);
 
 typedef struct vexfs_search_params {
@@ -138,7 +139,8 @@ typedef struct vexfs_search_params {
   uint32_t threads;        /* threads for nq > 1; 0 = the collection's `threads` setting */
 } vexfs_search_params;
 
-/* Fills *p with the defaults (ef 0, no filter, threads 0) and sets struct_size. NULL-safe. */
+/* Fills *p with the defaults (ef 0, no filter, threads 0) and sets struct_size. NULL-safe.
+ * Never fails. Thread-safe (touches only *p). */
 VEXFS_API void vexfs_search_params_init(vexfs_search_params *p);
 
 typedef struct vexfs_collection vexfs_collection;
@@ -149,11 +151,13 @@ typedef struct vexfs_collection vexfs_collection;
  * out: receives a new handle the caller owns and releases with vexfs_collection_free().
  * Errors: VEXFS_E_INVALID (NULL, dim 0 or above VEXFS_MAX_DIM, unknown metric or index kind,
  *         bad struct_size), VEXFS_E_UNSUPPORTED (an index kind this version does not build yet),
- *         VEXFS_E_NOMEM. *out is set to NULL on failure. */
+ *         VEXFS_E_NOMEM. *out is set to NULL on failure.
+ * Threading: thread-safe; the new collection is not shared until the caller shares it. */
 VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cfg,
                                                vexfs_collection **out);
 
-/* Releases a collection and everything it owns. NULL-safe. Must not race any other call on c. */
+/* Releases a collection and everything it owns; c is invalid afterwards. NULL-safe.
+ * Threading: must not race any other call on c (the one exception to the threading rule). */
 VEXFS_API void vexfs_collection_free(vexfs_collection *c);
 
 /* Inserts n vectors with their ids, as one all-or-nothing batch.
@@ -168,9 +172,9 @@ VEXFS_API vexfs_status vexfs_insert(vexfs_collection *c, const uint64_t *ids,
                                     const float *vectors, size_t n);
 
 /* As vexfs_insert, with one JSON object per vector in payloads_json (entries may be NULL; the
- * array itself may be NULL for no payloads). Payloads are stored and returned by later versions'
- * payload calls. Errors: as vexfs_insert; VEXFS_E_UNSUPPORTED for a non-NULL payload in this
- * version. */
+ * array itself may be NULL for no payloads). Strings are read only during the call. Threading: as
+ * vexfs_insert. Errors: as vexfs_insert; VEXFS_E_UNSUPPORTED for a non-NULL payload in this
+ * version (payload storage is not built yet). */
 VEXFS_API vexfs_status vexfs_insert_with_payload(vexfs_collection *c, const uint64_t *ids,
                                                  const float *vectors,
                                                  const char *const *payloads_json, size_t n);
@@ -190,19 +194,23 @@ VEXFS_API vexfs_status vexfs_search(vexfs_collection *c, const float *queries, s
                                     size_t k, const vexfs_search_params *params, uint64_t *ids,
                                     float *distances, size_t *counts);
 
-/* Removes n ids, all-or-nothing. n = 0 is a no-op that succeeds.
+/* Removes n ids, all-or-nothing. n = 0 is a no-op that succeeds. ids is read only during the
+ * call. Threading: safe concurrently with every call but vexfs_collection_free(); it waits for
+ * searches in progress, since it moves rows.
  * Errors: VEXFS_E_INVALID (NULL ids with n > 0, a duplicate id within the batch),
  *         VEXFS_E_NOT_FOUND (an id not in the collection), VEXFS_E_NOMEM. */
 VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, size_t n);
 
-/* Copies the vector stored under id into vector_out (dim floats, caller-owned).
+/* Copies the vector stored under id into vector_out (dim floats, caller-owned), bit-exact.
+ * Threading: safe concurrently with every call but vexfs_collection_free().
  * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOT_FOUND. */
 VEXFS_API vexfs_status vexfs_get(vexfs_collection *c, uint64_t id, float *vector_out);
 
-/* Number of vectors in the collection; 0 for NULL. */
+/* Number of vectors in the collection; 0 for NULL. Thread-safe; a concurrent insert or remove
+ * is either wholly counted or not at all. */
 VEXFS_API size_t vexfs_count(const vexfs_collection *c);
 
-/* The collection's dimension; 0 for NULL. */
+/* The collection's dimension; 0 for NULL. Thread-safe. */
 VEXFS_API uint32_t vexfs_dim(const vexfs_collection *c);
 
 #ifdef __cplusplus
