@@ -4,7 +4,9 @@
  * writers, so inserts are not starved by a stream of searches) is held shared by searches and
  * gets, and exclusively only for the short steps that change what they can see: growing the id
  * map, publishing appended rows, and moving rows on remove. Appended rows are written without
- * it, past the published count, so searches keep running while an insert copies its vectors. */
+ * it, past the published rows, so searches keep running while an insert copies its vectors; rows
+ * reused from earlier removes are written under the exclusive lock, since scans read them. The
+ * index then links the new rows while searches run (HNSW uses per-node locks for that). */
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -21,6 +23,7 @@
 struct vexfs_collection {
   vexfs_collection_config cfg;
   const vx_index_ops *index;
+  void *index_state;
   vx_store store;
   pthread_mutex_t write_lock;
   pthread_rwlock_t rows_lock;
@@ -117,6 +120,7 @@ VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cf
 
 VEXFS_API void vexfs_collection_free(vexfs_collection *c) {
   if (!c) return;
+  if (c->index->destroy) c->index->destroy(c->index_state);
   vx_store_destroy(&c->store);
   pthread_rwlock_destroy(&c->rows_lock);
   pthread_mutex_destroy(&c->write_lock);
@@ -124,7 +128,7 @@ VEXFS_API void vexfs_collection_free(vexfs_collection *c) {
 }
 
 VEXFS_API size_t vexfs_count(const vexfs_collection *c) {
-  return c ? atomic_load_explicit(&c->store.count, memory_order_acquire) : 0;
+  return c ? atomic_load_explicit(&c->store.live, memory_order_acquire) : 0;
 }
 
 VEXFS_API uint32_t vexfs_dim(const vexfs_collection *c) { return c ? c->cfg.dim : 0; }
@@ -173,7 +177,8 @@ static vexfs_status check_unique(const char *fn, const uint64_t *ids, size_t n) 
 
 /* The insert itself, under write_lock: rows are valid and unique within the batch. */
 static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uint64_t *ids,
-                                  const float *vectors, const float *norms, size_t n) {
+                                  const float *vectors, const float *norms, size_t n,
+                                  uint32_t *slots) {
   vx_store *s = &c->store;
   for (size_t i = 0; i < n; i++) {
     uint32_t slot;
@@ -181,23 +186,30 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
       return vx_fail(VEXFS_E_EXISTS, "%s: row %zu: id %" PRIu64 " is already in the collection",
                      fn, i, ids[i]);
   }
-  size_t count = atomic_load_explicit(&s->count, memory_order_relaxed);
-  if (n > VX_MAX_ROWS - count)
+  size_t live = atomic_load_explicit(&s->live, memory_order_relaxed);
+  if (n > VX_MAX_ROWS - live)
     return vx_fail(VEXFS_E_INVALID, "%s: the collection would exceed %zu vectors", fn,
                    (size_t)VX_MAX_ROWS);
-  if (vx_store_reserve(s, count + n) != 0)
-    return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu more vectors", fn, n);
-  pthread_rwlock_wrlock(&c->rows_lock);
-  int map_ok = vx_idmap_reserve(&s->map, count + n) == 0;
+  size_t appended;
+  pthread_rwlock_wrlock(&c->rows_lock); /* the id map may grow: gets read it */
+  int planned = vx_idmap_reserve(&s->map, live + n) == 0 &&
+                vx_store_plan_insert(s, n, slots, &appended) == 0;
   pthread_rwlock_unlock(&c->rows_lock);
-  if (!map_ok) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for the id map", fn);
-
-  for (size_t i = 0; i < n; i++) vx_store_write(s, count + i, vectors + i * s->dim, ids[i], norms[i]);
-
+  if (!planned) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu more vectors", fn, n);
+  unsigned threads = vx_resolve_threads(c->cfg.threads);
+  if (c->index->prepare) {
+    vexfs_status st = c->index->prepare(c->index_state, s, slots, n, threads);
+    if (st != VEXFS_OK) return st;
+  }
+  size_t reused = n - appended;
+  for (size_t i = reused; i < n; i++)
+    vx_store_write(s, slots[i], vectors + i * s->dim, ids[i], norms[i]);
   pthread_rwlock_wrlock(&c->rows_lock);
-  for (size_t i = 0; i < n; i++) vx_idmap_put(&s->map, ids[i], (uint32_t)(count + i));
-  atomic_store_explicit(&s->count, count + n, memory_order_release);
+  for (size_t i = 0; i < reused; i++)
+    vx_store_write(s, slots[i], vectors + i * s->dim, ids[i], norms[i]);
+  vx_store_publish_insert(s, slots, n, appended);
   pthread_rwlock_unlock(&c->rows_lock);
+  if (c->index->add) c->index->add(c->index_state, s, slots, n, threads);
   return VEXFS_OK;
 }
 
@@ -211,15 +223,18 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
   if (n > VX_MAX_ROWS || !vx_mul_ok(n, c->cfg.dim, &floats))
     return vx_fail(VEXFS_E_INVALID, "%s: n = %zu is too large", fn, n);
   float *norms = vx_alloc(n * sizeof *norms);
-  if (!norms) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu rows", fn, n);
-  vexfs_status st = check_rows(fn, "row", vectors, n, c->cfg.dim, norms);
+  uint32_t *slots = vx_alloc(n * sizeof *slots);
+  vexfs_status st = VEXFS_OK;
+  if (!norms || !slots) st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu rows", fn, n);
+  if (st == VEXFS_OK) st = check_rows(fn, "row", vectors, n, c->cfg.dim, norms);
   if (st == VEXFS_OK) st = check_unique(fn, ids, n);
   if (st == VEXFS_OK) {
     pthread_mutex_lock(&c->write_lock);
-    st = insert_locked(c, fn, ids, vectors, norms, n);
+    st = insert_locked(c, fn, ids, vectors, norms, n, slots);
     pthread_mutex_unlock(&c->write_lock);
   }
   vx_release(norms);
+  vx_release(slots);
   return st;
 }
 
@@ -247,28 +262,22 @@ VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, si
   vexfs_status st = check_unique(fn, ids, n);
   if (st != VEXFS_OK) return st;
 
+  uint32_t *slots = vx_alloc(n * sizeof *slots);
+  if (!slots) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu ids", fn, n);
   pthread_mutex_lock(&c->write_lock);
   vx_store *s = &c->store;
-  for (size_t i = 0; i < n && st == VEXFS_OK; i++) {
-    uint32_t slot;
-    if (!vx_idmap_find(&s->map, ids[i], &slot))
+  for (size_t i = 0; i < n && st == VEXFS_OK; i++)
+    if (!vx_idmap_find(&s->map, ids[i], &slots[i]))
       st = vx_fail(VEXFS_E_NOT_FOUND, "%s: row %zu: id %" PRIu64 " is not in the collection", fn,
                    i, ids[i]);
-  }
   if (st == VEXFS_OK) {
-    /* Keep rows dense: the last row moves into each hole. */
     pthread_rwlock_wrlock(&c->rows_lock);
-    size_t count = atomic_load_explicit(&s->count, memory_order_relaxed);
-    for (size_t i = 0; i < n; i++) {
-      uint32_t slot;
-      vx_idmap_find(&s->map, ids[i], &slot);
-      vx_idmap_del(&s->map, ids[i]);
-      if (slot != --count) vx_store_move(s, count, slot);
-    }
-    atomic_store_explicit(&s->count, count, memory_order_release);
+    if (c->index->remove) st = c->index->remove(c->index_state, s, slots, n);
+    if (st == VEXFS_OK) vx_store_free_rows(s, slots, n);
     pthread_rwlock_unlock(&c->rows_lock);
   }
   pthread_mutex_unlock(&c->write_lock);
+  vx_release(slots);
   return st;
 }
 
@@ -316,10 +325,11 @@ VEXFS_API vexfs_status vexfs_search(vexfs_collection *c, const float *queries, s
 
   vx_query q = {.queries = queries, .nq = nq, .k = k, .metric = c->cfg.metric, .ids = ids,
                 .distances = distances, .counts = counts,
-                .threads = vx_resolve_threads(p.threads ? p.threads : c->cfg.threads)};
+                .threads = vx_resolve_threads(p.threads ? p.threads : c->cfg.threads),
+                .ef = p.ef ? p.ef : c->cfg.hnsw_ef_search};
   pthread_rwlock_rdlock(&c->rows_lock);
-  size_t count = atomic_load_explicit(&c->store.count, memory_order_acquire);
-  st = c->index->search(&c->store, count, &q);
+  size_t rows = atomic_load_explicit(&c->store.rows, memory_order_acquire);
+  st = c->index->search(c->index_state, &c->store, rows, &q);
   pthread_rwlock_unlock(&c->rows_lock);
   return st;
 }

@@ -1,4 +1,4 @@
-/* Chunked vector storage (see store.h). */
+/* Vector storage (see store.h). */
 #include "store.h"
 
 #include <string.h>
@@ -9,65 +9,76 @@ void vx_store_init(vx_store *s, uint32_t dim) {
   memset(s, 0, sizeof *s);
   s->dim = dim;
   s->stride = ((size_t)dim + 15) & ~(size_t)15;
-  atomic_init(&s->count, 0);
+  vx_chunked_init(&s->rows_at, s->stride * sizeof(float));
+  vx_chunked_init(&s->norms_at, sizeof(float));
+  vx_chunked_init(&s->ids_at, sizeof(uint64_t));
+  atomic_init(&s->rows, 0);
+  atomic_init(&s->live, 0);
 }
 
 void vx_store_destroy(vx_store *s) {
-  for (unsigned c = 0; c < VX_MAX_CHUNKS; c++) {
-    vx_release(s->chunks[c].rows);
-    vx_release(s->chunks[c].norms);
-    vx_release(s->chunks[c].ids);
-  }
+  vx_chunked_destroy(&s->rows_at);
+  vx_chunked_destroy(&s->norms_at);
+  vx_chunked_destroy(&s->ids_at);
+  vx_release(s->free_rows);
   vx_idmap_destroy(&s->map);
   memset(s, 0, sizeof *s);
 }
 
-static int alloc_chunk(vx_chunk *ch, size_t nrows, size_t stride) {
-  size_t floats, bytes;
-  if (!vx_mul_ok(nrows, stride, &floats) || !vx_mul_ok(floats, sizeof(float), &bytes)) return -1;
-  ch->rows = vx_alloc_aligned(bytes, VX_CACHE_LINE);
-  ch->norms = vx_alloc_aligned(nrows * sizeof(float), VX_CACHE_LINE);
-  ch->ids = vx_alloc_aligned(nrows * sizeof(uint64_t), VX_CACHE_LINE);
-  if (!ch->rows || !ch->norms || !ch->ids) {
-    vx_release(ch->rows);
-    vx_release(ch->norms);
-    vx_release(ch->ids);
-    memset(ch, 0, sizeof *ch);
+int vx_store_plan_insert(vx_store *s, size_t n, uint32_t *slots, size_t *appended) {
+  size_t rows = atomic_load_explicit(&s->rows, memory_order_relaxed);
+  size_t reused = n < s->n_free ? n : s->n_free;
+  size_t added = n - reused;
+  if (added > VX_MAX_ROWS - rows) return -1;
+  size_t total = rows + added;
+  if (vx_chunked_reserve(&s->rows_at, total) || vx_chunked_reserve(&s->norms_at, total) ||
+      vx_chunked_reserve(&s->ids_at, total))
     return -1;
+  if (s->free_cap < total) { /* every row may be freed one day */
+    size_t cap = s->free_cap ? s->free_cap : 256;
+    while (cap < total) cap *= 2;
+    uint32_t *grown = vx_alloc(cap * sizeof *grown);
+    if (!grown) return -1;
+    if (s->n_free) memcpy(grown, s->free_rows, s->n_free * sizeof *grown);
+    vx_release(s->free_rows);
+    s->free_rows = grown;
+    s->free_cap = cap;
   }
-  return 0;
-}
-
-int vx_store_reserve(vx_store *s, size_t rows) {
-  if (rows > VX_MAX_ROWS) return -1;
-  while (s->capacity < rows) {
-    unsigned c = vx_slot_chunk(s->capacity);
-    if (alloc_chunk(&s->chunks[c], vx_chunk_rows(c), s->stride) != 0) return -1;
-    s->capacity += vx_chunk_rows(c);
-  }
+  for (size_t i = 0; i < reused; i++) slots[i] = s->free_rows[s->n_free - 1 - i];
+  for (size_t i = 0; i < added; i++) slots[reused + i] = (uint32_t)(rows + i);
+  *appended = added;
   return 0;
 }
 
 void vx_store_write(vx_store *s, size_t slot, const float *vec, uint64_t id, float norm) {
-  unsigned c = vx_slot_chunk(slot);
-  size_t off = slot - vx_chunk_first(c);
-  float *row = s->chunks[c].rows + off * s->stride;
+  float *row = vx_store_row(s, slot);
   memcpy(row, vec, s->dim * sizeof(float));
   memset(row + s->dim, 0, (s->stride - s->dim) * sizeof(float));
-  s->chunks[c].norms[off] = norm;
-  s->chunks[c].ids[off] = id;
+  *(float *)vx_chunked_at(&s->norms_at, slot) = norm;
+  *(uint64_t *)vx_chunked_at(&s->ids_at, slot) = id;
 }
 
-void vx_store_move(vx_store *s, size_t from, size_t to) {
-  uint64_t id = vx_store_id(s, from);
-  vx_store_write(s, to, vx_store_row(s, from), id, vx_store_norm(s, from));
-  vx_idmap_put(&s->map, id, (uint32_t)to);
+void vx_store_publish_insert(vx_store *s, const uint32_t *slots, size_t n, size_t appended) {
+  s->n_free -= n - appended;
+  for (size_t i = 0; i < n; i++) vx_idmap_put(&s->map, vx_store_id(s, slots[i]), slots[i]);
+  atomic_fetch_add_explicit(&s->rows, appended, memory_order_release);
+  atomic_fetch_add_explicit(&s->live, n, memory_order_release);
 }
 
-void vx_store_each_run(const vx_store *s, size_t count, vx_run_fn fn, void *ctx) {
-  for (unsigned c = 0; c < VX_MAX_CHUNKS && vx_chunk_first(c) < count; c++) {
+void vx_store_free_rows(vx_store *s, const uint32_t *slots, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint64_t *id = vx_chunked_at(&s->ids_at, slots[i]);
+    vx_idmap_del(&s->map, *id);
+    *id = VX_NO_ID;
+    s->free_rows[s->n_free++] = slots[i];
+  }
+  atomic_fetch_sub_explicit(&s->live, n, memory_order_release);
+}
+
+void vx_store_each_run(const vx_store *s, size_t rows, vx_run_fn fn, void *ctx) {
+  for (unsigned c = 0; c < VX_MAX_CHUNKS && vx_chunk_first(c) < rows; c++) {
     size_t first = vx_chunk_first(c);
-    size_t n = count - first < vx_chunk_rows(c) ? count - first : vx_chunk_rows(c);
-    fn(ctx, first, s->chunks[c].rows, n);
+    size_t n = rows - first < vx_chunk_rows(c) ? rows - first : vx_chunk_rows(c);
+    fn(ctx, first, (const float *)s->rows_at.chunks[c], n);
   }
 }

@@ -1,11 +1,12 @@
-/* Vector storage of one collection: rows of `dim` floats in 64-byte-aligned chunks that never
- * move, with each row's id and squared norm, and the id -> row map.
+/* Vector storage of one collection: rows of `dim` floats (64-byte aligned, never moving), each
+ * row's id and squared norm, the id -> row map, and the list of free rows.
  *
- * Chunk c holds VX_CHUNK0_ROWS << c rows, so the chunk table is fixed-size and growing never
- * moves a row: searches may read published rows while an insert appends new ones.
+ * Rows below `rows` are published; a removed row is marked free (id VX_NO_ID) and reused by a
+ * later insert, so a row's number (its slot) never changes while it holds a vector: indexes key
+ * their nodes by slot. Scans over [0, rows) skip free rows.
  *
- * Synchronisation is the caller's (collection.c): `count` is the number of published rows;
- * rows at or past it are written only by the one mutating thread. */
+ * Synchronisation is the caller's (collection.c): published rows change only under its exclusive
+ * lock; rows past `rows` are written by the one mutating thread while readers run. */
 #ifndef VEXFS_STORE_H
 #define VEXFS_STORE_H
 
@@ -13,65 +14,57 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunked.h"
 #include "idmap.h"
 
-#define VX_CHUNK0_ROWS 256u
-#define VX_MAX_CHUNKS 25u /* 256 * (2^25 - 1) rows: past the 32-bit slot limit */
-#define VX_MAX_ROWS ((size_t)UINT32_MAX)
-
-typedef struct vx_chunk {
-  float *rows;    /* nrows * stride floats, 64-byte aligned; padding floats are zero */
-  float *norms;   /* squared L2 norm per row */
-  uint64_t *ids;  /* id per row */
-} vx_chunk;
+#define VX_NO_ID UINT64_MAX /* the id of a free row */
 
 typedef struct vx_store {
   uint32_t dim;
-  size_t stride; /* floats between rows: dim rounded up to a 64-byte multiple */
-  vx_chunk chunks[VX_MAX_CHUNKS];
-  size_t capacity; /* rows allocated */
-  atomic_size_t count; /* rows published */
+  size_t stride;       /* floats between rows: dim rounded up to a 64-byte multiple */
+  vx_chunked rows_at;  /* stride floats per row */
+  vx_chunked norms_at; /* float: squared L2 norm */
+  vx_chunked ids_at;   /* uint64_t: id, or VX_NO_ID when free */
+  atomic_size_t rows;  /* published rows, free ones included */
+  atomic_size_t live;  /* rows holding a vector */
+  uint32_t *free_rows; /* stack of free slots */
+  size_t n_free, free_cap;
   vx_idmap map;
 } vx_store;
 
 void vx_store_init(vx_store *s, uint32_t dim);
 void vx_store_destroy(vx_store *s);
 
-/* Allocates chunks until `rows` rows exist. Returns 0, or -1 when out of memory (chunks already
- * allocated stay, unpublished). */
-int vx_store_reserve(vx_store *s, size_t rows);
-
-static inline size_t vx_chunk_rows(unsigned c) { return (size_t)VX_CHUNK0_ROWS << c; }
-static inline size_t vx_chunk_first(unsigned c) { return VX_CHUNK0_ROWS * (((size_t)1 << c) - 1); }
-
-static inline unsigned vx_slot_chunk(size_t slot) {
-  return 63u - (unsigned)__builtin_clzll((unsigned long long)(slot / VX_CHUNK0_ROWS + 1));
-}
-
 static inline float *vx_store_row(const vx_store *s, size_t slot) {
-  unsigned c = vx_slot_chunk(slot);
-  return s->chunks[c].rows + (slot - vx_chunk_first(c)) * s->stride;
+  return (float *)vx_chunked_at(&s->rows_at, slot);
 }
-
 static inline uint64_t vx_store_id(const vx_store *s, size_t slot) {
-  unsigned c = vx_slot_chunk(slot);
-  return s->chunks[c].ids[slot - vx_chunk_first(c)];
+  return *(const uint64_t *)vx_chunked_at(&s->ids_at, slot);
 }
-
 static inline float vx_store_norm(const vx_store *s, size_t slot) {
-  unsigned c = vx_slot_chunk(slot);
-  return s->chunks[c].norms[slot - vx_chunk_first(c)];
+  return *(const float *)vx_chunked_at(&s->norms_at, slot);
 }
 
-/* Writes row `slot` (reserved, unpublished or held exclusively): vector, id and squared norm. */
+/* Chooses the slots for n new rows: free rows first (the last freed first), then rows appended
+ * past `rows`, and makes room for them, the id map and the free list included. Nothing visible
+ * changes. *appended receives how many slots are new rows. 0, or -1 when out of memory. */
+int vx_store_plan_insert(vx_store *s, size_t n, uint32_t *slots, size_t *appended);
+
+/* Writes a row's vector, id and squared norm (a planned slot). */
 void vx_store_write(vx_store *s, size_t slot, const float *vec, uint64_t id, float norm);
 
-/* Moves row `from` onto row `to` (both exclusively held), updating the map for the moved id. */
-void vx_store_move(vx_store *s, size_t from, size_t to);
+/* Publishes an insert planned by vx_store_plan_insert: pops the reused free rows, maps the ids,
+ * and moves `rows` past the appended ones. Cannot fail. */
+void vx_store_publish_insert(vx_store *s, const uint32_t *slots, size_t n, size_t appended);
 
-/* Calls fn for each run of consecutive published rows [first, first+n) below `count` that lie in
- * one chunk, in slot order; rows of a run are `stride` floats apart starting at `rows`. */
-typedef void (*vx_run_fn)(void *ctx, size_t first, const float *rows, size_t n);
-void vx_store_each_run(const vx_store *s, size_t count, vx_run_fn fn, void *ctx);
+/* Frees the row of each id (all present): unmaps it and pushes it on the free list. Cannot fail:
+ * the free list was sized by the inserts that created the rows. */
+void vx_store_free_rows(vx_store *s, const uint32_t *slots, size_t n);
+
+/* Calls fn for each run of consecutive rows [first, first+n) below `rows` that lie in one chunk,
+ * in slot order; rows of a run are `stride` floats apart starting at `base`. Free rows are
+ * included: callers skip rows whose id is VX_NO_ID. */
+typedef void (*vx_run_fn)(void *ctx, size_t first, const float *base, size_t n);
+void vx_store_each_run(const vx_store *s, size_t rows, vx_run_fn fn, void *ctx);
 
 #endif

@@ -48,6 +48,7 @@ typedef struct stream_run_ctx {
   const vx_store *store;
   const float *query;
   vexfs_metric metric;
+  const vx_filter *filter;
   vx_topk *hits;
   float *dists; /* STREAM_ROWS */
 } stream_run_ctx;
@@ -68,10 +69,12 @@ static void stream_run(void *arg, size_t first, const float *rows, size_t n) {
     }
     float bound = vx_topk_bound(s->hits);
     for (size_t i = 0; i < m; i++) {
-      if (s->dists[i] < bound || (s->dists[i] == bound && s->hits->n == s->hits->k)) {
+      if (s->dists[i] <= bound) {
         size_t slot = first + i0 + i;
-        vx_topk_push(s->hits, s->dists[i], (uint32_t)slot, vx_store_id(s->store, slot));
-        bound = vx_topk_bound(s->hits);
+        if (vx_flat_admits(s->store, s->filter, slot)) {
+          vx_topk_push(s->hits, s->dists[i], (uint32_t)slot, vx_store_id(s->store, slot));
+          bound = vx_topk_bound(s->hits);
+        }
       }
     }
   }
@@ -82,9 +85,9 @@ static void stream_run(void *arg, size_t first, const float *rows, size_t n) {
 typedef struct search_ctx {
   const vx_kernels *kern;
   const vx_store *store;
-  size_t count;
+  size_t rows;       /* rows to scan, free ones included */
   const vx_query *q;
-  size_t k_eff;      /* min(k, count): heap capacity per query */
+  size_t k_eff;      /* min(k, live rows): heap capacity per query */
   int blocked;
   size_t per_task;   /* queries per task */
   size_t scratch_floats;
@@ -99,20 +102,21 @@ static void search_task(void *arg, size_t task, unsigned worker) {
   float *scratch = s->scratch + (size_t)worker * s->scratch_floats;
   vx_hit *hits = s->hits + (size_t)worker * s->per_task * s->k_eff;
   if (s->blocked) {
-    vx_blocked_task(s->kern, s->store, s->count, s->q, q0, nb, s->k_eff, scratch, hits);
+    vx_blocked_task(s->kern, s->store, s->rows, s->q, q0, nb, s->k_eff, scratch, hits);
     return;
   }
   vx_topk top;
   vx_topk_init(&top, hits, s->k_eff);
-  stream_run_ctx run = {s->kern, s->store, s->q->queries + q0 * s->store->dim, s->q->metric,
-                        &top, scratch};
-  vx_store_each_run(s->store, s->count, stream_run, &run);
+  stream_run_ctx run = {s->kern,        s->store, s->q->queries + q0 * s->store->dim,
+                        s->q->metric, s->q->filter, &top, scratch};
+  vx_store_each_run(s->store, s->rows, stream_run, &run);
   vx_flat_emit(s->store, s->q, q0, &top, 0);
 }
 
-static vexfs_status flat_search(const vx_store *store, size_t count, const vx_query *q) {
-  search_ctx s = {.kern = vx_simd(), .store = store, .count = count, .q = q};
-  s.k_eff = q->k < count ? q->k : count;
+vexfs_status vx_flat_search(const vx_store *store, size_t rows, const vx_query *q) {
+  search_ctx s = {.kern = vx_simd(), .store = store, .rows = rows, .q = q};
+  size_t live = atomic_load_explicit(&store->live, memory_order_acquire);
+  s.k_eff = q->k < live ? q->k : live;
   vx_blocked_plan plan;
   s.blocked = s.k_eff > 0 && vx_blocked_plan_for(s.kern, store->dim, q, s.k_eff, &plan);
   s.per_task = s.blocked ? plan.queries_per_task : 1;
@@ -136,6 +140,12 @@ static vexfs_status flat_search(const vx_store *store, size_t count, const vx_qu
   vx_release(s.hits);
   vx_release(s.scratch);
   return VEXFS_OK;
+}
+
+static vexfs_status flat_search(void *state, const vx_store *store, size_t rows,
+                                const vx_query *q) {
+  (void)state;
+  return vx_flat_search(store, rows, q);
 }
 
 const vx_index_ops vx_index_flat = {.name = "flat", .search = flat_search};

@@ -11,6 +11,12 @@
 float vx_flat_exact_distance(const vx_kernels *kern, vexfs_metric metric, const float *a,
                              const float *b, size_t dim);
 
+/* Whether row `slot` may be returned: it holds a vector and the filter (if any) admits it. */
+static inline int vx_flat_admits(const vx_store *store, const vx_filter *filter, size_t slot) {
+  return vx_store_id(store, slot) != VX_NO_ID &&
+         (!filter || filter->admit(filter->ctx, (uint32_t)slot));
+}
+
 /* Sorts a query's hits and writes its output row (index `qi` of q). When `rescore`, each hit's
  * distance is first recomputed exactly from the stored row, so that returned distances never
  * carry the rounding of the blocked ‖x‖²+‖y‖²−2x·y form. */

@@ -1,4 +1,9 @@
-/* The internal index interface: each index kind (flat, hnsw, ...) fills one vx_index_ops. */
+/* The internal index interface: each index kind (flat, hnsw, ...) fills one vx_index_ops.
+ *
+ * The collection owns the vectors (vx_store) and calls the index around each change:
+ *   insert: prepare (may fail; nothing visible yet) -> rows written and published -> add
+ *   remove: remove (under the exclusive lock, before the rows are freed)
+ *   search: search (shared lock; inserts may be adding concurrently) */
 #ifndef VEXFS_INDEX_H
 #define VEXFS_INDEX_H
 
@@ -8,12 +13,20 @@
 #include "../store.h"
 #include "vexfs/vexfs.h"
 
+/* A predicate over slots, evaluated during search: only admitted rows are returned. */
+typedef struct vx_filter {
+  int (*admit)(const void *ctx, uint32_t slot);
+  const void *ctx;
+} vx_filter;
+
 /* One validated batch search. Output rows follow the vexfs_search contract. */
 typedef struct vx_query {
   const float *queries; /* nq * dim floats, all finite */
   size_t nq, k;         /* nq >= 1, 1 <= k <= VEXFS_MAX_K */
   unsigned threads;     /* resolved, >= 1 */
+  uint32_t ef;          /* resolved candidate-list size for approximate indexes */
   vexfs_metric metric;
+  const vx_filter *filter; /* NULL: every live row */
   uint64_t *ids;
   float *distances;
   size_t *counts; /* may be NULL */
@@ -21,11 +34,24 @@ typedef struct vx_query {
 
 typedef struct vx_index_ops {
   const char *name;
-  /* Answers q over the first `count` rows of store, which stay unchanged during the call.
-   * Errors: VEXFS_E_NOMEM (with vx_fail's message set). */
-  vexfs_status (*search)(const vx_store *store, size_t count, const vx_query *q);
+  /* State for a new, empty index. NULL for stateless kinds. */
+  vexfs_status (*create)(const vexfs_collection_config *cfg, void **state);
+  void (*destroy)(void *state);
+  /* Makes room for rows about to be added at `slots`, so that add cannot fail. */
+  vexfs_status (*prepare)(void *state, const vx_store *s, const uint32_t *slots, size_t n,
+                          unsigned threads);
+  /* Links published rows into the index on up to `threads` threads. Cannot fail. */
+  void (*add)(void *state, const vx_store *s, const uint32_t *slots, size_t n, unsigned threads);
+  /* Drops rows about to be freed; called with no search or insert running. */
+  vexfs_status (*remove)(void *state, const vx_store *s, const uint32_t *slots, size_t n);
+  /* Answers q over the first `rows` rows, skipping free rows. */
+  vexfs_status (*search)(void *state, const vx_store *s, size_t rows, const vx_query *q);
 } vx_index_ops;
 
 extern const vx_index_ops vx_index_flat;
+
+/* Exact search of q over the first `rows` rows of s (the flat index), also the fallback that
+ * approximate indexes use for very selective filters. */
+vexfs_status vx_flat_search(const vx_store *s, size_t rows, const vx_query *q);
 
 #endif

@@ -1,0 +1,31 @@
+/* Chunked arrays (see chunked.h). */
+#include "chunked.h"
+
+#include <string.h>
+
+#include "alloc_internal.h"
+
+void vx_chunked_init(vx_chunked *a, size_t elem_size) {
+  memset(a, 0, sizeof *a);
+  a->elem_size = elem_size;
+}
+
+int vx_chunked_reserve(vx_chunked *a, size_t n) {
+  if (n > VX_MAX_ROWS + 1) return -1;
+  while (a->capacity < n) {
+    unsigned c = vx_slot_chunk(a->capacity);
+    size_t bytes;
+    if (!vx_mul_ok(vx_chunk_rows(c), a->elem_size, &bytes)) return -1;
+    unsigned char *chunk = vx_alloc_aligned(bytes, VX_CACHE_LINE);
+    if (!chunk) return -1;
+    memset(chunk, 0, bytes);
+    a->chunks[c] = chunk;
+    a->capacity += vx_chunk_rows(c);
+  }
+  return 0;
+}
+
+void vx_chunked_destroy(vx_chunked *a) {
+  for (unsigned c = 0; c < VX_MAX_CHUNKS; c++) vx_release(a->chunks[c]);
+  memset(a, 0, sizeof *a);
+}
