@@ -73,8 +73,8 @@ static vexfs_status check_config(const vexfs_collection_config *cfg) {
                    fn);
   switch (cfg->index) {
   case VEXFS_INDEX_AUTO:
-  case VEXFS_INDEX_FLAT: return VEXFS_OK;
-  case VEXFS_INDEX_HNSW:
+  case VEXFS_INDEX_FLAT:
+  case VEXFS_INDEX_HNSW: return VEXFS_OK;
   case VEXFS_INDEX_LSH:
     return vx_fail(VEXFS_E_UNSUPPORTED, "%s: index kind %d is not built in version %s", fn,
                    (int)cfg->index, VEXFS_VERSION_STRING);
@@ -112,8 +112,17 @@ VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cf
   }
   pthread_rwlockattr_destroy(&attr);
   col->cfg = c;
-  col->index = &vx_index_flat;
+  col->index = c.index == VEXFS_INDEX_HNSW   ? &vx_index_hnsw
+               : c.index == VEXFS_INDEX_FLAT ? &vx_index_flat
+                                             : &vx_index_auto;
   vx_store_init(&col->store, c.dim);
+  if (col->index->create && (st = col->index->create(&c, &col->index_state)) != VEXFS_OK) {
+    vx_store_destroy(&col->store);
+    pthread_rwlock_destroy(&col->rows_lock);
+    pthread_mutex_destroy(&col->write_lock);
+    vx_release(col);
+    return st;
+  }
   *out = col;
   return VEXFS_OK;
 }
@@ -198,7 +207,7 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
   if (!planned) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu more vectors", fn, n);
   unsigned threads = vx_resolve_threads(c->cfg.threads);
   if (c->index->prepare) {
-    vexfs_status st = c->index->prepare(c->index_state, s, slots, n, threads);
+    vexfs_status st = c->index->prepare(c->index_state, s, slots, vectors, n, threads);
     if (st != VEXFS_OK) return st;
   }
   size_t reused = n - appended;
@@ -208,6 +217,7 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
   for (size_t i = 0; i < reused; i++)
     vx_store_write(s, slots[i], vectors + i * s->dim, ids[i], norms[i]);
   vx_store_publish_insert(s, slots, n, appended);
+  if (c->index->publish) c->index->publish(c->index_state, s);
   pthread_rwlock_unlock(&c->rows_lock);
   if (c->index->add) c->index->add(c->index_state, s, slots, n, threads);
   return VEXFS_OK;

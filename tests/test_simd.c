@@ -105,6 +105,41 @@ static void test_gemm_tile_parity(void **state) {
   }
 }
 
+static void test_u8_parity(void **state) {
+  (void)state;
+  size_t n;
+  const vx_kernels *const *tabs = vx_simd_available(&n);
+  uint8_t *a = malloc(MAX_DIM + 8), *b = malloc(MAX_DIM + 8);
+  uint64_t seed = 3;
+  for (size_t i = 0; i < MAX_DIM + 8; i++) {
+    a[i] = (uint8_t)test_rng(&seed);
+    b[i] = i % 7 ? (uint8_t)test_rng(&seed) : 255; /* extremes too */
+  }
+  a[5] = 0;
+  for (size_t t = 0; t < n; t++)
+    for (size_t d = 1; d <= MAX_DIM; d++) {
+      const uint8_t *x = a + d % 5, *y = b + d % 3; /* misaligned */
+      uint64_t l2 = 0, dot = 0;
+      for (size_t i = 0; i < d; i++) {
+        l2 += (uint64_t)((int)x[i] - y[i]) * (uint64_t)((int)x[i] - y[i]);
+        dot += (uint64_t)x[i] * y[i];
+      }
+      assert_int_equal(tabs[t]->u8_l2sq(x, y, d), l2);
+      assert_int_equal(tabs[t]->u8_dot(x, y, d), dot);
+    }
+  /* the largest sums still fit: 65536 coordinates at the extremes */
+  uint8_t *hi = malloc(65536), *lo = calloc(65536, 1);
+  memset(hi, 255, 65536);
+  for (size_t t = 0; t < n; t++) {
+    assert_int_equal(tabs[t]->u8_l2sq(hi, lo, 65536), 65536u * 255u * 255u);
+    assert_int_equal(tabs[t]->u8_dot(hi, hi, 65536), 65536u * 255u * 255u);
+  }
+  free(hi);
+  free(lo);
+  free(a);
+  free(b);
+}
+
 static void test_zero_vectors_and_special_values(void **state) {
   (void)state;
   size_t n;
@@ -143,6 +178,7 @@ int main(void) {
       cmocka_unit_test(test_one_to_one_parity),
       cmocka_unit_test(test_one_to_many_parity),
       cmocka_unit_test(test_gemm_tile_parity),
+      cmocka_unit_test(test_u8_parity),
       cmocka_unit_test(test_zero_vectors_and_special_values),
       cmocka_unit_test(test_dispatch_choice),
   };

@@ -107,10 +107,11 @@ typedef enum vexfs_metric {
 } vexfs_metric;
 
 typedef enum vexfs_index_kind {
-  VEXFS_INDEX_AUTO = 0, /* chosen by the library from the collection's size; now always exact */
+  VEXFS_INDEX_AUTO = 0, /* exact while small; builds HNSW once it passes the measured crossover
+                           (20 000 vectors), transparently */
   VEXFS_INDEX_FLAT = 1, /* exact search */
-  VEXFS_INDEX_HNSW = 2,
-  VEXFS_INDEX_LSH = 3
+  VEXFS_INDEX_HNSW = 2, /* approximate graph search; distances returned are still exact */
+  VEXFS_INDEX_LSH = 3   /* not built in this version: VEXFS_E_UNSUPPORTED */
 } vexfs_index_kind;
 
 typedef struct vexfs_collection_config {
@@ -122,6 +123,9 @@ typedef struct vexfs_collection_config {
   uint32_t hnsw_ef_construction; /* default 200 */
   uint32_t hnsw_ef_search;       /* default 64 */
   uint32_t threads;              /* threads for batch work; 0 (default) = all cores */
+  /* appended in 0.1.0 */
+  uint64_t hnsw_seed;            /* seed of HNSW level draws; with threads = 1, equal inputs build
+                                    equal graphs. Default 0 (itself a fixed seed). */
 } vexfs_collection_config;
 
 #define VEXFS_MAX_DIM 65536u
@@ -134,7 +138,8 @@ VEXFS_API void vexfs_collection_config_init(vexfs_collection_config *cfg);
 
 typedef struct vexfs_search_params {
   uint32_t struct_size;    /* sizeof(vexfs_search_params); set by _init */
-  uint32_t ef;             /* HNSW candidate-list size; 0 = the collection's default */
+  uint32_t ef;             /* HNSW candidate-list size; 0 = the collection's hnsw_ef_search;
+                              values below k are raised to k */
   const char *filter_json; /* NULL = no filter (Qdrant-style filter object) */
   uint32_t threads;        /* threads for nq > 1; 0 = the collection's `threads` setting */
 } vexfs_search_params;

@@ -1,7 +1,8 @@
 /* The internal index interface: each index kind (flat, hnsw, ...) fills one vx_index_ops.
  *
  * The collection owns the vectors (vx_store) and calls the index around each change:
- *   insert: prepare (may fail; nothing visible yet) -> rows written and published -> add
+ *   insert: prepare (may fail; nothing visible yet) -> rows written -> publish (exclusive lock,
+ *           with the rows) -> add
  *   remove: remove (under the exclusive lock, before the rows are freed)
  *   search: search (shared lock; inserts may be adding concurrently) */
 #ifndef VEXFS_INDEX_H
@@ -37,9 +38,12 @@ typedef struct vx_index_ops {
   /* State for a new, empty index. NULL for stateless kinds. */
   vexfs_status (*create)(const vexfs_collection_config *cfg, void **state);
   void (*destroy)(void *state);
-  /* Makes room for rows about to be added at `slots`, so that add cannot fail. */
-  vexfs_status (*prepare)(void *state, const vx_store *s, const uint32_t *slots, size_t n,
-                          unsigned threads);
+  /* Makes room for rows about to be added at `slots`, so that add cannot fail. `vectors` holds
+   * their n * dim floats, or is NULL when the rows are already in the store. */
+  vexfs_status (*prepare)(void *state, const vx_store *s, const uint32_t *slots,
+                          const float *vectors, size_t n, unsigned threads);
+  /* Runs under the exclusive lock as prepared rows are published. Cannot fail. */
+  void (*publish)(void *state, const vx_store *s);
   /* Links published rows into the index on up to `threads` threads. Cannot fail. */
   void (*add)(void *state, const vx_store *s, const uint32_t *slots, size_t n, unsigned threads);
   /* Drops rows about to be freed; called with no search or insert running. */
@@ -49,6 +53,8 @@ typedef struct vx_index_ops {
 } vx_index_ops;
 
 extern const vx_index_ops vx_index_flat;
+extern const vx_index_ops vx_index_hnsw;
+extern const vx_index_ops vx_index_auto;
 
 /* Exact search of q over the first `rows` rows of s (the flat index), also the fallback that
  * approximate indexes use for very selective filters. */

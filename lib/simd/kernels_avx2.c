@@ -82,6 +82,50 @@ static inline void isa_dot_norms(const float *a, const float *b, size_t d, float
   *bb = hsum8(sbb);
 }
 
+static inline uint32_t hsum8_epi32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return (uint32_t)_mm_cvtsi128_si32(s);
+}
+
+/* Codes widen to 16 bits; madd sums pairs of squares (or products) into 32-bit lanes. */
+static uint32_t isa_u8_l2sq(const uint8_t *a, const uint8_t *b, size_t d) {
+  __m256i s0 = _mm256_setzero_si256(), s1 = s0;
+  size_t i = 0;
+  for (; i + 32 <= d; i += 32) {
+    __m256i e0 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(a + i))),
+                                  _mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(b + i))));
+    __m256i e1 =
+        _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(a + i + 16))),
+                         _mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(b + i + 16))));
+    s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(e0, e0));
+    s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(e1, e1));
+  }
+  uint32_t s = hsum8_epi32(_mm256_add_epi32(s0, s1));
+  for (; i < d; i++) {
+    int e = (int)a[i] - (int)b[i];
+    s += (uint32_t)(e * e);
+  }
+  return s;
+}
+
+static uint32_t isa_u8_dot(const uint8_t *a, const uint8_t *b, size_t d) {
+  __m256i s0 = _mm256_setzero_si256(), s1 = s0;
+  size_t i = 0;
+  for (; i + 32 <= d; i += 32) {
+    __m256i x0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(a + i)));
+    __m256i y0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(b + i)));
+    __m256i x1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(a + i + 16)));
+    __m256i y1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(b + i + 16)));
+    s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(x0, y0));
+    s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(x1, y1));
+  }
+  uint32_t s = hsum8_epi32(_mm256_add_epi32(s0, s1));
+  for (; i < d; i++) s += (uint32_t)a[i] * b[i];
+  return s;
+}
+
 /* 6 rows x 16 columns: 12 accumulators, 2 panel loads and 1 broadcast per k. */
 #define ISA_GEMM_MR 6
 #define ISA_GEMM_NR 16

@@ -64,6 +64,42 @@ static inline void isa_dot_norms(const float *a, const float *b, size_t d, float
   *bb = _mm512_reduce_add_ps(sbb);
 }
 
+/* Codes widen to 16 bits; madd sums pairs of squares (or products) into 32-bit lanes. The tail is
+ * a masked byte load (AVX-512BW), so no scalar loop. */
+static inline __m512i load_u8x32(const uint8_t *p, size_t rest) {
+  __mmask32 m = rest >= 32 ? (__mmask32)0xffffffffu : (__mmask32)((1u << rest) - 1u);
+  return _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, p));
+}
+
+static uint32_t isa_u8_l2sq(const uint8_t *a, const uint8_t *b, size_t d) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = s0;
+  size_t i = 0;
+  for (; i + 64 <= d; i += 64) {
+    __m512i e0 = _mm512_sub_epi16(load_u8x32(a + i, 32), load_u8x32(b + i, 32));
+    __m512i e1 = _mm512_sub_epi16(load_u8x32(a + i + 32, 32), load_u8x32(b + i + 32, 32));
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(e0, e0));
+    s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(e1, e1));
+  }
+  for (; i < d; i += 32) {
+    __m512i e = _mm512_sub_epi16(load_u8x32(a + i, d - i), load_u8x32(b + i, d - i));
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(e, e));
+  }
+  return (uint32_t)_mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1));
+}
+
+static uint32_t isa_u8_dot(const uint8_t *a, const uint8_t *b, size_t d) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = s0;
+  size_t i = 0;
+  for (; i + 64 <= d; i += 64) {
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(load_u8x32(a + i, 32), load_u8x32(b + i, 32)));
+    s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(load_u8x32(a + i + 32, 32),
+                                                  load_u8x32(b + i + 32, 32)));
+  }
+  for (; i < d; i += 32)
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(load_u8x32(a + i, d - i), load_u8x32(b + i, d - i)));
+  return (uint32_t)_mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1));
+}
+
 /* 12 rows x 32 columns: 24 accumulators, 2 panel loads and 12 broadcasts per k, which keeps the
  * FMA units busy rather than the load ports. */
 #define ISA_GEMM_MR 12

@@ -61,6 +61,40 @@ static inline void isa_dot_norms(const float *a, const float *b, size_t d, float
   *bb = tbb;
 }
 
+/* Differences widen to 16 bits (|e| <= 255 fits a signed lane); squares accumulate in 32 bits. */
+static uint32_t isa_u8_l2sq(const uint8_t *a, const uint8_t *b, size_t d) {
+  uint32x4_t s0 = vdupq_n_u32(0), s1 = s0;
+  size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    uint8x16_t x = vld1q_u8(a + i), y = vld1q_u8(b + i);
+    int16x8_t lo = vreinterpretq_s16_u16(vsubl_u8(vget_low_u8(x), vget_low_u8(y)));
+    int16x8_t hi = vreinterpretq_s16_u16(vsubl_u8(vget_high_u8(x), vget_high_u8(y)));
+    s0 = vaddq_u32(s0, vreinterpretq_u32_s32(vmull_s16(vget_low_s16(lo), vget_low_s16(lo))));
+    s1 = vaddq_u32(s1, vreinterpretq_u32_s32(vmull_high_s16(lo, lo)));
+    s0 = vaddq_u32(s0, vreinterpretq_u32_s32(vmull_s16(vget_low_s16(hi), vget_low_s16(hi))));
+    s1 = vaddq_u32(s1, vreinterpretq_u32_s32(vmull_high_s16(hi, hi)));
+  }
+  uint32_t s = vaddvq_u32(vaddq_u32(s0, s1));
+  for (; i < d; i++) {
+    int e = (int)a[i] - (int)b[i];
+    s += (uint32_t)(e * e);
+  }
+  return s;
+}
+
+static uint32_t isa_u8_dot(const uint8_t *a, const uint8_t *b, size_t d) {
+  uint32x4_t s = vdupq_n_u32(0);
+  size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    uint8x16_t x = vld1q_u8(a + i), y = vld1q_u8(b + i);
+    s = vpadalq_u16(s, vmull_u8(vget_low_u8(x), vget_low_u8(y)));
+    s = vpadalq_u16(s, vmull_high_u8(x, y));
+  }
+  uint32_t t = vaddvq_u32(s);
+  for (; i < d; i++) t += (uint32_t)a[i] * b[i];
+  return t;
+}
+
 /* 8 rows x 8 columns: 16 accumulators. */
 #define ISA_GEMM_MR 8
 #define ISA_GEMM_NR 8

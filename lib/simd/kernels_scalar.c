@@ -42,6 +42,21 @@ static inline void isa_dot_norms(const float *a, const float *b, size_t d, float
   *bb = sbb;
 }
 
+static uint32_t isa_u8_l2sq(const uint8_t *a, const uint8_t *b, size_t d) {
+  uint32_t s = 0;
+  for (size_t i = 0; i < d; i++) {
+    int e = (int)a[i] - (int)b[i];
+    s += (uint32_t)(e * e);
+  }
+  return s;
+}
+
+static uint32_t isa_u8_dot(const uint8_t *a, const uint8_t *b, size_t d) {
+  uint32_t s = 0;
+  for (size_t i = 0; i < d; i++) s += (uint32_t)a[i] * b[i];
+  return s;
+}
+
 #define ISA_GEMM_MR 4
 #define ISA_GEMM_NR 8
 

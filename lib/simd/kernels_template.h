@@ -3,6 +3,8 @@
  *   float isa_dot(const float *a, const float *b, size_t d);
  *   float isa_l2sq(const float *a, const float *b, size_t d);
  *   void  isa_dot_norms(const float *a, const float *b, size_t d, float *ab, float *aa, float *bb);
+ *   uint32_t isa_u8_l2sq(const uint8_t *a, const uint8_t *b, size_t d);
+ *   uint32_t isa_u8_dot(const uint8_t *a, const uint8_t *b, size_t d);
  *   void  isa_gemm_tile(size_t kc, const float *a, size_t lda, const float *bp, float *c,
  *                       size_t ldc, int accumulate);   (ISA_GEMM_MR rows of a, ISA_GEMM_NR panel)
  * and the macros ISA_NAME (a string) and ISA_TABLE (the table's symbol). The shared loops live here
@@ -47,6 +49,8 @@ const vx_kernels ISA_TABLE = {
     .l2sq_many = isa_l2sq_many,
     .dot_many = isa_dot_many,
     .cosine_many = isa_cosine_many,
+    .u8_l2sq = isa_u8_l2sq,
+    .u8_dot = isa_u8_dot,
     .gemm_mr = ISA_GEMM_MR,
     .gemm_nr = ISA_GEMM_NR,
     .gemm_tile = isa_gemm_tile,

@@ -3,6 +3,7 @@
 #define VEXFS_SIMD_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct vx_kernels {
   const char *isa; /* "scalar" | "avx2" | "avx512" | "neon" */
@@ -20,6 +21,11 @@ typedef struct vx_kernels {
                    float *out);
   void (*cosine_many)(const float *q, const float *base, size_t stride, size_t n, size_t d,
                       float *out);
+
+  /* Over 8-bit codes (scalar quantisation), d <= 65536 so sums fit 32 bits: the sum of squared
+   * differences, and the sum of products. */
+  uint32_t (*u8_l2sq)(const uint8_t *a, const uint8_t *b, size_t d);
+  uint32_t (*u8_dot)(const uint8_t *a, const uint8_t *b, size_t d);
 
   /* Register-blocked dot-product tile for batched search (a GEMM micro-kernel):
    *   c[r*ldc + j] (+)= sum over k < kc of a[r*lda + k] * bp[k*gemm_nr + j]

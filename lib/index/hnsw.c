@@ -1,0 +1,292 @@
+/* HNSW index: creation, the insert plumbing (prepare / publish / add), the quantiser, locks,
+ * heaps and scratch. The algorithm itself is in hnsw_build.c, hnsw_search.c, hnsw_delete.c. */
+#include <math.h>
+#include <string.h>
+
+#include "../alloc_internal.h"
+#include "../errors_internal.h"
+#include "../threadpool.h"
+#include "hnsw_internal.h"
+
+/* A refit widens the range by this share of its span, so drifting data refits rarely. */
+#define REFIT_MARGIN 0.1f
+
+void hnsw_lock(hnsw_head *n) {
+  while (atomic_exchange_explicit(&n->lock, 1, memory_order_acquire))
+    while (atomic_load_explicit(&n->lock, memory_order_relaxed)) hnsw_relax();
+}
+
+void hnsw_unlock(hnsw_head *n) { atomic_store_explicit(&n->lock, 0, memory_order_release); }
+
+/* ---- heaps ---- */
+
+static int heap_grow(hnsw_heap *hp) {
+  size_t cap = hp->cap ? hp->cap * 2 : 256;
+  hnsw_pair *a = vx_alloc(cap * sizeof *a);
+  if (!a) return -1;
+  if (hp->n) memcpy(a, hp->a, hp->n * sizeof *a);
+  vx_release(hp->a);
+  hp->a = a;
+  hp->cap = cap;
+  return 0;
+}
+
+/* sign = 1: min-heap; sign = -1: max-heap (compare on sign * d). */
+static int heap_push(hnsw_heap *hp, float d, uint32_t slot, float sign) {
+  if (hp->n == hp->cap && heap_grow(hp) != 0) return -1;
+  size_t i = hp->n++;
+  while (i > 0) {
+    size_t p = (i - 1) / 2;
+    if (sign * hp->a[p].d <= sign * d) break;
+    hp->a[i] = hp->a[p];
+    i = p;
+  }
+  hp->a[i] = (hnsw_pair){d, slot};
+  return 0;
+}
+
+static hnsw_pair heap_pop(hnsw_heap *hp, float sign) {
+  hnsw_pair top = hp->a[0], last = hp->a[--hp->n];
+  size_t i = 0, n = hp->n;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && sign * hp->a[c + 1].d < sign * hp->a[c].d) c++;
+    if (sign * last.d <= sign * hp->a[c].d) break;
+    hp->a[i] = hp->a[c];
+    i = c;
+  }
+  if (n) hp->a[i] = last;
+  return top;
+}
+
+int hnsw_heap_push_min(hnsw_heap *hp, float d, uint32_t slot) { return heap_push(hp, d, slot, 1); }
+hnsw_pair hnsw_heap_pop_min(hnsw_heap *hp) { return heap_pop(hp, 1); }
+int hnsw_heap_push_max(hnsw_heap *hp, float d, uint32_t slot) { return heap_push(hp, d, slot, -1); }
+hnsw_pair hnsw_heap_pop_max(hnsw_heap *hp) { return heap_pop(hp, -1); }
+
+/* ---- scratch ---- */
+
+int hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots) {
+  memset(sc, 0, sizeof *sc);
+  sc->visited_bits = slots;
+  sc->visited = vx_calloc((slots + 63) / 64, sizeof(uint64_t));
+  sc->sel = vx_alloc(((size_t)h->ef_construction + 1) * sizeof *sc->sel);
+  sc->shrink = vx_alloc(((size_t)h->m0 + 1) * sizeof *sc->shrink);
+  sc->todo = vx_alloc((size_t)h->m0 * sizeof *sc->todo);
+  sc->qcode = vx_alloc_aligned(h->code_size, VX_CACHE_LINE);
+  if (!sc->visited || !sc->sel || !sc->shrink || !sc->todo || !sc->qcode ||
+      heap_grow(&sc->cand) || heap_grow(&sc->found)) {
+    hnsw_scratch_destroy(sc);
+    return -1;
+  }
+  memset(sc->qcode, 0, h->code_size);
+  return 0;
+}
+
+void hnsw_scratch_destroy(hnsw_scratch *sc) {
+  vx_release(sc->visited);
+  vx_release(sc->sel);
+  vx_release(sc->shrink);
+  vx_release(sc->todo);
+  vx_release(sc->qcode);
+  vx_release(sc->cand.a);
+  vx_release(sc->found.a);
+  memset(sc, 0, sizeof *sc);
+}
+
+void hnsw_scratch_reset(hnsw_scratch *sc) {
+  memset(sc->visited, 0, (sc->visited_bits + 63) / 64 * sizeof(uint64_t));
+  sc->cand.n = sc->found.n = 0;
+}
+
+static void free_build_scratch(hnsw *h) {
+  for (unsigned i = 0; i < h->build_workers; i++) hnsw_scratch_destroy(&h->build[i]);
+  vx_release(h->build);
+  h->build = NULL;
+  h->build_workers = 0;
+}
+
+/* ---- create / destroy ---- */
+
+static void hnsw_destroy(void *state) {
+  hnsw *h = state;
+  if (!h) return;
+  free_build_scratch(h);
+  for (size_t i = 0; i < h->upper.capacity; i++) vx_release(*(uint32_t **)vx_chunked_at(&h->upper, i));
+  vx_chunked_destroy(&h->nodes);
+  vx_chunked_destroy(&h->upper);
+  vx_sq8_destroy(&h->sq);
+  vx_release(h->range_lo);
+  vx_release(h->range_hi);
+  pthread_mutex_destroy(&h->entry_lock);
+  vx_release(h);
+}
+
+static vexfs_status hnsw_create(const vexfs_collection_config *cfg, void **state) {
+  hnsw *h = vx_calloc(1, sizeof *h);
+  if (!h) return vx_fail(VEXFS_E_NOMEM, "vexfs_collection_create: out of memory for HNSW");
+  h->dim = cfg->dim;
+  h->m = cfg->hnsw_m;
+  h->m0 = 2 * cfg->hnsw_m;
+  h->ef_construction = cfg->hnsw_ef_construction;
+  h->metric = cfg->metric;
+  h->level_mult = 1.0 / log((double)cfg->hnsw_m);
+  h->seed = cfg->struct_size >= offsetof(vexfs_collection_config, hnsw_seed) + sizeof(uint64_t)
+                ? cfg->hnsw_seed
+                : 0;
+  h->code_size = ((size_t)cfg->dim + 63) & ~(size_t)63;
+  h->links0_off = h->code_size;
+  h->head_off = h->links0_off + (size_t)h->m0 * sizeof(uint32_t);
+  h->node_size = (h->head_off + sizeof(hnsw_head) + 63) & ~(size_t)63;
+  h->kern = vx_simd();
+  vx_chunked_init(&h->nodes, h->node_size);
+  vx_chunked_init(&h->upper, sizeof(uint32_t *));
+  atomic_init(&h->entry, hnsw_pack_entry(HNSW_NONE, 0));
+  pthread_mutex_init(&h->entry_lock, NULL);
+  h->range_lo = vx_alloc(cfg->dim * sizeof(float));
+  h->range_hi = vx_alloc(cfg->dim * sizeof(float));
+  if (vx_sq8_init(&h->sq, cfg->dim) != 0 || !h->range_lo || !h->range_hi) {
+    hnsw_destroy(h);
+    return vx_fail(VEXFS_E_NOMEM, "vexfs_collection_create: out of memory for HNSW");
+  }
+  for (uint32_t d = 0; d < cfg->dim; d++) {
+    h->range_lo[d] = INFINITY;
+    h->range_hi[d] = -INFINITY;
+  }
+  *state = h;
+  return VEXFS_OK;
+}
+
+/* ---- insert plumbing ---- */
+
+static const float *input_row(const vx_store *s, const uint32_t *slots, const float *vectors,
+                              size_t i) {
+  return vectors ? vectors + i * s->dim : vx_store_row(s, slots[i]);
+}
+
+/* Allocates the upper-level blocks of the new slots; on failure frees what it made. */
+static int alloc_upper(hnsw *h, const uint32_t *slots, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t level = hnsw_draw_level(h, slots[i]);
+    uint32_t **up = vx_chunked_at(&h->upper, slots[i]);
+    *up = NULL;
+    if (level == 0) continue;
+    *up = vx_calloc((size_t)level * (1 + h->m), sizeof(uint32_t));
+    if (!*up) {
+      for (size_t j = 0; j <= i; j++) {
+        uint32_t **u = vx_chunked_at(&h->upper, slots[j]);
+        vx_release(*u);
+        *u = NULL;
+      }
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t *slots,
+                                 const float *vectors, size_t n, unsigned threads) {
+  hnsw *h = state;
+  const char *fn = "vexfs_insert";
+  size_t top = 0;
+  for (size_t i = 0; i < n; i++)
+    if (slots[i] + (size_t)1 > top) top = slots[i] + (size_t)1;
+  if (vx_chunked_reserve(&h->nodes, top) || vx_chunked_reserve(&h->upper, top))
+    return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW nodes", fn);
+
+  unsigned workers = threads < n ? threads : (unsigned)n;
+  h->build = vx_calloc(workers, sizeof *h->build);
+  if (!h->build) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW scratch", fn);
+  for (h->build_workers = 0; h->build_workers < workers; h->build_workers++)
+    if (hnsw_scratch_init(&h->build[h->build_workers], h, h->nodes.capacity) != 0) {
+      free_build_scratch(h);
+      return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW scratch", fn);
+    }
+  if (alloc_upper(h, slots, n) != 0) {
+    free_build_scratch(h);
+    return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW levels", fn);
+  }
+
+  /* Does the quantiser still cover every coordinate? If not, publish refits it. */
+  float *lo = h->range_lo, *hi = h->range_hi;
+  for (size_t i = 0; i < n; i++) {
+    const float *row = input_row(s, slots, vectors, i);
+    vx_sq8_extend_range(h->dim, &row, 1, lo, hi);
+  }
+  if (!h->sq_fitted || !vx_sq8_covers(&h->sq, lo, hi)) h->refit_pending = 1;
+  return VEXFS_OK;
+}
+
+static void encode_node(hnsw *h, const vx_store *s, uint32_t slot) {
+  hnsw_head *hd = hnsw_node_head(h, slot);
+  hd->lx = vx_sq8_encode(&h->sq, vx_store_row(s, slot), hnsw_code(h, slot));
+  hd->norm = vx_store_norm(s, slot);
+}
+
+static void hnsw_publish(void *state, const vx_store *s) {
+  hnsw *h = state;
+  if (!h->refit_pending) return;
+  h->refit_pending = 0;
+  if (!h->sq_fitted) { /* first data: fit it exactly */
+    vx_sq8_fit(&h->sq, h->range_lo, h->range_hi);
+    h->sq_fitted = 1;
+    return;
+  }
+  /* widen, so that data drifting past the range refits rarely */
+  float span = 0;
+  for (uint32_t d = 0; d < h->dim; d++)
+    if (h->range_hi[d] - h->range_lo[d] > span) span = h->range_hi[d] - h->range_lo[d];
+  for (uint32_t d = 0; d < h->dim; d++) {
+    h->range_lo[d] -= REFIT_MARGIN * span;
+    h->range_hi[d] += REFIT_MARGIN * span;
+  }
+  vx_sq8_fit(&h->sq, h->range_lo, h->range_hi);
+  size_t rows = atomic_load_explicit(&s->rows, memory_order_relaxed);
+  for (size_t slot = 0; slot < rows; slot++)
+    if (vx_store_id(s, slot) != VX_NO_ID) encode_node(h, s, (uint32_t)slot);
+}
+
+typedef struct add_ctx {
+  hnsw *h;
+  const vx_store *s;
+  const uint32_t *slots;
+} add_ctx;
+
+static void add_task(void *arg, size_t i, unsigned worker) {
+  add_ctx *a = arg;
+  hnsw_insert(a->h, &a->h->build[worker], a->slots[i]);
+}
+
+static void hnsw_add(void *state, const vx_store *s, const uint32_t *slots, size_t n,
+                     unsigned threads) {
+  hnsw *h = state;
+  for (size_t i = 0; i < n; i++) {
+    encode_node(h, s, slots[i]);
+    hnsw_head *hd = hnsw_node_head(h, slots[i]);
+    hd->level = hnsw_draw_level(h, slots[i]);
+    atomic_store_explicit(&hd->lock, 0, memory_order_relaxed);
+    hnsw_store(&hd->count0, 0);
+  }
+  add_ctx ctx = {h, s, slots};
+  unsigned workers = threads < h->build_workers ? threads : h->build_workers;
+  /* the first node of an empty graph becomes the entry point before others look for it */
+  size_t first = 0;
+  if ((uint32_t)atomic_load(&h->entry) == HNSW_NONE && n > 0) add_task(&ctx, first++, 0);
+  if (first < n) {
+    ctx.slots = slots + first;
+    vx_parallel_for(workers, n - first, add_task, &ctx);
+  }
+  free_build_scratch(h);
+}
+
+const vx_index_ops vx_index_hnsw = {
+    .name = "hnsw",
+    .create = hnsw_create,
+    .destroy = hnsw_destroy,
+    .prepare = hnsw_prepare,
+    .publish = hnsw_publish,
+    .add = hnsw_add,
+    .remove = hnsw_remove,
+    .search = hnsw_search_queries,
+};

@@ -1,0 +1,204 @@
+/* HNSW internals shared by its phases: hnsw.c (create, prepare, quantiser), hnsw_build.c
+ * (insert), hnsw_search.c (layer search, queries), hnsw_delete.c (remove and repair).
+ *
+ * Nodes are keyed by store slot. Each node is one 64-byte-aligned block in a chunked array that
+ * never moves: its 8-bit code (what traversal reads), then its level-0 links, then a small head.
+ * Upper levels (a few percent of nodes) have a separately allocated block of per-level links.
+ *
+ * Concurrency: links are written with release stores under the node's spin lock and read with
+ * acquire loads without it, so searches run while inserts relink nodes; a node's code is
+ * written before any link to it is published. Removal runs alone. */
+#ifndef VEXFS_HNSW_INTERNAL_H
+#define VEXFS_HNSW_INTERNAL_H
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "../chunked.h"
+#include "../simd/simd_internal.h"
+#include "index.h"
+#include "sq8.h"
+
+#define HNSW_NONE UINT32_MAX
+#define HNSW_MAX_LEVEL 30
+
+typedef struct hnsw_head {
+  atomic_uint lock; /* spin lock over this node's link lists */
+  uint32_t level;   /* top level of this node */
+  float lx;         /* sq8 correction: sum lo[d] * code[d] */
+  float norm;       /* exact squared norm of the vector */
+  uint32_t count0;  /* number of level-0 links, read and written atomically */
+} hnsw_head;
+
+/* Scratch of one thread: a visited bitset and the two heaps of a layer search. */
+typedef struct hnsw_pair {
+  float d;
+  uint32_t slot;
+} hnsw_pair;
+
+typedef struct hnsw_heap {
+  hnsw_pair *a;
+  size_t n, cap;
+} hnsw_heap;
+
+typedef struct hnsw_scratch {
+  uint64_t *visited;     /* bitset over slots */
+  size_t visited_bits;
+  hnsw_heap cand, found; /* min-heap of candidates, max-heap of results */
+  hnsw_pair *sel;        /* neighbour candidates of the node being inserted (ef + 1) */
+  hnsw_pair *shrink;     /* a neighbour's links while they are re-selected (m0 + 1) */
+  uint32_t *todo;        /* unvisited links of the node being expanded (m0) */
+  uint8_t *qcode;        /* query code */
+} hnsw_scratch;
+
+typedef struct hnsw {
+  uint32_t dim, m, m0, ef_construction;
+  vexfs_metric metric;
+  double level_mult;
+  uint64_t seed;
+  size_t code_size; /* dim rounded up to 64 bytes */
+  size_t links0_off, head_off, node_size;
+  vx_chunked nodes;  /* node blocks */
+  vx_chunked upper;  /* uint32_t * per slot: levels 1..level, each [count, m links] */
+  _Atomic uint64_t entry; /* (level << 32) | slot, or HNSW_NONE slot when empty */
+  pthread_mutex_t entry_lock;
+  vx_sq8 sq;
+  int sq_fitted;
+  float *range_lo, *range_hi; /* per-coordinate range of every vector added so far */
+  int refit_pending;          /* publish must refit sq to the range and re-encode every node */
+  hnsw_scratch *build;        /* per-worker scratch for `add`, made by prepare */
+  unsigned build_workers;
+  const vx_kernels *kern;
+} hnsw;
+
+/* ---- node access ---- */
+static inline uint8_t *hnsw_code(const hnsw *h, uint32_t slot) {
+  return (uint8_t *)vx_chunked_at(&h->nodes, slot);
+}
+static inline hnsw_head *hnsw_node_head(const hnsw *h, uint32_t slot) {
+  return (hnsw_head *)((unsigned char *)vx_chunked_at(&h->nodes, slot) + h->head_off);
+}
+static inline uint32_t *hnsw_links0(const hnsw *h, uint32_t slot) {
+  return (uint32_t *)((unsigned char *)vx_chunked_at(&h->nodes, slot) + h->links0_off);
+}
+/* The list of `slot` at `level`: *count (atomic) then the links. */
+static inline uint32_t *hnsw_list(const hnsw *h, uint32_t slot, uint32_t level,
+                                  uint32_t **count) {
+  if (level == 0) {
+    *count = &hnsw_node_head(h, slot)->count0;
+    return hnsw_links0(h, slot);
+  }
+  uint32_t *up = *(uint32_t **)vx_chunked_at(&h->upper, slot);
+  uint32_t *list = up + (size_t)(level - 1) * (1 + h->m);
+  *count = list;
+  return list + 1;
+}
+static inline uint32_t hnsw_cap(const hnsw *h, uint32_t level) { return level ? h->m : h->m0; }
+
+static inline uint32_t hnsw_load(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void hnsw_store(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+
+static inline void hnsw_relax(void) {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ volatile("yield");
+#endif
+}
+
+void hnsw_lock(hnsw_head *n);
+void hnsw_unlock(hnsw_head *n);
+
+static inline uint64_t hnsw_pack_entry(uint32_t slot, uint32_t level) {
+  return ((uint64_t)level << 32) | slot;
+}
+
+/* ---- distances on codes ---- */
+
+/* A query (or node) as traversal sees it. */
+typedef struct hnsw_point {
+  const uint8_t *code;
+  float lx, norm;
+} hnsw_point;
+
+static inline hnsw_point hnsw_node_point(const hnsw *h, uint32_t slot) {
+  const hnsw_head *hd = hnsw_node_head(h, slot);
+  hnsw_point p = {hnsw_code(h, slot), hd->lx, hd->norm};
+  return p;
+}
+
+/* Approximate distance under the collection's metric, from codes. */
+static inline float hnsw_distance(const hnsw *h, const hnsw_point *a, uint32_t slot) {
+  const uint8_t *code = hnsw_code(h, slot);
+  if (h->metric == VEXFS_METRIC_L2)
+    return h->sq.scale * h->sq.scale * (float)h->kern->u8_l2sq(a->code, code, h->dim);
+  const hnsw_head *hd = hnsw_node_head(h, slot);
+  float dot = (float)(h->sq.lo_sq + (double)h->sq.scale * (a->lx + hd->lx) +
+                      (double)h->sq.scale * h->sq.scale * h->kern->u8_dot(a->code, code, h->dim));
+  if (h->metric == VEXFS_METRIC_IP) return 1.0f - dot;
+  if (a->norm <= 0 || hd->norm <= 0) return 1.0f;
+  return 1.0f - dot / sqrtf(a->norm * hd->norm);
+}
+
+static inline void hnsw_prefetch_code(const hnsw *h, uint32_t slot) {
+  const char *p = (const char *)hnsw_code(h, slot);
+  for (size_t off = 0; off < h->code_size && off < 4 * 64; off += 64) __builtin_prefetch(p + off);
+}
+
+/* ---- heaps (min for candidates, max for results) ---- */
+int hnsw_heap_push_min(hnsw_heap *hp, float d, uint32_t slot); /* 0, or -1 when it cannot grow */
+hnsw_pair hnsw_heap_pop_min(hnsw_heap *hp);
+int hnsw_heap_push_max(hnsw_heap *hp, float d, uint32_t slot);
+hnsw_pair hnsw_heap_pop_max(hnsw_heap *hp);
+
+/* ---- scratch ---- */
+int hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots);
+void hnsw_scratch_destroy(hnsw_scratch *sc);
+static inline int hnsw_visit(hnsw_scratch *sc, uint32_t slot) { /* 1 if newly visited */
+  if (slot >= sc->visited_bits) return 0; /* a node newer than this search: skip it */
+  uint64_t bit = 1ull << (slot & 63), *w = &sc->visited[slot >> 6];
+  if (*w & bit) return 0;
+  *w |= bit;
+  return 1;
+}
+void hnsw_scratch_reset(hnsw_scratch *sc);
+
+/* ---- layer search (hnsw_search.c) ---- */
+
+/* Which nodes may enter the results of a layer search. NULL: all. */
+typedef struct hnsw_admit {
+  const vx_store *store;
+  size_t rows;             /* slots at or past this are too new to return */
+  const vx_filter *filter; /* may be NULL */
+} hnsw_admit;
+
+/* Greedy descent from the entry point down to level `stop` + 1; returns the nearest node found. */
+uint32_t hnsw_descend(const hnsw *h, const hnsw_point *q, uint64_t entry, uint32_t stop,
+                      float *dist);
+
+/* Best-first search of one level from `start`, keeping the `ef` nearest admitted nodes in
+ * sc->found (a max-heap). Candidates are explored whether admitted or not. */
+void hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, uint32_t start,
+                       float start_dist, uint32_t level, size_t ef, const hnsw_admit *admit);
+
+/* ---- neighbour selection (hnsw_build.c) ---- */
+
+/* Keeps at most `max` of the n candidates (ascending by distance to the base node), by the
+ * diversity heuristic: a candidate is dropped when it is nearer to an already kept one than to
+ * the base. Returns how many were kept, in place at the front. */
+size_t hnsw_select(const hnsw *h, hnsw_pair *cand, size_t n, size_t max);
+
+/* Level of a slot: floor(-ln(u) * mult), u drawn from the seed and the slot, so a build is
+ * deterministic whatever the thread count. */
+uint32_t hnsw_draw_level(const hnsw *h, uint32_t slot);
+
+/* Inserts one node whose code and head are written. */
+void hnsw_insert(hnsw *h, hnsw_scratch *sc, uint32_t slot);
+
+/* ---- ops ---- */
+vexfs_status hnsw_search_queries(void *state, const vx_store *s, size_t rows, const vx_query *q);
+vexfs_status hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n);
+
+#endif

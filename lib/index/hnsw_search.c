@@ -1,0 +1,190 @@
+/* HNSW search: greedy descent through the upper levels, best-first search of a level, and
+ * answering queries (with a filter, an exact fallback, and exact re-ranking of the best hits). */
+#include <math.h>
+#include <string.h>
+
+#include "../alloc_internal.h"
+#include "../errors_internal.h"
+#include "../threadpool.h"
+#include "flat_internal.h"
+#include "hnsw_internal.h"
+
+/* Filtered searches widen ef by 1/selectivity, up to MAX_FILTER_EF; the share a filter admits is
+ * estimated from FILTER_SAMPLE rows. */
+#define MAX_FILTER_EF 2048u
+#define FILTER_SAMPLE 512u
+
+uint32_t hnsw_descend(const hnsw *h, const hnsw_point *q, uint64_t entry, uint32_t stop,
+                      float *dist) {
+  uint32_t cur = (uint32_t)entry, top = (uint32_t)(entry >> 32);
+  float d = hnsw_distance(h, q, cur);
+  for (uint32_t l = top; l > stop; l--) {
+    for (int moved = 1; moved;) {
+      moved = 0;
+      uint32_t *count, *links = hnsw_list(h, cur, l, &count);
+      uint32_t n = hnsw_load(count);
+      for (uint32_t i = 0; i < n; i++) {
+        uint32_t nb = hnsw_load(&links[i]);
+        float nd = hnsw_distance(h, q, nb);
+        if (nd < d) {
+          d = nd;
+          cur = nb;
+          moved = 1;
+        }
+      }
+    }
+  }
+  *dist = d;
+  return cur;
+}
+
+static inline int admitted(const hnsw_admit *a, uint32_t slot) {
+  if (!a) return 1;
+  return slot < a->rows && vx_store_id(a->store, slot) != VX_NO_ID &&
+         (!a->filter || a->filter->admit(a->filter->ctx, slot));
+}
+
+void hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, uint32_t start,
+                       float start_dist, uint32_t level, size_t ef, const hnsw_admit *admit) {
+  hnsw_visit(sc, start);
+  hnsw_heap_push_min(&sc->cand, start_dist, start);
+  if (admitted(admit, start)) hnsw_heap_push_max(&sc->found, start_dist, start);
+  float bound = sc->found.n ? sc->found.a[0].d : INFINITY;
+  while (sc->cand.n) {
+    hnsw_pair c = hnsw_heap_pop_min(&sc->cand);
+    if (c.d > bound && sc->found.n >= ef) break;
+    uint32_t *count, *links = hnsw_list(h, c.slot, level, &count);
+    uint32_t n = hnsw_load(count), todo = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t nb = hnsw_load(&links[i]);
+      if (hnsw_visit(sc, nb)) {
+        sc->todo[todo++] = nb;
+        __builtin_prefetch(hnsw_code(h, nb));
+      }
+    }
+    for (uint32_t i = 0; i < todo; i++) {
+      uint32_t nb = sc->todo[i];
+      if (i + 1 < todo) hnsw_prefetch_code(h, sc->todo[i + 1]);
+      float d = hnsw_distance(h, q, nb);
+      if (sc->found.n >= ef && d >= bound) continue;
+      /* a heap that cannot grow (out of memory) drops the candidate: a worse answer, not a crash */
+      hnsw_heap_push_min(&sc->cand, d, nb);
+      if (admitted(admit, nb)) {
+        hnsw_heap_push_max(&sc->found, d, nb);
+        if (sc->found.n > ef) hnsw_heap_pop_max(&sc->found);
+        bound = sc->found.a[0].d;
+      }
+    }
+  }
+}
+
+/* ---- queries ---- */
+
+typedef struct query_ctx {
+  const hnsw *h;
+  const vx_store *s;
+  size_t rows;
+  const vx_query *q;
+  size_t ef;
+  hnsw_scratch *scratch; /* per worker */
+  vx_hit *hits;          /* per worker: k */
+} query_ctx;
+
+/* Exact answer for query qi alone: the fallback when the graph cannot give k hits. */
+static void exact_one(const query_ctx *c, size_t qi) {
+  const vx_query *q = c->q;
+  vx_query one = *q;
+  one.queries = q->queries + qi * c->s->dim;
+  one.nq = 1;
+  one.threads = 1;
+  one.ids = q->ids + qi * q->k;
+  one.distances = q->distances + qi * q->k;
+  one.counts = q->counts ? q->counts + qi : NULL;
+  if (vx_flat_search(c->s, c->rows, &one) != VEXFS_OK) { /* out of memory: report no hits */
+    vx_topk none = {NULL, q->k, 0};
+    vx_flat_emit(c->s, q, qi, &none, 0);
+  }
+}
+
+static void query_task(void *arg, size_t qi, unsigned worker) {
+  query_ctx *c = arg;
+  const hnsw *h = c->h;
+  const vx_query *q = c->q;
+  hnsw_scratch *sc = &c->scratch[worker];
+  const float *query = q->queries + qi * h->dim;
+  uint64_t entry = atomic_load(&((hnsw *)h)->entry);
+  if ((uint32_t)entry == HNSW_NONE) {
+    exact_one(c, qi);
+    return;
+  }
+  hnsw_point p = {sc->qcode, vx_sq8_encode(&h->sq, query, sc->qcode),
+                  h->kern->dot(query, query, h->dim)};
+  float d;
+  uint32_t start = hnsw_descend(h, &p, entry, 0, &d);
+  hnsw_scratch_reset(sc);
+  hnsw_admit admit = {c->s, c->rows, q->filter};
+  hnsw_search_level(h, sc, &p, start, d, 0, c->ef, &admit);
+
+  /* Re-rank the nearest hits by their exact distances. Codes order them nearly right, so the
+   * first k + max(k, 16) of them hold the true top k. */
+  size_t n = sc->found.n, rerank = q->k + (q->k > 16 ? q->k : 16);
+  while (n > rerank) {
+    hnsw_heap_pop_max(&sc->found);
+    n--;
+  }
+  vx_topk top;
+  vx_topk_init(&top, c->hits + (size_t)worker * q->k, q->k);
+  for (size_t i = 0; i < n; i++) {
+    uint32_t slot = sc->found.a[i].slot;
+    float exact = vx_flat_exact_distance(h->kern, q->metric, query, vx_store_row(c->s, slot), h->dim);
+    vx_topk_push(&top, exact, slot, vx_store_id(c->s, slot));
+  }
+  size_t live = atomic_load_explicit(&c->s->live, memory_order_acquire);
+  if (top.n < (q->k < live ? q->k : live)) { /* the graph fell short (filter, or a cut-off part) */
+    exact_one(c, qi);
+    return;
+  }
+  vx_flat_emit(c->s, q, qi, &top, 0);
+}
+
+/* Share of live rows a filter admits, from a sample spread over the rows. */
+static double filter_share(const vx_store *s, size_t rows, const vx_filter *f) {
+  size_t step = rows / FILTER_SAMPLE + 1, seen = 0, hit = 0;
+  for (size_t slot = 0; slot < rows; slot += step) {
+    if (vx_store_id(s, slot) == VX_NO_ID) continue;
+    seen++;
+    hit += f->admit(f->ctx, (uint32_t)slot) != 0;
+  }
+  return seen ? (double)hit / seen : 0.0;
+}
+
+vexfs_status hnsw_search_queries(void *state, const vx_store *s, size_t rows, const vx_query *q) {
+  const hnsw *h = state;
+  size_t ef = q->ef > q->k ? q->ef : q->k;
+  if (q->filter) {
+    /* The graph visits about ef / share nodes to find ef admitted ones; an exact scan of the
+     * admitted rows costs share * live. Take the cheaper. */
+    double share = filter_share(s, rows, q->filter);
+    size_t live = atomic_load_explicit(&s->live, memory_order_acquire);
+    if (share * live <= ef / (share > 0 ? share : 1e-9)) return vx_flat_search(s, rows, q);
+    double widened = ef / share;
+    ef = widened > MAX_FILTER_EF ? (MAX_FILTER_EF > ef ? MAX_FILTER_EF : ef) : (size_t)widened;
+  }
+  unsigned workers = q->threads < q->nq ? q->threads : (unsigned)q->nq;
+  query_ctx c = {h, s, rows, q, ef, NULL, NULL};
+  c.scratch = vx_calloc(workers, sizeof *c.scratch);
+  c.hits = vx_alloc_aligned((size_t)workers * q->k * sizeof(vx_hit), VX_CACHE_LINE);
+  unsigned made = 0;
+  if (c.scratch && c.hits)
+    for (; made < workers; made++)
+      if (hnsw_scratch_init(&c.scratch[made], h, rows) != 0) break; /* newer nodes are skipped */
+  vexfs_status st = VEXFS_OK;
+  if (made < workers)
+    st = vx_fail(VEXFS_E_NOMEM, "vexfs_search: out of memory for search scratch");
+  else
+    vx_parallel_for(workers, q->nq, query_task, &c);
+  for (unsigned i = 0; i < made; i++) hnsw_scratch_destroy(&c.scratch[i]);
+  vx_release(c.scratch);
+  vx_release(c.hits);
+  return st;
+}

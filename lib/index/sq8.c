@@ -1,0 +1,59 @@
+/* Scalar quantisation (see sq8.h). */
+#include "sq8.h"
+
+#include <math.h>
+
+#include "../alloc_internal.h"
+
+int vx_sq8_init(vx_sq8 *q, uint32_t dim) {
+  q->dim = dim;
+  q->lo = vx_calloc(dim, sizeof *q->lo);
+  q->scale = q->inv_scale = 1.0f;
+  q->lo_sq = 0;
+  return q->lo ? 0 : -1;
+}
+
+void vx_sq8_destroy(vx_sq8 *q) {
+  vx_release(q->lo);
+  q->lo = NULL;
+}
+
+void vx_sq8_extend_range(uint32_t dim, const float *const *rows, size_t n, float *lo, float *hi) {
+  for (size_t i = 0; i < n; i++)
+    for (uint32_t d = 0; d < dim; d++) {
+      float v = rows[i][d];
+      if (v < lo[d]) lo[d] = v;
+      if (v > hi[d]) hi[d] = v;
+    }
+}
+
+void vx_sq8_fit(vx_sq8 *q, const float *lo, const float *hi) {
+  float span = 0;
+  for (uint32_t d = 0; d < q->dim; d++)
+    if (hi[d] - lo[d] > span) span = hi[d] - lo[d];
+  q->scale = span > 0 ? span / 255.0f : 1.0f;
+  q->inv_scale = 1.0f / q->scale;
+  q->lo_sq = 0;
+  for (uint32_t d = 0; d < q->dim; d++) {
+    q->lo[d] = lo[d];
+    q->lo_sq += (double)lo[d] * lo[d];
+  }
+}
+
+int vx_sq8_covers(const vx_sq8 *q, const float *lo, const float *hi) {
+  float top = 255.5f * q->scale;
+  for (uint32_t d = 0; d < q->dim; d++)
+    if (lo[d] < q->lo[d] || hi[d] - q->lo[d] > top) return 0;
+  return 1;
+}
+
+float vx_sq8_encode(const vx_sq8 *q, const float *x, uint8_t *code) {
+  float lx = 0;
+  for (uint32_t d = 0; d < q->dim; d++) {
+    float c = nearbyintf((x[d] - q->lo[d]) * q->inv_scale);
+    c = c < 0 ? 0 : c > 255 ? 255 : c;
+    code[d] = (uint8_t)c;
+    lx += q->lo[d] * c;
+  }
+  return lx;
+}
