@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "alloc_internal.h"
+#include "collection_internal.h"
 #include "errors_internal.h"
 #include "index/index.h"
 #include "simd/simd_internal.h"
@@ -303,9 +304,9 @@ VEXFS_API vexfs_status vexfs_get(vexfs_collection *c, uint64_t id, float *vector
   return VEXFS_OK;
 }
 
-VEXFS_API vexfs_status vexfs_search(vexfs_collection *c, const float *queries, size_t nq,
-                                    size_t k, const vexfs_search_params *params, uint64_t *ids,
-                                    float *distances, size_t *counts) {
+vexfs_status vx_collection_search(vexfs_collection *c, const float *queries, size_t nq, size_t k,
+                                  const vexfs_search_params *params, const vx_filter *filter,
+                                  uint64_t *ids, float *distances, size_t *counts) {
   const char *fn = "vexfs_search";
   if (!c || !queries || !ids || !distances)
     return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn,
@@ -334,7 +335,7 @@ VEXFS_API vexfs_status vexfs_search(vexfs_collection *c, const float *queries, s
   if (st != VEXFS_OK) return st;
 
   vx_query q = {.queries = queries, .nq = nq, .k = k, .metric = c->cfg.metric, .ids = ids,
-                .distances = distances, .counts = counts,
+                .distances = distances, .counts = counts, .filter = filter,
                 .threads = vx_resolve_threads(p.threads ? p.threads : c->cfg.threads),
                 .ef = p.ef ? p.ef : c->cfg.hnsw_ef_search};
   pthread_rwlock_rdlock(&c->rows_lock);
@@ -342,4 +343,25 @@ VEXFS_API vexfs_status vexfs_search(vexfs_collection *c, const float *queries, s
   st = c->index->search(c->index_state, &c->store, rows, &q);
   pthread_rwlock_unlock(&c->rows_lock);
   return st;
+}
+
+VEXFS_API vexfs_status vexfs_search(vexfs_collection *c, const float *queries, size_t nq,
+                                    size_t k, const vexfs_search_params *params, uint64_t *ids,
+                                    float *distances, size_t *counts) {
+  return vx_collection_search(c, queries, nq, k, params, NULL, ids, distances, counts);
+}
+
+uint64_t vx_collection_slot_id(const vexfs_collection *c, uint32_t slot) {
+  return vx_store_id(&c->store, slot);
+}
+
+const char *vx_collection_index_name(const vexfs_collection *c) {
+  if (c->index != &vx_index_auto) return c->index->name;
+  return vx_auto_has_graph(c->index_state) ? "auto:hnsw" : "auto";
+}
+
+int vx_collection_traverses_exactly(vexfs_collection *c) {
+  if (c->index == &vx_index_hnsw) return vx_hnsw_traverses_exactly(c->index_state);
+  void *graph = c->index == &vx_index_auto ? vx_auto_graph(c->index_state) : NULL;
+  return graph && vx_hnsw_traverses_exactly(graph);
 }

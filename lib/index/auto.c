@@ -37,6 +37,10 @@ static int ready(const auto_index *a) {
   return atomic_load_explicit(&a->graph_ready, memory_order_acquire);
 }
 
+int vx_auto_has_graph(const void *state) { return ready(state); }
+
+void *vx_auto_graph(void *state) { return ready(state) ? ((auto_index *)state)->graph : NULL; }
+
 static vexfs_status auto_prepare(void *state, const vx_store *s, const uint32_t *slots,
                                  const float *vectors, size_t n, unsigned threads) {
   auto_index *a = state;

@@ -1,6 +1,7 @@
 /* HNSW index: creation, the insert plumbing (prepare / publish / add), the quantiser, locks,
  * heaps and scratch. The algorithm itself is in hnsw_build.c, hnsw_search.c, hnsw_delete.c. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../alloc_internal.h"
@@ -10,6 +11,10 @@
 
 /* A refit widens the range by this share of its span, so drifting data refits rarely. */
 #define REFIT_MARGIN 0.1f
+/* Codes are precise enough while their rounding error (dim * scale^2 / 12 in squared distance)
+ * stays below this share of the typical squared distance to a nearest neighbour. */
+#define PRECISION_SHARE 0.01
+#define PRECISION_SAMPLE 512u
 
 void hnsw_lock(hnsw_head *n) {
   while (atomic_exchange_explicit(&n->lock, 1, memory_order_acquire))
@@ -189,6 +194,7 @@ static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t 
                                  const float *vectors, size_t n, unsigned threads) {
   hnsw *h = state;
   const char *fn = "vexfs_insert";
+  if (!h->store) h->store = s; /* the collection's, for life; set before any node exists */
   size_t top = 0;
   for (size_t i = 0; i < n; i++)
     if (slots[i] + (size_t)1 > top) top = slots[i] + (size_t)1;
@@ -213,6 +219,8 @@ static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t 
   for (size_t i = 0; i < n; i++) {
     const float *row = input_row(s, slots, vectors, i);
     vx_sq8_extend_range(h->dim, &row, 1, lo, hi);
+    float norm = h->kern->dot(row, row, h->dim);
+    if (norm > h->pending_max_norm) h->pending_max_norm = norm;
   }
   if (!h->sq_fitted || !vx_sq8_covers(&h->sq, lo, hi)) h->refit_pending = 1;
   return VEXFS_OK;
@@ -224,13 +232,51 @@ static void encode_node(hnsw *h, const vx_store *s, uint32_t slot) {
   hd->norm = vx_store_norm(s, slot);
 }
 
+static int by_float(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+/* Whether codes resolve distances at the scale of nearest neighbours, judged on a sample of live
+ * rows: the squared L2 distance from each to its nearest other sampled row, at the 10th
+ * percentile, so that dense regions count even when most data is spread wide. A sample is
+ * sparser than the data, so the bar is set low (PRECISION_SHARE). */
+static int codes_precise_for(const hnsw *h, const vx_store *s) {
+  size_t rows = atomic_load_explicit(&s->rows, memory_order_relaxed);
+  size_t step = rows / PRECISION_SAMPLE + 1, n = 0;
+  uint32_t *pick = vx_alloc(PRECISION_SAMPLE * sizeof *pick);
+  float *nn = vx_alloc(PRECISION_SAMPLE * sizeof *nn);
+  int precise = 1; /* without memory to judge, keep the fast path */
+  if (pick && nn) {
+    for (size_t slot = 0; slot < rows && n < PRECISION_SAMPLE; slot += step)
+      if (vx_store_id(s, slot) != VX_NO_ID) pick[n++] = (uint32_t)slot;
+    for (size_t i = 0; i < n; i++) {
+      nn[i] = INFINITY;
+      for (size_t j = 0; j < n; j++) {
+        float d = h->kern->l2sq(vx_store_row(s, pick[i]), vx_store_row(s, pick[j]), h->dim);
+        if (j != i && d < nn[i]) nn[i] = d;
+      }
+    }
+    if (n >= 2) {
+      qsort(nn, n, sizeof *nn, by_float);
+      double rounding = h->dim * (double)h->sq.scale * h->sq.scale / 12.0;
+      precise = rounding <= PRECISION_SHARE * nn[n / 10];
+    }
+  }
+  vx_release(pick);
+  vx_release(nn);
+  return precise;
+}
+
 static void hnsw_publish(void *state, const vx_store *s) {
   hnsw *h = state;
+  h->max_norm = h->pending_max_norm;
   if (!h->refit_pending) return;
   h->refit_pending = 0;
   if (!h->sq_fitted) { /* first data: fit it exactly */
     vx_sq8_fit(&h->sq, h->range_lo, h->range_hi);
     h->sq_fitted = 1;
+    h->codes_precise = codes_precise_for(h, s);
     return;
   }
   /* widen, so that data drifting past the range refits rarely */
@@ -245,6 +291,7 @@ static void hnsw_publish(void *state, const vx_store *s) {
   size_t rows = atomic_load_explicit(&s->rows, memory_order_relaxed);
   for (size_t slot = 0; slot < rows; slot++)
     if (vx_store_id(s, slot) != VX_NO_ID) encode_node(h, s, (uint32_t)slot);
+  h->codes_precise = codes_precise_for(h, s);
 }
 
 typedef struct add_ctx {
@@ -278,6 +325,11 @@ static void hnsw_add(void *state, const vx_store *s, const uint32_t *slots, size
     vx_parallel_for(workers, n - first, add_task, &ctx);
   }
   free_build_scratch(h);
+}
+
+int vx_hnsw_traverses_exactly(const void *state) {
+  const hnsw *h = state;
+  return h->sq_fitted && !h->codes_precise;
 }
 
 const vx_index_ops vx_index_hnsw = {

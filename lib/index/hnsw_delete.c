@@ -54,6 +54,17 @@ static void repair(hnsw *h, const uint64_t *gone, uint32_t u, uint32_t l, hnsw_p
   size_t kept = hnsw_select(h, cand, unique < pool ? unique : pool, cap);
   for (size_t i = 0; i < kept; i++) links[i] = cand[i].slot;
   hnsw_store(count, (uint32_t)kept);
+  /* Nodes that linked only to removed ones lost their way in: new neighbours with room link
+   * back, as inserts do. */
+  for (size_t i = 0; i < kept; i++) {
+    uint32_t *wcount, *wlinks = hnsw_list(h, cand[i].slot, l, &wcount);
+    uint32_t wn = *wcount, present = 0;
+    for (uint32_t j = 0; j < wn && !present; j++) present = wlinks[j] == u;
+    if (!present && wn < cap) {
+      wlinks[wn] = u;
+      hnsw_store(wcount, wn + 1);
+    }
+  }
 }
 
 vexfs_status hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n) {

@@ -66,6 +66,9 @@ typedef struct hnsw {
   pthread_mutex_t entry_lock;
   vx_sq8 sq;
   int sq_fitted;
+  float max_norm, pending_max_norm; /* IP: the largest squared norm, M^2 (see hnsw_distance) */
+  int codes_precise; /* codes resolve neighbour distances; else traversal reads the f32 rows */
+  const vx_store *store;
   float *range_lo, *range_hi; /* per-coordinate range of every vector added so far */
   int refit_pending;          /* publish must refit sq to the range and re-encode every node */
   hnsw_scratch *build;        /* per-worker scratch for `add`, made by prepare */
@@ -117,24 +120,54 @@ static inline uint64_t hnsw_pack_entry(uint32_t slot, uint32_t level) {
 
 /* ---- distances on codes ---- */
 
-/* A query (or node) as traversal sees it. */
+/* A query or a node, as traversal sees it. */
 typedef struct hnsw_point {
+  const float *vec; /* the exact vector */
   const uint8_t *code;
   float lx, norm;
+  int is_node; /* distances between nodes may differ from query distances (IP, below) */
 } hnsw_point;
 
 static inline hnsw_point hnsw_node_point(const hnsw *h, uint32_t slot) {
   const hnsw_head *hd = hnsw_node_head(h, slot);
-  hnsw_point p = {hnsw_code(h, slot), hd->lx, hd->norm};
+  hnsw_point p = {vx_store_row(h->store, slot), hnsw_code(h, slot), hd->lx, hd->norm, 1};
   return p;
 }
 
-/* Approximate distance under the collection's metric, from codes. */
+/* IP between nodes: L2 in the reduced space (see hnsw_distance). */
+static inline float hnsw_ip_node_distance(const hnsw *h, float l2, float na, float nb) {
+  float ax = sqrtf(fmaxf(h->max_norm - na, 0.0f)), ay = sqrtf(fmaxf(h->max_norm - nb, 0.0f));
+  return l2 + (ax - ay) * (ax - ay);
+}
+
+/* Exact distance, for traversal when codes are too coarse for the data. */
+static inline float hnsw_exact_distance(const hnsw *h, const hnsw_point *a, uint32_t slot) {
+  const float *row = vx_store_row(h->store, slot);
+  switch (h->metric) {
+  case VEXFS_METRIC_IP:
+    if (a->is_node)
+      return hnsw_ip_node_distance(h, h->kern->l2sq(a->vec, row, h->dim), a->norm,
+                                   hnsw_node_head(h, slot)->norm);
+    return 1.0f - h->kern->dot(a->vec, row, h->dim);
+  case VEXFS_METRIC_COSINE: return h->kern->cosine(a->vec, row, h->dim);
+  default: return h->kern->l2sq(a->vec, row, h->dim);
+  }
+}
+
+/* Approximate distance from codes. Queries get the collection's metric. For IP, whose 1 - dot is
+ * no metric (a node is not nearest to itself) and makes poor graphs, nodes are linked by the
+ * usual reduction to L2: each node gets one more coordinate sqrt(M^2 - |x|^2), M^2 the largest
+ * squared norm, so that |x'-y'|^2 = |x|^2 + |y|^2 - 2x.y + (ax - ay)^2; a query's 1 - q.x ranks
+ * nodes as its L2 distance to them in that space does. */
 static inline float hnsw_distance(const hnsw *h, const hnsw_point *a, uint32_t slot) {
+  if (!h->codes_precise) return hnsw_exact_distance(h, a, slot);
   const uint8_t *code = hnsw_code(h, slot);
-  if (h->metric == VEXFS_METRIC_L2)
-    return h->sq.scale * h->sq.scale * (float)h->kern->u8_l2sq(a->code, code, h->dim);
+  float s2 = h->sq.scale * h->sq.scale;
+  if (h->metric == VEXFS_METRIC_L2) return s2 * (float)h->kern->u8_l2sq(a->code, code, h->dim);
   const hnsw_head *hd = hnsw_node_head(h, slot);
+  if (h->metric == VEXFS_METRIC_IP && a->is_node)
+    return hnsw_ip_node_distance(h, s2 * (float)h->kern->u8_l2sq(a->code, code, h->dim), a->norm,
+                                 hd->norm);
   float dot = (float)(h->sq.lo_sq + (double)h->sq.scale * (a->lx + hd->lx) +
                       (double)h->sq.scale * h->sq.scale * h->kern->u8_dot(a->code, code, h->dim));
   if (h->metric == VEXFS_METRIC_IP) return 1.0f - dot;
@@ -143,8 +176,9 @@ static inline float hnsw_distance(const hnsw *h, const hnsw_point *a, uint32_t s
 }
 
 static inline void hnsw_prefetch_code(const hnsw *h, uint32_t slot) {
-  const char *p = (const char *)hnsw_code(h, slot);
-  for (size_t off = 0; off < h->code_size && off < 4 * 64; off += 64) __builtin_prefetch(p + off);
+  const char *p = h->codes_precise ? (const char *)hnsw_code(h, slot)
+                                   : (const char *)vx_store_row(h->store, slot);
+  for (size_t off = 0; off < 4 * 64; off += 64) __builtin_prefetch(p + off);
 }
 
 /* ---- heaps (min for candidates, max for results) ---- */

@@ -59,12 +59,11 @@ void hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, uin
       uint32_t nb = hnsw_load(&links[i]);
       if (hnsw_visit(sc, nb)) {
         sc->todo[todo++] = nb;
-        __builtin_prefetch(hnsw_code(h, nb));
+        hnsw_prefetch_code(h, nb);
       }
     }
     for (uint32_t i = 0; i < todo; i++) {
       uint32_t nb = sc->todo[i];
-      if (i + 1 < todo) hnsw_prefetch_code(h, sc->todo[i + 1]);
       float d = hnsw_distance(h, q, nb);
       if (sc->found.n >= ef && d >= bound) continue;
       /* a heap that cannot grow (out of memory) drops the candidate: a worse answer, not a crash */
@@ -117,8 +116,8 @@ static void query_task(void *arg, size_t qi, unsigned worker) {
     exact_one(c, qi);
     return;
   }
-  hnsw_point p = {sc->qcode, vx_sq8_encode(&h->sq, query, sc->qcode),
-                  h->kern->dot(query, query, h->dim)};
+  hnsw_point p = {query, sc->qcode, vx_sq8_encode(&h->sq, query, sc->qcode),
+                  h->kern->dot(query, query, h->dim), 0};
   float d;
   uint32_t start = hnsw_descend(h, &p, entry, 0, &d);
   hnsw_scratch_reset(sc);

@@ -56,6 +56,14 @@ extern const vx_index_ops vx_index_flat;
 extern const vx_index_ops vx_index_hnsw;
 extern const vx_index_ops vx_index_auto;
 
+/* Whether an AUTO index has switched to its graph, and that graph (NULL before). */
+int vx_auto_has_graph(const void *state);
+void *vx_auto_graph(void *state);
+
+/* Whether an HNSW index traverses on exact vectors because its 8-bit codes are too coarse for
+ * the data (see hnsw.c). */
+int vx_hnsw_traverses_exactly(const void *state);
+
 /* Exact search of q over the first `rows` rows of s (the flat index), also the fallback that
  * approximate indexes use for very selective filters. */
 vexfs_status vx_flat_search(const vx_store *s, size_t rows, const vx_query *q);

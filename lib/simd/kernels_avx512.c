@@ -64,6 +64,16 @@ static inline void isa_dot_norms(const float *a, const float *b, size_t d, float
   *bb = _mm512_reduce_add_ps(sbb);
 }
 
+/* Horizontal sum in unsigned arithmetic: _mm512_reduce_add_epi32 adds signed ints, which may
+ * overflow (undefined) for sums past 2^31 that still fit 32 bits unsigned. */
+static inline uint32_t hsum16_u32(__m512i v) {
+  __m256i s = _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+  __m128i t = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+  t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
+  t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
+  return (uint32_t)_mm_cvtsi128_si32(t);
+}
+
 /* Codes widen to 16 bits; madd sums pairs of squares (or products) into 32-bit lanes. The tail is
  * a masked byte load (AVX-512BW), so no scalar loop. */
 static inline __m512i load_u8x32(const uint8_t *p, size_t rest) {
@@ -84,7 +94,7 @@ static uint32_t isa_u8_l2sq(const uint8_t *a, const uint8_t *b, size_t d) {
     __m512i e = _mm512_sub_epi16(load_u8x32(a + i, d - i), load_u8x32(b + i, d - i));
     s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(e, e));
   }
-  return (uint32_t)_mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1));
+  return hsum16_u32(_mm512_add_epi32(s0, s1));
 }
 
 static uint32_t isa_u8_dot(const uint8_t *a, const uint8_t *b, size_t d) {
@@ -97,7 +107,7 @@ static uint32_t isa_u8_dot(const uint8_t *a, const uint8_t *b, size_t d) {
   }
   for (; i < d; i += 32)
     s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(load_u8x32(a + i, d - i), load_u8x32(b + i, d - i)));
-  return (uint32_t)_mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1));
+  return hsum16_u32(_mm512_add_epi32(s0, s1));
 }
 
 /* 12 rows x 32 columns: 24 accumulators, 2 panel loads and 12 broadcasts per k, which keeps the

@@ -1,0 +1,23 @@
+/* Internal entry points of collections, for the library's other modules and its tests. */
+#ifndef VEXFS_COLLECTION_INTERNAL_H
+#define VEXFS_COLLECTION_INTERNAL_H
+
+#include "index/index.h"
+#include "vexfs/vexfs.h"
+
+/* vexfs_search with a predicate over slots in place of params->filter_json (which must be NULL):
+ * only rows the filter admits are returned. filter may be NULL. */
+vexfs_status vx_collection_search(vexfs_collection *c, const float *queries, size_t nq, size_t k,
+                                  const vexfs_search_params *params, const vx_filter *filter,
+                                  uint64_t *ids, float *distances, size_t *counts);
+
+/* The id stored in a slot (VX_NO_ID when free), for filters written against ids. */
+uint64_t vx_collection_slot_id(const vexfs_collection *c, uint32_t slot);
+
+/* "flat", "hnsw", or for AUTO "auto" until its graph is built and "auto:hnsw" after. */
+const char *vx_collection_index_name(const vexfs_collection *c);
+
+/* Whether the collection's graph (if any) traverses on exact vectors, its codes being too coarse. */
+int vx_collection_traverses_exactly(vexfs_collection *c);
+
+#endif
