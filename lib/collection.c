@@ -208,7 +208,7 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
   if (!planned) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu more vectors", fn, n);
   unsigned threads = vx_resolve_threads(c->cfg.threads);
   if (c->index->prepare) {
-    vexfs_status st = c->index->prepare(c->index_state, s, slots, vectors, n, threads);
+    vexfs_status st = c->index->prepare(c->index_state, s, slots, vectors, norms, n, threads);
     if (st != VEXFS_OK) return st;
   }
   size_t reused = n - appended;

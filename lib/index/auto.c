@@ -42,9 +42,11 @@ int vx_auto_has_graph(const void *state) { return ready(state); }
 void *vx_auto_graph(void *state) { return ready(state) ? ((auto_index *)state)->graph : NULL; }
 
 static vexfs_status auto_prepare(void *state, const vx_store *s, const uint32_t *slots,
-                                 const float *vectors, size_t n, unsigned threads) {
+                                 const float *vectors, const float *norms, size_t n,
+                                 unsigned threads) {
   auto_index *a = state;
-  return ready(a) ? vx_index_hnsw.prepare(a->graph, s, slots, vectors, n, threads) : VEXFS_OK;
+  return ready(a) ? vx_index_hnsw.prepare(a->graph, s, slots, vectors, norms, n, threads)
+                  : VEXFS_OK;
 }
 
 static void auto_publish(void *state, const vx_store *s) {
@@ -62,7 +64,7 @@ static void build_graph(auto_index *a, const vx_store *s, unsigned threads) {
   size_t n = 0;
   for (size_t slot = 0; slot < rows; slot++)
     if (vx_store_id(s, slot) != VX_NO_ID) slots[n++] = (uint32_t)slot;
-  if (vx_index_hnsw.prepare(graph, s, slots, NULL, n, threads) != VEXFS_OK) goto out;
+  if (vx_index_hnsw.prepare(graph, s, slots, NULL, NULL, n, threads) != VEXFS_OK) goto out;
   vx_index_hnsw.publish(graph, s); /* not shared yet: no lock needed */
   vx_index_hnsw.add(graph, s, slots, n, threads);
   a->graph = graph;

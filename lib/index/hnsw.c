@@ -191,7 +191,8 @@ static int alloc_upper(hnsw *h, const uint32_t *slots, size_t n) {
 }
 
 static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t *slots,
-                                 const float *vectors, size_t n, unsigned threads) {
+                                 const float *vectors, const float *norms, size_t n,
+                                 unsigned threads) {
   hnsw *h = state;
   const char *fn = "vexfs_insert";
   if (!h->store) h->store = s; /* the collection's, for life; set before any node exists */
@@ -219,7 +220,7 @@ static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t 
   for (size_t i = 0; i < n; i++) {
     const float *row = input_row(s, slots, vectors, i);
     vx_sq8_extend_range(h->dim, &row, 1, lo, hi);
-    float norm = h->kern->dot(row, row, h->dim);
+    float norm = norms ? norms[i] : vx_store_norm(s, slots[i]);
     if (norm > h->pending_max_norm) h->pending_max_norm = norm;
   }
   if (!h->sq_fitted || !vx_sq8_covers(&h->sq, lo, hi)) h->refit_pending = 1;
@@ -302,19 +303,19 @@ typedef struct add_ctx {
 
 static void add_task(void *arg, size_t i, unsigned worker) {
   add_ctx *a = arg;
-  hnsw_insert(a->h, &a->h->build[worker], a->slots[i]);
+  uint32_t slot = a->slots[i];
+  /* A node is reachable only once its own insert links it, so its code is written first. */
+  encode_node(a->h, a->s, slot);
+  hnsw_head *hd = hnsw_node_head(a->h, slot);
+  hd->level = hnsw_draw_level(a->h, slot);
+  atomic_store_explicit(&hd->lock, 0, memory_order_relaxed);
+  hnsw_store(&hd->count0, 0);
+  hnsw_insert(a->h, &a->h->build[worker], slot);
 }
 
 static void hnsw_add(void *state, const vx_store *s, const uint32_t *slots, size_t n,
                      unsigned threads) {
   hnsw *h = state;
-  for (size_t i = 0; i < n; i++) {
-    encode_node(h, s, slots[i]);
-    hnsw_head *hd = hnsw_node_head(h, slots[i]);
-    hd->level = hnsw_draw_level(h, slots[i]);
-    atomic_store_explicit(&hd->lock, 0, memory_order_relaxed);
-    hnsw_store(&hd->count0, 0);
-  }
   add_ctx ctx = {h, s, slots};
   unsigned workers = threads < h->build_workers ? threads : h->build_workers;
   /* the first node of an empty graph becomes the entry point before others look for it */

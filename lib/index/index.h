@@ -38,10 +38,11 @@ typedef struct vx_index_ops {
   /* State for a new, empty index. NULL for stateless kinds. */
   vexfs_status (*create)(const vexfs_collection_config *cfg, void **state);
   void (*destroy)(void *state);
-  /* Makes room for rows about to be added at `slots`, so that add cannot fail. `vectors` holds
-   * their n * dim floats, or is NULL when the rows are already in the store. */
+  /* Makes room for rows about to be added at `slots`, so that add cannot fail. `vectors` and
+   * `norms` hold their n * dim floats and n squared norms, or are NULL when the rows are already
+   * in the store. */
   vexfs_status (*prepare)(void *state, const vx_store *s, const uint32_t *slots,
-                          const float *vectors, size_t n, unsigned threads);
+                          const float *vectors, const float *norms, size_t n, unsigned threads);
   /* Runs under the exclusive lock as prepared rows are published. Cannot fail. */
   void (*publish)(void *state, const vx_store *s);
   /* Links published rows into the index on up to `threads` threads. Cannot fail. */

@@ -1,0 +1,333 @@
+// ANN benchmark on Fashion-MNIST: libvexfs HNSW against hnswlib and faiss IndexHNSWFlat, in one
+// process, on the same data and the same machine, M=16, efConstruction=200, k=10.
+//
+// Builds each index on 1 thread (time, memory), sweeps ef with single-query searches on one thread
+// (rounds interleaved across libraries; median QPS), then builds each on 2 threads (time, recall
+// at ef=64). Ground truth: exact search (libvexfs FLAT, checked against faiss IndexFlatL2 in
+// flat_fashion_mnist.py). Prints markdown tables and writes ann.dat + a gnuplot recall/QPS plot.
+//
+// usage: ann_bench [--rounds N] [--queries N] [--out DIR] [--no-faiss]
+#include <faiss/IndexHNSW.h>
+#include <hnswlib/hnswlib.h>
+#include <omp.h>
+#include <vexfs/vexfs.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+namespace {
+
+constexpr int kM = 16, kEfc = 200, kK = 10;
+const int kEfs[] = {10, 16, 24, 32, 48, 64, 96, 128, 256};
+
+struct Data {
+  size_t n = 0, dim = 0;
+  std::vector<float> v;
+};
+
+Data load_idx(const std::string &path) {
+  std::string cmd = "gzip -dc '" + path + "'";
+  FILE *f = popen(cmd.c_str(), "r");
+  if (!f) throw std::runtime_error("cannot read " + path);
+  unsigned char head[16];
+  if (fread(head, 1, 16, f) != 16) throw std::runtime_error("short " + path);
+  auto be = [&](int o) { return (size_t)head[o] << 24 | head[o + 1] << 16 | head[o + 2] << 8 | head[o + 3]; };
+  Data d;
+  d.n = be(4);
+  d.dim = be(8) * be(12);
+  std::vector<unsigned char> raw(d.n * d.dim);
+  if (fread(raw.data(), 1, raw.size(), f) != raw.size()) throw std::runtime_error("short " + path);
+  pclose(f);
+  d.v.assign(raw.begin(), raw.end());
+  return d;
+}
+
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+size_t rss_bytes() {
+  FILE *f = fopen("/proc/self/statm", "r");
+  long pages = 0, resident = 0;
+  if (f && fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+  if (f) fclose(f);
+  return (size_t)resident * 4096;
+}
+
+void check(vexfs_status st, const char *what) {
+  if (st != VEXFS_OK) {
+    fprintf(stderr, "%s: %s\n", what, vexfs_last_error());
+    exit(1);
+  }
+}
+
+// One library under test: build on some threads, then answer one query at a given ef.
+struct Lib {
+  std::string name;
+  std::function<void(const Data &, int threads)> build;
+  std::function<void(int ef)> set_ef;
+  std::function<void(const float *q, uint64_t *out)> search;  // kK ids
+  std::function<void()> drop;
+};
+
+Lib make_vexfs() {
+  auto col = std::make_shared<vexfs_collection *>(nullptr);
+  auto params = std::make_shared<vexfs_search_params>();
+  Lib l;
+  l.name = "libvexfs";
+  l.build = [col, params](const Data &d, int threads) {
+    vexfs_collection_config cfg;
+    vexfs_collection_config_init(&cfg);
+    cfg.dim = (uint32_t)d.dim;
+    cfg.index = VEXFS_INDEX_HNSW;
+    cfg.hnsw_m = kM;
+    cfg.hnsw_ef_construction = kEfc;
+    cfg.threads = threads;
+    check(vexfs_collection_create(&cfg, col.get()), "create");
+    std::vector<uint64_t> ids(d.n);
+    for (size_t i = 0; i < d.n; i++) ids[i] = i;
+    check(vexfs_insert(*col, ids.data(), d.v.data(), d.n), "insert");
+    vexfs_search_params_init(params.get());
+    params->threads = 1;
+  };
+  l.set_ef = [params](int ef) { params->ef = ef; };
+  l.search = [col, params](const float *q, uint64_t *out) {
+    float dist[kK];
+    check(vexfs_search(*col, q, 1, kK, params.get(), out, dist, nullptr), "search");
+  };
+  l.drop = [col] { vexfs_collection_free(*col); *col = nullptr; };
+  return l;
+}
+
+Lib make_hnswlib() {
+  struct State {
+    std::unique_ptr<hnswlib::L2Space> space;
+    std::unique_ptr<hnswlib::HierarchicalNSW<float>> alg;
+  };
+  auto s = std::make_shared<State>();
+  Lib l;
+  l.name = "hnswlib";
+  l.build = [s](const Data &d, int threads) {
+    s->space.reset(new hnswlib::L2Space(d.dim));
+    s->alg.reset(new hnswlib::HierarchicalNSW<float>(s->space.get(), d.n, kM, kEfc));
+    s->alg->addPoint(d.v.data(), 0);
+    std::atomic<size_t> next{1};
+    auto work = [&] {
+      for (size_t i; (i = next++) < d.n;) s->alg->addPoint(d.v.data() + i * d.dim, i);
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; t++) pool.emplace_back(work);
+    work();
+    for (auto &t : pool) t.join();
+  };
+  l.set_ef = [s](int ef) { s->alg->setEf(ef); };
+  l.search = [s](const float *q, uint64_t *out) {
+    auto res = s->alg->searchKnn(q, kK);
+    for (int i = kK - 1; i >= 0; i--) {
+      out[i] = res.empty() ? UINT64_MAX : res.top().second;
+      if (!res.empty()) res.pop();
+    }
+  };
+  l.drop = [s] { s->alg.reset(); s->space.reset(); };
+  return l;
+}
+
+Lib make_faiss() {
+  auto idx = std::make_shared<std::unique_ptr<faiss::IndexHNSWFlat>>();
+  Lib l;
+  l.name = "faiss";
+  l.build = [idx](const Data &d, int threads) {
+    omp_set_num_threads(threads);
+    idx->reset(new faiss::IndexHNSWFlat((int)d.dim, kM));
+    (*idx)->hnsw.efConstruction = kEfc;
+    (*idx)->add((faiss::Index::idx_t)d.n, d.v.data());
+    omp_set_num_threads(1);
+  };
+  l.set_ef = [idx](int ef) { (*idx)->hnsw.efSearch = ef; };
+  l.search = [idx](const float *q, uint64_t *out) {
+    float dist[kK];
+    faiss::Index::idx_t labels[kK];
+    (*idx)->search(1, q, kK, dist, labels);
+    for (int i = 0; i < kK; i++) out[i] = labels[i] < 0 ? UINT64_MAX : (uint64_t)labels[i];
+  };
+  l.drop = [idx] { idx->reset(); };
+  return l;
+}
+
+double recall_of(const std::vector<uint64_t> &got, const std::vector<uint64_t> &truth, size_t nq) {
+  size_t hit = 0;
+  for (size_t q = 0; q < nq; q++) {
+    std::unordered_set<uint64_t> t(truth.begin() + q * kK, truth.begin() + (q + 1) * kK);
+    for (int i = 0; i < kK; i++) hit += t.count(got[q * kK + i]);
+  }
+  return (double)hit / (nq * kK);
+}
+
+struct Point {
+  double recall = 0;
+  std::vector<double> qps;
+  double median() const {
+    std::vector<double> s = qps;
+    std::sort(s.begin(), s.end());
+    return s[s.size() / 2];
+  }
+};
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  int rounds = 3;
+  size_t nq = 10000;
+  std::string out = ".";
+  bool with_faiss = true;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    if (a == "--rounds" && i + 1 < argc) rounds = atoi(argv[++i]);
+    else if (a == "--queries" && i + 1 < argc) nq = strtoul(argv[++i], nullptr, 10);
+    else if (a == "--out" && i + 1 < argc) out = argv[++i];
+    else if (a == "--no-faiss") with_faiss = false;
+    else {
+      fprintf(stderr, "usage: %s [--rounds N] [--queries N] [--out DIR] [--no-faiss]\n", argv[0]);
+      return 2;
+    }
+  }
+  const char *dir = getenv("FASHION_MNIST_DIR");
+  std::string base = dir ? dir : "/usr/share/datasets/fashion-mnist";
+  Data train = load_idx(base + "/train-images-idx3-ubyte.gz");
+  Data test = load_idx(base + "/t10k-images-idx3-ubyte.gz");
+  nq = std::min(nq, test.n);
+  omp_set_num_threads(1);
+  printf("Fashion-MNIST %zux%zu, %zu queries, k=%d, M=%d, efConstruction=%d; libvexfs %s (%s)\n",
+         train.n, train.dim, nq, kK, kM, kEfc, vexfs_version_string(), vexfs_simd_isa());
+
+  // exact ground truth
+  std::vector<uint64_t> truth(nq * kK);
+  {
+    vexfs_collection_config cfg;
+    vexfs_collection_config_init(&cfg);
+    cfg.dim = (uint32_t)train.dim;
+    cfg.index = VEXFS_INDEX_FLAT;
+    vexfs_collection *flat;
+    check(vexfs_collection_create(&cfg, &flat), "create flat");
+    std::vector<uint64_t> ids(train.n);
+    for (size_t i = 0; i < train.n; i++) ids[i] = i;
+    check(vexfs_insert(flat, ids.data(), train.v.data(), train.n), "insert flat");
+    std::vector<float> dist(nq * kK);
+    check(vexfs_search(flat, test.v.data(), nq, kK, nullptr, truth.data(), dist.data(), nullptr), "gt");
+    vexfs_collection_free(flat);
+  }
+
+  std::vector<Lib> libs = {make_vexfs(), make_hnswlib()};
+  if (with_faiss) libs.push_back(make_faiss());
+
+  std::map<std::string, double> build1, build2, mem, recall2;
+  for (auto &l : libs) {
+    size_t before = rss_bytes();
+    double t0 = now();
+    l.build(train, 1);
+    build1[l.name] = now() - t0;
+    mem[l.name] = (double)(rss_bytes() - before) / train.n;
+    printf("built %s on 1 thread: %.1f s, %.0f bytes/vector\n", l.name.c_str(), build1[l.name],
+           mem[l.name]);
+    fflush(stdout);
+  }
+
+  std::vector<uint64_t> got(nq * kK);
+  std::map<std::string, std::map<int, Point>> sweep;
+  for (int r = 0; r < rounds; r++)
+    for (int ef : kEfs)
+      for (auto &l : libs) {
+        l.set_ef(ef);
+        double t0 = now();
+        for (size_t q = 0; q < nq; q++) l.search(test.v.data() + q * test.dim, got.data() + q * kK);
+        double qps = nq / (now() - t0);
+        Point &p = sweep[l.name][ef];
+        p.recall = recall_of(got, truth, nq);
+        p.qps.push_back(qps);
+      }
+
+  for (auto &l : libs) {
+    l.drop();
+    double t0 = now();
+    l.build(train, 2);
+    build2[l.name] = now() - t0;
+    l.set_ef(64);
+    for (size_t q = 0; q < nq; q++) l.search(test.v.data() + q * test.dim, got.data() + q * kK);
+    recall2[l.name] = recall_of(got, truth, nq);
+    l.drop();
+    printf("built %s on 2 threads: %.1f s (recall@10 at ef=64: %.4f)\n", l.name.c_str(),
+           build2[l.name], recall2[l.name]);
+    fflush(stdout);
+  }
+
+  printf("\n### Recall and single-thread QPS (median of %d rounds)\n\n| ef |", rounds);
+  for (auto &l : libs) printf(" %s recall | %s QPS |", l.name.c_str(), l.name.c_str());
+  printf("\n|---|");
+  for (size_t i = 0; i < libs.size(); i++) printf("---|---|");
+  printf("\n");
+  FILE *dat = fopen((out + "/ann.dat").c_str(), "w");
+  for (auto &l : libs) {
+    if (dat) fprintf(dat, "# %s\n", l.name.c_str());
+    for (int ef : kEfs)
+      if (dat) fprintf(dat, "%.4f %.1f %d\n", sweep[l.name][ef].recall, sweep[l.name][ef].median(), ef);
+    if (dat) fprintf(dat, "\n\n");
+  }
+  if (dat) fclose(dat);
+  for (int ef : kEfs) {
+    printf("| %d |", ef);
+    for (auto &l : libs) printf(" %.4f | %.0f |", sweep[l.name][ef].recall, sweep[l.name][ef].median());
+    printf("\n");
+  }
+
+  auto best_qps = [&](const std::string &lib, double target) {
+    double best = 0;
+    for (int ef : kEfs)
+      if (sweep[lib][ef].recall >= target) best = std::max(best, sweep[lib][ef].median());
+    return best;
+  };
+  printf("\n### Build and memory\n\n| library | build 1 thread (s) | build 2 threads (s) | speed-up | "
+         "recall@10 ef=64, 2-thread build | memory (bytes/vector, RSS) |\n|---|---|---|---|---|---|\n");
+  for (auto &l : libs)
+    printf("| %s | %.1f | %.1f | %.2fx | %.4f | %.0f |\n", l.name.c_str(), build1[l.name],
+           build2[l.name], build1[l.name] / build2[l.name], recall2[l.name], mem[l.name]);
+
+  const std::string us = "libvexfs", peer = "hnswlib";
+  printf("\n### Targets (libvexfs against hnswlib)\n\n| target | measured | met |\n|---|---|---|\n");
+  double bs = build1[peer] / build1[us];
+  printf("| build speed >= 1.3x | %.2fx (%.1f s vs %.1f s) | %s |\n", bs, build1[us], build1[peer],
+         bs >= 1.3 ? "yes" : "no");
+  for (double target : {0.95, 0.99}) {
+    double a = best_qps(us, target), b = best_qps(peer, target);
+    printf("| QPS at recall >= %.2f >= 1.3x | %.2fx (%.0f vs %.0f) | %s |\n", target, b > 0 ? a / b : 0,
+           a, b, b > 0 && a / b >= 1.3 ? "yes" : "no");
+  }
+  double dr = sweep[us][64].recall - sweep[peer][64].recall;
+  printf("| recall at ef=64 no more than 0.005 below | %+.4f (%.4f vs %.4f) | %s |\n", dr,
+         sweep[us][64].recall, sweep[peer][64].recall, dr >= -0.005 ? "yes" : "no");
+  double sp = build1[us] / build2[us];
+  printf("| 2-thread build >= 1.7x faster, same recall | %.2fx (recall %.4f vs %.4f) | %s |\n", sp,
+         recall2[us], sweep[us][64].recall,
+         sp >= 1.7 && recall2[us] >= sweep[us][64].recall - 0.005 ? "yes" : "no");
+  printf("| memory per vector no higher than hnswlib | %.0f vs %.0f bytes | %s |\n", mem[us], mem[peer],
+         mem[us] <= mem[peer] ? "yes" : "no");
+
+  std::string plot = "gnuplot -e \"set terminal pngcairo size 900,600; set output '" + out +
+                     "/ann_fashion_mnist.png'; set title 'Fashion-MNIST 60k x 784, k=10, M=16, "
+                     "efC=200, one thread'; set xlabel 'recall@10'; set ylabel 'queries/s'; set "
+                     "logscale y; set key bottom left; set grid; plot for [i=0:" +
+                     std::to_string(libs.size() - 1) + "] '" + out +
+                     "/ann.dat' index i using 1:2 with linespoints title columnheader(1)\" 2>/dev/null";
+  if (system(plot.c_str()) == 0) printf("\nplot: %s/ann_fashion_mnist.png\n", out.c_str());
+  return 0;
+}
