@@ -1,14 +1,16 @@
 // ANN benchmark on Fashion-MNIST: libvexfs HNSW against hnswlib and faiss IndexHNSWFlat, in one
 // process, on the same data and the same machine, M=16, efConstruction=200, k=10.
 //
-// Builds each index on 1 thread (time, memory), sweeps ef with single-query searches on one thread
-// (rounds interleaved across libraries; median QPS), then builds each on 2 threads (time, recall
-// at ef=64). Ground truth: exact search (libvexfs FLAT, checked against faiss IndexFlatL2 in
+// Builds each index on 1 and on 2 threads, alternating, for several rounds (median times; faiss,
+// whose builds take minutes, once), then builds each on 1 thread to keep (memory = RSS growth) and
+// sweeps ef with single-query searches on one thread (rounds interleaved across libraries; median
+// QPS). Ground truth: exact search (libvexfs FLAT, checked against faiss IndexFlatL2 in
 // flat_fashion_mnist.py). Prints markdown tables and writes ann.dat + a gnuplot recall/QPS plot.
 //
-// usage: ann_bench [--rounds N] [--queries N] [--out DIR] [--no-faiss]
+// usage: ann_bench [--rounds N] [--build-rounds N] [--queries N] [--out DIR] [--no-faiss]
 #include <faiss/IndexHNSW.h>
 #include <hnswlib/hnswlib.h>
+#include <malloc.h>
 #include <omp.h>
 #include <vexfs/vexfs.h>
 
@@ -174,31 +176,34 @@ double recall_of(const std::vector<uint64_t> &got, const std::vector<uint64_t> &
   return (double)hit / (nq * kK);
 }
 
+double median(std::vector<double> s) {
+  std::sort(s.begin(), s.end());
+  return s[s.size() / 2];
+}
+
 struct Point {
   double recall = 0;
   std::vector<double> qps;
-  double median() const {
-    std::vector<double> s = qps;
-    std::sort(s.begin(), s.end());
-    return s[s.size() / 2];
-  }
+  double median() const { return ::median(qps); }
 };
 
 }  // namespace
 
 int main(int argc, char **argv) {
-  int rounds = 3;
+  int rounds = 3, build_rounds = 3;
   size_t nq = 10000;
   std::string out = ".";
   bool with_faiss = true;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (a == "--rounds" && i + 1 < argc) rounds = atoi(argv[++i]);
+    else if (a == "--build-rounds" && i + 1 < argc) build_rounds = atoi(argv[++i]);
     else if (a == "--queries" && i + 1 < argc) nq = strtoul(argv[++i], nullptr, 10);
     else if (a == "--out" && i + 1 < argc) out = argv[++i];
     else if (a == "--no-faiss") with_faiss = false;
     else {
-      fprintf(stderr, "usage: %s [--rounds N] [--queries N] [--out DIR] [--no-faiss]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--rounds N] [--build-rounds N] [--queries N] [--out DIR] [--no-faiss]\n",
+              argv[0]);
       return 2;
     }
   }
@@ -231,19 +236,42 @@ int main(int argc, char **argv) {
   std::vector<Lib> libs = {make_vexfs(), make_hnswlib()};
   if (with_faiss) libs.push_back(make_faiss());
 
-  std::map<std::string, double> build1, build2, mem, recall2;
-  for (auto &l : libs) {
-    size_t before = rss_bytes();
+  std::vector<uint64_t> got(nq * kK);
+  auto recall_at_64 = [&](Lib &l) {
+    l.set_ef(64);
+    for (size_t q = 0; q < nq; q++) l.search(test.v.data() + q * test.dim, got.data() + q * kK);
+    return recall_of(got, truth, nq);
+  };
+  auto timed_build = [&](Lib &l, int threads) {
     double t0 = now();
+    l.build(train, threads);
+    return now() - t0;
+  };
+  std::map<std::string, std::vector<double>> b1, b2;
+  std::map<std::string, double> mem, recall2;
+  for (int r = 0; r < build_rounds; r++)
+    for (auto &l : libs) {
+      if (l.name == "faiss" && r > 0) continue;
+      b1[l.name].push_back(timed_build(l, 1));
+      l.drop();
+      malloc_trim(0);
+      b2[l.name].push_back(timed_build(l, 2));
+      recall2[l.name] = recall_at_64(l);
+      l.drop();
+      malloc_trim(0);
+      printf("round %d: %s built in %.1f s on 1 thread, %.1f s on 2 (recall@10 ef=64 %.4f)\n", r,
+             l.name.c_str(), b1[l.name].back(), b2[l.name].back(), recall2[l.name]);
+      fflush(stdout);
+    }
+  std::map<std::string, double> build1, build2;
+  for (auto &l : libs) {
+    build1[l.name] = median(b1[l.name]);
+    build2[l.name] = median(b2[l.name]);
+    size_t before = rss_bytes();
     l.build(train, 1);
-    build1[l.name] = now() - t0;
     mem[l.name] = (double)(rss_bytes() - before) / train.n;
-    printf("built %s on 1 thread: %.1f s, %.0f bytes/vector\n", l.name.c_str(), build1[l.name],
-           mem[l.name]);
-    fflush(stdout);
   }
 
-  std::vector<uint64_t> got(nq * kK);
   std::map<std::string, std::map<int, Point>> sweep;
   for (int r = 0; r < rounds; r++)
     for (int ef : kEfs)
@@ -256,20 +284,6 @@ int main(int argc, char **argv) {
         p.recall = recall_of(got, truth, nq);
         p.qps.push_back(qps);
       }
-
-  for (auto &l : libs) {
-    l.drop();
-    double t0 = now();
-    l.build(train, 2);
-    build2[l.name] = now() - t0;
-    l.set_ef(64);
-    for (size_t q = 0; q < nq; q++) l.search(test.v.data() + q * test.dim, got.data() + q * kK);
-    recall2[l.name] = recall_of(got, truth, nq);
-    l.drop();
-    printf("built %s on 2 threads: %.1f s (recall@10 at ef=64: %.4f)\n", l.name.c_str(),
-           build2[l.name], recall2[l.name]);
-    fflush(stdout);
-  }
 
   printf("\n### Recall and single-thread QPS (median of %d rounds)\n\n| ef |", rounds);
   for (auto &l : libs) printf(" %s recall | %s QPS |", l.name.c_str(), l.name.c_str());
@@ -296,8 +310,10 @@ int main(int argc, char **argv) {
       if (sweep[lib][ef].recall >= target) best = std::max(best, sweep[lib][ef].median());
     return best;
   };
-  printf("\n### Build and memory\n\n| library | build 1 thread (s) | build 2 threads (s) | speed-up | "
-         "recall@10 ef=64, 2-thread build | memory (bytes/vector, RSS) |\n|---|---|---|---|---|---|\n");
+  printf("\n### Build (median of %d rounds; faiss 1) and memory\n\n| library | build 1 thread (s) | "
+         "build 2 threads (s) | speed-up | recall@10 ef=64, 2-thread build | memory (bytes/vector, "
+         "RSS) |\n|---|---|---|---|---|---|\n",
+         build_rounds);
   for (auto &l : libs)
     printf("| %s | %.1f | %.1f | %.2fx | %.4f | %.0f |\n", l.name.c_str(), build1[l.name],
            build2[l.name], build1[l.name] / build2[l.name], recall2[l.name], mem[l.name]);

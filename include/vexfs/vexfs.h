@@ -200,8 +200,9 @@ VEXFS_API vexfs_status vexfs_search(vexfs_collection *c, const float *queries, s
                                     float *distances, size_t *counts);
 
 /* Removes n ids, all-or-nothing. n = 0 is a no-op that succeeds. ids is read only during the
- * call. Threading: safe concurrently with every call but vexfs_collection_free(); it waits for
- * searches in progress, since it moves rows.
+ * call. Removed ids are never returned by later searches; an HNSW graph is repaired around them and
+ * their rows are reused by later inserts. Threading: safe concurrently with every call but
+ * vexfs_collection_free(); it waits for searches in progress, since it relinks the graph.
  * Errors: VEXFS_E_INVALID (NULL ids with n > 0, a duplicate id within the batch),
  *         VEXFS_E_NOT_FOUND (an id not in the collection), VEXFS_E_NOMEM. */
 VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, size_t n);

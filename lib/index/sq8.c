@@ -20,10 +20,10 @@ void vx_sq8_destroy(vx_sq8 *q) {
 
 void vx_sq8_extend_range(uint32_t dim, const float *const *rows, size_t n, float *lo, float *hi) {
   for (size_t i = 0; i < n; i++)
-    for (uint32_t d = 0; d < dim; d++) {
+    for (uint32_t d = 0; d < dim; d++) { /* selects, not branches: the loop vectorises */
       float v = rows[i][d];
-      if (v < lo[d]) lo[d] = v;
-      if (v > hi[d]) hi[d] = v;
+      lo[d] = v < lo[d] ? v : lo[d];
+      hi[d] = v > hi[d] ? v : hi[d];
     }
 }
 
