@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
     for (size_t si = 0; si < sizeof sizes / sizeof *sizes && sizes[si] <= max_n; si++) {
       size_t n = sizes[si];
       uint32_t dim = dims[di];
-      float *v = clustered(n, dim, 1), *q = clustered(NQ, dim, 2);
+      float *v = clustered(n + NQ, dim, 1), *q = v + n * dim; /* queries: the same clusters */
       double tf, th;
       vexfs_collection *flat = build(VEXFS_INDEX_FLAT, v, n, dim, &tf);
       vexfs_collection *hnsw = build(VEXFS_INDEX_HNSW, v, n, dim, &th);
@@ -89,7 +89,6 @@ int main(int argc, char **argv) {
       vexfs_collection_free(flat);
       vexfs_collection_free(hnsw);
       free(v);
-      free(q);
     }
   free(exact);
   free(approx);

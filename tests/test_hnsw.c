@@ -300,7 +300,7 @@ static void test_coarse_codes_fall_back_to_exact_traversal(void **state) {
 static void test_auto_switches_to_graph(void **state) {
   (void)state;
   enum { D = 8, NQ = 50 };
-  const size_t n = 20000; /* the documented crossover */
+  const size_t n = VX_AUTO_CROSSOVER;
   float *v = clustered(n + 500, D, 14), *q = clustered(NQ, D, 15);
   vexfs_collection *a = make(VEXFS_INDEX_AUTO, VEXFS_METRIC_L2, D, 2, 0);
   vexfs_collection *f = make(VEXFS_INDEX_FLAT, VEXFS_METRIC_L2, D, 2, 0);

@@ -108,7 +108,7 @@ typedef enum vexfs_metric {
 
 typedef enum vexfs_index_kind {
   VEXFS_INDEX_AUTO = 0, /* exact while small; builds HNSW once it passes the measured crossover
-                           (20 000 vectors), transparently */
+                           (5 000 vectors), transparently */
   VEXFS_INDEX_FLAT = 1, /* exact search */
   VEXFS_INDEX_HNSW = 2, /* approximate graph search; distances returned are still exact */
   VEXFS_INDEX_LSH = 3   /* not built in this version: VEXFS_E_UNSUPPORTED */

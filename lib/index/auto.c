@@ -9,9 +9,6 @@
 #include "../errors_internal.h"
 #include "index.h"
 
-/* Live vectors at which AUTO builds its graph (measured: benchmarks/README.md, "AUTO"). */
-#define AUTO_CROSSOVER 20000u
-
 typedef struct auto_index {
   vexfs_collection_config cfg;
   void *graph;            /* HNSW state once built */
@@ -82,7 +79,7 @@ static void auto_add(void *state, const vx_store *s, const uint32_t *slots, size
     vx_index_hnsw.add(a->graph, s, slots, n, threads);
     return;
   }
-  if (atomic_load_explicit(&s->live, memory_order_relaxed) >= AUTO_CROSSOVER)
+  if (atomic_load_explicit(&s->live, memory_order_relaxed) >= VX_AUTO_CROSSOVER)
     build_graph(a, s, threads);
 }
 

@@ -57,6 +57,11 @@ extern const vx_index_ops vx_index_flat;
 extern const vx_index_ops vx_index_hnsw;
 extern const vx_index_ops vx_index_auto;
 
+/* Live vectors at which AUTO builds its graph: past the measured crossover, where HNSW answers
+ * 1.9x faster than a scan at d=128 and 6.4x at d=768 (build/benchmarks/auto_crossover,
+ * benchmarks/README.md "AUTO crossover"). */
+#define VX_AUTO_CROSSOVER 5000u
+
 /* Whether an AUTO index has switched to its graph, and that graph (NULL before). */
 int vx_auto_has_graph(const void *state);
 void *vx_auto_graph(void *state);
