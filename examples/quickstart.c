@@ -45,10 +45,18 @@ int main(int argc, char **argv) {
   float *out_dist = malloc((size_t)BATCH * K * sizeof *out_dist);
   double *lat = malloc(SINGLE * sizeof *lat);
   if (!vectors || !ids || !queries || !out_ids || !out_dist || !lat) return 1;
+  /* Embedding-like data: points around 1000 random centres; queries drawn the same way. */
   srand(42);
-  for (size_t i = 0; i < n * dim; i++) vectors[i] = (float)rand() / RAND_MAX;
+  float *centres = malloc(1000 * (size_t)dim * sizeof *centres);
+  if (!centres) return 1;
+  for (size_t i = 0; i < 1000 * (size_t)dim; i++) centres[i] = (float)rand() / RAND_MAX;
+  for (size_t i = 0; i < n + BATCH; i++) {
+    float *row = i < n ? vectors + i * dim : queries + (i - n) * dim;
+    const float *c = centres + (size_t)(rand() % 1000) * dim;
+    for (uint32_t d = 0; d < dim; d++) row[d] = c[d] + 0.2f * ((float)rand() / RAND_MAX - 0.5f);
+  }
+  free(centres);
   for (size_t i = 0; i < n; i++) ids[i] = 1000 + i;
-  for (size_t i = 0; i < (size_t)BATCH * dim; i++) queries[i] = (float)rand() / RAND_MAX;
 
   double t0 = now_ms();
   st = vexfs_insert(col, ids, vectors, n);
@@ -69,6 +77,25 @@ int main(int argc, char **argv) {
          "(%.0f queries/s)\n",
          5000, K,
          lat[SINGLE / 2], lat[SINGLE * 99 / 100], 1e3 / lat[SINGLE / 2]);
+  /* How close the default index's answers are to exact ones: recall@10 against a FLAT copy. */
+  vexfs_collection *exact;
+  cfg.index = VEXFS_INDEX_FLAT;
+  if ((st = vexfs_collection_create(&cfg, &exact)) != VEXFS_OK) return fail("create", st);
+  if ((st = vexfs_insert(exact, ids, vectors, n)) != VEXFS_OK) return fail("insert", st);
+  enum { CHECK = 100 };
+  uint64_t *truth = malloc((size_t)CHECK * K * sizeof *truth);
+  if (!truth) return 1;
+  if ((st = vexfs_search(exact, queries, CHECK, K, NULL, truth, out_dist, NULL)) != VEXFS_OK ||
+      (st = vexfs_search(col, queries, CHECK, K, NULL, out_ids, out_dist, NULL)) != VEXFS_OK)
+    return fail("vexfs_search", st);
+  size_t hits = 0;
+  for (size_t q = 0; q < CHECK; q++)
+    for (int a = 0; a < K; a++)
+      for (int b = 0; b < K; b++) hits += out_ids[q * K + a] == truth[q * K + b];
+  printf("recall@%d against exact search, %d queries: %.4f\n", K, CHECK, (double)hits / (CHECK * K));
+  vexfs_collection_free(exact);
+  free(truth);
+
   printf("nearest to query 0:");
   st = vexfs_search(col, queries, 1, K, NULL, out_ids, out_dist, NULL);
   if (st != VEXFS_OK) return fail("vexfs_search", st);
