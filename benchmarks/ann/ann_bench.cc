@@ -338,12 +338,8 @@ int main(int argc, char **argv) {
   printf("| memory per vector no higher than hnswlib | %.0f vs %.0f bytes | %s |\n", mem[us], mem[peer],
          mem[us] <= mem[peer] ? "yes" : "no");
 
-  std::string plot = "gnuplot -e \"set terminal pngcairo size 900,600; set output '" + out +
-                     "/ann_fashion_mnist.png'; set title 'Fashion-MNIST 60k x 784, k=10, M=16, "
-                     "efC=200, one thread'; set xlabel 'recall@10'; set ylabel 'queries/s'; set "
-                     "logscale y; set key bottom left; set grid; plot for [i=0:" +
-                     std::to_string(libs.size() - 1) + "] '" + out +
-                     "/ann.dat' index i using 1:2 with linespoints title columnheader(1)\" 2>/dev/null";
-  if (system(plot.c_str()) == 0) printf("\nplot: %s/ann_fashion_mnist.png\n", out.c_str());
+  // the plot: plot.sh beside this file (its path set by the build), given the output folder
+  std::string cmd = std::string("sh '") + VX_PLOT_SCRIPT + "' '" + out + "' 2>/dev/null";
+  if (system(cmd.c_str()) == 0) printf("\nplot: %s/ann_fashion_mnist.png\n", out.c_str());
   return 0;
 }

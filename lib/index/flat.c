@@ -53,8 +53,28 @@ typedef struct stream_run_ctx {
   float *dists; /* STREAM_ROWS */
 } stream_run_ctx;
 
+/* With a filter, rows are tested first and only admitted ones are scored: a selective filter
+ * costs a predicate per row, not a distance. */
+static void filtered_run(stream_run_ctx *s, size_t first, const float *rows, size_t n) {
+  size_t dim = s->store->dim, stride = s->store->stride;
+  float bound = vx_topk_bound(s->hits);
+  for (size_t i = 0; i < n; i++) {
+    size_t slot = first + i;
+    if (!vx_flat_admits(s->store, s->filter, slot)) continue;
+    float d = vx_flat_exact_distance(s->kern, s->metric, s->query, rows + i * stride, dim);
+    if (d <= bound) {
+      vx_topk_push(s->hits, d, (uint32_t)slot, vx_store_id(s->store, slot));
+      bound = vx_topk_bound(s->hits);
+    }
+  }
+}
+
 static void stream_run(void *arg, size_t first, const float *rows, size_t n) {
   stream_run_ctx *s = arg;
+  if (s->filter) {
+    filtered_run(s, first, rows, n);
+    return;
+  }
   size_t dim = s->store->dim, stride = s->store->stride;
   for (size_t i0 = 0; i0 < n; i0 += STREAM_ROWS) {
     size_t m = n - i0 < STREAM_ROWS ? n - i0 : STREAM_ROWS;
@@ -118,7 +138,8 @@ vexfs_status vx_flat_search(const vx_store *store, size_t rows, const vx_query *
   size_t live = atomic_load_explicit(&store->live, memory_order_acquire);
   s.k_eff = q->k < live ? q->k : live;
   vx_blocked_plan plan;
-  s.blocked = s.k_eff > 0 && vx_blocked_plan_for(s.kern, store->dim, q, s.k_eff, &plan);
+  /* filtered searches stream, scoring only the rows the filter admits */
+  s.blocked = s.k_eff > 0 && !q->filter && vx_blocked_plan_for(s.kern, store->dim, q, s.k_eff, &plan);
   s.per_task = s.blocked ? plan.queries_per_task : 1;
   s.scratch_floats = s.blocked ? plan.scratch_floats : STREAM_ROWS;
   size_t ntasks = (q->nq + s.per_task - 1) / s.per_task;

@@ -53,7 +53,6 @@ typedef struct task {
   const vx_kernels *kern;
   const vx_store *store;
   vexfs_metric metric;
-  const vx_filter *filter;
   size_t nb, panels, ldc;
   const float *pack;
   const float *qscale; /* per query: ‖q‖² for L2, 1/‖q‖ (or 0) for COSINE */
@@ -103,9 +102,9 @@ static void offer_tile(task *t, size_t first_slot, size_t rows) {
   for (size_t r = 0; r < rows; r++) {
     size_t slot = first_slot + r;
     float *dist = t->tile + r * t->ldc;
-    if (!vx_flat_admits(t->store, t->filter, slot)) continue;
-    distances_in_place(t->metric, dist, t->nb, vx_store_norm(t->store, slot), t->qscale);
     uint64_t id = vx_store_id(t->store, slot);
+    if (id == VX_NO_ID) continue; /* a free row */
+    distances_in_place(t->metric, dist, t->nb, vx_store_norm(t->store, slot), t->qscale);
     for (size_t j = 0; j < t->nb; j++) {
       if (dist[j] <= t->bounds[j]) {
         vx_topk_push(&t->tops[j], dist[j], (uint32_t)slot, id);
@@ -147,7 +146,7 @@ void vx_blocked_task(const vx_kernels *kern, const vx_store *store, size_t count
   layout l = layout_for(kern, dim, store->stride, panels * nr);
   vx_topk tops[MAX_BLOCK];
   float bounds[MAX_BLOCK];
-  task t = {.kern = kern, .store = store, .metric = q->metric, .filter = q->filter, .nb = nb, .panels = panels,
+  task t = {.kern = kern, .store = store, .metric = q->metric, .nb = nb, .panels = panels,
             .ldc = panels * nr, .pack = scratch + l.pack, .qscale = scratch + l.qnorm,
             .tile = scratch + l.tile, .edge = scratch + l.edge, .tops = tops, .bounds = bounds};
   const float *queries = q->queries + q0 * dim;
