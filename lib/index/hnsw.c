@@ -70,6 +70,11 @@ hnsw_pair hnsw_heap_pop_min(hnsw_heap *hp) { return heap_pop(hp, 1); }
 int hnsw_heap_push_max(hnsw_heap *hp, float d, uint32_t slot) { return heap_push(hp, d, slot, -1); }
 hnsw_pair hnsw_heap_pop_max(hnsw_heap *hp) { return heap_pop(hp, -1); }
 
+int hnsw_by_distance(const void *a, const void *b) {
+  const hnsw_pair *x = a, *y = b;
+  return x->d < y->d ? -1 : x->d > y->d ? 1 : (x->slot > y->slot) - (x->slot < y->slot);
+}
+
 /* ---- scratch ---- */
 
 int hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots) {
@@ -78,9 +83,9 @@ int hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots) {
   sc->visited = vx_calloc((slots + 63) / 64, sizeof(uint64_t));
   sc->sel = vx_alloc(((size_t)h->ef_construction + 1) * sizeof *sc->sel);
   sc->shrink = vx_alloc(((size_t)h->m0 + 1) * sizeof *sc->shrink);
-  sc->todo = vx_alloc((size_t)h->m0 * sizeof *sc->todo);
+  sc->fresh = vx_alloc((size_t)h->m0 * sizeof *sc->fresh);
   sc->qcode = vx_alloc_aligned(h->code_size, VX_CACHE_LINE);
-  if (!sc->visited || !sc->sel || !sc->shrink || !sc->todo || !sc->qcode ||
+  if (!sc->visited || !sc->sel || !sc->shrink || !sc->fresh || !sc->qcode ||
       heap_grow(&sc->cand) || heap_grow(&sc->found)) {
     hnsw_scratch_destroy(sc);
     return -1;
@@ -93,7 +98,7 @@ void hnsw_scratch_destroy(hnsw_scratch *sc) {
   vx_release(sc->visited);
   vx_release(sc->sel);
   vx_release(sc->shrink);
-  vx_release(sc->todo);
+  vx_release(sc->fresh);
   vx_release(sc->qcode);
   vx_release(sc->cand.a);
   vx_release(sc->found.a);

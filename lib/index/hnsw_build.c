@@ -14,11 +14,6 @@ uint32_t hnsw_draw_level(const hnsw *h, uint32_t slot) {
   return level >= HNSW_MAX_LEVEL ? HNSW_MAX_LEVEL : (uint32_t)level;
 }
 
-static int by_distance(const void *a, const void *b) {
-  const hnsw_pair *x = a, *y = b;
-  return x->d < y->d ? -1 : x->d > y->d ? 1 : (x->slot > y->slot) - (x->slot < y->slot);
-}
-
 size_t hnsw_select(const hnsw *h, hnsw_pair *cand, size_t n, size_t max) {
   if (n <= max) return n; /* fewer candidates than room: keep them all */
   size_t kept = 0;
@@ -55,7 +50,7 @@ static void link_back(hnsw *h, hnsw_scratch *sc, uint32_t to, uint32_t from, uin
       sc->shrink[i] = (hnsw_pair){hnsw_distance(h, &p, nb), nb};
     }
     sc->shrink[n] = (hnsw_pair){dist, from};
-    qsort(sc->shrink, n + 1, sizeof *sc->shrink, by_distance);
+    qsort(sc->shrink, n + 1, sizeof *sc->shrink, hnsw_by_distance);
     size_t kept = hnsw_select(h, sc->shrink, n + 1, cap);
     for (size_t i = 0; i < kept; i++) hnsw_store(&links[i], sc->shrink[i].slot);
     hnsw_store(count, (uint32_t)kept);

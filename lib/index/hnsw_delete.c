@@ -16,11 +16,6 @@ static int by_slot(const void *a, const void *b) {
   return (x->slot > y->slot) - (x->slot < y->slot);
 }
 
-static int by_distance(const void *a, const void *b) {
-  const hnsw_pair *x = a, *y = b;
-  return x->d < y->d ? -1 : x->d > y->d ? 1 : (x->slot > y->slot) - (x->slot < y->slot);
-}
-
 static inline int is_gone(const uint64_t *gone, uint32_t slot) {
   return (gone[slot >> 6] >> (slot & 63)) & 1;
 }
@@ -49,7 +44,7 @@ static void repair(hnsw *h, const uint64_t *gone, uint32_t u, uint32_t l, hnsw_p
     if (unique == 0 || cand[unique - 1].slot != cand[i].slot) cand[unique++] = cand[i];
   hnsw_point p = hnsw_node_point(h, u);
   for (size_t i = 0; i < unique; i++) cand[i].d = hnsw_distance(h, &p, cand[i].slot);
-  qsort(cand, unique, sizeof *cand, by_distance);
+  qsort(cand, unique, sizeof *cand, hnsw_by_distance);
   size_t cap = hnsw_cap(h, l), pool = REPAIR_POOL * cap;
   size_t kept = hnsw_select(h, cand, unique < pool ? unique : pool, cap);
   for (size_t i = 0; i < kept; i++) links[i] = cand[i].slot;

@@ -49,7 +49,7 @@ typedef struct hnsw_scratch {
   hnsw_heap cand, found; /* min-heap of candidates, max-heap of results */
   hnsw_pair *sel;        /* neighbour candidates of the node being inserted (ef + 1) */
   hnsw_pair *shrink;     /* a neighbour's links while they are re-selected (m0 + 1) */
-  uint32_t *todo;        /* unvisited links of the node being expanded (m0) */
+  uint32_t *fresh;       /* unvisited links of the node being expanded (m0) */
   uint8_t *qcode;        /* query code */
 } hnsw_scratch;
 
@@ -186,6 +186,8 @@ int hnsw_heap_push_min(hnsw_heap *hp, float d, uint32_t slot); /* 0, or -1 when 
 hnsw_pair hnsw_heap_pop_min(hnsw_heap *hp);
 int hnsw_heap_push_max(hnsw_heap *hp, float d, uint32_t slot);
 hnsw_pair hnsw_heap_pop_max(hnsw_heap *hp);
+/* qsort order of pairs: ascending distance, then slot. */
+int hnsw_by_distance(const void *a, const void *b);
 
 /* ---- scratch ---- */
 int hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots);

@@ -54,16 +54,16 @@ void hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, uin
     hnsw_pair c = hnsw_heap_pop_min(&sc->cand);
     if (c.d > bound && sc->found.n >= ef) break;
     uint32_t *count, *links = hnsw_list(h, c.slot, level, &count);
-    uint32_t n = hnsw_load(count), todo = 0;
+    uint32_t n = hnsw_load(count), nfresh = 0;
     for (uint32_t i = 0; i < n; i++) {
       uint32_t nb = hnsw_load(&links[i]);
       if (hnsw_visit(sc, nb)) {
-        sc->todo[todo++] = nb;
+        sc->fresh[nfresh++] = nb;
         hnsw_prefetch_code(h, nb);
       }
     }
-    for (uint32_t i = 0; i < todo; i++) {
-      uint32_t nb = sc->todo[i];
+    for (uint32_t i = 0; i < nfresh; i++) {
+      uint32_t nb = sc->fresh[i];
       float d = hnsw_distance(h, q, nb);
       if (sc->found.n >= ef && d >= bound) continue;
       /* a heap that cannot grow (out of memory) drops the candidate: a worse answer, not a crash */
