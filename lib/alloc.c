@@ -1,10 +1,29 @@
-/* Allocation wrappers (see alloc_internal.h). */
+/* Allocation wrappers and the caller's allocator hooks (see alloc_internal.h). */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc_internal.h"
+#include "errors_internal.h"
 
-void *vx_alloc(size_t size) { return malloc(size ? size : 1); }
+static vexfs_allocator hooks; /* alloc == NULL: the system allocator */
+static atomic_int allocated;  /* set by the first allocation: the hooks are fixed from then on */
+
+static void *system_alloc(size_t size, size_t align) {
+  void *p = NULL;
+  return posix_memalign(&p, align, size) == 0 ? p : NULL;
+}
+
+void *vx_alloc_aligned(size_t size, size_t align) {
+  size_t rounded = (size + align - 1) & ~(align - 1);
+  if (rounded < size) return NULL;
+  if (rounded == 0) rounded = align;
+  if (!atomic_load_explicit(&allocated, memory_order_relaxed))
+    atomic_store_explicit(&allocated, 1, memory_order_relaxed);
+  return hooks.alloc ? hooks.alloc(hooks.opaque, rounded, align) : system_alloc(rounded, align);
+}
+
+void *vx_alloc(size_t size) { return vx_alloc_aligned(size, 16); }
 
 void *vx_calloc(size_t count, size_t size) {
   size_t bytes;
@@ -14,12 +33,32 @@ void *vx_calloc(size_t count, size_t size) {
   return p;
 }
 
-void *vx_alloc_aligned(size_t size, size_t align) {
-  size_t rounded = (size + align - 1) & ~(align - 1);
-  if (rounded < size) return NULL;
-  void *p = NULL;
-  if (posix_memalign(&p, align, rounded ? rounded : align) != 0) return NULL;
-  return p;
+void vx_release(void *ptr) {
+  if (!ptr) return;
+  if (hooks.free)
+    hooks.free(hooks.opaque, ptr);
+  else
+    free(ptr);
 }
 
-void vx_release(void *ptr) { free(ptr); }
+int vx_has_allocated(void) { return atomic_load_explicit(&allocated, memory_order_relaxed); }
+
+VEXFS_API void vexfs_free(void *ptr) { vx_release(ptr); }
+
+VEXFS_API vexfs_status vexfs_set_allocator(const vexfs_allocator *a) {
+  const char *fn = "vexfs_set_allocator";
+  if (vx_has_allocated())
+    return vx_fail(VEXFS_E_STATE, "%s: the library has already allocated memory; set the "
+                                  "allocator before any other call",
+                   fn);
+  if (!a) {
+    memset(&hooks, 0, sizeof hooks);
+    return VEXFS_OK;
+  }
+  if (a->struct_size < sizeof(vexfs_allocator) || !a->alloc || !a->free)
+    return vx_fail(VEXFS_E_INVALID, "%s: need struct_size = sizeof(vexfs_allocator) and both "
+                                    "alloc and free",
+                   fn);
+  hooks = *a;
+  return VEXFS_OK;
+}

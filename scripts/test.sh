@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up and runs every test suite, then prints one summary line: "N passed, N failed".
-#   C (CMocka) in build/; the same under ASan+UBSan; concurrency, internals and HNSW under TSan;
+#   C (CMocka) in build/; the same under ASan+UBSan; concurrency, internals, HNSW, pool under TSan;
 #   NEON parity under qemu; ABI baseline; install + pkg-config.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ suite() { # build dir, meson test args...
 suite build
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   suite build-asan
-TSAN_OPTIONS=halt_on_error=1 suite build-tsan --suite concurrency --suite internals --suite hnsw
+TSAN_OPTIONS=halt_on_error=1 suite build-tsan --suite concurrency --suite internals --suite hnsw --suite pool
 [ -d build-arm64 ] && suite build-arm64 --suite simd --suite api --suite internals --suite hnsw
 step abi scripts/abi-check.sh build
 step install scripts/install-check.sh build

@@ -219,6 +219,77 @@ VEXFS_API size_t vexfs_count(const vexfs_collection *c);
 /* The collection's dimension; 0 for NULL. Thread-safe. */
 VEXFS_API uint32_t vexfs_dim(const vexfs_collection *c);
 
+/* ------------------------------------------------------------------------------------------------
+ * Memory: allocator hooks, the scratch pool, and freeing what the library returns
+ * --------------------------------------------------------------------------------------------- */
+
+/* Frees memory the library returned to the caller (strings, arrays); NULL-safe. Thread-safe. */
+VEXFS_API void vexfs_free(void *ptr);
+
+typedef struct vexfs_allocator {
+  uint32_t struct_size; /* sizeof(vexfs_allocator) */
+  /* size > 0; align a power of two >= sizeof(void *). Returns NULL on failure. Called from any
+   * thread at once: it must be thread-safe. */
+  void *(*alloc)(void *opaque, size_t size, size_t align);
+  void (*free)(void *opaque, void *ptr); /* ptr from alloc, never NULL */
+  void *opaque;
+} vexfs_allocator;
+
+/* Routes every byte the library allocates through a->alloc / a->free from now on; NULL restores
+ * the default (posix_memalign/free). The struct is copied. Must come before any call that
+ * allocates (creating a collection, configuring or using the pool, ...).
+ * Errors: VEXFS_E_STATE once the library has allocated anything; VEXFS_E_INVALID for a struct
+ * without both functions or with a bad struct_size. Threading: call it once, before other threads
+ * use the library. */
+VEXFS_API vexfs_status vexfs_set_allocator(const vexfs_allocator *a);
+
+#define VEXFS_POOL_MAX_TIERS 8
+
+typedef struct vexfs_pool_config {
+  uint32_t struct_size;                          /* sizeof(vexfs_pool_config) */
+  uint32_t tier_count;                           /* 1..VEXFS_POOL_MAX_TIERS; default 7 */
+  uint32_t block_size[VEXFS_POOL_MAX_TIERS];     /* ascending powers of two >= 64; default
+                                                    1, 4, 16, 64, 256 KiB, 1, 4 MiB */
+  uint32_t initial_blocks[VEXFS_POOL_MAX_TIERS]; /* reserved at first use; default 128, 64, 32,
+                                                    then 0: tiers grow on demand */
+} vexfs_pool_config;
+
+/* Fills *c with the defaults above. NULL-safe. Never fails. */
+VEXFS_API void vexfs_pool_config_init(vexfs_pool_config *c);
+
+/* Sets the pool's tiers. Must come before the pool's first use (the first collection call that
+ * needs scratch); the configuration is copied. Errors: VEXFS_E_INVALID (bad sizes or counts),
+ * VEXFS_E_STATE (the pool is already in use). Threading: call it once, before other threads use
+ * the library. */
+VEXFS_API vexfs_status vexfs_pool_configure(const vexfs_pool_config *c);
+
+typedef struct vexfs_pool_tier_stats {
+  uint64_t block_size;
+  uint64_t requests;       /* requests this tier served or tried to */
+  uint64_t hits;           /* served from a thread cache or the depot */
+  uint64_t misses_too_big; /* largest tier only: requests above every block size (allocator) */
+  uint64_t misses_empty;   /* nothing free: a new slab was allocated */
+  uint64_t bytes_in_use;   /* handed out and not returned */
+  uint64_t bytes_reserved; /* in slabs */
+  uint64_t peak_bytes;     /* most bytes out of the depot at once (in use or in thread caches) */
+} vexfs_pool_tier_stats;
+
+typedef struct vexfs_pool_stats {
+  uint32_t struct_size; /* sizeof(vexfs_pool_stats) */
+  uint32_t tier_count;
+  vexfs_pool_tier_stats tiers[VEXFS_POOL_MAX_TIERS];
+  double hit_rate; /* hits / requests over all tiers, too-big requests included; 1 when none */
+} vexfs_pool_stats;
+
+/* Zeroes *s and sets struct_size. NULL-safe. */
+VEXFS_API void vexfs_pool_stats_init(vexfs_pool_stats *s);
+
+/* Fills *out (prepared by vexfs_pool_stats_init) with the pool's counters since the process
+ * started (threads keep counting while it is read, so totals may be a few requests apart).
+ * Errors: VEXFS_E_INVALID (NULL, bad struct_size).
+ * Thread-safe. */
+VEXFS_API vexfs_status vexfs_pool_get_stats(vexfs_pool_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,7 @@
 
 #include "../alloc_internal.h"
 #include "../errors_internal.h"
+#include "../pool/pool.h"
 #include "../threadpool.h"
 #include "flat_internal.h"
 
@@ -149,18 +150,17 @@ vexfs_status vx_flat_search(const vx_store *store, size_t rows, const vx_query *
   if (!vx_mul_ok((size_t)workers * s.per_task, s.k_eff, &hit_count) ||
       !vx_mul_ok(workers, s.scratch_floats, &scratch_count))
     return vx_fail(VEXFS_E_NOMEM, "vexfs_search: k = %zu needs more memory than exists", q->k);
-  s.hits = vx_alloc_aligned(hit_count * sizeof(vx_hit), VX_CACHE_LINE);
-  s.scratch = vx_alloc_aligned(scratch_count * sizeof(float), VX_CACHE_LINE);
-  if (!s.hits || !s.scratch) {
-    vx_release(s.hits);
-    vx_release(s.scratch);
-    return vx_fail(VEXFS_E_NOMEM, "vexfs_search: out of memory for %zu result slots",
-                   hit_count);
-  }
-  vx_parallel_for(workers, ntasks, search_task, &s);
-  vx_release(s.hits);
-  vx_release(s.scratch);
-  return VEXFS_OK;
+  size_t hit_bytes = hit_count * sizeof(vx_hit), scratch_bytes = scratch_count * sizeof(float);
+  s.hits = vx_pool_get(hit_bytes);
+  s.scratch = vx_pool_get(scratch_bytes);
+  vexfs_status st = VEXFS_OK;
+  if (!s.hits || !s.scratch)
+    st = vx_fail(VEXFS_E_NOMEM, "vexfs_search: out of memory for %zu result slots", hit_count);
+  else
+    vx_parallel_for(workers, ntasks, search_task, &s);
+  vx_pool_put(s.hits, hit_bytes);
+  vx_pool_put(s.scratch, scratch_bytes);
+  return st;
 }
 
 static vexfs_status flat_search(void *state, const vx_store *store, size_t rows,

@@ -6,6 +6,7 @@
 
 #include "../alloc_internal.h"
 #include "../errors_internal.h"
+#include "../pool/pool.h"
 #include "../threadpool.h"
 #include "hnsw_internal.h"
 
@@ -27,10 +28,10 @@ void hnsw_unlock(hnsw_head *n) { atomic_store_explicit(&n->lock, 0, memory_order
 
 static int heap_grow(hnsw_heap *hp) {
   size_t cap = hp->cap ? hp->cap * 2 : 256;
-  hnsw_pair *a = vx_alloc(cap * sizeof *a);
+  hnsw_pair *a = vx_pool_get(cap * sizeof *a);
   if (!a) return -1;
   if (hp->n) memcpy(a, hp->a, hp->n * sizeof *a);
-  vx_release(hp->a);
+  vx_pool_put(hp->a, hp->cap * sizeof *hp->a);
   hp->a = a;
   hp->cap = cap;
   return 0;
@@ -77,36 +78,46 @@ int hnsw_by_distance(const void *a, const void *b) {
 
 /* ---- scratch ---- */
 
+/* Scratch comes from the pool, so that searches after warm-up make no allocator calls. Sizes
+ * are kept to give the blocks back. */
+static size_t visited_bytes(const hnsw_scratch *sc) {
+  return (sc->visited_bits + 63) / 64 * sizeof(uint64_t);
+}
+
 int hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots) {
   memset(sc, 0, sizeof *sc);
   sc->visited_bits = slots;
-  sc->visited = vx_calloc((slots + 63) / 64, sizeof(uint64_t));
-  sc->sel = vx_alloc(((size_t)h->ef_construction + 1) * sizeof *sc->sel);
-  sc->shrink = vx_alloc(((size_t)h->m0 + 1) * sizeof *sc->shrink);
-  sc->fresh = vx_alloc((size_t)h->m0 * sizeof *sc->fresh);
-  sc->qcode = vx_alloc_aligned(h->code_size, VX_CACHE_LINE);
+  sc->sel_n = (size_t)h->ef_construction + 1;
+  sc->m0 = h->m0;
+  sc->code_size = h->code_size;
+  sc->visited = vx_pool_get(visited_bytes(sc));
+  sc->sel = vx_pool_get(sc->sel_n * sizeof *sc->sel);
+  sc->shrink = vx_pool_get((sc->m0 + 1) * sizeof *sc->shrink);
+  sc->fresh = vx_pool_get(sc->m0 * sizeof *sc->fresh);
+  sc->qcode = vx_pool_get(sc->code_size);
   if (!sc->visited || !sc->sel || !sc->shrink || !sc->fresh || !sc->qcode ||
       heap_grow(&sc->cand) || heap_grow(&sc->found)) {
     hnsw_scratch_destroy(sc);
     return -1;
   }
-  memset(sc->qcode, 0, h->code_size);
+  memset(sc->visited, 0, visited_bytes(sc));
+  memset(sc->qcode, 0, sc->code_size);
   return 0;
 }
 
 void hnsw_scratch_destroy(hnsw_scratch *sc) {
-  vx_release(sc->visited);
-  vx_release(sc->sel);
-  vx_release(sc->shrink);
-  vx_release(sc->fresh);
-  vx_release(sc->qcode);
-  vx_release(sc->cand.a);
-  vx_release(sc->found.a);
+  vx_pool_put(sc->visited, visited_bytes(sc));
+  vx_pool_put(sc->sel, sc->sel_n * sizeof *sc->sel);
+  vx_pool_put(sc->shrink, (sc->m0 + 1) * sizeof *sc->shrink);
+  vx_pool_put(sc->fresh, sc->m0 * sizeof *sc->fresh);
+  vx_pool_put(sc->qcode, sc->code_size);
+  vx_pool_put(sc->cand.a, sc->cand.cap * sizeof *sc->cand.a);
+  vx_pool_put(sc->found.a, sc->found.cap * sizeof *sc->found.a);
   memset(sc, 0, sizeof *sc);
 }
 
 void hnsw_scratch_reset(hnsw_scratch *sc) {
-  memset(sc->visited, 0, (sc->visited_bits + 63) / 64 * sizeof(uint64_t));
+  memset(sc->visited, 0, visited_bytes(sc));
   sc->cand.n = sc->found.n = 0;
 }
 

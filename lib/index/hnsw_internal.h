@@ -51,6 +51,7 @@ typedef struct hnsw_scratch {
   hnsw_pair *shrink;     /* a neighbour's links while they are re-selected (m0 + 1) */
   uint32_t *fresh;       /* unvisited links of the node being expanded (m0) */
   uint8_t *qcode;        /* query code */
+  size_t sel_n, m0, code_size; /* buffer sizes, to give the blocks back to the pool */
 } hnsw_scratch;
 
 typedef struct hnsw {

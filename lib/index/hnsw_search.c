@@ -5,6 +5,7 @@
 
 #include "../alloc_internal.h"
 #include "../errors_internal.h"
+#include "../pool/pool.h"
 #include "../threadpool.h"
 #include "flat_internal.h"
 #include "hnsw_internal.h"
@@ -171,8 +172,9 @@ vexfs_status hnsw_search_queries(void *state, const vx_store *s, size_t rows, co
   }
   unsigned workers = q->threads < q->nq ? q->threads : (unsigned)q->nq;
   query_ctx c = {h, s, rows, q, ef, NULL, NULL};
-  c.scratch = vx_calloc(workers, sizeof *c.scratch);
-  c.hits = vx_alloc_aligned((size_t)workers * q->k * sizeof(vx_hit), VX_CACHE_LINE);
+  size_t scratch_bytes = workers * sizeof *c.scratch, hit_bytes = (size_t)workers * q->k * sizeof(vx_hit);
+  c.scratch = vx_pool_get(scratch_bytes);
+  c.hits = vx_pool_get(hit_bytes);
   unsigned made = 0;
   if (c.scratch && c.hits)
     for (; made < workers; made++)
@@ -183,7 +185,7 @@ vexfs_status hnsw_search_queries(void *state, const vx_store *s, size_t rows, co
   else
     vx_parallel_for(workers, q->nq, query_task, &c);
   for (unsigned i = 0; i < made; i++) hnsw_scratch_destroy(&c.scratch[i]);
-  vx_release(c.scratch);
-  vx_release(c.hits);
+  vx_pool_put(c.scratch, scratch_bytes);
+  vx_pool_put(c.hits, hit_bytes);
   return st;
 }

@@ -1,0 +1,333 @@
+/* The tiered slab pool (see pool.h) and its public configuration and statistics.
+ *
+ * Each tier is a depot (a mutex-protected stack of free blocks, and the slabs they were cut from)
+ * behind per-thread caches. A thread's cache takes half a cache's worth from the depot when it
+ * runs dry and gives half back when it overflows, so the depot's lock is taken once per many
+ * requests. Counters are per thread (only their owner writes them) and summed when read; a
+ * thread's cache and counters return to the depot and a retired total when it exits. */
+#include "pool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "../alloc_internal.h"
+#include "../errors_internal.h"
+
+#define CACHE_BYTES (256u * 1024u) /* per tier and thread, at least 2 blocks */
+#define SLAB_BYTES (64u * 1024u)   /* small blocks are cut from slabs this large */
+
+typedef struct tier {
+  size_t block, cache_cap, slab_blocks;
+  pthread_mutex_t lock;
+  void **free_blocks;
+  size_t n_free, free_cap;
+  void **slabs;
+  size_t n_slabs, slab_cap;
+  size_t reserved, out, peak_out; /* bytes; blocks out of the depot; the most that ever were */
+  size_t total;                   /* blocks ever cut: the free stack has room for all of them */
+} tier;
+
+typedef struct counters { /* written by one thread, read by the stats reader */
+  _Atomic uint64_t requests, hits, misses_empty, too_big, got, put;
+} counters;
+
+typedef struct thread_cache {
+  void **blocks[VEXFS_POOL_MAX_TIERS];
+  size_t n[VEXFS_POOL_MAX_TIERS];
+  counters c[VEXFS_POOL_MAX_TIERS];
+  struct thread_cache *next;
+} thread_cache;
+
+static struct {
+  pthread_once_t once;
+  atomic_int started;
+  vexfs_pool_config cfg;
+  tier tiers[VEXFS_POOL_MAX_TIERS];
+  unsigned n;
+  pthread_key_t key;
+  pthread_mutex_t threads_lock;
+  thread_cache *threads;   /* live threads' caches */
+  uint64_t retired[VEXFS_POOL_MAX_TIERS][6]; /* counters of exited threads */
+} pool = {.once = PTHREAD_ONCE_INIT, .threads_lock = PTHREAD_MUTEX_INITIALIZER};
+
+static _Thread_local thread_cache *mine;
+
+static inline void bump(_Atomic uint64_t *c, uint64_t by) {
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by,
+                        memory_order_relaxed);
+}
+
+VEXFS_API void vexfs_pool_config_init(vexfs_pool_config *c) {
+  if (!c) return;
+  static const uint32_t sizes[] = {1u << 10, 1u << 12, 1u << 14, 1u << 16, 1u << 18, 1u << 20, 1u << 22};
+  static const uint32_t initial[] = {128, 64, 32, 0, 0, 0, 0};
+  memset(c, 0, sizeof *c);
+  c->struct_size = sizeof *c;
+  c->tier_count = 7;
+  for (unsigned i = 0; i < 7; i++) {
+    c->block_size[i] = sizes[i];
+    c->initial_blocks[i] = initial[i];
+  }
+}
+
+VEXFS_API vexfs_status vexfs_pool_configure(const vexfs_pool_config *c) {
+  const char *fn = "vexfs_pool_configure";
+  if (!c || c->struct_size < sizeof *c)
+    return vx_fail(VEXFS_E_INVALID, "%s: fill the config with vexfs_pool_config_init() first", fn);
+  if (c->tier_count < 1 || c->tier_count > VEXFS_POOL_MAX_TIERS)
+    return vx_fail(VEXFS_E_INVALID, "%s: tier_count is %u; it must be 1..%d", fn, c->tier_count,
+                   VEXFS_POOL_MAX_TIERS);
+  for (unsigned i = 0; i < c->tier_count; i++) {
+    uint32_t b = c->block_size[i];
+    if (b < 64 || b > (1u << 30) || (b & (b - 1)) || (i && b <= c->block_size[i - 1]))
+      return vx_fail(VEXFS_E_INVALID, "%s: tier %u: block size %u must be a power of two, 64 B .. "
+                                      "1 GiB, above the previous tier's",
+                     fn, i, b);
+    if (c->initial_blocks[i] > (1u << 20))
+      return vx_fail(VEXFS_E_INVALID, "%s: tier %u: %u initial blocks is too many", fn, i,
+                     c->initial_blocks[i]);
+  }
+  if (atomic_load(&pool.started))
+    return vx_fail(VEXFS_E_STATE, "%s: the pool is in use; configure it before the first "
+                                  "collection call",
+                   fn);
+  pool.cfg = *c;
+  return VEXFS_OK;
+}
+
+/* ---- depot ---- */
+
+/* Cuts a new slab into blocks on the depot's stack; called with the tier's lock held. */
+static int grow(tier *t, size_t blocks) {
+  if (t->n_slabs == t->slab_cap) {
+    size_t cap = t->slab_cap ? 2 * t->slab_cap : 16;
+    void **s = vx_alloc(cap * sizeof *s);
+    if (!s) return -1;
+    if (t->n_slabs) memcpy(s, t->slabs, t->n_slabs * sizeof *s);
+    vx_release(t->slabs);
+    t->slabs = s;
+    t->slab_cap = cap;
+  }
+  if (t->total + blocks > t->free_cap) { /* every block, wherever it is, can come back */
+    size_t cap = t->free_cap ? t->free_cap : 64;
+    while (cap < t->total + blocks) cap *= 2;
+    void **f = vx_alloc(cap * sizeof *f);
+    if (!f) return -1;
+    if (t->n_free) memcpy(f, t->free_blocks, t->n_free * sizeof *f);
+    vx_release(t->free_blocks);
+    t->free_blocks = f;
+    t->free_cap = cap;
+  }
+  unsigned char *slab = vx_alloc_aligned(blocks * t->block, VX_CACHE_LINE);
+  if (!slab) return -1;
+  t->slabs[t->n_slabs++] = slab;
+  for (size_t i = 0; i < blocks; i++) t->free_blocks[t->n_free++] = slab + i * t->block;
+  t->reserved += blocks * t->block;
+  t->total += blocks;
+  return 0;
+}
+
+static void thread_exit(void *arg);
+
+static void start(void) {
+  if (pool.cfg.struct_size == 0) vexfs_pool_config_init(&pool.cfg);
+  pool.n = pool.cfg.tier_count;
+  for (unsigned i = 0; i < pool.n; i++) {
+    tier *t = &pool.tiers[i];
+    t->block = pool.cfg.block_size[i];
+    t->cache_cap = CACHE_BYTES / t->block < 2 ? 2 : CACHE_BYTES / t->block;
+    t->slab_blocks = SLAB_BYTES / t->block < 1 ? 1 : SLAB_BYTES / t->block;
+    pthread_mutex_init(&t->lock, NULL);
+    if (pool.cfg.initial_blocks[i]) grow(t, pool.cfg.initial_blocks[i]); /* else: on demand */
+  }
+  pthread_key_create(&pool.key, thread_exit);
+  atomic_store(&pool.started, 1);
+}
+
+static int tier_for(size_t bytes) {
+  for (unsigned i = 0; i < pool.n; i++)
+    if (bytes <= pool.tiers[i].block) return (int)i;
+  return -1;
+}
+
+/* ---- thread caches ---- */
+
+static thread_cache *my_cache(void) {
+  if (mine) return mine;
+  thread_cache *c = vx_calloc(1, sizeof *c);
+  if (!c) return NULL;
+  for (unsigned i = 0; i < pool.n; i++) {
+    c->blocks[i] = vx_alloc(pool.tiers[i].cache_cap * sizeof(void *));
+    if (!c->blocks[i]) {
+      for (unsigned j = 0; j < i; j++) vx_release(c->blocks[j]);
+      vx_release(c);
+      return NULL;
+    }
+  }
+  pthread_mutex_lock(&pool.threads_lock);
+  c->next = pool.threads;
+  pool.threads = c;
+  pthread_mutex_unlock(&pool.threads_lock);
+  pthread_setspecific(pool.key, c);
+  return mine = c;
+}
+
+/* Moves up to n blocks from the cache back to the depot. */
+static void flush(thread_cache *c, unsigned i, size_t n) {
+  tier *t = &pool.tiers[i];
+  pthread_mutex_lock(&t->lock);
+  while (n-- && c->n[i]) {
+    t->free_blocks[t->n_free++] = c->blocks[i][--c->n[i]]; /* room: every block has a place */
+    t->out--;
+  }
+  pthread_mutex_unlock(&t->lock);
+}
+
+static void thread_exit(void *arg) {
+  thread_cache *c = arg;
+  pthread_mutex_lock(&pool.threads_lock);
+  for (thread_cache **p = &pool.threads; *p; p = &(*p)->next)
+    if (*p == c) {
+      *p = c->next;
+      break;
+    }
+  for (unsigned i = 0; i < pool.n; i++) {
+    _Atomic uint64_t *f[] = {&c->c[i].requests, &c->c[i].hits, &c->c[i].misses_empty,
+                             &c->c[i].too_big, &c->c[i].got, &c->c[i].put};
+    for (int k = 0; k < 6; k++) pool.retired[i][k] += atomic_load(f[k]);
+  }
+  pthread_mutex_unlock(&pool.threads_lock);
+  for (unsigned i = 0; i < pool.n; i++) {
+    flush(c, i, c->n[i]);
+    vx_release(c->blocks[i]);
+  }
+  vx_release(c);
+  mine = NULL;
+}
+
+/* ---- get / put ---- */
+
+void *vx_pool_get(size_t bytes) {
+  pthread_once(&pool.once, start);
+  int i = tier_for(bytes);
+  thread_cache *c = my_cache();
+  if (i < 0) {
+    if (c) {
+      bump(&c->c[pool.n - 1].requests, 1);
+      bump(&c->c[pool.n - 1].too_big, 1);
+    }
+    return vx_alloc_aligned(bytes, VX_CACHE_LINE);
+  }
+  tier *t = &pool.tiers[i];
+  if (c) {
+    bump(&c->c[i].requests, 1);
+    if (c->n[i] == 0) { /* refill half a cache from the depot, growing it if empty */
+      pthread_mutex_lock(&t->lock);
+      int grew = t->n_free == 0;
+      if (grew && grow(t, t->slab_blocks) != 0) {
+        pthread_mutex_unlock(&t->lock);
+        return NULL;
+      }
+      size_t take = t->cache_cap / 2 ? t->cache_cap / 2 : 1;
+      while (take-- && t->n_free) c->blocks[i][c->n[i]++] = t->free_blocks[--t->n_free];
+      t->out += c->n[i];
+      if (t->out > t->peak_out) t->peak_out = t->out;
+      pthread_mutex_unlock(&t->lock);
+      bump(grew ? &c->c[i].misses_empty : &c->c[i].hits, 1);
+    } else {
+      bump(&c->c[i].hits, 1);
+    }
+    bump(&c->c[i].got, t->block);
+    return c->blocks[i][--c->n[i]];
+  }
+  /* no cache for this thread (out of memory for it): serve from the depot directly */
+  pthread_mutex_lock(&t->lock);
+  void *b = NULL;
+  if (t->n_free || grow(t, t->slab_blocks) == 0) {
+    b = t->free_blocks[--t->n_free];
+    if (++t->out > t->peak_out) t->peak_out = t->out;
+  }
+  pthread_mutex_unlock(&t->lock);
+  return b;
+}
+
+void vx_pool_put(void *block, size_t bytes) {
+  if (!block) return;
+  int i = tier_for(bytes);
+  if (i < 0) {
+    vx_release(block);
+    return;
+  }
+  thread_cache *c = mine; /* a thread that got blocks has a cache, unless it ran out of memory */
+  tier *t = &pool.tiers[i];
+  if (!c) {
+    pthread_mutex_lock(&t->lock);
+    t->free_blocks[t->n_free++] = block;
+    t->out--;
+    pthread_mutex_unlock(&t->lock);
+    return;
+  }
+  if (c->n[i] == t->cache_cap) flush(c, (unsigned)i, t->cache_cap / 2 ? t->cache_cap / 2 : 1);
+  c->blocks[i][c->n[i]++] = block;
+  bump(&c->c[i].put, t->block);
+}
+
+size_t vx_pool_reserved_bytes(void) {
+  if (!atomic_load(&pool.started)) return 0;
+  size_t total = 0;
+  for (unsigned i = 0; i < pool.n; i++) {
+    pthread_mutex_lock(&pool.tiers[i].lock);
+    total += pool.tiers[i].reserved;
+    pthread_mutex_unlock(&pool.tiers[i].lock);
+  }
+  return total;
+}
+
+VEXFS_API vexfs_status vexfs_pool_get_stats(vexfs_pool_stats *out) {
+  if (!out || out->struct_size < sizeof *out)
+    return vx_fail(VEXFS_E_INVALID, "vexfs_pool_get_stats: fill out with "
+                                    "vexfs_pool_stats_init() first");
+  pthread_once(&pool.once, start);
+  uint32_t size = out->struct_size;
+  memset(out, 0, sizeof *out);
+  out->struct_size = size;
+  out->tier_count = pool.n;
+  uint64_t requests = 0, hits = 0;
+  pthread_mutex_lock(&pool.threads_lock);
+  for (unsigned i = 0; i < pool.n; i++) {
+    uint64_t sum[6];
+    for (int k = 0; k < 6; k++) sum[k] = pool.retired[i][k];
+    for (thread_cache *c = pool.threads; c; c = c->next) {
+      sum[0] += atomic_load_explicit(&c->c[i].requests, memory_order_relaxed);
+      sum[1] += atomic_load_explicit(&c->c[i].hits, memory_order_relaxed);
+      sum[2] += atomic_load_explicit(&c->c[i].misses_empty, memory_order_relaxed);
+      sum[3] += atomic_load_explicit(&c->c[i].too_big, memory_order_relaxed);
+      sum[4] += atomic_load_explicit(&c->c[i].got, memory_order_relaxed);
+      sum[5] += atomic_load_explicit(&c->c[i].put, memory_order_relaxed);
+    }
+    vexfs_pool_tier_stats *s = &out->tiers[i];
+    tier *t = &pool.tiers[i];
+    s->block_size = t->block;
+    s->requests = sum[0];
+    s->hits = sum[1];
+    s->misses_empty = sum[2];
+    s->misses_too_big = sum[3];
+    s->bytes_in_use = sum[4] > sum[5] ? sum[4] - sum[5] : 0;
+    pthread_mutex_lock(&t->lock);
+    s->bytes_reserved = t->reserved;
+    s->peak_bytes = (uint64_t)t->peak_out * t->block;
+    pthread_mutex_unlock(&t->lock);
+    requests += s->requests;
+    hits += s->hits;
+  }
+  pthread_mutex_unlock(&pool.threads_lock);
+  out->hit_rate = requests ? (double)hits / requests : 1.0;
+  return VEXFS_OK;
+}
+
+VEXFS_API void vexfs_pool_stats_init(vexfs_pool_stats *s) {
+  if (!s) return;
+  memset(s, 0, sizeof *s);
+  s->struct_size = sizeof *s;
+}

@@ -1,0 +1,165 @@
+/* The scratch pool: configuration rules, tiers and alignment, statistics, the too-big path, and
+ * two threads trading blocks (run under TSan by the test command). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+
+#include "pool/pool.h"
+#include "test_util.h"
+
+/* Runs first: the pool must be configured before its first use. */
+static void test_configure_before_use(void **state) {
+  (void)state;
+  vexfs_pool_config c;
+  vexfs_pool_config_init(&c);
+  assert_int_equal(c.tier_count, 7);
+  assert_int_equal(c.block_size[0], 1024);
+  assert_int_equal(c.block_size[2], 16384);
+  assert_int_equal(c.initial_blocks[0], 128);
+  assert_int_equal(c.initial_blocks[1], 64);
+  assert_int_equal(c.initial_blocks[2], 32);
+  assert_int_equal(vexfs_pool_configure(NULL), VEXFS_E_INVALID);
+  c.block_size[1] = 3000; /* not a power of two */
+  assert_int_equal(vexfs_pool_configure(&c), VEXFS_E_INVALID);
+  c.block_size[1] = 512; /* below the previous tier */
+  assert_int_equal(vexfs_pool_configure(&c), VEXFS_E_INVALID);
+  vexfs_pool_config_init(&c);
+  c.tier_count = 0;
+  assert_int_equal(vexfs_pool_configure(&c), VEXFS_E_INVALID);
+  /* four tiers: 1, 4, 16, 64 KiB */
+  vexfs_pool_config_init(&c);
+  c.tier_count = 4;
+  assert_int_equal(vexfs_pool_configure(&c), VEXFS_OK);
+  void *b = vx_pool_get(100); /* first use */
+  vx_pool_put(b, 100);
+  assert_int_equal(vexfs_pool_configure(&c), VEXFS_E_STATE);
+  vexfs_pool_stats s;
+  vexfs_pool_stats_init(&s);
+  assert_int_equal(vexfs_pool_get_stats(&s), VEXFS_OK);
+  assert_int_equal(s.tier_count, 4);
+  assert_int_equal(s.tiers[0].bytes_reserved, 128 * 1024); /* the initial blocks */
+  assert_int_equal(s.tiers[3].bytes_reserved, 0);          /* grows on demand */
+}
+
+static void test_tiers_alignment_and_stats(void **state) {
+  (void)state;
+  vexfs_pool_stats before, after;
+  vexfs_pool_stats_init(&before);
+  vexfs_pool_stats_init(&after);
+  assert_int_equal(vexfs_pool_get_stats(&before), VEXFS_OK);
+  const size_t sizes[] = {1, 64, 1000, 1024, 1025, 4096, 16000, 65536};
+  void *b[8];
+  for (int i = 0; i < 8; i++) {
+    b[i] = vx_pool_get(sizes[i]);
+    assert_non_null(b[i]);
+    assert_int_equal((uintptr_t)b[i] % 64, 0);
+    memset(b[i], i, sizes[i]); /* the whole size is usable */
+  }
+  for (int i = 0; i < 8; i++)
+    for (int j = i + 1; j < 8; j++) assert_ptr_not_equal(b[i], b[j]);
+  assert_int_equal(vexfs_pool_get_stats(&after), VEXFS_OK);
+  assert_int_equal(after.tiers[0].requests - before.tiers[0].requests, 4); /* <= 1 KiB */
+  assert_int_equal(after.tiers[1].requests - before.tiers[1].requests, 2); /* <= 4 KiB */
+  assert_int_equal(after.tiers[2].requests - before.tiers[2].requests, 1);
+  assert_int_equal(after.tiers[3].requests - before.tiers[3].requests, 1);
+  assert_true(after.tiers[0].bytes_in_use >= 4 * 1024);
+  assert_true(after.tiers[3].misses_empty >= 1); /* the 64 KiB tier had nothing reserved */
+  for (int i = 0; i < 8; i++) vx_pool_put(b[i], sizes[i]);
+
+  /* the same sizes again: all hits now */
+  assert_int_equal(vexfs_pool_get_stats(&before), VEXFS_OK);
+  for (int i = 0; i < 8; i++) b[i] = vx_pool_get(sizes[i]);
+  for (int i = 0; i < 8; i++) vx_pool_put(b[i], sizes[i]);
+  assert_int_equal(vexfs_pool_get_stats(&after), VEXFS_OK);
+  uint64_t req = 0, hit = 0;
+  for (unsigned t = 0; t < after.tier_count; t++) {
+    req += after.tiers[t].requests - before.tiers[t].requests;
+    hit += after.tiers[t].hits - before.tiers[t].hits;
+  }
+  assert_int_equal(req, 8);
+  assert_int_equal(hit, 8);
+  assert_true(after.hit_rate > 0 && after.hit_rate <= 1);
+  for (unsigned t = 0; t < after.tier_count; t++)
+    assert_true(after.tiers[t].peak_bytes <= after.tiers[t].bytes_reserved);
+}
+
+static void test_too_big_goes_to_the_allocator(void **state) {
+  (void)state;
+  vexfs_pool_stats before, after;
+  vexfs_pool_stats_init(&before);
+  vexfs_pool_stats_init(&after);
+  vexfs_pool_get_stats(&before);
+  void *big = vx_pool_get(1 << 20); /* above the configured 64 KiB tier */
+  assert_non_null(big);
+  assert_int_equal((uintptr_t)big % 64, 0);
+  memset(big, 1, 1 << 20);
+  vx_pool_put(big, 1 << 20);
+  vexfs_pool_get_stats(&after);
+  unsigned last = after.tier_count - 1;
+  assert_int_equal(after.tiers[last].misses_too_big - before.tiers[last].misses_too_big, 1);
+  assert_true(after.hit_rate < 1.0);
+  vexfs_pool_stats bad;
+  memset(&bad, 0, sizeof bad);
+  assert_int_equal(vexfs_pool_get_stats(&bad), VEXFS_E_INVALID);
+  assert_int_equal(vexfs_pool_get_stats(NULL), VEXFS_E_INVALID);
+}
+
+/* Each thread keeps a set of blocks stamped with its own pattern, trading them in and out, and
+ * checks the stamps: a block handed to two owners at once would show the other's stamp. */
+static void *trader(void *arg) {
+  uint64_t seed = (uintptr_t)arg;
+  unsigned char stamp = (unsigned char)(uintptr_t)arg;
+  enum { HELD = 64 };
+  void *held[HELD] = {0};
+  size_t size[HELD] = {0};
+  int bad = 0;
+  for (int round = 0; round < 20000; round++) {
+    int i = (int)(test_rng(&seed) % HELD);
+    if (held[i]) {
+      for (size_t j = 0; j < size[i]; j += 97) bad |= ((unsigned char *)held[i])[j] != stamp;
+      vx_pool_put(held[i], size[i]);
+      held[i] = NULL;
+    } else {
+      size[i] = 1 + test_rng(&seed) % 20000;
+      held[i] = vx_pool_get(size[i]);
+      if (!held[i]) return (void *)1;
+      memset(held[i], stamp, size[i]);
+    }
+  }
+  for (int i = 0; i < HELD; i++) vx_pool_put(held[i], size[i]);
+  return (void *)(intptr_t)bad;
+}
+
+static void test_threads_trade_blocks(void **state) {
+  (void)state;
+  pthread_t t[2];
+  void *bad[2];
+  pthread_create(&t[0], NULL, trader, (void *)(uintptr_t)0x5a);
+  pthread_create(&t[1], NULL, trader, (void *)(uintptr_t)0xa5);
+  pthread_join(t[0], &bad[0]);
+  pthread_join(t[1], &bad[1]);
+  assert_null(bad[0]);
+  assert_null(bad[1]);
+  vexfs_pool_stats s;
+  vexfs_pool_stats_init(&s);
+  vexfs_pool_get_stats(&s); /* the exited threads' counts are kept */
+  uint64_t requests = 0;
+  for (unsigned i = 0; i < s.tier_count; i++) requests += s.tiers[i].requests;
+  assert_true(requests > 20000); /* about half of 2 x 20000 rounds are gets */
+  assert_true(s.hit_rate > 0.9);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_configure_before_use),
+      cmocka_unit_test(test_tiers_alignment_and_stats),
+      cmocka_unit_test(test_too_big_goes_to_the_allocator),
+      cmocka_unit_test(test_threads_trade_blocks),
+  };
+  return cmocka_run_group_tests_name("pool", tests, NULL, NULL);
+}
