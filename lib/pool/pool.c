@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "../alloc_internal.h"
@@ -28,17 +29,6 @@ typedef struct tier {
   size_t total;                   /* blocks ever cut: the free stack has room for all of them */
 } tier;
 
-typedef struct counters { /* written by one thread, read by the stats reader */
-  _Atomic uint64_t requests, hits, misses_empty, too_big, got, put;
-} counters;
-
-typedef struct thread_cache {
-  void **blocks[VEXFS_POOL_MAX_TIERS];
-  size_t n[VEXFS_POOL_MAX_TIERS];
-  counters c[VEXFS_POOL_MAX_TIERS];
-  struct thread_cache *next;
-} thread_cache;
-
 static struct {
   pthread_once_t once;
   atomic_int started;
@@ -47,16 +37,12 @@ static struct {
   unsigned n;
   pthread_key_t key;
   pthread_mutex_t threads_lock;
-  thread_cache *threads;   /* live threads' caches */
-  uint64_t retired[VEXFS_POOL_MAX_TIERS][6]; /* counters of exited threads */
+  vx_pool_cache *threads; /* live threads' caches */
+  uint64_t retired[VEXFS_POOL_MAX_TIERS][4]; /* counters of exited threads */
 } pool = {.once = PTHREAD_ONCE_INIT, .threads_lock = PTHREAD_MUTEX_INITIALIZER};
 
-static _Thread_local thread_cache *mine;
-
-static inline void bump(_Atomic uint64_t *c, uint64_t by) {
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by,
-                        memory_order_relaxed);
-}
+_Thread_local vx_pool_cache *vx_pool_mine __attribute__((tls_model("initial-exec")));
+int8_t vx_pool_tier_of_log2[65];
 
 VEXFS_API void vexfs_pool_config_init(vexfs_pool_config *c) {
   if (!c) return;
@@ -88,7 +74,7 @@ VEXFS_API vexfs_status vexfs_pool_configure(const vexfs_pool_config *c) {
       return vx_fail(VEXFS_E_INVALID, "%s: tier %u: %u initial blocks is too many", fn, i,
                      c->initial_blocks[i]);
   }
-  if (atomic_load(&pool.started))
+  if (atomic_load_explicit(&pool.started, memory_order_acquire))
     return vx_fail(VEXFS_E_STATE, "%s: the pool is in use; configure it before the first "
                                   "collection call",
                    fn);
@@ -137,44 +123,43 @@ static void start(void) {
     tier *t = &pool.tiers[i];
     t->block = pool.cfg.block_size[i];
     t->cache_cap = CACHE_BYTES / t->block < 2 ? 2 : CACHE_BYTES / t->block;
+    if (t->cache_cap > VX_POOL_CACHE_MAX) t->cache_cap = VX_POOL_CACHE_MAX;
     t->slab_blocks = SLAB_BYTES / t->block < 1 ? 1 : SLAB_BYTES / t->block;
     pthread_mutex_init(&t->lock, NULL);
     if (pool.cfg.initial_blocks[i]) grow(t, pool.cfg.initial_blocks[i]); /* else: on demand */
   }
+  for (unsigned l = 0; l <= 64; l++) {
+    vx_pool_tier_of_log2[l] = -1;
+    for (unsigned i = 0; i < pool.n && vx_pool_tier_of_log2[l] < 0; i++)
+      if (l < 63 && ((size_t)1 << l) <= pool.tiers[i].block) vx_pool_tier_of_log2[l] = (int8_t)i;
+  }
   pthread_key_create(&pool.key, thread_exit);
-  atomic_store(&pool.started, 1);
+  atomic_store_explicit(&pool.started, 1, memory_order_release);
 }
 
-static int tier_for(size_t bytes) {
-  for (unsigned i = 0; i < pool.n; i++)
-    if (bytes <= pool.tiers[i].block) return (int)i;
-  return -1;
+static inline void ensure_started(void) {
+  if (!atomic_load_explicit(&pool.started, memory_order_acquire)) pthread_once(&pool.once, start);
 }
+
+
 
 /* ---- thread caches ---- */
 
-static thread_cache *my_cache(void) {
-  if (mine) return mine;
-  thread_cache *c = vx_calloc(1, sizeof *c);
+static vx_pool_cache *my_cache(void) {
+  if (vx_pool_mine) return vx_pool_mine;
+  vx_pool_cache *c = vx_calloc(1, sizeof *c);
   if (!c) return NULL;
-  for (unsigned i = 0; i < pool.n; i++) {
-    c->blocks[i] = vx_alloc(pool.tiers[i].cache_cap * sizeof(void *));
-    if (!c->blocks[i]) {
-      for (unsigned j = 0; j < i; j++) vx_release(c->blocks[j]);
-      vx_release(c);
-      return NULL;
-    }
-  }
+  for (unsigned i = 0; i < pool.n; i++) c->cap[i] = (uint32_t)pool.tiers[i].cache_cap;
   pthread_mutex_lock(&pool.threads_lock);
   c->next = pool.threads;
   pool.threads = c;
   pthread_mutex_unlock(&pool.threads_lock);
   pthread_setspecific(pool.key, c);
-  return mine = c;
+  return vx_pool_mine = c;
 }
 
 /* Moves up to n blocks from the cache back to the depot. */
-static void flush(thread_cache *c, unsigned i, size_t n) {
+static void flush(vx_pool_cache *c, unsigned i, size_t n) {
   tier *t = &pool.tiers[i];
   pthread_mutex_lock(&t->lock);
   while (n-- && c->n[i]) {
@@ -185,63 +170,29 @@ static void flush(thread_cache *c, unsigned i, size_t n) {
 }
 
 static void thread_exit(void *arg) {
-  thread_cache *c = arg;
+  vx_pool_cache *c = arg;
   pthread_mutex_lock(&pool.threads_lock);
-  for (thread_cache **p = &pool.threads; *p; p = &(*p)->next)
+  for (vx_pool_cache **p = &pool.threads; *p; p = &(*p)->next)
     if (*p == c) {
       *p = c->next;
       break;
     }
   for (unsigned i = 0; i < pool.n; i++) {
-    _Atomic uint64_t *f[] = {&c->c[i].requests, &c->c[i].hits, &c->c[i].misses_empty,
-                             &c->c[i].too_big, &c->c[i].got, &c->c[i].put};
-    for (int k = 0; k < 6; k++) pool.retired[i][k] += atomic_load(f[k]);
+    pool.retired[i][0] += atomic_load(&c->hits[i]);
+    pool.retired[i][1] += atomic_load(&c->misses_empty[i]);
+    pool.retired[i][2] += atomic_load(&c->too_big[i]);
+    pool.retired[i][3] += atomic_load(&c->puts[i]);
   }
   pthread_mutex_unlock(&pool.threads_lock);
-  for (unsigned i = 0; i < pool.n; i++) {
-    flush(c, i, c->n[i]);
-    vx_release(c->blocks[i]);
-  }
+  for (unsigned i = 0; i < pool.n; i++) flush(c, i, c->n[i]);
   vx_release(c);
-  mine = NULL;
+  vx_pool_mine = NULL;
 }
 
-/* ---- get / put ---- */
+/* ---- get / put beyond the cache hit (pool.h) ---- */
 
-void *vx_pool_get(size_t bytes) {
-  pthread_once(&pool.once, start);
-  int i = tier_for(bytes);
-  thread_cache *c = my_cache();
-  if (i < 0) {
-    if (c) {
-      bump(&c->c[pool.n - 1].requests, 1);
-      bump(&c->c[pool.n - 1].too_big, 1);
-    }
-    return vx_alloc_aligned(bytes, VX_CACHE_LINE);
-  }
-  tier *t = &pool.tiers[i];
-  if (c) {
-    bump(&c->c[i].requests, 1);
-    if (c->n[i] == 0) { /* refill half a cache from the depot, growing it if empty */
-      pthread_mutex_lock(&t->lock);
-      int grew = t->n_free == 0;
-      if (grew && grow(t, t->slab_blocks) != 0) {
-        pthread_mutex_unlock(&t->lock);
-        return NULL;
-      }
-      size_t take = t->cache_cap / 2 ? t->cache_cap / 2 : 1;
-      while (take-- && t->n_free) c->blocks[i][c->n[i]++] = t->free_blocks[--t->n_free];
-      t->out += c->n[i];
-      if (t->out > t->peak_out) t->peak_out = t->out;
-      pthread_mutex_unlock(&t->lock);
-      bump(grew ? &c->c[i].misses_empty : &c->c[i].hits, 1);
-    } else {
-      bump(&c->c[i].hits, 1);
-    }
-    bump(&c->c[i].got, t->block);
-    return c->blocks[i][--c->n[i]];
-  }
-  /* no cache for this thread (out of memory for it): serve from the depot directly */
+/* A block straight from the depot, for a thread without a cache (out of memory for one). */
+static void *depot_get(tier *t) {
   pthread_mutex_lock(&t->lock);
   void *b = NULL;
   if (t->n_free || grow(t, t->slab_blocks) == 0) {
@@ -252,14 +203,43 @@ void *vx_pool_get(size_t bytes) {
   return b;
 }
 
-void vx_pool_put(void *block, size_t bytes) {
+void *vx_pool_get_slow(size_t bytes) {
+  ensure_started();
+  int i = vx_pool_tier(bytes);
+  vx_pool_cache *c = my_cache();
+  if (i < 0) {
+    if (c) vx_pool_count(&c->too_big[pool.n - 1]);
+    return vx_alloc_aligned(bytes, VX_CACHE_LINE);
+  }
+  tier *t = &pool.tiers[i];
+  if (!c) return depot_get(t);
+  if (c->n[i] == 0) { /* refill half a cache from the depot, growing it if empty */
+    pthread_mutex_lock(&t->lock);
+    int grew = t->n_free == 0;
+    if (grew && grow(t, t->slab_blocks) != 0) {
+      pthread_mutex_unlock(&t->lock);
+      return NULL;
+    }
+    size_t take = t->cache_cap / 2 ? t->cache_cap / 2 : 1;
+    while (take-- && t->n_free) c->blocks[i][c->n[i]++] = t->free_blocks[--t->n_free];
+    t->out += c->n[i];
+    if (t->out > t->peak_out) t->peak_out = t->out;
+    pthread_mutex_unlock(&t->lock);
+    vx_pool_count(grew ? &c->misses_empty[i] : &c->hits[i]);
+  } else {
+    vx_pool_count(&c->hits[i]);
+  }
+  return c->blocks[i][--c->n[i]];
+}
+
+void vx_pool_put_slow(void *block, size_t bytes) {
   if (!block) return;
-  int i = tier_for(bytes);
+  int i = vx_pool_tier(bytes);
   if (i < 0) {
     vx_release(block);
     return;
   }
-  thread_cache *c = mine; /* a thread that got blocks has a cache, unless it ran out of memory */
+  vx_pool_cache *c = vx_pool_mine;
   tier *t = &pool.tiers[i];
   if (!c) {
     pthread_mutex_lock(&t->lock);
@@ -268,13 +248,13 @@ void vx_pool_put(void *block, size_t bytes) {
     pthread_mutex_unlock(&t->lock);
     return;
   }
-  if (c->n[i] == t->cache_cap) flush(c, (unsigned)i, t->cache_cap / 2 ? t->cache_cap / 2 : 1);
+  flush(c, (unsigned)i, t->cache_cap / 2 ? t->cache_cap / 2 : 1); /* the cache was full */
   c->blocks[i][c->n[i]++] = block;
-  bump(&c->c[i].put, t->block);
+  vx_pool_count(&c->puts[i]);
 }
 
 size_t vx_pool_reserved_bytes(void) {
-  if (!atomic_load(&pool.started)) return 0;
+  if (!atomic_load_explicit(&pool.started, memory_order_acquire)) return 0;
   size_t total = 0;
   for (unsigned i = 0; i < pool.n; i++) {
     pthread_mutex_lock(&pool.tiers[i].lock);
@@ -288,41 +268,39 @@ VEXFS_API vexfs_status vexfs_pool_get_stats(vexfs_pool_stats *out) {
   if (!out || out->struct_size < sizeof *out)
     return vx_fail(VEXFS_E_INVALID, "vexfs_pool_get_stats: fill out with "
                                     "vexfs_pool_stats_init() first");
-  pthread_once(&pool.once, start);
+  ensure_started();
   uint32_t size = out->struct_size;
   memset(out, 0, sizeof *out);
   out->struct_size = size;
   out->tier_count = pool.n;
-  uint64_t requests = 0, hits = 0;
+  uint64_t all_requests = 0, all_hits = 0;
   pthread_mutex_lock(&pool.threads_lock);
   for (unsigned i = 0; i < pool.n; i++) {
-    uint64_t sum[6];
-    for (int k = 0; k < 6; k++) sum[k] = pool.retired[i][k];
-    for (thread_cache *c = pool.threads; c; c = c->next) {
-      sum[0] += atomic_load_explicit(&c->c[i].requests, memory_order_relaxed);
-      sum[1] += atomic_load_explicit(&c->c[i].hits, memory_order_relaxed);
-      sum[2] += atomic_load_explicit(&c->c[i].misses_empty, memory_order_relaxed);
-      sum[3] += atomic_load_explicit(&c->c[i].too_big, memory_order_relaxed);
-      sum[4] += atomic_load_explicit(&c->c[i].got, memory_order_relaxed);
-      sum[5] += atomic_load_explicit(&c->c[i].put, memory_order_relaxed);
+    uint64_t hits = pool.retired[i][0], empty = pool.retired[i][1], big = pool.retired[i][2],
+             puts = pool.retired[i][3];
+    for (vx_pool_cache *c = pool.threads; c; c = c->next) {
+      hits += atomic_load_explicit(&c->hits[i], memory_order_relaxed);
+      empty += atomic_load_explicit(&c->misses_empty[i], memory_order_relaxed);
+      big += atomic_load_explicit(&c->too_big[i], memory_order_relaxed);
+      puts += atomic_load_explicit(&c->puts[i], memory_order_relaxed);
     }
     vexfs_pool_tier_stats *s = &out->tiers[i];
     tier *t = &pool.tiers[i];
     s->block_size = t->block;
-    s->requests = sum[0];
-    s->hits = sum[1];
-    s->misses_empty = sum[2];
-    s->misses_too_big = sum[3];
-    s->bytes_in_use = sum[4] > sum[5] ? sum[4] - sum[5] : 0;
+    s->hits = hits;
+    s->misses_empty = empty;
+    s->misses_too_big = big;
+    s->requests = hits + empty + big;
+    s->bytes_in_use = hits + empty > puts ? (hits + empty - puts) * t->block : 0;
     pthread_mutex_lock(&t->lock);
     s->bytes_reserved = t->reserved;
     s->peak_bytes = (uint64_t)t->peak_out * t->block;
     pthread_mutex_unlock(&t->lock);
-    requests += s->requests;
-    hits += s->hits;
+    all_requests += s->requests;
+    all_hits += s->hits;
   }
   pthread_mutex_unlock(&pool.threads_lock);
-  out->hit_rate = requests ? (double)hits / requests : 1.0;
+  out->hit_rate = all_requests ? (double)all_hits / all_requests : 1.0;
   return VEXFS_OK;
 }
 
