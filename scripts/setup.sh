@@ -12,7 +12,7 @@ core=(gcc g++ meson ninja-build pkg-config)
 test=(libcmocka-dev abigail-tools binutils gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
       libcmocka-dev:arm64)
 bench=(libbenchmark-dev python3-numpy python3-faiss libopenblas0-pthread dataset-fashion-mnist
-       libfaiss-dev libhnswlib-dev gnuplot-nox)
+       libfaiss-dev libhnswlib-dev gnuplot-nox libjemalloc2)
 case $profile in
   core) want=("${core[@]}") ;;
   test) want=("${core[@]}" "${test[@]}") ;;
