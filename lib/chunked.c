@@ -8,6 +8,11 @@
 void vx_chunked_init(vx_chunked *a, size_t elem_size) {
   memset(a, 0, sizeof *a);
   a->elem_size = elem_size;
+  atomic_init(&a->capacity, 0);
+}
+
+size_t vx_chunked_bytes(const vx_chunked *a) {
+  return atomic_load_explicit(&a->capacity, memory_order_relaxed) * a->elem_size;
 }
 
 int vx_chunked_reserve(vx_chunked *a, size_t n) {
@@ -20,12 +25,12 @@ int vx_chunked_reserve(vx_chunked *a, size_t n) {
     if (!chunk) return -1;
     memset(chunk, 0, bytes);
     a->chunks[c] = chunk;
-    a->capacity += vx_chunk_rows(c);
+    atomic_fetch_add_explicit(&a->capacity, vx_chunk_rows(c), memory_order_relaxed);
   }
   return 0;
 }
 
 void vx_chunked_destroy(vx_chunked *a) {
   for (unsigned c = 0; c < VX_MAX_CHUNKS; c++) vx_release(a->chunks[c]);
-  memset(a, 0, sizeof *a);
+  vx_chunked_init(a, 0);
 }

@@ -5,6 +5,7 @@
 #ifndef VEXFS_CHUNKED_H
 #define VEXFS_CHUNKED_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,7 +15,7 @@
 
 typedef struct vx_chunked {
   size_t elem_size; /* bytes per element, a multiple of the alignment it needs */
-  size_t capacity;  /* elements allocated */
+  atomic_size_t capacity; /* elements allocated; read by metrics while a writer grows it */
   unsigned char *chunks[VX_MAX_CHUNKS];
 } vx_chunked;
 
@@ -34,5 +35,7 @@ void vx_chunked_init(vx_chunked *a, size_t elem_size);
  * allocated stay). */
 int vx_chunked_reserve(vx_chunked *a, size_t n);
 void vx_chunked_destroy(vx_chunked *a);
+/* Bytes held. Thread-safe. */
+size_t vx_chunked_bytes(const vx_chunked *a);
 
 #endif

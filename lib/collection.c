@@ -17,6 +17,7 @@
 #include "collection_internal.h"
 #include "errors_internal.h"
 #include "index/index.h"
+#include "metrics/metrics.h"
 #include "simd/simd_internal.h"
 #include "store.h"
 #include "threadpool.h"
@@ -28,7 +29,13 @@ struct vexfs_collection {
   vx_store store;
   pthread_mutex_t write_lock;
   pthread_rwlock_t rows_lock;
+  vx_metrics *metrics;            /* 64-byte aligned, its own block */
+  struct vexfs_collection *next;  /* in the registry of live collections */
 };
+
+/* Live collections, for process-wide memory figures. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static vexfs_collection *registry;
 
 /* The first published versions of the public structs: callers' struct_size must cover these. */
 #define CONFIG_V1_SIZE (offsetof(vexfs_collection_config, threads) + sizeof(uint32_t))
@@ -112,6 +119,14 @@ VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cf
     return vx_fail(VEXFS_E_NOMEM, "vexfs_collection_create: cannot create locks");
   }
   pthread_rwlockattr_destroy(&attr);
+  col->metrics = vx_alloc_aligned(sizeof *col->metrics, VX_CACHE_LINE);
+  if (!col->metrics) {
+    pthread_rwlock_destroy(&col->rows_lock);
+    pthread_mutex_destroy(&col->write_lock);
+    vx_release(col);
+    return vx_fail(VEXFS_E_NOMEM, "vexfs_collection_create: out of memory");
+  }
+  memset(col->metrics, 0, sizeof *col->metrics);
   col->cfg = c;
   col->index = c.index == VEXFS_INDEX_HNSW   ? &vx_index_hnsw
                : c.index == VEXFS_INDEX_FLAT ? &vx_index_flat
@@ -121,15 +136,28 @@ VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cf
     vx_store_destroy(&col->store);
     pthread_rwlock_destroy(&col->rows_lock);
     pthread_mutex_destroy(&col->write_lock);
+    vx_release(col->metrics);
     vx_release(col);
     return st;
   }
+  pthread_mutex_lock(&registry_lock);
+  col->next = registry;
+  registry = col;
+  pthread_mutex_unlock(&registry_lock);
   *out = col;
   return VEXFS_OK;
 }
 
 VEXFS_API void vexfs_collection_free(vexfs_collection *c) {
   if (!c) return;
+  pthread_mutex_lock(&registry_lock);
+  for (vexfs_collection **p = &registry; *p; p = &(*p)->next)
+    if (*p == c) {
+      *p = c->next;
+      break;
+    }
+  pthread_mutex_unlock(&registry_lock);
+  vx_release(c->metrics);
   if (c->index->destroy) c->index->destroy(c->index_state);
   vx_store_destroy(&c->store);
   pthread_rwlock_destroy(&c->rows_lock);
@@ -227,6 +255,7 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
 static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint64_t *ids,
                                  const float *vectors, size_t n) {
   if (!c) return vx_fail(VEXFS_E_INVALID, "%s: collection is NULL", fn);
+  uint64_t t0 = vx_now_ns();
   if (n == 0) return VEXFS_OK;
   if (!ids || !vectors)
     return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn, ids ? "vectors" : "ids");
@@ -246,6 +275,7 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
   }
   vx_release(norms);
   vx_release(slots);
+  if (st == VEXFS_OK && vx_metrics_enabled()) vx_metrics_on_insert(c->metrics, n, vx_now_ns() - t0);
   return st;
 }
 
@@ -289,6 +319,7 @@ VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, si
   }
   pthread_mutex_unlock(&c->write_lock);
   vx_release(slots);
+  if (st == VEXFS_OK && vx_metrics_enabled()) vx_metrics_on_remove(c->metrics, n);
   return st;
 }
 
@@ -331,17 +362,22 @@ vexfs_status vx_collection_search(vexfs_collection *c, const float *queries, siz
   if (p.filter_json)
     return vx_fail(VEXFS_E_UNSUPPORTED, "%s: filters are not evaluated by version %s", fn,
                    VEXFS_VERSION_STRING);
+  uint64_t t0 = vx_now_ns();
   vexfs_status st = check_rows(fn, "query", queries, nq, c->cfg.dim, NULL);
   if (st != VEXFS_OK) return st;
+  _Atomic uint64_t computed = 0;
 
   vx_query q = {.queries = queries, .nq = nq, .k = k, .metric = c->cfg.metric, .ids = ids,
                 .distances = distances, .counts = counts, .filter = filter,
+                .distance_count = &computed,
                 .threads = vx_resolve_threads(p.threads ? p.threads : c->cfg.threads),
                 .ef = p.ef ? p.ef : c->cfg.hnsw_ef_search};
   pthread_rwlock_rdlock(&c->rows_lock);
   size_t rows = atomic_load_explicit(&c->store.rows, memory_order_acquire);
   st = c->index->search(c->index_state, &c->store, rows, &q);
   pthread_rwlock_unlock(&c->rows_lock);
+  if (st == VEXFS_OK && vx_metrics_enabled())
+    vx_metrics_on_search(c->metrics, nq, atomic_load(&computed), vx_now_ns() - t0);
   return st;
 }
 
@@ -364,4 +400,36 @@ int vx_collection_traverses_exactly(vexfs_collection *c) {
   if (c->index == &vx_index_hnsw) return vx_hnsw_traverses_exactly(c->index_state);
   void *graph = c->index == &vx_index_auto ? vx_auto_graph(c->index_state) : NULL;
   return graph && vx_hnsw_traverses_exactly(graph);
+}
+
+vx_metrics *vx_collection_metrics_of(vexfs_collection *c) { return c->metrics; }
+
+void vx_collection_memory(vexfs_collection *c, uint64_t *vectors, uint64_t *index) {
+  vx_store *s = &c->store;
+  pthread_rwlock_rdlock(&c->rows_lock); /* the id map and free list change under its write side */
+  *vectors = vx_chunked_bytes(&s->rows_at) + vx_chunked_bytes(&s->norms_at) +
+             vx_chunked_bytes(&s->ids_at) + s->free_cap * sizeof(uint32_t) +
+             (s->map.keys ? (s->map.mask + 1) * (sizeof(uint64_t) + sizeof(uint32_t)) : 0);
+  pthread_rwlock_unlock(&c->rows_lock);
+  *index = c->index->memory ? c->index->memory(c->index_state) : 0;
+}
+
+uint64_t vx_collections_vectors(void) {
+  uint64_t n = 0;
+  pthread_mutex_lock(&registry_lock);
+  for (vexfs_collection *c = registry; c; c = c->next) n += vexfs_count(c);
+  pthread_mutex_unlock(&registry_lock);
+  return n;
+}
+
+void vx_collections_memory(uint64_t *vectors, uint64_t *index) {
+  *vectors = *index = 0;
+  pthread_mutex_lock(&registry_lock);
+  for (vexfs_collection *c = registry; c; c = c->next) {
+    uint64_t v, i;
+    vx_collection_memory(c, &v, &i);
+    *vectors += v;
+    *index += i;
+  }
+  pthread_mutex_unlock(&registry_lock);
 }

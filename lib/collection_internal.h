@@ -3,6 +3,7 @@
 #define VEXFS_COLLECTION_INTERNAL_H
 
 #include "index/index.h"
+#include "metrics/metrics.h"
 #include "vexfs/vexfs.h"
 
 /* vexfs_search with a predicate over slots in place of params->filter_json (which must be NULL):
@@ -16,6 +17,13 @@ uint64_t vx_collection_slot_id(const vexfs_collection *c, uint32_t slot);
 
 /* "flat", "hnsw", or for AUTO "auto" until its graph is built and "auto:hnsw" after. */
 const char *vx_collection_index_name(const vexfs_collection *c);
+
+/* The collection's metrics, and the bytes it holds for vectors and for its index. */
+vx_metrics *vx_collection_metrics_of(vexfs_collection *c);
+void vx_collection_memory(vexfs_collection *c, uint64_t *vectors, uint64_t *index);
+/* The same summed over every live collection. */
+void vx_collections_memory(uint64_t *vectors, uint64_t *index);
+uint64_t vx_collections_vectors(void);
 
 /* Whether the collection's graph (if any) traverses on exact vectors, its codes being too coarse. */
 int vx_collection_traverses_exactly(vexfs_collection *c);

@@ -290,6 +290,58 @@ VEXFS_API void vexfs_pool_stats_init(vexfs_pool_stats *s);
  * Thread-safe. */
 VEXFS_API vexfs_status vexfs_pool_get_stats(vexfs_pool_stats *out);
 
+/* ------------------------------------------------------------------------------------------------
+ * Metrics
+ * --------------------------------------------------------------------------------------------- */
+
+/* Latencies of whole calls (a batch is one call), in microseconds. */
+typedef struct vexfs_latency_summary {
+  uint64_t count; /* calls */
+  double sum_us, mean, p50, p95, p99, p999, max;
+} vexfs_latency_summary;
+
+typedef struct vexfs_metrics {
+  uint32_t struct_size; /* sizeof(vexfs_metrics); set by vexfs_metrics_init */
+  /* counters count vectors and queries: a batch of 1000 adds 1000 */
+  uint64_t inserts, searches, removes, vectors, distance_computations;
+  vexfs_latency_summary search_latency_us, insert_latency_us;
+  /* queries or vectors per second over the last 1, 10 and 60 whole seconds */
+  double search_per_sec_1s, search_per_sec_10s, search_per_sec_60s;
+  double insert_per_sec_1s, insert_per_sec_10s, insert_per_sec_60s;
+  /* bytes held: vectors (rows, norms, ids, id map), index (graph, codes), payloads, pool slabs */
+  uint64_t memory_vectors, memory_index, memory_payloads, memory_pool;
+  double pool_hit_rate; /* the process's scratch pool */
+  const char *simd_isa; /* static storage */
+} vexfs_metrics;
+
+/* Zeroes *m and sets struct_size. NULL-safe. */
+VEXFS_API void vexfs_metrics_init(vexfs_metrics *m);
+
+/* Fills *m (prepared by vexfs_metrics_init) with the figures of collection c, or of the whole
+ * process when c is NULL (every collection's events, live and freed; memory of live ones).
+ * Errors: VEXFS_E_INVALID (NULL m, bad struct_size). Thread-safe, concurrent with every call on
+ * c but vexfs_collection_free(). */
+VEXFS_API vexfs_status vexfs_collection_metrics(vexfs_collection *c, vexfs_metrics *m);
+
+/* The same figures as a JSON object (keys: inserts, searches, removes, vectors,
+ * distance_computations, search_latency_us and insert_latency_us {p50, p95, p99, p999, mean,
+ * max}, ops_per_sec {search_1s, search_10s, search_60s, insert_1s, insert_10s, insert_60s},
+ * memory_bytes {vectors, index, payloads, pool}, pool {hit_rate, tiers: [...]}, simd_isa), or in
+ * the Prometheus text exposition format. The caller owns the string and frees it with
+ * vexfs_free(). c NULL: process-wide. Returns NULL only when out of memory (vexfs_last_error()
+ * says so). Thread-safe. */
+VEXFS_API char *vexfs_metrics_json(vexfs_collection *c);
+VEXFS_API char *vexfs_metrics_prometheus(vexfs_collection *c);
+
+/* Restarts c's counters, histograms and rates from zero (c NULL: the process-wide ones).
+ * Vectors and memory are states, not counters, and stay. Thread-safe: events recorded while it
+ * runs may be counted on either side. */
+VEXFS_API void vexfs_metrics_reset(vexfs_collection *c);
+
+/* Turns recording on or off for the whole process (default on), e.g. to measure its overhead.
+ * Thread-safe. */
+VEXFS_API void vexfs_metrics_set_enabled(int enabled);
+
 #ifdef __cplusplus
 }
 #endif

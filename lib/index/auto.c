@@ -93,6 +93,11 @@ static vexfs_status auto_search(void *state, const vx_store *s, size_t rows, con
   return ready(a) ? vx_index_hnsw.search(a->graph, s, rows, q) : vx_flat_search(s, rows, q);
 }
 
+static size_t auto_memory(const void *state) {
+  const auto_index *a = state;
+  return ready(a) ? vx_index_hnsw.memory(a->graph) : 0;
+}
+
 const vx_index_ops vx_index_auto = {
     .name = "auto",
     .create = auto_create,
@@ -102,4 +107,5 @@ const vx_index_ops vx_index_auto = {
     .add = auto_add,
     .remove = auto_remove,
     .search = auto_search,
+    .memory = auto_memory,
 };

@@ -51,7 +51,8 @@ typedef struct stream_run_ctx {
   vexfs_metric metric;
   const vx_filter *filter;
   vx_topk *hits;
-  float *dists; /* STREAM_ROWS */
+  float *dists;  /* STREAM_ROWS */
+  uint64_t scored; /* distances computed */
 } stream_run_ctx;
 
 /* With a filter, rows are tested first and only admitted ones are scored: a selective filter
@@ -63,6 +64,7 @@ static void filtered_run(stream_run_ctx *s, size_t first, const float *rows, siz
     size_t slot = first + i;
     if (!vx_flat_admits(s->store, s->filter, slot)) continue;
     float d = vx_flat_exact_distance(s->kern, s->metric, s->query, rows + i * stride, dim);
+    s->scored++;
     if (d <= bound) {
       vx_topk_push(s->hits, d, (uint32_t)slot, vx_store_id(s->store, slot));
       bound = vx_topk_bound(s->hits);
@@ -80,6 +82,7 @@ static void stream_run(void *arg, size_t first, const float *rows, size_t n) {
   for (size_t i0 = 0; i0 < n; i0 += STREAM_ROWS) {
     size_t m = n - i0 < STREAM_ROWS ? n - i0 : STREAM_ROWS;
     const float *base = rows + i0 * stride;
+    s->scored += m;
     switch (s->metric) {
     case VEXFS_METRIC_IP:
       s->kern->dot_many(s->query, base, stride, m, dim, s->dists);
@@ -124,14 +127,16 @@ static void search_task(void *arg, size_t task, unsigned worker) {
   vx_hit *hits = s->hits + (size_t)worker * s->per_task * s->k_eff;
   if (s->blocked) {
     vx_blocked_task(s->kern, s->store, s->rows, s->q, q0, nb, s->k_eff, scratch, hits);
+    atomic_fetch_add_explicit(s->q->distance_count, (uint64_t)nb * s->rows, memory_order_relaxed);
     return;
   }
   vx_topk top;
   vx_topk_init(&top, hits, s->k_eff);
   stream_run_ctx run = {s->kern,        s->store, s->q->queries + q0 * s->store->dim,
-                        s->q->metric, s->q->filter, &top, scratch};
+                        s->q->metric, s->q->filter, &top, scratch, 0};
   vx_store_each_run(s->store, s->rows, stream_run, &run);
   vx_flat_emit(s->store, s->q, q0, &top, 0);
+  atomic_fetch_add_explicit(s->q->distance_count, run.scored, memory_order_relaxed);
 }
 
 vexfs_status vx_flat_search(const vx_store *store, size_t rows, const vx_query *q) {

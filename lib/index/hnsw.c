@@ -164,6 +164,7 @@ static vexfs_status hnsw_create(const vexfs_collection_config *cfg, void **state
   vx_chunked_init(&h->nodes, h->node_size);
   vx_chunked_init(&h->upper, sizeof(uint32_t *));
   atomic_init(&h->entry, hnsw_pack_entry(HNSW_NONE, 0));
+  atomic_init(&h->upper_bytes, 0);
   pthread_mutex_init(&h->entry_lock, NULL);
   h->range_lo = vx_alloc(cfg->dim * sizeof(float));
   h->range_hi = vx_alloc(cfg->dim * sizeof(float));
@@ -186,6 +187,12 @@ static const float *input_row(const vx_store *s, const uint32_t *slots, const fl
   return vectors ? vectors + i * s->dim : vx_store_row(s, slots[i]);
 }
 
+static size_t upper_block_bytes(const hnsw *h, uint32_t slot) {
+  return (size_t)hnsw_draw_level(h, slot) * (1 + h->m) * sizeof(uint32_t);
+}
+
+size_t hnsw_upper_block_bytes(const hnsw *h, uint32_t slot) { return upper_block_bytes(h, slot); }
+
 /* Allocates the upper-level blocks of the new slots; on failure frees what it made. */
 static int alloc_upper(hnsw *h, const uint32_t *slots, size_t n) {
   for (size_t i = 0; i < n; i++) {
@@ -197,11 +204,13 @@ static int alloc_upper(hnsw *h, const uint32_t *slots, size_t n) {
     if (!*up) {
       for (size_t j = 0; j <= i; j++) {
         uint32_t **u = vx_chunked_at(&h->upper, slots[j]);
+        if (*u) atomic_fetch_sub(&h->upper_bytes, upper_block_bytes(h, slots[j]));
         vx_release(*u);
         *u = NULL;
       }
       return -1;
     }
+    atomic_fetch_add(&h->upper_bytes, upper_block_bytes(h, slots[i]));
   }
   return 0;
 }
@@ -344,6 +353,12 @@ static void hnsw_add(void *state, const vx_store *s, const uint32_t *slots, size
   free_build_scratch(h);
 }
 
+static size_t hnsw_memory(const void *state) {
+  const hnsw *h = state;
+  return vx_chunked_bytes(&h->nodes) + vx_chunked_bytes(&h->upper) +
+         atomic_load(&h->upper_bytes) + 3 * (size_t)h->dim * sizeof(float);
+}
+
 int vx_hnsw_traverses_exactly(const void *state) {
   const hnsw *h = state;
   return h->sq_fitted && !h->codes_precise;
@@ -358,4 +373,5 @@ const vx_index_ops vx_index_hnsw = {
     .add = hnsw_add,
     .remove = hnsw_remove,
     .search = hnsw_search_queries,
+    .memory = hnsw_memory,
 };

@@ -91,8 +91,8 @@ vexfs_status hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, 
   for (size_t i = 0; i < n; i++) { /* the slots become free rows */
     hnsw_head *hd = hnsw_node_head(h, slots[i]);
     hnsw_store(&hd->count0, 0);
-    hd->level = 0;
     uint32_t **up = vx_chunked_at(&h->upper, slots[i]);
+    if (*up) atomic_fetch_sub(&h->upper_bytes, hnsw_upper_block_bytes(h, slots[i]));
     vx_release(*up);
     *up = NULL;
   }

@@ -52,6 +52,7 @@ typedef struct hnsw_scratch {
   uint32_t *fresh;       /* unvisited links of the node being expanded (m0) */
   uint8_t *qcode;        /* query code */
   size_t sel_n, m0, code_size; /* buffer sizes, to give the blocks back to the pool */
+  uint64_t distances;          /* computed by level searches since init */
 } hnsw_scratch;
 
 typedef struct hnsw {
@@ -73,6 +74,7 @@ typedef struct hnsw {
   float *range_lo, *range_hi; /* per-coordinate range of every vector added so far */
   int refit_pending;          /* publish must refit sq to the range and re-encode every node */
   hnsw_scratch *build;        /* per-worker scratch for `add`, made by prepare */
+  atomic_size_t upper_bytes;  /* in upper-level link blocks */
   unsigned build_workers;
   const vx_kernels *kern;
 } hnsw;
@@ -230,6 +232,9 @@ size_t hnsw_select(const hnsw *h, hnsw_pair *cand, size_t n, size_t max);
 /* Level of a slot: floor(-ln(u) * mult), u drawn from the seed and the slot, so a build is
  * deterministic whatever the thread count. */
 uint32_t hnsw_draw_level(const hnsw *h, uint32_t slot);
+
+/* Bytes of a slot's upper-level block (0 for level 0). */
+size_t hnsw_upper_block_bytes(const hnsw *h, uint32_t slot);
 
 /* Inserts one node whose code and head are written. */
 void hnsw_insert(hnsw *h, hnsw_scratch *sc, uint32_t slot);

@@ -66,6 +66,7 @@ void hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, uin
     for (uint32_t i = 0; i < nfresh; i++) {
       uint32_t nb = sc->fresh[i];
       float d = hnsw_distance(h, q, nb);
+      sc->distances++;
       if (sc->found.n >= ef && d >= bound) continue;
       /* a heap that cannot grow (out of memory) drops the candidate: a worse answer, not a crash */
       hnsw_heap_push_min(&sc->cand, d, nb);
@@ -132,6 +133,8 @@ static void query_task(void *arg, size_t qi, unsigned worker) {
     hnsw_heap_pop_max(&sc->found);
     n--;
   }
+  atomic_fetch_add_explicit(q->distance_count, sc->distances + n, memory_order_relaxed);
+  sc->distances = 0;
   vx_topk top;
   vx_topk_init(&top, c->hits + (size_t)worker * q->k, q->k);
   for (size_t i = 0; i < n; i++) {

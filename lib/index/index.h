@@ -28,6 +28,7 @@ typedef struct vx_query {
   uint32_t ef;          /* resolved candidate-list size for approximate indexes */
   vexfs_metric metric;
   const vx_filter *filter; /* NULL: every live row */
+  _Atomic uint64_t *distance_count; /* the index adds the distances it computed */
   uint64_t *ids;
   float *distances;
   size_t *counts; /* may be NULL */
@@ -51,6 +52,8 @@ typedef struct vx_index_ops {
   vexfs_status (*remove)(void *state, const vx_store *s, const uint32_t *slots, size_t n);
   /* Answers q over the first `rows` rows, skipping free rows. */
   vexfs_status (*search)(void *state, const vx_store *s, size_t rows, const vx_query *q);
+  /* Bytes the index holds. Thread-safe. NULL: none. */
+  size_t (*memory)(const void *state);
 } vx_index_ops;
 
 extern const vx_index_ops vx_index_flat;

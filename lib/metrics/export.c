@@ -1,0 +1,190 @@
+/* Reading metrics out: the vexfs_metrics struct, JSON and the Prometheus text format. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../alloc_internal.h"
+#include "../collection_internal.h"
+#include "../errors_internal.h"
+#include "../pool/pool.h"
+#include "metrics.h"
+
+VEXFS_API void vexfs_metrics_init(vexfs_metrics *m) {
+  if (!m) return;
+  memset(m, 0, sizeof *m);
+  m->struct_size = sizeof *m;
+}
+
+static void fill(vexfs_collection *c, vexfs_metrics *m) {
+  const vx_metrics *x = c ? vx_collection_metrics_of(c) : &vx_process_metrics;
+  m->inserts = atomic_load(&x->inserts);
+  m->searches = atomic_load(&x->searches);
+  m->removes = atomic_load(&x->removes);
+  m->distance_computations = atomic_load(&x->distances);
+  vx_hist_summary(&x->search_latency, &m->search_latency_us);
+  vx_hist_summary(&x->insert_latency, &m->insert_latency_us);
+  m->search_per_sec_1s = vx_rate_per_sec(&x->search_rate, 1);
+  m->search_per_sec_10s = vx_rate_per_sec(&x->search_rate, 10);
+  m->search_per_sec_60s = vx_rate_per_sec(&x->search_rate, 60);
+  m->insert_per_sec_1s = vx_rate_per_sec(&x->insert_rate, 1);
+  m->insert_per_sec_10s = vx_rate_per_sec(&x->insert_rate, 10);
+  m->insert_per_sec_60s = vx_rate_per_sec(&x->insert_rate, 60);
+  if (c) {
+    m->vectors = vexfs_count(c);
+    vx_collection_memory(c, &m->memory_vectors, &m->memory_index);
+  } else {
+    vx_collections_memory(&m->memory_vectors, &m->memory_index);
+    m->vectors = vx_collections_vectors();
+  }
+  m->memory_payloads = 0; /* payloads are not stored yet */
+  m->memory_pool = vx_pool_reserved_bytes();
+  vexfs_pool_stats ps;
+  vexfs_pool_stats_init(&ps);
+  m->pool_hit_rate = vexfs_pool_get_stats(&ps) == VEXFS_OK ? ps.hit_rate : 1.0;
+  m->simd_isa = vexfs_simd_isa();
+}
+
+VEXFS_API vexfs_status vexfs_collection_metrics(vexfs_collection *c, vexfs_metrics *m) {
+  if (!m || m->struct_size < sizeof(vexfs_metrics))
+    return vx_fail(VEXFS_E_INVALID, "vexfs_collection_metrics: fill m with vexfs_metrics_init() "
+                                    "first");
+  fill(c, m);
+  return VEXFS_OK;
+}
+
+VEXFS_API void vexfs_metrics_reset(vexfs_collection *c) {
+  vx_metrics_clear(c ? vx_collection_metrics_of(c) : &vx_process_metrics);
+}
+
+/* ---- a growable string ---- */
+
+typedef struct text {
+  char *s;
+  size_t n, cap;
+  int failed;
+} text;
+
+__attribute__((format(printf, 2, 3))) static void put(text *t, const char *fmt, ...) {
+  if (t->failed) return;
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    int need = vsnprintf(t->s ? t->s + t->n : NULL, t->s ? t->cap - t->n : 0, fmt, ap);
+    va_end(ap);
+    if (need < 0) {
+      t->failed = 1;
+      return;
+    }
+    if (t->s && t->n + (size_t)need < t->cap) {
+      t->n += (size_t)need;
+      return;
+    }
+    size_t cap = t->cap ? t->cap * 2 : 4096;
+    while (cap <= t->n + (size_t)need) cap *= 2;
+    char *grown = vx_alloc(cap);
+    if (!grown) {
+      t->failed = 1;
+      return;
+    }
+    if (t->s) memcpy(grown, t->s, t->n + 1);
+    vx_release(t->s);
+    t->s = grown;
+    t->cap = cap;
+  }
+}
+
+static char *finish(text *t, const char *fn) {
+  if (t->failed) {
+    vx_release(t->s);
+    vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
+    return NULL;
+  }
+  return t->s;
+}
+
+static void latency_json(text *t, const char *key, const vexfs_latency_summary *l) {
+  put(t, "\"%s\":{\"p50\":%.3f,\"p95\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"mean\":%.3f,\"max\":%.3f}",
+      key, l->p50, l->p95, l->p99, l->p999, l->mean, l->max);
+}
+
+VEXFS_API char *vexfs_metrics_json(vexfs_collection *c) {
+  vexfs_metrics m;
+  vexfs_metrics_init(&m);
+  fill(c, &m);
+  text t = {0};
+  put(&t,
+      "{\"inserts\":%llu,\"searches\":%llu,\"removes\":%llu,\"vectors\":%llu,"
+      "\"distance_computations\":%llu,",
+      (unsigned long long)m.inserts, (unsigned long long)m.searches,
+      (unsigned long long)m.removes, (unsigned long long)m.vectors,
+      (unsigned long long)m.distance_computations);
+  latency_json(&t, "search_latency_us", &m.search_latency_us);
+  put(&t, ",");
+  latency_json(&t, "insert_latency_us", &m.insert_latency_us);
+  put(&t,
+      ",\"ops_per_sec\":{\"search_1s\":%.3f,\"search_10s\":%.3f,\"search_60s\":%.3f,"
+      "\"insert_1s\":%.3f,\"insert_10s\":%.3f,\"insert_60s\":%.3f}",
+      m.search_per_sec_1s, m.search_per_sec_10s, m.search_per_sec_60s, m.insert_per_sec_1s,
+      m.insert_per_sec_10s, m.insert_per_sec_60s);
+  put(&t, ",\"memory_bytes\":{\"vectors\":%llu,\"index\":%llu,\"payloads\":%llu,\"pool\":%llu}",
+      (unsigned long long)m.memory_vectors, (unsigned long long)m.memory_index,
+      (unsigned long long)m.memory_payloads, (unsigned long long)m.memory_pool);
+  vexfs_pool_stats ps;
+  vexfs_pool_stats_init(&ps);
+  vexfs_pool_get_stats(&ps);
+  put(&t, ",\"pool\":{\"hit_rate\":%.6f,\"tiers\":[", ps.hit_rate);
+  for (unsigned i = 0; i < ps.tier_count; i++) {
+    const vexfs_pool_tier_stats *s = &ps.tiers[i];
+    put(&t,
+        "%s{\"block_size\":%llu,\"requests\":%llu,\"hits\":%llu,\"misses_too_big\":%llu,"
+        "\"misses_empty\":%llu,\"bytes_in_use\":%llu,\"bytes_reserved\":%llu,\"peak_bytes\":%llu}",
+        i ? "," : "", (unsigned long long)s->block_size, (unsigned long long)s->requests,
+        (unsigned long long)s->hits, (unsigned long long)s->misses_too_big,
+        (unsigned long long)s->misses_empty, (unsigned long long)s->bytes_in_use,
+        (unsigned long long)s->bytes_reserved, (unsigned long long)s->peak_bytes);
+  }
+  put(&t, "]},\"simd_isa\":\"%s\"}", m.simd_isa);
+  return finish(&t, "vexfs_metrics_json");
+}
+
+/* One metric family: HELP and TYPE, then its samples. */
+static void family(text *t, const char *name, const char *type, const char *help) {
+  put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void summary(text *t, const char *name, const char *help, const vexfs_latency_summary *l) {
+  family(t, name, "summary", help);
+  put(t, "%s{quantile=\"0.5\"} %.9f\n%s{quantile=\"0.95\"} %.9f\n%s{quantile=\"0.99\"} %.9f\n",
+      name, l->p50 / 1e6, name, l->p95 / 1e6, name, l->p99 / 1e6);
+  put(t, "%s_sum %.9f\n%s_count %llu\n", name, l->sum_us / 1e6, name,
+      (unsigned long long)l->count);
+}
+
+VEXFS_API char *vexfs_metrics_prometheus(vexfs_collection *c) {
+  vexfs_metrics m;
+  vexfs_metrics_init(&m);
+  fill(c, &m);
+  text t = {0};
+  family(&t, "vexfs_inserts_total", "counter", "Vectors inserted.");
+  put(&t, "vexfs_inserts_total %llu\n", (unsigned long long)m.inserts);
+  family(&t, "vexfs_searches_total", "counter", "Queries answered.");
+  put(&t, "vexfs_searches_total %llu\n", (unsigned long long)m.searches);
+  family(&t, "vexfs_removes_total", "counter", "Vectors removed.");
+  put(&t, "vexfs_removes_total %llu\n", (unsigned long long)m.removes);
+  family(&t, "vexfs_distance_computations_total", "counter", "Distances computed by searches.");
+  put(&t, "vexfs_distance_computations_total %llu\n", (unsigned long long)m.distance_computations);
+  family(&t, "vexfs_vectors", "gauge", "Vectors stored.");
+  put(&t, "vexfs_vectors %llu\n", (unsigned long long)m.vectors);
+  summary(&t, "vexfs_search_latency_seconds", "Latency of search calls.", &m.search_latency_us);
+  summary(&t, "vexfs_insert_latency_seconds", "Latency of insert calls.", &m.insert_latency_us);
+  family(&t, "vexfs_pool_hit_ratio", "gauge", "Share of scratch requests the pool served.");
+  put(&t, "vexfs_pool_hit_ratio %.6f\n", m.pool_hit_rate);
+  family(&t, "vexfs_memory_bytes", "gauge", "Bytes held, by kind.");
+  put(&t, "vexfs_memory_bytes{kind=\"vectors\"} %llu\n", (unsigned long long)m.memory_vectors);
+  put(&t, "vexfs_memory_bytes{kind=\"index\"} %llu\n", (unsigned long long)m.memory_index);
+  put(&t, "vexfs_memory_bytes{kind=\"payloads\"} %llu\n", (unsigned long long)m.memory_payloads);
+  put(&t, "vexfs_memory_bytes{kind=\"pool\"} %llu\n", (unsigned long long)m.memory_pool);
+  family(&t, "vexfs_simd_info", "gauge", "The instruction set the distance kernels use.");
+  put(&t, "vexfs_simd_info{isa=\"%s\"} 1\n", m.simd_isa);
+  return finish(&t, "vexfs_metrics_prometheus");
+}

@@ -1,0 +1,11 @@
+#!/bin/sh
+# The Prometheus exposition of a collection and of the process passes `promtool check metrics`.
+# usage: check_prometheus.sh path/to/metrics_dump
+set -eu
+for scope in collection process; do
+  if ! "$1" "$scope" | promtool check metrics; then
+    echo "promtool rejected the $scope metrics"
+    exit 1
+  fi
+done
+echo "promtool: collection and process metrics ok"
