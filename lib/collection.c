@@ -157,6 +157,7 @@ VEXFS_API void vexfs_collection_free(vexfs_collection *c) {
       break;
     }
   pthread_mutex_unlock(&registry_lock);
+  vx_metrics_retire(c->metrics); /* its events stay in the process-wide figures */
   vx_release(c->metrics);
   if (c->index->destroy) c->index->destroy(c->index_state);
   vx_store_destroy(&c->store);
@@ -275,7 +276,10 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
   }
   vx_release(norms);
   vx_release(slots);
-  if (st == VEXFS_OK && vx_metrics_enabled()) vx_metrics_on_insert(c->metrics, n, vx_now_ns() - t0);
+  if (st == VEXFS_OK && vx_metrics_enabled()) {
+    uint64_t end = vx_now_ns();
+    vx_metrics_on_insert(c->metrics, n, end - t0, end);
+  }
   return st;
 }
 
@@ -376,8 +380,10 @@ vexfs_status vx_collection_search(vexfs_collection *c, const float *queries, siz
   size_t rows = atomic_load_explicit(&c->store.rows, memory_order_acquire);
   st = c->index->search(c->index_state, &c->store, rows, &q);
   pthread_rwlock_unlock(&c->rows_lock);
-  if (st == VEXFS_OK && vx_metrics_enabled())
-    vx_metrics_on_search(c->metrics, nq, atomic_load(&computed), vx_now_ns() - t0);
+  if (st == VEXFS_OK && vx_metrics_enabled()) {
+    uint64_t end = vx_now_ns();
+    vx_metrics_on_search(c->metrics, nq, atomic_load(&computed), end - t0, end);
+  }
   return st;
 }
 
@@ -412,6 +418,12 @@ void vx_collection_memory(vexfs_collection *c, uint64_t *vectors, uint64_t *inde
              (s->map.keys ? (s->map.mask + 1) * (sizeof(uint64_t) + sizeof(uint32_t)) : 0);
   pthread_rwlock_unlock(&c->rows_lock);
   *index = c->index->memory ? c->index->memory(c->index_state) : 0;
+}
+
+void vx_collections_each(void (*fn)(vexfs_collection *c, void *ctx), void *ctx) {
+  pthread_mutex_lock(&registry_lock);
+  for (vexfs_collection *c = registry; c; c = c->next) fn(c, ctx);
+  pthread_mutex_unlock(&registry_lock);
 }
 
 uint64_t vx_collections_vectors(void) {

@@ -24,6 +24,8 @@ void vx_collection_memory(vexfs_collection *c, uint64_t *vectors, uint64_t *inde
 /* The same summed over every live collection. */
 void vx_collections_memory(uint64_t *vectors, uint64_t *index);
 uint64_t vx_collections_vectors(void);
+/* Calls fn for every live collection, holding the registry's lock (fn must not create or free). */
+void vx_collections_each(void (*fn)(vexfs_collection *c, void *ctx), void *ctx);
 
 /* Whether the collection's graph (if any) traverses on exact vectors, its codes being too coarse. */
 int vx_collection_traverses_exactly(vexfs_collection *c);

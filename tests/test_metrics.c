@@ -87,9 +87,13 @@ static void test_histogram_accuracy(void **state) {
   (void)state;
   vx_metrics *m = aligned_alloc(64, sizeof *m);
   memset(m, 0, sizeof *m);
-  for (uint64_t us = 1; us <= 10000; us++) vx_metrics_on_search(m, 1, 0, us * 1000);
+  uint64_t now = vx_now_ns();
+  for (uint64_t us = 1; us <= 10000; us++) vx_metrics_on_search(m, 1, 0, us * 1000, now);
+  vx_op_totals *t = calloc(1, sizeof *t);
+  vx_op_totals_add(t, &m->search);
   vexfs_latency_summary s;
-  vx_hist_summary(&m->search_latency, &s);
+  vx_op_totals_summary(t, &s);
+  free(t);
   assert_int_equal(s.count, 10000);
   assert_float_equal(s.p50, 5000, 5000 * 0.07); /* buckets are about 6% wide */
   assert_float_equal(s.p95, 9500, 9500 * 0.07);
@@ -97,7 +101,7 @@ static void test_histogram_accuracy(void **state) {
   assert_float_equal(s.p999, 9990, 9990 * 0.07);
   assert_float_equal(s.max, 10000, 1e-6);
   assert_float_equal(s.mean, 5000.5, 0.01);
-  assert_true(vx_rate_per_sec(&m->search_rate, 60) >= 0);
+  assert_true(vx_op_rate(&m->search, 60) >= 0);
   free(m);
 }
 

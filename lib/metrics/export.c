@@ -1,4 +1,5 @@
 /* Reading metrics out: the vexfs_metrics struct, JSON and the Prometheus text format. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,27 +16,114 @@ VEXFS_API void vexfs_metrics_init(vexfs_metrics *m) {
   m->struct_size = sizeof *m;
 }
 
+/* Process-wide figures: every live collection's, plus those of freed collections, less what
+ * vexfs_metrics_reset(NULL) last saw. */
+static pthread_mutex_t process_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  vx_op_totals search, insert;
+  uint64_t removes;
+} retired, baseline;
+
+void vx_metrics_retire(const vx_metrics *m) {
+  pthread_mutex_lock(&process_lock);
+  vx_op_totals_add(&retired.search, &m->search);
+  vx_op_totals_add(&retired.insert, &m->insert);
+  retired.removes += atomic_load(&m->removes);
+  pthread_mutex_unlock(&process_lock);
+}
+
+typedef struct process_sum {
+  vx_op_totals search, insert;
+  uint64_t removes;
+  double search_rate[3], insert_rate[3];
+} process_sum;
+
+static const unsigned windows[3] = {1, 10, 60};
+
+static void add_collection(vexfs_collection *c, void *arg) {
+  process_sum *p = arg;
+  const vx_metrics *m = vx_collection_metrics_of(c);
+  vx_op_totals_add(&p->search, &m->search);
+  vx_op_totals_add(&p->insert, &m->insert);
+  p->removes += atomic_load(&m->removes);
+  for (int w = 0; w < 3; w++) {
+    p->search_rate[w] += vx_op_rate(&m->search, windows[w]);
+    p->insert_rate[w] += vx_op_rate(&m->insert, windows[w]);
+  }
+}
+
+/* a - b, field by field; the max is recomputed from the buckets left. */
+static void subtract(vx_op_totals *a, const vx_op_totals *b) {
+#define SUB(x) a->x = a->x > b->x ? a->x - b->x : 0
+  SUB(ops);
+  SUB(calls);
+  SUB(sum_ns);
+  SUB(distances);
+  for (unsigned i = 0; i < VX_HIST_BUCKETS; i++) SUB(bucket[i]);
+#undef SUB
+  if (b->calls == 0) return;
+  a->max_ns = 0;
+  for (unsigned i = VX_HIST_BUCKETS; i-- > 0;)
+    if (a->bucket[i]) {
+      a->max_ns = i < VX_HIST_SUB ? i : (uint64_t)(VX_HIST_SUB | (i % VX_HIST_SUB) | 1) << (i / VX_HIST_SUB - 1);
+      break;
+    }
+}
+
+static void process_totals(process_sum *p) {
+  memset(p, 0, sizeof *p);
+  vx_collections_each(add_collection, p);
+  pthread_mutex_lock(&process_lock);
+  vx_op_totals *mine[2] = {&p->search, &p->insert}, *old[2] = {&retired.search, &retired.insert},
+               *base[2] = {&baseline.search, &baseline.insert};
+  for (int k = 0; k < 2; k++) {
+    mine[k]->ops += old[k]->ops;
+    mine[k]->calls += old[k]->calls;
+    mine[k]->sum_ns += old[k]->sum_ns;
+    mine[k]->distances += old[k]->distances;
+    if (old[k]->max_ns > mine[k]->max_ns) mine[k]->max_ns = old[k]->max_ns;
+    for (unsigned i = 0; i < VX_HIST_BUCKETS; i++) mine[k]->bucket[i] += old[k]->bucket[i];
+    subtract(mine[k], base[k]);
+  }
+  p->removes += retired.removes;
+  p->removes = p->removes > baseline.removes ? p->removes - baseline.removes : 0;
+  pthread_mutex_unlock(&process_lock);
+}
+
 static void fill(vexfs_collection *c, vexfs_metrics *m) {
-  const vx_metrics *x = c ? vx_collection_metrics_of(c) : &vx_process_metrics;
-  m->inserts = atomic_load(&x->inserts);
-  m->searches = atomic_load(&x->searches);
-  m->removes = atomic_load(&x->removes);
-  m->distance_computations = atomic_load(&x->distances);
-  vx_hist_summary(&x->search_latency, &m->search_latency_us);
-  vx_hist_summary(&x->insert_latency, &m->insert_latency_us);
-  m->search_per_sec_1s = vx_rate_per_sec(&x->search_rate, 1);
-  m->search_per_sec_10s = vx_rate_per_sec(&x->search_rate, 10);
-  m->search_per_sec_60s = vx_rate_per_sec(&x->search_rate, 60);
-  m->insert_per_sec_1s = vx_rate_per_sec(&x->insert_rate, 1);
-  m->insert_per_sec_10s = vx_rate_per_sec(&x->insert_rate, 10);
-  m->insert_per_sec_60s = vx_rate_per_sec(&x->insert_rate, 60);
+  process_sum sum; /* about 12 KiB */
+  double search_rate[3], insert_rate[3];
   if (c) {
+    const vx_metrics *x = vx_collection_metrics_of(c);
+    memset(&sum, 0, sizeof sum);
+    vx_op_totals_add(&sum.search, &x->search);
+    vx_op_totals_add(&sum.insert, &x->insert);
+    sum.removes = atomic_load(&x->removes);
+    for (int w = 0; w < 3; w++) {
+      search_rate[w] = vx_op_rate(&x->search, windows[w]);
+      insert_rate[w] = vx_op_rate(&x->insert, windows[w]);
+    }
     m->vectors = vexfs_count(c);
     vx_collection_memory(c, &m->memory_vectors, &m->memory_index);
   } else {
+    process_totals(&sum);
+    memcpy(search_rate, sum.search_rate, sizeof search_rate);
+    memcpy(insert_rate, sum.insert_rate, sizeof insert_rate);
     vx_collections_memory(&m->memory_vectors, &m->memory_index);
     m->vectors = vx_collections_vectors();
   }
+  m->inserts = sum.insert.ops;
+  m->searches = sum.search.ops;
+  m->removes = sum.removes;
+  m->distance_computations = sum.search.distances;
+  vx_op_totals_summary(&sum.search, &m->search_latency_us);
+  vx_op_totals_summary(&sum.insert, &m->insert_latency_us);
+  m->search_per_sec_1s = search_rate[0];
+  m->search_per_sec_10s = search_rate[1];
+  m->search_per_sec_60s = search_rate[2];
+  m->insert_per_sec_1s = insert_rate[0];
+  m->insert_per_sec_10s = insert_rate[1];
+  m->insert_per_sec_60s = insert_rate[2];
   m->memory_payloads = 0; /* payloads are not stored yet */
   m->memory_pool = vx_pool_reserved_bytes();
   vexfs_pool_stats ps;
@@ -53,7 +141,24 @@ VEXFS_API vexfs_status vexfs_collection_metrics(vexfs_collection *c, vexfs_metri
 }
 
 VEXFS_API void vexfs_metrics_reset(vexfs_collection *c) {
-  vx_metrics_clear(c ? vx_collection_metrics_of(c) : &vx_process_metrics);
+  if (c) {
+    vx_metrics_clear(vx_collection_metrics_of(c));
+    return;
+  }
+  process_sum counted; /* what the process figures show now: the baseline grows by it */
+  process_totals(&counted);
+  pthread_mutex_lock(&process_lock);
+  vx_op_totals *base[2] = {&baseline.search, &baseline.insert};
+  const vx_op_totals *add[2] = {&counted.search, &counted.insert};
+  for (int k = 0; k < 2; k++) {
+    base[k]->ops += add[k]->ops;
+    base[k]->calls += add[k]->calls;
+    base[k]->sum_ns += add[k]->sum_ns;
+    base[k]->distances += add[k]->distances;
+    for (unsigned i = 0; i < VX_HIST_BUCKETS; i++) base[k]->bucket[i] += add[k]->bucket[i];
+  }
+  baseline.removes += counted.removes;
+  pthread_mutex_unlock(&process_lock);
 }
 
 /* ---- a growable string ---- */
