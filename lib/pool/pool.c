@@ -20,6 +20,7 @@
 
 typedef struct tier {
   size_t block, cache_cap, slab_blocks;
+  size_t stride; /* bytes between blocks in a slab: see start() */
   pthread_mutex_t lock;
   void **free_blocks;
   size_t n_free, free_cap;
@@ -105,11 +106,11 @@ static int grow(tier *t, size_t blocks) {
     t->free_blocks = f;
     t->free_cap = cap;
   }
-  unsigned char *slab = vx_alloc_aligned(blocks * t->block, VX_CACHE_LINE);
+  unsigned char *slab = vx_alloc_aligned(blocks * t->stride, VX_CACHE_LINE);
   if (!slab) return -1;
   t->slabs[t->n_slabs++] = slab;
-  for (size_t i = 0; i < blocks; i++) t->free_blocks[t->n_free++] = slab + i * t->block;
-  t->reserved += blocks * t->block;
+  for (size_t i = 0; i < blocks; i++) t->free_blocks[t->n_free++] = slab + i * t->stride;
+  t->reserved += blocks * t->stride;
   t->total += blocks;
   return 0;
 }
@@ -122,6 +123,9 @@ static void start(void) {
   for (unsigned i = 0; i < pool.n; i++) {
     tier *t = &pool.tiers[i];
     t->block = pool.cfg.block_size[i];
+    /* Blocks of 4 KiB and more sit one cache line apart from a multiple of 4 KiB, so that the
+     * starts of a slab's blocks do not all map to the same L1 set (1.5% of space or less). */
+    t->stride = t->block >= 4096 ? t->block + VX_CACHE_LINE : t->block;
     t->cache_cap = CACHE_BYTES / t->block < 2 ? 2 : CACHE_BYTES / t->block;
     if (t->cache_cap > VX_POOL_CACHE_MAX) t->cache_cap = VX_POOL_CACHE_MAX;
     t->slab_blocks = SLAB_BYTES / t->block < 1 ? 1 : SLAB_BYTES / t->block;
