@@ -18,6 +18,7 @@
 #include "errors_internal.h"
 #include "index/index.h"
 #include "metrics/metrics.h"
+#include "pool/pool.h"
 #include "simd/simd_internal.h"
 #include "store.h"
 #include "threadpool.h"
@@ -263,8 +264,8 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
   size_t floats;
   if (n > VX_MAX_ROWS || !vx_mul_ok(n, c->cfg.dim, &floats))
     return vx_fail(VEXFS_E_INVALID, "%s: n = %zu is too large", fn, n);
-  float *norms = vx_alloc(n * sizeof *norms);
-  uint32_t *slots = vx_alloc(n * sizeof *slots);
+  float *norms = vx_pool_get(n * sizeof *norms); /* batch buffers come from the pool */
+  uint32_t *slots = vx_pool_get(n * sizeof *slots);
   vexfs_status st = VEXFS_OK;
   if (!norms || !slots) st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu rows", fn, n);
   if (st == VEXFS_OK) st = check_rows(fn, "row", vectors, n, c->cfg.dim, norms);
@@ -274,8 +275,8 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
     st = insert_locked(c, fn, ids, vectors, norms, n, slots);
     pthread_mutex_unlock(&c->write_lock);
   }
-  vx_release(norms);
-  vx_release(slots);
+  vx_pool_put(norms, n * sizeof *norms);
+  vx_pool_put(slots, n * sizeof *slots);
   if (st == VEXFS_OK && vx_metrics_enabled()) {
     uint64_t end = vx_now_ns();
     vx_metrics_on_insert(c->metrics, n, end - t0, end);
@@ -307,7 +308,7 @@ VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, si
   vexfs_status st = check_unique(fn, ids, n);
   if (st != VEXFS_OK) return st;
 
-  uint32_t *slots = vx_alloc(n * sizeof *slots);
+  uint32_t *slots = vx_pool_get(n * sizeof *slots);
   if (!slots) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu ids", fn, n);
   pthread_mutex_lock(&c->write_lock);
   vx_store *s = &c->store;
@@ -322,7 +323,7 @@ VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, si
     pthread_rwlock_unlock(&c->rows_lock);
   }
   pthread_mutex_unlock(&c->write_lock);
-  vx_release(slots);
+  vx_pool_put(slots, n * sizeof *slots);
   if (st == VEXFS_OK && vx_metrics_enabled()) vx_metrics_on_remove(c->metrics, n);
   return st;
 }

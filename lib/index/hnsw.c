@@ -123,7 +123,7 @@ void hnsw_scratch_reset(hnsw_scratch *sc) {
 
 static void free_build_scratch(hnsw *h) {
   for (unsigned i = 0; i < h->build_workers; i++) hnsw_scratch_destroy(&h->build[i]);
-  vx_release(h->build);
+  vx_pool_put(h->build, h->build_cap * sizeof *h->build);
   h->build = NULL;
   h->build_workers = 0;
 }
@@ -228,7 +228,8 @@ static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t 
     return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW nodes", fn);
 
   unsigned workers = threads < n ? threads : (unsigned)n;
-  h->build = vx_calloc(workers, sizeof *h->build);
+  h->build_cap = workers;
+  h->build = vx_pool_get(workers * sizeof *h->build);
   if (!h->build) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW scratch", fn);
   for (h->build_workers = 0; h->build_workers < workers; h->build_workers++)
     if (hnsw_scratch_init(&h->build[h->build_workers], h, h->nodes.capacity) != 0) {

@@ -75,7 +75,7 @@ typedef struct hnsw {
   int refit_pending;          /* publish must refit sq to the range and re-encode every node */
   hnsw_scratch *build;        /* per-worker scratch for `add`, made by prepare */
   atomic_size_t upper_bytes;  /* in upper-level link blocks */
-  unsigned build_workers;
+  unsigned build_workers, build_cap;
   const vx_kernels *kern;
 } hnsw;
 
