@@ -85,27 +85,26 @@ VEXFS_API vexfs_status vexfs_pool_configure(const vexfs_pool_config *c) {
 
 /* ---- depot ---- */
 
-/* Cuts a new slab into blocks on the depot's stack; called with the tier's lock held. */
+/* Makes room for `need` pointers in *arr (holding n), doubling its capacity *cap. */
+static int room_for(void ***arr, size_t n, size_t *cap, size_t need) {
+  if (need <= *cap) return 0;
+  size_t grown_cap = *cap ? *cap : 64;
+  while (grown_cap < need) grown_cap *= 2;
+  void **grown = vx_alloc(grown_cap * sizeof *grown);
+  if (!grown) return -1;
+  if (n) memcpy(grown, *arr, n * sizeof *grown);
+  vx_release(*arr);
+  *arr = grown;
+  *cap = grown_cap;
+  return 0;
+}
+
+/* Cuts a new slab into blocks on the depot's stack; called with the tier's lock held. The free
+ * stack keeps room for every block ever cut, wherever it is, so returns never fail. */
 static int grow(tier *t, size_t blocks) {
-  if (t->n_slabs == t->slab_cap) {
-    size_t cap = t->slab_cap ? 2 * t->slab_cap : 16;
-    void **s = vx_alloc(cap * sizeof *s);
-    if (!s) return -1;
-    if (t->n_slabs) memcpy(s, t->slabs, t->n_slabs * sizeof *s);
-    vx_release(t->slabs);
-    t->slabs = s;
-    t->slab_cap = cap;
-  }
-  if (t->total + blocks > t->free_cap) { /* every block, wherever it is, can come back */
-    size_t cap = t->free_cap ? t->free_cap : 64;
-    while (cap < t->total + blocks) cap *= 2;
-    void **f = vx_alloc(cap * sizeof *f);
-    if (!f) return -1;
-    if (t->n_free) memcpy(f, t->free_blocks, t->n_free * sizeof *f);
-    vx_release(t->free_blocks);
-    t->free_blocks = f;
-    t->free_cap = cap;
-  }
+  if (room_for(&t->slabs, t->n_slabs, &t->slab_cap, t->n_slabs + 1) ||
+      room_for(&t->free_blocks, t->n_free, &t->free_cap, t->total + blocks))
+    return -1;
   unsigned char *slab = vx_alloc_aligned(blocks * t->stride, VX_CACHE_LINE);
   if (!slab) return -1;
   t->slabs[t->n_slabs++] = slab;
