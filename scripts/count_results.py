@@ -2,12 +2,13 @@
 """Sums test results across suites and prints the one summary line: "N passed, N failed".
 
 Reads meson's testlog.json files (a CMocka executable counts its individual tests, any other test
-counts once) and *.step files (one script-level check each) from the folder given. Exits 1 when
-anything failed or nothing ran."""
+counts once), JUnit XML files (pytest) and *.step files (one script-level check each) from the
+folder given. Exits 1 when anything failed or nothing ran."""
 import json
 import pathlib
 import re
 import sys
+import xml.etree.ElementTree as ElementTree
 
 CMOCKA_PASSED = re.compile(r"^\[  PASSED  \] (\d+) test", re.M)
 CMOCKA_FAILED = re.compile(r"^\[  FAILED  \] (\d+) test", re.M)
@@ -34,6 +35,13 @@ def main():
     passed = failed = 0
     for path in sorted(folder.glob("*.json")):
         p, f = count_meson(path)
+        print(f"{path.stem}: {p} passed, {f} failed")
+        passed, failed = passed + p, failed + f
+    for path in sorted(folder.glob("*.xml")):
+        p = f = 0
+        for suite in ElementTree.parse(path).getroot().iter("testsuite"):
+            total, bad = int(suite.get("tests", 0)), int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+            p, f = p + total - bad - int(suite.get("skipped", 0)), f + bad
         print(f"{path.stem}: {p} passed, {f} failed")
         passed, failed = passed + p, failed + f
     for path in sorted(folder.glob("*.step")):

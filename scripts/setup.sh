@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 profile=${1:-core}
 
 core=(gcc g++ meson ninja-build pkg-config)
-test=(libcmocka-dev abigail-tools binutils prometheus gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
+test=(libcmocka-dev abigail-tools binutils prometheus python3-numpy python3-pytest python3-pip
+      python3-setuptools gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
       libcmocka-dev:arm64)
 bench=(libbenchmark-dev python3-numpy python3-faiss libopenblas0-pthread dataset-fashion-mnist
        libfaiss-dev libhnswlib-dev gnuplot-nox libjemalloc2)

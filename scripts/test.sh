@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every test suite, then prints one summary line: "N passed, N failed".
 #   C (CMocka) in build/; the same under ASan+UBSan; concurrency, internals, HNSW, pool under TSan;
-#   NEON parity under qemu; ABI baseline; install + pkg-config.
+#   NEON parity under qemu; ABI baseline; install + pkg-config; Python (pytest, pip install).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test || { echo "0 passed, 1 failed"; exit 1; }
@@ -27,5 +27,12 @@ TSAN_OPTIONS=halt_on_error=1 suite build-tsan --suite concurrency --suite intern
 [ -d build-arm64 ] && suite build-arm64 --suite simd --suite api --suite internals --suite hnsw
 step abi scripts/abi-check.sh build
 step install scripts/install-check.sh build
+
+echo "== python (pytest, /usr/bin/python3: Debian's numpy and pytest)"
+if ! VEXFS_LIBRARY=$PWD/build/lib/libvexfs.so.1 PYTHONPATH=$PWD/bindings/python \
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python --junitxml="$results/python.xml"; then
+  [ -f "$results/python.xml" ] || echo fail >"$results/python-run.step" # crashed before reporting
+fi
+step python-install scripts/python-install-check.sh
 
 /usr/bin/python3 scripts/count_results.py "$results"

@@ -1,0 +1,94 @@
+"""Loading libvexfs and declaring the C functions the package calls (ctypes).
+
+The library is found, in order: the VEXFS_LIBRARY environment variable, the copy bundled inside
+this package, then the system's libvexfs.so.1.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+_P = ctypes.c_void_p
+_U32, _U64, _SIZE = ctypes.c_uint32, ctypes.c_uint64, ctypes.c_size_t
+
+
+class Config(ctypes.Structure):
+    _fields_ = [("struct_size", _U32), ("dim", _U32), ("metric", ctypes.c_int), ("index", ctypes.c_int),
+                ("hnsw_m", _U32), ("hnsw_ef_construction", _U32), ("hnsw_ef_search", _U32),
+                ("threads", _U32), ("hnsw_seed", _U64)]
+
+
+class SearchParams(ctypes.Structure):
+    _fields_ = [("struct_size", _U32), ("ef", _U32), ("filter_json", ctypes.c_char_p),
+                ("threads", _U32)]
+
+
+class Latency(ctypes.Structure):
+    _fields_ = [("count", _U64)] + [(n, ctypes.c_double) for n in
+                                    ("sum_us", "mean", "p50", "p95", "p99", "p999", "max")]
+
+
+class Metrics(ctypes.Structure):
+    _fields_ = ([("struct_size", _U32)]
+                + [(n, _U64) for n in ("inserts", "searches", "removes", "vectors",
+                                       "distance_computations")]
+                + [("search_latency_us", Latency), ("insert_latency_us", Latency)]
+                + [(n, ctypes.c_double) for n in ("search_per_sec_1s", "search_per_sec_10s",
+                                                  "search_per_sec_60s", "insert_per_sec_1s",
+                                                  "insert_per_sec_10s", "insert_per_sec_60s")]
+                + [(n, _U64) for n in ("memory_vectors", "memory_index", "memory_payloads",
+                                       "memory_pool")]
+                + [("pool_hit_rate", ctypes.c_double), ("simd_isa", ctypes.c_char_p)])
+
+
+def _candidates() -> list[str]:
+    found = []
+    if os.environ.get("VEXFS_LIBRARY"):
+        found.append(os.environ["VEXFS_LIBRARY"])
+    bundled = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libvexfs.so.1")
+    if os.path.exists(bundled):
+        found.append(bundled)
+    found.append("libvexfs.so.1")
+    return found
+
+
+def _load() -> tuple[ctypes.CDLL, str]:
+    errors = []
+    for path in _candidates():
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as e:
+            errors.append(f"{path}: {e}")
+            if path == os.environ.get("VEXFS_LIBRARY"):
+                break  # an explicit choice that fails is an error, not a hint
+    raise ImportError("cannot load libvexfs: " + "; ".join(errors))
+
+
+lib, path = _load()
+
+_sigs = {
+    "vexfs_version_string": (ctypes.c_char_p, []),
+    "vexfs_version_number": (_U32, []),
+    "vexfs_simd_isa": (ctypes.c_char_p, []),
+    "vexfs_last_error": (ctypes.c_char_p, []),
+    "vexfs_status_string": (ctypes.c_char_p, [ctypes.c_int]),
+    "vexfs_collection_config_init": (None, [_P]),
+    "vexfs_search_params_init": (None, [_P]),
+    "vexfs_collection_create": (ctypes.c_int, [_P, _P]),
+    "vexfs_collection_free": (None, [_P]),
+    "vexfs_insert": (ctypes.c_int, [_P, _P, _P, _SIZE]),
+    "vexfs_search": (ctypes.c_int, [_P, _P, _SIZE, _SIZE, _P, _P, _P, _P]),
+    "vexfs_remove": (ctypes.c_int, [_P, _P, _SIZE]),
+    "vexfs_get": (ctypes.c_int, [_P, _U64, _P]),
+    "vexfs_count": (_SIZE, [_P]),
+    "vexfs_dim": (_U32, [_P]),
+    "vexfs_metrics_init": (None, [_P]),
+    "vexfs_collection_metrics": (ctypes.c_int, [_P, _P]),
+    "vexfs_metrics_json": (_P, [_P]),
+    "vexfs_metrics_prometheus": (_P, [_P]),
+    "vexfs_free": (None, [_P]),
+}
+for _name, (_res, _args) in _sigs.items():
+    _f = getattr(lib, _name)
+    _f.restype, _f.argtypes = _res, _args

@@ -1,0 +1,174 @@
+"""vexfs.Collection: an in-memory collection of float32 vectors with uint64 ids."""
+from __future__ import annotations
+
+import array
+import ctypes
+import json
+from typing import Any, Iterable, Sequence
+
+from . import _native
+from ._native import lib
+from .errors import InvalidArgumentError, UnsupportedError, check
+
+try:
+    import numpy as np
+except ImportError:  # the package works on lists and the array module without numpy
+    np = None
+
+NO_ID = 2**64 - 1  # the id of an empty result slot in batch searches
+
+_METRICS = {"l2": 1, "ip": 2, "cosine": 3}
+_INDEXES = {"auto": 0, "flat": 1, "hnsw": 2}
+
+
+def _floats(values: Any, dim: int) -> tuple[Any, int, Any]:
+    """(pointer, rows, keep-alive) for float32 rows. A C-contiguous float32 numpy array crosses
+    without a copy; anything else is converted once."""
+    if np is not None:
+        a = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=np.float32)
+        a = np.ascontiguousarray(a, dtype=np.float32)
+        if a.ndim == 1:
+            a = a.reshape(1, -1)
+        if a.ndim != 2 or a.shape[1] != dim:
+            raise InvalidArgumentError(f"expected rows of {dim} floats, got shape {a.shape}")
+        return ctypes.c_void_p(a.ctypes.data), a.shape[0], a
+    flat = array.array("f")
+    rows = list(values)
+    if rows and not isinstance(rows[0], (list, tuple, array.array)):
+        rows = [rows]
+    for r in rows:
+        if len(r) != dim:
+            raise InvalidArgumentError(f"expected rows of {dim} floats, got one of {len(r)}")
+        flat.extend(float(x) for x in r)
+    buf = (ctypes.c_float * len(flat)).from_buffer(flat) if flat else None
+    return (ctypes.cast(buf, ctypes.c_void_p) if buf else None), len(rows), (flat, buf)
+
+
+def _ids(values: Iterable[int] | int) -> tuple[Any, int, Any]:
+    if np is not None:
+        a = np.ascontiguousarray(np.atleast_1d(np.asarray(values, dtype=np.uint64)))
+        return ctypes.c_void_p(a.ctypes.data), a.shape[0], a
+    seq = [values] if isinstance(values, int) else list(values)
+    buf = (ctypes.c_uint64 * len(seq))(*seq)
+    return ctypes.cast(buf, ctypes.c_void_p), len(seq), buf
+
+
+class Collection:
+    """A collection of `dim`-dimensional float32 vectors with uint64 ids.
+
+    metric: "l2" (squared euclidean), "ip" (1 - dot) or "cosine" (1 - cos).
+    index: "auto" (exact while small, HNSW past 5000 vectors), "flat" (exact) or "hnsw".
+    Thread-safe: searches run concurrently with each other and with writes; the GIL is released
+    during every C call.
+    """
+
+    def __init__(self, dim: int, metric: str = "l2", index: str = "auto", m: int = 16,
+                 ef_construction: int = 200, ef_search: int = 64, threads: int = 0,
+                 seed: int = 0):
+        if metric not in _METRICS:
+            raise InvalidArgumentError(f"metric must be one of {sorted(_METRICS)}, not {metric!r}")
+        if index not in _INDEXES:
+            raise InvalidArgumentError(f"index must be one of {sorted(_INDEXES)}, not {index!r}")
+        cfg = _native.Config()
+        lib.vexfs_collection_config_init(ctypes.byref(cfg))
+        cfg.dim, cfg.metric, cfg.index = dim, _METRICS[metric], _INDEXES[index]
+        cfg.hnsw_m, cfg.hnsw_ef_construction, cfg.hnsw_ef_search = m, ef_construction, ef_search
+        cfg.threads, cfg.hnsw_seed = threads, seed
+        self._c = ctypes.c_void_p()
+        check(lib.vexfs_collection_create(ctypes.byref(cfg), ctypes.byref(self._c)))
+        self.metric, self.index = metric, index
+
+    def close(self) -> None:
+        """Frees the collection now (otherwise on garbage collection)."""
+        if getattr(self, "_c", None):
+            lib.vexfs_collection_free(self._c)
+            self._c = None
+
+    __del__ = close
+
+    def __enter__(self) -> "Collection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _handle(self) -> ctypes.c_void_p:
+        if not self._c:
+            raise InvalidArgumentError("the collection is closed")
+        return self._c
+
+    @property
+    def dim(self) -> int:
+        return lib.vexfs_dim(self._handle())
+
+    def __len__(self) -> int:
+        return lib.vexfs_count(self._handle())
+
+    def add(self, ids: Iterable[int], vectors: Any, payloads: Sequence[dict | None] | None = None) -> None:
+        """Inserts vectors under ids, all or nothing (one C call for the whole batch)."""
+        if payloads is not None and any(p is not None for p in payloads):
+            raise UnsupportedError("payloads are not stored by this version of libvexfs", 8)
+        ptr, rows, keep = _floats(vectors, self.dim)
+        idp, n, keep_ids = _ids(ids)
+        if n != rows:
+            raise InvalidArgumentError(f"{n} ids for {rows} vectors")
+        check(lib.vexfs_insert(self._handle(), idp, ptr, n))
+
+    batch_insert = add
+
+    def search(self, queries: Any, k: int = 10, ef: int | None = None, filter: dict | None = None,
+               threads: int = 0):
+        """k nearest neighbours. One query (a 1-D vector): arrays of its hits only, at most k,
+        nearest first. Several (2-D): arrays shaped (nq, k); missing hits have id NO_ID and
+        distance inf. Returns (ids uint64, distances float32), numpy arrays when numpy is there."""
+        single = (np is not None and np.ndim(queries) == 1) or (
+            np is None and queries and not isinstance(list(queries)[0], (list, tuple, array.array)))
+        ptr, nq, keep = _floats(queries, self.dim)
+        params = _native.SearchParams()
+        lib.vexfs_search_params_init(ctypes.byref(params))
+        params.ef = ef or 0
+        params.threads = threads
+        if filter is not None:
+            params.filter_json = json.dumps(filter).encode()
+        if np is not None:
+            ids = np.empty((nq, k), dtype=np.uint64)
+            dist = np.empty((nq, k), dtype=np.float32)
+            counts = np.empty(nq, dtype=np.uintp)
+            check(lib.vexfs_search(self._handle(), ptr, nq, k, ctypes.byref(params),
+                                   ids.ctypes.data, dist.ctypes.data, counts.ctypes.data))
+            if single:
+                return ids[0, :counts[0]], dist[0, :counts[0]]
+            return ids, dist
+        ids = (ctypes.c_uint64 * (nq * k))()
+        dist = (ctypes.c_float * (nq * k))()
+        counts = (ctypes.c_size_t * nq)()
+        check(lib.vexfs_search(self._handle(), ptr, nq, k, ctypes.byref(params), ids, dist, counts))
+        rows = [(list(ids[q * k:(q + 1) * k]), list(dist[q * k:(q + 1) * k])) for q in range(nq)]
+        if single:
+            return rows[0][0][:counts[0]], rows[0][1][:counts[0]]
+        return [r[0] for r in rows], [r[1] for r in rows]
+
+    def remove(self, ids: Iterable[int] | int) -> None:
+        """Removes ids, all or nothing."""
+        idp, n, keep = _ids(ids)
+        check(lib.vexfs_remove(self._handle(), idp, n))
+
+    def get(self, id: int):
+        """The vector stored under id (numpy float32 array, or a list without numpy)."""
+        out = (ctypes.c_float * self.dim)()
+        check(lib.vexfs_get(self._handle(), id, out))
+        return np.array(out, dtype=np.float32) if np is not None else list(out)
+
+    def metrics(self) -> dict:
+        """This collection's metrics (see the C vexfs_metrics_json for the keys)."""
+        return _json_metrics(self._handle())
+
+
+def _json_metrics(handle: ctypes.c_void_p | None) -> dict:
+    raw = lib.vexfs_metrics_json(handle)
+    if not raw:
+        check(2)
+    try:
+        return json.loads(ctypes.string_at(raw).decode())
+    finally:
+        lib.vexfs_free(raw)

@@ -1,0 +1,151 @@
+"""The Python package: the collection contract, errors, numpy and plain-list paths, metrics."""
+import array
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import vexfs
+
+RNG = np.random.default_rng(7)
+
+
+def vectors(n, dim=16):
+    return RNG.random((n, dim), dtype=np.float32)
+
+
+def test_version_isa_and_library():
+    assert vexfs.__version__ == "0.1.0"
+    assert vexfs.simd_isa() in ("scalar", "avx2", "avx512", "neon")
+    assert os.path.exists(vexfs.library_path) or vexfs.library_path == "libvexfs.so.1"
+    out = subprocess.run([sys.executable, "-m", "vexfs"], capture_output=True, text=True, check=True)
+    assert "vexfs 0.1.0" in out.stdout and "simd:" in out.stdout and "library:" in out.stdout
+
+
+@pytest.mark.parametrize("metric", ["l2", "ip", "cosine"])
+@pytest.mark.parametrize("index", ["flat", "hnsw", "auto"])
+def test_search_finds_each_vector_itself(metric, index):
+    data = vectors(300)
+    with vexfs.Collection(dim=16, metric=metric, index=index) as c:
+        c.add(np.arange(1000, 1300), data)
+        assert len(c) == 300 and c.dim == 16
+        ids, dist = c.search(data[:20], k=5)
+        assert ids.shape == (20, 5) and ids.dtype == np.uint64 and dist.dtype == np.float32
+        if metric != "ip":  # under 1 - dot, a vector is not always its own nearest
+            assert list(ids[:, 0]) == list(range(1000, 1020))
+        assert np.all(np.diff(dist, axis=1) >= 0)
+
+
+def test_single_query_shape_and_fewer_than_k():
+    with vexfs.Collection(dim=4) as c:
+        c.add([7, 8, 9], [[0, 0, 0, 1], [0, 0, 0, 2], [0, 0, 0, 3]])
+        ids, dist = c.search(np.zeros(4, dtype=np.float32), k=5)  # one query: trimmed
+        assert list(ids) == [7, 8, 9] and list(dist) == [1.0, 4.0, 9.0]
+        ids, dist = c.search(np.zeros((2, 4), dtype=np.float32), k=5)  # batch: padded
+        assert ids.shape == (2, 5) and ids[0, 3] == vexfs.NO_ID and np.isinf(dist[0, 4])
+
+
+def test_zero_copy_and_conversions_agree():
+    data = vectors(200)
+    with vexfs.Collection(dim=16, index="flat") as c:
+        c.add(np.arange(200), data)
+        q = data[:10]
+        a, _ = c.search(q, k=3)                                  # C-contiguous float32
+        b, _ = c.search(np.asfortranarray(q.astype(np.float64)), k=3)  # converted once
+        d, _ = c.search(q.tolist(), k=3)                         # lists
+        assert (a == b).all() and (a == d).all()
+        assert np.array_equal(c.get(5), data[5])
+
+
+def test_remove_and_get():
+    with vexfs.Collection(dim=16, index="hnsw") as c:
+        c.add(np.arange(100), vectors(100))
+        c.remove([3, 4])
+        assert len(c) == 98
+        with pytest.raises(vexfs.NotFoundError, match="id 3"):
+            c.get(3)
+        ids, _ = c.search(vectors(5), k=98)
+        assert 3 not in ids and 4 not in ids
+
+
+def test_every_error_class():
+    c = vexfs.Collection(dim=4)
+    c.add([1], [[1, 2, 3, 4]])
+    with pytest.raises(vexfs.InvalidArgumentError, match="NaN"):
+        c.add([2], [[1, float("nan"), 3, 4]])
+    with pytest.raises(vexfs.AlreadyExistsError, match="id 1"):
+        c.add([1], [[1, 2, 3, 4]])
+    with pytest.raises(vexfs.InvalidArgumentError):
+        c.add([5, 5], [[1, 2, 3, 4], [1, 2, 3, 4]])
+    with pytest.raises(vexfs.InvalidArgumentError, match="4 floats"):
+        c.add([9], [[1, 2, 3]])
+    with pytest.raises(vexfs.NotFoundError):
+        c.remove([42])
+    with pytest.raises(vexfs.InvalidArgumentError, match="k is 0"):
+        c.search([0, 0, 0, 0], k=0)
+    with pytest.raises(vexfs.UnsupportedError):
+        c.search([0, 0, 0, 0], k=1, filter={"must": []})
+    with pytest.raises(vexfs.UnsupportedError):
+        c.add([3], [[1, 2, 3, 4]], payloads=[{"a": 1}])
+    with pytest.raises(vexfs.InvalidArgumentError):
+        vexfs.Collection(dim=0)
+    with pytest.raises(vexfs.InvalidArgumentError):
+        vexfs.Collection(dim=4, metric="hamming")
+    assert len(c) == 1  # nothing above changed it
+    for cls in (vexfs.InvalidArgumentError, vexfs.OutOfMemoryError, vexfs.DimensionError,
+                vexfs.NotFoundError, vexfs.AlreadyExistsError, vexfs.VexfsIOError,
+                vexfs.CorruptError, vexfs.UnsupportedError, vexfs.ReadOnlyError, vexfs.StateError):
+        assert issubclass(cls, vexfs.VexfsError) and 1 <= cls.status <= 10
+    c.close()
+    with pytest.raises(vexfs.InvalidArgumentError, match="closed"):
+        len(c)
+
+
+def test_metrics():
+    with vexfs.Collection(dim=16, index="flat") as c:
+        c.add(np.arange(50), vectors(50))
+        c.search(vectors(3), k=2)
+        m = c.metrics()
+        assert m["inserts"] == 50 and m["searches"] == 3 and m["vectors"] == 50
+        assert set(m["search_latency_us"]) == {"p50", "p95", "p99", "p999", "mean", "max"}
+        assert m["simd_isa"] == vexfs.simd_isa()
+    assert vexfs.metrics()["inserts"] >= 50
+
+
+def test_threads_share_a_collection():
+    data = vectors(2000)
+    c = vexfs.Collection(dim=16, index="hnsw")
+    c.add(np.arange(2000), data)
+    errors = []
+
+    def work(t):
+        try:
+            for i in range(50):
+                ids, _ = c.search(data[(t * 50 + i) % 2000], k=1)
+                assert ids[0] == (t * 50 + i) % 2000
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_works_without_numpy():
+    code = ("import sys; sys.modules['numpy'] = None\n"
+            "import array, vexfs\n"
+            "c = vexfs.Collection(dim=3, index='flat')\n"
+            "c.add([1, 2], [[0, 0, 1], [0, 0, 2]])\n"
+            "c.add(array.array('Q', [3]), [array.array('f', [0, 0, 3])])\n"
+            "ids, dist = c.search([0, 0, 0], k=2)\n"
+            "assert ids == [1, 2] and dist == [1.0, 4.0], (ids, dist)\n"
+            "assert c.get(3) == [0.0, 0.0, 3.0]\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
