@@ -87,6 +87,7 @@ _sigs = {
     "vexfs_collection_metrics": (ctypes.c_int, [_P, _P]),
     "vexfs_metrics_json": (_P, [_P]),
     "vexfs_metrics_prometheus": (_P, [_P]),
+    "vexfs_metrics_reset": (None, [_P]),
     "vexfs_free": (None, [_P]),
 }
 for _name, (_res, _args) in _sigs.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import array
 import ctypes
 import json
+import threading
 from typing import Any, Iterable, Sequence
 
 from . import _native
@@ -17,8 +18,14 @@ except ImportError:  # the package works on lists and the array module without n
 
 NO_ID = 2**64 - 1  # the id of an empty result slot in batch searches
 
+_F32 = np.dtype(np.float32) if np is not None else None
 _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
 _INDEXES = {"auto": 0, "flat": 1, "hnsw": 2}
+
+
+def _address(a: "np.ndarray") -> int:
+    """The data address of a numpy array (cheaper than a.ctypes.data)."""
+    return a.__array_interface__["data"][0]
 
 
 def _floats(values: Any, dim: int) -> tuple[Any, int, Any]:
@@ -31,7 +38,7 @@ def _floats(values: Any, dim: int) -> tuple[Any, int, Any]:
             a = a.reshape(1, -1)
         if a.ndim != 2 or a.shape[1] != dim:
             raise InvalidArgumentError(f"expected rows of {dim} floats, got shape {a.shape}")
-        return ctypes.c_void_p(a.ctypes.data), a.shape[0], a
+        return _address(a), a.shape[0], a
     flat = array.array("f")
     rows = list(values)
     if rows and not isinstance(rows[0], (list, tuple, array.array)):
@@ -47,10 +54,31 @@ def _floats(values: Any, dim: int) -> tuple[Any, int, Any]:
 def _ids(values: Iterable[int] | int) -> tuple[Any, int, Any]:
     if np is not None:
         a = np.ascontiguousarray(np.atleast_1d(np.asarray(values, dtype=np.uint64)))
-        return ctypes.c_void_p(a.ctypes.data), a.shape[0], a
+        return _address(a), a.shape[0], a
     seq = [values] if isinstance(values, int) else list(values)
     buf = (ctypes.c_uint64 * len(seq))(*seq)
     return ctypes.cast(buf, ctypes.c_void_p), len(seq), buf
+
+
+class _Outputs(threading.local):
+    """Per-thread result buffers for single-query searches, by k, with their addresses computed
+    once: taking a numpy array's address costs more than the search's C call overhead."""
+
+    def __init__(self) -> None:
+        self.by_k: dict = {}
+
+    def get(self, k: int):
+        out = self.by_k.get(k)
+        if out is None:
+            ids, dist, count = (ctypes.c_uint64 * k)(), (ctypes.c_float * k)(), ctypes.c_size_t()
+            out = (ids, dist, count, ctypes.addressof(ids), ctypes.addressof(dist),
+                   ctypes.addressof(count))
+            self.by_k[k] = out
+        return out
+
+
+_outputs = _Outputs()
+_NDARRAY = np.ndarray if np is not None else None
 
 
 class Collection:
@@ -77,6 +105,8 @@ class Collection:
         self._c = ctypes.c_void_p()
         check(lib.vexfs_collection_create(ctypes.byref(cfg), ctypes.byref(self._c)))
         self.metric, self.index = metric, index
+        self._dim = dim
+        self._params: dict = {}  # (ef, threads) -> filled vexfs_search_params, reused
 
     def close(self) -> None:
         """Frees the collection now (otherwise on garbage collection)."""
@@ -99,7 +129,21 @@ class Collection:
 
     @property
     def dim(self) -> int:
-        return lib.vexfs_dim(self._handle())
+        return self._dim
+
+    def _params_for(self, ef: int, threads: int, filter: dict | None):
+        if filter is None and (ef, threads) in self._params:
+            return self._params[(ef, threads)]
+        params = _native.SearchParams()
+        lib.vexfs_search_params_init(ctypes.byref(params))
+        params.ef, params.threads = ef, threads
+        if filter is not None:
+            params._filter = json.dumps(filter).encode()  # kept alive with the struct
+            params.filter_json = params._filter
+            return ctypes.byref(params), params
+        entry = (ctypes.byref(params), params)
+        self._params[(ef, threads)] = entry
+        return entry
 
     def __len__(self) -> int:
         return lib.vexfs_count(self._handle())
@@ -108,7 +152,7 @@ class Collection:
         """Inserts vectors under ids, all or nothing (one C call for the whole batch)."""
         if payloads is not None and any(p is not None for p in payloads):
             raise UnsupportedError("payloads are not stored by this version of libvexfs", 8)
-        ptr, rows, keep = _floats(vectors, self.dim)
+        ptr, rows, keep = _floats(vectors, self._dim)
         idp, n, keep_ids = _ids(ids)
         if n != rows:
             raise InvalidArgumentError(f"{n} ids for {rows} vectors")
@@ -121,28 +165,43 @@ class Collection:
         """k nearest neighbours. One query (a 1-D vector): arrays of its hits only, at most k,
         nearest first. Several (2-D): arrays shaped (nq, k); missing hits have id NO_ID and
         distance inf. Returns (ids uint64, distances float32), numpy arrays when numpy is there."""
+        handle = self._c
+        if not handle:
+            raise InvalidArgumentError("the collection is closed")
+        entry = self._params.get((ef or 0, threads)) if filter is None else None
+        params = (entry or self._params_for(ef or 0, threads, filter))[0]
+        if (type(queries) is _NDARRAY and queries.dtype is _F32 and queries.ndim == 1
+                and queries.strides == (4,)):
+            # the common case, one float32 vector: straight through
+            if queries.shape[0] != self._dim:
+                raise InvalidArgumentError(f"expected {self._dim} floats, got {queries.shape[0]}")
+            ids, dist, count, ids_at, dist_at, count_at = _outputs.get(k)
+            try:  # a writable buffer's address is three times cheaper to take this way
+                at = ctypes.addressof(ctypes.c_char.from_buffer(queries))
+            except TypeError:  # read-only array
+                at = queries.ctypes.data
+            st = lib.vexfs_search(handle, at, 1, k, params, ids_at, dist_at, count_at)
+            if st:
+                check(st)
+            n = count.value
+            return (np.frombuffer(ids, dtype=np.uint64, count=n).copy(),
+                    np.frombuffer(dist, dtype=np.float32, count=n).copy())
         single = (np is not None and np.ndim(queries) == 1) or (
             np is None and queries and not isinstance(list(queries)[0], (list, tuple, array.array)))
-        ptr, nq, keep = _floats(queries, self.dim)
-        params = _native.SearchParams()
-        lib.vexfs_search_params_init(ctypes.byref(params))
-        params.ef = ef or 0
-        params.threads = threads
-        if filter is not None:
-            params.filter_json = json.dumps(filter).encode()
+        ptr, nq, keep = _floats(queries, self._dim)
         if np is not None:
             ids = np.empty((nq, k), dtype=np.uint64)
             dist = np.empty((nq, k), dtype=np.float32)
             counts = np.empty(nq, dtype=np.uintp)
-            check(lib.vexfs_search(self._handle(), ptr, nq, k, ctypes.byref(params),
-                                   ids.ctypes.data, dist.ctypes.data, counts.ctypes.data))
+            check(lib.vexfs_search(handle, ptr, nq, k, params, _address(ids), _address(dist),
+                                   _address(counts)))
             if single:
                 return ids[0, :counts[0]], dist[0, :counts[0]]
             return ids, dist
         ids = (ctypes.c_uint64 * (nq * k))()
         dist = (ctypes.c_float * (nq * k))()
         counts = (ctypes.c_size_t * nq)()
-        check(lib.vexfs_search(self._handle(), ptr, nq, k, ctypes.byref(params), ids, dist, counts))
+        check(lib.vexfs_search(handle, ptr, nq, k, params, ids, dist, counts))
         rows = [(list(ids[q * k:(q + 1) * k]), list(dist[q * k:(q + 1) * k])) for q in range(nq)]
         if single:
             return rows[0][0][:counts[0]], rows[0][1][:counts[0]]
@@ -155,7 +214,7 @@ class Collection:
 
     def get(self, id: int):
         """The vector stored under id (numpy float32 array, or a list without numpy)."""
-        out = (ctypes.c_float * self.dim)()
+        out = (ctypes.c_float * self._dim)()
         check(lib.vexfs_get(self._handle(), id, out))
         return np.array(out, dtype=np.float32) if np is not None else list(out)
 
