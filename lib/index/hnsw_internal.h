@@ -18,6 +18,7 @@
 
 #include "../chunked.h"
 #include "../simd/simd_internal.h"
+#include "flat_internal.h"
 #include "index.h"
 #include "sq8.h"
 
@@ -146,15 +147,10 @@ static inline float hnsw_ip_node_distance(const hnsw *h, float l2, float na, flo
 /* Exact distance, for traversal when codes are too coarse for the data. */
 static inline float hnsw_exact_distance(const hnsw *h, const hnsw_point *a, uint32_t slot) {
   const float *row = vx_store_row(h->store, slot);
-  switch (h->metric) {
-  case VEXFS_METRIC_IP:
-    if (a->is_node)
-      return hnsw_ip_node_distance(h, h->kern->l2sq(a->vec, row, h->dim), a->norm,
-                                   hnsw_node_head(h, slot)->norm);
-    return 1.0f - h->kern->dot(a->vec, row, h->dim);
-  case VEXFS_METRIC_COSINE: return h->kern->cosine(a->vec, row, h->dim);
-  default: return h->kern->l2sq(a->vec, row, h->dim);
-  }
+  if (h->metric == VEXFS_METRIC_IP && a->is_node)
+    return hnsw_ip_node_distance(h, h->kern->l2sq(a->vec, row, h->dim), a->norm,
+                                 hnsw_node_head(h, slot)->norm);
+  return vx_flat_exact_distance(h->kern, h->metric, a->vec, row, h->dim);
 }
 
 /* Approximate distance from codes. Queries get the collection's metric. For IP, whose 1 - dot is
