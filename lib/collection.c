@@ -14,25 +14,16 @@
 #include <string.h>
 
 #include "alloc_internal.h"
+#include "collection_impl.h"
 #include "collection_internal.h"
 #include "errors_internal.h"
 #include "index/index.h"
+#include "payload/planner.h"
 #include "metrics/metrics.h"
 #include "pool/pool.h"
 #include "simd/simd_internal.h"
 #include "store.h"
 #include "threadpool.h"
-
-struct vexfs_collection {
-  vexfs_collection_config cfg;
-  const vx_index_ops *index;
-  void *index_state;
-  vx_store store;
-  pthread_mutex_t write_lock;
-  pthread_rwlock_t rows_lock;
-  vx_metrics *metrics;            /* 64-byte aligned, its own block */
-  struct vexfs_collection *next;  /* in the registry of live collections */
-};
 
 /* Live collections, for process-wide memory figures. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -133,6 +124,7 @@ VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cf
                : c.index == VEXFS_INDEX_FLAT ? &vx_index_flat
                                              : &vx_index_auto;
   vx_store_init(&col->store, c.dim);
+  vx_payloads_init(&col->payloads);
   if (col->index->create && (st = col->index->create(&c, &col->index_state)) != VEXFS_OK) {
     vx_store_destroy(&col->store);
     pthread_rwlock_destroy(&col->rows_lock);
@@ -161,6 +153,8 @@ VEXFS_API void vexfs_collection_free(vexfs_collection *c) {
   vx_metrics_retire(c->metrics); /* its events stay in the process-wide figures */
   vx_release(c->metrics);
   if (c->index->destroy) c->index->destroy(c->index_state);
+  for (size_t i = 0; i < c->nindexes; i++) vx_pindex_free(c->indexes[i]);
+  vx_payloads_destroy(&c->payloads, atomic_load(&c->store.rows));
   vx_store_destroy(&c->store);
   pthread_rwlock_destroy(&c->rows_lock);
   pthread_mutex_destroy(&c->write_lock);
@@ -215,10 +209,11 @@ static vexfs_status check_unique(const char *fn, const uint64_t *ids, size_t n) 
   return st;
 }
 
-/* The insert itself, under write_lock: rows are valid and unique within the batch. */
+/* The insert itself, under write_lock: rows are valid and unique within the batch; blobs (NULL
+ * when no row has a payload) are their parsed payloads, taken over on success. */
 static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uint64_t *ids,
-                                  const float *vectors, const float *norms, size_t n,
-                                  uint32_t *slots) {
+                                  const float *vectors, const float *norms, uint8_t **blobs,
+                                  size_t n, uint32_t *slots) {
   vx_store *s = &c->store;
   for (size_t i = 0; i < n; i++) {
     uint32_t slot;
@@ -236,6 +231,12 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
                 vx_store_plan_insert(s, n, slots, &appended) == 0;
   pthread_rwlock_unlock(&c->rows_lock);
   if (!planned) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu more vectors", fn, n);
+  if (blobs) {
+    uint32_t top = 0;
+    for (size_t i = 0; i < n; i++) top = slots[i] > top ? slots[i] : top;
+    if (vx_payloads_reserve(&c->payloads, (size_t)top + 1) != 0)
+      return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu payloads", fn, n);
+  }
   unsigned threads = vx_resolve_threads(c->cfg.threads);
   if (c->index->prepare) {
     vexfs_status st = c->index->prepare(c->index_state, s, slots, vectors, norms, n, threads);
@@ -248,6 +249,7 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
   for (size_t i = 0; i < reused; i++)
     vx_store_write(s, slots[i], vectors + i * s->dim, ids[i], norms[i]);
   vx_store_publish_insert(s, slots, n, appended);
+  if (blobs) vx_collection_attach_payloads(c, slots, blobs, n);
   if (c->index->publish) c->index->publish(c->index_state, s);
   pthread_rwlock_unlock(&c->rows_lock);
   if (c->index->add) c->index->add(c->index_state, s, slots, n, threads);
@@ -255,7 +257,7 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
 }
 
 static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint64_t *ids,
-                                 const float *vectors, size_t n) {
+                                 const float *vectors, const char *const *payloads, size_t n) {
   if (!c) return vx_fail(VEXFS_E_INVALID, "%s: collection is NULL", fn);
   uint64_t t0 = vx_now_ns();
   if (n == 0) return VEXFS_OK;
@@ -264,19 +266,28 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
   size_t floats;
   if (n > VX_MAX_ROWS || !vx_mul_ok(n, c->cfg.dim, &floats))
     return vx_fail(VEXFS_E_INVALID, "%s: n = %zu is too large", fn, n);
+  int with_payloads = 0;
+  for (size_t i = 0; payloads && i < n && !with_payloads; i++) with_payloads = payloads[i] != NULL;
   float *norms = vx_pool_get(n * sizeof *norms); /* batch buffers come from the pool */
   uint32_t *slots = vx_pool_get(n * sizeof *slots);
+  uint8_t **blobs = with_payloads ? vx_pool_get(n * sizeof *blobs) : NULL;
   vexfs_status st = VEXFS_OK;
-  if (!norms || !slots) st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu rows", fn, n);
+  if (!norms || !slots || (with_payloads && !blobs))
+    st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu rows", fn, n);
   if (st == VEXFS_OK) st = check_rows(fn, "row", vectors, n, c->cfg.dim, norms);
   if (st == VEXFS_OK) st = check_unique(fn, ids, n);
+  int parsed = 0; /* blobs hold parsed payloads that a failed insert must release */
+  if (st == VEXFS_OK && blobs)
+    parsed = (st = vx_collection_parse_payloads(fn, payloads, n, blobs)) == VEXFS_OK;
   if (st == VEXFS_OK) {
     pthread_mutex_lock(&c->write_lock);
-    st = insert_locked(c, fn, ids, vectors, norms, n, slots);
+    st = insert_locked(c, fn, ids, vectors, norms, blobs, n, slots);
     pthread_mutex_unlock(&c->write_lock);
   }
+  if (st != VEXFS_OK && parsed) vx_collection_release_payloads(blobs, n);
   vx_pool_put(norms, n * sizeof *norms);
   vx_pool_put(slots, n * sizeof *slots);
+  if (blobs) vx_pool_put(blobs, n * sizeof *blobs);
   if (st == VEXFS_OK && vx_metrics_enabled()) {
     uint64_t end = vx_now_ns();
     vx_metrics_on_insert(c->metrics, n, end - t0, end);
@@ -286,18 +297,13 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
 
 VEXFS_API vexfs_status vexfs_insert(vexfs_collection *c, const uint64_t *ids,
                                     const float *vectors, size_t n) {
-  return insert_batch(c, "vexfs_insert", ids, vectors, n);
+  return insert_batch(c, "vexfs_insert", ids, vectors, NULL, n);
 }
 
 VEXFS_API vexfs_status vexfs_insert_with_payload(vexfs_collection *c, const uint64_t *ids,
                                                  const float *vectors,
                                                  const char *const *payloads_json, size_t n) {
-  const char *fn = "vexfs_insert_with_payload";
-  for (size_t i = 0; payloads_json && i < n; i++)
-    if (payloads_json[i])
-      return vx_fail(VEXFS_E_UNSUPPORTED, "%s: row %zu: payloads are not stored by version %s",
-                     fn, i, VEXFS_VERSION_STRING);
-  return insert_batch(c, fn, ids, vectors, n);
+  return insert_batch(c, "vexfs_insert_with_payload", ids, vectors, payloads_json, n);
 }
 
 VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, size_t n) {
@@ -319,7 +325,10 @@ VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, si
   if (st == VEXFS_OK) {
     pthread_rwlock_wrlock(&c->rows_lock);
     if (c->index->remove) st = c->index->remove(c->index_state, s, slots, n);
-    if (st == VEXFS_OK) vx_store_free_rows(s, slots, n);
+    if (st == VEXFS_OK) {
+      vx_collection_detach_payloads(c, slots, n);
+      vx_store_free_rows(s, slots, n);
+    }
     pthread_rwlock_unlock(&c->rows_lock);
   }
   pthread_mutex_unlock(&c->write_lock);
@@ -340,10 +349,50 @@ VEXFS_API vexfs_status vexfs_get(vexfs_collection *c, uint64_t id, float *vector
   return VEXFS_OK;
 }
 
-vexfs_status vx_collection_search(vexfs_collection *c, const float *queries, size_t nq, size_t k,
-                                  const vexfs_search_params *params, const vx_filter *filter,
-                                  uint64_t *ids, float *distances, size_t *counts) {
-  const char *fn = "vexfs_search";
+/* Answers a validated query under the shared lock: through the filter planner when a compiled
+ * filter is given, else with the index (and q->filter, if any). */
+static vexfs_status answer_locked(vexfs_collection *c, size_t rows, vx_query *q,
+                                  const vx_filter_prog *prog) {
+  if (!prog) return c->index->search(c->index_state, &c->store, rows, q);
+  vx_plan_input in = {.filter = prog, .indexes = c->indexes, .nindexes = c->nindexes,
+                      .payloads = &c->payloads, .store = &c->store, .rows = rows,
+                      .ef = q->ef > q->k ? q->ef : q->k, .graph = vx_collection_has_graph(c)};
+  vx_plan plan;
+  vexfs_status st = vx_plan_filter(&in, &plan);
+  if (st != VEXFS_OK) return st;
+  vx_filter_ctx ctx = {prog, &c->payloads, &c->store};
+  vx_filter predicate = {vx_filter_admit, &ctx, plan.share};
+  if (plan.exact) {
+    q->slots = plan.slots;
+    q->nslots = plan.n;
+    st = vx_flat_search(&c->store, rows, q);
+  } else {
+    q->filter = &predicate;
+    st = c->index->search(c->index_state, &c->store, rows, q);
+  }
+  vx_plan_release(&plan);
+  return st;
+}
+
+/* The payload of each hit, as JSON (NULL where none), read under the same lock as the hits. */
+static vexfs_status hit_payloads(vexfs_collection *c, const uint64_t *ids, size_t cells,
+                                 char **out) {
+  for (size_t i = 0; i < cells; i++) {
+    uint32_t slot;
+    const uint8_t *blob = ids[i] != UINT64_MAX && vx_idmap_find(&c->store.map, ids[i], &slot)
+                              ? vx_payload_of(&c->payloads, slot)
+                              : NULL;
+    if (blob && !(out[i] = vx_payload_text(blob))) {
+      for (size_t j = 0; j < i; j++) vx_release(out[j]), out[j] = NULL;
+      return vx_fail(VEXFS_E_NOMEM, "vexfs_search_with_payload: out of memory for payloads");
+    }
+  }
+  return VEXFS_OK;
+}
+
+static vexfs_status search(vexfs_collection *c, const char *fn, const float *queries, size_t nq,
+                           size_t k, const vexfs_search_params *params, const vx_filter *filter,
+                           uint64_t *ids, float *distances, size_t *counts, char **payloads) {
   if (!c || !queries || !ids || !distances)
     return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn,
                    !c ? "collection" : !queries ? "queries" : !ids ? "ids" : "distances");
@@ -360,16 +409,15 @@ vexfs_status vx_collection_search(vexfs_collection *c, const float *queries, siz
   if (nq == 0) return vx_fail(VEXFS_E_INVALID, "%s: nq is 0; pass at least one query", fn);
   if (k == 0 || k > VEXFS_MAX_K)
     return vx_fail(VEXFS_E_INVALID, "%s: k is %zu; it must be 1..%u", fn, k, VEXFS_MAX_K);
-  size_t cells, floats;
-  if (!vx_mul_ok(nq, k, &cells) || !vx_mul_ok(cells, sizeof(uint64_t), &cells) ||
+  size_t cells, bytes, floats;
+  if (!vx_mul_ok(nq, k, &cells) || !vx_mul_ok(cells, sizeof(uint64_t), &bytes) ||
       !vx_mul_ok(nq, c->cfg.dim, &floats) || !vx_mul_ok(floats, sizeof(float), &floats))
     return vx_fail(VEXFS_E_INVALID, "%s: nq = %zu with k = %zu is too large", fn, nq, k);
-  if (p.filter_json)
-    return vx_fail(VEXFS_E_UNSUPPORTED, "%s: filters are not evaluated by version %s", fn,
-                   VEXFS_VERSION_STRING);
   uint64_t t0 = vx_now_ns();
   vexfs_status st = check_rows(fn, "query", queries, nq, c->cfg.dim, NULL);
   if (st != VEXFS_OK) return st;
+  vx_filter_prog *prog = NULL;
+  if (p.filter_json && (st = vx_filter_compile(fn, p.filter_json, &prog)) != VEXFS_OK) return st;
   _Atomic uint64_t computed = 0;
 
   vx_query q = {.queries = queries, .nq = nq, .k = k, .metric = c->cfg.metric, .ids = ids,
@@ -379,8 +427,10 @@ vexfs_status vx_collection_search(vexfs_collection *c, const float *queries, siz
                 .ef = p.ef ? p.ef : c->cfg.hnsw_ef_search};
   pthread_rwlock_rdlock(&c->rows_lock);
   size_t rows = atomic_load_explicit(&c->store.rows, memory_order_acquire);
-  st = c->index->search(c->index_state, &c->store, rows, &q);
+  st = answer_locked(c, rows, &q, prog);
+  if (st == VEXFS_OK && payloads) st = hit_payloads(c, ids, cells, payloads);
   pthread_rwlock_unlock(&c->rows_lock);
+  vx_filter_free(prog);
   if (st == VEXFS_OK && vx_metrics_enabled()) {
     uint64_t end = vx_now_ns();
     vx_metrics_on_search(c->metrics, nq, atomic_load(&computed), end - t0, end);
@@ -388,10 +438,29 @@ vexfs_status vx_collection_search(vexfs_collection *c, const float *queries, siz
   return st;
 }
 
+vexfs_status vx_collection_search(vexfs_collection *c, const float *queries, size_t nq, size_t k,
+                                  const vexfs_search_params *params, const vx_filter *filter,
+                                  uint64_t *ids, float *distances, size_t *counts) {
+  return search(c, "vexfs_search", queries, nq, k, params, filter, ids, distances, counts, NULL);
+}
+
 VEXFS_API vexfs_status vexfs_search(vexfs_collection *c, const float *queries, size_t nq,
                                     size_t k, const vexfs_search_params *params, uint64_t *ids,
                                     float *distances, size_t *counts) {
-  return vx_collection_search(c, queries, nq, k, params, NULL, ids, distances, counts);
+  return search(c, "vexfs_search", queries, nq, k, params, NULL, ids, distances, counts, NULL);
+}
+
+VEXFS_API vexfs_status vexfs_search_with_payload(vexfs_collection *c, const float *queries,
+                                                 size_t nq, size_t k,
+                                                 const vexfs_search_params *params, uint64_t *ids,
+                                                 float *distances, size_t *counts,
+                                                 char **payloads_out) {
+  const char *fn = "vexfs_search_with_payload";
+  if (!payloads_out) return vx_fail(VEXFS_E_INVALID, "%s: payloads_out is NULL", fn);
+  size_t cells;
+  if (vx_mul_ok(nq, k, &cells) && nq && k && k <= VEXFS_MAX_K)
+    memset(payloads_out, 0, cells * sizeof *payloads_out);
+  return search(c, fn, queries, nq, k, params, NULL, ids, distances, counts, payloads_out);
 }
 
 uint64_t vx_collection_slot_id(const vexfs_collection *c, uint32_t slot) {
@@ -403,6 +472,11 @@ const char *vx_collection_index_name(const vexfs_collection *c) {
   return vx_auto_has_graph(c->index_state) ? "auto:hnsw" : "auto";
 }
 
+int vx_collection_has_graph(const vexfs_collection *c) {
+  return c->index == &vx_index_hnsw ||
+         (c->index == &vx_index_auto && vx_auto_has_graph(c->index_state));
+}
+
 int vx_collection_traverses_exactly(vexfs_collection *c) {
   if (c->index == &vx_index_hnsw) return vx_hnsw_traverses_exactly(c->index_state);
   void *graph = c->index == &vx_index_auto ? vx_auto_graph(c->index_state) : NULL;
@@ -411,14 +485,16 @@ int vx_collection_traverses_exactly(vexfs_collection *c) {
 
 vx_metrics *vx_collection_metrics_of(vexfs_collection *c) { return c->metrics; }
 
-void vx_collection_memory(vexfs_collection *c, uint64_t *vectors, uint64_t *index) {
+void vx_collection_memory(vexfs_collection *c, vx_memory *m) {
   vx_store *s = &c->store;
-  pthread_rwlock_rdlock(&c->rows_lock); /* the id map and free list change under its write side */
-  *vectors = vx_chunked_bytes(&s->rows_at) + vx_chunked_bytes(&s->norms_at) +
-             vx_chunked_bytes(&s->ids_at) + s->free_cap * sizeof(uint32_t) +
-             (s->map.keys ? (s->map.mask + 1) * (sizeof(uint64_t) + sizeof(uint32_t)) : 0);
+  pthread_rwlock_rdlock(&c->rows_lock); /* the id map, free list and indexes change under its write side */
+  m->vectors = vx_chunked_bytes(&s->rows_at) + vx_chunked_bytes(&s->norms_at) +
+               vx_chunked_bytes(&s->ids_at) + s->free_cap * sizeof(uint32_t) +
+               (s->map.keys ? (s->map.mask + 1) * (sizeof(uint64_t) + sizeof(uint32_t)) : 0);
+  m->payloads = atomic_load(&c->payloads.bytes) + vx_chunked_bytes(&c->payloads.at);
+  for (size_t i = 0; i < c->nindexes; i++) m->payloads += vx_pindex_memory(c->indexes[i]);
   pthread_rwlock_unlock(&c->rows_lock);
-  *index = c->index->memory ? c->index->memory(c->index_state) : 0;
+  m->index = c->index->memory ? c->index->memory(c->index_state) : 0;
 }
 
 void vx_collections_each(void (*fn)(vexfs_collection *c, void *ctx), void *ctx) {
@@ -435,14 +511,15 @@ uint64_t vx_collections_vectors(void) {
   return n;
 }
 
-void vx_collections_memory(uint64_t *vectors, uint64_t *index) {
-  *vectors = *index = 0;
+void vx_collections_memory(vx_memory *total) {
+  *total = (vx_memory){0};
   pthread_mutex_lock(&registry_lock);
   for (vexfs_collection *c = registry; c; c = c->next) {
-    uint64_t v, i;
-    vx_collection_memory(c, &v, &i);
-    *vectors += v;
-    *index += i;
+    vx_memory m;
+    vx_collection_memory(c, &m);
+    total->vectors += m.vectors;
+    total->index += m.index;
+    total->payloads += m.payloads;
   }
   pthread_mutex_unlock(&registry_lock);
 }

@@ -18,11 +18,17 @@ uint64_t vx_collection_slot_id(const vexfs_collection *c, uint32_t slot);
 /* "flat", "hnsw", or for AUTO "auto" until its graph is built and "auto:hnsw" after. */
 const char *vx_collection_index_name(const vexfs_collection *c);
 
-/* The collection's metrics, and the bytes it holds for vectors and for its index. */
+/* Bytes a collection holds: vectors (with ids, norms, id map), its index (graph), and payloads
+ * (with payload indexes). */
+typedef struct vx_memory {
+  uint64_t vectors, index, payloads;
+} vx_memory;
+
+/* The collection's metrics, and its memory. */
 vx_metrics *vx_collection_metrics_of(vexfs_collection *c);
-void vx_collection_memory(vexfs_collection *c, uint64_t *vectors, uint64_t *index);
+void vx_collection_memory(vexfs_collection *c, vx_memory *m);
 /* The same summed over every live collection. */
-void vx_collections_memory(uint64_t *vectors, uint64_t *index);
+void vx_collections_memory(vx_memory *total);
 uint64_t vx_collections_vectors(void);
 /* Calls fn for every live collection, holding the registry's lock (fn must not create or free). */
 void vx_collections_each(void (*fn)(vexfs_collection *c, void *ctx), void *ctx);

@@ -176,28 +176,95 @@ VEXFS_API void vexfs_collection_free(vexfs_collection *c);
 VEXFS_API vexfs_status vexfs_insert(vexfs_collection *c, const uint64_t *ids,
                                     const float *vectors, size_t n);
 
-/* As vexfs_insert, with one JSON object per vector in payloads_json (entries may be NULL; the
- * array itself may be NULL for no payloads). Strings are read only during the call. Threading: as
- * vexfs_insert. Errors: as vexfs_insert; VEXFS_E_UNSUPPORTED for a non-NULL payload in this
- * version (payload storage is not built yet). */
+/* As vexfs_insert, with one JSON object per vector in payloads_json (entries may be NULL for no
+ * payload; the array itself may be NULL for none at all). Payloads are parsed strictly (RFC 8259,
+ * UTF-8, no duplicate keys, nesting up to 64, VEXFS_MAX_PAYLOAD_BYTES each) and stored in a compact
+ * binary form; integers keep all 64 bits. Strings are read only during the call.
+ * Threading: as vexfs_insert.
+ * Errors: as vexfs_insert, plus VEXFS_E_INVALID when a payload is not valid JSON or not an object;
+ *         the whole batch fails and the message names the row, the line and column and the problem
+ *         ("vexfs_insert_with_payload: row 2: payload is not valid JSON: line 1, column 9: ..."). */
 VEXFS_API vexfs_status vexfs_insert_with_payload(vexfs_collection *c, const uint64_t *ids,
                                                  const float *vectors,
                                                  const char *const *payloads_json, size_t n);
 
+#define VEXFS_MAX_PAYLOAD_BYTES (64u << 20)
+
+/* Copies the payload stored with id as compact JSON text into *json_out, which the caller frees
+ * with vexfs_free(); *json_out is NULL when the vector has no payload. Keys keep their order.
+ * Threading: safe concurrently with every call but vexfs_collection_free().
+ * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOT_FOUND, VEXFS_E_NOMEM. *json_out is NULL on error. */
+VEXFS_API vexfs_status vexfs_get_payload(vexfs_collection *c, uint64_t id, char **json_out);
+
+typedef enum vexfs_payload_mode {
+  VEXFS_PAYLOAD_REPLACE = 0, /* the payload becomes json (NULL: the vector has none) */
+  VEXFS_PAYLOAD_MERGE = 1    /* json's top-level keys are set over the existing payload's */
+} vexfs_payload_mode;
+
+/* Sets the payload of id. json is a JSON object read only during the call; with
+ * VEXFS_PAYLOAD_REPLACE it may be NULL to drop the payload. Payload indexes follow the change.
+ * Threading: safe concurrently with every call but vexfs_collection_free().
+ * Errors: VEXFS_E_INVALID (NULL c, NULL json when merging, bad JSON or not an object, unknown
+ *         mode), VEXFS_E_NOT_FOUND, VEXFS_E_NOMEM. On error the payload is unchanged. */
+VEXFS_API vexfs_status vexfs_set_payload(vexfs_collection *c, uint64_t id, const char *json,
+                                         vexfs_payload_mode mode);
+
+typedef enum vexfs_payload_index_kind {
+  VEXFS_PAYLOAD_INDEX_KEYWORD = 1, /* strings, integers, booleans -> rows: for match */
+  VEXFS_PAYLOAD_INDEX_NUMERIC = 2  /* numbers, sorted: for range */
+} vexfs_payload_index_kind;
+
+/* Builds an index over a payload key (a dotted path, as in filters) that the filter planner uses
+ * to count and list the rows a condition admits, so that selective filters are answered from the
+ * listed rows instead of a scan or a widened graph search. Existing and later payloads are
+ * indexed. Results never depend on indexes, only speed does.
+ * Threading: safe concurrently with every call but vexfs_collection_free(); mutations wait
+ *            while it is built.
+ * Errors: VEXFS_E_INVALID (NULL, empty key or segment, unknown kind), VEXFS_E_EXISTS (this key
+ *         already has an index of this kind), VEXFS_E_NOMEM. */
+VEXFS_API vexfs_status vexfs_create_payload_index(vexfs_collection *c, const char *key,
+                                                  vexfs_payload_index_kind kind);
+
+/* Drops the index of `kind` over key. Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOT_FOUND. */
+VEXFS_API vexfs_status vexfs_drop_payload_index(vexfs_collection *c, const char *key,
+                                                vexfs_payload_index_kind kind);
+
 /* k-nearest-neighbour search for nq queries at once.
  * queries: nq*dim finite floats, row-major. params: NULL for defaults, else filled by
  * vexfs_search_params_init(). ids, distances: caller buffers of nq*k entries; row i holds query
- * i's results in ascending distance (ties by ascending id). When fewer than k vectors exist, the
- * row's tail holds id UINT64_MAX and distance INFINITY; counts (NULL allowed, else nq entries)
- * receives how many entries of each row are real. Distances are exact f32 values of the metric.
- * Queries are split across params->threads (or the collection's `threads`) workers.
+ * i's results in ascending distance (ties by ascending id). When fewer than k vectors exist (or
+ * pass the filter), the row's tail holds id UINT64_MAX and distance INFINITY; counts (NULL
+ * allowed, else nq entries) receives how many entries of each row are real. Distances are exact
+ * f32 values of the metric. Queries are split across params->threads (or the collection's
+ * `threads`) workers.
+ * Filters: params->filter_json is a Qdrant-style filter over payloads and ids:
+ *   {"must": [...], "should": [...], "must_not": [...]} of conditions
+ *   {"key": "a.b", "match": {"value": v} | {"any": [...]} | {"except": [...]}},
+ *   {"key": k, "range": {"gt"/"gte"/"lt"/"lte": x}}, {"key": k, "values_count": {...}},
+ *   {"is_empty": {"key": k}}, {"is_null": {"key": k}}, {"has_id": [ids]}, or nested filters.
+ *   Keys are dotted paths; where a path meets an array any element may match. Only vectors the
+ *   filter admits are returned, and k of them whenever at least k are admitted (HNSW included:
+ *   the planner scans the admitted rows exactly when they are few, widens the graph search when
+ *   they are not, and falls back to an exact scan rather than return fewer).
  * Threading: safe concurrently with every call but vexfs_collection_free().
  * Errors: VEXFS_E_INVALID (NULL pointer, nq = 0, k = 0, k > VEXFS_MAX_K, NaN/Inf in a query, bad
- *         struct_size), VEXFS_E_UNSUPPORTED (a filter, in this version), VEXFS_E_NOMEM. On error
- *         the output buffers' contents are unspecified. */
+ *         struct_size; a filter that is not valid JSON, uses an unknown operator or has an operand
+ *         of the wrong type: the message names the place, e.g. "filter.must[1].range.gt"),
+ *         VEXFS_E_NOMEM. On error the output buffers' contents are unspecified. */
 VEXFS_API vexfs_status vexfs_search(vexfs_collection *c, const float *queries, size_t nq,
                                     size_t k, const vexfs_search_params *params, uint64_t *ids,
                                     float *distances, size_t *counts);
+
+/* As vexfs_search, also returning each hit's payload: payloads_out (nq*k entries, caller-owned)
+ * receives JSON strings the caller frees one by one with vexfs_free(), or NULL where the hit has
+ * no payload or there is no hit. Payloads are read together with the hits, so each matches the
+ * vector returned even while other threads change payloads. On error every entry is NULL.
+ * Errors: as vexfs_search (VEXFS_E_INVALID also for NULL payloads_out). */
+VEXFS_API vexfs_status vexfs_search_with_payload(vexfs_collection *c, const float *queries,
+                                                 size_t nq, size_t k,
+                                                 const vexfs_search_params *params, uint64_t *ids,
+                                                 float *distances, size_t *counts,
+                                                 char **payloads_out);
 
 /* Removes n ids, all-or-nothing. n = 0 is a no-op that succeeds. ids is read only during the
  * call. Removed ids are never returned by later searches; an HNSW graph is repaired around them and

@@ -104,6 +104,21 @@ static void stream_run(void *arg, size_t first, const float *rows, size_t n) {
   }
 }
 
+/* Scores the listed rows only: a plan that already knows the admitted rows (payload/planner.c). */
+static void listed_rows(stream_run_ctx *s, const uint32_t *slots, size_t n) {
+  float bound = vx_topk_bound(s->hits);
+  for (size_t i = 0; i < n; i++) {
+    if (i + 4 < n) __builtin_prefetch(vx_store_row(s->store, slots[i + 4]));
+    float d = vx_flat_exact_distance(s->kern, s->metric, s->query, vx_store_row(s->store, slots[i]),
+                                     s->store->dim);
+    if (d <= bound) {
+      vx_topk_push(s->hits, d, slots[i], vx_store_id(s->store, slots[i]));
+      bound = vx_topk_bound(s->hits);
+    }
+  }
+  s->scored += n;
+}
+
 /* ---- task plumbing ---- */
 
 typedef struct search_ctx {
@@ -134,18 +149,21 @@ static void search_task(void *arg, size_t task, unsigned worker) {
   vx_topk_init(&top, hits, s->k_eff);
   stream_run_ctx run = {s->kern,        s->store, s->q->queries + q0 * s->store->dim,
                         s->q->metric, s->q->filter, &top, scratch, 0};
-  vx_store_each_run(s->store, s->rows, stream_run, &run);
+  if (s->q->slots)
+    listed_rows(&run, s->q->slots, s->q->nslots);
+  else
+    vx_store_each_run(s->store, s->rows, stream_run, &run);
   vx_flat_emit(s->store, s->q, q0, &top, 0);
   atomic_fetch_add_explicit(s->q->distance_count, run.scored, memory_order_relaxed);
 }
 
 vexfs_status vx_flat_search(const vx_store *store, size_t rows, const vx_query *q) {
   search_ctx s = {.kern = vx_simd(), .store = store, .rows = rows, .q = q};
-  size_t live = atomic_load_explicit(&store->live, memory_order_acquire);
+  size_t live = q->slots ? q->nslots : atomic_load_explicit(&store->live, memory_order_acquire);
   s.k_eff = q->k < live ? q->k : live;
   vx_blocked_plan plan;
   /* filtered searches stream, scoring only the rows the filter admits */
-  s.blocked = s.k_eff > 0 && !q->filter && vx_blocked_plan_for(s.kern, store->dim, q, s.k_eff, &plan);
+  s.blocked = s.k_eff > 0 && !q->filter && !q->slots && vx_blocked_plan_for(s.kern, store->dim, q, s.k_eff, &plan);
   s.per_task = s.blocked ? plan.queries_per_task : 1;
   s.scratch_floats = s.blocked ? plan.scratch_floats : STREAM_ROWS;
   size_t ntasks = (q->nq + s.per_task - 1) / s.per_task;

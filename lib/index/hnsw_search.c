@@ -13,6 +13,7 @@
 /* Filtered searches widen ef by 1/selectivity, up to MAX_FILTER_EF; the share a filter admits is
  * estimated from FILTER_SAMPLE rows. */
 #define MAX_FILTER_EF 2048u
+#define MAX_WIDENED_EF 8192u /* iterative widening stops here and scans exactly */
 #define FILTER_SAMPLE 512u
 
 uint32_t hnsw_descend(const hnsw *h, const hnsw_point *q, uint64_t entry, uint32_t stop,
@@ -107,6 +108,34 @@ static void exact_one(const query_ctx *c, size_t qi) {
   }
 }
 
+/* One best-first search of the bottom level with candidate list ef; leaves the exactly re-ranked
+ * hits in top and returns how many there are. */
+static size_t graph_pass(const query_ctx *c, hnsw_scratch *sc, const hnsw_point *p, uint32_t start,
+                         float start_dist, size_t ef, vx_topk *top) {
+  const hnsw *h = c->h;
+  const vx_query *q = c->q;
+  hnsw_scratch_reset(sc);
+  hnsw_admit admit = {c->s, c->rows, q->filter};
+  hnsw_search_level(h, sc, p, start, start_dist, 0, ef, &admit);
+
+  /* Re-rank the nearest hits by their exact distances. Codes order them nearly right, so the
+   * first k + max(k, 16) of them hold the true top k. */
+  size_t n = sc->found.n, rerank = q->k + (q->k > 16 ? q->k : 16);
+  while (n > rerank) {
+    hnsw_heap_pop_max(&sc->found);
+    n--;
+  }
+  atomic_fetch_add_explicit(q->distance_count, sc->distances + n, memory_order_relaxed);
+  sc->distances = 0;
+  top->n = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t slot = sc->found.a[i].slot;
+    float exact = vx_flat_exact_distance(h->kern, q->metric, p->vec, vx_store_row(c->s, slot), h->dim);
+    vx_topk_push(top, exact, slot, vx_store_id(c->s, slot));
+  }
+  return top->n;
+}
+
 static void query_task(void *arg, size_t qi, unsigned worker) {
   query_ctx *c = arg;
   const hnsw *h = c->h;
@@ -122,30 +151,19 @@ static void query_task(void *arg, size_t qi, unsigned worker) {
                   h->kern->dot(query, query, h->dim), 0};
   float d;
   uint32_t start = hnsw_descend(h, &p, entry, 0, &d);
-  hnsw_scratch_reset(sc);
-  hnsw_admit admit = {c->s, c->rows, q->filter};
-  hnsw_search_level(h, sc, &p, start, d, 0, c->ef, &admit);
-
-  /* Re-rank the nearest hits by their exact distances. Codes order them nearly right, so the
-   * first k + max(k, 16) of them hold the true top k. */
-  size_t n = sc->found.n, rerank = q->k + (q->k > 16 ? q->k : 16);
-  while (n > rerank) {
-    hnsw_heap_pop_max(&sc->found);
-    n--;
-  }
-  atomic_fetch_add_explicit(q->distance_count, sc->distances + n, memory_order_relaxed);
-  sc->distances = 0;
   vx_topk top;
   vx_topk_init(&top, c->hits + (size_t)worker * q->k, q->k);
-  for (size_t i = 0; i < n; i++) {
-    uint32_t slot = sc->found.a[i].slot;
-    float exact = vx_flat_exact_distance(h->kern, q->metric, query, vx_store_row(c->s, slot), h->dim);
-    vx_topk_push(&top, exact, slot, vx_store_id(c->s, slot));
-  }
   size_t live = atomic_load_explicit(&c->s->live, memory_order_acquire);
-  if (top.n < (q->k < live ? q->k : live)) { /* the graph fell short (filter, or a cut-off part) */
-    exact_one(c, qi);
-    return;
+  size_t want = q->k < live ? q->k : live;
+  /* A filtered search that finds fewer than k widens its list and searches again (as pgvector's
+   * iterative scan does), then falls back to an exact scan: k hits whenever k rows match. */
+  size_t ef = c->ef;
+  while (graph_pass(c, sc, &p, start, d, ef, &top) < want) {
+    if (!q->filter || ef >= MAX_WIDENED_EF) {
+      exact_one(c, qi);
+      return;
+    }
+    ef *= 2;
   }
   vx_flat_emit(c->s, q, qi, &top, 0);
 }
@@ -166,10 +184,14 @@ vexfs_status hnsw_search_queries(void *state, const vx_store *s, size_t rows, co
   size_t ef = q->ef > q->k ? q->ef : q->k;
   if (q->filter) {
     /* The graph visits about ef / share nodes to find ef admitted ones; an exact scan of the
-     * admitted rows costs share * live. Take the cheaper. */
-    double share = filter_share(s, rows, q->filter);
-    size_t live = atomic_load_explicit(&s->live, memory_order_acquire);
-    if (share * live <= ef / (share > 0 ? share : 1e-9)) return vx_flat_search(s, rows, q);
+     * admitted rows costs share * live. Take the cheaper (the collection's planner has already
+     * chosen the graph when it gives the share). */
+    double share = q->filter->share;
+    if (share <= 0) {
+      share = filter_share(s, rows, q->filter);
+      size_t live = atomic_load_explicit(&s->live, memory_order_acquire);
+      if (share * live <= ef / (share > 0 ? share : 1e-9)) return vx_flat_search(s, rows, q);
+    }
     double widened = ef / share;
     ef = widened > MAX_FILTER_EF ? (MAX_FILTER_EF > ef ? MAX_FILTER_EF : ef) : (size_t)widened;
   }

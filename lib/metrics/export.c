@@ -93,6 +93,7 @@ static void process_totals(process_sum *p) {
 static void fill(vexfs_collection *c, vexfs_metrics *m) {
   process_sum sum; /* about 12 KiB */
   double search_rate[3], insert_rate[3];
+  vx_memory mem;
   if (c) {
     const vx_metrics *x = vx_collection_metrics_of(c);
     memset(&sum, 0, sizeof sum);
@@ -104,12 +105,12 @@ static void fill(vexfs_collection *c, vexfs_metrics *m) {
       insert_rate[w] = vx_op_rate(&x->insert, windows[w]);
     }
     m->vectors = vexfs_count(c);
-    vx_collection_memory(c, &m->memory_vectors, &m->memory_index);
+    vx_collection_memory(c, &mem);
   } else {
     process_totals(&sum);
     memcpy(search_rate, sum.search_rate, sizeof search_rate);
     memcpy(insert_rate, sum.insert_rate, sizeof insert_rate);
-    vx_collections_memory(&m->memory_vectors, &m->memory_index);
+    vx_collections_memory(&mem);
     m->vectors = vx_collections_vectors();
   }
   m->inserts = sum.insert.ops;
@@ -124,7 +125,9 @@ static void fill(vexfs_collection *c, vexfs_metrics *m) {
   m->insert_per_sec_1s = insert_rate[0];
   m->insert_per_sec_10s = insert_rate[1];
   m->insert_per_sec_60s = insert_rate[2];
-  m->memory_payloads = 0; /* payloads are not stored yet */
+  m->memory_vectors = mem.vectors;
+  m->memory_index = mem.index;
+  m->memory_payloads = mem.payloads;
   m->memory_pool = vx_pool_reserved_bytes();
   vexfs_pool_stats ps;
   vexfs_pool_stats_init(&ps);

@@ -1,0 +1,185 @@
+#include "planner.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../alloc_internal.h"
+#include "../buf.h"
+#include "../errors_internal.h"
+
+/* Work model, in units of one distance computation. A graph search with candidate list ef visits
+ * about GRAPH_VISITS_PER_EF * ef nodes, and 1/share times more when only `share` of the rows may
+ * be returned; a predicate test costs about EVAL_COST. */
+#define GRAPH_VISITS_PER_EF 16.0
+#define EVAL_COST 0.5
+#define SAMPLE_ROWS 1024u /* rows tested to estimate a filter's share without an index */
+
+#define UNKNOWN SIZE_MAX
+
+int vx_filter_admit(const void *arg, uint32_t slot) {
+  const vx_filter_ctx *c = arg;
+  return vx_filter_eval(c->filter, 0, vx_payload_of(c->payloads, slot), vx_store_id(c->store, slot));
+}
+
+static vx_pindex *index_for(const vx_plan_input *in, const vx_fnode *n, vexfs_payload_index_kind kind) {
+  for (size_t i = 0; i < in->nindexes; i++)
+    if (vx_pindex_kind(in->indexes[i]) == kind &&
+        vx_pindex_serves(in->indexes[i], in->filter->segs + n->seg, n->nseg))
+      return in->indexes[i];
+  return NULL;
+}
+
+/* An upper bound on the rows node i admits, from indexes and id lists; UNKNOWN when none
+ * applies. */
+static size_t estimate(const vx_plan_input *in, uint32_t i) {
+  const vx_filter_prog *f = in->filter;
+  const vx_fnode *n = &f->nodes[i];
+  size_t total = 0, best = UNKNOWN;
+  vx_pindex *ix;
+  switch (n->kind) {
+  case VX_F_MATCH:
+    if (!(ix = index_for(in, n, VEXFS_PAYLOAD_INDEX_KEYWORD))) return UNKNOWN;
+    for (uint32_t v = 0; v < n->count; v++) {
+      size_t rows;
+      vx_pindex_rows_with(ix, f->values[n->first + v], &rows);
+      total += rows;
+    }
+    return total;
+  case VX_F_RANGE:
+    ix = index_for(in, n, VEXFS_PAYLOAD_INDEX_NUMERIC);
+    return ix ? vx_pindex_rows_in(ix, n->bound, NULL) : UNKNOWN;
+  case VX_F_HAS_ID: return n->count;
+  case VX_F_ALL:
+    for (uint32_t k = 0; k < n->count; k++) {
+      size_t e = estimate(in, f->kids[n->first + k]);
+      if (e < best) best = e;
+    }
+    return best;
+  case VX_F_ANY:
+    if (n->count == 0) return UNKNOWN;
+    for (uint32_t k = 0; k < n->count; k++) {
+      size_t e = estimate(in, f->kids[n->first + k]);
+      if (e == UNKNOWN) return UNKNOWN;
+      total += e;
+    }
+    return total;
+  default: return UNKNOWN;
+  }
+}
+
+/* Appends the rows node i may admit (a superset, with repeats) to out; estimate(i) != UNKNOWN. */
+static void candidates(const vx_plan_input *in, uint32_t i, vx_buf *out) {
+  const vx_filter_prog *f = in->filter;
+  const vx_fnode *n = &f->nodes[i];
+  switch (n->kind) {
+  case VX_F_MATCH: {
+    vx_pindex *ix = index_for(in, n, VEXFS_PAYLOAD_INDEX_KEYWORD);
+    for (uint32_t v = 0; v < n->count; v++) {
+      size_t rows;
+      const uint32_t *r = vx_pindex_rows_with(ix, f->values[n->first + v], &rows);
+      vx_buf_put(out, r, rows * sizeof *r);
+    }
+    return;
+  }
+  case VX_F_RANGE: {
+    vx_pindex *ix = index_for(in, n, VEXFS_PAYLOAD_INDEX_NUMERIC);
+    size_t rows = vx_pindex_rows_in(ix, n->bound, NULL);
+    if (vx_buf_reserve(out, rows * sizeof(uint32_t)) == 0)
+      out->n += vx_pindex_rows_in(ix, n->bound, (uint32_t *)(out->p + out->n)) * sizeof(uint32_t);
+    return;
+  }
+  case VX_F_HAS_ID:
+    for (uint32_t k = 0; k < n->count; k++) {
+      uint32_t slot;
+      if (vx_idmap_find(&in->store->map, f->ids[n->first + k], &slot)) vx_buf_put(out, &slot, sizeof slot);
+    }
+    return;
+  case VX_F_ALL: { /* the most selective child; the filter itself is tested on each row later */
+    uint32_t pick = 0;
+    size_t best = UNKNOWN;
+    for (uint32_t k = 0; k < n->count; k++) {
+      size_t e = estimate(in, f->kids[n->first + k]);
+      if (e < best) best = e, pick = f->kids[n->first + k];
+    }
+    candidates(in, pick, out);
+    return;
+  }
+  case VX_F_ANY:
+    for (uint32_t k = 0; k < n->count; k++) candidates(in, f->kids[n->first + k], out);
+    return;
+  default: return;
+  }
+}
+
+static int slot_order(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Keeps the live rows of list[0, n) that the filter admits, ascending and once each. */
+static size_t keep_admitted(const vx_plan_input *in, uint32_t *list, size_t n) {
+  qsort(list, n, sizeof *list, slot_order);
+  vx_filter_ctx ctx = {in->filter, in->payloads, in->store};
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t slot = list[i];
+    if ((kept && list[kept - 1] == slot) || slot >= in->rows) continue;
+    if (vx_store_id(in->store, slot) != VX_NO_ID && vx_filter_admit(&ctx, slot)) list[kept++] = slot;
+  }
+  return kept;
+}
+
+/* Share of live rows the filter admits, from rows spread evenly over the table. */
+static double sampled_share(const vx_plan_input *in) {
+  vx_filter_ctx ctx = {in->filter, in->payloads, in->store};
+  size_t step = in->rows / SAMPLE_ROWS + 1, seen = 0, hit = 0;
+  for (size_t slot = 0; slot < in->rows; slot += step) {
+    if (vx_store_id(in->store, slot) == VX_NO_ID) continue;
+    seen++;
+    hit += vx_filter_admit(&ctx, (uint32_t)slot) != 0;
+  }
+  return seen ? (double)hit / (double)seen : 0.0;
+}
+
+vexfs_status vx_plan_filter(const vx_plan_input *in, vx_plan *out) {
+  memset(out, 0, sizeof *out);
+  double live = (double)atomic_load_explicit(&in->store->live, memory_order_acquire);
+  if (live == 0) {
+    out->exact = 1;
+    return VEXFS_OK;
+  }
+  size_t bound = estimate(in, 0);
+  double admitted = bound != UNKNOWN ? fmin((double)bound, live) : sampled_share(in) * live;
+  double share = fmax(admitted, 0.5) / live;
+  double graph_cost = GRAPH_VISITS_PER_EF * (double)in->ef / share;
+  double exact_cost = admitted + EVAL_COST * (bound != UNKNOWN ? admitted : live);
+  int exact = in->graph ? exact_cost <= graph_cost : bound != UNKNOWN;
+  if (!exact) {
+    out->share = fmin(share, 1.0);
+    return VEXFS_OK;
+  }
+  vx_buf list = {0};
+  if (bound != UNKNOWN) {
+    candidates(in, 0, &list);
+  } else { /* test every row */
+    vx_filter_ctx ctx = {in->filter, in->payloads, in->store};
+    for (uint32_t slot = 0; slot < in->rows; slot++)
+      if (vx_store_id(in->store, slot) != VX_NO_ID && vx_filter_admit(&ctx, slot))
+        vx_buf_put(&list, &slot, sizeof slot);
+  }
+  if (list.failed) {
+    vx_buf_free(&list);
+    return vx_fail(VEXFS_E_NOMEM, "vexfs_search: out of memory planning the filter");
+  }
+  out->exact = 1;
+  out->slots = (uint32_t *)list.p;
+  out->n = list.n / sizeof(uint32_t);
+  if (bound != UNKNOWN) out->n = keep_admitted(in, out->slots, out->n);
+  return VEXFS_OK;
+}
+
+void vx_plan_release(vx_plan *p) {
+  vx_release(p->slots);
+  p->slots = NULL;
+}
