@@ -361,8 +361,10 @@ static vexfs_status answer_locked(vexfs_collection *c, size_t rows, vx_query *q,
   vexfs_status st = vx_plan_filter(&in, &plan);
   if (st != VEXFS_OK) return st;
   vx_filter_ctx ctx = {prog, &c->payloads, &c->store};
-  vx_filter predicate = {vx_filter_admit, &ctx, plan.share};
+  vx_filter predicate = {vx_filter_admit, &ctx};
+  if (plan.bitmap) predicate = (vx_filter){vx_bitmap_admit, plan.bitmap};
   if (plan.exact) {
+    q->listed = 1;
     q->slots = plan.slots;
     q->nslots = plan.n;
     st = vx_flat_search(&c->store, rows, q);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a profile needs (only those missing) and builds libvexfs.
 #   scripts/setup.sh          the library and examples, in build/
-#   scripts/setup.sh test     + test suites, sanitizer builds (build-asan, build-tsan) and the
-#                             aarch64 cross build run under qemu (build-arm64)
+#   scripts/setup.sh test     + test suites, sanitizer builds (build-asan, build-tsan), the
+#                             aarch64 cross build run under qemu (build-arm64) and the libFuzzer
+#                             targets (build-fuzz, clang)
 #   scripts/setup.sh bench    + Google Benchmark, faiss, hnswlib and the Fashion-MNIST data
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ profile=${1:-core}
 core=(gcc g++ meson ninja-build pkg-config)
 test=(libcmocka-dev abigail-tools binutils prometheus python3-numpy python3-pytest python3-pip
       python3-setuptools gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
-      libcmocka-dev:arm64)
+      libcmocka-dev:arm64 clang libclang-rt-14-dev)
 bench=(libbenchmark-dev python3-numpy python3-faiss libopenblas0-pthread dataset-fashion-mnist
        libfaiss-dev libhnswlib-dev gnuplot-nox libjemalloc2)
 case $profile in
@@ -55,6 +56,8 @@ configure build "${features[@]}"
 if [ "$profile" = test ]; then
   configure build-asan -Dtests=enabled -Dbenchmarks=disabled -Db_sanitize=address,undefined -Db_lundef=false
   configure build-tsan -Dtests=enabled -Dbenchmarks=disabled -Db_sanitize=thread -Db_lundef=false
+  CC=clang configure build-fuzz -Dfuzz=enabled -Dtests=disabled -Dbenchmarks=disabled \
+    -Db_sanitize=address,undefined -Db_lundef=false
   if [ "$(uname -m)" = x86_64 ]; then
     configure build-arm64 --cross-file=cross/aarch64-linux-gnu.ini -Dtests=enabled -Dbenchmarks=disabled
   fi

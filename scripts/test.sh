@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test suite, then prints one summary line: "N passed, N failed".
 #   C (CMocka) in build/; the same under ASan+UBSan; concurrency, internals, HNSW, pool under TSan;
-#   NEON parity under qemu; ABI baseline; install + pkg-config; Python (pytest, pip install).
+#   NEON parity under qemu; ABI baseline; install + pkg-config; libFuzzer targets for 20 s each;
+#   Python (pytest, pip install).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test || { echo "0 passed, 1 failed"; exit 1; }
@@ -27,6 +28,7 @@ TSAN_OPTIONS=halt_on_error=1 suite build-tsan --suite concurrency --suite intern
 [ -d build-arm64 ] && suite build-arm64 --suite simd --suite api --suite internals --suite hnsw
 step abi scripts/abi-check.sh build
 step install scripts/install-check.sh build
+step fuzz scripts/fuzz.sh 20
 
 echo "== python (pytest, /usr/bin/python3: Debian's numpy and pytest)"
 if ! VEXFS_LIBRARY=$PWD/build/lib/libvexfs.so.1 PYTHONPATH=$PWD/bindings/python \

@@ -1,10 +1,12 @@
 /* Searches, gets, inserts and removes on one collection from several threads at once. Run under
  * ThreadSanitizer by the test command. A stable base set is never removed; a churn set comes and
- * goes, far from the base vectors, so every search has a known nearest neighbour. */
+ * goes, far from the base vectors, so every search has a known nearest neighbour. The payload
+ * test does the same with payloads, payload indexes and filtered searches while payloads change. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +108,112 @@ static void search_while_writing(vexfs_index_kind kind) {
   vexfs_collection_free(s.c);
 }
 
+/* ---- payloads: filtered searches and payload reads while payloads change ---- */
+
+static void base_payload(size_t id, int round, char *out, size_t cap) {
+  snprintf(out, cap, "{\"g\":%zu,\"round\":%d}", id % 4, round);
+}
+
+static void *filtered_searcher(void *arg) {
+  shared *s = arg;
+  uint64_t seed = (uint64_t)(uintptr_t)arg;
+  static const char *const filters[] = {
+      "{\"must\":[{\"key\":\"g\",\"match\":{\"value\":1}}]}",  /* keyword index: graph */
+      "{\"must\":[{\"key\":\"g\",\"range\":{\"gt\":0.5,\"lt\":1.5}}]}", /* numeric index */
+      "{\"must\":[{\"key\":\"g\",\"match\":{\"any\":[1]}}],\"must_not\":[{\"has_id\":[1]}]}",
+  };
+  uint64_t ids[K];
+  float dist[K];
+  char *payloads[K];
+  size_t count;
+  for (int iter = 0; !atomic_load(&s->writers_done) || iter < 20; iter++) {
+    vexfs_search_params p;
+    vexfs_search_params_init(&p);
+    p.filter_json = filters[iter % 3];
+    size_t first = test_rng(&seed) % BASE;
+    if (vexfs_search_with_payload(s->c, s->base + first * D, 1, K, &p, ids, dist, &count, payloads) !=
+        VEXFS_OK) {
+      atomic_fetch_add(&s->failures, 1);
+      continue;
+    }
+    atomic_fetch_add(&s->searches, 1);
+    if (count != K) atomic_fetch_add(&s->failures, 1);
+    for (size_t j = 0; j < count; j++) {
+      /* only base rows with g = 1 pass (churn rows have g = 9) */
+      if (ids[j] >= BASE || ids[j] % 4 != 1 || !payloads[j] || !strstr(payloads[j], "\"g\":1,"))
+        atomic_fetch_add(&s->failures, 1);
+      vexfs_free(payloads[j]);
+    }
+    char *json = NULL;
+    size_t id = test_rng(&seed) % BASE;
+    if (vexfs_get_payload(s->c, id, &json) != VEXFS_OK || !json || strncmp(json, "{\"g\":", 5) != 0)
+      atomic_fetch_add(&s->failures, 1);
+    vexfs_free(json);
+  }
+  return NULL;
+}
+
+static void *payload_writer(void *arg) {
+  shared *s = arg;
+  float *churn = test_random_vectors(CHURN_BATCH, D, 77);
+  for (size_t i = 0; i < CHURN_BATCH * D; i++) churn[i] += 100.0f;
+  uint64_t ids[CHURN_BATCH];
+  const char *json[CHURN_BATCH];
+  for (int i = 0; i < CHURN_BATCH; i++) json[i] = "{\"g\":9}";
+  char text[64];
+  for (int r = 0; r < ROUNDS / 4; r++) {
+    for (int i = 0; i < CHURN_BATCH; i++) ids[i] = 1000000 + (uint64_t)r * CHURN_BATCH + i;
+    if (vexfs_insert_with_payload(s->c, ids, churn, json, CHURN_BATCH) != VEXFS_OK)
+      atomic_fetch_add(&s->failures, 1);
+    if (vexfs_set_payload(s->c, ids[0], "{\"seen\":true}", VEXFS_PAYLOAD_MERGE) != VEXFS_OK)
+      atomic_fetch_add(&s->failures, 1);
+    size_t id = (size_t)r * 7 % BASE;
+    base_payload(id, r, text, sizeof text);
+    if (vexfs_set_payload(s->c, id, text, VEXFS_PAYLOAD_REPLACE) != VEXFS_OK)
+      atomic_fetch_add(&s->failures, 1);
+    if (r % 2 && vexfs_remove(s->c, ids, CHURN_BATCH) != VEXFS_OK) atomic_fetch_add(&s->failures, 1);
+  }
+  free(churn);
+  atomic_store(&s->writers_done, 1);
+  return NULL;
+}
+
+static void test_payloads_while_writing(void **state) {
+  (void)state;
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  cfg.dim = D;
+  cfg.index = VEXFS_INDEX_HNSW;
+  cfg.threads = 2;
+  shared s = {0};
+  assert_int_equal(vexfs_collection_create(&cfg, &s.c), VEXFS_OK);
+  s.base = test_random_vectors(BASE, D, 5);
+  uint64_t *ids = malloc(BASE * sizeof *ids);
+  char **json = malloc(BASE * sizeof *json);
+  for (size_t i = 0; i < BASE; i++) {
+    ids[i] = i;
+    json[i] = malloc(64);
+    base_payload(i, 0, json[i], 64);
+  }
+  assert_int_equal(vexfs_insert_with_payload(s.c, ids, s.base, (const char *const *)json, BASE), VEXFS_OK);
+  assert_int_equal(vexfs_create_payload_index(s.c, "g", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
+  assert_int_equal(vexfs_create_payload_index(s.c, "g", VEXFS_PAYLOAD_INDEX_NUMERIC), VEXFS_OK);
+  pthread_t w, r[2];
+  pthread_create(&r[0], NULL, filtered_searcher, &s);
+  pthread_create(&r[1], NULL, filtered_searcher, &s);
+  pthread_create(&w, NULL, payload_writer, &s);
+  pthread_join(w, NULL);
+  pthread_join(r[0], NULL);
+  pthread_join(r[1], NULL);
+  assert_int_equal(atomic_load(&s.failures), 0);
+  print_message("payloads: %d filtered searches\n", atomic_load(&s.searches));
+  for (size_t i = 0; i < BASE; i++) free(json[i]);
+  free(json);
+  free(ids);
+  free(s.base);
+  vexfs_collection_free(s.c);
+}
+
 static void test_flat_search_while_writing(void **state) {
   (void)state;
   search_while_writing(VEXFS_INDEX_FLAT);
@@ -118,6 +226,7 @@ static void test_hnsw_search_while_writing(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_flat_search_while_writing),
-                                     cmocka_unit_test(test_hnsw_search_while_writing)};
+                                     cmocka_unit_test(test_hnsw_search_while_writing),
+                                     cmocka_unit_test(test_payloads_while_writing)};
   return cmocka_run_group_tests_name("concurrency", tests, NULL, NULL);
 }

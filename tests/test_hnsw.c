@@ -235,7 +235,7 @@ static void test_filter_hook(void **state) {
   const uint64_t moduli[] = {2, 10, 100, 1000, 5000}; /* 50% .. 0.02%: graph, then exact */
   for (int m = 0; m < 5; m++) {
     modulo_filter mh = {h, moduli[m]}, mf = {f, moduli[m]};
-    vx_filter fh = {admit_modulo, &mh, 0}, ff = {admit_modulo, &mf, 0};
+    vx_filter fh = {admit_modulo, &mh}, ff = {admit_modulo, &mf};
     uint64_t a[NQ * K], e[NQ * K];
     float da[NQ * K], de[NQ * K];
     size_t ca[NQ], ce[NQ];

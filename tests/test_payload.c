@@ -283,21 +283,22 @@ static void check_filter(vexfs_collection *c, const char *filter, row_pred pred,
 
 static void test_filter_semantics(void **state) {
   (void)state;
-  vexfs_collection *c = filled(VEXFS_INDEX_FLAT);
-  for (size_t i = 0; i < sizeof filter_cases / sizeof *filter_cases; i++)
-    check_filter(c, filter_cases[i].filter, filter_cases[i].pred, "flat");
-  /* the same with payload indexes the planner can use */
-  assert_int_equal(vexfs_create_payload_index(c, "category", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
-  assert_int_equal(vexfs_create_payload_index(c, "tags", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
-  assert_int_equal(vexfs_create_payload_index(c, "meta.rank", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
-  assert_int_equal(vexfs_create_payload_index(c, "w", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
-  assert_int_equal(vexfs_create_payload_index(c, "big", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
-  assert_int_equal(vexfs_create_payload_index(c, "price", VEXFS_PAYLOAD_INDEX_NUMERIC), VEXFS_OK);
-  assert_int_equal(vexfs_create_payload_index(c, "score", VEXFS_PAYLOAD_INDEX_NUMERIC), VEXFS_OK);
-  assert_int_equal(vexfs_create_payload_index(c, "price", VEXFS_PAYLOAD_INDEX_NUMERIC), VEXFS_E_EXISTS);
-  for (size_t i = 0; i < sizeof filter_cases / sizeof *filter_cases; i++)
-    check_filter(c, filter_cases[i].filter, filter_cases[i].pred, "indexed");
-  vexfs_collection_free(c);
+  static const char *const indexed_keys[] = {"category", "tags", "meta.rank", "w", "big"};
+  for (int graph = 0; graph < 2; graph++) {
+    const char *label = graph ? "hnsw" : "flat";
+    vexfs_collection *c = filled(graph ? VEXFS_INDEX_HNSW : VEXFS_INDEX_FLAT);
+    for (size_t i = 0; i < sizeof filter_cases / sizeof *filter_cases; i++)
+      check_filter(c, filter_cases[i].filter, filter_cases[i].pred, label);
+    /* the same with payload indexes the planner can use */
+    for (size_t i = 0; i < sizeof indexed_keys / sizeof *indexed_keys; i++)
+      assert_int_equal(vexfs_create_payload_index(c, indexed_keys[i], VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
+    assert_int_equal(vexfs_create_payload_index(c, "price", VEXFS_PAYLOAD_INDEX_NUMERIC), VEXFS_OK);
+    assert_int_equal(vexfs_create_payload_index(c, "score", VEXFS_PAYLOAD_INDEX_NUMERIC), VEXFS_OK);
+    assert_int_equal(vexfs_create_payload_index(c, "price", VEXFS_PAYLOAD_INDEX_NUMERIC), VEXFS_E_EXISTS);
+    for (size_t i = 0; i < sizeof filter_cases / sizeof *filter_cases; i++)
+      check_filter(c, filter_cases[i].filter, filter_cases[i].pred, graph ? "hnsw indexed" : "flat indexed");
+    vexfs_collection_free(c);
+  }
 }
 
 /* Indexes follow removes, payload changes and reuse of rows. */

@@ -14,6 +14,8 @@
 #include <omp.h>
 #include <vexfs/vexfs.h>
 
+#include "../fashion_mnist.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -32,32 +34,6 @@ namespace {
 
 constexpr int kM = 16, kEfc = 200, kK = 10;
 const int kEfs[] = {10, 16, 24, 32, 48, 64, 96, 128, 256};
-
-struct Data {
-  size_t n = 0, dim = 0;
-  std::vector<float> v;
-};
-
-Data load_idx(const std::string &path) {
-  std::string cmd = "gzip -dc '" + path + "'";
-  FILE *f = popen(cmd.c_str(), "r");
-  if (!f) throw std::runtime_error("cannot read " + path);
-  unsigned char head[16];
-  if (fread(head, 1, 16, f) != 16) throw std::runtime_error("short " + path);
-  auto be = [&](int o) { return (size_t)head[o] << 24 | head[o + 1] << 16 | head[o + 2] << 8 | head[o + 3]; };
-  Data d;
-  d.n = be(4);
-  d.dim = be(8) * be(12);
-  std::vector<unsigned char> raw(d.n * d.dim);
-  if (fread(raw.data(), 1, raw.size(), f) != raw.size()) throw std::runtime_error("short " + path);
-  pclose(f);
-  d.v.assign(raw.begin(), raw.end());
-  return d;
-}
-
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 size_t rss_bytes() {
   FILE *f = fopen("/proc/self/statm", "r");
@@ -207,10 +183,8 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  const char *dir = getenv("FASHION_MNIST_DIR");
-  std::string base = dir ? dir : "/usr/share/datasets/fashion-mnist";
-  Data train = load_idx(base + "/train-images-idx3-ubyte.gz");
-  Data test = load_idx(base + "/t10k-images-idx3-ubyte.gz");
+  Data train = load_fashion_mnist("train");
+  Data test = load_fashion_mnist("t10k");
   nq = std::min(nq, test.n);
   omp_set_num_threads(1);
   printf("Fashion-MNIST %zux%zu, %zu queries, k=%d, M=%d, efConstruction=%d; libvexfs %s (%s)\n",

@@ -149,7 +149,7 @@ static void search_task(void *arg, size_t task, unsigned worker) {
   vx_topk_init(&top, hits, s->k_eff);
   stream_run_ctx run = {s->kern,        s->store, s->q->queries + q0 * s->store->dim,
                         s->q->metric, s->q->filter, &top, scratch, 0};
-  if (s->q->slots)
+  if (s->q->listed)
     listed_rows(&run, s->q->slots, s->q->nslots);
   else
     vx_store_each_run(s->store, s->rows, stream_run, &run);
@@ -159,11 +159,11 @@ static void search_task(void *arg, size_t task, unsigned worker) {
 
 vexfs_status vx_flat_search(const vx_store *store, size_t rows, const vx_query *q) {
   search_ctx s = {.kern = vx_simd(), .store = store, .rows = rows, .q = q};
-  size_t live = q->slots ? q->nslots : atomic_load_explicit(&store->live, memory_order_acquire);
+  size_t live = q->listed ? q->nslots : atomic_load_explicit(&store->live, memory_order_acquire);
   s.k_eff = q->k < live ? q->k : live;
   vx_blocked_plan plan;
   /* filtered searches stream, scoring only the rows the filter admits */
-  s.blocked = s.k_eff > 0 && !q->filter && !q->slots && vx_blocked_plan_for(s.kern, store->dim, q, s.k_eff, &plan);
+  s.blocked = s.k_eff > 0 && !q->filter && !q->listed && vx_blocked_plan_for(s.kern, store->dim, q, s.k_eff, &plan);
   s.per_task = s.blocked ? plan.queries_per_task : 1;
   s.scratch_floats = s.blocked ? plan.scratch_floats : STREAM_ROWS;
   size_t ntasks = (q->nq + s.per_task - 1) / s.per_task;

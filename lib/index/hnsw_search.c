@@ -10,11 +10,11 @@
 #include "flat_internal.h"
 #include "hnsw_internal.h"
 
-/* Filtered searches widen ef by 1/selectivity, up to MAX_FILTER_EF; the share a filter admits is
- * estimated from FILTER_SAMPLE rows. */
-#define MAX_FILTER_EF 2048u
-#define MAX_WIDENED_EF 8192u /* iterative widening stops here and scans exactly */
-#define FILTER_SAMPLE 512u
+/* A filtered search keeps only admitted nodes in its result list, so it explores further on its
+ * own the fewer nodes pass; when it still ends with fewer than k, it doubles ef and searches
+ * again, up to MAX_WIDENED_EF, and then scans exactly. (Whether to use the graph at all for a
+ * filter is the planner's choice: payload/planner.c.) */
+#define MAX_WIDENED_EF 8192u
 
 uint32_t hnsw_descend(const hnsw *h, const hnsw_point *q, uint64_t entry, uint32_t stop,
                       float *dist) {
@@ -168,33 +168,9 @@ static void query_task(void *arg, size_t qi, unsigned worker) {
   vx_flat_emit(c->s, q, qi, &top, 0);
 }
 
-/* Share of live rows a filter admits, from a sample spread over the rows. */
-static double filter_share(const vx_store *s, size_t rows, const vx_filter *f) {
-  size_t step = rows / FILTER_SAMPLE + 1, seen = 0, hit = 0;
-  for (size_t slot = 0; slot < rows; slot += step) {
-    if (vx_store_id(s, slot) == VX_NO_ID) continue;
-    seen++;
-    hit += f->admit(f->ctx, (uint32_t)slot) != 0;
-  }
-  return seen ? (double)hit / seen : 0.0;
-}
-
 vexfs_status hnsw_search_queries(void *state, const vx_store *s, size_t rows, const vx_query *q) {
   const hnsw *h = state;
   size_t ef = q->ef > q->k ? q->ef : q->k;
-  if (q->filter) {
-    /* The graph visits about ef / share nodes to find ef admitted ones; an exact scan of the
-     * admitted rows costs share * live. Take the cheaper (the collection's planner has already
-     * chosen the graph when it gives the share). */
-    double share = q->filter->share;
-    if (share <= 0) {
-      share = filter_share(s, rows, q->filter);
-      size_t live = atomic_load_explicit(&s->live, memory_order_acquire);
-      if (share * live <= ef / (share > 0 ? share : 1e-9)) return vx_flat_search(s, rows, q);
-    }
-    double widened = ef / share;
-    ef = widened > MAX_FILTER_EF ? (MAX_FILTER_EF > ef ? MAX_FILTER_EF : ef) : (size_t)widened;
-  }
   unsigned workers = q->threads < q->nq ? q->threads : (unsigned)q->nq;
   query_ctx c = {h, s, rows, q, ef, NULL, NULL};
   size_t scratch_bytes = workers * sizeof *c.scratch, hit_bytes = (size_t)workers * q->k * sizeof(vx_hit);

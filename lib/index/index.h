@@ -18,7 +18,6 @@
 typedef struct vx_filter {
   int (*admit)(const void *ctx, uint32_t slot);
   const void *ctx;
-  double share; /* estimated share of live rows admitted, in (0, 1]; 0 = unknown (sampled) */
 } vx_filter;
 
 /* One validated batch search. Output rows follow the vexfs_search contract. */
@@ -29,7 +28,8 @@ typedef struct vx_query {
   uint32_t ef;          /* resolved candidate-list size for approximate indexes */
   vexfs_metric metric;
   const vx_filter *filter; /* NULL: every live row */
-  const uint32_t *slots;   /* when not NULL: score exactly these nslots live rows, and no others */
+  int listed;              /* when set: score exactly slots[0, nslots) (live rows), no others */
+  const uint32_t *slots;
   size_t nslots;
   _Atomic uint64_t *distance_count; /* the index adds the distances it computed */
   uint64_t *ids;

@@ -112,8 +112,8 @@ static int parse_number(parser *ps) {
   if (integral) {
     uint64_t v = 0;
     int overflow = 0;
-    for (const char *d = digits; d < p; d++)
-      overflow |= __builtin_mul_overflow(v, 10, &v) | __builtin_add_overflow(v, (uint64_t)(*d - '0'), &v);
+    for (const char *d = digits; d < p && !overflow; d++)
+      overflow = __builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*d - '0'), &v);
     if (!overflow && !negative) {
       vx_buf_byte(ps->out, v > INT64_MAX ? VX_J_UINT : VX_J_INT);
       vx_j_put_varint(ps->out, v > INT64_MAX ? v : v << 1);

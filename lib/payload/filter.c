@@ -387,7 +387,7 @@ vexfs_status vx_filter_compile(const char *fn, const char *json, vx_filter_prog 
     f->ids = (uint64_t *)c.ids.p;
     f->segs = (vx_fseg *)c.segs.p;
     for (size_t i = 0; i < f->nnodes; i++)
-      if (nodes[i].kind == VX_F_HAS_ID)
+      if (nodes[i].kind == VX_F_HAS_ID && nodes[i].count > 1)
         qsort(f->ids + nodes[i].first, nodes[i].count, sizeof(uint64_t), id_order);
     *out = f;
     return VEXFS_OK;

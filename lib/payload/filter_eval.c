@@ -112,19 +112,18 @@ static int leaf_matches(void *arg, const uint8_t *v) {
 }
 
 static int has_id(const vx_filter_prog *f, const vx_fnode *n, uint64_t id) {
-  const uint64_t *a = f->ids + n->first;
-  size_t lo = 0, hi = n->count;
+  size_t lo = n->first, hi = (size_t)n->first + n->count; /* indexes: ids is NULL when empty */
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (a[mid] < id) lo = mid + 1;
+    if (f->ids[mid] < id) lo = mid + 1;
     else hi = mid;
   }
-  return lo < n->count && a[lo] == id;
+  return lo < (size_t)n->first + n->count && f->ids[lo] == id;
 }
 
 int vx_filter_eval(const vx_filter_prog *f, uint32_t i, const uint8_t *payload, uint64_t id) {
   const vx_fnode *n = &f->nodes[i];
-  const uint32_t *kids = f->kids + n->first;
+  const uint32_t *kids = n->count ? f->kids + n->first : NULL; /* kids is NULL when no node has any */
   switch (n->kind) {
   case VX_F_ALL:
     for (uint32_t k = 0; k < n->count; k++)

@@ -74,8 +74,9 @@ static int keyword_of(const uint8_t *v, keyword *k) {
 static int posting_is(const vx_pindex *ix, const posting *p, const keyword *k) {
   if (p->hash != k->hash || p->key_len != k->len) return 0;
   const uint8_t *stored = ix->keys.p + p->key_at;
+  size_t rest = k->len - k->head_len; /* the string's bytes; none for other keywords */
   return memcmp(stored, k->head, k->head_len) == 0 &&
-         memcmp(stored + k->head_len, k->str, k->len - k->head_len) == 0;
+         (rest == 0 || memcmp(stored + k->head_len, k->str, rest) == 0);
 }
 
 static posting *find_posting(const vx_pindex *ix, const keyword *k) {

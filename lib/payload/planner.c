@@ -8,11 +8,20 @@
 #include "../buf.h"
 #include "../errors_internal.h"
 
-/* Work model, in units of one distance computation. A graph search with candidate list ef visits
- * about GRAPH_VISITS_PER_EF * ef nodes, and 1/share times more when only `share` of the rows may
- * be returned; a predicate test costs about EVAL_COST. */
-#define GRAPH_VISITS_PER_EF 16.0
-#define EVAL_COST 0.5
+/* Work model, in units of one graph visit (a distance on 8-bit codes with its bookkeeping),
+ * fitted on Fashion-MNIST (benchmarks/filtered): an unfiltered search with candidate list ef makes
+ * about GRAPH_VISITS_PER_EF * ef visits, and share^-GRAPH_SHARE_EXPONENT times more when only
+ * `share` of the rows may be returned (it keeps exploring until ef admitted nodes are found); a
+ * predicate tested on payloads adds PREDICATE_COST per visit (a payload is a cache miss), a bit
+ * test nothing. Scoring a listed row exactly costs EXACT_COST (full-precision floats at a random
+ * place); testing the filter on a listed row LISTED_EVAL_COST, and on every row in order (to list
+ * the admitted rows without an index) SCAN_EVAL_COST. */
+#define GRAPH_VISITS_PER_EF 9.0
+#define GRAPH_SHARE_EXPONENT 0.65
+#define PREDICATE_COST 0.5
+#define EXACT_COST 2.0
+#define LISTED_EVAL_COST 0.5
+#define SCAN_EVAL_COST 0.1
 #define SAMPLE_ROWS 1024u /* rows tested to estimate a filter's share without an index */
 
 #define UNKNOWN SIZE_MAX
@@ -20,6 +29,10 @@
 int vx_filter_admit(const void *arg, uint32_t slot) {
   const vx_filter_ctx *c = arg;
   return vx_filter_eval(c->filter, 0, vx_payload_of(c->payloads, slot), vx_store_id(c->store, slot));
+}
+
+int vx_bitmap_admit(const void *bits, uint32_t slot) {
+  return (int)((((const uint64_t *)bits)[slot >> 6] >> (slot & 63)) & 1);
 }
 
 static vx_pindex *index_for(const vx_plan_input *in, const vx_fnode *n, vexfs_payload_index_kind kind) {
@@ -85,7 +98,7 @@ static void candidates(const vx_plan_input *in, uint32_t i, vx_buf *out) {
   case VX_F_RANGE: {
     vx_pindex *ix = index_for(in, n, VEXFS_PAYLOAD_INDEX_NUMERIC);
     size_t rows = vx_pindex_rows_in(ix, n->bound, NULL);
-    if (vx_buf_reserve(out, rows * sizeof(uint32_t)) == 0)
+    if (rows && vx_buf_reserve(out, rows * sizeof(uint32_t)) == 0)
       out->n += vx_pindex_rows_in(ix, n->bound, (uint32_t *)(out->p + out->n)) * sizeof(uint32_t);
     return;
   }
@@ -112,6 +125,53 @@ static void candidates(const vx_plan_input *in, uint32_t i, vx_buf *out) {
   }
 }
 
+/* Whether the rows node i admits are exactly what its indexes list (no condition left to test on
+ * payloads): indexed match and range, has_id, and groups of those. */
+static int covered(const vx_plan_input *in, uint32_t i) {
+  const vx_filter_prog *f = in->filter;
+  const vx_fnode *n = &f->nodes[i];
+  switch (n->kind) {
+  case VX_F_MATCH: return index_for(in, n, VEXFS_PAYLOAD_INDEX_KEYWORD) != NULL;
+  case VX_F_RANGE: return index_for(in, n, VEXFS_PAYLOAD_INDEX_NUMERIC) != NULL;
+  case VX_F_HAS_ID: return 1;
+  case VX_F_ALL:
+  case VX_F_ANY:
+    if (n->count == 0) return 0;
+    for (uint32_t k = 0; k < n->count; k++)
+      if (!covered(in, f->kids[n->first + k])) return 0;
+    return 1;
+  default: return 0;
+  }
+}
+
+/* Sets in bits (words 64-bit words, zeroed) the rows node i admits; covered(i). 0, or -1 when
+ * out of memory. */
+static int fill_bitmap(const vx_plan_input *in, uint32_t i, uint64_t *bits, size_t words) {
+  const vx_fnode *n = &in->filter->nodes[i];
+  if (n->kind != VX_F_ALL && n->kind != VX_F_ANY) {
+    vx_buf list = {0};
+    candidates(in, i, &list);
+    const uint32_t *slots = (const uint32_t *)list.p;
+    for (size_t k = 0; k < list.n / sizeof *slots; k++)
+      if (slots[k] < in->rows) bits[slots[k] >> 6] |= 1ull << (slots[k] & 63);
+    int failed = list.failed;
+    vx_buf_free(&list);
+    return failed ? -1 : 0;
+  }
+  /* a group: combine its children's bitmaps */
+  uint64_t *child = vx_alloc(words * sizeof *child);
+  if (!child) return -1;
+  int rc = 0;
+  for (uint32_t k = 0; k < n->count && rc == 0; k++) {
+    uint64_t *target = k == 0 ? bits : child;
+    if (k > 0) memset(child, 0, words * sizeof *child);
+    rc = fill_bitmap(in, in->filter->kids[n->first + k], target, words);
+    for (size_t w = 0; k > 0 && w < words; w++) bits[w] = n->kind == VX_F_ALL ? bits[w] & child[w] : bits[w] | child[w];
+  }
+  vx_release(child);
+  return rc;
+}
+
 static int slot_order(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
   return (x > y) - (x < y);
@@ -119,6 +179,7 @@ static int slot_order(const void *a, const void *b) {
 
 /* Keeps the live rows of list[0, n) that the filter admits, ascending and once each. */
 static size_t keep_admitted(const vx_plan_input *in, uint32_t *list, size_t n) {
+  if (n == 0) return 0;
   qsort(list, n, sizeof *list, slot_order);
   vx_filter_ctx ctx = {in->filter, in->payloads, in->store};
   size_t kept = 0;
@@ -150,17 +211,23 @@ vexfs_status vx_plan_filter(const vx_plan_input *in, vx_plan *out) {
     return VEXFS_OK;
   }
   size_t bound = estimate(in, 0);
-  double admitted = bound != UNKNOWN ? fmin((double)bound, live) : sampled_share(in) * live;
+  int listed = bound != UNKNOWN, bitmap = listed && covered(in, 0);
+  double admitted = listed ? fmin((double)bound, live) : sampled_share(in) * live;
   double share = fmax(admitted, 0.5) / live;
-  double graph_cost = GRAPH_VISITS_PER_EF * (double)in->ef / share;
-  double exact_cost = admitted + EVAL_COST * (bound != UNKNOWN ? admitted : live);
-  int exact = in->graph ? exact_cost <= graph_cost : bound != UNKNOWN;
-  if (!exact) {
-    out->share = fmin(share, 1.0);
-    return VEXFS_OK;
+  double graph_cost = GRAPH_VISITS_PER_EF * (double)in->ef * pow(share, -GRAPH_SHARE_EXPONENT) *
+                      (bitmap ? 1.0 : 1.0 + PREDICATE_COST);
+  double exact_cost = admitted * EXACT_COST + (listed ? admitted * LISTED_EVAL_COST : live * SCAN_EVAL_COST);
+  out->exact = in->graph ? exact_cost <= graph_cost : listed;
+  if (!out->exact) {
+    if (!bitmap || !in->graph) return VEXFS_OK; /* the predicate is tested on payloads */
+    size_t words = (in->rows + 63) / 64;
+    out->bitmap = vx_calloc(words ? words : 1, sizeof *out->bitmap);
+    if (out->bitmap && fill_bitmap(in, 0, out->bitmap, words) == 0) return VEXFS_OK;
+    vx_plan_release(out);
+    return vx_fail(VEXFS_E_NOMEM, "vexfs_search: out of memory planning the filter");
   }
   vx_buf list = {0};
-  if (bound != UNKNOWN) {
+  if (listed) {
     candidates(in, 0, &list);
   } else { /* test every row */
     vx_filter_ctx ctx = {in->filter, in->payloads, in->store};
@@ -172,14 +239,15 @@ vexfs_status vx_plan_filter(const vx_plan_input *in, vx_plan *out) {
     vx_buf_free(&list);
     return vx_fail(VEXFS_E_NOMEM, "vexfs_search: out of memory planning the filter");
   }
-  out->exact = 1;
   out->slots = (uint32_t *)list.p;
   out->n = list.n / sizeof(uint32_t);
-  if (bound != UNKNOWN) out->n = keep_admitted(in, out->slots, out->n);
+  if (listed) out->n = keep_admitted(in, out->slots, out->n);
   return VEXFS_OK;
 }
 
 void vx_plan_release(vx_plan *p) {
   vx_release(p->slots);
+  vx_release(p->bitmap);
   p->slots = NULL;
+  p->bitmap = NULL;
 }

@@ -1,12 +1,14 @@
-/* Filter-aware planning: for one filtered search, estimate how many rows the filter admits and
- * choose how to answer.
- *   few   -> the admitted rows are listed (from payload indexes when they cover the filter, else
- *            by testing every row) and scanned exactly;
- *   many  -> the graph is traversed with the filter as a predicate, its candidate list widened by
- *            1/share and doubled again while it still finds fewer than k (index/hnsw_search.c);
- *   no graph (flat, or AUTO while small) -> listed rows when an index gives them, else a scan
- *            that tests the predicate before scoring.
- * "Few" is decided by comparing the work each way would do (see plan_filter in planner.c). */
+/* Filter-aware planning: for one filtered search, estimate how many rows the filter admits
+ * (counted from payload indexes when they cover a condition, else sampled) and choose how to
+ * answer, by comparing the work each way would take (the model is in planner.c):
+ *   few   -> the admitted rows are listed (from payload indexes, else by testing every row) and
+ *            scored exactly;
+ *   many  -> the graph is traversed with the filter as a predicate: a bitmap of admitted rows when
+ *            indexes give them exactly, else the filter tested on payloads. The search keeps
+ *            exploring until it holds ef admitted nodes, and doubles ef while it still finds fewer
+ *            than k (index/hnsw_search.c), as pgvector's iterative scan does;
+ *   no graph (flat, or AUTO while small) -> the listed rows when indexes give them, else a scan
+ *            that tests the predicate before scoring. */
 #ifndef VEXFS_PLANNER_H
 #define VEXFS_PLANNER_H
 
@@ -30,10 +32,10 @@ typedef struct vx_plan_input {
 } vx_plan_input;
 
 typedef struct vx_plan {
-  int exact;       /* answer by scoring `slots` exactly */
-  uint32_t *slots; /* the admitted rows, ascending (vx_release) */
+  int exact;        /* answer by scoring `slots` exactly */
+  uint32_t *slots;  /* the admitted rows, ascending */
   size_t n;
-  double share;    /* otherwise: estimated share of live rows admitted, in (0, 1] */
+  uint64_t *bitmap; /* else, when not NULL: bit `slot` set for each admitted row (vx_bitmap_admit) */
 } vx_plan;
 
 vexfs_status vx_plan_filter(const vx_plan_input *in, vx_plan *out);
@@ -46,5 +48,7 @@ typedef struct vx_filter_ctx {
   const vx_store *store;
 } vx_filter_ctx;
 int vx_filter_admit(const void *ctx, uint32_t slot);
+/* The same from a plan's bitmap (ctx). */
+int vx_bitmap_admit(const void *bits, uint32_t slot);
 
 #endif
