@@ -90,10 +90,12 @@ def test_every_error_class():
         c.remove([42])
     with pytest.raises(vexfs.InvalidArgumentError, match="k is 0"):
         c.search([0, 0, 0, 0], k=0)
-    with pytest.raises(vexfs.UnsupportedError):
-        c.search([0, 0, 0, 0], k=1, filter={"must": []})
-    with pytest.raises(vexfs.UnsupportedError):
-        c.add([3], [[1, 2, 3, 4]], payloads=[{"a": 1}])
+    with pytest.raises(vexfs.InvalidArgumentError, match=r"filter.must\[0\].range.gt: expected a number"):
+        c.search([0, 0, 0, 0], k=1, filter={"must": [{"key": "a", "range": {"gt": "x"}}]})
+    with pytest.raises(vexfs.InvalidArgumentError, match="row 1: payload must be a JSON object"):
+        c.add([3, 4], [[1, 2, 3, 4], [1, 2, 3, 4]], payloads=[{"a": 1}, "[1]"])
+    with pytest.raises(vexfs.UnsupportedError, match="not built"):
+        vexfs.Collection(dim=4, index="lsh")
     with pytest.raises(vexfs.InvalidArgumentError):
         vexfs.Collection(dim=0)
     with pytest.raises(vexfs.InvalidArgumentError):
@@ -157,3 +159,62 @@ def test_works_without_numpy():
             "print('ok')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_payload_round_trip_and_filters():
+    c = vexfs.Collection(dim=2, index="flat")
+    docs = [{"category": "tech", "price": 10, "tags": ["a", "b"], "meta": {"rank": 1}},
+            {"category": "food", "price": 25.5, "tags": []},
+            None,
+            {"category": "tech", "price": 40, "big": 2**64 - 1, "s": "caf\u00e9 \U0001F600"}]
+    c.add([1, 2, 3, 4], [[0, 0], [1, 0], [2, 0], [3, 0]], payloads=docs)
+    for i, doc in enumerate(docs, start=1):
+        assert c.get_payload(i) == doc  # ints stay exact, order and unicode kept
+    tech = {"must": [{"key": "category", "match": {"value": "tech"}}]}
+    ids, _ = c.search([0, 0], k=10, filter=tech)
+    assert list(ids) == [1, 4]
+    ids, _ = c.search([0, 0], k=10, filter={"must": [{"key": "price", "range": {"gte": 20}}]})
+    assert list(ids) == [2, 4]
+    ids, _ = c.search([0, 0], k=10, filter={"must_not": [{"is_empty": {"key": "tags"}}]})
+    assert list(ids) == [1]
+    ids, _ = c.search([0, 0], k=10, filter='{"must": [{"has_id": [3, 4]}]}')  # JSON text too
+    assert list(ids) == [3, 4]
+    ids, dist, payloads = c.search([0, 0], k=2, filter=tech, with_payload=True)
+    assert list(ids) == [1, 4] and payloads == [docs[0], docs[3]]
+    ids, dist, rows = c.search([[0, 0], [3, 0]], k=3, with_payload=True)
+    assert rows[0] == [docs[0], docs[1], None] and rows[1][0] == docs[3]
+    c.set_payload(3, {"category": "tech"})
+    c.set_payload(1, {"price": 11}, merge=True)
+    assert c.get_payload(1)["price"] == 11 and c.get_payload(1)["category"] == "tech"
+    c.set_payload(2, None)
+    assert c.get_payload(2) is None
+    ids, _ = c.search([0, 0], k=10, filter=tech)
+    assert list(ids) == [1, 3, 4]
+    with pytest.raises(vexfs.NotFoundError):
+        c.get_payload(99)
+    with pytest.raises(vexfs.InvalidArgumentError, match="repeats a key"):
+        c.set_payload(1, '{"a": 1, "a": 2}')
+    with pytest.raises(vexfs.InvalidArgumentError, match="unknown operator"):
+        c.search([0, 0], k=1, filter={"category": "tech"})
+
+
+def test_payload_index_and_planner_on_hnsw():
+    rng = np.random.default_rng(3)
+    n, dim = 6000, 16
+    vectors = rng.standard_normal((n, dim), dtype=np.float32)
+    c = vexfs.Collection(dim=dim, index="hnsw")
+    c.add(np.arange(n, dtype=np.uint64), vectors, payloads=[{"b": i % 100} for i in range(n)])
+    c.create_payload_index("b", "numeric")
+    with pytest.raises(vexfs.AlreadyExistsError):
+        c.create_payload_index("b", "numeric")
+    queries = rng.standard_normal((5, dim), dtype=np.float32)
+    for limit in (50, 10, 1):  # 50%, 10%, 1% of the rows
+        ids, dist = c.search(queries, k=10, filter={"must": [{"key": "b", "range": {"lt": limit}}]})
+        assert ids.shape == (5, 10)
+        assert all(int(i) % 100 < limit for i in ids.ravel())
+        admitted = np.flatnonzero(np.arange(n) % 100 < limit)
+        for q in range(5):
+            d = ((vectors[admitted] - queries[q]) ** 2).sum(axis=1)
+            exact = set(admitted[np.argsort(d)[:10]].tolist())
+            assert len(exact & set(ids[q].tolist())) >= 9
+    c.drop_payload_index("b", "numeric")

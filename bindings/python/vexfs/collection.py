@@ -9,7 +9,7 @@ from typing import Any, Iterable, Sequence
 
 from . import _native
 from ._native import lib
-from .errors import InvalidArgumentError, UnsupportedError, check
+from .errors import InvalidArgumentError, check
 
 try:
     import numpy as np
@@ -20,7 +20,27 @@ NO_ID = 2**64 - 1  # the id of an empty result slot in batch searches
 
 _F32 = np.dtype(np.float32) if np is not None else None
 _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
-_INDEXES = {"auto": 0, "flat": 1, "hnsw": 2}
+_INDEXES = {"auto": 0, "flat": 1, "hnsw": 2, "lsh": 3}
+_PAYLOAD_INDEXES = {"keyword": 1, "numeric": 2}
+
+
+def _json_bytes(value: Any, what: str) -> bytes:
+    """A payload or filter as JSON text: dicts are encoded, str passes through as JSON text."""
+    if isinstance(value, (str, bytes)):
+        return value.encode() if isinstance(value, str) else value
+    if not isinstance(value, dict):
+        raise InvalidArgumentError(f"{what} must be a dict (or JSON text), not {type(value).__name__}")
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _take_json(raw: int | None) -> dict | None:
+    """Decodes (and frees) a JSON string the library returned; None for NULL."""
+    if not raw:
+        return None
+    try:
+        return json.loads(ctypes.string_at(raw).decode())
+    finally:
+        lib.vexfs_free(raw)
 
 
 def _address(a: "np.ndarray") -> int:
@@ -85,7 +105,8 @@ class Collection:
     """A collection of `dim`-dimensional float32 vectors with uint64 ids.
 
     metric: "l2" (squared euclidean), "ip" (1 - dot) or "cosine" (1 - cos).
-    index: "auto" (exact while small, HNSW past 5000 vectors), "flat" (exact) or "hnsw".
+    index: "auto" (exact while small, HNSW past 5000 vectors), "flat" (exact) or "hnsw" ("lsh" is
+    reserved: this version raises UnsupportedError).
     Thread-safe: searches run concurrently with each other and with writes; the GIL is released
     during every C call.
     """
@@ -131,14 +152,14 @@ class Collection:
     def dim(self) -> int:
         return self._dim
 
-    def _params_for(self, ef: int, threads: int, filter: dict | None):
+    def _params_for(self, ef: int, threads: int, filter: dict | str | None):
         if filter is None and (ef, threads) in self._params:
             return self._params[(ef, threads)]
         params = _native.SearchParams()
         lib.vexfs_search_params_init(ctypes.byref(params))
         params.ef, params.threads = ef, threads
         if filter is not None:
-            params._filter = json.dumps(filter).encode()  # kept alive with the struct
+            params._filter = _json_bytes(filter, "filter")  # kept alive with the struct
             params.filter_json = params._filter
             return ctypes.byref(params), params
         entry = (ctypes.byref(params), params)
@@ -148,23 +169,39 @@ class Collection:
     def __len__(self) -> int:
         return lib.vexfs_count(self._handle())
 
-    def add(self, ids: Iterable[int], vectors: Any, payloads: Sequence[dict | None] | None = None) -> None:
-        """Inserts vectors under ids, all or nothing (one C call for the whole batch)."""
-        if payloads is not None and any(p is not None for p in payloads):
-            raise UnsupportedError("payloads are not stored by this version of libvexfs", 8)
+    def add(self, ids: Iterable[int], vectors: Any,
+            payloads: Sequence[dict | str | None] | None = None) -> None:
+        """Inserts vectors under ids, all or nothing (one C call for the whole batch). payloads:
+        one JSON object per vector (a dict, or JSON text), or None for none."""
         ptr, rows, keep = _floats(vectors, self._dim)
         idp, n, keep_ids = _ids(ids)
         if n != rows:
             raise InvalidArgumentError(f"{n} ids for {rows} vectors")
-        check(lib.vexfs_insert(self._handle(), idp, ptr, n))
+        if payloads is None:
+            check(lib.vexfs_insert(self._handle(), idp, ptr, n))
+            return
+        payloads = list(payloads)
+        if len(payloads) != n:
+            raise InvalidArgumentError(f"{len(payloads)} payloads for {n} vectors")
+        texts = (ctypes.c_char_p * n)(*(None if p is None else _json_bytes(p, f"payload {i}")
+                                        for i, p in enumerate(payloads)))
+        check(lib.vexfs_insert_with_payload(self._handle(), idp, ptr, texts, n))
 
     batch_insert = add
 
-    def search(self, queries: Any, k: int = 10, ef: int | None = None, filter: dict | None = None,
-               threads: int = 0):
+    def search(self, queries: Any, k: int = 10, ef: int | None = None,
+               filter: dict | str | None = None, threads: int = 0, with_payload: bool = False):
         """k nearest neighbours. One query (a 1-D vector): arrays of its hits only, at most k,
         nearest first. Several (2-D): arrays shaped (nq, k); missing hits have id NO_ID and
-        distance inf. Returns (ids uint64, distances float32), numpy arrays when numpy is there."""
+        distance inf. Returns (ids uint64, distances float32), numpy arrays when numpy is there.
+
+        filter: a Qdrant-style filter over payloads and ids, e.g.
+        {"must": [{"key": "category", "match": {"value": "tech"}}]}; only admitted vectors are
+        returned (k of them whenever k are admitted).
+        with_payload: also return the hits' payloads (dicts, None where a hit has none) as a third
+        element: a list for one query, a list of lists (one per query, k long) for several."""
+        if with_payload:
+            return self._search_with_payload(queries, k, ef, filter, threads)
         handle = self._c
         if not handle:
             raise InvalidArgumentError("the collection is closed")
@@ -207,6 +244,55 @@ class Collection:
             return rows[0][0][:counts[0]], rows[0][1][:counts[0]]
         return [r[0] for r in rows], [r[1] for r in rows]
 
+    def _search_with_payload(self, queries: Any, k: int, ef: int | None,
+                             filter: dict | str | None, threads: int):
+        single = (np is not None and np.ndim(queries) == 1) or (
+            np is None and queries and not isinstance(list(queries)[0], (list, tuple, array.array)))
+        ptr, nq, keep = _floats(queries, self._dim)
+        params = self._params_for(ef or 0, threads, filter)[0]
+        ids = (ctypes.c_uint64 * (nq * k))()
+        dist = (ctypes.c_float * (nq * k))()
+        counts = (ctypes.c_size_t * nq)()
+        raw = (ctypes.c_void_p * (nq * k))()
+        check(lib.vexfs_search_with_payload(self._handle(), ptr, nq, k, params, ids, dist, counts, raw))
+        payloads = [_take_json(p) for p in raw]  # frees every string
+        if np is not None:
+            ids_a = np.frombuffer(ids, dtype=np.uint64).reshape(nq, k).copy()
+            dist_a = np.frombuffer(dist, dtype=np.float32).reshape(nq, k).copy()
+        else:
+            ids_a = [list(ids[q * k:(q + 1) * k]) for q in range(nq)]
+            dist_a = [list(dist[q * k:(q + 1) * k]) for q in range(nq)]
+        rows = [payloads[q * k:(q + 1) * k] for q in range(nq)]
+        if single:
+            n = counts[0]
+            return ids_a[0][:n], dist_a[0][:n], rows[0][:n]
+        return ids_a, dist_a, rows
+
+    def get_payload(self, id: int) -> dict | None:
+        """The payload stored with id (a dict), or None when it has none."""
+        raw = ctypes.c_void_p()
+        check(lib.vexfs_get_payload(self._handle(), id, ctypes.byref(raw)))
+        return _take_json(raw.value)
+
+    def set_payload(self, id: int, payload: dict | str | None, merge: bool = False) -> None:
+        """Replaces the payload of id (None drops it), or with merge=True sets the given top-level
+        keys over the existing ones."""
+        text = None if payload is None else _json_bytes(payload, "payload")
+        check(lib.vexfs_set_payload(self._handle(), id, text, 1 if merge else 0))
+
+    def create_payload_index(self, key: str, kind: str = "keyword") -> None:
+        """Indexes a payload key (a dotted path) so that filters on it are planned from the index:
+        kind "keyword" (match on strings, integers, booleans) or "numeric" (range)."""
+        if kind not in _PAYLOAD_INDEXES:
+            raise InvalidArgumentError(f"kind must be one of {sorted(_PAYLOAD_INDEXES)}, not {kind!r}")
+        check(lib.vexfs_create_payload_index(self._handle(), key.encode(), _PAYLOAD_INDEXES[kind]))
+
+    def drop_payload_index(self, key: str, kind: str = "keyword") -> None:
+        """Drops the index create_payload_index made."""
+        if kind not in _PAYLOAD_INDEXES:
+            raise InvalidArgumentError(f"kind must be one of {sorted(_PAYLOAD_INDEXES)}, not {kind!r}")
+        check(lib.vexfs_drop_payload_index(self._handle(), key.encode(), _PAYLOAD_INDEXES[kind]))
+
     def remove(self, ids: Iterable[int] | int) -> None:
         """Removes ids, all or nothing."""
         idp, n, keep = _ids(ids)
@@ -227,7 +313,4 @@ def _json_metrics(handle: ctypes.c_void_p | None) -> dict:
     raw = lib.vexfs_metrics_json(handle)
     if not raw:
         check(2)
-    try:
-        return json.loads(ctypes.string_at(raw).decode())
-    finally:
-        lib.vexfs_free(raw)
+    return _take_json(raw)
