@@ -2,7 +2,7 @@
 # Sets up and runs every test suite, then prints one summary line: "N passed, N failed".
 #   C (CMocka) in build/; the same under ASan+UBSan; concurrency, internals, HNSW, pool under TSan;
 #   NEON parity under qemu; ABI baseline; install + pkg-config; libFuzzer targets for 20 s each;
-#   Python (pytest, pip install).
+#   Python (pytest, pip install); Node (node --test, npm pack + install).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test || { echo "0 passed, 1 failed"; exit 1; }
@@ -36,5 +36,13 @@ if ! VEXFS_LIBRARY=$PWD/build/lib/libvexfs.so.1 PYTHONPATH=$PWD/bindings/python 
   [ -f "$results/python.xml" ] || echo fail >"$results/python-run.step" # crashed before reporting
 fi
 step python-install scripts/python-install-check.sh
+
+echo "== node (node --test; the addon built by npm run build)"
+if ! (cd bindings/node && npm run --silent build >/dev/null &&
+  node --expose-gc --test --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=junit --test-reporter-destination="$results/node.xml" test/); then
+  [ -f "$results/node.xml" ] || echo fail >"$results/node-run.step" # failed before reporting
+fi
+step node-package scripts/node-package-check.sh
 
 /usr/bin/python3 scripts/count_results.py "$results"

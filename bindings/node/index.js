@@ -1,0 +1,160 @@
+'use strict';
+// vexfs for Node: a thin layer over the Node-API addon (build/Release/vexfs.node, made by
+// `npm run build`). Typed arrays cross into C without copies; addAsync/searchAsync run on the
+// libuv thread pool.
+const path = require('node:path');
+
+const native = require(path.join(__dirname, 'build', 'Release', 'vexfs.node'));
+
+/** An error from libvexfs: `code` is the status name (e.g. "VEXFS_E_INVALID"). */
+class VexfsError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.name = 'VexfsError';
+    this.code = code;
+  }
+}
+native.setErrorClass(VexfsError);
+
+const METRICS = { l2: 1, ip: 2, cosine: 3 };
+const INDEXES = { auto: 0, flat: 1, hnsw: 2, lsh: 3 };
+const PAYLOAD_INDEXES = { keyword: 1, numeric: 2 };
+const NO_ID = 0xffffffffffffffffn;
+
+function invalid(message) {
+  return new VexfsError(message, 'VEXFS_E_INVALID');
+}
+
+function pick(table, value, what) {
+  if (!Object.prototype.hasOwnProperty.call(table, value))
+    throw invalid(`${what} must be one of ${Object.keys(table).join(', ')}, not ${JSON.stringify(value)}`);
+  return table[value];
+}
+
+function toJson(value, what) {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`${what} must be an object`);
+  return JSON.stringify(value);
+}
+
+function toFloats(v) {
+  if (v instanceof Float32Array) return v;
+  if (Array.isArray(v)) return Float32Array.from(v.flat());
+  throw invalid('vectors must be a Float32Array or an array of numbers');
+}
+
+class Collection {
+  /**
+   * @param {{dim: number, metric?: string, index?: string, m?: number, efConstruction?: number,
+   *          efSearch?: number, threads?: number, seed?: number}} options
+   */
+  constructor(options = {}) {
+    const { dim, metric = 'l2', index = 'auto', m = 16, efConstruction = 200, efSearch = 64,
+            threads = 0, seed = 0 } = options;
+    if (!Number.isInteger(dim) || dim <= 0) throw invalid('dim must be a positive integer');
+    this._n = new native.NativeCollection(dim, pick(METRICS, metric, 'metric'),
+      pick(INDEXES, index, 'index'), m, efConstruction, efSearch, threads, seed);
+    this.dim = dim;
+    this._nextId = 0n;
+  }
+
+  /** Inserts vectors (dim floats each, one Float32Array) under ids, all or nothing. */
+  add(ids, vectors, payloads) {
+    if (payloads !== undefined && payloads !== null) {
+      this._n.add(ids, toFloats(vectors), payloads.map((p, i) => toJson(p, `payloads[${i}]`)));
+    } else {
+      this._n.add(ids, toFloats(vectors));
+    }
+  }
+
+  /**
+   * The documented-SDK alias: `batchInsert({vectors, metadata, ids?})`, ids assigned when missing
+   * (returned); or `batchInsert(ids, vectors, payloads?)` as add.
+   */
+  batchInsert(idsOrDoc, vectors, payloads) {
+    if (idsOrDoc && !Array.isArray(idsOrDoc) && !(idsOrDoc instanceof BigUint64Array)) {
+      const { vectors: rows, metadata = null, ids = null } = idsOrDoc;
+      const list = Array.isArray(rows) ? rows : null;
+      const flat = toFloats(rows);
+      const n = list ? list.length : flat.length / this.dim;
+      const assigned = ids ? BigUint64Array.from(ids, BigInt) : this._assignIds(n);
+      this.add(assigned, flat, metadata);
+      return assigned;
+    }
+    return this.add(idsOrDoc, vectors, payloads);
+  }
+
+  _assignIds(n) {
+    const out = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) {
+      while (this._has(this._nextId)) this._nextId++;
+      out[i] = this._nextId++;
+    }
+    return out;
+  }
+
+  _has(id) {
+    try {
+      this._n.get(id);
+      return true;
+    } catch (e) {
+      if (e.code === 'VEXFS_E_NOT_FOUND') return false;
+      throw e;
+    }
+  }
+
+  /** Starts add on the thread pool; resolves when the batch is in. */
+  addAsync(ids, vectors) {
+    return this._n.addAsync(ids, toFloats(vectors));
+  }
+
+  /**
+   * k nearest neighbours of one query (dim floats: hits only, nearest first) or of several
+   * (nq*dim floats: nq*k entries, missing ones NO_ID/Infinity, with `counts`).
+   * @returns {{ids: BigUint64Array, distances: Float32Array, counts?: Uint32Array}}
+   */
+  search(query, k = 10, options = {}) {
+    const { ef = 0, filter = null, threads = 0 } = options;
+    return this._n.search(toFloats(query), k, ef, toJson(filter, 'filter'), threads);
+  }
+
+  /** search on the thread pool: the event loop keeps running. */
+  searchAsync(query, k = 10, options = {}) {
+    const { ef = 0, filter = null, threads = 0 } = options;
+    return this._n.searchAsync(toFloats(query), k, ef, toJson(filter, 'filter'), threads);
+  }
+
+  remove(ids) { this._n.remove(ids); }
+  get(id) { return this._n.get(id); }
+  count() { return this._n.count(); }
+  get size() { return this._n.count(); }
+  getPayload(id) {
+    const text = this._n.getPayload(id);
+    return text === null ? null : JSON.parse(text);
+  }
+  setPayload(id, payload, { merge = false } = {}) { this._n.setPayload(id, toJson(payload, 'payload'), merge); }
+  createPayloadIndex(key, kind = 'keyword') { this._n.createPayloadIndex(key, pick(PAYLOAD_INDEXES, kind, 'kind')); }
+  dropPayloadIndex(key, kind = 'keyword') { this._n.dropPayloadIndex(key, pick(PAYLOAD_INDEXES, kind, 'kind')); }
+  metrics() { return JSON.parse(this._n.metricsJson()); }
+  /** The documented-SDK alias of metrics(). */
+  getPerformanceMetrics() { return this.metrics(); }
+  /** Frees the collection now (it is also freed when garbage-collected). */
+  close() { this._n.close(); }
+}
+
+/** The documented-SDK alias: a new in-memory collection. */
+function createCollection(options) {
+  return new Collection(options);
+}
+
+module.exports = {
+  Collection,
+  VexfsError,
+  NO_ID,
+  createCollection,
+  simdIsa: native.simdIsa,
+  version: native.version,
+  metrics: () => JSON.parse(native.metricsJson()),
+  getPerformanceMetrics: () => JSON.parse(native.metricsJson()),
+};

@@ -1,0 +1,165 @@
+/* addAsync and searchAsync: the batch runs on the libuv thread pool (napi_create_async_work), so
+ * the event loop keeps turning; the promise settles on the main thread. The typed arrays and the
+ * collection are held by references until then, so they cannot be collected mid-call. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addon.h"
+
+typedef struct job {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref refs[3]; /* this, and the input arrays */
+  wrapped *w;
+  int is_search;
+  /* add */
+  uint64_t *ids, *owned_ids;
+  size_t n;
+  /* search */
+  const float *vectors; /* add: the rows; search: the queries */
+  size_t nq, k;
+  vexfs_search_params params;
+  char *filter;
+  uint64_t *out_ids;
+  float *out_dist;
+  size_t *counts;
+  /* outcome, captured on the worker (last_error is per thread) */
+  vexfs_status st;
+  char message[512];
+} job;
+
+static void execute(napi_env env, void *data) {
+  (void)env;
+  job *j = data;
+  j->st = j->is_search ? vexfs_search(j->w->c, j->vectors, j->nq, j->k, &j->params, j->out_ids,
+                                      j->out_dist, j->counts)
+                       : vexfs_insert(j->w->c, j->ids, j->vectors, j->n);
+  if (j->st != VEXFS_OK) snprintf(j->message, sizeof j->message, "%s", vexfs_last_error());
+}
+
+static void free_job(napi_env env, job *j) {
+  for (int i = 0; i < 3; i++)
+    if (j->refs[i]) napi_delete_reference(env, j->refs[i]);
+  if (j->work) napi_delete_async_work(env, j->work);
+  free(j->owned_ids);
+  free(j->filter);
+  free(j->out_ids);
+  free(j->out_dist);
+  free(j->counts);
+  free(j);
+}
+
+static void complete(napi_env env, napi_status status, void *data) {
+  job *j = data;
+  j->w->pending--;
+  if (status != napi_ok && j->st == VEXFS_OK) {
+    j->st = VEXFS_E_STATE;
+    snprintf(j->message, sizeof j->message, "the async call was cancelled");
+  }
+  if (j->st != VEXFS_OK) {
+    napi_reject_deferred(env, j->deferred, make_error(env, j->st, j->message));
+  } else {
+    napi_value result;
+    if (j->is_search) result = search_result(env, j->out_ids, j->out_dist, j->counts, j->nq, j->k, j->nq == 1);
+    else napi_get_undefined(env, &result);
+    napi_resolve_deferred(env, j->deferred, result);
+  }
+  free_job(env, j);
+}
+
+/* Queues j, holding `this` and the given arrays; returns the promise. */
+static napi_value start(napi_env env, job *j, napi_value self, napi_value a, napi_value b,
+                        const char *name) {
+  napi_value promise, resource_name;
+  napi_create_reference(env, self, 1, &j->refs[0]);
+  if (a) napi_create_reference(env, a, 1, &j->refs[1]);
+  if (b) napi_create_reference(env, b, 1, &j->refs[2]);
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name);
+  if (napi_create_async_work(env, NULL, resource_name, execute, complete, j, &j->work) != napi_ok ||
+      napi_queue_async_work(env, j->work) != napi_ok) {
+    napi_reject_deferred(env, j->deferred, make_error(env, VEXFS_E_NOMEM, "cannot queue the async call"));
+    free_job(env, j);
+    return promise;
+  }
+  j->w->pending++;
+  return promise;
+}
+
+static job *new_job(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv,
+                    napi_value *self) {
+  napi_get_cb_info(env, info, argc, argv, self, NULL);
+  wrapped *w = NULL;
+  if (napi_unwrap(env, *self, (void **)&w) != napi_ok || !w || !w->c) {
+    throw_vexfs(env, VEXFS_E_STATE, "the collection is closed");
+    return NULL;
+  }
+  job *j = calloc(1, sizeof *j);
+  if (!j) throw_vexfs(env, VEXFS_E_NOMEM, "out of memory");
+  else j->w = w;
+  return j;
+}
+
+/* addAsync(ids, vectors) */
+napi_value collection_add_async(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], self;
+  job *j = new_job(env, info, &argc, argv, &self);
+  if (!j) return NULL;
+  float *vec;
+  size_t floats;
+  if (get_ids(env, argv[0], &j->ids, &j->n, &j->owned_ids) != 0 ||
+      !get_floats(env, argv[1], &vec, &floats, "vectors")) {
+    free_job(env, j);
+    return NULL;
+  }
+  if (floats != j->n * j->w->dim) {
+    free_job(env, j);
+    throw_vexfs(env, VEXFS_E_DIMENSION, "vectors must hold ids.length * dim floats");
+    return NULL;
+  }
+  j->vectors = vec;
+  return start(env, j, self, argv[0], argv[1], "vexfs.addAsync");
+}
+
+/* searchAsync(queries, k, ef, filterJson|null, threads) */
+napi_value collection_search_async(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5], self;
+  job *j = new_job(env, info, &argc, argv, &self);
+  if (!j) return NULL;
+  float *q;
+  size_t floats;
+  uint32_t k = 0, ef = 0, threads = 0;
+  napi_get_value_uint32(env, argv[1], &k);
+  napi_get_value_uint32(env, argv[2], &ef);
+  napi_get_value_uint32(env, argv[4], &threads);
+  if (!get_floats(env, argv[0], &q, &floats, "queries") || get_string(env, argv[3], &j->filter) != 0) {
+    free_job(env, j);
+    return NULL;
+  }
+  if (floats == 0 || floats % j->w->dim) {
+    free_job(env, j);
+    throw_vexfs(env, VEXFS_E_DIMENSION, "the query length must be a non-zero multiple of dim");
+    return NULL;
+  }
+  j->is_search = 1;
+  j->vectors = q;
+  j->nq = floats / j->w->dim;
+  j->k = k;
+  vexfs_search_params_init(&j->params);
+  j->params.ef = ef;
+  j->params.threads = threads;
+  j->params.filter_json = j->filter;
+  size_t cells = j->nq * (k ? k : 1);
+  j->out_ids = malloc(cells * sizeof *j->out_ids);
+  j->out_dist = malloc(cells * sizeof *j->out_dist);
+  j->counts = malloc(j->nq * sizeof *j->counts);
+  if (!j->out_ids || !j->out_dist || !j->counts) {
+    free_job(env, j);
+    throw_vexfs(env, VEXFS_E_NOMEM, "out of memory for the results");
+    return NULL;
+  }
+  return start(env, j, self, argv[0], NULL, "vexfs.searchAsync");
+}

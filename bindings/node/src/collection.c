@@ -1,0 +1,291 @@
+/* The native Collection class: constructor, finalizer, and the synchronous calls. index.js puts
+ * the documented JavaScript shape (options objects, JSON, aliases) on top. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addon.h"
+
+#define ARGS(n)      \
+  size_t argc = (n); \
+  napi_value argv[(n) ? (n) : 1]
+
+static void finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  wrapped *w = data;
+  vexfs_collection_free(w->c);
+  free(w);
+}
+
+static uint32_t u32_arg(napi_env env, napi_value v) {
+  uint32_t x = 0;
+  napi_get_value_uint32(env, v, &x);
+  return x;
+}
+
+/* new Collection(dim, metric, index, m, efConstruction, efSearch, threads, seed) */
+static napi_value construct(napi_env env, napi_callback_info info) {
+  ARGS(8);
+  napi_value self;
+  napi_get_cb_info(env, info, &argc, argv, &self, NULL);
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  cfg.dim = u32_arg(env, argv[0]);
+  cfg.metric = (vexfs_metric)u32_arg(env, argv[1]);
+  cfg.index = (vexfs_index_kind)u32_arg(env, argv[2]);
+  cfg.hnsw_m = u32_arg(env, argv[3]);
+  cfg.hnsw_ef_construction = u32_arg(env, argv[4]);
+  cfg.hnsw_ef_search = u32_arg(env, argv[5]);
+  cfg.threads = u32_arg(env, argv[6]);
+  cfg.hnsw_seed = u32_arg(env, argv[7]);
+  wrapped *w = calloc(1, sizeof *w);
+  if (!w) {
+    throw_vexfs(env, VEXFS_E_NOMEM, "out of memory");
+    return NULL;
+  }
+  vexfs_status st = vexfs_collection_create(&cfg, &w->c);
+  if (st != VEXFS_OK) {
+    free(w);
+    throw_vexfs(env, st, vexfs_last_error());
+    return NULL;
+  }
+  w->dim = cfg.dim;
+  napi_wrap(env, self, w, finalize, NULL, NULL);
+  return self;
+}
+
+static napi_value check(napi_env env, vexfs_status st) {
+  if (st != VEXFS_OK) throw_vexfs(env, st, vexfs_last_error());
+  return NULL;
+}
+
+/* close(): frees the collection now; later calls throw VEXFS_E_STATE. */
+static napi_value close_collection(napi_env env, napi_callback_info info) {
+  napi_value self;
+  wrapped *w = NULL;
+  napi_get_cb_info(env, info, NULL, NULL, &self, NULL);
+  if (napi_unwrap(env, self, (void **)&w) == napi_ok && w && w->pending) {
+    throw_vexfs(env, VEXFS_E_STATE, "close: async calls on this collection are still running");
+    return NULL;
+  }
+  if (w && w->c) {
+    vexfs_collection_free(w->c);
+    w->c = NULL;
+  }
+  return NULL;
+}
+
+/* add(ids, vectors, payloads?: (string|null)[]) */
+static napi_value add(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  wrapped *w = this_collection(env, info, &argc, argv);
+  if (!w) return NULL;
+  uint64_t *ids, *owned;
+  float *vec;
+  size_t n, floats;
+  if (get_ids(env, argv[0], &ids, &n, &owned) != 0) return NULL;
+  if (!get_floats(env, argv[1], &vec, &floats, "vectors")) {
+    free(owned);
+    return NULL;
+  }
+  vexfs_status st = VEXFS_OK;
+  char msg[128];
+  if (floats != n * w->dim) {
+    snprintf(msg, sizeof msg, "%zu ids need %zu floats of vectors, got %zu", n, n * w->dim, floats);
+    st = VEXFS_E_DIMENSION;
+  }
+  char **payloads = NULL;
+  bool has_payloads = false;
+  if (st == VEXFS_OK && argc > 2) napi_is_array(env, argv[2], &has_payloads);
+  if (has_payloads && (payloads = calloc(n ? n : 1, sizeof *payloads))) {
+    for (size_t i = 0; i < n; i++) {
+      napi_value e;
+      napi_get_element(env, argv[2], (uint32_t)i, &e);
+      if (get_string(env, e, &payloads[i]) != 0) { /* thrown */
+        for (size_t j = 0; j < i; j++) free(payloads[j]);
+        free(payloads);
+        free(owned);
+        return NULL;
+      }
+    }
+  }
+  if (st == VEXFS_OK)
+    st = has_payloads ? vexfs_insert_with_payload(w->c, ids, vec, (const char *const *)payloads, n)
+                      : vexfs_insert(w->c, ids, vec, n);
+  for (size_t i = 0; payloads && i < n; i++) free(payloads[i]);
+  free(payloads);
+  free(owned);
+  if (st == VEXFS_E_DIMENSION) throw_vexfs(env, st, msg);
+  else check(env, st);
+  return NULL;
+}
+
+/* search(query: Float32Array, k, ef, filterJson|null, threads) */
+static napi_value search(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  wrapped *w = this_collection(env, info, &argc, argv);
+  if (!w) return NULL;
+  float *q;
+  size_t floats;
+  if (!get_floats(env, argv[0], &q, &floats, "query")) return NULL;
+  uint32_t k = u32_arg(env, argv[1]);
+  if (floats == 0 || floats % w->dim) {
+    throw_vexfs(env, VEXFS_E_DIMENSION, "the query length must be a non-zero multiple of dim");
+    return NULL;
+  }
+  char *filter;
+  if (get_string(env, argv[3], &filter) != 0) return NULL;
+  vexfs_search_params p;
+  vexfs_search_params_init(&p);
+  p.ef = u32_arg(env, argv[2]);
+  p.threads = u32_arg(env, argv[4]);
+  p.filter_json = filter;
+  size_t nq = floats / w->dim;
+  uint64_t ids_one[64];
+  float dist_one[64];
+  size_t count_one;
+  int small = nq == 1 && k <= 64; /* the common case: no allocation */
+  uint64_t *ids = small ? ids_one : malloc(nq * (k ? k : 1) * sizeof *ids);
+  float *dist = small ? dist_one : malloc(nq * (k ? k : 1) * sizeof *dist);
+  size_t *counts = small ? &count_one : malloc(nq * sizeof *counts);
+  napi_value out = NULL;
+  vexfs_status st = !ids || !dist || !counts ? VEXFS_E_NOMEM
+                                             : vexfs_search(w->c, q, nq, k, &p, ids, dist, counts);
+  if (st == VEXFS_OK) out = search_result(env, ids, dist, counts, nq, k, nq == 1);
+  else throw_vexfs(env, st, st == VEXFS_E_NOMEM && (!ids || !dist || !counts) ? "out of memory" : vexfs_last_error());
+  if (!small) free(ids), free(dist), free(counts);
+  free(filter);
+  return out;
+}
+
+static napi_value remove_ids(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  wrapped *w = this_collection(env, info, &argc, argv);
+  uint64_t *ids, *owned;
+  size_t n;
+  if (!w || get_ids(env, argv[0], &ids, &n, &owned) != 0) return NULL;
+  vexfs_status st = vexfs_remove(w->c, ids, n);
+  free(owned);
+  return check(env, st);
+}
+
+/* The one id argument, from a number or a bigint. */
+static int id_arg(napi_env env, napi_value v, uint64_t *id) {
+  napi_value arr;
+  uint64_t *ids, *owned;
+  size_t n;
+  napi_create_array_with_length(env, 1, &arr);
+  napi_set_element(env, arr, 0, v);
+  if (get_ids(env, arr, &ids, &n, &owned) != 0) return -1;
+  *id = ids[0];
+  free(owned);
+  return 0;
+}
+
+static napi_value get(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  wrapped *w = this_collection(env, info, &argc, argv);
+  uint64_t id;
+  if (!w || id_arg(env, argv[0], &id) != 0) return NULL;
+  napi_value buf, arr;
+  void *data;
+  napi_create_arraybuffer(env, w->dim * sizeof(float), &data, &buf);
+  vexfs_status st = vexfs_get(w->c, id, data);
+  if (st != VEXFS_OK) return check(env, st);
+  napi_create_typedarray(env, napi_float32_array, w->dim, buf, 0, &arr);
+  return arr;
+}
+
+static napi_value count(napi_env env, napi_callback_info info) {
+  ARGS(0);
+  wrapped *w = this_collection(env, info, &argc, argv);
+  if (!w) return NULL;
+  napi_value n;
+  napi_create_double(env, (double)vexfs_count(w->c), &n);
+  return n;
+}
+
+/* Returns JSON text from a library call that hands over a string (NULL: null). */
+static napi_value take_string(napi_env env, char *s) {
+  napi_value v;
+  if (!s) {
+    napi_get_null(env, &v);
+    return v;
+  }
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  vexfs_free(s);
+  return v;
+}
+
+static napi_value metrics_json(napi_env env, napi_callback_info info) {
+  ARGS(0);
+  wrapped *w = this_collection(env, info, &argc, argv);
+  if (!w) return NULL;
+  char *json = vexfs_metrics_json(w->c);
+  if (!json) return check(env, VEXFS_E_NOMEM);
+  return take_string(env, json);
+}
+
+static napi_value get_payload(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  wrapped *w = this_collection(env, info, &argc, argv);
+  uint64_t id;
+  if (!w || id_arg(env, argv[0], &id) != 0) return NULL;
+  char *json;
+  vexfs_status st = vexfs_get_payload(w->c, id, &json);
+  return st == VEXFS_OK ? take_string(env, json) : check(env, st);
+}
+
+/* setPayload(id, json|null, merge) */
+static napi_value set_payload(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  wrapped *w = this_collection(env, info, &argc, argv);
+  uint64_t id;
+  char *json;
+  bool merge = false;
+  if (!w || id_arg(env, argv[0], &id) != 0 || get_string(env, argv[1], &json) != 0) return NULL;
+  napi_get_value_bool(env, argv[2], &merge);
+  vexfs_status st = vexfs_set_payload(w->c, id, json, merge ? VEXFS_PAYLOAD_MERGE : VEXFS_PAYLOAD_REPLACE);
+  free(json);
+  return check(env, st);
+}
+
+/* createPayloadIndex(key, kind) / dropPayloadIndex(key, kind), kind 1 keyword, 2 numeric */
+static napi_value payload_index(napi_env env, napi_callback_info info, int create) {
+  ARGS(2);
+  wrapped *w = this_collection(env, info, &argc, argv);
+  char *key;
+  if (!w || get_string(env, argv[0], &key) != 0) return NULL;
+  vexfs_payload_index_kind kind = (vexfs_payload_index_kind)u32_arg(env, argv[1]);
+  vexfs_status st = create ? vexfs_create_payload_index(w->c, key ? key : "", kind)
+                           : vexfs_drop_payload_index(w->c, key ? key : "", kind);
+  free(key);
+  return check(env, st);
+}
+static napi_value create_index(napi_env env, napi_callback_info info) { return payload_index(env, info, 1); }
+static napi_value drop_index(napi_env env, napi_callback_info info) { return payload_index(env, info, 0); }
+
+void define_collection(napi_env env, napi_value exports) {
+#define METHOD(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
+  napi_property_descriptor methods[] = {
+      METHOD("add", add),
+      METHOD("addAsync", collection_add_async),
+      METHOD("search", search),
+      METHOD("searchAsync", collection_search_async),
+      METHOD("remove", remove_ids),
+      METHOD("get", get),
+      METHOD("count", count),
+      METHOD("metricsJson", metrics_json),
+      METHOD("getPayload", get_payload),
+      METHOD("setPayload", set_payload),
+      METHOD("createPayloadIndex", create_index),
+      METHOD("dropPayloadIndex", drop_index),
+      METHOD("close", close_collection),
+  };
+#undef METHOD
+  napi_value cls;
+  napi_define_class(env, "NativeCollection", NAPI_AUTO_LENGTH, construct, NULL,
+                    sizeof methods / sizeof *methods, methods, &cls);
+  napi_set_named_property(env, exports, "NativeCollection", cls);
+}
