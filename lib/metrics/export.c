@@ -1,10 +1,10 @@
 /* Reading metrics out: the vexfs_metrics struct, JSON and the Prometheus text format. */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../alloc_internal.h"
+#include "../buf.h"
 #include "../collection_internal.h"
 #include "../errors_internal.h"
 #include "../pool/pool.h"
@@ -164,54 +164,15 @@ VEXFS_API void vexfs_metrics_reset(vexfs_collection *c) {
   pthread_mutex_unlock(&process_lock);
 }
 
-/* ---- a growable string ---- */
-
-typedef struct text {
-  char *s;
-  size_t n, cap;
-  int failed;
-} text;
-
-__attribute__((format(printf, 2, 3))) static void put(text *t, const char *fmt, ...) {
-  if (t->failed) return;
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    int need = vsnprintf(t->s ? t->s + t->n : NULL, t->s ? t->cap - t->n : 0, fmt, ap);
-    va_end(ap);
-    if (need < 0) {
-      t->failed = 1;
-      return;
-    }
-    if (t->s && t->n + (size_t)need < t->cap) {
-      t->n += (size_t)need;
-      return;
-    }
-    size_t cap = t->cap ? t->cap * 2 : 4096;
-    while (cap <= t->n + (size_t)need) cap *= 2;
-    char *grown = vx_alloc(cap);
-    if (!grown) {
-      t->failed = 1;
-      return;
-    }
-    if (t->s) memcpy(grown, t->s, t->n + 1);
-    vx_release(t->s);
-    t->s = grown;
-    t->cap = cap;
-  }
+/* Text is built in a vx_buf (buf.h); on failure the call reports out of memory. */
+static char *finish(vx_buf *t, const char *fn) {
+  char *s = vx_buf_take_string(t);
+  if (!s) vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
+  return s;
 }
 
-static char *finish(text *t, const char *fn) {
-  if (t->failed) {
-    vx_release(t->s);
-    vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
-    return NULL;
-  }
-  return t->s;
-}
-
-static void latency_json(text *t, const char *key, const vexfs_latency_summary *l) {
-  put(t, "\"%s\":{\"p50\":%.3f,\"p95\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"mean\":%.3f,\"max\":%.3f}",
+static void latency_json(vx_buf *t, const char *key, const vexfs_latency_summary *l) {
+  vx_buf_printf(t, "\"%s\":{\"p50\":%.3f,\"p95\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"mean\":%.3f,\"max\":%.3f}",
       key, l->p50, l->p95, l->p99, l->p999, l->mean, l->max);
 }
 
@@ -219,31 +180,31 @@ VEXFS_API char *vexfs_metrics_json(vexfs_collection *c) {
   vexfs_metrics m;
   vexfs_metrics_init(&m);
   fill(c, &m);
-  text t = {0};
-  put(&t,
+  vx_buf t = {0};
+  vx_buf_printf(&t,
       "{\"inserts\":%llu,\"searches\":%llu,\"removes\":%llu,\"vectors\":%llu,"
       "\"distance_computations\":%llu,",
       (unsigned long long)m.inserts, (unsigned long long)m.searches,
       (unsigned long long)m.removes, (unsigned long long)m.vectors,
       (unsigned long long)m.distance_computations);
   latency_json(&t, "search_latency_us", &m.search_latency_us);
-  put(&t, ",");
+  vx_buf_printf(&t, ",");
   latency_json(&t, "insert_latency_us", &m.insert_latency_us);
-  put(&t,
+  vx_buf_printf(&t,
       ",\"ops_per_sec\":{\"search_1s\":%.3f,\"search_10s\":%.3f,\"search_60s\":%.3f,"
       "\"insert_1s\":%.3f,\"insert_10s\":%.3f,\"insert_60s\":%.3f}",
       m.search_per_sec_1s, m.search_per_sec_10s, m.search_per_sec_60s, m.insert_per_sec_1s,
       m.insert_per_sec_10s, m.insert_per_sec_60s);
-  put(&t, ",\"memory_bytes\":{\"vectors\":%llu,\"index\":%llu,\"payloads\":%llu,\"pool\":%llu}",
+  vx_buf_printf(&t, ",\"memory_bytes\":{\"vectors\":%llu,\"index\":%llu,\"payloads\":%llu,\"pool\":%llu}",
       (unsigned long long)m.memory_vectors, (unsigned long long)m.memory_index,
       (unsigned long long)m.memory_payloads, (unsigned long long)m.memory_pool);
   vexfs_pool_stats ps;
   vexfs_pool_stats_init(&ps);
   vexfs_pool_get_stats(&ps);
-  put(&t, ",\"pool\":{\"hit_rate\":%.6f,\"tiers\":[", ps.hit_rate);
+  vx_buf_printf(&t, ",\"pool\":{\"hit_rate\":%.6f,\"tiers\":[", ps.hit_rate);
   for (unsigned i = 0; i < ps.tier_count; i++) {
     const vexfs_pool_tier_stats *s = &ps.tiers[i];
-    put(&t,
+    vx_buf_printf(&t,
         "%s{\"block_size\":%llu,\"requests\":%llu,\"hits\":%llu,\"misses_too_big\":%llu,"
         "\"misses_empty\":%llu,\"bytes_in_use\":%llu,\"bytes_reserved\":%llu,\"peak_bytes\":%llu}",
         i ? "," : "", (unsigned long long)s->block_size, (unsigned long long)s->requests,
@@ -251,20 +212,20 @@ VEXFS_API char *vexfs_metrics_json(vexfs_collection *c) {
         (unsigned long long)s->misses_empty, (unsigned long long)s->bytes_in_use,
         (unsigned long long)s->bytes_reserved, (unsigned long long)s->peak_bytes);
   }
-  put(&t, "]},\"simd_isa\":\"%s\"}", m.simd_isa);
+  vx_buf_printf(&t, "]},\"simd_isa\":\"%s\"}", m.simd_isa);
   return finish(&t, "vexfs_metrics_json");
 }
 
 /* One metric family: HELP and TYPE, then its samples. */
-static void family(text *t, const char *name, const char *type, const char *help) {
-  put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+static void family(vx_buf *t, const char *name, const char *type, const char *help) {
+  vx_buf_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void summary(text *t, const char *name, const char *help, const vexfs_latency_summary *l) {
+static void summary(vx_buf *t, const char *name, const char *help, const vexfs_latency_summary *l) {
   family(t, name, "summary", help);
-  put(t, "%s{quantile=\"0.5\"} %.9f\n%s{quantile=\"0.95\"} %.9f\n%s{quantile=\"0.99\"} %.9f\n",
+  vx_buf_printf(t, "%s{quantile=\"0.5\"} %.9f\n%s{quantile=\"0.95\"} %.9f\n%s{quantile=\"0.99\"} %.9f\n",
       name, l->p50 / 1e6, name, l->p95 / 1e6, name, l->p99 / 1e6);
-  put(t, "%s_sum %.9f\n%s_count %llu\n", name, l->sum_us / 1e6, name,
+  vx_buf_printf(t, "%s_sum %.9f\n%s_count %llu\n", name, l->sum_us / 1e6, name,
       (unsigned long long)l->count);
 }
 
@@ -272,27 +233,27 @@ VEXFS_API char *vexfs_metrics_prometheus(vexfs_collection *c) {
   vexfs_metrics m;
   vexfs_metrics_init(&m);
   fill(c, &m);
-  text t = {0};
+  vx_buf t = {0};
   family(&t, "vexfs_inserts_total", "counter", "Vectors inserted.");
-  put(&t, "vexfs_inserts_total %llu\n", (unsigned long long)m.inserts);
+  vx_buf_printf(&t, "vexfs_inserts_total %llu\n", (unsigned long long)m.inserts);
   family(&t, "vexfs_searches_total", "counter", "Queries answered.");
-  put(&t, "vexfs_searches_total %llu\n", (unsigned long long)m.searches);
+  vx_buf_printf(&t, "vexfs_searches_total %llu\n", (unsigned long long)m.searches);
   family(&t, "vexfs_removes_total", "counter", "Vectors removed.");
-  put(&t, "vexfs_removes_total %llu\n", (unsigned long long)m.removes);
+  vx_buf_printf(&t, "vexfs_removes_total %llu\n", (unsigned long long)m.removes);
   family(&t, "vexfs_distance_computations_total", "counter", "Distances computed by searches.");
-  put(&t, "vexfs_distance_computations_total %llu\n", (unsigned long long)m.distance_computations);
+  vx_buf_printf(&t, "vexfs_distance_computations_total %llu\n", (unsigned long long)m.distance_computations);
   family(&t, "vexfs_vectors", "gauge", "Vectors stored.");
-  put(&t, "vexfs_vectors %llu\n", (unsigned long long)m.vectors);
+  vx_buf_printf(&t, "vexfs_vectors %llu\n", (unsigned long long)m.vectors);
   summary(&t, "vexfs_search_latency_seconds", "Latency of search calls.", &m.search_latency_us);
   summary(&t, "vexfs_insert_latency_seconds", "Latency of insert calls.", &m.insert_latency_us);
   family(&t, "vexfs_pool_hit_ratio", "gauge", "Share of scratch requests the pool served.");
-  put(&t, "vexfs_pool_hit_ratio %.6f\n", m.pool_hit_rate);
+  vx_buf_printf(&t, "vexfs_pool_hit_ratio %.6f\n", m.pool_hit_rate);
   family(&t, "vexfs_memory_bytes", "gauge", "Bytes held, by kind.");
-  put(&t, "vexfs_memory_bytes{kind=\"vectors\"} %llu\n", (unsigned long long)m.memory_vectors);
-  put(&t, "vexfs_memory_bytes{kind=\"index\"} %llu\n", (unsigned long long)m.memory_index);
-  put(&t, "vexfs_memory_bytes{kind=\"payloads\"} %llu\n", (unsigned long long)m.memory_payloads);
-  put(&t, "vexfs_memory_bytes{kind=\"pool\"} %llu\n", (unsigned long long)m.memory_pool);
+  vx_buf_printf(&t, "vexfs_memory_bytes{kind=\"vectors\"} %llu\n", (unsigned long long)m.memory_vectors);
+  vx_buf_printf(&t, "vexfs_memory_bytes{kind=\"index\"} %llu\n", (unsigned long long)m.memory_index);
+  vx_buf_printf(&t, "vexfs_memory_bytes{kind=\"payloads\"} %llu\n", (unsigned long long)m.memory_payloads);
+  vx_buf_printf(&t, "vexfs_memory_bytes{kind=\"pool\"} %llu\n", (unsigned long long)m.memory_pool);
   family(&t, "vexfs_simd_info", "gauge", "The instruction set the distance kernels use.");
-  put(&t, "vexfs_simd_info{isa=\"%s\"} 1\n", m.simd_isa);
+  vx_buf_printf(&t, "vexfs_simd_info{isa=\"%s\"} 1\n", m.simd_isa);
   return finish(&t, "vexfs_metrics_prometheus");
 }
