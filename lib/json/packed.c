@@ -63,10 +63,15 @@ static locale_t c_locale;
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
 static void make_c_locale(void) { c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); }
 
+locale_t vx_json_c_locale(void) {
+  pthread_once(&c_locale_once, make_c_locale);
+  return c_locale;
+}
+
 /* The shortest of %.15g .. %.17g that reads back as the same double, in the C locale. */
 static void write_double(double d, vx_buf *out) {
-  pthread_once(&c_locale_once, make_c_locale);
-  locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
+  locale_t c = vx_json_c_locale();
+  locale_t old = c ? uselocale(c) : (locale_t)0;
   char text[40];
   for (int digits = 15; digits <= 17; digits++) {
     snprintf(text, sizeof text, "%.*g", digits, d);

@@ -16,6 +16,7 @@
 #ifndef VEXFS_JSON_PACKED_H
 #define VEXFS_JSON_PACKED_H
 
+#include <locale.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -40,6 +41,10 @@ enum {
  * 0 on success; -1 on a syntax error, with `error` (errlen bytes) saying what and where
  * ("line 1, column 9: expected ':' after an object key"); -2 when out of memory. */
 int vx_json_parse(const char *text, size_t len, vx_buf *out, char *error, size_t errlen);
+
+/* The "C" numeric locale, made once, in which numbers are read and written whatever the
+ * process's locale; (locale_t)0 if it could not be made. */
+locale_t vx_json_c_locale(void);
 
 /* Appends the JSON text of a packed value (compact, no spaces). */
 void vx_json_write(const uint8_t *v, vx_buf *out);

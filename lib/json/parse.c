@@ -5,7 +5,6 @@
  * resolved. Duplicate keys in an object are an error: which one a reader meant is not knowable. */
 #include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,16 +58,16 @@ static size_t varint_len(uint64_t v) {
   return n;
 }
 
-/* Inserts the varints of a container's header at `at`, before its body. */
-static void insert_header(vx_buf *b, size_t at, uint64_t count) {
-  uint64_t body = b->n - at;
-  size_t h = varint_len(count) + varint_len(body);
+/* Inserts the varints v[0, nv) at `at`, before the bytes written since: a string's or a
+ * container's lengths are known only once its body is written. */
+static void insert_varints(vx_buf *b, size_t at, const uint64_t *v, size_t nv) {
+  size_t body = b->n - at, h = 0;
+  for (size_t i = 0; i < nv; i++) h += varint_len(v[i]);
   if (vx_buf_reserve(b, h) != 0) return;
   memmove(b->p + at + h, b->p + at, body);
   size_t end = b->n + h;
   b->n = at;
-  vx_j_put_varint(b, count);
-  vx_j_put_varint(b, body);
+  for (size_t i = 0; i < nv; i++) vx_j_put_varint(b, v[i]);
   b->n = end;
 }
 
@@ -82,10 +81,6 @@ static int expect_word(parser *ps, const char *word, uint8_t tag) {
 }
 
 /* ---- numbers ---- */
-
-static locale_t c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-static void make_c_locale(void) { c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); }
 
 static int parse_number(parser *ps) {
   const char *p = ps->s, *e = ps->end;
@@ -136,7 +131,7 @@ static int parse_number(parser *ps) {
   }
   memcpy(copy, ps->s, n);
   copy[n] = 0;
-  pthread_once(&c_locale_once, make_c_locale);
+  locale_t c_locale = vx_json_c_locale();
   double d = c_locale ? strtod_l(copy, NULL, c_locale) : strtod(copy, NULL);
   if (copy != local) vx_release(copy);
   if (!isfinite(d)) return fail_at(ps, "number is out of the range of a double");
@@ -242,15 +237,8 @@ static int parse_string(parser *ps) {
     ps->s += n;
   }
   ps->s++;
-  /* the length goes before the bytes, now that it is known */
   uint64_t len = b->n - mark;
-  size_t h = varint_len(len);
-  if (vx_buf_reserve(b, h) != 0) return 0;
-  memmove(b->p + mark + h, b->p + mark, len);
-  size_t end = b->n + h;
-  b->n = mark;
-  vx_j_put_varint(b, len);
-  b->n = end;
+  insert_varints(b, mark, &len, 1);
   return 0;
 }
 
@@ -265,9 +253,8 @@ static int key_compare(const uint8_t *base, size_t a, size_t b) {
   return c ? c : (la > lb) - (la < lb);
 }
 
-static __thread const uint8_t *sort_keys_base;
-static int key_order(const void *a, const void *b) {
-  return key_compare(sort_keys_base, *(const size_t *)a, *(const size_t *)b);
+static int key_order(const void *a, const void *b, void *base) {
+  return key_compare(base, *(const size_t *)a, *(const size_t *)b);
 }
 
 /* Whether two members of the object being built share a key: small objects compare pairwise,
@@ -280,8 +267,7 @@ static int has_duplicate_key(parser *ps, size_t *keys, size_t n) {
         if (key_compare(base, keys[i], keys[j]) == 0) return 1;
     return 0;
   }
-  sort_keys_base = base;
-  qsort(keys, n, sizeof *keys, key_order);
+  qsort_r(keys, n, sizeof *keys, key_order, (void *)base);
   for (size_t i = 1; i < n; i++)
     if (key_compare(base, keys[i], keys[i - 1]) == 0) return 1;
   return 0;
@@ -342,7 +328,8 @@ static int parse_container(parser *ps, unsigned depth, int object) {
   if (keys.failed) ps->failed = -2, st = -1;
   vx_buf_free(&keys);
   if (st != 0) return st;
-  insert_header(b, body, count);
+  uint64_t header[2] = {count, b->n - body};
+  insert_varints(b, body, header, 2);
   return 0;
 }
 
