@@ -50,6 +50,27 @@ int get_floats(napi_env env, napi_value v, float **data, size_t *n, const char *
   return 1;
 }
 
+int get_id(napi_env env, napi_value v, uint64_t *id, const char *what) {
+  napi_valuetype t;
+  bool lossless = true;
+  double d = -1;
+  napi_typeof(env, v, &t);
+  if (t == napi_bigint) {
+    napi_get_value_bigint_uint64(env, v, id, &lossless);
+    if (lossless) return 0;
+  } else if (t == napi_number) {
+    napi_get_value_double(env, v, &d);
+    if (d >= 0 && d <= 9007199254740991.0 && d == (double)(uint64_t)d) {
+      *id = (uint64_t)d;
+      return 0;
+    }
+  }
+  char msg[128];
+  snprintf(msg, sizeof msg, "%s is not a non-negative integer (use a BigInt above 2^53)", what);
+  throw_invalid(env, msg);
+  return -1;
+}
+
 int get_ids(napi_env env, napi_value v, uint64_t **ids, size_t *n, uint64_t **owned) {
   bool is_typed = false, is_array = false;
   napi_typedarray_type type;
@@ -74,24 +95,14 @@ int get_ids(napi_env env, napi_value v, uint64_t **ids, size_t *n, uint64_t **ow
   }
   for (uint32_t i = 0; i < len; i++) {
     napi_value e;
-    napi_valuetype t;
     napi_get_element(env, v, i, &e);
-    napi_typeof(env, e, &t);
-    uint64_t id = 0;
-    bool lossless = true;
-    double d = -1;
-    if (t == napi_bigint) napi_get_value_bigint_uint64(env, e, &id, &lossless);
-    else if (t == napi_number) napi_get_value_double(env, e, &d);
-    if (t == napi_number && d >= 0 && d <= 9007199254740991.0 && d == (double)(uint64_t)d) id = (uint64_t)d;
-    else if (t != napi_bigint || !lossless) {
-      char msg[96];
-      snprintf(msg, sizeof msg, "ids[%u] is not a non-negative integer (use a BigInt above 2^53)", i);
+    char what[32];
+    snprintf(what, sizeof what, "ids[%u]", i);
+    if (get_id(env, e, &(*owned)[i], what) != 0) {
       free(*owned);
       *owned = NULL;
-      throw_invalid(env, msg);
       return -1;
     }
-    (*owned)[i] = id;
   }
   *ids = *owned;
   *n = len;

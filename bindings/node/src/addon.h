@@ -26,6 +26,9 @@ wrapped *this_collection(napi_env env, napi_callback_info info, size_t *argc, na
 
 /* A Float32Array's data and length; 0 and a thrown error when v is not one. */
 int get_floats(napi_env env, napi_value v, float **data, size_t *n, const char *what);
+/* One id from a number (an exact integer up to 2^53) or a BigInt; what names it in the error.
+ * 0, or -1 with an error thrown. */
+int get_id(napi_env env, napi_value v, uint64_t *id, const char *what);
 /* Ids from a BigUint64Array (no copy) or an array of numbers/bigints (copied into *owned,
  * released with free). 0, or -1 with an error thrown. */
 int get_ids(napi_env env, napi_value v, uint64_t **ids, size_t *n, uint64_t **owned);

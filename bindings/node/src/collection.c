@@ -98,7 +98,12 @@ static napi_value add(napi_env env, napi_callback_info info) {
   char **payloads = NULL;
   bool has_payloads = false;
   if (st == VEXFS_OK && argc > 2) napi_is_array(env, argv[2], &has_payloads);
-  if (has_payloads && (payloads = calloc(n ? n : 1, sizeof *payloads))) {
+  if (has_payloads && !(payloads = calloc(n ? n : 1, sizeof *payloads))) {
+    free(owned);
+    throw_vexfs(env, VEXFS_E_NOMEM, "out of memory");
+    return NULL;
+  }
+  if (has_payloads) {
     for (size_t i = 0; i < n; i++) {
       napi_value e;
       napi_get_element(env, argv[2], (uint32_t)i, &e);
@@ -150,10 +155,13 @@ static napi_value search(napi_env env, napi_callback_info info) {
   float *dist = small ? dist_one : malloc(nq * (k ? k : 1) * sizeof *dist);
   size_t *counts = small ? &count_one : malloc(nq * sizeof *counts);
   napi_value out = NULL;
-  vexfs_status st = !ids || !dist || !counts ? VEXFS_E_NOMEM
-                                             : vexfs_search(w->c, q, nq, k, &p, ids, dist, counts);
-  if (st == VEXFS_OK) out = search_result(env, ids, dist, counts, nq, k, nq == 1);
-  else throw_vexfs(env, st, st == VEXFS_E_NOMEM && (!ids || !dist || !counts) ? "out of memory" : vexfs_last_error());
+  vexfs_status st;
+  if (!ids || !dist || !counts)
+    throw_vexfs(env, VEXFS_E_NOMEM, "out of memory for the results");
+  else if ((st = vexfs_search(w->c, q, nq, k, &p, ids, dist, counts)) != VEXFS_OK)
+    throw_vexfs(env, st, vexfs_last_error());
+  else
+    out = search_result(env, ids, dist, counts, nq, k, nq == 1);
   if (!small) free(ids), free(dist), free(counts);
   free(filter);
   return out;
@@ -170,24 +178,11 @@ static napi_value remove_ids(napi_env env, napi_callback_info info) {
   return check(env, st);
 }
 
-/* The one id argument, from a number or a bigint. */
-static int id_arg(napi_env env, napi_value v, uint64_t *id) {
-  napi_value arr;
-  uint64_t *ids, *owned;
-  size_t n;
-  napi_create_array_with_length(env, 1, &arr);
-  napi_set_element(env, arr, 0, v);
-  if (get_ids(env, arr, &ids, &n, &owned) != 0) return -1;
-  *id = ids[0];
-  free(owned);
-  return 0;
-}
-
 static napi_value get(napi_env env, napi_callback_info info) {
   ARGS(1);
   wrapped *w = this_collection(env, info, &argc, argv);
   uint64_t id;
-  if (!w || id_arg(env, argv[0], &id) != 0) return NULL;
+  if (!w || get_id(env, argv[0], &id, "id") != 0) return NULL;
   napi_value buf, arr;
   void *data;
   napi_create_arraybuffer(env, w->dim * sizeof(float), &data, &buf);
@@ -231,7 +226,7 @@ static napi_value get_payload(napi_env env, napi_callback_info info) {
   ARGS(1);
   wrapped *w = this_collection(env, info, &argc, argv);
   uint64_t id;
-  if (!w || id_arg(env, argv[0], &id) != 0) return NULL;
+  if (!w || get_id(env, argv[0], &id, "id") != 0) return NULL;
   char *json;
   vexfs_status st = vexfs_get_payload(w->c, id, &json);
   return st == VEXFS_OK ? take_string(env, json) : check(env, st);
@@ -244,7 +239,7 @@ static napi_value set_payload(napi_env env, napi_callback_info info) {
   uint64_t id;
   char *json;
   bool merge = false;
-  if (!w || id_arg(env, argv[0], &id) != 0 || get_string(env, argv[1], &json) != 0) return NULL;
+  if (!w || get_id(env, argv[0], &id, "id") != 0 || get_string(env, argv[1], &json) != 0) return NULL;
   napi_get_value_bool(env, argv[2], &merge);
   vexfs_status st = vexfs_set_payload(w->c, id, json, merge ? VEXFS_PAYLOAD_MERGE : VEXFS_PAYLOAD_REPLACE);
   free(json);
