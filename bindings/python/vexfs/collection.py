@@ -71,6 +71,13 @@ def _floats(values: Any, dim: int) -> tuple[Any, int, Any]:
     return (ctypes.cast(buf, ctypes.c_void_p) if buf else None), len(rows), (flat, buf)
 
 
+def _is_one_query(queries: Any) -> bool:
+    """Whether queries is one vector (1-D) rather than rows of them."""
+    if np is not None:
+        return np.ndim(queries) == 1
+    return bool(queries) and not isinstance(list(queries)[0], (list, tuple, array.array))
+
+
 def _ids(values: Iterable[int] | int) -> tuple[Any, int, Any]:
     if np is not None:
         a = np.ascontiguousarray(np.atleast_1d(np.asarray(values, dtype=np.uint64)))
@@ -223,8 +230,7 @@ class Collection:
             n = count.value
             return (np.frombuffer(ids, dtype=np.uint64, count=n).copy(),
                     np.frombuffer(dist, dtype=np.float32, count=n).copy())
-        single = (np is not None and np.ndim(queries) == 1) or (
-            np is None and queries and not isinstance(list(queries)[0], (list, tuple, array.array)))
+        single = _is_one_query(queries)
         ptr, nq, keep = _floats(queries, self._dim)
         if np is not None:
             ids = np.empty((nq, k), dtype=np.uint64)
@@ -246,8 +252,7 @@ class Collection:
 
     def _search_with_payload(self, queries: Any, k: int, ef: int | None,
                              filter: dict | str | None, threads: int):
-        single = (np is not None and np.ndim(queries) == 1) or (
-            np is None and queries and not isinstance(list(queries)[0], (list, tuple, array.array)))
+        single = _is_one_query(queries)
         ptr, nq, keep = _floats(queries, self._dim)
         params = self._params_for(ef or 0, threads, filter)[0]
         ids = (ctypes.c_uint64 * (nq * k))()
