@@ -232,7 +232,9 @@ static void test_filter_hook(void **state) {
   vexfs_collection *f = make(VEXFS_INDEX_FLAT, VEXFS_METRIC_L2, D, 2, 0);
   insert_range(h, v, 0, N);
   insert_range(f, v, 0, N);
-  const uint64_t moduli[] = {2, 10, 100, 1000, 5000}; /* 50% .. 0.02%: graph, then exact */
+  /* 50% .. 0.02%: the graph with the predicate; at the rare end it widens ef and then falls back
+   * to an exact scan (no planner here: a bare predicate) */
+  const uint64_t moduli[] = {2, 10, 100, 1000, 5000};
   for (int m = 0; m < 5; m++) {
     modulo_filter mh = {h, moduli[m]}, mf = {f, moduli[m]};
     vx_filter fh = {admit_modulo, &mh}, ff = {admit_modulo, &mf};

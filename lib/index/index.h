@@ -76,8 +76,9 @@ void *vx_auto_graph(void *state);
  * the data (see hnsw.c). */
 int vx_hnsw_traverses_exactly(const void *state);
 
-/* Exact search of q over the first `rows` rows of s (the flat index), also the fallback that
- * approximate indexes use for very selective filters. */
+/* Exact search of q over the first `rows` rows of s (the flat index), or over q->slots when
+ * q->listed (the filter planner's admitted rows); also the fallback of approximate indexes that
+ * find fewer than k hits. */
 vexfs_status vx_flat_search(const vx_store *s, size_t rows, const vx_query *q);
 
 #endif
