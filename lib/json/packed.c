@@ -26,6 +26,20 @@ size_t vx_j_size(const uint8_t *v) {
   }
 }
 
+const char *vx_j_type_name(const uint8_t *v) {
+  switch (vx_j_type(v)) {
+  case VX_J_NULL: return "null";
+  case VX_J_FALSE:
+  case VX_J_TRUE: return "a boolean";
+  case VX_J_INT:
+  case VX_J_UINT: return "an integer";
+  case VX_J_DOUBLE: return "a number";
+  case VX_J_STRING: return "a string";
+  case VX_J_ARRAY: return "an array";
+  default: return "an object";
+  }
+}
+
 const uint8_t *vx_j_member(const uint8_t *v, const char *key, size_t keylen) {
   if (v[0] != VX_J_OBJECT) return NULL;
   vx_j_iter it;

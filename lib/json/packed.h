@@ -72,6 +72,10 @@ static inline void vx_j_put_varint(vx_buf *b, uint64_t v) {
 
 static inline unsigned vx_j_type(const uint8_t *v) { return v[0]; }
 
+/* "null", "a boolean", "an integer", "a number", "a string", "an array" or "an object", for
+ * messages. */
+const char *vx_j_type_name(const uint8_t *v);
+
 /* Bytes the whole value occupies, tag included. */
 size_t vx_j_size(const uint8_t *v);
 

@@ -57,20 +57,6 @@ static void leave(compiler *c, size_t saved) {
   c->where[saved] = 0;
 }
 
-static const char *type_name(const uint8_t *v) {
-  switch (vx_j_type(v)) {
-  case VX_J_NULL: return "null";
-  case VX_J_FALSE:
-  case VX_J_TRUE: return "a boolean";
-  case VX_J_INT:
-  case VX_J_UINT: return "an integer";
-  case VX_J_DOUBLE: return "a number";
-  case VX_J_STRING: return "a string";
-  case VX_J_ARRAY: return "an array";
-  default: return "an object";
-  }
-}
-
 static int key_is(const char *key, size_t len, const char *name) {
   return strlen(name) == len && memcmp(key, name, len) == 0;
 }
@@ -115,7 +101,7 @@ static int make_group(compiler *c, uint8_t kind, vx_buf *list, int rc, uint32_t 
 /* "key": a dotted path. Empty segments are errors; a "[]" after a segment is ignored. */
 static int compile_path(compiler *c, const uint8_t *v, uint32_t target) {
   size_t saved = enter(c, ".key");
-  if (vx_j_type(v) != VX_J_STRING) return error_at(c, "expected a string, got %s", type_name(v));
+  if (vx_j_type(v) != VX_J_STRING) return error_at(c, "expected a string, got %s", vx_j_type_name(v));
   size_t len;
   const char *s = vx_j_string(v, &len);
   if (len == 0 || len > MAX_KEY_BYTES)
@@ -137,11 +123,11 @@ static int check_match_value(compiler *c, const uint8_t *v) {
   unsigned t = vx_j_type(v);
   if (t == VX_J_STRING || t == VX_J_INT || t == VX_J_UINT || t == VX_J_TRUE || t == VX_J_FALSE)
     return 0;
-  return error_at(c, "expected a string, integer or boolean, got %s", type_name(v));
+  return error_at(c, "expected a string, integer or boolean, got %s", vx_j_type_name(v));
 }
 
 static int compile_match(compiler *c, const uint8_t *v, uint32_t target) {
-  if (vx_j_type(v) != VX_J_OBJECT) return error_at(c, "expected an object, got %s", type_name(v));
+  if (vx_j_type(v) != VX_J_OBJECT) return error_at(c, "expected an object, got %s", vx_j_type_name(v));
   vx_j_iter it;
   if (vx_j_open(v, &it) != 1)
     return error_at(c, "expected exactly one of \"value\", \"any\" or \"except\"");
@@ -159,7 +145,7 @@ static int compile_match(compiler *c, const uint8_t *v, uint32_t target) {
     if (t) t->kind = VX_F_MATCH;
   } else if (key_is(k, kl, "any") || key_is(k, kl, "except")) {
     if (vx_j_type(val) != VX_J_ARRAY)
-      return error_at(c, "expected an array, got %s", type_name(val));
+      return error_at(c, "expected an array, got %s", vx_j_type_name(val));
     vx_j_iter items;
     vx_j_open(val, &items);
     const uint8_t *item;
@@ -169,7 +155,7 @@ static int compile_match(compiler *c, const uint8_t *v, uint32_t target) {
       unsigned type = vx_j_type(item);
       int is_string = type == VX_J_STRING;
       if (!is_string && type != VX_J_INT && type != VX_J_UINT)
-        return error_at(c, "expected a string or an integer, got %s", type_name(item));
+        return error_at(c, "expected a string or an integer, got %s", vx_j_type_name(item));
       if (strings >= 0 && strings != is_string)
         return error_at(c, "mixes strings and integers; use one type per list");
       strings = is_string;
@@ -189,7 +175,7 @@ static int compile_match(compiler *c, const uint8_t *v, uint32_t target) {
 
 /* {"gt": x, "gte": x, "lt": x, "lte": x}, at least one; counts must be integers >= 0. */
 static int compile_bounds(compiler *c, const uint8_t *v, uint32_t target, int counts) {
-  if (vx_j_type(v) != VX_J_OBJECT) return error_at(c, "expected an object, got %s", type_name(v));
+  if (vx_j_type(v) != VX_J_OBJECT) return error_at(c, "expected an object, got %s", vx_j_type_name(v));
   vx_j_iter it;
   if (vx_j_open(v, &it) == 0) return error_at(c, "expected at least one of gt, gte, lt, lte");
   const char *k;
@@ -197,7 +183,7 @@ static int compile_bounds(compiler *c, const uint8_t *v, uint32_t target, int co
   const uint8_t *val;
   while (vx_j_next(&it, &k, &kl, &val)) {
     size_t saved = enter_key(c, k, kl);
-    if (!vx_j_is_number(val)) return error_at(c, "expected a number, got %s", type_name(val));
+    if (!vx_j_is_number(val)) return error_at(c, "expected a number, got %s", vx_j_type_name(val));
     if (counts && (vx_j_type(val) == VX_J_DOUBLE || (vx_j_type(val) == VX_J_INT && vx_j_int(val) < 0)))
       return error_at(c, "expected a count (an integer >= 0)");
     static const char *const names[] = {"gt", "gte", "lt", "lte"};
@@ -253,7 +239,7 @@ static int compile_field(compiler *c, const uint8_t *v, uint32_t *out) {
 }
 
 static int compile_ids(compiler *c, const uint8_t *v, uint32_t *out) {
-  if (vx_j_type(v) != VX_J_ARRAY) return error_at(c, "expected an array of ids, got %s", type_name(v));
+  if (vx_j_type(v) != VX_J_ARRAY) return error_at(c, "expected an array of ids, got %s", vx_j_type_name(v));
   *out = new_node(c, VX_F_HAS_ID);
   uint32_t first = count_of(&c->ids, sizeof(uint64_t)), count = 0;
   vx_j_iter it;
@@ -263,7 +249,7 @@ static int compile_ids(compiler *c, const uint8_t *v, uint32_t *out) {
     size_t saved = enter(c, "[%" PRIu32 "]", count);
     unsigned t = vx_j_type(item);
     if (!(t == VX_J_UINT || (t == VX_J_INT && vx_j_int(item) >= 0)))
-      return error_at(c, "expected an id (an integer >= 0), got %s", type_name(item));
+      return error_at(c, "expected an id (an integer >= 0), got %s", vx_j_type_name(item));
     uint64_t id = t == VX_J_UINT ? vx_j_uint(item) : (uint64_t)vx_j_int(item);
     vx_buf_put(&c->ids, &id, sizeof id);
     count++;
@@ -276,7 +262,7 @@ static int compile_ids(compiler *c, const uint8_t *v, uint32_t *out) {
 
 /* {"is_empty": {"key": path}} and {"is_null": {"key": path}} */
 static int compile_key_test(compiler *c, const uint8_t *v, uint8_t kind, uint32_t *out) {
-  if (vx_j_type(v) != VX_J_OBJECT) return error_at(c, "expected an object, got %s", type_name(v));
+  if (vx_j_type(v) != VX_J_OBJECT) return error_at(c, "expected an object, got %s", vx_j_type_name(v));
   vx_j_iter it;
   const uint8_t *key = vx_j_member(v, "key", 3);
   if (vx_j_open(v, &it) != 1 || !key) return error_at(c, "expected {\"key\": \"...\"}");
@@ -286,7 +272,7 @@ static int compile_key_test(compiler *c, const uint8_t *v, uint8_t kind, uint32_
 
 static int compile_condition(compiler *c, const uint8_t *v, uint32_t *out) {
   if (vx_j_type(v) != VX_J_OBJECT)
-    return error_at(c, "expected a condition object, got %s", type_name(v));
+    return error_at(c, "expected a condition object, got %s", vx_j_type_name(v));
   if (vx_j_member(v, "key", 3)) return compile_field(c, v, out);
   vx_j_iter it;
   size_t n = vx_j_open(v, &it);
@@ -326,7 +312,7 @@ static int compile_clause(compiler *c, const uint8_t *v, uint8_t kind, uint32_t 
 }
 
 static int compile_filter(compiler *c, const uint8_t *v, uint32_t *out) {
-  if (vx_j_type(v) != VX_J_OBJECT) return error_at(c, "expected an object, got %s", type_name(v));
+  if (vx_j_type(v) != VX_J_OBJECT) return error_at(c, "expected an object, got %s", vx_j_type_name(v));
   vx_buf clauses = {0};
   vx_j_iter it;
   vx_j_open(v, &it);

@@ -30,12 +30,6 @@ const uint8_t *vx_payloads_swap(vx_payloads *p, size_t slot, const uint8_t *blob
   return old;
 }
 
-static const char *type_name(unsigned tag) {
-  static const char *const names[] = {"null",   "a boolean", "a boolean", "a number", "a number",
-                                      "a number", "a string", "an array",  "an object"};
-  return tag <= VX_J_OBJECT ? names[tag] : "unknown";
-}
-
 vexfs_status vx_payload_parse(const char *fn, const char *what, const char *json,
                               uint8_t **blob) {
   *blob = NULL;
@@ -55,10 +49,10 @@ vexfs_status vx_payload_parse(const char *fn, const char *what, const char *json
     return vx_fail(VEXFS_E_INVALID, "%s: %s is not valid JSON: %s", fn, what, error);
   }
   if (b.p[0] != VX_J_OBJECT) {
-    unsigned tag = b.p[0];
+    vexfs_status st = vx_fail(VEXFS_E_INVALID, "%s: %s must be a JSON object, not %s", fn, what,
+                              vx_j_type_name(b.p));
     vx_buf_free(&b);
-    return vx_fail(VEXFS_E_INVALID, "%s: %s must be a JSON object, not %s", fn, what,
-                   type_name(tag));
+    return st;
   }
   *blob = b.p; /* the buffer's bytes are one vx_alloc block: the caller owns them now */
   return VEXFS_OK;
