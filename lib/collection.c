@@ -142,7 +142,10 @@ VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cf
 }
 
 VEXFS_API void vexfs_collection_free(vexfs_collection *c) {
-  if (!c) return;
+  if (c && !c->link) vx_collection_destroy(c);
+}
+
+void vx_collection_destroy(vexfs_collection *c) {
   pthread_mutex_lock(&registry_lock);
   for (vexfs_collection **p = &registry; *p; p = &(*p)->next)
     if (*p == c) {
@@ -210,10 +213,12 @@ static vexfs_status check_unique(const char *fn, const uint64_t *ids, size_t n) 
 }
 
 /* The insert itself, under write_lock: rows are valid and unique within the batch; blobs (NULL
- * when no row has a payload) are their parsed payloads, taken over on success. */
+ * when no row has a payload) are their parsed payloads (from payloads, for the log), taken over
+ * on success. */
 static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uint64_t *ids,
-                                  const float *vectors, const float *norms, uint8_t **blobs,
-                                  size_t n, uint32_t *slots) {
+                                  const float *vectors, const float *norms,
+                                  const char *const *payloads, uint8_t **blobs, size_t n,
+                                  uint32_t *slots) {
   vx_store *s = &c->store;
   for (size_t i = 0; i < n; i++) {
     uint32_t slot;
@@ -242,6 +247,12 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
     vexfs_status st = c->index->prepare(c->index_state, s, slots, vectors, norms, n, threads);
     if (st != VEXFS_OK) return st;
   }
+  /* Nothing can fail past this point, so the record is logged now: it always applies. */
+  vexfs_status logged = vx_journal_insert(c, fn, ids, vectors, payloads, n);
+  if (logged != VEXFS_OK) {
+    if (c->index->cancel) c->index->cancel(c->index_state, slots, n);
+    return logged;
+  }
   size_t reused = n - appended;
   for (size_t i = reused; i < n; i++)
     vx_store_write(s, slots[i], vectors + i * s->dim, ids[i], norms[i]);
@@ -260,7 +271,8 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
                                  const float *vectors, const char *const *payloads, size_t n) {
   if (!c) return vx_fail(VEXFS_E_INVALID, "%s: collection is NULL", fn);
   uint64_t t0 = vx_now_ns();
-  if (n == 0) return VEXFS_OK;
+  vexfs_status st = vx_journal_writable(c, fn);
+  if (st != VEXFS_OK || n == 0) return st;
   if (!ids || !vectors)
     return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn, ids ? "vectors" : "ids");
   size_t floats;
@@ -271,7 +283,6 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
   float *norms = vx_pool_get(n * sizeof *norms); /* batch buffers come from the pool */
   uint32_t *slots = vx_pool_get(n * sizeof *slots);
   uint8_t **blobs = with_payloads ? vx_pool_get(n * sizeof *blobs) : NULL;
-  vexfs_status st = VEXFS_OK;
   if (!norms || !slots || (with_payloads && !blobs))
     st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu rows", fn, n);
   if (st == VEXFS_OK) st = check_rows(fn, "row", vectors, n, c->cfg.dim, norms);
@@ -281,7 +292,7 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
     parsed = (st = vx_collection_parse_payloads(fn, payloads, n, blobs)) == VEXFS_OK;
   if (st == VEXFS_OK) {
     pthread_mutex_lock(&c->write_lock);
-    st = insert_locked(c, fn, ids, vectors, norms, blobs, n, slots);
+    st = insert_locked(c, fn, ids, vectors, norms, blobs ? payloads : NULL, blobs, n, slots);
     pthread_mutex_unlock(&c->write_lock);
   }
   if (st != VEXFS_OK && parsed) vx_collection_release_payloads(blobs, n);
@@ -292,6 +303,7 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
     uint64_t end = vx_now_ns();
     vx_metrics_on_insert(c->metrics, n, end - t0, end);
   }
+  if (st == VEXFS_OK) vx_journal_after(c);
   return st;
 }
 
@@ -309,9 +321,10 @@ VEXFS_API vexfs_status vexfs_insert_with_payload(vexfs_collection *c, const uint
 VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, size_t n) {
   const char *fn = "vexfs_remove";
   if (!c) return vx_fail(VEXFS_E_INVALID, "%s: collection is NULL", fn);
-  if (n == 0) return VEXFS_OK;
+  vexfs_status st = vx_journal_writable(c, fn);
+  if (st != VEXFS_OK || n == 0) return st;
   if (!ids) return vx_fail(VEXFS_E_INVALID, "%s: ids is NULL", fn);
-  vexfs_status st = check_unique(fn, ids, n);
+  st = check_unique(fn, ids, n);
   if (st != VEXFS_OK) return st;
 
   uint32_t *slots = vx_pool_get(n * sizeof *slots);
@@ -322,6 +335,9 @@ VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, si
     if (!vx_idmap_find(&s->map, ids[i], &slots[i]))
       st = vx_fail(VEXFS_E_NOT_FOUND, "%s: row %zu: id %" PRIu64 " is not in the collection", fn,
                    i, ids[i]);
+  /* Logged before the graph is repaired; that repair can only fail for memory it has not yet
+   * allocated, in which case the logged removal takes effect at the next open. */
+  if (st == VEXFS_OK) st = vx_journal_remove(c, fn, ids, n);
   if (st == VEXFS_OK) {
     pthread_rwlock_wrlock(&c->rows_lock);
     if (c->index->remove) st = c->index->remove(c->index_state, s, slots, n);
@@ -334,6 +350,7 @@ VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, si
   pthread_mutex_unlock(&c->write_lock);
   vx_pool_put(slots, n * sizeof *slots);
   if (st == VEXFS_OK && vx_metrics_enabled()) vx_metrics_on_remove(c->metrics, n);
+  if (st == VEXFS_OK) vx_journal_after(c);
   return st;
 }
 

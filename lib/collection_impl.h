@@ -10,6 +10,7 @@
 #include "metrics/metrics.h"
 #include "payload/payload_index.h"
 #include "payload/payloads.h"
+#include "persist/journal.h"
 #include "store.h"
 #include "vexfs/vexfs.h"
 
@@ -24,6 +25,7 @@ struct vexfs_collection {
   pthread_mutex_t write_lock;
   pthread_rwlock_t rows_lock;
   vx_metrics *metrics;            /* 64-byte aligned, its own block */
+  vx_db_link *link;               /* set when the collection belongs to a database */
   struct vexfs_collection *next;  /* in the registry of live collections */
 };
 
@@ -37,6 +39,9 @@ void vx_collection_detach_payloads(vexfs_collection *c, const uint32_t *slots, s
 vexfs_status vx_collection_parse_payloads(const char *fn, const char *const *json, size_t n,
                                           uint8_t **blobs);
 void vx_collection_release_payloads(uint8_t **blobs, size_t n);
+
+/* Frees a collection whatever owns it (vexfs_collection_free ignores database collections). */
+void vx_collection_destroy(vexfs_collection *c);
 
 /* Whether the collection's index traverses a graph (HNSW, or AUTO once it has built one). */
 int vx_collection_has_graph(const vexfs_collection *c);

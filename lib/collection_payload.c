@@ -71,12 +71,14 @@ VEXFS_API vexfs_status vexfs_set_payload(vexfs_collection *c, uint64_t id, const
                                          vexfs_payload_mode mode) {
   const char *fn = "vexfs_set_payload";
   if (!c) return vx_fail(VEXFS_E_INVALID, "%s: collection is NULL", fn);
+  vexfs_status st = vx_journal_writable(c, fn);
+  if (st != VEXFS_OK) return st;
   if (mode != VEXFS_PAYLOAD_REPLACE && mode != VEXFS_PAYLOAD_MERGE)
     return vx_fail(VEXFS_E_INVALID, "%s: unknown mode %d (REPLACE = 0, MERGE = 1)", fn, (int)mode);
   if (!json && mode == VEXFS_PAYLOAD_MERGE)
     return vx_fail(VEXFS_E_INVALID, "%s: json is NULL; merging needs an object", fn);
   uint8_t *blob = NULL;
-  vexfs_status st = json ? vx_payload_parse(fn, "payload", json, &blob) : VEXFS_OK;
+  st = json ? vx_payload_parse(fn, "payload", json, &blob) : VEXFS_OK;
   if (st != VEXFS_OK) return st;
 
   pthread_mutex_lock(&c->write_lock);
@@ -97,6 +99,7 @@ VEXFS_API vexfs_status vexfs_set_payload(vexfs_collection *c, uint64_t id, const
       st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
     }
   }
+  if (st == VEXFS_OK) st = vx_journal_set_payload(c, fn, id, json, mode);
   if (st == VEXFS_OK) {
     pthread_rwlock_wrlock(&c->rows_lock);
     old = vx_payload_of(&c->payloads, slot);
@@ -111,6 +114,7 @@ VEXFS_API vexfs_status vexfs_set_payload(vexfs_collection *c, uint64_t id, const
   pthread_mutex_unlock(&c->write_lock);
   vx_release((void *)old);
   vx_release(blob);
+  if (st == VEXFS_OK) vx_journal_after(c);
   return st;
 }
 
@@ -118,6 +122,8 @@ VEXFS_API vexfs_status vexfs_set_payload(vexfs_collection *c, uint64_t id, const
 static vexfs_status check_index_args(const char *fn, vexfs_collection *c, const char *key,
                                      vexfs_payload_index_kind kind) {
   if (!c || !key) return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn, c ? "key" : "collection");
+  vexfs_status st = vx_journal_writable(c, fn);
+  if (st != VEXFS_OK) return st;
   if (kind != VEXFS_PAYLOAD_INDEX_KEYWORD && kind != VEXFS_PAYLOAD_INDEX_NUMERIC)
     return vx_fail(VEXFS_E_INVALID, "%s: unknown index kind %d (KEYWORD = 1, NUMERIC = 2)", fn,
                    (int)kind);
@@ -154,6 +160,10 @@ VEXFS_API vexfs_status vexfs_create_payload_index(vexfs_collection *c, const cha
                  VX_MAX_PAYLOAD_INDEXES);
   else
     st = vx_pindex_build(fn, key, kind, &c->payloads, atomic_load(&c->store.rows), &ix);
+  if (st == VEXFS_OK && (st = vx_journal_payload_index(c, fn, key, kind, 1)) != VEXFS_OK) {
+    vx_pindex_free(ix);
+    ix = NULL;
+  }
   if (st == VEXFS_OK) {
     pthread_rwlock_wrlock(&c->rows_lock);
     c->indexes[c->nindexes++] = ix;
@@ -174,7 +184,7 @@ VEXFS_API vexfs_status vexfs_drop_payload_index(vexfs_collection *c, const char 
   if (at < 0) {
     st = vx_fail(VEXFS_E_NOT_FOUND, "%s: \"%s\" has no %s index", fn, key,
                  kind == VEXFS_PAYLOAD_INDEX_KEYWORD ? "keyword" : "numeric");
-  } else {
+  } else if ((st = vx_journal_payload_index(c, fn, key, kind, 0)) == VEXFS_OK) {
     pthread_rwlock_wrlock(&c->rows_lock);
     gone = c->indexes[at];
     c->indexes[at] = c->indexes[--c->nindexes];

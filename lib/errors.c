@@ -19,6 +19,7 @@ VEXFS_API const char *vexfs_status_string(vexfs_status s) {
   case VEXFS_E_UNSUPPORTED: return "not supported";
   case VEXFS_E_READONLY: return "read-only";
   case VEXFS_E_STATE: return "not allowed in the current state";
+  case VEXFS_E_BUSY: return "database is busy (open for writing elsewhere)";
   }
   return "unknown status";
 }

@@ -75,6 +75,35 @@ void vx_store_free_rows(vx_store *s, const uint32_t *slots, size_t n) {
   atomic_fetch_sub_explicit(&s->live, n, memory_order_release);
 }
 
+int vx_store_reserve_load(vx_store *s, size_t rows) {
+  size_t cap = 256;
+  while (cap < rows) cap *= 2;
+  if (vx_chunked_reserve(&s->rows_at, rows) || vx_chunked_reserve(&s->norms_at, rows) ||
+      vx_chunked_reserve(&s->ids_at, rows) || !(s->free_rows = vx_alloc(cap * sizeof *s->free_rows)))
+    return -1;
+  s->free_cap = cap;
+  return 0;
+}
+
+int vx_store_finish_load(vx_store *s, size_t rows) {
+  size_t live = 0;
+  for (size_t slot = 0; slot < rows; slot++) live += vx_store_id(s, slot) != VX_NO_ID;
+  if (vx_idmap_reserve(&s->map, live) != 0) return -1;
+  for (size_t slot = rows; slot-- > 0;) { /* the lowest free row is reused first */
+    uint64_t id = vx_store_id(s, slot);
+    uint32_t seen;
+    if (id == VX_NO_ID)
+      s->free_rows[s->n_free++] = (uint32_t)slot;
+    else if (vx_idmap_find(&s->map, id, &seen))
+      return -2;
+    else
+      vx_idmap_put(&s->map, id, (uint32_t)slot);
+  }
+  atomic_store_explicit(&s->rows, rows, memory_order_release);
+  atomic_store_explicit(&s->live, live, memory_order_release);
+  return 0;
+}
+
 void vx_store_each_run(const vx_store *s, size_t rows, vx_run_fn fn, void *ctx) {
   for (unsigned c = 0; c < VX_MAX_CHUNKS && vx_chunk_first(c) < rows; c++) {
     size_t first = vx_chunk_first(c);

@@ -61,6 +61,13 @@ void vx_store_publish_insert(vx_store *s, const uint32_t *slots, size_t n, size_
  * the free list was sized by the inserts that created the rows. */
 void vx_store_free_rows(vx_store *s, const uint32_t *slots, size_t n);
 
+/* Makes room for `rows` rows of a store being loaded (empty until then). 0, or -1. */
+int vx_store_reserve_load(vx_store *s, size_t rows);
+/* Completes a load whose rows [0, rows) were written with vx_store_write (free ones with id
+ * VX_NO_ID): maps the ids, lists the free rows, publishes. 0; -1 when out of memory; -2 when an
+ * id repeats. */
+int vx_store_finish_load(vx_store *s, size_t rows);
+
 /* Calls fn for each run of consecutive rows [first, first+n) below `rows` that lie in one chunk,
  * in slot order; rows of a run are `stride` floats apart starting at `base`. Free rows are
  * included: callers skip rows whose id is VX_NO_ID. */

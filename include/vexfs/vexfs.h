@@ -71,7 +71,8 @@ typedef enum vexfs_status {
   VEXFS_E_CORRUPT = 7,     /* stored data failed a check */
   VEXFS_E_UNSUPPORTED = 8, /* a feature this build or this version does not provide */
   VEXFS_E_READONLY = 9,    /* a write to something opened read-only */
-  VEXFS_E_STATE = 10       /* the call is not allowed in the object's current state */
+  VEXFS_E_STATE = 10,      /* the call is not allowed in the object's current state */
+  VEXFS_E_BUSY = 11        /* a database is open for writing by another handle or process */
 } vexfs_status;
 
 /* Short English description of a status, e.g. "invalid argument"; "unknown status" for values this
@@ -161,7 +162,8 @@ typedef struct vexfs_collection vexfs_collection;
 VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cfg,
                                                vexfs_collection **out);
 
-/* Releases a collection and everything it owns; c is invalid afterwards. NULL-safe.
+/* Releases a collection and everything it owns; c is invalid afterwards. NULL-safe. Ignores a
+ * collection that belongs to a database (vexfs_db_drop_collection and vexfs_db_close free those).
  * Threading: must not race any other call on c (the one exception to the threading rule). */
 VEXFS_API void vexfs_collection_free(vexfs_collection *c);
 
@@ -285,6 +287,98 @@ VEXFS_API size_t vexfs_count(const vexfs_collection *c);
 
 /* The collection's dimension; 0 for NULL. Thread-safe. */
 VEXFS_API uint32_t vexfs_dim(const vexfs_collection *c);
+
+/* ------------------------------------------------------------------------------------------------
+ * Databases: named collections that persist in a directory
+ *
+ * A database directory holds LOCK (the writer's lock), snapshot.vxs (every collection as of the
+ * last checkpoint: ids, vectors, payloads, payload-index definitions, HNSW graphs; checksummed,
+ * zstd-compressed where it pays) and wal.log (every mutation since, appended before it becomes
+ * visible). Opening loads the snapshot and replays the log. Collections of a database are used
+ * with the ordinary collection calls above; every mutating call is logged, and is durable as the
+ * sync mode says when it returns VEXFS_OK. A call that fails changed nothing, on disk included.
+ * --------------------------------------------------------------------------------------------- */
+
+typedef struct vexfs_db vexfs_db;
+
+typedef enum vexfs_sync_mode {
+  VEXFS_SYNC_OFF = 0,    /* nothing is fsynced: a crash of the OS or a power cut may lose recent
+                            calls (a process crash does not); checkpoints do not sync either */
+  VEXFS_SYNC_NORMAL = 1, /* the log is written, not fsynced, per call: survives a process crash;
+                            a power cut may lose calls since the last checkpoint */
+  VEXFS_SYNC_FULL = 2    /* the default: the log is fsynced before a mutating call returns (one
+                            fsync shared by concurrent callers): survives kill -9 and power loss */
+} vexfs_sync_mode;
+
+typedef struct vexfs_db_options {
+  uint32_t struct_size;       /* sizeof(vexfs_db_options); set by _init */
+  vexfs_sync_mode sync;       /* default VEXFS_SYNC_FULL */
+  uint32_t read_only;         /* nonzero: no writes; mutating calls get VEXFS_E_READONLY. Other
+                                 read-only handles may be open at once; a writer may not. */
+  uint64_t wal_checkpoint_bytes; /* a mutation that grows the log past this many bytes runs a
+                                    checkpoint before returning; default 64 MiB, 0 = never */
+} vexfs_db_options;
+
+/* Fills *o with the defaults above. NULL-safe. Never fails. */
+VEXFS_API void vexfs_db_options_init(vexfs_db_options *o);
+
+/* Opens the database in directory path, creating the directory (one level) and an empty database
+ * when missing, or an in-memory database when path is NULL (nothing is written anywhere; it is
+ * gone when closed). opts: NULL for defaults. The first writer locks the directory: another
+ * handle, in this process or another, that opens it for writing, or read-only while it is open
+ * for writing, gets VEXFS_E_BUSY until it is closed. A torn tail of the log (a write that never
+ * returned) is dropped.
+ * out: a handle the caller owns and releases with vexfs_db_close().
+ * Errors: VEXFS_E_INVALID (NULL out, bad options), VEXFS_E_BUSY, VEXFS_E_IO (the directory cannot
+ *         be created or read; a read-only open of a directory without a database),
+ *         VEXFS_E_CORRUPT (a snapshot or log fails a check, or the log is damaged before valid
+ *         records; the message names the file and place), VEXFS_E_UNSUPPORTED (files written by
+ *         a newer format version), VEXFS_E_NOMEM. *out is NULL on failure.
+ * Threading: thread-safe. */
+VEXFS_API vexfs_status vexfs_db_open(const char *path, const vexfs_db_options *opts,
+                                     vexfs_db **out);
+
+/* Checkpoints (when writable and the log holds anything), then frees every collection of db and
+ * db itself; their handles are invalid afterwards, whatever the status. NULL-safe (VEXFS_OK).
+ * Errors: VEXFS_E_IO when the final checkpoint failed: nothing is lost (the log still holds
+ * everything and is replayed at the next open).
+ * Threading: must not race any other call on db or its collections. */
+VEXFS_API vexfs_status vexfs_db_close(vexfs_db *db);
+
+/* Writes every collection to a new snapshot (temp file, fsync, rename, directory fsync) and then
+ * empties the log, so that opening loads instead of replaying. Mutating calls wait while it runs;
+ * searches do not. A no-op for in-memory and read-only databases.
+ * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_IO (the old snapshot and the log stay in force),
+ *         VEXFS_E_NOMEM. Threading: thread-safe. */
+VEXFS_API vexfs_status vexfs_db_checkpoint(vexfs_db *db);
+
+/* Creates an empty collection called name. Names are 1..VEXFS_MAX_NAME bytes of letters, digits,
+ * '_', '-' and '.', not starting with '.'. cfg as for vexfs_collection_create.
+ * out (may be NULL): receives a handle borrowed from db, valid until the collection is dropped or
+ *     db closed; never pass it to vexfs_collection_free() (which ignores it).
+ * Errors: VEXFS_E_INVALID (NULL db or name, a bad name, a bad cfg), VEXFS_E_EXISTS,
+ *         VEXFS_E_READONLY, VEXFS_E_UNSUPPORTED, VEXFS_E_IO, VEXFS_E_NOMEM.
+ * Threading: thread-safe. */
+VEXFS_API vexfs_status vexfs_db_create_collection(vexfs_db *db, const char *name,
+                                                  const vexfs_collection_config *cfg,
+                                                  vexfs_collection **out);
+
+#define VEXFS_MAX_NAME 128u
+
+/* The collection called name, borrowed as above.
+ * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOT_FOUND. *out is NULL on failure. Thread-safe. */
+VEXFS_API vexfs_status vexfs_db_get_collection(vexfs_db *db, const char *name,
+                                               vexfs_collection **out);
+
+/* Deletes the collection called name and frees it: its handle is invalid afterwards.
+ * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOT_FOUND, VEXFS_E_READONLY, VEXFS_E_IO, VEXFS_E_NOMEM.
+ * Threading: thread-safe, but must not race other calls on that collection. */
+VEXFS_API vexfs_status vexfs_db_drop_collection(vexfs_db *db, const char *name);
+
+/* The collections' names, sorted: *names receives an array of *n strings, all in one block the
+ * caller frees with one vexfs_free(*names). (*names is NULL when there are none.)
+ * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOMEM. Thread-safe. */
+VEXFS_API vexfs_status vexfs_db_list_collections(vexfs_db *db, char ***names, size_t *n);
 
 /* ------------------------------------------------------------------------------------------------
  * Memory: allocator hooks, the scratch pool, and freeing what the library returns

@@ -98,6 +98,37 @@ static size_t auto_memory(const void *state) {
   return ready(a) ? vx_index_hnsw.memory(a->graph) : 0;
 }
 
+static void auto_cancel(void *state, const uint32_t *slots, size_t n) {
+  auto_index *a = state;
+  if (ready(a)) vx_index_hnsw.cancel(a->graph, slots, n);
+}
+
+/* A flag word (graph built or not), then the graph. */
+static void auto_save(const void *state, const vx_store *s, vx_snap_writer *w) {
+  const auto_index *a = state;
+  uint32_t built = (uint32_t)ready(a);
+  vx_snapw_put(w, &built, sizeof built);
+  if (built) vx_index_hnsw.save(a->graph, s, w);
+}
+
+static vexfs_status auto_load(void *state, const vx_store *s, vx_sec_reader *r) {
+  auto_index *a = state;
+  uint32_t built;
+  if (vx_secr_read(r, &built, sizeof built) || built > 1)
+    return vx_fail(VEXFS_E_CORRUPT, "vexfs_db_open: the snapshot's AUTO index state is damaged");
+  if (!built) return VEXFS_OK;
+  void *graph = NULL;
+  vexfs_status st = vx_index_hnsw.create(&a->cfg, &graph);
+  if (st == VEXFS_OK) st = vx_index_hnsw.load(graph, s, r);
+  if (st != VEXFS_OK) {
+    if (graph) vx_index_hnsw.destroy(graph);
+    return st;
+  }
+  a->graph = graph;
+  atomic_store_explicit(&a->graph_ready, 1, memory_order_release);
+  return VEXFS_OK;
+}
+
 const vx_index_ops vx_index_auto = {
     .name = "auto",
     .create = auto_create,
@@ -108,4 +139,7 @@ const vx_index_ops vx_index_auto = {
     .remove = auto_remove,
     .search = auto_search,
     .memory = auto_memory,
+    .cancel = auto_cancel,
+    .save = auto_save,
+    .load = auto_load,
 };

@@ -191,10 +191,16 @@ static size_t upper_block_bytes(const hnsw *h, uint32_t slot) {
   return (size_t)hnsw_draw_level(h, slot) * (1 + h->m) * sizeof(uint32_t);
 }
 
-size_t hnsw_upper_block_bytes(const hnsw *h, uint32_t slot) { return upper_block_bytes(h, slot); }
+void hnsw_free_upper(hnsw *h, const uint32_t *slots, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t **u = vx_chunked_at(&h->upper, slots[i]);
+    if (*u) atomic_fetch_sub(&h->upper_bytes, upper_block_bytes(h, slots[i]));
+    vx_release(*u);
+    *u = NULL;
+  }
+}
 
-/* Allocates the upper-level blocks of the new slots; on failure frees what it made. */
-static int alloc_upper(hnsw *h, const uint32_t *slots, size_t n) {
+int hnsw_alloc_upper(hnsw *h, const uint32_t *slots, size_t n) {
   for (size_t i = 0; i < n; i++) {
     uint32_t level = hnsw_draw_level(h, slots[i]);
     uint32_t **up = vx_chunked_at(&h->upper, slots[i]);
@@ -202,12 +208,7 @@ static int alloc_upper(hnsw *h, const uint32_t *slots, size_t n) {
     if (level == 0) continue;
     *up = vx_calloc((size_t)level * (1 + h->m), sizeof(uint32_t));
     if (!*up) {
-      for (size_t j = 0; j <= i; j++) {
-        uint32_t **u = vx_chunked_at(&h->upper, slots[j]);
-        if (*u) atomic_fetch_sub(&h->upper_bytes, upper_block_bytes(h, slots[j]));
-        vx_release(*u);
-        *u = NULL;
-      }
+      hnsw_free_upper(h, slots, i + 1);
       return -1;
     }
     atomic_fetch_add(&h->upper_bytes, upper_block_bytes(h, slots[i]));
@@ -236,7 +237,7 @@ static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t 
       free_build_scratch(h);
       return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW scratch", fn);
     }
-  if (alloc_upper(h, slots, n) != 0) {
+  if (hnsw_alloc_upper(h, slots, n) != 0) {
     free_build_scratch(h);
     return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW levels", fn);
   }
@@ -253,7 +254,7 @@ static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t 
   return VEXFS_OK;
 }
 
-static void encode_node(hnsw *h, const vx_store *s, uint32_t slot) {
+void hnsw_encode_node(hnsw *h, const vx_store *s, uint32_t slot) {
   hnsw_head *hd = hnsw_node_head(h, slot);
   hd->lx = vx_sq8_encode(&h->sq, vx_store_row(s, slot), hnsw_code(h, slot));
   hd->norm = vx_store_norm(s, slot);
@@ -317,7 +318,7 @@ static void hnsw_publish(void *state, const vx_store *s) {
   vx_sq8_fit(&h->sq, h->range_lo, h->range_hi);
   size_t rows = atomic_load_explicit(&s->rows, memory_order_relaxed);
   for (size_t slot = 0; slot < rows; slot++)
-    if (vx_store_id(s, slot) != VX_NO_ID) encode_node(h, s, (uint32_t)slot);
+    if (vx_store_id(s, slot) != VX_NO_ID) hnsw_encode_node(h, s, (uint32_t)slot);
   h->codes_precise = codes_precise_for(h, s);
 }
 
@@ -331,7 +332,7 @@ static void add_task(void *arg, size_t i, unsigned worker) {
   add_ctx *a = arg;
   uint32_t slot = a->slots[i];
   /* A node is reachable only once its own insert links it, so its code is written first. */
-  encode_node(a->h, a->s, slot);
+  hnsw_encode_node(a->h, a->s, slot);
   hnsw_head *hd = hnsw_node_head(a->h, slot);
   hd->level = hnsw_draw_level(a->h, slot);
   atomic_store_explicit(&hd->lock, 0, memory_order_relaxed);
@@ -352,6 +353,15 @@ static void hnsw_add(void *state, const vx_store *s, const uint32_t *slots, size
     vx_parallel_for(workers, n - first, add_task, &ctx);
   }
   free_build_scratch(h);
+}
+
+/* An insert abandoned after prepare: its nodes were never linked. */
+static void hnsw_cancel(void *state, const uint32_t *slots, size_t n) {
+  hnsw *h = state;
+  free_build_scratch(h);
+  hnsw_free_upper(h, slots, n);
+  h->refit_pending = 0; /* the range keeps the abandoned rows: it only widens, which is safe */
+  h->pending_max_norm = h->max_norm;
 }
 
 static size_t hnsw_memory(const void *state) {
@@ -375,4 +385,7 @@ const vx_index_ops vx_index_hnsw = {
     .remove = hnsw_remove,
     .search = hnsw_search_queries,
     .memory = hnsw_memory,
+    .cancel = hnsw_cancel,
+    .save = hnsw_save_graph,
+    .load = hnsw_load_graph,
 };

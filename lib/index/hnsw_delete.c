@@ -88,14 +88,8 @@ vexfs_status hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, 
   if ((uint32_t)entry != HNSW_NONE && is_gone(gone, (uint32_t)entry))
     atomic_store(&h->entry, hnsw_pack_entry(best, best == HNSW_NONE ? 0 : best_level));
 
-  for (size_t i = 0; i < n; i++) { /* the slots become free rows */
-    hnsw_head *hd = hnsw_node_head(h, slots[i]);
-    hnsw_store(&hd->count0, 0);
-    uint32_t **up = vx_chunked_at(&h->upper, slots[i]);
-    if (*up) atomic_fetch_sub(&h->upper_bytes, hnsw_upper_block_bytes(h, slots[i]));
-    vx_release(*up);
-    *up = NULL;
-  }
+  for (size_t i = 0; i < n; i++) hnsw_store(&hnsw_node_head(h, slots[i])->count0, 0);
+  hnsw_free_upper(h, slots, n); /* the slots become free rows */
   vx_release(gone);
   vx_release(cand);
   return VEXFS_OK;

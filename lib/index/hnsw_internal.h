@@ -229,14 +229,21 @@ size_t hnsw_select(const hnsw *h, hnsw_pair *cand, size_t n, size_t max);
  * deterministic whatever the thread count. */
 uint32_t hnsw_draw_level(const hnsw *h, uint32_t slot);
 
-/* Bytes of a slot's upper-level block (0 for level 0). */
-size_t hnsw_upper_block_bytes(const hnsw *h, uint32_t slot);
-
 /* Inserts one node whose code and head are written. */
 void hnsw_insert(hnsw *h, hnsw_scratch *sc, uint32_t slot);
+
+/* Writes a node's code and head (sq8 correction, norm) from its row. */
+void hnsw_encode_node(hnsw *h, const vx_store *s, uint32_t slot);
+/* Allocates the (zeroed) upper-level blocks of slots for their drawn levels; on failure frees
+ * what it made. 0 or -1. */
+int hnsw_alloc_upper(hnsw *h, const uint32_t *slots, size_t n);
+/* Frees the upper-level blocks of slots (set to NULL). */
+void hnsw_free_upper(hnsw *h, const uint32_t *slots, size_t n);
 
 /* ---- ops ---- */
 vexfs_status hnsw_search_queries(void *state, const vx_store *s, size_t rows, const vx_query *q);
 vexfs_status hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n);
+void hnsw_save_graph(const void *state, const vx_store *s, vx_snap_writer *w);
+vexfs_status hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../persist/section.h"
 #include "../store.h"
 #include "vexfs/vexfs.h"
 
@@ -57,6 +58,14 @@ typedef struct vx_index_ops {
   vexfs_status (*search)(void *state, const vx_store *s, size_t rows, const vx_query *q);
   /* Bytes the index holds. Thread-safe. NULL: none. */
   size_t (*memory)(const void *state);
+  /* Undoes a successful prepare whose insert is abandoned (its log record could not be written).
+   * NULL: nothing to undo. */
+  void (*cancel)(void *state, const uint32_t *slots, size_t n);
+  /* Writes the index into the open snapshot section (no mutation runs meanwhile; searches may),
+   * and reads it back into a new index over a loaded store. NULL: nothing to persist (exact
+   * indexes). load validates everything it reads: VEXFS_E_CORRUPT on a malformed section. */
+  void (*save)(const void *state, const vx_store *s, vx_snap_writer *w);
+  vexfs_status (*load)(void *state, const vx_store *s, vx_sec_reader *r);
 } vx_index_ops;
 
 extern const vx_index_ops vx_index_flat;

@@ -282,6 +282,8 @@ vexfs_payload_index_kind vx_pindex_kind(const vx_pindex *ix) { return ix->kind; 
 
 int vx_pindex_same_key(const vx_pindex *ix, const char *key) { return strcmp(ix->key, key) == 0; }
 
+const char *vx_pindex_key(const vx_pindex *ix) { return ix->key; }
+
 int vx_pindex_serves(const vx_pindex *ix, const vx_fseg *segs, uint32_t n) {
   if (!atomic_load_explicit(&ix->usable, memory_order_relaxed) || n != ix->nseg) return 0;
   for (uint32_t i = 0; i < n; i++)

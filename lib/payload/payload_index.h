@@ -29,6 +29,7 @@ vexfs_payload_index_kind vx_pindex_kind(const vx_pindex *ix);
 /* Whether the index covers the path segs[0, n) and is usable. */
 int vx_pindex_serves(const vx_pindex *ix, const vx_fseg *segs, uint32_t n);
 int vx_pindex_same_key(const vx_pindex *ix, const char *key);
+const char *vx_pindex_key(const vx_pindex *ix);
 size_t vx_pindex_memory(const vx_pindex *ix);
 
 /* Adds or removes the entries of one row's payload (NULL: nothing). */

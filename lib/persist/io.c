@@ -1,0 +1,203 @@
+/* File operations with fault injection (see io.h). Open files are tracked with their written and
+ * synced lengths, so that vx_io_crash() can drop what a power cut would. Persistence files are
+ * append-only or rewritten whole, so "bytes past the synced length" is what a cut loses. */
+#include "io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TRACKED 64
+
+typedef struct tracked {
+  int fd;
+  off_t written, synced; /* file length now, and at the last sync */
+} tracked;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static tracked files[TRACKED];
+static size_t nfiles;
+
+static unsigned fault_kinds;
+static uint64_t fault_at, counted[5];
+static int fault_err, fault_sticky, fault_fired;
+
+/* Counts an operation of `kind` and says whether it must fail (errno set). */
+static int injected(unsigned kind) {
+  pthread_mutex_lock(&lock);
+  unsigned bit = (unsigned)__builtin_ctz(kind);
+  counted[bit]++;
+  int fail = 0;
+  if (fault_at && (fault_kinds & kind)) {
+    uint64_t seen = 0;
+    for (unsigned b = 0; b < 5; b++)
+      if (fault_kinds & (1u << b)) seen += counted[b];
+    fail = seen == fault_at || (fault_sticky && seen > fault_at);
+    if (fail) fault_fired = 1;
+  }
+  int err = fault_err;
+  pthread_mutex_unlock(&lock);
+  if (fail) errno = err;
+  return fail;
+}
+
+static tracked *find(int fd) { /* under lock */
+  for (size_t i = 0; i < nfiles; i++)
+    if (files[i].fd == fd) return &files[i];
+  return NULL;
+}
+
+int vx_io_open(const char *path, int flags, mode_t mode) {
+  if (injected(VX_IO_OPEN)) return -1;
+  int fd = open(path, flags | O_CLOEXEC, mode);
+  if (fd < 0 || (flags & O_ACCMODE) == O_RDONLY) return fd;
+  off_t len = lseek(fd, 0, SEEK_END);
+  pthread_mutex_lock(&lock);
+  if (nfiles < TRACKED) files[nfiles++] = (tracked){fd, len, len}; /* what exists is durable */
+  pthread_mutex_unlock(&lock);
+  return fd;
+}
+
+int vx_io_close(int fd) {
+  pthread_mutex_lock(&lock);
+  tracked *t = find(fd);
+  if (t) *t = files[--nfiles];
+  pthread_mutex_unlock(&lock);
+  return close(fd);
+}
+
+static void note_written(int fd, off_t end) {
+  pthread_mutex_lock(&lock);
+  tracked *t = find(fd);
+  if (t && end > t->written) t->written = end;
+  pthread_mutex_unlock(&lock);
+}
+
+int vx_io_writev_at(int fd, const struct iovec *iov, int n, off_t off) {
+  if (injected(VX_IO_WRITE)) { /* a full disk may take part of a write */
+    int err = errno;
+    if (n > 0 && iov[0].iov_len > 1 && pwrite(fd, iov[0].iov_base, iov[0].iov_len / 2, off) > 0)
+      note_written(fd, off + (off_t)(iov[0].iov_len / 2));
+    errno = err;
+    return -1;
+  }
+  struct iovec local[64];
+  while (n > 0) {
+    int batch = n < 64 ? n : 64;
+    memcpy(local, iov, (size_t)batch * sizeof *local);
+    struct iovec *v = local;
+    int left = batch;
+    while (left > 0) {
+      ssize_t w = pwritev(fd, v, left, off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return -1;
+      }
+      off += w;
+      note_written(fd, off);
+      while (left > 0 && (size_t)w >= v->iov_len) w -= (ssize_t)v->iov_len, v++, left--;
+      if (left > 0) {
+        v->iov_base = (char *)v->iov_base + w;
+        v->iov_len -= (size_t)w;
+      }
+    }
+    iov += batch;
+    n -= batch;
+  }
+  return 0;
+}
+
+int vx_io_write_at(int fd, const void *p, size_t n, off_t off) {
+  struct iovec v = {(void *)p, n};
+  return vx_io_writev_at(fd, &v, 1, off);
+}
+
+ssize_t vx_io_read_at(int fd, void *p, size_t n, off_t off) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = pread(fd, (char *)p + got, n - got, off + (off_t)got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) break;
+    got += (size_t)r;
+  }
+  return (ssize_t)got;
+}
+
+int vx_io_sync(int fd) {
+  pthread_mutex_lock(&lock);
+  tracked *t = find(fd);
+  off_t at = t ? t->written : 0;
+  pthread_mutex_unlock(&lock);
+  if (injected(VX_IO_SYNC) || fsync(fd) != 0) return -1;
+  pthread_mutex_lock(&lock);
+  if ((t = find(fd)) && at > t->synced) t->synced = at;
+  pthread_mutex_unlock(&lock);
+  return 0;
+}
+
+int vx_io_sync_dir(const char *dir) {
+  if (injected(VX_IO_SYNC)) return -1;
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int rc = fsync(fd);
+  int err = errno;
+  close(fd);
+  errno = err;
+  return rc;
+}
+
+int vx_io_truncate(int fd, off_t len) {
+  if (injected(VX_IO_TRUNCATE) || ftruncate(fd, len) != 0) return -1;
+  pthread_mutex_lock(&lock);
+  tracked *t = find(fd);
+  if (t) { /* shrinking is a metadata change: durable at the next sync, like the data */
+    t->written = len;
+    if (t->synced > len) t->synced = len;
+  }
+  pthread_mutex_unlock(&lock);
+  return 0;
+}
+
+int vx_io_rename(const char *from, const char *to) {
+  if (injected(VX_IO_RENAME)) return -1;
+  return rename(from, to);
+}
+
+void vx_io_fail_at(unsigned kinds, uint64_t n, int err, int sticky) {
+  pthread_mutex_lock(&lock);
+  fault_kinds = kinds;
+  fault_at = n;
+  fault_err = err;
+  fault_sticky = sticky;
+  fault_fired = 0;
+  memset(counted, 0, sizeof counted);
+  pthread_mutex_unlock(&lock);
+}
+
+uint64_t vx_io_count(unsigned kinds) {
+  pthread_mutex_lock(&lock);
+  uint64_t n = 0;
+  for (unsigned b = 0; b < 5; b++)
+    if (kinds & (1u << b)) n += counted[b];
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
+int vx_io_fault_fired(void) {
+  pthread_mutex_lock(&lock);
+  int f = fault_fired;
+  pthread_mutex_unlock(&lock);
+  return f;
+}
+
+void vx_io_crash(void) {
+  pthread_mutex_lock(&lock);
+  for (size_t i = 0; i < nfiles; i++) {
+    if (ftruncate(files[i].fd, files[i].synced) == 0) files[i].written = files[i].synced;
+  }
+  pthread_mutex_unlock(&lock);
+}

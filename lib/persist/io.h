@@ -1,0 +1,49 @@
+/* The file operations persistence uses, in one place, so that tests can make any of them fail.
+ *
+ * Every call behaves like its POSIX namesake (0 or -1 with errno set; reads and writes are
+ * complete or fail). Fault injection (for tests only): vx_io_fail_at(kinds, n, err) makes the
+ * n-th following operation of one of `kinds` fail with errno `err`, and every later one too when
+ * `sticky`; a failed write may leave a prefix of its bytes written, as a full disk does.
+ * vx_io_crash() then models a power cut: every file this layer has open loses the bytes written
+ * since its last successful sync. Renames are treated as durable once they return (the directory
+ * sync that follows them is still counted and can be failed). */
+#ifndef VEXFS_IO_H
+#define VEXFS_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+enum {
+  VX_IO_OPEN = 1,
+  VX_IO_WRITE = 2,
+  VX_IO_SYNC = 4, /* fsync of files and directories */
+  VX_IO_RENAME = 8,
+  VX_IO_TRUNCATE = 16,
+  VX_IO_ALL = 31
+};
+
+int vx_io_open(const char *path, int flags, mode_t mode);
+int vx_io_close(int fd);
+/* Writes all of the parts at off. */
+int vx_io_writev_at(int fd, const struct iovec *iov, int n, off_t off);
+int vx_io_write_at(int fd, const void *p, size_t n, off_t off);
+/* Reads up to n bytes at off; returns the count (short only at end of file) or -1. */
+ssize_t vx_io_read_at(int fd, void *p, size_t n, off_t off);
+int vx_io_sync(int fd);
+int vx_io_sync_dir(const char *dir);
+int vx_io_truncate(int fd, off_t len);
+int vx_io_rename(const char *from, const char *to);
+
+/* ---- fault injection (tests) ---- */
+/* Fails the n-th (1-based) operation of `kinds` counted from now; n = 0 turns faults off. */
+void vx_io_fail_at(unsigned kinds, uint64_t n, int err, int sticky);
+/* Operations of `kinds` since the last vx_io_fail_at (or the start). */
+uint64_t vx_io_count(unsigned kinds);
+/* Whether an injected fault has fired since the last vx_io_fail_at. */
+int vx_io_fault_fired(void);
+/* Truncates every open file to what was synced (see above). */
+void vx_io_crash(void);
+
+#endif

@@ -1,0 +1,327 @@
+/* Write-ahead log (see wal.h). */
+#include "wal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "../alloc_internal.h"
+#include "../errors_internal.h"
+#include "io.h"
+
+static const char WAL_MAGIC[8] = {'V', 'E', 'X', 'F', 'S', 'W', 'A', 'L'};
+#define RECORD_MAGIC 0x43525856u /* "VXRC" */
+#define MAX_PARTS 15
+
+struct vx_wal {
+  int fd;
+  char *path;
+  int sync, read_only;
+  pthread_mutex_t lock;
+  pthread_cond_t synced; /* signalled when an fsync ends */
+  uint64_t salt;
+  uint64_t end, seq;               /* file length and last sequence number */
+  uint64_t synced_end, synced_seq; /* covered by the last fsync */
+  uint64_t epoch;                  /* rises whenever unsynced records are cut off */
+  int syncing;                     /* an appender is in fsync for the others */
+  int failed;                      /* the file's state is unknown: appends are refused */
+  char failure[128];
+};
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+uint64_t vx_wal_record_checksum(uint64_t salt, const uint8_t *head, const struct iovec *parts,
+                                int nparts) {
+  XXH3_state_t st;
+  memset(&st, 0, sizeof st); /* xxhash 0.8.1's reset reads two fields first */
+  XXH3_64bits_reset_withSeed(&st, salt);
+  XXH3_64bits_update(&st, head, 24);
+  for (int i = 0; i < nparts; i++) XXH3_64bits_update(&st, parts[i].iov_base, parts[i].iov_len);
+  return XXH3_64bits_digest(&st);
+}
+
+static uint64_t fresh_salt(void) {
+  uint64_t s = 0;
+  if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    s = (uint64_t)t.tv_nsec * 0x9E3779B97F4A7C15ull ^ (uint64_t)t.tv_sec ^ (uint64_t)getpid();
+  }
+  return s;
+}
+
+static vexfs_status io_fail(const char *fn, const char *what, const char *path) {
+  return vx_fail(VEXFS_E_IO, "%s: cannot %s the write-ahead log %s: %s", fn, what, path,
+                 strerror(errno));
+}
+
+/* Writes a fresh header (new salt) into an emptied file and syncs it. */
+static vexfs_status write_header(vx_wal *w, const char *fn) {
+  uint8_t h[VX_WAL_HEADER] = {0};
+  w->salt = fresh_salt();
+  memcpy(h, WAL_MAGIC, 8);
+  put32(h + 8, VX_WAL_VERSION);
+  put32(h + 12, VX_WAL_HEADER);
+  put64(h + 16, w->salt);
+  put64(h + 24, XXH3_64bits(h, 24));
+  if (vx_io_truncate(w->fd, 0) != 0) return io_fail(fn, "truncate", w->path);
+  if (vx_io_write_at(w->fd, h, sizeof h, 0) != 0) return io_fail(fn, "write", w->path);
+  if (w->sync != VEXFS_SYNC_OFF && vx_io_sync(w->fd) != 0) return io_fail(fn, "sync", w->path);
+  w->end = w->synced_end = VX_WAL_HEADER;
+  w->synced_seq = w->seq;
+  return VEXFS_OK;
+}
+
+/* Reads the header; a missing or torn one (shorter than a header, or all zero: a crash during a
+ * reset) means an empty log. */
+static vexfs_status read_header(vx_wal *w, off_t size, int *empty) {
+  const char *fn = "vexfs_db_open";
+  uint8_t h[VX_WAL_HEADER];
+  *empty = 1;
+  if (size < (off_t)VX_WAL_HEADER) return VEXFS_OK;
+  if (vx_io_read_at(w->fd, h, sizeof h, 0) != (ssize_t)sizeof h) return io_fail(fn, "read", w->path);
+  int zero = 1;
+  for (size_t i = 0; i < sizeof h; i++) zero &= h[i] == 0;
+  if (zero) return VEXFS_OK;
+  if (memcmp(h, WAL_MAGIC, 8) != 0)
+    return vx_fail(VEXFS_E_CORRUPT, "%s: %s is not a vexfs write-ahead log", fn, w->path);
+  if (get32(h + 8) > VX_WAL_VERSION)
+    return vx_fail(VEXFS_E_UNSUPPORTED,
+                   "%s: the write-ahead log %s has format version %u; this libvexfs (%s) reads "
+                   "up to version %u",
+                   fn, w->path, get32(h + 8), VEXFS_VERSION_STRING, VX_WAL_VERSION);
+  if (get32(h + 12) != VX_WAL_HEADER || get64(h + 24) != XXH3_64bits(h, 24))
+    return vx_fail(VEXFS_E_CORRUPT, "%s: the header of the write-ahead log %s is damaged", fn,
+                   w->path);
+  w->salt = get64(h + 16);
+  *empty = 0;
+  return VEXFS_OK;
+}
+
+vexfs_status vx_wal_open(const char *path, int sync, int read_only, vx_wal **out) {
+  const char *fn = "vexfs_db_open";
+  *out = NULL;
+  vx_wal *w = vx_calloc(1, sizeof *w);
+  size_t plen = strlen(path) + 1;
+  if (!w || !(w->path = vx_alloc(plen))) {
+    vx_release(w);
+    return vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
+  }
+  memcpy(w->path, path, plen);
+  w->sync = sync;
+  w->read_only = read_only;
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_cond_init(&w->synced, NULL);
+  w->fd = vx_io_open(path, read_only ? O_RDONLY : O_RDWR | O_CREAT, 0644);
+  vexfs_status st = VEXFS_OK;
+  struct stat sb;
+  if (w->fd < 0 && read_only && errno == ENOENT) {
+    w->end = VX_WAL_HEADER; /* a read-only database without a log: nothing to replay */
+  } else if (w->fd < 0 || fstat(w->fd, &sb) != 0) {
+    st = io_fail(fn, "open", path);
+  } else {
+    int empty;
+    st = read_header(w, sb.st_size, &empty);
+    if (st == VEXFS_OK && empty && !read_only) st = write_header(w, fn);
+    else if (st == VEXFS_OK && empty) w->end = VX_WAL_HEADER;
+  }
+  if (st != VEXFS_OK) {
+    vx_wal_close(w);
+    return st;
+  }
+  *out = w;
+  return VEXFS_OK;
+}
+
+void vx_wal_close(vx_wal *w) {
+  if (!w) return;
+  if (w->fd >= 0) vx_io_close(w->fd);
+  pthread_cond_destroy(&w->synced);
+  pthread_mutex_destroy(&w->lock);
+  vx_release(w->path);
+  vx_release(w);
+}
+
+/* Whether a valid record with its head at p (within [base, base+size)) has sequence above seq. */
+static int valid_record_at(const vx_wal *w, const uint8_t *base, size_t size, size_t at,
+                           uint64_t *len) {
+  if (size - at < VX_WAL_HEAD) return 0;
+  const uint8_t *h = base + at;
+  uint64_t body = get64(h + 16);
+  if (get32(h) != RECORD_MAGIC || body > size - at - VX_WAL_HEAD) return 0;
+  struct iovec part = {(void *)(h + VX_WAL_HEAD), (size_t)body};
+  if (vx_wal_record_checksum(w->salt, h, &part, 1) != get64(h + 24)) return 0;
+  *len = body;
+  return 1;
+}
+
+vexfs_status vx_wal_replay(vx_wal *w, uint64_t after, vx_wal_fn fn, void *ctx) {
+  if (w->fd < 0) return VEXFS_OK;
+  struct stat sb;
+  if (fstat(w->fd, &sb) != 0) return io_fail("vexfs_db_open", "read", w->path);
+  size_t size = (size_t)sb.st_size;
+  if (size <= VX_WAL_HEADER) {
+    if (w->seq < after) w->seq = w->synced_seq = after;
+    return VEXFS_OK;
+  }
+  const uint8_t *base = mmap(NULL, size, PROT_READ, MAP_PRIVATE, w->fd, 0);
+  if (base == MAP_FAILED) return io_fail("vexfs_db_open", "map", w->path);
+  vexfs_status st = VEXFS_OK;
+  size_t at = VX_WAL_HEADER;
+  uint64_t prev = 0, len;
+  while (st == VEXFS_OK && valid_record_at(w, base, size, at, &len)) {
+    const uint8_t *h = base + at;
+    uint64_t seq = get64(h + 8);
+    if (prev ? seq != prev + 1 : seq > after + 1) {
+      if (!prev) /* records between the snapshot and this log are missing */
+        st = vx_fail(VEXFS_E_CORRUPT,
+                     "vexfs_db_open: the write-ahead log %s starts at record %" PRIu64
+                     " but the snapshot ends at record %" PRIu64,
+                     w->path, seq, after);
+      break; /* not the next record: damage, judged below */
+    }
+    if (seq > after) st = fn(ctx, seq, get32(h + 4), h + VX_WAL_HEAD, (size_t)len);
+    prev = seq;
+    at += VX_WAL_HEAD + (size_t)len;
+  }
+  if (st == VEXFS_OK && at < size) { /* damage or a torn tail: is anything valid beyond? */
+    for (size_t p = at + 1; p + VX_WAL_HEAD <= size; p++)
+      if (get32(base + p) == RECORD_MAGIC && valid_record_at(w, base, size, p, &len) &&
+          get64(base + p + 8) > prev) {
+        st = vx_fail(VEXFS_E_CORRUPT,
+                     "vexfs_db_open: the write-ahead log %s is damaged at byte %zu, and valid "
+                     "records follow (from byte %zu): refusing to drop them",
+                     w->path, at, p);
+        break;
+      }
+  }
+  munmap((void *)base, size);
+  if (st != VEXFS_OK) return st;
+  if (at < size && !w->read_only &&
+      (vx_io_truncate(w->fd, (off_t)at) != 0 || vx_io_sync(w->fd) != 0))
+    return io_fail("vexfs_db_open", "cut the torn tail of", w->path);
+  w->end = w->synced_end = at;
+  w->seq = w->synced_seq = prev > after ? prev : after;
+  return VEXFS_OK;
+}
+
+/* Marks the log failed: its file holds records whose fate is unknown. Under lock. */
+static void give_up(vx_wal *w, int err) {
+  w->failed = 1;
+  snprintf(w->failure, sizeof w->failure, "%s", strerror(err));
+}
+
+/* Cuts off every record not yet synced, after an fsync failed. Under lock. */
+static void cut_unsynced(vx_wal *w, int err) {
+  if (vx_io_truncate(w->fd, (off_t)w->synced_end) == 0 && vx_io_sync(w->fd) == 0) {
+    w->end = w->synced_end;
+    w->seq = w->synced_seq;
+    w->epoch++;
+  } else {
+    give_up(w, err);
+  }
+}
+
+vexfs_status vx_wal_append(vx_wal *w, const char *fn, uint32_t type, const struct iovec *parts,
+                           int nparts) {
+  if (nparts > MAX_PARTS) return vx_fail(VEXFS_E_INVALID, "%s: record of too many parts", fn);
+  uint64_t len = 0;
+  for (int i = 0; i < nparts; i++) len += parts[i].iov_len;
+  uint8_t head[VX_WAL_HEAD];
+  struct iovec iov[MAX_PARTS + 1];
+  iov[0] = (struct iovec){head, sizeof head};
+  memcpy(iov + 1, parts, (size_t)nparts * sizeof *iov);
+
+  pthread_mutex_lock(&w->lock);
+  if (w->failed) {
+    vexfs_status st = vx_fail(VEXFS_E_IO,
+                              "%s: the write-ahead log %s failed earlier (%s) and takes no more "
+                              "writes; close and reopen the database",
+                              fn, w->path, w->failure);
+    pthread_mutex_unlock(&w->lock);
+    return st;
+  }
+  uint64_t seq = w->seq + 1, at = w->end;
+  put32(head, RECORD_MAGIC);
+  put32(head + 4, type);
+  put64(head + 8, seq);
+  put64(head + 16, len);
+  put64(head + 24, vx_wal_record_checksum(w->salt, head, parts, nparts));
+  if (vx_io_writev_at(w->fd, iov, nparts + 1, (off_t)at) != 0) {
+    int err = errno;
+    if (vx_io_truncate(w->fd, (off_t)at) != 0) give_up(w, err);
+    pthread_mutex_unlock(&w->lock);
+    errno = err;
+    return io_fail(fn, "append to", w->path);
+  }
+  w->end = at + VX_WAL_HEAD + len;
+  w->seq = seq;
+  if (w->sync != VEXFS_SYNC_FULL) {
+    pthread_mutex_unlock(&w->lock);
+    return VEXFS_OK;
+  }
+  /* Group commit: one appender syncs everything written so far while the others wait. */
+  uint64_t mine = w->end, epoch = w->epoch;
+  int err = 0;
+  while (!w->failed && w->epoch == epoch && w->synced_end < mine) {
+    if (w->syncing) {
+      pthread_cond_wait(&w->synced, &w->lock);
+      continue;
+    }
+    w->syncing = 1;
+    uint64_t target = w->end, target_seq = w->seq;
+    pthread_mutex_unlock(&w->lock);
+    int rc = vx_io_sync(w->fd);
+    err = errno;
+    pthread_mutex_lock(&w->lock);
+    w->syncing = 0;
+    if (rc == 0) {
+      w->synced_end = target;
+      w->synced_seq = target_seq;
+    } else {
+      cut_unsynced(w, err);
+    }
+    pthread_cond_broadcast(&w->synced);
+  }
+  int durable = w->epoch == epoch && w->synced_end >= mine;
+  pthread_mutex_unlock(&w->lock);
+  if (durable) return VEXFS_OK;
+  errno = err ? err : EIO;
+  return io_fail(fn, "sync", w->path);
+}
+
+vexfs_status vx_wal_reset(vx_wal *w) {
+  pthread_mutex_lock(&w->lock);
+  vexfs_status st = VEXFS_OK;
+  if (!w->failed) {
+    st = write_header(w, "vexfs_db_checkpoint");
+    if (st != VEXFS_OK) give_up(w, errno);
+  }
+  pthread_mutex_unlock(&w->lock);
+  return st;
+}
+
+uint64_t vx_wal_last_seq(const vx_wal *w) { return w->seq; }
+
+void vx_wal_set_seq(vx_wal *w, uint64_t seq) { w->seq = w->synced_seq = seq; }
+
+uint64_t vx_wal_bytes(vx_wal *w) {
+  pthread_mutex_lock(&w->lock);
+  uint64_t n = w->end > VX_WAL_HEADER ? w->end - VX_WAL_HEADER : 0;
+  pthread_mutex_unlock(&w->lock);
+  return n;
+}

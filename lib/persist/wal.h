@@ -1,0 +1,65 @@
+/* The write-ahead log of a database: one file of checksummed records, appended before a mutation
+ * becomes visible and replayed when the database opens.
+ *
+ * File: a 32-byte header (magic "VEXFSWAL", format version, a random salt, checksum), then
+ * records: a 32-byte head (magic, type, sequence number, body length, checksum) and the body. The
+ * checksum is XXH3-64 of the head's first 24 bytes and the body, seeded with the file's salt, so
+ * records of an earlier generation of the file never pass. Sequence numbers rise by one.
+ *
+ * Recovery (vx_wal_replay) reads records up to the first one that fails. If a valid record of a
+ * later sequence number lies beyond that point, the log was damaged in the middle: VEXFS_E_CORRUPT.
+ * Otherwise the failing bytes are a torn tail (a write that never completed, so was never
+ * acknowledged) and are cut off.
+ *
+ * Appends (vx_wal_append) are made durable per the sync mode: VEXFS_SYNC_FULL waits until an
+ * fsync covers the record, and concurrent appenders share one fsync (group commit); NORMAL and OFF
+ * leave the data in the OS cache. If a write or fsync fails, the records not yet synced are cut
+ * off again (their callers get VEXFS_E_IO and must not apply them); if even that fails, the log
+ * refuses every later append until the database is reopened. */
+#ifndef VEXFS_WAL_H
+#define VEXFS_WAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "vexfs/vexfs.h"
+
+#define VX_WAL_VERSION 1u
+#define VX_WAL_HEADER 32u
+#define VX_WAL_HEAD 32u
+
+typedef struct vx_wal vx_wal;
+
+/* Opens (creating when writable and missing) the log at path. sync is a vexfs_sync_mode. */
+vexfs_status vx_wal_open(const char *path, int sync, int read_only, vx_wal **out);
+void vx_wal_close(vx_wal *w);
+
+/* Calls fn for each valid record whose sequence number is above `after`, in order; fn returning
+ * non-OK stops the replay with that status. Cuts a torn tail off when writable. Afterwards
+ * appends continue from the last record. */
+typedef vexfs_status (*vx_wal_fn)(void *ctx, uint64_t seq, uint32_t type, const uint8_t *body,
+                                  size_t len);
+vexfs_status vx_wal_replay(vx_wal *w, uint64_t after, vx_wal_fn fn, void *ctx);
+
+/* Appends one record made of the concatenated parts and waits as the sync mode says. fn names the
+ * public call for error messages. VEXFS_OK means the record is in the log (durably under FULL). */
+vexfs_status vx_wal_append(vx_wal *w, const char *fn, uint32_t type, const struct iovec *parts,
+                           int nparts);
+
+/* Empties the log after a checkpoint covered every record: a fresh header with a new salt;
+ * sequence numbers continue. Must not run concurrently with appends. */
+vexfs_status vx_wal_reset(vx_wal *w);
+
+/* Sequence number of the last record appended or replayed (0 when none ever was). */
+uint64_t vx_wal_last_seq(const vx_wal *w);
+/* Sets it, e.g. from a snapshot that covers records the log no longer holds. */
+void vx_wal_set_seq(vx_wal *w, uint64_t seq);
+/* Bytes of records in the log. Thread-safe. */
+uint64_t vx_wal_bytes(vx_wal *w);
+
+/* XXH3-64 of a record (head bytes 0..24 and body), as stored; for the fuzz target's resealing. */
+uint64_t vx_wal_record_checksum(uint64_t salt, const uint8_t *head, const struct iovec *parts,
+                                int nparts);
+
+#endif
