@@ -174,7 +174,8 @@ vexfs_status vx_wal_replay(vx_wal *w, uint64_t after, vx_wal_fn fn, void *ctx) {
   struct stat sb;
   if (fstat(w->fd, &sb) != 0) return io_fail("vexfs_db_open", "read", w->path);
   size_t size = (size_t)sb.st_size;
-  if (size <= VX_WAL_HEADER) {
+  if (size <= VX_WAL_HEADER) { /* no records */
+    w->end = w->synced_end = VX_WAL_HEADER;
     if (w->seq < after) w->seq = w->synced_seq = after;
     return VEXFS_OK;
   }
