@@ -304,6 +304,8 @@ static vexfs_status parse(vx_snap *s) {
                              get64(e + 40)};
     if (sec->offset < HEADER || sec->offset > table || sec->stored > table - sec->offset)
       return corrupt("a section lies outside the file");
+    if (sec->raw > sec->stored / BLOCK_HEAD * BLOCK) /* each block has a head */
+      return corrupt("a section claims more bytes than its blocks can hold");
   }
   return VEXFS_OK;
 }

@@ -114,11 +114,15 @@ static vexfs_status open_section(vx_snap *snap, uint32_t kind, uint32_t id, vx_s
 
 static vexfs_status load_rows(vx_snap *snap, vexfs_collection *c, uint32_t id, size_t rows) {
   vx_store *s = &c->store;
-  if (vx_store_reserve_load(s, rows) != 0)
-    return vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for %zu rows", rows);
   vx_sec_reader *ids = NULL, *vecs = NULL;
   vexfs_status st = open_section(snap, VX_SEC_IDS, id, &ids);
   if (st == VEXFS_OK) st = open_section(snap, VX_SEC_VECTORS, id, &vecs);
+  /* the sections must hold the rows the description claims, before memory is set aside */
+  if (st == VEXFS_OK && (vx_secr_left(ids) / sizeof(uint64_t) != rows ||
+                         vx_secr_left(vecs) / sizeof(float) / c->cfg.dim != rows))
+    st = damaged(id, "ids or vectors do not match its row count");
+  if (st == VEXFS_OK && vx_store_reserve_load(s, rows) != 0)
+    st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for %zu rows", rows);
   const vx_kernels *kern = vx_simd();
   float *row = vx_alloc(c->cfg.dim * sizeof *row);
   if (st == VEXFS_OK && !row) st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory");
