@@ -132,7 +132,7 @@ int vx_io_sync(int fd) {
   tracked *t = find(fd);
   off_t at = t ? t->written : 0;
   pthread_mutex_unlock(&lock);
-  if (injected(VX_IO_SYNC) || fsync(fd) != 0) return -1;
+  if (injected(VX_IO_SYNC) || fdatasync(fd) != 0) return -1; /* sizes are data here */
   pthread_mutex_lock(&lock);
   if ((t = find(fd)) && at > t->synced) t->synced = at;
   pthread_mutex_unlock(&lock);
