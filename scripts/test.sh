@@ -24,7 +24,7 @@ suite() { # build dir, meson test args...
 suite build
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   suite build-asan
-TSAN_OPTIONS=halt_on_error=1 suite build-tsan --suite concurrency --suite internals --suite hnsw --suite pool
+TSAN_OPTIONS=halt_on_error=1 suite build-tsan --suite concurrency --suite internals --suite hnsw --suite pool --suite db
 [ -d build-arm64 ] && suite build-arm64 --suite simd --suite api --suite internals --suite hnsw
 step abi scripts/abi-check.sh build
 step install scripts/install-check.sh build

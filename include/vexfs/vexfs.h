@@ -17,7 +17,9 @@
  *   the same collection. Unless a function says otherwise it is thread-safe.
  *
  * Errors
- *   Functions that can fail return a vexfs_status. On failure, vexfs_last_error() gives a
+ *   Functions that can fail return a vexfs_status. Mutating calls on a collection that belongs to
+ *   a database (vexfs_db_*) may also return VEXFS_E_IO (its log record could not be made durable)
+ *   and VEXFS_E_READONLY (the database is open read-only); the collection is then unchanged. On failure, vexfs_last_error() gives a
  *   human-readable message for the calling thread, and nothing was changed: every batch call is
  *   all-or-nothing. The library never aborts, prints or exits on bad input.
  *
