@@ -22,6 +22,16 @@ static char dir[64], wal_path[96];
 
 static void put(FILE *f, const void *p, size_t n) { fwrite(p, 1, n, f); }
 
+static void remove_dir(void) { /* at exit: the scratch database */
+  char path[128];
+  const char *files[] = {"LOCK", "wal.log"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+    unlink(path);
+  }
+  rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!dir[0]) {
     snprintf(dir, sizeof dir, "/tmp/vexfs-fuzz-wal-%d", (int)getpid());
@@ -30,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     snprintf(lock, sizeof lock, "%s/LOCK", dir);
     close(open(lock, O_CREAT | O_WRONLY, 0644));
     snprintf(wal_path, sizeof wal_path, "%s/wal.log", dir);
+    atexit(remove_dir);
   }
   FILE *f = fopen(wal_path, "wb");
   if (!f) return 0;

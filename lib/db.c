@@ -278,9 +278,11 @@ static vexfs_status lock_directory(vexfs_db *db) {
     return vx_fail(VEXFS_E_IO, "%s: cannot create the database directory %s: %s", fn, db->dir,
                    strerror(errno));
   struct stat sb;
-  if (stat(db->dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-    return vx_fail(VEXFS_E_IO, "%s: %s is not a database directory%s%s", fn, db->dir,
-                   errno == ENOENT ? ": " : "", errno == ENOENT ? strerror(errno) : "");
+  if (stat(db->dir, &sb) != 0)
+    return vx_fail(VEXFS_E_IO, "%s: cannot open the database directory %s: %s", fn, db->dir,
+                   strerror(errno));
+  if (!S_ISDIR(sb.st_mode))
+    return vx_fail(VEXFS_E_IO, "%s: %s is not a directory", fn, db->dir);
   char *path = join(db->dir, "LOCK");
   if (!path) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
   db->lock_fd = open(path, (db->opts.read_only ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0644);
@@ -376,15 +378,10 @@ VEXFS_API vexfs_status vexfs_db_open(const char *path, const vexfs_db_options *o
 static vexfs_status checkpoint_locked(vexfs_db *db) {
   if (!db->wal || db->opts.read_only) return VEXFS_OK;
   const char *fn = "vexfs_db_checkpoint";
-  uint32_t *ids = vx_alloc((db->n ? db->n : 1) * sizeof *ids);
-  if (!ids) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
-  for (size_t i = 0; i < db->n; i++) {
-    pthread_mutex_lock(&db->cols[i]->write_lock);
-    ids[i] = db->cols[i]->link->id;
-  }
+  for (size_t i = 0; i < db->n; i++) pthread_mutex_lock(&db->cols[i]->write_lock);
   int sync = db->opts.sync != VEXFS_SYNC_OFF;
-  vexfs_status st = vx_snapshot_write(db->temp_path, db->cols, ids, db->n,
-                                      vx_wal_last_seq(db->wal), sync, NULL, NULL);
+  vexfs_status st =
+      vx_snapshot_write(db->temp_path, db->cols, db->n, vx_wal_last_seq(db->wal), sync);
   if (st == VEXFS_OK && vx_io_rename(db->temp_path, db->snapshot_path) != 0) {
     st = vx_fail(VEXFS_E_IO, "%s: cannot rename %s to %s: %s", fn, db->temp_path,
                  db->snapshot_path, strerror(errno));
@@ -397,7 +394,6 @@ static vexfs_status checkpoint_locked(vexfs_db *db) {
                  strerror(errno));
   if (st == VEXFS_OK) st = vx_wal_reset(db->wal);
   for (size_t i = db->n; i-- > 0;) pthread_mutex_unlock(&db->cols[i]->write_lock);
-  vx_release(ids);
   return st;
 }
 

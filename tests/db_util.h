@@ -105,6 +105,13 @@ static inline int db_matches(vexfs_collection *c, const db_model *m) {
   return n == vexfs_count(c);
 }
 
+#define DB_PATH_MAX 4400
+
+/* out = dir + "/" + file (out holds DB_PATH_MAX bytes); aborts rather than truncate. */
+static inline void db_join(char *out, const char *dir, const char *file) {
+  if (snprintf(out, DB_PATH_MAX, "%s/%s", dir, file) >= DB_PATH_MAX) abort();
+}
+
 /* A fresh empty directory under $TMPDIR (or /tmp); the caller frees the path. */
 static inline char *db_tempdir(void) {
   const char *base = getenv("TMPDIR");
@@ -122,10 +129,10 @@ static inline void db_rmdir(const char *path) {
   DIR *d = opendir(path);
   if (!d) return;
   struct dirent *e;
-  char file[4200];
+  char file[DB_PATH_MAX];
   while ((e = readdir(d)))
     if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-      snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+      db_join(file, path, e->d_name);
       unlink(file);
     }
   closedir(d);
@@ -143,6 +150,14 @@ static inline int db_copy_file(const char *from, const char *to) {
   if (in) fclose(in);
   if (out && fclose(out) != 0) rc = -1;
   return rc;
+}
+
+/* Copies dir_from/file to dir_to/file; 0 or -1. */
+static inline int db_copy_into(const char *dir_from, const char *dir_to, const char *file) {
+  char from[DB_PATH_MAX], to[DB_PATH_MAX];
+  db_join(from, dir_from, file);
+  db_join(to, dir_to, file);
+  return db_copy_file(from, to);
 }
 
 #endif

@@ -129,8 +129,9 @@ static void check_reopened(const char *path, const db_model *m, const uint64_t *
 }
 
 static void round_trip(vexfs_index_kind kind, vexfs_metric metric, size_t n) {
-  char *path = db_tempdir(), copy[4200], from[4200], to[4200];
-  snprintf(copy, sizeof copy, "%s-log", path);
+  char *path = db_tempdir(), copy[DB_PATH_MAX];
+  assert_non_null(path);
+  db_join(copy, path, "log-copy"); /* (inside path: db_rmdir(path) skips a directory) */
   vexfs_db *db = open_db(path, VEXFS_SYNC_NORMAL, 0);
   assert_non_null(db);
   vexfs_collection_config cfg = config(kind, metric);
@@ -143,17 +144,13 @@ static void round_trip(vexfs_index_kind kind, vexfs_metric metric, size_t n) {
   results(c, ids, dist);
   /* a copy of the files as they are now: no snapshot yet, everything in the log */
   mkdir(copy, 0755);
-  for (const char *f = "wal.log"; f; f = NULL) {
-    snprintf(from, sizeof from, "%s/%s", path, f);
-    snprintf(to, sizeof to, "%s/%s", copy, f);
-    assert_int_equal(db_copy_file(from, to), 0);
-  }
+  assert_int_equal(db_copy_into(path, copy, "wal.log"), 0);
   assert_int_equal(vexfs_db_close(db), VEXFS_OK); /* checkpoints */
   check_reopened(path, &m, ids, dist, &cfg);      /* from the snapshot */
   check_reopened(copy, &m, ids, dist, &cfg);      /* by replaying the log */
   db_model_clear(&m);
-  db_rmdir(path);
   db_rmdir(copy);
+  db_rmdir(path);
   free(path);
 }
 
@@ -195,8 +192,8 @@ static void test_config_round_trip(void **state) {
   assert_int_equal(vexfs_dim(c), 3);
   vexfs_db_close(db);
   /* the snapshot's COLLECTION section holds the exact fields */
-  char snap[4200];
-  snprintf(snap, sizeof snap, "%s/snapshot.vxs", path);
+  char snap[DB_PATH_MAX];
+  db_join(snap, path, "snapshot.vxs");
   FILE *f = fopen(snap, "rb");
   fseek(f, 0, SEEK_END);
   long size = ftell(f);
@@ -232,8 +229,8 @@ static void test_lock_and_read_only(void **state) {
   vexfs_db_options o;
   vexfs_db_options_init(&o);
   o.read_only = 1;
-  char missing[4200];
-  snprintf(missing, sizeof missing, "%s/none", path);
+  char missing[DB_PATH_MAX];
+  db_join(missing, path, "none");
   assert_int_equal(vexfs_db_open(missing, &o, &ro), VEXFS_E_IO); /* nothing to read */
   vexfs_db *db = open_db(path, VEXFS_SYNC_FULL, 0), *other = NULL;
   vexfs_collection_config cfg = config(VEXFS_INDEX_HNSW, VEXFS_METRIC_L2);
@@ -368,13 +365,9 @@ static char *damaged_fixture(db_model *m) {
     db_model_insert(m, 1000 + 10 * b, 10);
   }
   /* abandon the handle without its closing checkpoint: copy the files elsewhere */
-  char *copy = db_tempdir(), from[4200], to[4200];
-  const char *files[2] = {"snapshot.vxs", "wal.log"};
-  for (int i = 0; i < 2; i++) {
-    snprintf(from, sizeof from, "%s/%s", path, files[i]);
-    snprintf(to, sizeof to, "%s/%s", copy, files[i]);
-    assert_int_equal(db_copy_file(from, to), 0);
-  }
+  char *copy = db_tempdir();
+  assert_int_equal(db_copy_into(path, copy, "snapshot.vxs"), 0);
+  assert_int_equal(db_copy_into(path, copy, "wal.log"), 0);
   vexfs_db_close(db);
   db_rmdir(path);
   free(path);
@@ -384,8 +377,8 @@ static char *damaged_fixture(db_model *m) {
 static void test_damaged_snapshot(void **state) {
   (void)state;
   db_model m = {0};
-  char *path = damaged_fixture(&m), file[4200];
-  snprintf(file, sizeof file, "%s/snapshot.vxs", path);
+  char *path = damaged_fixture(&m), file[DB_PATH_MAX];
+  db_join(file, path, "snapshot.vxs");
   size_t n;
   assert_int_equal(try_open(path), VEXFS_OK); /* its closing checkpoint takes in the log */
   uint8_t *good = read_file(file, &n), *bad = malloc(n);
@@ -444,9 +437,9 @@ static void test_damaged_snapshot(void **state) {
 static void test_damaged_log(void **state) {
   (void)state;
   db_model m = {0};
-  char *path = damaged_fixture(&m), file[4200], snap_file[4200];
-  snprintf(file, sizeof file, "%s/wal.log", path);
-  snprintf(snap_file, sizeof snap_file, "%s/snapshot.vxs", path);
+  char *path = damaged_fixture(&m), file[DB_PATH_MAX], snap_file[DB_PATH_MAX];
+  db_join(file, path, "wal.log");
+  db_join(snap_file, path, "snapshot.vxs");
   size_t n, snap_n;
   uint8_t *good = read_file(file, &n), *bad = malloc(n), *snap = read_file(snap_file, &snap_n);
   /* the four records' offsets: equal sizes after the 32-byte header */
@@ -486,8 +479,8 @@ static void test_damaged_log(void **state) {
 static void test_log_damaged_in_the_middle(void **state) {
   (void)state;
   db_model m = {0};
-  char *path = damaged_fixture(&m), file[4200];
-  snprintf(file, sizeof file, "%s/wal.log", path);
+  char *path = damaged_fixture(&m), file[DB_PATH_MAX];
+  db_join(file, path, "wal.log");
   size_t n;
   uint8_t *good = read_file(file, &n), *bad = malloc(n);
   size_t rec = (n - 32) / 4;

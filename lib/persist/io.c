@@ -22,19 +22,15 @@ static tracked files[TRACKED];
 static size_t nfiles;
 
 static unsigned fault_kinds;
-static uint64_t fault_at, counted[5];
+static uint64_t fault_at, seen; /* operations of fault_kinds since vx_io_fail_at */
 static int fault_err, fault_sticky, fault_fired;
 
 /* Counts an operation of `kind` and says whether it must fail (errno set). */
 static int injected(unsigned kind) {
   pthread_mutex_lock(&lock);
-  unsigned bit = (unsigned)__builtin_ctz(kind);
-  counted[bit]++;
   int fail = 0;
   if (fault_at && (fault_kinds & kind)) {
-    uint64_t seen = 0;
-    for (unsigned b = 0; b < 5; b++)
-      if (fault_kinds & (1u << b)) seen += counted[b];
+    seen++;
     fail = seen == fault_at || (fault_sticky && seen > fault_at);
     if (fail) fault_fired = 1;
   }
@@ -174,17 +170,8 @@ void vx_io_fail_at(unsigned kinds, uint64_t n, int err, int sticky) {
   fault_err = err;
   fault_sticky = sticky;
   fault_fired = 0;
-  memset(counted, 0, sizeof counted);
+  seen = 0;
   pthread_mutex_unlock(&lock);
-}
-
-uint64_t vx_io_count(unsigned kinds) {
-  pthread_mutex_lock(&lock);
-  uint64_t n = 0;
-  for (unsigned b = 0; b < 5; b++)
-    if (kinds & (1u << b)) n += counted[b];
-  pthread_mutex_unlock(&lock);
-  return n;
 }
 
 int vx_io_fault_fired(void) {

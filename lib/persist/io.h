@@ -39,8 +39,6 @@ int vx_io_rename(const char *from, const char *to);
 /* ---- fault injection (tests) ---- */
 /* Fails the n-th (1-based) operation of `kinds` counted from now; n = 0 turns faults off. */
 void vx_io_fail_at(unsigned kinds, uint64_t n, int err, int sticky);
-/* Operations of `kinds` since the last vx_io_fail_at (or the start). */
-uint64_t vx_io_count(unsigned kinds);
 /* Whether an injected fault has fired since the last vx_io_fail_at. */
 int vx_io_fault_fired(void);
 /* Truncates every open file to what was synced (see above). */

@@ -20,11 +20,12 @@ typedef struct stored_config {
 
 /* ---- writing ---- */
 
-static void write_collection(vx_snap_writer *w, vexfs_collection *c, uint32_t id) {
+static void write_collection(vx_snap_writer *w, vexfs_collection *c) {
   const vexfs_collection_config *cfg = &c->cfg;
   const vx_store *s = &c->store;
   size_t rows = atomic_load_explicit(&s->rows, memory_order_acquire);
-  const char *name = c->link ? c->link->name : "";
+  uint32_t id = c->link->id;
+  const char *name = c->link->name;
   uint32_t name_len = (uint32_t)strlen(name);
   stored_config sc = {cfg->dim, (uint32_t)cfg->metric, (uint32_t)cfg->index, cfg->hnsw_m,
                       cfg->hnsw_ef_construction, cfg->hnsw_ef_search, cfg->threads, 0,
@@ -83,15 +84,12 @@ static void write_collection(vx_snap_writer *w, vexfs_collection *c, uint32_t id
   }
 }
 
-vexfs_status vx_snapshot_write(const char *path, vexfs_collection *const *cols,
-                               const uint32_t *ids, size_t n, uint64_t seq, int sync,
-                               uint64_t *raw, uint64_t *stored) {
+vexfs_status vx_snapshot_write(const char *path, vexfs_collection *const *cols, size_t n,
+                               uint64_t seq, int sync) {
   vx_snap_writer *w;
   vexfs_status st = vx_snapw_open(path, &w);
   if (st != VEXFS_OK) return st;
-  for (size_t i = 0; i < n; i++) write_collection(w, cols[i], ids[i]);
-  if (raw)
-    for (uint32_t k = 0; k <= VX_SEC_GRAPH; k++) vx_snapw_sizes(w, k, &raw[k], &stored[k]);
+  for (size_t i = 0; i < n; i++) write_collection(w, cols[i]);
   return vx_snapw_finish(w, seq, sync);
 }
 

@@ -22,12 +22,10 @@ enum vx_section_kind {
   VX_SEC_GRAPH = 6
 };
 
-/* Writes the collections (numbered ids[i]; the caller holds each one's write lock) as a snapshot
- * covering log records up to seq, into the file `path`; fsyncs it when sync. writer_out, when not
- * NULL, is for the compression report: the sizes per kind go to raw/stored (7 entries each). */
-vexfs_status vx_snapshot_write(const char *path, vexfs_collection *const *cols,
-                               const uint32_t *ids, size_t n, uint64_t seq, int sync,
-                               uint64_t *raw, uint64_t *stored);
+/* Writes the database collections (the caller holds each one's write lock) as a snapshot covering
+ * log records up to seq, into the file `path`; fsyncs it when sync. */
+vexfs_status vx_snapshot_write(const char *path, vexfs_collection *const *cols, size_t n,
+                               uint64_t seq, int sync);
 
 /* Creates every collection a snapshot holds and hands each to adopt (which takes ownership, also
  * when it fails). */

@@ -156,7 +156,8 @@ void vx_wal_close(vx_wal *w) {
   vx_release(w);
 }
 
-/* Whether a valid record with its head at p (within [base, base+size)) has sequence above seq. */
+/* Whether a record with a valid checksum has its head at `at` of the mapped log; *len gets its
+ * body length. */
 static int valid_record_at(const vx_wal *w, const uint8_t *base, size_t size, size_t at,
                            uint64_t *len) {
   if (size - at < VX_WAL_HEAD) return 0;
@@ -318,7 +319,6 @@ vexfs_status vx_wal_reset(vx_wal *w) {
 
 uint64_t vx_wal_last_seq(const vx_wal *w) { return w->seq; }
 
-void vx_wal_set_seq(vx_wal *w, uint64_t seq) { w->seq = w->synced_seq = seq; }
 
 uint64_t vx_wal_bytes(vx_wal *w) {
   pthread_mutex_lock(&w->lock);

@@ -53,8 +53,6 @@ vexfs_status vx_wal_reset(vx_wal *w);
 
 /* Sequence number of the last record appended or replayed (0 when none ever was). */
 uint64_t vx_wal_last_seq(const vx_wal *w);
-/* Sets it, e.g. from a snapshot that covers records the log no longer holds. */
-void vx_wal_set_seq(vx_wal *w, uint64_t seq);
 /* Bytes of records in the log. Thread-safe. */
 uint64_t vx_wal_bytes(vx_wal *w);
 
