@@ -34,6 +34,6 @@ run(process.env.CC || 'cc', [
   '-O2', '-g', '-fPIC', '-shared', '-std=gnu11', '-Wall', '-Wextra', '-Werror',
   '-fvisibility=hidden', '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=vexfs',
   '-I' + nodeInclude, '-I' + path.join(root, 'include'),
-  ...sources, archive, '-Wl,--exclude-libs,ALL', '-lpthread', '-lm',
+  ...sources, archive, '-Wl,--exclude-libs,ALL', '-lzstd', '-lpthread', '-lm', // zstd: snapshots
   '-o', path.join(out, 'vexfs.node'),
 ]);
