@@ -30,7 +30,6 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static vexfs_collection *registry;
 
 /* The first published versions of the public structs: callers' struct_size must cover these. */
-#define CONFIG_V1_SIZE (offsetof(vexfs_collection_config, threads) + sizeof(uint32_t))
 #define PARAMS_V1_SIZE (offsetof(vexfs_search_params, threads) + sizeof(uint32_t))
 
 VEXFS_API void vexfs_collection_config_init(vexfs_collection_config *cfg) {
@@ -87,7 +86,7 @@ VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cf
   if (out) *out = NULL;
   if (!cfg || !out)
     return vx_fail(VEXFS_E_INVALID, "vexfs_collection_create: %s is NULL", cfg ? "out" : "cfg");
-  if (cfg->struct_size < CONFIG_V1_SIZE)
+  if (cfg->struct_size < VX_CONFIG_V1_SIZE)
     return vx_fail(VEXFS_E_INVALID,
                    "vexfs_collection_create: cfg->struct_size is %" PRIu32
                    "; fill cfg with vexfs_collection_config_init() first",

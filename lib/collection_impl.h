@@ -1,10 +1,11 @@
 /* The collection object itself, shared by the files that implement its calls (collection.c:
- * vectors and search; collection_payload.c: payloads and payload indexes). Locking is described
- * at the top of collection.c. */
+ * vectors and search; collection_payload.c: payloads and payload indexes; collection_read.c:
+ * configuration and id listing). Locking is described at the top of collection.c. */
 #ifndef VEXFS_COLLECTION_IMPL_H
 #define VEXFS_COLLECTION_IMPL_H
 
 #include <pthread.h>
+#include <stddef.h>
 
 #include "index/index.h"
 #include "metrics/metrics.h"
@@ -13,6 +14,9 @@
 #include "persist/journal.h"
 #include "store.h"
 #include "vexfs/vexfs.h"
+
+/* The first published vexfs_collection_config: callers' struct_size must cover it. */
+#define VX_CONFIG_V1_SIZE (offsetof(vexfs_collection_config, threads) + sizeof(uint32_t))
 
 struct vexfs_collection {
   vexfs_collection_config cfg;

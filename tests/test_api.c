@@ -336,6 +336,63 @@ static void test_get_and_arbitrary_ids(void **state) {
   vexfs_collection_free(c);
 }
 
+static void test_config_and_ids_read_back(void **state) {
+  (void)state;
+  enum { D = 5 };
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  cfg.dim = D;
+  cfg.metric = VEXFS_METRIC_IP;
+  cfg.index = VEXFS_INDEX_HNSW;
+  cfg.hnsw_m = 7;
+  cfg.hnsw_ef_construction = 33;
+  cfg.hnsw_ef_search = 21;
+  cfg.threads = 1;
+  cfg.hnsw_seed = 99;
+  vexfs_collection *c = NULL;
+  assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_OK);
+
+  vexfs_collection_config got;
+  vexfs_collection_config_init(&got);
+  assert_int_equal(vexfs_collection_get_config(c, &got), VEXFS_OK);
+  assert_memory_equal(&got, &cfg, sizeof cfg);
+  /* an older caller's smaller struct: only the fields it covers are written */
+  vexfs_collection_config old;
+  memset(&old, 0xAB, sizeof old);
+  old.struct_size = offsetof(vexfs_collection_config, hnsw_seed);
+  assert_int_equal(vexfs_collection_get_config(c, &old), VEXFS_OK);
+  assert_int_equal(old.struct_size, offsetof(vexfs_collection_config, hnsw_seed));
+  assert_int_equal(old.hnsw_m, 7);
+  assert_true(old.hnsw_seed == 0xABABABABABABABABull);
+  old.struct_size = 4;
+  assert_int_equal(vexfs_collection_get_config(c, &old), VEXFS_E_INVALID);
+  assert_non_null(strstr(vexfs_last_error(), "struct_size"));
+  assert_int_equal(vexfs_collection_get_config(NULL, &got), VEXFS_E_INVALID);
+  assert_int_equal(vexfs_collection_get_config(c, NULL), VEXFS_E_INVALID);
+
+  uint64_t *ids = (uint64_t *)1;
+  size_t n = 7;
+  assert_int_equal(vexfs_list_ids(c, &ids, &n), VEXFS_OK); /* empty */
+  assert_null(ids);
+  assert_int_equal(n, 0);
+  uint64_t in[6] = {50, UINT64_MAX - 1, 3, 1ull << 63, 0, 7};
+  float *v = test_random_vectors(6, D, 3);
+  assert_int_equal(vexfs_insert(c, in, v, 6), VEXFS_OK);
+  uint64_t gone[2] = {3, 50};
+  assert_int_equal(vexfs_remove(c, gone, 2), VEXFS_OK);
+  assert_int_equal(vexfs_list_ids(c, &ids, &n), VEXFS_OK);
+  uint64_t want[4] = {0, 7, 1ull << 63, UINT64_MAX - 1};
+  assert_int_equal(n, 4);
+  assert_memory_equal(ids, want, sizeof want);
+  vexfs_free(ids);
+  assert_int_equal(vexfs_list_ids(c, NULL, &n), VEXFS_E_INVALID);
+  assert_int_equal(vexfs_list_ids(c, &ids, NULL), VEXFS_E_INVALID);
+  assert_null(ids);
+  assert_int_equal(vexfs_list_ids(NULL, &ids, &n), VEXFS_E_INVALID);
+  free(v);
+  vexfs_collection_free(c);
+}
+
 static void test_remove(void **state) {
   (void)state;
   enum { N = 600, D = 9 };
@@ -482,6 +539,7 @@ int main(void) {
       cmocka_unit_test(test_insert_is_all_or_nothing),
       cmocka_unit_test(test_payload_entry_points),
       cmocka_unit_test(test_get_and_arbitrary_ids),
+      cmocka_unit_test(test_config_and_ids_read_back),
       cmocka_unit_test(test_remove),
       cmocka_unit_test(test_search_rejects_bad_input),
       cmocka_unit_test(test_cosine_and_ip_values),

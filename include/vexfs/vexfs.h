@@ -290,6 +290,21 @@ VEXFS_API size_t vexfs_count(const vexfs_collection *c);
 /* The collection's dimension; 0 for NULL. Thread-safe. */
 VEXFS_API uint32_t vexfs_dim(const vexfs_collection *c);
 
+/* Copies the collection's configuration (as created, or as stored in its database) into *out.
+ * out->struct_size must be set (vexfs_collection_config_init does it); only the fields it covers
+ * are written, and it is left as the caller set it. threads and hnsw_seed read back as given.
+ * Threading: thread-safe; the configuration never changes after creation.
+ * Errors: VEXFS_E_INVALID (NULL, struct_size below the first version of the struct). */
+VEXFS_API vexfs_status vexfs_collection_get_config(const vexfs_collection *c,
+                                                   vexfs_collection_config *out);
+
+/* Lists the ids of every vector in the collection, ascending, as one array of *n entries that
+ * the caller frees with vexfs_free(); *ids is NULL when the collection is empty. The list is one
+ * consistent moment: a concurrent insert or remove is wholly in it or wholly not.
+ * Threading: safe concurrently with every call but vexfs_collection_free().
+ * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOMEM. On error *ids is NULL and *n is 0. */
+VEXFS_API vexfs_status vexfs_list_ids(vexfs_collection *c, uint64_t **ids, size_t *n);
+
 /* ------------------------------------------------------------------------------------------------
  * Databases: named collections that persist in a directory
  *

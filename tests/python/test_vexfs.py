@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -103,8 +104,10 @@ def test_every_error_class():
     assert len(c) == 1  # nothing above changed it
     for cls in (vexfs.InvalidArgumentError, vexfs.OutOfMemoryError, vexfs.DimensionError,
                 vexfs.NotFoundError, vexfs.AlreadyExistsError, vexfs.VexfsIOError,
-                vexfs.CorruptError, vexfs.UnsupportedError, vexfs.ReadOnlyError, vexfs.StateError):
-        assert issubclass(cls, vexfs.VexfsError) and 1 <= cls.status <= 10
+                vexfs.CorruptError, vexfs.UnsupportedError, vexfs.ReadOnlyError, vexfs.StateError,
+                vexfs.BusyError):
+        assert issubclass(cls, vexfs.VexfsError) and 1 <= cls.status <= 11
+        assert vexfs._native.lib.vexfs_status_string(cls.status) != b"unknown status"
     c.close()
     with pytest.raises(vexfs.InvalidArgumentError, match="closed"):
         len(c)
@@ -145,6 +148,39 @@ def test_threads_share_a_collection():
         t.join()
     assert not errors
     assert all((a == b).all() for a, b in zip(expected, got))
+
+
+def test_searches_release_the_gil():
+    """Another Python thread runs while one thread is inside a search's C call. With forced GIL
+    hand-offs switched off (a huge switch interval), the only way the counting thread can advance
+    between the searcher's two reads is the search call releasing the GIL; 2 threads then search
+    in parallel (benchmarks/python_overhead.py measures that speedup)."""
+    c = vexfs.Collection(dim=64, index="flat", threads=1)
+    c.add(np.arange(20000), vectors(20000, 64))
+    queries = vectors(300, 64)
+    ticks, done = [0], threading.Event()
+
+    def count():
+        while not done.is_set():
+            ticks[0] += 1
+            time.sleep(0)  # gives the GIL back, so the searcher can retake it after its call
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)
+    counter = threading.Thread(target=count)
+    try:
+        counter.start()
+        while ticks[0] == 0:
+            time.sleep(0.001)
+        before = ticks[0]
+        ids, _ = c.search(queries, k=10, threads=1)
+        after = ticks[0]
+    finally:
+        done.set()
+        counter.join()
+        sys.setswitchinterval(old)
+    assert after > before
+    assert ids.shape == (300, 10)
 
 
 def test_works_without_numpy():

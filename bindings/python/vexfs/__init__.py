@@ -5,24 +5,35 @@
     c.add(ids, vectors)                  # numpy float32 rows cross without a copy
     ids, distances = c.search(query, k=10)
 
+    with vexfs.Database("my.db") as db:      # durable named collections (None: in memory)
+        docs = db.create_collection("docs", dim=128)
+
+vexfs.Client(path) offers the VexFS SDK's names (create_collection(name=, dimension=, ...),
+collection.search(vector=, limit=) -> results with .id/.score/.metadata) over the same.
+
 VEXFS_LIBRARY=/path/libvexfs.so.1 chooses the library; otherwise the copy bundled in this package,
 then the system's libvexfs.so.1.
 """
 from __future__ import annotations
 
 from . import _native
+from .client import (Client, ClientCollection, CollectionStats, InsertResult, PerformanceMetrics,
+                     PerformanceStats, SearchResult, SystemStats)
 from .collection import NO_ID, Collection, _json_metrics
-from .errors import (AlreadyExistsError, CorruptError, DimensionError, InvalidArgumentError,
-                     NotFoundError, OutOfMemoryError, ReadOnlyError, StateError,
-                     UnsupportedError, VexfsError, VexfsIOError)
+from .database import Database
+from .errors import (AlreadyExistsError, BusyError, CorruptError, DimensionError,
+                     InvalidArgumentError, NotFoundError, OutOfMemoryError, ReadOnlyError,
+                     StateError, UnsupportedError, VexfsError, VexfsIOError)
 
 __version__ = _native.lib.vexfs_version_string().decode()
 library_path = _native.path
 
-__all__ = ["Collection", "NO_ID", "VexfsError", "InvalidArgumentError", "OutOfMemoryError",
-           "DimensionError", "NotFoundError", "AlreadyExistsError", "VexfsIOError", "CorruptError",
-           "UnsupportedError", "ReadOnlyError", "StateError", "simd_isa", "metrics",
-           "__version__", "library_path"]
+__all__ = ["Collection", "Database", "NO_ID", "VexfsError", "InvalidArgumentError",
+           "OutOfMemoryError", "DimensionError", "NotFoundError", "AlreadyExistsError",
+           "VexfsIOError", "CorruptError", "UnsupportedError", "ReadOnlyError", "StateError",
+           "BusyError", "Client", "ClientCollection", "SearchResult", "InsertResult",
+           "PerformanceStats", "CollectionStats", "SystemStats", "PerformanceMetrics", "simd_isa",
+           "metrics", "__version__", "library_path"]
 
 
 def simd_isa() -> str:

@@ -42,6 +42,11 @@ class Metrics(ctypes.Structure):
                 + [("pool_hit_rate", ctypes.c_double), ("simd_isa", ctypes.c_char_p)])
 
 
+class DbOptions(ctypes.Structure):
+    _fields_ = [("struct_size", _U32), ("sync", ctypes.c_int), ("read_only", _U32),
+                ("wal_checkpoint_bytes", _U64)]
+
+
 def _candidates() -> list[str]:
     found = []
     if os.environ.get("VEXFS_LIBRARY"):
@@ -95,7 +100,22 @@ _sigs = {
     "vexfs_create_payload_index": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_int]),
     "vexfs_drop_payload_index": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_int]),
     "vexfs_search_with_payload": (ctypes.c_int, [_P, _P, _SIZE, _SIZE, _P, _P, _P, _P, _P]),
+    "vexfs_collection_get_config": (ctypes.c_int, [_P, _P]),
+    "vexfs_list_ids": (ctypes.c_int, [_P, _P, _P]),
+    "vexfs_db_options_init": (None, [_P]),
+    "vexfs_db_open": (ctypes.c_int, [ctypes.c_char_p, _P, _P]),
+    "vexfs_db_close": (ctypes.c_int, [_P]),
+    "vexfs_db_checkpoint": (ctypes.c_int, [_P]),
+    "vexfs_db_create_collection": (ctypes.c_int, [_P, ctypes.c_char_p, _P, _P]),
+    "vexfs_db_get_collection": (ctypes.c_int, [_P, ctypes.c_char_p, _P]),
+    "vexfs_db_drop_collection": (ctypes.c_int, [_P, ctypes.c_char_p]),
+    "vexfs_db_list_collections": (ctypes.c_int, [_P, _P, _P]),
 }
 for _name, (_res, _args) in _sigs.items():
     _f = getattr(lib, _name)
     _f.restype, _f.argtypes = _res, _args
+
+# The same library through a second handle whose functions have no argtypes: callers pass ctypes
+# objects only (c_void_p, c_size_t, arrays, byref), for hot paths. Same dlopen'ed copy.
+unchecked = ctypes.CDLL(path)
+unchecked.vexfs_search.restype = ctypes.c_int

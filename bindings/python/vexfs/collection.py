@@ -16,12 +16,22 @@ try:
 except ImportError:  # the package works on lists and the array module without numpy
     np = None
 
+_CLOSED = "the collection is closed (by close(), by dropping it, or by closing its database)"
 NO_ID = 2**64 - 1  # the id of an empty result slot in batch searches
 
 _F32 = np.dtype(np.float32) if np is not None else None
 _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
 _INDEXES = {"auto": 0, "flat": 1, "hnsw": 2, "lsh": 3}
 _PAYLOAD_INDEXES = {"keyword": 1, "numeric": 2}
+_METRIC_NAMES = {v: k for k, v in _METRICS.items()}
+_INDEX_NAMES = {v: k for k, v in _INDEXES.items()}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays as the Python values json can encode."""
+    if np is not None and isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _json_bytes(value: Any, what: str) -> bytes:
@@ -30,7 +40,25 @@ def _json_bytes(value: Any, what: str) -> bytes:
         return value.encode() if isinstance(value, str) else value
     if not isinstance(value, dict):
         raise InvalidArgumentError(f"{what} must be a dict (or JSON text), not {type(value).__name__}")
-    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False, default=_plain).encode()
+    except (TypeError, ValueError) as e:
+        raise InvalidArgumentError(f"{what} cannot be encoded as JSON: {e}") from None
+
+
+def _config(dim: int, metric: str, index: str, m: int, ef_construction: int, ef_search: int,
+            threads: int, seed: int) -> "_native.Config":
+    """A filled vexfs_collection_config, names checked."""
+    if metric not in _METRICS:
+        raise InvalidArgumentError(f"metric must be one of {sorted(_METRICS)}, not {metric!r}")
+    if index not in _INDEXES:
+        raise InvalidArgumentError(f"index must be one of {sorted(_INDEXES)}, not {index!r}")
+    cfg = _native.Config()
+    lib.vexfs_collection_config_init(ctypes.byref(cfg))
+    cfg.dim, cfg.metric, cfg.index = dim, _METRICS[metric], _INDEXES[index]
+    cfg.hnsw_m, cfg.hnsw_ef_construction, cfg.hnsw_ef_search = m, ef_construction, ef_search
+    cfg.threads, cfg.hnsw_seed = threads, seed
+    return cfg
 
 
 def _take_json(raw: int | None) -> dict | None:
@@ -88,8 +116,10 @@ def _ids(values: Iterable[int] | int) -> tuple[Any, int, Any]:
 
 
 class _Outputs(threading.local):
-    """Per-thread result buffers for single-query searches, by k, with their addresses computed
-    once: taking a numpy array's address costs more than the search's C call overhead."""
+    """Per-thread result buffers for single-query searches, by k: ctypes arrays the call writes
+    (arrays pass as pointers; the count's pointer is made once), numpy views of them to copy the
+    hits out of, and k as a ready C size_t (passed by value). Building any of these
+    per call costs more than the search call's own overhead."""
 
     def __init__(self) -> None:
         self.by_k: dict = {}
@@ -98,13 +128,17 @@ class _Outputs(threading.local):
         out = self.by_k.get(k)
         if out is None:
             ids, dist, count = (ctypes.c_uint64 * k)(), (ctypes.c_float * k)(), ctypes.c_size_t()
-            out = (ids, dist, count, ctypes.addressof(ids), ctypes.addressof(dist),
-                   ctypes.addressof(count))
+            out = (ids, dist, count, ctypes.byref(count), np.frombuffer(ids, dtype=np.uint64),
+                   np.frombuffer(dist, dtype=np.float32), ctypes.c_size_t(k))
             self.by_k[k] = out
         return out
 
 
 _outputs = _Outputs()
+# vexfs_search without argtypes, for the single-query path: every argument is passed as a ready
+# ctypes object, which skips per-argument conversion (a fifth of the binding's cost per call).
+_search_unchecked = _native.unchecked.vexfs_search
+_ONE = ctypes.c_size_t(1)
 _NDARRAY = np.ndarray if np is not None else None
 
 
@@ -121,28 +155,50 @@ class Collection:
     def __init__(self, dim: int, metric: str = "l2", index: str = "auto", m: int = 16,
                  ef_construction: int = 200, ef_search: int = 64, threads: int = 0,
                  seed: int = 0):
-        if metric not in _METRICS:
-            raise InvalidArgumentError(f"metric must be one of {sorted(_METRICS)}, not {metric!r}")
-        if index not in _INDEXES:
-            raise InvalidArgumentError(f"index must be one of {sorted(_INDEXES)}, not {index!r}")
+        cfg = _config(dim, metric, index, m, ef_construction, ef_search, threads, seed)
+        handle = ctypes.c_void_p()
+        check(lib.vexfs_collection_create(ctypes.byref(cfg), ctypes.byref(handle)))
+        self._adopt(handle, None, None)
+
+    @classmethod
+    def _borrowed(cls, handle: ctypes.c_void_p, owner: Any, name: str) -> "Collection":
+        """A collection that belongs to a database (`owner`, kept alive by it): closing it here
+        never frees it; the database invalidates it when it is dropped or the database closed."""
+        c = cls.__new__(cls)
+        c._adopt(handle, owner, name)
+        return c
+
+    def _adopt(self, handle: ctypes.c_void_p, owner: Any, name: str | None) -> None:
         cfg = _native.Config()
         lib.vexfs_collection_config_init(ctypes.byref(cfg))
-        cfg.dim, cfg.metric, cfg.index = dim, _METRICS[metric], _INDEXES[index]
-        cfg.hnsw_m, cfg.hnsw_ef_construction, cfg.hnsw_ef_search = m, ef_construction, ef_search
-        cfg.threads, cfg.hnsw_seed = threads, seed
-        self._c = ctypes.c_void_p()
-        check(lib.vexfs_collection_create(ctypes.byref(cfg), ctypes.byref(self._c)))
-        self.metric, self.index = metric, index
-        self._dim = dim
+        check(lib.vexfs_collection_get_config(handle, ctypes.byref(cfg)))
+        self._c, self._owner, self.name = handle, owner, name
+        self.metric = _METRIC_NAMES[cfg.metric]
+        self.index = _INDEX_NAMES[cfg.index]
+        self._dim = cfg.dim
+        self._cfg = cfg
         self._params: dict = {}  # (ef, threads) -> filled vexfs_search_params, reused
 
+    def config(self) -> dict:
+        """The configuration the collection was created with (read back from the library)."""
+        cfg = self._cfg
+        return {"dim": cfg.dim, "metric": self.metric, "index": self.index, "m": cfg.hnsw_m,
+                "ef_construction": cfg.hnsw_ef_construction, "ef_search": cfg.hnsw_ef_search,
+                "threads": cfg.threads, "seed": cfg.hnsw_seed}
+
     def close(self) -> None:
-        """Frees the collection now (otherwise on garbage collection)."""
+        """Frees a standalone collection now (otherwise on garbage collection). For a database's
+        collection it only lets go of this object: the database keeps the data."""
         if getattr(self, "_c", None):
-            lib.vexfs_collection_free(self._c)
+            if self._owner is None:
+                lib.vexfs_collection_free(self._c)
             self._c = None
 
     __del__ = close
+
+    def _invalidate(self) -> None:
+        """Called by the owning database when the collection is dropped or the database closed."""
+        self._c = None
 
     def __enter__(self) -> "Collection":
         return self
@@ -152,7 +208,7 @@ class Collection:
 
     def _handle(self) -> ctypes.c_void_p:
         if not self._c:
-            raise InvalidArgumentError("the collection is closed")
+            raise InvalidArgumentError(_CLOSED)
         return self._c
 
     @property
@@ -211,7 +267,7 @@ class Collection:
             return self._search_with_payload(queries, k, ef, filter, threads)
         handle = self._c
         if not handle:
-            raise InvalidArgumentError("the collection is closed")
+            raise InvalidArgumentError(_CLOSED)
         entry = self._params.get((ef or 0, threads)) if filter is None else None
         params = (entry or self._params_for(ef or 0, threads, filter))[0]
         if (type(queries) is _NDARRAY and queries.dtype is _F32 and queries.ndim == 1
@@ -219,17 +275,16 @@ class Collection:
             # the common case, one float32 vector: straight through
             if queries.shape[0] != self._dim:
                 raise InvalidArgumentError(f"expected {self._dim} floats, got {queries.shape[0]}")
-            ids, dist, count, ids_at, dist_at, count_at = _outputs.get(k)
+            ids, dist, count, count_at, ids_view, dist_view, k_arg = _outputs.get(k)
             try:  # a writable buffer's address is three times cheaper to take this way
-                at = ctypes.addressof(ctypes.c_char.from_buffer(queries))
+                at = ctypes.byref(ctypes.c_char.from_buffer(queries))
             except TypeError:  # read-only array
-                at = queries.ctypes.data
-            st = lib.vexfs_search(handle, at, 1, k, params, ids_at, dist_at, count_at)
+                at = ctypes.c_void_p(queries.ctypes.data)
+            st = _search_unchecked(handle, at, _ONE, k_arg, params, ids, dist, count_at)
             if st:
                 check(st)
             n = count.value
-            return (np.frombuffer(ids, dtype=np.uint64, count=n).copy(),
-                    np.frombuffer(dist, dtype=np.float32, count=n).copy())
+            return ids_view[:n].copy(), dist_view[:n].copy()
         single = _is_one_query(queries)
         ptr, nq, keep = _floats(queries, self._dim)
         if np is not None:
@@ -308,6 +363,18 @@ class Collection:
         out = (ctypes.c_float * self._dim)()
         check(lib.vexfs_get(self._handle(), id, out))
         return np.array(out, dtype=np.float32) if np is not None else list(out)
+
+    def ids(self):
+        """Every id in the collection, ascending (numpy uint64 array, or a list without numpy)."""
+        raw, n = ctypes.c_void_p(), ctypes.c_size_t()
+        check(lib.vexfs_list_ids(self._handle(), ctypes.byref(raw), ctypes.byref(n)))
+        if not raw.value:
+            return np.empty(0, dtype=np.uint64) if np is not None else []
+        try:
+            view = (ctypes.c_uint64 * n.value).from_address(raw.value)
+            return np.frombuffer(view, dtype=np.uint64).copy() if np is not None else list(view)
+        finally:
+            lib.vexfs_free(raw)
 
     def metrics(self) -> dict:
         """This collection's metrics (see the C vexfs_metrics_json for the keys)."""

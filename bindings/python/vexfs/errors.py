@@ -58,10 +58,15 @@ class StateError(VexfsError):
     status = 10
 
 
+class BusyError(VexfsError):
+    """The database is open for writing elsewhere (in this process or another)."""
+    status = 11
+
+
 _BY_STATUS = {cls.status: cls for cls in (InvalidArgumentError, OutOfMemoryError, DimensionError,
                                          NotFoundError, AlreadyExistsError, VexfsIOError,
                                          CorruptError, UnsupportedError, ReadOnlyError,
-                                         StateError)}
+                                         StateError, BusyError)}
 
 
 def check(status: int) -> None:

@@ -1,0 +1,133 @@
+"""vexfs.Database: named collections that persist in a directory (or live in memory)."""
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+import weakref
+from typing import Any
+
+from . import _native
+from ._native import lib
+from .collection import Collection, _config
+from .errors import InvalidArgumentError, check
+
+_SYNC = {"off": 0, "normal": 1, "full": 2}
+
+
+class Database:
+    """A database: a directory of named collections (path), or an in-memory one (path=None).
+
+    sync: "full" (default; a call that returned survives kill -9 and power loss), "normal"
+    (survives a process crash) or "off". read_only: open without writing; several read-only
+    handles may share a directory, a writer may not (BusyError). checkpoint_bytes: the log size
+    that triggers an automatic checkpoint (0 = never).
+
+    Collections it hands out belong to it: the same object for the same name, valid until the
+    collection is dropped or the database closed (then their calls raise InvalidArgumentError).
+    Thread-safe, but close() must not race other calls on it or its collections.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, sync: str = "full",
+                 read_only: bool = False, checkpoint_bytes: int = 64 << 20):
+        if sync not in _SYNC:
+            raise InvalidArgumentError(f"sync must be one of {sorted(_SYNC)}, not {sync!r}")
+        opts = _native.DbOptions()
+        lib.vexfs_db_options_init(ctypes.byref(opts))
+        opts.sync, opts.read_only, opts.wal_checkpoint_bytes = _SYNC[sync], bool(read_only), \
+            checkpoint_bytes
+        self._db = ctypes.c_void_p()
+        self.path = None if path is None else os.fspath(path)
+        self.read_only = bool(read_only)
+        self._lock = threading.Lock()
+        # held weakly: a collection keeps its database alive, not the other way round
+        self._collections: "weakref.WeakValueDictionary[str, Collection]" = \
+            weakref.WeakValueDictionary()
+        encoded = None if self.path is None else os.fsencode(self.path)
+        check(lib.vexfs_db_open(encoded, ctypes.byref(opts), ctypes.byref(self._db)))
+
+    def _handle(self) -> ctypes.c_void_p:
+        if not self._db:
+            raise InvalidArgumentError("the database is closed")
+        return self._db
+
+    def _wrap(self, name: str, handle: ctypes.c_void_p) -> Collection:
+        c = self._collections.get(name)
+        if c is None or not c._c:  # none yet, or the caller closed the last one
+            c = self._collections[name] = Collection._borrowed(handle, self, name)
+        return c
+
+    def create_collection(self, name: str, dim: int, metric: str = "l2", index: str = "auto",
+                          m: int = 16, ef_construction: int = 200, ef_search: int = 64,
+                          threads: int = 0, seed: int = 0) -> Collection:
+        """Creates an empty collection called name (letters, digits, '_', '-', '.'; up to 128
+        bytes; not starting with '.'); the parameters are those of vexfs.Collection. Raises
+        AlreadyExistsError when the name is taken, ReadOnlyError on a read-only database."""
+        cfg = _config(dim, metric, index, m, ef_construction, ef_search, threads, seed)
+        handle = ctypes.c_void_p()
+        with self._lock:
+            check(lib.vexfs_db_create_collection(self._handle(), name.encode(), ctypes.byref(cfg),
+                                                 ctypes.byref(handle)))
+            return self._wrap(name, handle)
+
+    def get_collection(self, name: str) -> Collection:
+        """The collection called name; NotFoundError when there is none."""
+        handle = ctypes.c_void_p()
+        with self._lock:
+            check(lib.vexfs_db_get_collection(self._handle(), name.encode(), ctypes.byref(handle)))
+            return self._wrap(name, handle)
+
+    def list_collections(self) -> list[str]:
+        """The collections' names, sorted."""
+        names, n = ctypes.POINTER(ctypes.c_char_p)(), ctypes.c_size_t()
+        check(lib.vexfs_db_list_collections(self._handle(), ctypes.byref(names), ctypes.byref(n)))
+        try:
+            return [names[i].decode() for i in range(n.value)]
+        finally:
+            lib.vexfs_free(ctypes.cast(names, ctypes.c_void_p))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.list_collections()
+
+    def drop_collection(self, name: str) -> None:
+        """Deletes the collection called name and its data; NotFoundError when there is none.
+        Its Collection object stops working. Must not race other calls on that collection."""
+        with self._lock:
+            check(lib.vexfs_db_drop_collection(self._handle(), name.encode()))
+            dropped = self._collections.pop(name, None)
+            if dropped is not None:
+                dropped._invalidate()
+
+    def checkpoint(self) -> None:
+        """Writes every collection to a new snapshot and empties the log (opening then loads
+        instead of replaying). Mutations wait while it runs; searches do not."""
+        check(lib.vexfs_db_checkpoint(self._handle()))
+
+    def close(self) -> None:
+        """Checkpoints (when writable and anything changed) and releases the database and its
+        collections. Raises VexfsIOError if the final checkpoint failed: nothing is lost, the log
+        is replayed at the next open. Idempotent."""
+        with self._lock:
+            if not getattr(self, "_db", None):
+                return
+            for c in list(self._collections.values()):
+                c._invalidate()
+            self._collections.clear()
+            handle, self._db = self._db, None
+            check(lib.vexfs_db_close(handle))
+
+    def __del__(self) -> None:
+        if getattr(self, "_db", None):  # no collection object is left: each keeps us alive
+            lib.vexfs_db_close(self._db)  # nothing to raise to; the log keeps anything unsaved
+            self._db = None
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = "memory" if self.path is None else repr(self.path)
+        state = "closed" if not self._db else ("read-only" if self.read_only else "open")
+        return f"<vexfs.Database {where} {state}>"

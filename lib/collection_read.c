@@ -1,0 +1,52 @@
+/* Reading a collection's description back: its configuration and the ids it holds. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc_internal.h"
+#include "collection_impl.h"
+#include "errors_internal.h"
+
+VEXFS_API vexfs_status vexfs_collection_get_config(const vexfs_collection *c,
+                                                   vexfs_collection_config *out) {
+  const char *fn = "vexfs_collection_get_config";
+  if (!c || !out) return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn, c ? "out" : "collection");
+  uint32_t size = out->struct_size;
+  if (size < VX_CONFIG_V1_SIZE)
+    return vx_fail(VEXFS_E_INVALID,
+                   "%s: out->struct_size is %" PRIu32
+                   "; fill out with vexfs_collection_config_init() first",
+                   fn, size);
+  memcpy(out, &c->cfg, size < sizeof c->cfg ? size : sizeof c->cfg);
+  out->struct_size = size;
+  return VEXFS_OK;
+}
+
+static int by_value(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+VEXFS_API vexfs_status vexfs_list_ids(vexfs_collection *c, uint64_t **ids, size_t *n) {
+  const char *fn = "vexfs_list_ids";
+  if (ids) *ids = NULL;
+  if (n) *n = 0;
+  if (!c || !ids || !n)
+    return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn, !c ? "collection" : !ids ? "ids" : "n");
+  pthread_rwlock_rdlock(&c->rows_lock);
+  size_t live = atomic_load_explicit(&c->store.live, memory_order_relaxed);
+  size_t rows = atomic_load_explicit(&c->store.rows, memory_order_relaxed);
+  uint64_t *list = live ? vx_calloc(live, sizeof *list) : NULL;
+  size_t count = 0;
+  if (list)
+    for (size_t slot = 0; slot < rows; slot++) {
+      uint64_t id = vx_store_id(&c->store, slot);
+      if (id != VX_NO_ID) list[count++] = id;
+    }
+  pthread_rwlock_unlock(&c->rows_lock);
+  if (live && !list) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu ids", fn, live);
+  if (count > 1) qsort(list, count, sizeof *list, by_value);
+  *ids = list;
+  *n = count;
+  return VEXFS_OK;
+}
