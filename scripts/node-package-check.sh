@@ -17,5 +17,9 @@ const c = new vexfs.Collection({ dim: 3 });
 c.add([7n], new Float32Array([1, 2, 3]), [{ ok: true }]);
 const r = c.search(new Float32Array([1, 2, 3]), 1);
 if (r.ids[0] !== 7n || !c.getPayload(7).ok) process.exit(1);
+const db = new vexfs.Database();
+db.createCollection("d", { dim: 2 }).add([1n], new Float32Array([1, 1]));
+if (db.getCollection("d").count() !== 1) process.exit(1);
+db.close();
 console.log("node package: installed from", process.argv[1], "version", vexfs.version, vexfs.simdIsa());
 ' "$tarball"

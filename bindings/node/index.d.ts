@@ -38,9 +38,26 @@ export class VexfsError extends Error {
   constructor(message: string, code: string);
 }
 
+export interface CollectionConfig {
+  dim: number;
+  metric: 'l2' | 'ip' | 'cosine';
+  index: 'auto' | 'flat' | 'hnsw' | 'lsh';
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+  threads: number;
+  seed: number;
+}
+
 export class Collection {
   constructor(options: CollectionOptions);
   readonly dim: number;
+  /** the name in its database; null for a standalone collection */
+  readonly name: string | null;
+  /** the configuration, read back from the library */
+  config(): CollectionConfig;
+  /** every id, ascending */
+  ids(): BigUint64Array;
   readonly size: number;
   /** inserts vectors (ids.length * dim floats), all or nothing; payloads are JSON objects */
   add(ids: Ids, vectors: Float32Array | number[] | number[][], payloads?: Array<Payload | string | null>): void;
@@ -59,6 +76,33 @@ export class Collection {
   dropPayloadIndex(key: string, kind?: 'keyword' | 'numeric'): void;
   metrics(): Record<string, unknown>;
   getPerformanceMetrics(): Record<string, unknown>;
+  close(): void;
+}
+
+export interface DatabaseOptions {
+  /** 'full' (default): a call that returned survives kill -9 and power loss; 'normal': survives
+   * a process crash; 'off' */
+  sync?: 'full' | 'normal' | 'off';
+  /** no writes; several read-only handles may share a directory, a writer may not */
+  readOnly?: boolean;
+  /** log size that triggers an automatic checkpoint; 0 = never (default 64 MiB) */
+  checkpointBytes?: number;
+}
+
+/** Named collections persisting in a directory, or in memory (path null). A second writer on the
+ * same directory throws VEXFS_E_BUSY. Collections it returns throw VEXFS_E_STATE once dropped or
+ * once the database is closed. */
+export class Database {
+  constructor(path?: string | null, options?: DatabaseOptions);
+  readonly path: string | null;
+  readonly readOnly: boolean;
+  createCollection(name: string, options: CollectionOptions): Collection;
+  getCollection(name: string): Collection;
+  /** names, sorted */
+  listCollections(): string[];
+  dropCollection(name: string): void;
+  checkpoint(): void;
+  /** checkpoints and releases; idempotent; refused while async calls run on its collections */
   close(): void;
 }
 

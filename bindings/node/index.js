@@ -44,20 +44,49 @@ function toFloats(v) {
   throw invalid('vectors must be a Float32Array or an array of numbers');
 }
 
+/** The native constructor's arguments for collection options (checked). */
+function configArgs(options) {
+  const { dim, metric = 'l2', index = 'auto', m = 16, efConstruction = 200, efSearch = 64,
+          threads = 0, seed = 0 } = options;
+  if (!Number.isInteger(dim) || dim <= 0) throw invalid('dim must be a positive integer');
+  return [dim, pick(METRICS, metric, 'metric'), pick(INDEXES, index, 'index'), m, efConstruction,
+    efSearch, threads, seed];
+}
+
+const nameOf = (table, value) => Object.keys(table).find((k) => table[k] === value);
+
 class Collection {
   /**
    * @param {{dim: number, metric?: string, index?: string, m?: number, efConstruction?: number,
    *          efSearch?: number, threads?: number, seed?: number}} options
    */
   constructor(options = {}) {
-    const { dim, metric = 'l2', index = 'auto', m = 16, efConstruction = 200, efSearch = 64,
-            threads = 0, seed = 0 } = options;
-    if (!Number.isInteger(dim) || dim <= 0) throw invalid('dim must be a positive integer');
-    this._n = new native.NativeCollection(dim, pick(METRICS, metric, 'metric'),
-      pick(INDEXES, index, 'index'), m, efConstruction, efSearch, threads, seed);
-    this.dim = dim;
-    this._nextId = 0n;
+    this._adopt(new native.NativeCollection(...configArgs(options)), null, null);
   }
+
+  /** A collection a Database handed out (kept alive by it and keeping it alive). */
+  static _borrowed(nativeCollection, database, name) {
+    const c = Object.create(Collection.prototype);
+    c._adopt(nativeCollection, database, name);
+    return c;
+  }
+
+  _adopt(nativeCollection, database, name) {
+    this._n = nativeCollection;
+    this._db = database;
+    this.name = name;
+    this.dim = nativeCollection.config().dim;
+    this._nextId = null; // the next id batchInsert assigns, found on first use
+  }
+
+  /** The configuration, read back from the library: {dim, metric, index, m, efConstruction, efSearch, threads, seed}. */
+  config() {
+    const c = this._n.config();
+    return { ...c, metric: nameOf(METRICS, c.metric), index: nameOf(INDEXES, c.index) };
+  }
+
+  /** Every id in the collection, ascending. */
+  ids() { return this._n.ids(); }
 
   /** Inserts vectors (dim floats each, one Float32Array) under ids, all or nothing. */
   add(ids, vectors, payloads) {
@@ -80,28 +109,21 @@ class Collection {
       const n = list ? list.length : flat.length / this.dim;
       const assigned = ids ? BigUint64Array.from(ids, BigInt) : this._assignIds(n);
       this.add(assigned, flat, metadata);
+      if (!ids && n) this._nextId = assigned[n - 1] + 1n;
       return assigned;
     }
     return this.add(idsOrDoc, vectors, payloads);
   }
 
+  /** n fresh ids past the largest present (or assigned before). */
   _assignIds(n) {
+    if (this._nextId === null) {
+      const present = this._n.ids();
+      this._nextId = present.length ? present[present.length - 1] + 1n : 0n;
+    }
     const out = new BigUint64Array(n);
-    for (let i = 0; i < n; i++) {
-      while (this._has(this._nextId)) this._nextId++;
-      out[i] = this._nextId++;
-    }
+    for (let i = 0; i < n; i++) out[i] = this._nextId + BigInt(i);
     return out;
-  }
-
-  _has(id) {
-    try {
-      this._n.get(id);
-      return true;
-    } catch (e) {
-      if (e.code === 'VEXFS_E_NOT_FOUND') return false;
-      throw e;
-    }
   }
 
   /** Starts add on the thread pool; resolves when the batch is in. */
@@ -139,8 +161,78 @@ class Collection {
   metrics() { return JSON.parse(this._n.metricsJson()); }
   /** The documented-SDK alias of metrics(). */
   getPerformanceMetrics() { return this.metrics(); }
-  /** Frees the collection now (it is also freed when garbage-collected). */
+  /**
+   * Frees a standalone collection now (it is also freed when garbage-collected); for a
+   * database's collection, lets go of this object only (the database keeps the data).
+   */
   close() { this._n.close(); }
+}
+
+const SYNC = { off: 0, normal: 1, full: 2 };
+
+/**
+ * Named collections that persist in a directory (`path`), or in memory (`path` null/omitted).
+ * Collections it hands out are the same object per name, keep the database alive, and throw
+ * VEXFS_E_STATE once dropped or once the database is closed.
+ */
+class Database {
+  /**
+   * @param {string|null} [path]
+   * @param {{sync?: 'full'|'normal'|'off', readOnly?: boolean, checkpointBytes?: number}} [options]
+   */
+  constructor(path = null, options = {}) {
+    const { sync = 'full', readOnly = false, checkpointBytes = 64 * 1024 * 1024 } = options;
+    if (path !== null && typeof path !== 'string') throw invalid('path must be a string or null');
+    if (!Number.isSafeInteger(checkpointBytes) || checkpointBytes < 0)
+      throw invalid('checkpointBytes must be a non-negative integer');
+    this._n = new native.NativeDatabase(path, pick(SYNC, sync, 'sync'), !!readOnly, checkpointBytes);
+    this.path = path;
+    this.readOnly = !!readOnly;
+    this._collections = new Map();
+  }
+
+  _wrap(name, nativeCollection) {
+    const c = Collection._borrowed(nativeCollection, this, name);
+    this._collections.set(name, c);
+    return c;
+  }
+
+  /** Creates an empty collection (options as for new Collection); VEXFS_E_EXISTS when taken. */
+  createCollection(name, options = {}) {
+    return this._wrap(name, this._n.createCollection(name, ...configArgs(options)));
+  }
+
+  /** The collection called name; VEXFS_E_NOT_FOUND when there is none. */
+  getCollection(name) {
+    const known = this._collections.get(name);
+    if (known) {
+      try {
+        known._n.count(); // still open (the caller may have closed this object)
+        return known;
+      } catch (e) {
+        if (e.code !== 'VEXFS_E_STATE') throw e;
+      }
+    }
+    return this._wrap(name, this._n.getCollection(name));
+  }
+
+  /** The collections' names, sorted. */
+  listCollections() { return this._n.listCollections(); }
+
+  /** Deletes the collection and its data; its Collection objects stop working. */
+  dropCollection(name) {
+    this._n.dropCollection(name);
+    this._collections.delete(name);
+  }
+
+  /** Writes a snapshot and empties the log (opening then loads instead of replaying). */
+  checkpoint() { this._n.checkpoint(); }
+
+  /** Checkpoints and releases the database; idempotent. Its collections stop working. */
+  close() {
+    this._n.close();
+    this._collections.clear();
+  }
 }
 
 /** The documented-SDK alias: a new in-memory collection. */
@@ -150,6 +242,7 @@ function createCollection(options) {
 
 module.exports = {
   Collection,
+  Database,
   VexfsError,
   NO_ID,
   createCollection,

@@ -12,7 +12,7 @@ static const char *status_name(vexfs_status st) {
   static const char *const names[] = {
       "VEXFS_OK",         "VEXFS_E_INVALID", "VEXFS_E_NOMEM",      "VEXFS_E_DIMENSION",
       "VEXFS_E_NOT_FOUND", "VEXFS_E_EXISTS", "VEXFS_E_IO",         "VEXFS_E_CORRUPT",
-      "VEXFS_E_UNSUPPORTED", "VEXFS_E_READONLY", "VEXFS_E_STATE"};
+      "VEXFS_E_UNSUPPORTED", "VEXFS_E_READONLY", "VEXFS_E_STATE", "VEXFS_E_BUSY"};
   return (unsigned)st < sizeof names / sizeof *names ? names[st] : "VEXFS_E_UNKNOWN";
 }
 
@@ -206,6 +206,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_create_string_utf8(env, vexfs_version_string(), NAPI_AUTO_LENGTH, &version);
   napi_set_named_property(env, exports, "version", version);
   define_collection(env, exports);
+  define_database(env, exports);
   return exports;
 }
 

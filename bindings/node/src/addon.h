@@ -7,12 +7,30 @@
 
 #include <vexfs/vexfs.h>
 
-/* The JS object's native side: the collection, NULL once closed. */
+typedef struct db_shared db_shared;
+
+/* The JS object's native side: the collection, NULL once closed (or, for a database's
+ * collection, once dropped or its database closed). */
 typedef struct wrapped {
   vexfs_collection *c;
   uint32_t dim;
   uint32_t pending; /* async calls in flight (main thread only): close() waits for none */
+  db_shared *owner; /* the database a borrowed collection belongs to; NULL when standalone */
 } wrapped;
+
+/* A database shared by its JS object and the collection wrappers made from it, counted so that
+ * finalizers may run in any order: the database handle (NULL once closed) and the wrappers it
+ * must invalidate when a collection is dropped or the database closed. Main thread only. */
+struct db_shared {
+  vexfs_db *db;
+  size_t refs;
+  wrapped **cols;
+  size_t n, cap;
+};
+/* Lists w under s and takes a reference. 0, or -1 when out of memory. */
+int db_adopt(db_shared *s, wrapped *w);
+/* Unlists w and drops its reference (freeing s at the last). */
+void db_disown(db_shared *s, wrapped *w);
 
 /* Throws a VexfsError (the class index.js registered) with code = status name and message. */
 void throw_vexfs(napi_env env, vexfs_status st, const char *message);
@@ -36,6 +54,16 @@ int get_ids(napi_env env, napi_value v, uint64_t **ids, size_t *n, uint64_t **ow
 int get_string(napi_env env, napi_value v, char **out);
 
 void define_collection(napi_env env, napi_value exports);
+void define_database(napi_env env, napi_value exports);
+/* A new NativeCollection for a collection borrowed from a database (adopted by owner). */
+napi_value wrap_borrowed(napi_env env, vexfs_collection *c, db_shared *owner);
+/* A failed call's status as a thrown VexfsError with vexfs_last_error(); returns NULL. */
+napi_value check(napi_env env, vexfs_status st);
+/* A uint32 argument (0 when not a number). */
+uint32_t u32_arg(napi_env env, napi_value v);
+/* A collection config from 8 arguments: dim, metric, index, m, efConstruction, efSearch,
+ * threads, seed (the library checks them). */
+void config_args(napi_env env, const napi_value *argv, vexfs_collection_config *cfg);
 /* searchAsync / addAsync: napi_create_async_work on the libuv pool. */
 napi_value collection_add_async(napi_env env, napi_callback_info info);
 napi_value collection_search_async(napi_env env, napi_callback_info info);

@@ -10,18 +10,65 @@
   size_t argc = (n); \
   napi_value argv[(n) ? (n) : 1]
 
+static napi_ref collection_class; /* NativeCollection, for wrap_borrowed */
+
+/* What wrap_borrowed passes the constructor, as an external. */
+typedef struct borrowed {
+  vexfs_collection *c;
+  db_shared *owner;
+} borrowed;
+
 static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   wrapped *w = data;
-  vexfs_collection_free(w->c);
+  if (w->owner) db_disown(w->owner, w); /* the database owns the collection */
+  else vexfs_collection_free(w->c);
   free(w);
 }
 
-static uint32_t u32_arg(napi_env env, napi_value v) {
+uint32_t u32_arg(napi_env env, napi_value v) {
   uint32_t x = 0;
   napi_get_value_uint32(env, v, &x);
   return x;
+}
+
+void config_args(napi_env env, const napi_value *argv, vexfs_collection_config *cfg) {
+  vexfs_collection_config_init(cfg);
+  cfg->dim = u32_arg(env, argv[0]);
+  cfg->metric = (vexfs_metric)u32_arg(env, argv[1]);
+  cfg->index = (vexfs_index_kind)u32_arg(env, argv[2]);
+  cfg->hnsw_m = u32_arg(env, argv[3]);
+  cfg->hnsw_ef_construction = u32_arg(env, argv[4]);
+  cfg->hnsw_ef_search = u32_arg(env, argv[5]);
+  cfg->threads = u32_arg(env, argv[6]);
+  cfg->hnsw_seed = u32_arg(env, argv[7]);
+}
+
+/* Finishes a borrowed collection's wrapper: new NativeCollection(external) */
+static napi_value construct_borrowed(napi_env env, napi_value self, napi_value external) {
+  borrowed *b;
+  napi_get_value_external(env, external, (void **)&b);
+  wrapped *w = calloc(1, sizeof *w);
+  if (!w || db_adopt(b->owner, w) != 0) {
+    free(w);
+    throw_vexfs(env, VEXFS_E_NOMEM, "out of memory");
+    return NULL;
+  }
+  w->c = b->c;
+  w->dim = vexfs_dim(b->c);
+  w->owner = b->owner;
+  napi_wrap(env, self, w, finalize, NULL, NULL);
+  return self;
+}
+
+napi_value wrap_borrowed(napi_env env, vexfs_collection *c, db_shared *owner) {
+  borrowed b = {c, owner};
+  napi_value ctor, external, out = NULL;
+  napi_get_reference_value(env, collection_class, &ctor);
+  napi_create_external(env, &b, NULL, NULL, &external);
+  napi_new_instance(env, ctor, 1, &external, &out);
+  return out;
 }
 
 /* new Collection(dim, metric, index, m, efConstruction, efSearch, threads, seed) */
@@ -29,16 +76,11 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   ARGS(8);
   napi_value self;
   napi_get_cb_info(env, info, &argc, argv, &self, NULL);
+  napi_valuetype first;
+  napi_typeof(env, argv[0], &first);
+  if (first == napi_external) return construct_borrowed(env, self, argv[0]);
   vexfs_collection_config cfg;
-  vexfs_collection_config_init(&cfg);
-  cfg.dim = u32_arg(env, argv[0]);
-  cfg.metric = (vexfs_metric)u32_arg(env, argv[1]);
-  cfg.index = (vexfs_index_kind)u32_arg(env, argv[2]);
-  cfg.hnsw_m = u32_arg(env, argv[3]);
-  cfg.hnsw_ef_construction = u32_arg(env, argv[4]);
-  cfg.hnsw_ef_search = u32_arg(env, argv[5]);
-  cfg.threads = u32_arg(env, argv[6]);
-  cfg.hnsw_seed = u32_arg(env, argv[7]);
+  config_args(env, argv, &cfg);
   wrapped *w = calloc(1, sizeof *w);
   if (!w) {
     throw_vexfs(env, VEXFS_E_NOMEM, "out of memory");
@@ -55,12 +97,13 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   return self;
 }
 
-static napi_value check(napi_env env, vexfs_status st) {
+napi_value check(napi_env env, vexfs_status st) {
   if (st != VEXFS_OK) throw_vexfs(env, st, vexfs_last_error());
   return NULL;
 }
 
-/* close(): frees the collection now; later calls throw VEXFS_E_STATE. */
+/* close(): frees a standalone collection now (a database's collection: lets go of this object
+ * only); later calls throw VEXFS_E_STATE. */
 static napi_value close_collection(napi_env env, napi_callback_info info) {
   napi_value self;
   wrapped *w = NULL;
@@ -70,10 +113,53 @@ static napi_value close_collection(napi_env env, napi_callback_info info) {
     return NULL;
   }
   if (w && w->c) {
-    vexfs_collection_free(w->c);
+    if (!w->owner) vexfs_collection_free(w->c);
     w->c = NULL;
   }
   return NULL;
+}
+
+/* config(): {dim, metric, index, m, efConstruction, efSearch, threads, seed} as numbers */
+static napi_value config(napi_env env, napi_callback_info info) {
+  ARGS(0);
+  wrapped *w = this_collection(env, info, &argc, argv);
+  if (!w) return NULL;
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  vexfs_status st = vexfs_collection_get_config(w->c, &cfg);
+  if (st != VEXFS_OK) return check(env, st);
+  const struct {
+    const char *name;
+    double value;
+  } fields[] = {{"dim", cfg.dim}, {"metric", cfg.metric}, {"index", cfg.index},
+                {"m", cfg.hnsw_m}, {"efConstruction", cfg.hnsw_ef_construction},
+                {"efSearch", cfg.hnsw_ef_search}, {"threads", cfg.threads},
+                {"seed", (double)cfg.hnsw_seed}};
+  napi_value out, v;
+  napi_create_object(env, &out);
+  for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+    napi_create_double(env, fields[i].value, &v);
+    napi_set_named_property(env, out, fields[i].name, v);
+  }
+  return out;
+}
+
+/* ids(): every id, ascending, as a BigUint64Array */
+static napi_value list_ids(napi_env env, napi_callback_info info) {
+  ARGS(0);
+  wrapped *w = this_collection(env, info, &argc, argv);
+  if (!w) return NULL;
+  uint64_t *ids;
+  size_t n;
+  vexfs_status st = vexfs_list_ids(w->c, &ids, &n);
+  if (st != VEXFS_OK) return check(env, st);
+  napi_value buf, arr;
+  void *data;
+  napi_create_arraybuffer(env, n * sizeof *ids, &data, &buf);
+  if (n) memcpy(data, ids, n * sizeof *ids);
+  vexfs_free(ids);
+  napi_create_typedarray(env, napi_biguint64_array, n, buf, 0, &arr);
+  return arr;
 }
 
 /* add(ids, vectors, payloads?: (string|null)[]) */
@@ -277,10 +363,13 @@ void define_collection(napi_env env, napi_value exports) {
       METHOD("createPayloadIndex", create_index),
       METHOD("dropPayloadIndex", drop_index),
       METHOD("close", close_collection),
+      METHOD("config", config),
+      METHOD("ids", list_ids),
   };
 #undef METHOD
   napi_value cls;
   napi_define_class(env, "NativeCollection", NAPI_AUTO_LENGTH, construct, NULL,
                     sizeof methods / sizeof *methods, methods, &cls);
+  napi_create_reference(env, cls, 1, &collection_class);
   napi_set_named_property(env, exports, "NativeCollection", cls);
 }
