@@ -67,9 +67,12 @@ static vexfs_status check_config(const vexfs_collection_config *cfg) {
   if (cfg->hnsw_m < 2 || cfg->hnsw_m > 2048)
     return vx_fail(VEXFS_E_INVALID, "%s: hnsw_m is %" PRIu32 "; it must be 2..2048", fn,
                    cfg->hnsw_m);
-  if (cfg->hnsw_ef_construction == 0 || cfg->hnsw_ef_search == 0)
-    return vx_fail(VEXFS_E_INVALID, "%s: hnsw_ef_construction and hnsw_ef_search must be >= 1",
-                   fn);
+  if (cfg->hnsw_ef_construction == 0 || cfg->hnsw_ef_search == 0 ||
+      cfg->hnsw_ef_construction > VEXFS_MAX_K || cfg->hnsw_ef_search > VEXFS_MAX_K)
+    return vx_fail(VEXFS_E_INVALID,
+                   "%s: hnsw_ef_construction is %" PRIu32 " and hnsw_ef_search %" PRIu32
+                   "; both must be 1..%u",
+                   fn, cfg->hnsw_ef_construction, cfg->hnsw_ef_search, VEXFS_MAX_K);
   switch (cfg->index) {
   case VEXFS_INDEX_AUTO:
   case VEXFS_INDEX_FLAT:

@@ -122,6 +122,13 @@ static void test_create_rejects_bad_config(void **state) {
   cfg.hnsw_m = 1;
   assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_E_INVALID);
   cfg.hnsw_m = 16;
+  cfg.hnsw_ef_construction = VEXFS_MAX_K + 1; /* would size scratch beyond reason */
+  assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_E_INVALID);
+  assert_non_null(strstr(vexfs_last_error(), "hnsw_ef_construction"));
+  cfg.hnsw_ef_construction = 200;
+  cfg.hnsw_ef_search = 0;
+  assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_E_INVALID);
+  cfg.hnsw_ef_search = 64;
   cfg.struct_size = 4;
   assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_E_INVALID);
   assert_non_null(strstr(vexfs_last_error(), "struct_size"));

@@ -123,8 +123,8 @@ typedef struct vexfs_collection_config {
   vexfs_metric metric;           /* default VEXFS_METRIC_L2 */
   vexfs_index_kind index;        /* default VEXFS_INDEX_AUTO */
   uint32_t hnsw_m;               /* default 16 */
-  uint32_t hnsw_ef_construction; /* default 200 */
-  uint32_t hnsw_ef_search;       /* default 64 */
+  uint32_t hnsw_ef_construction; /* default 200; 1 .. VEXFS_MAX_K */
+  uint32_t hnsw_ef_search;       /* default 64; 1 .. VEXFS_MAX_K */
   uint32_t threads;              /* threads for batch work; 0 (default) = all cores */
   /* appended in 0.1.0 */
   uint64_t hnsw_seed;            /* seed of HNSW level draws; with threads = 1, equal inputs build
