@@ -15,6 +15,7 @@
 
 typedef struct vx_chunked {
   size_t elem_size; /* bytes per element, a multiple of the alignment it needs */
+  int unzeroed;     /* new chunks are not zeroed (vx_chunked_init_unzeroed) */
   atomic_size_t capacity; /* elements allocated; read by metrics while a writer grows it */
   unsigned char *chunks[VX_MAX_CHUNKS];
 } vx_chunked;
@@ -31,8 +32,11 @@ static inline void *vx_chunked_at(const vx_chunked *a, size_t i) {
 }
 
 void vx_chunked_init(vx_chunked *a, size_t elem_size);
-/* Allocates zeroed chunks until `n` elements exist. 0, or -1 when out of memory (chunks already
- * allocated stay). */
+/* For arrays whose every element is written before it is read (vector rows): new chunks are
+ * left as the allocator gives them, so their pages are first touched by those writes. */
+void vx_chunked_init_unzeroed(vx_chunked *a, size_t elem_size);
+/* Allocates chunks (zeroed, unless made by vx_chunked_init_unzeroed) until `n` elements exist.
+ * 0, or -1 when out of memory (chunks already allocated stay). */
 int vx_chunked_reserve(vx_chunked *a, size_t n);
 void vx_chunked_destroy(vx_chunked *a);
 /* Bytes held. Thread-safe. */

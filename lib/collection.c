@@ -249,15 +249,21 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
     vexfs_status st = c->index->prepare(c->index_state, s, slots, vectors, norms, n, threads);
     if (st != VEXFS_OK) return st;
   }
-  /* Nothing can fail past this point, so the record is logged now: it always applies. */
-  vexfs_status logged = vx_journal_insert(c, fn, ids, vectors, payloads, n);
+  /* Nothing but logging can fail past this point, so the record is written now. While it
+   * travels to the device, the appended rows (unpublished, so invisible) are filled; a failed
+   * commit leaves them as scratch that later inserts overwrite. */
+  vx_wal_ticket ticket;
+  vexfs_status logged = vx_journal_insert(c, fn, ids, vectors, payloads, n, &ticket);
+  size_t reused = n - appended;
+  if (logged == VEXFS_OK) {
+    for (size_t i = reused; i < n; i++)
+      vx_store_write(s, slots[i], vectors + i * s->dim, ids[i], norms[i]);
+    logged = vx_journal_commit(c, fn, &ticket);
+  }
   if (logged != VEXFS_OK) {
     if (c->index->cancel) c->index->cancel(c->index_state, slots, n);
     return logged;
   }
-  size_t reused = n - appended;
-  for (size_t i = reused; i < n; i++)
-    vx_store_write(s, slots[i], vectors + i * s->dim, ids[i], norms[i]);
   pthread_rwlock_wrlock(&c->rows_lock);
   for (size_t i = 0; i < reused; i++)
     vx_store_write(s, slots[i], vectors + i * s->dim, ids[i], norms[i]);

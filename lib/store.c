@@ -9,7 +9,7 @@ void vx_store_init(vx_store *s, uint32_t dim) {
   memset(s, 0, sizeof *s);
   s->dim = dim;
   s->stride = ((size_t)dim + 15) & ~(size_t)15;
-  vx_chunked_init(&s->rows_at, s->stride * sizeof(float));
+  vx_chunked_init_unzeroed(&s->rows_at, s->stride * sizeof(float)); /* vx_store_write fills rows */
   vx_chunked_init(&s->norms_at, sizeof(float));
   vx_chunked_init(&s->ids_at, sizeof(uint64_t));
   atomic_init(&s->rows, 0);

@@ -135,6 +135,10 @@ int vx_io_sync(int fd) {
   return 0;
 }
 
+void vx_io_start_writeback(int fd, off_t off, size_t n) {
+  (void)sync_file_range(fd, off, (off_t)n, SYNC_FILE_RANGE_WRITE);
+}
+
 int vx_io_sync_dir(const char *dir) {
   if (injected(VX_IO_SYNC)) return -1;
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -32,6 +32,9 @@ int vx_io_write_at(int fd, const void *p, size_t n, off_t off);
 /* Reads up to n bytes at off; returns the count (short only at end of file) or -1. */
 ssize_t vx_io_read_at(int fd, void *p, size_t n, off_t off);
 int vx_io_sync(int fd);
+/* Asks the kernel to start writing [off, off+n) to the device now, without waiting (a hint: a
+ * later vx_io_sync still decides durability, so it is neither counted nor failed by faults). */
+void vx_io_start_writeback(int fd, off_t off, size_t n);
 int vx_io_sync_dir(const char *dir);
 int vx_io_truncate(int fd, off_t len);
 int vx_io_rename(const char *from, const char *to);

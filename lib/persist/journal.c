@@ -35,7 +35,8 @@ typedef struct head16 {
 } head16;
 
 vexfs_status vx_journal_insert(vexfs_collection *c, const char *fn, const uint64_t *ids,
-                               const float *vectors, const char *const *payloads, size_t n) {
+                               const float *vectors, const char *const *payloads, size_t n,
+                               vx_wal_ticket *ticket) {
   vx_wal *wal = wal_of(c);
   if (!wal) return VEXFS_OK;
   struct {
@@ -59,9 +60,14 @@ vexfs_status vx_journal_insert(vexfs_collection *c, const char *fn, const uint64
     }
   }
   struct iovec all[4] = {parts[0], parts[1], parts[2], {texts.p, texts.n}};
-  vexfs_status st = vx_wal_append(wal, fn, VX_REC_INSERT, all, payloads ? 4 : 3);
+  vexfs_status st = vx_wal_write(wal, fn, VX_REC_INSERT, all, payloads ? 4 : 3, ticket);
   vx_buf_free(&texts);
   return st;
+}
+
+vexfs_status vx_journal_commit(vexfs_collection *c, const char *fn, const vx_wal_ticket *ticket) {
+  vx_wal *wal = wal_of(c);
+  return wal ? vx_wal_wait(wal, fn, ticket) : VEXFS_OK;
 }
 
 vexfs_status vx_journal_remove(vexfs_collection *c, const char *fn, const uint64_t *ids,

@@ -36,8 +36,15 @@ enum vx_record_type {
 /* VEXFS_E_READONLY when c belongs to a read-only database. */
 vexfs_status vx_journal_writable(const vexfs_collection *c, const char *fn);
 
+/* Writes the insert's record and returns without waiting for it to be durable: the caller
+ * prepares what it can (invisibly) while the record reaches the device, then must call
+ * vx_journal_commit with the ticket before it makes the insert visible. */
 vexfs_status vx_journal_insert(vexfs_collection *c, const char *fn, const uint64_t *ids,
-                               const float *vectors, const char *const *payloads, size_t n);
+                               const float *vectors, const char *const *payloads, size_t n,
+                               vx_wal_ticket *ticket);
+/* Waits until the record of ticket is durable as the sync mode says. On error the record was
+ * cut off: the call must change nothing. */
+vexfs_status vx_journal_commit(vexfs_collection *c, const char *fn, const vx_wal_ticket *ticket);
 vexfs_status vx_journal_remove(vexfs_collection *c, const char *fn, const uint64_t *ids, size_t n);
 vexfs_status vx_journal_set_payload(vexfs_collection *c, const char *fn, uint64_t id,
                                     const char *json, vexfs_payload_mode mode);

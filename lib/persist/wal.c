@@ -238,8 +238,8 @@ static void cut_unsynced(vx_wal *w, int err) {
   }
 }
 
-vexfs_status vx_wal_append(vx_wal *w, const char *fn, uint32_t type, const struct iovec *parts,
-                           int nparts) {
+vexfs_status vx_wal_write(vx_wal *w, const char *fn, uint32_t type, const struct iovec *parts,
+                          int nparts, vx_wal_ticket *ticket) {
   if (nparts > MAX_PARTS) return vx_fail(VEXFS_E_INVALID, "%s: record of too many parts", fn);
   uint64_t len = 0;
   for (int i = 0; i < nparts; i++) len += parts[i].iov_len;
@@ -272,14 +272,20 @@ vexfs_status vx_wal_append(vx_wal *w, const char *fn, uint32_t type, const struc
   }
   w->end = at + VX_WAL_HEAD + len;
   w->seq = seq;
-  if (w->sync != VEXFS_SYNC_FULL) {
-    pthread_mutex_unlock(&w->lock);
-    return VEXFS_OK;
-  }
+  *ticket = (vx_wal_ticket){w->end, w->epoch};
+  pthread_mutex_unlock(&w->lock);
+  /* the device starts on the record now, while the caller works; vx_wal_wait's sync then has
+   * less left to wait for (measured: a 1.5 MB record's sync overlaps the rows' copy) */
+  if (w->sync == VEXFS_SYNC_FULL) vx_io_start_writeback(w->fd, (off_t)at, VX_WAL_HEAD + len);
+  return VEXFS_OK;
+}
+
+vexfs_status vx_wal_wait(vx_wal *w, const char *fn, const vx_wal_ticket *ticket) {
+  if (w->sync != VEXFS_SYNC_FULL) return VEXFS_OK;
+  pthread_mutex_lock(&w->lock);
   /* Group commit: one appender syncs everything written so far while the others wait. */
-  uint64_t mine = w->end, epoch = w->epoch;
   int err = 0;
-  while (!w->failed && w->epoch == epoch && w->synced_end < mine) {
+  while (!w->failed && w->epoch == ticket->epoch && w->synced_end < ticket->end) {
     if (w->syncing) {
       pthread_cond_wait(&w->synced, &w->lock);
       continue;
@@ -299,11 +305,18 @@ vexfs_status vx_wal_append(vx_wal *w, const char *fn, uint32_t type, const struc
     }
     pthread_cond_broadcast(&w->synced);
   }
-  int durable = w->epoch == epoch && w->synced_end >= mine;
+  int durable = w->epoch == ticket->epoch && w->synced_end >= ticket->end;
   pthread_mutex_unlock(&w->lock);
   if (durable) return VEXFS_OK;
   errno = err ? err : EIO;
   return io_fail(fn, "sync", w->path);
+}
+
+vexfs_status vx_wal_append(vx_wal *w, const char *fn, uint32_t type, const struct iovec *parts,
+                           int nparts) {
+  vx_wal_ticket ticket;
+  vexfs_status st = vx_wal_write(w, fn, type, parts, nparts, &ticket);
+  return st == VEXFS_OK ? vx_wal_wait(w, fn, &ticket) : st;
 }
 
 vexfs_status vx_wal_reset(vx_wal *w) {

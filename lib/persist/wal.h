@@ -47,6 +47,17 @@ vexfs_status vx_wal_replay(vx_wal *w, uint64_t after, vx_wal_fn fn, void *ctx);
 vexfs_status vx_wal_append(vx_wal *w, const char *fn, uint32_t type, const struct iovec *parts,
                            int nparts);
 
+/* vx_wal_append in two steps, so that a caller can work while its record travels to the device:
+ * vx_wal_write writes the record and (under FULL) starts its writeback; vx_wal_wait then waits
+ * until it is durable, as vx_wal_append would have. Between them the record is in the log but
+ * not acknowledged; a failed wait means it was cut off again (or the log gave up). */
+typedef struct vx_wal_ticket {
+  uint64_t end, epoch;
+} vx_wal_ticket;
+vexfs_status vx_wal_write(vx_wal *w, const char *fn, uint32_t type, const struct iovec *parts,
+                          int nparts, vx_wal_ticket *ticket);
+vexfs_status vx_wal_wait(vx_wal *w, const char *fn, const vx_wal_ticket *ticket);
+
 /* Empties the log after a checkpoint covered every record: a fresh header with a new salt;
  * sequence numbers continue. Must not run concurrently with appends. */
 vexfs_status vx_wal_reset(vx_wal *w);
