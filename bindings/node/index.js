@@ -90,6 +90,11 @@ class Collection {
 
   /** Inserts vectors (dim floats each, one Float32Array) under ids, all or nothing. */
   add(ids, vectors, payloads) {
+    this._nextId = null; // explicit ids may pass it: batchInsert looks again
+    this._insert(ids, vectors, payloads);
+  }
+
+  _insert(ids, vectors, payloads) {
     if (payloads !== undefined && payloads !== null) {
       this._n.add(ids, toFloats(vectors), payloads.map((p, i) => toJson(p, `payloads[${i}]`)));
     } else {
@@ -107,9 +112,14 @@ class Collection {
       const list = Array.isArray(rows) ? rows : null;
       const flat = toFloats(rows);
       const n = list ? list.length : flat.length / this.dim;
-      const assigned = ids ? BigUint64Array.from(ids, BigInt) : this._assignIds(n);
-      this.add(assigned, flat, metadata);
-      if (!ids && n) this._nextId = assigned[n - 1] + 1n;
+      if (ids) {
+        const given = BigUint64Array.from(ids, BigInt);
+        this.add(given, flat, metadata);
+        return given;
+      }
+      const assigned = this._assignIds(n);
+      this._insert(assigned, flat, metadata);
+      if (n) this._nextId = assigned[n - 1] + 1n;
       return assigned;
     }
     return this.add(idsOrDoc, vectors, payloads);
@@ -128,6 +138,7 @@ class Collection {
 
   /** Starts add on the thread pool; resolves when the batch is in. */
   addAsync(ids, vectors) {
+    this._nextId = null;
     return this._n.addAsync(ids, toFloats(vectors));
   }
 

@@ -97,6 +97,8 @@ def test_filters_ids_and_many_queries():
     assert c.insert(vector=data[0]) == 1300  # one past the largest id
     assert c.insert(vector=data[1], id=5) == 5
     assert c.insert(vector=data[2]) == 1301
+    c.collection.add([1302], data[3:4])  # past the client's own count, the underlying way
+    assert c.insert(vector=data[4]) == 1303
     shorthand = c.search(vector=data[10], limit=20, filter={"category": "tech"})
     qdrant = c.search(vector=data[10], limit=20,
                       filter={"must": [{"key": "category", "match": {"value": "tech"}}]})

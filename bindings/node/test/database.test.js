@@ -116,8 +116,10 @@ test('dropped collections stop working; names are checked; in-memory databases w
   db.dropCollection('a');
   assert.throws(() => a.search(new Float32Array([0, 1]), 1), { code: 'VEXFS_E_STATE' });
   assert.throws(() => db.dropCollection('a'), { code: 'VEXFS_E_NOT_FOUND' });
-  const ids = db.createCollection('b', { dim: 2 }).batchInsert({ vectors: [[1, 1], [2, 2]] });
-  assert.deepEqual(Array.from(ids), [0n, 1n]);
+  const b = db.createCollection('b', { dim: 2 });
+  assert.deepEqual(Array.from(b.batchInsert({ vectors: [[1, 1], [2, 2]] })), [0n, 1n]);
+  b.add([2n, 9n], new Float32Array(4)); // explicit ids past the assigned ones
+  assert.deepEqual(Array.from(b.batchInsert({ vectors: [[3, 3]] })), [10n]);
   db.close();
 });
 

@@ -12,8 +12,9 @@ only vector storage and search:
         print(hit.id, hit.score, hit.metadata)
 
 Options of the server SDK that tune the server (performance_config, performance_options) are
-accepted with their documented keys and change nothing: libvexfs always allocates from its pools
-and runs the widest SIMD the CPU has. An unknown key raises InvalidArgumentError.
+accepted with their documented keys and change nothing, batch_size aside (batch_insert splits by
+it): libvexfs always allocates from its pools and runs the widest SIMD the CPU has. An unknown
+key raises InvalidArgumentError.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from typing import Any, Sequence
 
 from .collection import NO_ID, Collection, _is_one_query, _json_metrics, np
 from .database import Database
-from .errors import InvalidArgumentError, UnsupportedError
+from .errors import AlreadyExistsError, InvalidArgumentError, UnsupportedError
 
 # Keys the server SDK documents for performance_config / performance_options.
 _ADVISORY_KEYS = frozenset({
@@ -162,7 +163,16 @@ class ClientCollection:
         rows = len(vectors)
         with self._lock:
             chosen = self._take_ids(rows, ids)
-            self.collection.add(chosen, vectors, payloads=metadata)
+            try:
+                self.collection.add(chosen, vectors, payloads=metadata)
+            except AlreadyExistsError:
+                if ids is not None:
+                    raise
+                # ids were added past ours by another way (the underlying collection, another
+                # handle): look at what is there once more
+                self._next_id = None
+                chosen = self._take_ids(rows, None)
+                self.collection.add(chosen, vectors, payloads=metadata)
             if chosen:
                 self._next_id = max(self._next_id, max(chosen) + 1)
         return chosen
