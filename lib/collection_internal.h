@@ -15,6 +15,9 @@ vexfs_status vx_collection_search(vexfs_collection *c, const float *queries, siz
 /* The id stored in a slot (VX_NO_ID when free), for filters written against ids. */
 uint64_t vx_collection_slot_id(const vexfs_collection *c, uint32_t slot);
 
+/* The name a database gave the collection; NULL for one made by vexfs_collection_create. */
+const char *vx_collection_name(const vexfs_collection *c);
+
 /* "flat", "hnsw", or for AUTO "auto" until its graph is built and "auto:hnsw" after. */
 const char *vx_collection_index_name(const vexfs_collection *c);
 

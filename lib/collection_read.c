@@ -50,3 +50,7 @@ VEXFS_API vexfs_status vexfs_list_ids(vexfs_collection *c, uint64_t **ids, size_
   *n = count;
   return VEXFS_OK;
 }
+
+const char *vx_collection_name(const vexfs_collection *c) {
+  return c->link ? c->link->name : NULL;
+}

@@ -149,6 +149,59 @@ static void test_json_and_prometheus(void **state) {
   vexfs_collection_free(c);
 }
 
+/* A database's collection has a name: every Prometheus sample carries it, merged with the
+ * sample's own labels, and JSON names it; the process figures carry no collection label. */
+static void test_named_collection_labels(void **state) {
+  (void)state;
+  vexfs_db *db;
+  assert_int_equal(vexfs_db_open(NULL, NULL, &db), VEXFS_OK);
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  cfg.dim = D;
+  vexfs_collection *c;
+  assert_int_equal(vexfs_db_create_collection(db, "docs-v2.1_x", &cfg, &c), VEXFS_OK);
+  float *v = test_random_vectors(40, D, 1);
+  uint64_t ids[40];
+  for (size_t i = 0; i < 40; i++) ids[i] = 100 + i;
+  assert_int_equal(vexfs_insert(c, ids, v, 40), VEXFS_OK);
+  free(v);
+  search_some(c, 3, 1);
+  char *prom = vexfs_metrics_prometheus(c);
+  assert_non_null(prom);
+  const char *lines[] = {"\nvexfs_inserts_total{collection=\"docs-v2.1_x\"} 40\n",
+                         "\nvexfs_searches_total{collection=\"docs-v2.1_x\"} 3\n",
+                         "\nvexfs_vectors{collection=\"docs-v2.1_x\"} 40\n",
+                         "\nvexfs_search_latency_seconds{collection=\"docs-v2.1_x\",quantile=\"0.5\"} ",
+                         "\nvexfs_search_latency_seconds_count{collection=\"docs-v2.1_x\"} 3\n",
+                         "\nvexfs_memory_bytes{collection=\"docs-v2.1_x\",kind=\"index\"} ",
+                         "\nvexfs_pool_hit_ratio{collection=\"docs-v2.1_x\"} ",
+                         "\nvexfs_simd_info{collection=\"docs-v2.1_x\",isa=\""};
+  for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) assert_non_null(strstr(prom, lines[i]));
+  /* every sample line is labelled */
+  size_t samples = 0;
+  for (const char *line = prom; *line; line = strchr(line, '\n') + 1) {
+    if (*line != '#') {
+      samples++;
+      assert_non_null(strstr(line, "{collection=\"docs-v2.1_x\""));
+      assert_true(strstr(line, "{collection=") < strchr(line, '\n'));
+    }
+  }
+  assert_int_equal(samples, 21);
+  vexfs_free(prom);
+  char *json = vexfs_metrics_json(c);
+  assert_non_null(json);
+  assert_memory_equal(json, "{\"collection\":\"docs-v2.1_x\",\"inserts\":40,", 40);
+  vexfs_free(json);
+  prom = vexfs_metrics_prometheus(NULL);
+  assert_non_null(prom);
+  assert_null(strstr(prom, "collection="));
+  vexfs_free(prom);
+  json = vexfs_metrics_json(NULL);
+  assert_null(strstr(json, "\"collection\""));
+  vexfs_free(json);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+}
+
 static void test_process_wide_and_switch(void **state) {
   (void)state;
   vexfs_metrics before, after, one;
@@ -189,6 +242,7 @@ int main(void) {
       cmocka_unit_test(test_histogram_accuracy),
       cmocka_unit_test(test_hnsw_counts_its_distances),
       cmocka_unit_test(test_json_and_prometheus),
+      cmocka_unit_test(test_named_collection_labels),
       cmocka_unit_test(test_process_wide_and_switch),
   };
   return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

@@ -181,8 +181,11 @@ VEXFS_API char *vexfs_metrics_json(vexfs_collection *c) {
   vexfs_metrics_init(&m);
   fill(c, &m);
   vx_buf t = {0};
+  const char *name = c ? vx_collection_name(c) : NULL;
+  vx_buf_printf(&t, "{");
+  if (name) vx_buf_printf(&t, "\"collection\":\"%s\",", name); /* names need no escaping */
   vx_buf_printf(&t,
-      "{\"inserts\":%llu,\"searches\":%llu,\"removes\":%llu,\"vectors\":%llu,"
+      "\"inserts\":%llu,\"searches\":%llu,\"removes\":%llu,\"vectors\":%llu,"
       "\"distance_computations\":%llu,",
       (unsigned long long)m.inserts, (unsigned long long)m.searches,
       (unsigned long long)m.removes, (unsigned long long)m.vectors,
@@ -221,39 +224,72 @@ static void family(vx_buf *t, const char *name, const char *type, const char *he
   vx_buf_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void summary(vx_buf *t, const char *name, const char *help, const vexfs_latency_summary *l) {
+/* A sample's name and labels, up to the value: every sample of a named collection carries
+ * collection="name" (names are [A-Za-z0-9_.-], so they need no escaping), merged with the
+ * sample's own label if it has one (label: `key="value"` or NULL). */
+static void sample(vx_buf *t, const char *collection, const char *name, const char *label) {
+  if (collection)
+    vx_buf_printf(t, "%s{collection=\"%s\"%s%s} ", name, collection, label ? "," : "",
+                  label ? label : "");
+  else if (label)
+    vx_buf_printf(t, "%s{%s} ", name, label);
+  else
+    vx_buf_printf(t, "%s ", name);
+}
+
+static void count_sample(vx_buf *t, const char *collection, const char *name, const char *label,
+                         uint64_t value) {
+  sample(t, collection, name, label);
+  vx_buf_printf(t, "%llu\n", (unsigned long long)value);
+}
+
+static void real_sample(vx_buf *t, const char *collection, const char *name, const char *label,
+                        double value) {
+  sample(t, collection, name, label);
+  vx_buf_printf(t, "%.9g\n", value);
+}
+
+static void summary(vx_buf *t, const char *collection, const char *name, const char *help,
+                    const vexfs_latency_summary *l) {
   family(t, name, "summary", help);
-  vx_buf_printf(t, "%s{quantile=\"0.5\"} %.9f\n%s{quantile=\"0.95\"} %.9f\n%s{quantile=\"0.99\"} %.9f\n",
-      name, l->p50 / 1e6, name, l->p95 / 1e6, name, l->p99 / 1e6);
-  vx_buf_printf(t, "%s_sum %.9f\n%s_count %llu\n", name, l->sum_us / 1e6, name,
-      (unsigned long long)l->count);
+  real_sample(t, collection, name, "quantile=\"0.5\"", l->p50 / 1e6);
+  real_sample(t, collection, name, "quantile=\"0.95\"", l->p95 / 1e6);
+  real_sample(t, collection, name, "quantile=\"0.99\"", l->p99 / 1e6);
+  char part[96];
+  snprintf(part, sizeof part, "%s_sum", name);
+  real_sample(t, collection, part, NULL, l->sum_us / 1e6);
+  snprintf(part, sizeof part, "%s_count", name);
+  count_sample(t, collection, part, NULL, l->count);
 }
 
 VEXFS_API char *vexfs_metrics_prometheus(vexfs_collection *c) {
   vexfs_metrics m;
   vexfs_metrics_init(&m);
   fill(c, &m);
+  const char *who = c ? vx_collection_name(c) : NULL;
   vx_buf t = {0};
   family(&t, "vexfs_inserts_total", "counter", "Vectors inserted.");
-  vx_buf_printf(&t, "vexfs_inserts_total %llu\n", (unsigned long long)m.inserts);
+  count_sample(&t, who, "vexfs_inserts_total", NULL, m.inserts);
   family(&t, "vexfs_searches_total", "counter", "Queries answered.");
-  vx_buf_printf(&t, "vexfs_searches_total %llu\n", (unsigned long long)m.searches);
+  count_sample(&t, who, "vexfs_searches_total", NULL, m.searches);
   family(&t, "vexfs_removes_total", "counter", "Vectors removed.");
-  vx_buf_printf(&t, "vexfs_removes_total %llu\n", (unsigned long long)m.removes);
+  count_sample(&t, who, "vexfs_removes_total", NULL, m.removes);
   family(&t, "vexfs_distance_computations_total", "counter", "Distances computed by searches.");
-  vx_buf_printf(&t, "vexfs_distance_computations_total %llu\n", (unsigned long long)m.distance_computations);
+  count_sample(&t, who, "vexfs_distance_computations_total", NULL, m.distance_computations);
   family(&t, "vexfs_vectors", "gauge", "Vectors stored.");
-  vx_buf_printf(&t, "vexfs_vectors %llu\n", (unsigned long long)m.vectors);
-  summary(&t, "vexfs_search_latency_seconds", "Latency of search calls.", &m.search_latency_us);
-  summary(&t, "vexfs_insert_latency_seconds", "Latency of insert calls.", &m.insert_latency_us);
+  count_sample(&t, who, "vexfs_vectors", NULL, m.vectors);
+  summary(&t, who, "vexfs_search_latency_seconds", "Latency of search calls.", &m.search_latency_us);
+  summary(&t, who, "vexfs_insert_latency_seconds", "Latency of insert calls.", &m.insert_latency_us);
   family(&t, "vexfs_pool_hit_ratio", "gauge", "Share of scratch requests the pool served.");
-  vx_buf_printf(&t, "vexfs_pool_hit_ratio %.6f\n", m.pool_hit_rate);
+  real_sample(&t, who, "vexfs_pool_hit_ratio", NULL, m.pool_hit_rate);
   family(&t, "vexfs_memory_bytes", "gauge", "Bytes held, by kind.");
-  vx_buf_printf(&t, "vexfs_memory_bytes{kind=\"vectors\"} %llu\n", (unsigned long long)m.memory_vectors);
-  vx_buf_printf(&t, "vexfs_memory_bytes{kind=\"index\"} %llu\n", (unsigned long long)m.memory_index);
-  vx_buf_printf(&t, "vexfs_memory_bytes{kind=\"payloads\"} %llu\n", (unsigned long long)m.memory_payloads);
-  vx_buf_printf(&t, "vexfs_memory_bytes{kind=\"pool\"} %llu\n", (unsigned long long)m.memory_pool);
+  count_sample(&t, who, "vexfs_memory_bytes", "kind=\"vectors\"", m.memory_vectors);
+  count_sample(&t, who, "vexfs_memory_bytes", "kind=\"index\"", m.memory_index);
+  count_sample(&t, who, "vexfs_memory_bytes", "kind=\"payloads\"", m.memory_payloads);
+  count_sample(&t, who, "vexfs_memory_bytes", "kind=\"pool\"", m.memory_pool);
   family(&t, "vexfs_simd_info", "gauge", "The instruction set the distance kernels use.");
-  vx_buf_printf(&t, "vexfs_simd_info{isa=\"%s\"} 1\n", m.simd_isa);
+  char isa[64];
+  snprintf(isa, sizeof isa, "isa=\"%s\"", m.simd_isa);
+  count_sample(&t, who, "vexfs_simd_info", isa, 1);
   return finish(&t, "vexfs_metrics_prometheus");
 }
