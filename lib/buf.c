@@ -5,6 +5,14 @@
 #include <string.h>
 
 #include "alloc_internal.h"
+#include "pool/pool.h"
+
+static void release(const vx_buf *b) {
+  if (b->pooled)
+    vx_pool_put(b->p, b->cap);
+  else
+    vx_release(b->p);
+}
 
 int vx_buf_reserve(vx_buf *b, size_t more) {
   if (b->failed) return -1;
@@ -17,13 +25,14 @@ int vx_buf_reserve(vx_buf *b, size_t more) {
     }
     cap *= 2;
   }
-  unsigned char *grown = vx_alloc(cap);
+  if (b->pooled) cap = vx_pool_block_size(cap); /* all of the block: fewer regrowths */
+  unsigned char *grown = b->pooled ? vx_pool_get(cap) : vx_alloc(cap);
   if (!grown) {
     b->failed = 1;
     return -1;
   }
   if (b->n) memcpy(grown, b->p, b->n);
-  vx_release(b->p);
+  release(b);
   b->p = grown;
   b->cap = cap;
   return 0;
@@ -64,6 +73,6 @@ char *vx_buf_take_string(vx_buf *b) {
 }
 
 void vx_buf_free(vx_buf *b) {
-  vx_release(b->p);
-  *b = (vx_buf){0};
+  release(b);
+  *b = (vx_buf){.pooled = b->pooled};
 }

@@ -443,8 +443,11 @@ static vexfs_status search(vexfs_collection *c, const char *fn, const float *que
   uint64_t t0 = vx_now_ns();
   vexfs_status st = check_rows(fn, "query", queries, nq, c->cfg.dim, NULL);
   if (st != VEXFS_OK) return st;
-  vx_filter_prog *prog = NULL;
-  if (p.filter_json && (st = vx_filter_compile(fn, p.filter_json, &prog)) != VEXFS_OK) return st;
+  vx_filter_prog compiled, *prog = NULL;
+  if (p.filter_json) {
+    if ((st = vx_filter_compile(fn, p.filter_json, &compiled)) != VEXFS_OK) return st;
+    prog = &compiled;
+  }
   _Atomic uint64_t computed = 0;
 
   vx_query q = {.queries = queries, .nq = nq, .k = k, .metric = c->cfg.metric, .ids = ids,
@@ -457,7 +460,7 @@ static vexfs_status search(vexfs_collection *c, const char *fn, const float *que
   st = answer_locked(c, rows, &q, prog);
   if (st == VEXFS_OK && payloads) st = hit_payloads(c, ids, cells, payloads);
   pthread_rwlock_unlock(&c->rows_lock);
-  vx_filter_free(prog);
+  if (prog) vx_filter_release(prog);
   if (st == VEXFS_OK && vx_metrics_enabled()) {
     uint64_t end = vx_now_ns();
     vx_metrics_on_search(c->metrics, nq, atomic_load(&computed), end - t0, end);

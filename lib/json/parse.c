@@ -280,7 +280,7 @@ static int parse_container(parser *ps, unsigned depth, int object) {
   vx_buf_byte(b, object ? VX_J_OBJECT : VX_J_ARRAY);
   size_t body = b->n;
   uint64_t count = 0;
-  vx_buf keys = {0}; /* offsets of the keys, for the duplicate check */
+  vx_buf keys = {.pooled = 1}; /* offsets of the keys, for the duplicate check */
   char close = object ? '}' : ']';
   ps->s++;
   skip_space(ps);

@@ -200,7 +200,7 @@ static int compile_bounds(compiler *c, const uint8_t *v, uint32_t target, int co
 /* {"key": ..., "match"|"range"|"values_count": ...}: one node per check, under an ALL node when
  * there are several. */
 static int compile_field(compiler *c, const uint8_t *v, uint32_t *out) {
-  vx_buf checks = {0};
+  vx_buf checks = {.pooled = 1};
   vx_j_iter it;
   vx_j_open(v, &it);
   const char *k;
@@ -293,7 +293,7 @@ static int compile_condition(compiler *c, const uint8_t *v, uint32_t *out) {
 
 /* The list of a clause: one condition or an array of them. */
 static int compile_clause(compiler *c, const uint8_t *v, uint8_t kind, uint32_t *out) {
-  vx_buf list = {0};
+  vx_buf list = {.pooled = 1};
   int rc = 0;
   uint32_t n;
   if (vx_j_type(v) == VX_J_ARRAY) {
@@ -313,7 +313,7 @@ static int compile_clause(compiler *c, const uint8_t *v, uint8_t kind, uint32_t 
 
 static int compile_filter(compiler *c, const uint8_t *v, uint32_t *out) {
   if (vx_j_type(v) != VX_J_OBJECT) return error_at(c, "expected an object, got %s", vx_j_type_name(v));
-  vx_buf clauses = {0};
+  vx_buf clauses = {.pooled = 1};
   vx_j_iter it;
   vx_j_open(v, &it);
   const char *k;
@@ -343,58 +343,54 @@ static int id_order(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-vexfs_status vx_filter_compile(const char *fn, const char *json, vx_filter_prog **out) {
-  *out = NULL;
+vexfs_status vx_filter_compile(const char *fn, const char *json, vx_filter_prog *out) {
+  memset(out, 0, sizeof *out);
   size_t len = strnlen(json, (size_t)16 << 20);
-  vx_buf packed = {0};
+  /* everything lives in pooled buffers: a search compiles its filter without allocator calls */
+  vx_buf packed = {.pooled = 1};
   char error[160];
   int rc = vx_json_parse(json, len, &packed, error, sizeof error);
-  if (rc == -2) return vx_fail(VEXFS_E_NOMEM, "%s: filter: out of memory", fn);
   if (rc != 0) {
     vx_buf_free(&packed);
+    if (rc == -2) return vx_fail(VEXFS_E_NOMEM, "%s: filter: out of memory", fn);
     return vx_fail(VEXFS_E_INVALID, "%s: filter is not valid JSON: %s", fn, error);
   }
-  compiler c = {.fn = fn, .st = VEXFS_OK};
+  compiler c = {.fn = fn,
+                .st = VEXFS_OK,
+                .nodes = {.pooled = 1},
+                .kids = {.pooled = 1},
+                .values = {.pooled = 1},
+                .ids = {.pooled = 1},
+                .segs = {.pooled = 1}};
   strcpy(c.where, "filter");
   c.where_len = strlen(c.where);
   /* the root node is compiled last but must be node 0: reserve it, then copy the real root in */
   uint32_t root = new_node(&c, VX_F_ALL), top;
   rc = compile_filter(&c, packed.p, &top);
-  vx_filter_prog *f = NULL;
-  if (rc == 0 && !(c.nodes.failed | c.kids.failed | c.values.failed | c.ids.failed | c.segs.failed) &&
-      (f = vx_calloc(1, sizeof *f))) {
-    vx_fnode *nodes = (vx_fnode *)c.nodes.p;
-    nodes[root] = nodes[top];
-    f->packed = packed.p;
-    f->nodes = nodes;
-    f->nnodes = c.nodes.n / sizeof(vx_fnode);
-    f->kids = (uint32_t *)c.kids.p;
-    f->values = (const uint8_t **)c.values.p;
-    f->ids = (uint64_t *)c.ids.p;
-    f->segs = (vx_fseg *)c.segs.p;
-    for (size_t i = 0; i < f->nnodes; i++)
-      if (nodes[i].kind == VX_F_HAS_ID && nodes[i].count > 1)
-        qsort(f->ids + nodes[i].first, nodes[i].count, sizeof(uint64_t), id_order);
-    *out = f;
-    return VEXFS_OK;
+  vx_buf *owned[VX_FILTER_BUFFERS] = {&packed, &c.nodes, &c.kids, &c.values, &c.ids, &c.segs};
+  int failed = 0;
+  for (int i = 0; i < VX_FILTER_BUFFERS; i++) failed |= owned[i]->failed;
+  if (rc == 0 && failed) c.st = vx_fail(VEXFS_E_NOMEM, "%s: filter: out of memory", fn);
+  if (rc != 0 || failed) {
+    for (int i = 0; i < VX_FILTER_BUFFERS; i++) vx_buf_free(owned[i]);
+    return c.st;
   }
-  if (rc == 0) c.st = vx_fail(VEXFS_E_NOMEM, "%s: filter: out of memory", fn);
-  vx_buf_free(&packed);
-  vx_buf_free(&c.nodes);
-  vx_buf_free(&c.kids);
-  vx_buf_free(&c.values);
-  vx_buf_free(&c.ids);
-  vx_buf_free(&c.segs);
-  return c.st;
+  vx_fnode *nodes = (vx_fnode *)c.nodes.p;
+  nodes[root] = nodes[top];
+  out->nodes = nodes;
+  out->nnodes = c.nodes.n / sizeof(vx_fnode);
+  out->kids = (uint32_t *)c.kids.p;
+  out->values = (const uint8_t **)c.values.p;
+  out->ids = (uint64_t *)c.ids.p;
+  out->segs = (vx_fseg *)c.segs.p;
+  for (size_t i = 0; i < out->nnodes; i++)
+    if (nodes[i].kind == VX_F_HAS_ID && nodes[i].count > 1)
+      qsort(out->ids + nodes[i].first, nodes[i].count, sizeof(uint64_t), id_order);
+  for (int i = 0; i < VX_FILTER_BUFFERS; i++) out->owned[i] = *owned[i];
+  return VEXFS_OK;
 }
 
-void vx_filter_free(vx_filter_prog *f) {
-  if (!f) return;
-  vx_release(f->packed);
-  vx_release(f->nodes);
-  vx_release(f->kids);
-  vx_release((void *)f->values);
-  vx_release(f->ids);
-  vx_release(f->segs);
-  vx_release(f);
+void vx_filter_release(vx_filter_prog *f) {
+  for (int i = 0; i < VX_FILTER_BUFFERS; i++) vx_buf_free(&f->owned[i]);
+  memset(f, 0, sizeof *f);
 }

@@ -56,20 +56,26 @@ typedef struct vx_fnode {
   double bound[4];       /* range bounds, indexed by VX_GT.. ; NaN when absent */
 } vx_fnode;
 
+#define VX_FILTER_BUFFERS 6
+
+/* A compiled filter. The arrays are views into `owned`, pooled buffers (buf.h) that also hold
+ * the filter's own packed JSON, which paths and values point into. */
 typedef struct vx_filter_prog {
-  uint8_t *packed;        /* the filter's own packed JSON: paths and values point into it */
-  vx_fnode *nodes;        /* nodes[0] is the root */
+  const vx_fnode *nodes;  /* nodes[0] is the root */
   size_t nnodes;
-  uint32_t *kids;
+  const uint32_t *kids;
   const uint8_t **values; /* packed values to match (strings, integers, booleans) */
   uint64_t *ids;
-  vx_fseg *segs;
+  const vx_fseg *segs;
+  vx_buf owned[VX_FILTER_BUFFERS];
 } vx_filter_prog;
 
-/* Compiles a filter. On error returns VEXFS_E_INVALID (or NOMEM) with a message naming the
- * problem and where it is, e.g. "vexfs_search: filter.must[1].range.gt: expected a number". */
-vexfs_status vx_filter_compile(const char *fn, const char *json, vx_filter_prog **out);
-void vx_filter_free(vx_filter_prog *f);
+/* Compiles a filter into *out, which the caller gives back with vx_filter_release (only after
+ * VEXFS_OK). On error returns VEXFS_E_INVALID (or NOMEM) with a message naming the problem and
+ * where it is, e.g. "vexfs_search: filter.must[1].range.gt: expected a number". Allocation-free
+ * after warm-up: its memory comes from the scratch pool. */
+vexfs_status vx_filter_compile(const char *fn, const char *json, vx_filter_prog *out);
+void vx_filter_release(vx_filter_prog *f);
 
 /* Whether a row with this payload (NULL: none) and id passes node `n` of f (0: the filter). */
 int vx_filter_eval(const vx_filter_prog *f, uint32_t n, const uint8_t *payload, uint64_t id);

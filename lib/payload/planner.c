@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../alloc_internal.h"
 #include "../buf.h"
 #include "../errors_internal.h"
+#include "../pool/pool.h"
 
 /* Work model, in units of one graph visit (a distance on 8-bit codes with its bookkeeping),
  * fitted on Fashion-MNIST (benchmarks/filtered): an unfiltered search with candidate list ef makes
@@ -149,7 +149,7 @@ static int covered(const vx_plan_input *in, uint32_t i) {
 static int fill_bitmap(const vx_plan_input *in, uint32_t i, uint64_t *bits, size_t words) {
   const vx_fnode *n = &in->filter->nodes[i];
   if (n->kind != VX_F_ALL && n->kind != VX_F_ANY) {
-    vx_buf list = {0};
+    vx_buf list = {.pooled = 1};
     candidates(in, i, &list);
     const uint32_t *slots = (const uint32_t *)list.p;
     for (size_t k = 0; k < list.n / sizeof *slots; k++)
@@ -159,7 +159,7 @@ static int fill_bitmap(const vx_plan_input *in, uint32_t i, uint64_t *bits, size
     return failed ? -1 : 0;
   }
   /* a group: combine its children's bitmaps */
-  uint64_t *child = vx_alloc(words * sizeof *child);
+  uint64_t *child = vx_pool_get(words * sizeof *child);
   if (!child) return -1;
   int rc = 0;
   for (uint32_t k = 0; k < n->count && rc == 0; k++) {
@@ -168,7 +168,7 @@ static int fill_bitmap(const vx_plan_input *in, uint32_t i, uint64_t *bits, size
     rc = fill_bitmap(in, in->filter->kids[n->first + k], target, words);
     for (size_t w = 0; k > 0 && w < words; w++) bits[w] = n->kind == VX_F_ALL ? bits[w] & child[w] : bits[w] | child[w];
   }
-  vx_release(child);
+  vx_pool_put(child, words * sizeof *child);
   return rc;
 }
 
@@ -204,7 +204,7 @@ static double sampled_share(const vx_plan_input *in) {
 }
 
 vexfs_status vx_plan_filter(const vx_plan_input *in, vx_plan *out) {
-  memset(out, 0, sizeof *out);
+  *out = (vx_plan){.list = {.pooled = 1}};
   double live = (double)atomic_load_explicit(&in->store->live, memory_order_acquire);
   if (live == 0) {
     out->exact = 1;
@@ -221,33 +221,35 @@ vexfs_status vx_plan_filter(const vx_plan_input *in, vx_plan *out) {
   if (!out->exact) {
     if (!bitmap || !in->graph) return VEXFS_OK; /* the predicate is tested on payloads */
     size_t words = (in->rows + 63) / 64;
-    out->bitmap = vx_calloc(words ? words : 1, sizeof *out->bitmap);
+    out->bitmap_bytes = (words ? words : 1) * sizeof *out->bitmap;
+    out->bitmap = vx_pool_get(out->bitmap_bytes);
+    if (out->bitmap) memset(out->bitmap, 0, out->bitmap_bytes);
     if (out->bitmap && fill_bitmap(in, 0, out->bitmap, words) == 0) return VEXFS_OK;
     vx_plan_release(out);
     return vx_fail(VEXFS_E_NOMEM, "vexfs_search: out of memory planning the filter");
   }
-  vx_buf list = {0};
+  vx_buf *list = &out->list;
   if (listed) {
-    candidates(in, 0, &list);
+    candidates(in, 0, list);
   } else { /* test every row */
     vx_filter_ctx ctx = {in->filter, in->payloads, in->store};
     for (uint32_t slot = 0; slot < in->rows; slot++)
       if (vx_store_id(in->store, slot) != VX_NO_ID && vx_filter_admit(&ctx, slot))
-        vx_buf_put(&list, &slot, sizeof slot);
+        vx_buf_put(list, &slot, sizeof slot);
   }
-  if (list.failed) {
-    vx_buf_free(&list);
+  if (list->failed) {
+    vx_plan_release(out);
     return vx_fail(VEXFS_E_NOMEM, "vexfs_search: out of memory planning the filter");
   }
-  out->slots = (uint32_t *)list.p;
-  out->n = list.n / sizeof(uint32_t);
+  out->slots = (uint32_t *)list->p;
+  out->n = list->n / sizeof(uint32_t);
   if (listed) out->n = keep_admitted(in, out->slots, out->n);
   return VEXFS_OK;
 }
 
 void vx_plan_release(vx_plan *p) {
-  vx_release(p->slots);
-  vx_release(p->bitmap);
+  vx_buf_free(&p->list);
+  vx_pool_put(p->bitmap, p->bitmap_bytes);
   p->slots = NULL;
   p->bitmap = NULL;
 }

@@ -31,11 +31,14 @@ typedef struct vx_plan_input {
   int graph;   /* the collection's index traverses a graph */
 } vx_plan_input;
 
+/* Memory comes from the scratch pool: planning makes no allocator call after warm-up. */
 typedef struct vx_plan {
   int exact;        /* answer by scoring `slots` exactly */
-  uint32_t *slots;  /* the admitted rows, ascending */
+  uint32_t *slots;  /* the admitted rows, ascending (in `list`) */
   size_t n;
   uint64_t *bitmap; /* else, when not NULL: bit `slot` set for each admitted row (vx_bitmap_admit) */
+  size_t bitmap_bytes;
+  vx_buf list;
 } vx_plan;
 
 vexfs_status vx_plan_filter(const vx_plan_input *in, vx_plan *out);

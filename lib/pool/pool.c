@@ -256,6 +256,12 @@ void vx_pool_put_slow(void *block, size_t bytes) {
   vx_pool_count(&c->puts[i]);
 }
 
+size_t vx_pool_block_size(size_t bytes) {
+  ensure_started();
+  int i = vx_pool_tier(bytes);
+  return i < 0 ? bytes : pool.tiers[i].block;
+}
+
 size_t vx_pool_reserved_bytes(void) {
   if (!atomic_load_explicit(&pool.started, memory_order_acquire)) return 0;
   size_t total = 0;

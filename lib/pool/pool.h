@@ -74,6 +74,10 @@ static inline void vx_pool_put(void *block, size_t bytes) {
   vx_pool_put_slow(block, bytes);
 }
 
+/* The size of the block vx_pool_get(bytes) hands out: the tier's block size, or bytes itself
+ * when no tier holds it. A caller may use all of it, and gives it back with that size. */
+size_t vx_pool_block_size(size_t bytes);
+
 /* Bytes reserved by the pool's slabs (for memory metrics). */
 size_t vx_pool_reserved_bytes(void);
 
