@@ -42,7 +42,7 @@ static void test_configure_before_use(void **state) {
   vexfs_pool_stats_init(&s);
   assert_int_equal(vexfs_pool_get_stats(&s), VEXFS_OK);
   assert_int_equal(s.tier_count, 4);
-  assert_int_equal(s.tiers[0].bytes_reserved, 128 * 1024); /* the initial blocks */
+  assert_int_equal(s.tiers[0].bytes_reserved, 128 * (1024 + 64)); /* the initial blocks, coloured */
   assert_int_equal(s.tiers[3].bytes_reserved, 0);          /* grows on demand */
 }
 
@@ -83,6 +83,8 @@ static void test_tiers_alignment_and_stats(void **state) {
   }
   assert_int_equal(req, 8);
   assert_int_equal(hit, 8);
+  for (unsigned t = 0; t < after.tier_count; t++) /* all given back */
+    assert_int_equal(after.tiers[t].bytes_in_use, before.tiers[t].bytes_in_use);
   assert_true(after.hit_rate > 0 && after.hit_rate <= 1);
   for (unsigned t = 0; t < after.tier_count; t++)
     assert_true(after.tiers[t].peak_bytes <= after.tiers[t].bytes_reserved);
@@ -111,47 +113,63 @@ static void test_too_big_goes_to_the_allocator(void **state) {
 
 /* Each thread keeps a set of blocks stamped with its own pattern, trading them in and out, and
  * checks the stamps: a block handed to two owners at once would show the other's stamp. */
+typedef struct trade {
+  unsigned char stamp;
+  size_t gets;
+  int bad;
+} trade;
+
 static void *trader(void *arg) {
-  uint64_t seed = (uintptr_t)arg;
-  unsigned char stamp = (unsigned char)(uintptr_t)arg;
+  trade *t = arg;
+  uint64_t seed = t->stamp;
   enum { HELD = 64 };
   void *held[HELD] = {0};
   size_t size[HELD] = {0};
-  int bad = 0;
   for (int round = 0; round < 20000; round++) {
     int i = (int)(test_rng(&seed) % HELD);
     if (held[i]) {
-      for (size_t j = 0; j < size[i]; j += 97) bad |= ((unsigned char *)held[i])[j] != stamp;
+      for (size_t j = 0; j < size[i]; j += 97) t->bad |= ((unsigned char *)held[i])[j] != t->stamp;
       vx_pool_put(held[i], size[i]);
       held[i] = NULL;
     } else {
       size[i] = 1 + test_rng(&seed) % 20000;
       held[i] = vx_pool_get(size[i]);
-      if (!held[i]) return (void *)1;
-      memset(held[i], stamp, size[i]);
+      t->gets++;
+      if (!held[i]) {
+        t->bad = 1;
+        break;
+      }
+      memset(held[i], t->stamp, size[i]);
     }
   }
   for (int i = 0; i < HELD; i++) vx_pool_put(held[i], size[i]);
-  return (void *)(intptr_t)bad;
+  return NULL;
 }
 
 static void test_threads_trade_blocks(void **state) {
   (void)state;
+  vexfs_pool_stats before, after;
+  vexfs_pool_stats_init(&before);
+  vexfs_pool_stats_init(&after);
+  vexfs_pool_get_stats(&before);
   pthread_t t[2];
-  void *bad[2];
-  pthread_create(&t[0], NULL, trader, (void *)(uintptr_t)0x5a);
-  pthread_create(&t[1], NULL, trader, (void *)(uintptr_t)0xa5);
-  pthread_join(t[0], &bad[0]);
-  pthread_join(t[1], &bad[1]);
-  assert_null(bad[0]);
-  assert_null(bad[1]);
-  vexfs_pool_stats s;
-  vexfs_pool_stats_init(&s);
-  vexfs_pool_get_stats(&s); /* the exited threads' counts are kept */
-  uint64_t requests = 0;
-  for (unsigned i = 0; i < s.tier_count; i++) requests += s.tiers[i].requests;
+  trade work[2] = {{.stamp = 0x5a}, {.stamp = 0xa5}};
+  for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, trader, &work[i]);
+  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+  assert_false(work[0].bad | work[1].bad);
+  vexfs_pool_get_stats(&after); /* the exited threads' counts are kept, exactly */
+  uint64_t requests = 0, hits = 0, empty = 0;
+  for (unsigned i = 0; i < after.tier_count; i++) {
+    requests += after.tiers[i].requests - before.tiers[i].requests;
+    hits += after.tiers[i].hits - before.tiers[i].hits;
+    empty += after.tiers[i].misses_empty - before.tiers[i].misses_empty;
+    /* every block came back: the threads' caches went back to the depots */
+    assert_int_equal(after.tiers[i].bytes_in_use, before.tiers[i].bytes_in_use);
+  }
+  assert_int_equal(requests, work[0].gets + work[1].gets); /* all sizes fit a tier */
+  assert_int_equal(hits + empty, requests);
   assert_true(requests > 20000); /* about half of 2 x 20000 rounds are gets */
-  assert_true(s.hit_rate > 0.9);
+  assert_true(after.hit_rate > 0.9);
 }
 
 int main(void) {

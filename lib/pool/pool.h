@@ -16,20 +16,31 @@
 
 #include "vexfs/vexfs.h"
 
-#define VX_POOL_CACHE_MAX 64 /* blocks per tier in one thread's cache, at most */
+#define VX_POOL_CACHE_MAX 64 /* blocks per tier in one thread's cache, at most (< 256) */
 
-/* One thread's cache. Counters are written by their thread only and read by the stats reader;
- * requests are hits + misses, bytes in use (gets - puts) blocks. */
+/* One thread's cache. Per tier, one word holds both the number of cached blocks (its low 8 bits)
+ * and the number of requests the cache has served (the rest: 2^56 of them, years at full speed):
+ * a get updates both with a single add, and a put only the count, so the fast paths keep no
+ * separate counters (a get/put pair is a few nanoseconds, and each counter costs a quarter of
+ * it). Everything else the stats report is counted on the slow paths, or derived (pool.c).
+ * `state` is written by its thread only and read by the stats reader. */
 typedef struct vx_pool_cache {
-  uint32_t n[VEXFS_POOL_MAX_TIERS], cap[VEXFS_POOL_MAX_TIERS];
-  _Atomic uint64_t hits[VEXFS_POOL_MAX_TIERS], misses_empty[VEXFS_POOL_MAX_TIERS],
-      too_big[VEXFS_POOL_MAX_TIERS], puts[VEXFS_POOL_MAX_TIERS];
+  _Atomic uint64_t state[VEXFS_POOL_MAX_TIERS];
+  uint32_t cap[VEXFS_POOL_MAX_TIERS];
+  _Atomic uint64_t misses_empty[VEXFS_POOL_MAX_TIERS], too_big[VEXFS_POOL_MAX_TIERS];
   struct vx_pool_cache *next;
   void *blocks[VEXFS_POOL_MAX_TIERS][VX_POOL_CACHE_MAX];
 } vx_pool_cache;
 
-/* This thread's cache (NULL until its first request); initial-exec TLS: a plain %fs-relative
- * load, and one pointer fits the static TLS surplus glibc keeps for libraries loaded by dlopen. */
+#define VX_POOL_COUNT_MASK 0xffu
+#define VX_POOL_SERVED_ONE 0x100u /* one served request, in state */
+_Static_assert(VX_POOL_CACHE_MAX <= VX_POOL_COUNT_MASK, "a cache's count must fit its bits");
+
+/* This thread's cache; until its first request (and after the thread's exit handler ran) the
+ * empty vx_pool_no_cache, whose zero counts and capacities send every request to the slow path,
+ * so the fast paths need no NULL test. Initial-exec TLS: a plain %fs-relative load, and one
+ * pointer fits the static TLS surplus glibc keeps for libraries loaded by dlopen. */
+extern vx_pool_cache vx_pool_no_cache;
 extern _Thread_local vx_pool_cache *vx_pool_mine __attribute__((tls_model("initial-exec")));
 /* Smallest tier whose block holds 2^i bytes, or -1; set when the pool starts, before any thread
  * has a cache. */
@@ -38,23 +49,26 @@ extern int8_t vx_pool_tier_of_log2[65];
 void *vx_pool_get_slow(size_t bytes);
 void vx_pool_put_slow(void *block, size_t bytes);
 
+/* The tier for a request of `bytes`, or -1 when it is too big for every tier. */
 static inline int vx_pool_tier(size_t bytes) {
   unsigned l = bytes <= 1 ? 0 : 64u - (unsigned)__builtin_clzll((unsigned long long)(bytes - 1));
   return vx_pool_tier_of_log2[l];
 }
 
-static inline void vx_pool_count(_Atomic uint64_t *c) {
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
+static inline uint64_t vx_pool_state(const vx_pool_cache *c, int i) {
+  return atomic_load_explicit(&c->state[i], memory_order_relaxed);
 }
 
 /* A block of at least `bytes`, 64-byte aligned; NULL when out of memory. */
 static inline void *vx_pool_get(size_t bytes) {
   vx_pool_cache *c = vx_pool_mine;
-  if (c) {
-    int i = vx_pool_tier(bytes);
-    if (i >= 0 && c->n[i]) {
-      vx_pool_count(&c->hits[i]);
-      return c->blocks[i][--c->n[i]];
+  int i = vx_pool_tier(bytes);
+  if (i >= 0) {
+    uint64_t s = vx_pool_state(c, i);
+    unsigned n = (unsigned)s & VX_POOL_COUNT_MASK;
+    if (n) {
+      atomic_store_explicit(&c->state[i], s + VX_POOL_SERVED_ONE - 1, memory_order_relaxed);
+      return c->blocks[i][n - 1];
     }
   }
   return vx_pool_get_slow(bytes);
@@ -63,12 +77,17 @@ static inline void *vx_pool_get(size_t bytes) {
 /* Returns a block from vx_pool_get; `bytes` must be what was asked for. NULL-safe. */
 static inline void vx_pool_put(void *block, size_t bytes) {
   vx_pool_cache *c = vx_pool_mine;
-  if (c && block) {
+  if (block) {
     int i = vx_pool_tier(bytes);
-    if (i >= 0 && c->n[i] < c->cap[i]) {
-      c->blocks[i][c->n[i]++] = block;
-      vx_pool_count(&c->puts[i]);
-      return;
+    if (i >= 0) {
+      uint64_t s = vx_pool_state(c, i);
+      unsigned n = (unsigned)s & VX_POOL_COUNT_MASK;
+      if (n < c->cap[i]) {
+        /* the count first: the next get's load of it can be forwarded sooner */
+        atomic_store_explicit(&c->state[i], s + 1, memory_order_relaxed);
+        c->blocks[i][n] = block;
+        return;
+      }
     }
   }
   vx_pool_put_slow(block, bytes);
