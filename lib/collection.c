@@ -11,6 +11,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc_internal.h"
@@ -214,6 +215,34 @@ static vexfs_status check_unique(const char *fn, const uint64_t *ids, size_t n) 
   return st;
 }
 
+/* An insert's log record and the copy of its appended rows, which can run side by side: task 0
+ * writes the record (its error message is kept, as it may run on a pool thread), task 1 copies. */
+typedef struct log_and_fill {
+  vexfs_collection *c;
+  const char *fn;
+  const uint64_t *ids;
+  const float *vectors, *norms;
+  const char *const *payloads;
+  const uint32_t *slots;
+  size_t reused, n;
+  vexfs_status logged;
+  vx_wal_ticket ticket;
+  char message[VX_ERROR_MAX];
+} log_and_fill;
+
+static void log_or_fill(void *arg, size_t task, unsigned worker) {
+  (void)worker;
+  log_and_fill *j = arg;
+  vx_store *s = &j->c->store;
+  if (task == 0) {
+    j->logged = vx_journal_insert(j->c, j->fn, j->ids, j->vectors, j->payloads, j->n, &j->ticket);
+    if (j->logged != VEXFS_OK) snprintf(j->message, sizeof j->message, "%s", vexfs_last_error());
+    return;
+  }
+  for (size_t i = j->reused; i < j->n; i++)
+    vx_store_write(s, j->slots[i], j->vectors + i * s->dim, j->ids[i], j->norms[i]);
+}
+
 /* The insert itself, under write_lock: rows are valid and unique within the batch; blobs (NULL
  * when no row has a payload) are their parsed payloads (from payloads, for the log), taken over
  * on success. */
@@ -249,17 +278,15 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
     vexfs_status st = c->index->prepare(c->index_state, s, slots, vectors, norms, n, threads);
     if (st != VEXFS_OK) return st;
   }
-  /* Nothing but logging can fail past this point, so the record is written now. While it
-   * travels to the device, the appended rows (unpublished, so invisible) are filled; a failed
-   * commit leaves them as scratch that later inserts overwrite. */
-  vx_wal_ticket ticket;
-  vexfs_status logged = vx_journal_insert(c, fn, ids, vectors, payloads, n, &ticket);
+  /* Nothing but logging can fail past this point, so the record is written now. Meanwhile, and
+   * while it travels to the device, the appended rows (unpublished, so invisible) are filled; a
+   * failed log leaves them as scratch that later inserts overwrite. */
   size_t reused = n - appended;
-  if (logged == VEXFS_OK) {
-    for (size_t i = reused; i < n; i++)
-      vx_store_write(s, slots[i], vectors + i * s->dim, ids[i], norms[i]);
-    logged = vx_journal_commit(c, fn, &ticket);
-  }
+  log_and_fill job = {c, fn, ids, vectors, norms, payloads, slots, reused, n, VEXFS_OK, {0}, {0}};
+  vx_parallel_for(vx_journal_enabled(c) && appended && threads > 1 ? 2 : 1, 2, log_or_fill, &job);
+  vexfs_status logged = job.logged;
+  if (logged != VEXFS_OK) vx_fail(logged, "%s", job.message);
+  if (logged == VEXFS_OK) logged = vx_journal_commit(c, fn, &job.ticket);
   if (logged != VEXFS_OK) {
     if (c->index->cancel) c->index->cancel(c->index_state, slots, n);
     return logged;

@@ -4,7 +4,7 @@
 
 #include "errors_internal.h"
 
-static _Thread_local char last_error[512];
+static _Thread_local char last_error[VX_ERROR_MAX];
 
 VEXFS_API const char *vexfs_status_string(vexfs_status s) {
   switch (s) {

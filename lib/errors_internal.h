@@ -4,6 +4,8 @@
 
 #include "vexfs/vexfs.h"
 
+#define VX_ERROR_MAX 512 /* bytes of a last-error message, NUL included */
+
 /* Records a printf-style message as this thread's last error and returns status, so that a
  * failing path reads `return vx_fail(VEXFS_E_INVALID, "vexfs_insert: row %zu: ...", i);`. */
 vexfs_status vx_fail(vexfs_status status, const char *fmt, ...)

@@ -542,6 +542,8 @@ static vexfs_status step(vexfs_db *db, vexfs_collection *c, int i, db_model *m, 
   if (kind == OP_REMOVE || kind == OP_SET) /* its insert failed earlier */
     if (!m->present[id] && st == VEXFS_E_NOT_FOUND) return VEXFS_OK;
   assert_true(st == VEXFS_OK || st == VEXFS_E_IO);
+  if (st == VEXFS_E_IO) /* the failing call says what failed, even when a pool thread logged */
+    assert_non_null(strstr(vexfs_last_error(), "vexfs_"));
   if (st == VEXFS_OK) {
     db_model_clear(m);
     db_model_copy(m, maybe);
@@ -550,8 +552,9 @@ static vexfs_status step(vexfs_db *db, vexfs_collection *c, int i, db_model *m, 
 }
 
 /* Runs the workload with the fault set; returns whether the fault fired. `crash`: after the
- * first failure, cut the power (drop unsynced data) and stop. */
-static int faulty_run(const char *path, uint64_t at, int err, int sticky) {
+ * first failure, cut the power (drop unsynced data) and stop. `flat`: a FLAT collection on two
+ * threads, whose inserts write the log record while a pool thread copies the rows. */
+static int faulty_run(const char *path, uint64_t at, int err, int sticky, int flat) {
   db_model m = {0}, maybe = {0};
   vx_io_fail_at(VX_IO_ALL, at, err, sticky);
   vexfs_db *db = NULL;
@@ -563,7 +566,8 @@ static int faulty_run(const char *path, uint64_t at, int err, int sticky) {
   vexfs_collection *c = NULL;
   int failed_step = 0;
   if (st == VEXFS_OK) {
-    vexfs_collection_config cfg = config(VEXFS_INDEX_HNSW, VEXFS_METRIC_L2);
+    vexfs_collection_config cfg = config(flat ? VEXFS_INDEX_FLAT : VEXFS_INDEX_HNSW, VEXFS_METRIC_L2);
+    cfg.threads = flat ? 2 : 1;
     st = vexfs_db_create_collection(db, "c", &cfg, &c);
     assert_true(st == VEXFS_OK || st == VEXFS_E_IO);
     if (st != VEXFS_OK) failed_step = 1;
@@ -597,18 +601,20 @@ static int faulty_run(const char *path, uint64_t at, int err, int sticky) {
 
 static void test_io_faults(void **state) {
   (void)state;
-  int runs = 0;
-  for (int sticky = 0; sticky <= 1; sticky++) {
-    for (uint64_t at = 1;; at++) {
-      char *path = db_tempdir();
-      int fired = faulty_run(path, at, sticky ? ENOSPC : EIO, sticky);
-      db_rmdir(path);
-      free(path);
-      runs++;
-      if (!fired) break; /* the workload ran past its last operation */
+  for (int flat = 0; flat <= 1; flat++) {
+    int runs = 0;
+    for (int sticky = 0; sticky <= 1; sticky++) {
+      for (uint64_t at = 1;; at++) {
+        char *path = db_tempdir();
+        int fired = faulty_run(path, at, sticky ? ENOSPC : EIO, sticky, flat);
+        db_rmdir(path);
+        free(path);
+        runs++;
+        if (!fired) break; /* the workload ran past its last operation */
+      }
     }
+    assert_true(runs > 100); /* every operation of the workload was failed once per mode */
   }
-  assert_true(runs > 100); /* every operation of the workload was failed once per mode */
 }
 
 /* ---- concurrency: group commit ---- */

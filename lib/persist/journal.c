@@ -22,6 +22,8 @@ void vx_db_checkpoint_if_due(vexfs_db *db); /* db.c */
 
 static vx_wal *wal_of(const vexfs_collection *c) { return c->link ? c->link->wal : NULL; }
 
+int vx_journal_enabled(const vexfs_collection *c) { return wal_of(c) != NULL; }
+
 vexfs_status vx_journal_writable(const vexfs_collection *c, const char *fn) {
   if (c->link && c->link->read_only)
     return vx_fail(VEXFS_E_READONLY, "%s: collection \"%s\" belongs to a read-only database", fn,

@@ -33,6 +33,9 @@ enum vx_record_type {
   VX_REC_DROP_INDEX = 7
 };
 
+/* Whether c's mutations are logged (it belongs to an on-disk database, outside replay). */
+int vx_journal_enabled(const vexfs_collection *c);
+
 /* VEXFS_E_READONLY when c belongs to a read-only database. */
 vexfs_status vx_journal_writable(const vexfs_collection *c, const char *fn);
 
