@@ -90,6 +90,18 @@ static void test_tiers_alignment_and_stats(void **state) {
     assert_true(after.tiers[t].peak_bytes <= after.tiers[t].bytes_reserved);
 }
 
+/* Every request maps to the smallest tier that holds it, on both sides of the 16 KiB edge of
+ * the lookup table (pool.h) and for the configured 1, 4, 16, 64 KiB tiers. */
+static void test_request_sizes_map_to_tiers(void **state) {
+  (void)state;
+  const size_t asked[] = {0, 1, 64, 1024, 1025, 4096, 4097, 16383, 16384, 16385, 65536, 65537,
+                          (size_t)1 << 40};
+  const size_t block[] = {1024, 1024, 1024, 1024, 4096, 4096, 16384, 16384, 16384, 65536, 65536,
+                          65537, (size_t)1 << 40};
+  for (size_t i = 0; i < sizeof asked / sizeof *asked; i++)
+    assert_int_equal(vx_pool_block_size(asked[i]), block[i]);
+}
+
 static void test_too_big_goes_to_the_allocator(void **state) {
   (void)state;
   vexfs_pool_stats before, after;
@@ -176,6 +188,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_configure_before_use),
       cmocka_unit_test(test_tiers_alignment_and_stats),
+      cmocka_unit_test(test_request_sizes_map_to_tiers),
       cmocka_unit_test(test_too_big_goes_to_the_allocator),
       cmocka_unit_test(test_threads_trade_blocks),
   };

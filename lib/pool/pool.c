@@ -44,6 +44,7 @@ static struct {
 
 vx_pool_cache vx_pool_no_cache;
 _Thread_local vx_pool_cache *vx_pool_mine __attribute__((tls_model("initial-exec"))) = &vx_pool_no_cache;
+int8_t vx_pool_tier_near[VX_POOL_NEAR];
 int8_t vx_pool_tier_of_log2[65];
 
 VEXFS_API void vexfs_pool_config_init(vexfs_pool_config *c) {
@@ -133,9 +134,14 @@ static void start(void) {
     pthread_mutex_init(&t->lock, NULL);
     if (pool.cfg.initial_blocks[i]) grow(t, pool.cfg.initial_blocks[i]); /* else: on demand */
   }
+  for (unsigned q = 0; q < VX_POOL_NEAR; q++) {
+    vx_pool_tier_near[q] = VX_POOL_NO_TIER;
+    for (unsigned i = 0; i < pool.n && vx_pool_tier_near[q] == VX_POOL_NO_TIER; i++)
+      if (64u * (q + 1) <= pool.tiers[i].block) vx_pool_tier_near[q] = (int8_t)i;
+  }
   for (unsigned l = 0; l <= 64; l++) {
-    vx_pool_tier_of_log2[l] = -1;
-    for (unsigned i = 0; i < pool.n && vx_pool_tier_of_log2[l] < 0; i++)
+    vx_pool_tier_of_log2[l] = VX_POOL_NO_TIER;
+    for (unsigned i = 0; i < pool.n && vx_pool_tier_of_log2[l] == VX_POOL_NO_TIER; i++)
       if (l < 63 && ((size_t)1 << l) <= pool.tiers[i].block) vx_pool_tier_of_log2[l] = (int8_t)i;
   }
   pthread_key_create(&pool.key, thread_exit);
@@ -231,7 +237,7 @@ void *vx_pool_get_slow(size_t bytes) {
   ensure_started();
   int i = vx_pool_tier(bytes);
   vx_pool_cache *c = my_cache();
-  if (i < 0) {
+  if (i == VX_POOL_NO_TIER) {
     if (c) count(&c->too_big[pool.n - 1]);
     return vx_alloc_aligned(bytes, VX_CACHE_LINE);
   }
@@ -259,7 +265,7 @@ void *vx_pool_get_slow(size_t bytes) {
 void vx_pool_put_slow(void *block, size_t bytes) {
   if (!block) return;
   int i = vx_pool_tier(bytes);
-  if (i < 0) {
+  if (i == VX_POOL_NO_TIER) {
     vx_release(block);
     return;
   }
@@ -279,7 +285,7 @@ void vx_pool_put_slow(void *block, size_t bytes) {
 size_t vx_pool_block_size(size_t bytes) {
   ensure_started();
   int i = vx_pool_tier(bytes);
-  return i < 0 ? bytes : pool.tiers[i].block;
+  return i == VX_POOL_NO_TIER ? bytes : pool.tiers[i].block;
 }
 
 size_t vx_pool_reserved_bytes(void) {

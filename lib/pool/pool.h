@@ -16,6 +16,9 @@
 
 #include "vexfs/vexfs.h"
 
+/* The tier of requests too big for every tier: a cache's count and capacity for it are always 0,
+ * so the fast paths send those requests to the slow path without testing for them. */
+#define VX_POOL_NO_TIER VEXFS_POOL_MAX_TIERS
 #define VX_POOL_CACHE_MAX 64 /* blocks per tier in one thread's cache, at most (< 256) */
 
 /* One thread's cache. Per tier, one word holds both the number of cached blocks (its low 8 bits)
@@ -25,8 +28,8 @@
  * it). Everything else the stats report is counted on the slow paths, or derived (pool.c).
  * `state` is written by its thread only and read by the stats reader. */
 typedef struct vx_pool_cache {
-  _Atomic uint64_t state[VEXFS_POOL_MAX_TIERS];
-  uint32_t cap[VEXFS_POOL_MAX_TIERS];
+  _Atomic uint64_t state[VX_POOL_NO_TIER + 1]; /* that of VX_POOL_NO_TIER stays 0 */
+  uint32_t cap[VX_POOL_NO_TIER + 1];           /* so does its capacity */
   _Atomic uint64_t misses_empty[VEXFS_POOL_MAX_TIERS], too_big[VEXFS_POOL_MAX_TIERS];
   struct vx_pool_cache *next;
   void *blocks[VEXFS_POOL_MAX_TIERS][VX_POOL_CACHE_MAX];
@@ -42,15 +45,21 @@ _Static_assert(VX_POOL_CACHE_MAX <= VX_POOL_COUNT_MASK, "a cache's count must fi
  * pointer fits the static TLS surplus glibc keeps for libraries loaded by dlopen. */
 extern vx_pool_cache vx_pool_no_cache;
 extern _Thread_local vx_pool_cache *vx_pool_mine __attribute__((tls_model("initial-exec")));
-/* Smallest tier whose block holds 2^i bytes, or -1; set when the pool starts, before any thread
- * has a cache. */
+/* Both set when the pool starts, before any thread has a cache. vx_pool_tier_near[q]: the
+ * smallest tier holding 64 * (q + 1) bytes, or VX_POOL_NO_TIER (exact, as every block size is a
+ * multiple of 64; a table load instead of a bit scan, which is several micro-ops on AMD cores).
+ * vx_pool_tier_of_log2[i]: the smallest tier whose block holds 2^i bytes, or VX_POOL_NO_TIER. */
+#define VX_POOL_NEAR 256 /* requests up to 16 KiB take the table */
+extern int8_t vx_pool_tier_near[VX_POOL_NEAR];
 extern int8_t vx_pool_tier_of_log2[65];
 
 void *vx_pool_get_slow(size_t bytes);
 void vx_pool_put_slow(void *block, size_t bytes);
 
-/* The tier for a request of `bytes`, or -1 when it is too big for every tier. */
+/* The tier for a request of `bytes`, or VX_POOL_NO_TIER when it is too big for every tier. */
 static inline int vx_pool_tier(size_t bytes) {
+  size_t q = (bytes - 1) >> 6; /* huge for 0 bytes, which the far branch handles */
+  if (__builtin_expect(q < VX_POOL_NEAR, 1)) return vx_pool_tier_near[q];
   unsigned l = bytes <= 1 ? 0 : 64u - (unsigned)__builtin_clzll((unsigned long long)(bytes - 1));
   return vx_pool_tier_of_log2[l];
 }
@@ -63,13 +72,11 @@ static inline uint64_t vx_pool_state(const vx_pool_cache *c, int i) {
 static inline void *vx_pool_get(size_t bytes) {
   vx_pool_cache *c = vx_pool_mine;
   int i = vx_pool_tier(bytes);
-  if (i >= 0) {
-    uint64_t s = vx_pool_state(c, i);
-    unsigned n = (unsigned)s & VX_POOL_COUNT_MASK;
-    if (n) {
-      atomic_store_explicit(&c->state[i], s + VX_POOL_SERVED_ONE - 1, memory_order_relaxed);
-      return c->blocks[i][n - 1];
-    }
+  uint64_t s = vx_pool_state(c, i);
+  unsigned n = (unsigned)s & VX_POOL_COUNT_MASK;
+  if (__builtin_expect(n != 0, 1)) {
+    atomic_store_explicit(&c->state[i], s + VX_POOL_SERVED_ONE - 1, memory_order_relaxed);
+    return c->blocks[i][n - 1];
   }
   return vx_pool_get_slow(bytes);
 }
@@ -77,18 +84,14 @@ static inline void *vx_pool_get(size_t bytes) {
 /* Returns a block from vx_pool_get; `bytes` must be what was asked for. NULL-safe. */
 static inline void vx_pool_put(void *block, size_t bytes) {
   vx_pool_cache *c = vx_pool_mine;
-  if (block) {
-    int i = vx_pool_tier(bytes);
-    if (i >= 0) {
-      uint64_t s = vx_pool_state(c, i);
-      unsigned n = (unsigned)s & VX_POOL_COUNT_MASK;
-      if (n < c->cap[i]) {
-        /* the count first: the next get's load of it can be forwarded sooner */
-        atomic_store_explicit(&c->state[i], s + 1, memory_order_relaxed);
-        c->blocks[i][n] = block;
-        return;
-      }
-    }
+  int i = vx_pool_tier(bytes);
+  uint64_t s = vx_pool_state(c, i);
+  unsigned n = (unsigned)s & VX_POOL_COUNT_MASK;
+  if (__builtin_expect(block && n < c->cap[i], 1)) {
+    /* the count first: the next get's load of it can be forwarded sooner */
+    atomic_store_explicit(&c->state[i], s + 1, memory_order_relaxed);
+    c->blocks[i][n] = block;
+    return;
   }
   vx_pool_put_slow(block, bytes);
 }
