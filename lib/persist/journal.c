@@ -24,6 +24,10 @@ static vx_wal *wal_of(const vexfs_collection *c) { return c->link ? c->link->wal
 
 int vx_journal_enabled(const vexfs_collection *c) { return wal_of(c) != NULL; }
 
+int vx_journal_waits_for_device(const vexfs_collection *c) {
+  return wal_of(c) && vx_wal_sync_mode(wal_of(c)) == VEXFS_SYNC_FULL;
+}
+
 vexfs_status vx_journal_writable(const vexfs_collection *c, const char *fn) {
   if (c->link && c->link->read_only)
     return vx_fail(VEXFS_E_READONLY, "%s: collection \"%s\" belongs to a read-only database", fn,

@@ -36,6 +36,9 @@ enum vx_record_type {
 /* Whether c's mutations are logged (it belongs to an on-disk database, outside replay). */
 int vx_journal_enabled(const vexfs_collection *c);
 
+/* Whether c's commits wait for the device (its database was opened with VEXFS_SYNC_FULL). */
+int vx_journal_waits_for_device(const vexfs_collection *c);
+
 /* VEXFS_E_READONLY when c belongs to a read-only database. */
 vexfs_status vx_journal_writable(const vexfs_collection *c, const char *fn);
 

@@ -332,6 +332,8 @@ vexfs_status vx_wal_reset(vx_wal *w) {
 
 uint64_t vx_wal_last_seq(const vx_wal *w) { return w->seq; }
 
+int vx_wal_sync_mode(const vx_wal *w) { return w->sync; }
+
 
 uint64_t vx_wal_bytes(vx_wal *w) {
   pthread_mutex_lock(&w->lock);

@@ -64,6 +64,9 @@ vexfs_status vx_wal_reset(vx_wal *w);
 
 /* Sequence number of the last record appended or replayed (0 when none ever was). */
 uint64_t vx_wal_last_seq(const vx_wal *w);
+
+/* The vexfs_sync_mode the log was opened with. */
+int vx_wal_sync_mode(const vx_wal *w);
 /* Bytes of records in the log. Thread-safe. */
 uint64_t vx_wal_bytes(vx_wal *w);
 
