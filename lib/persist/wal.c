@@ -334,7 +334,6 @@ uint64_t vx_wal_last_seq(const vx_wal *w) { return w->seq; }
 
 int vx_wal_sync_mode(const vx_wal *w) { return w->sync; }
 
-
 uint64_t vx_wal_bytes(vx_wal *w) {
   pthread_mutex_lock(&w->lock);
   uint64_t n = w->end > VX_WAL_HEADER ? w->end - VX_WAL_HEADER : 0;

@@ -67,6 +67,7 @@ uint64_t vx_wal_last_seq(const vx_wal *w);
 
 /* The vexfs_sync_mode the log was opened with. */
 int vx_wal_sync_mode(const vx_wal *w);
+
 /* Bytes of records in the log. Thread-safe. */
 uint64_t vx_wal_bytes(vx_wal *w);
 

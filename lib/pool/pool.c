@@ -118,6 +118,13 @@ static int grow(tier *t, size_t blocks) {
 
 static void thread_exit(void *arg);
 
+/* The smallest tier whose blocks hold `bytes`, or VX_POOL_NO_TIER. */
+static int8_t smallest_tier_holding(size_t bytes) {
+  for (unsigned i = 0; i < pool.n; i++)
+    if (bytes <= pool.tiers[i].block) return (int8_t)i;
+  return VX_POOL_NO_TIER;
+}
+
 static void start(void) {
   if (pool.cfg.struct_size == 0) vexfs_pool_config_init(&pool.cfg);
   pool.n = pool.cfg.tier_count;
@@ -134,16 +141,10 @@ static void start(void) {
     pthread_mutex_init(&t->lock, NULL);
     if (pool.cfg.initial_blocks[i]) grow(t, pool.cfg.initial_blocks[i]); /* else: on demand */
   }
-  for (unsigned q = 0; q < VX_POOL_NEAR; q++) {
-    vx_pool_tier_near[q] = VX_POOL_NO_TIER;
-    for (unsigned i = 0; i < pool.n && vx_pool_tier_near[q] == VX_POOL_NO_TIER; i++)
-      if (64u * (q + 1) <= pool.tiers[i].block) vx_pool_tier_near[q] = (int8_t)i;
-  }
-  for (unsigned l = 0; l <= 64; l++) {
-    vx_pool_tier_of_log2[l] = VX_POOL_NO_TIER;
-    for (unsigned i = 0; i < pool.n && vx_pool_tier_of_log2[l] == VX_POOL_NO_TIER; i++)
-      if (l < 63 && ((size_t)1 << l) <= pool.tiers[i].block) vx_pool_tier_of_log2[l] = (int8_t)i;
-  }
+  for (unsigned q = 0; q < VX_POOL_NEAR; q++)
+    vx_pool_tier_near[q] = smallest_tier_holding(64u * (q + 1));
+  for (unsigned l = 0; l <= 64; l++)
+    vx_pool_tier_of_log2[l] = l < 63 ? smallest_tier_holding((size_t)1 << l) : VX_POOL_NO_TIER;
   pthread_key_create(&pool.key, thread_exit);
   atomic_store_explicit(&pool.started, 1, memory_order_release);
 }
