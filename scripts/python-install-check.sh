@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
-# The package installs offline with pip (no index, no build isolation) and loads its bundled
-# library: installed into a temporary folder, so the system's Python stays untouched.
+# The package installs offline with plain `pip install ./bindings/python` (build isolation on: the
+# in-tree backend needs nothing from an index; it builds libvexfs and bundles it) and then loads
+# its bundled library. Checked the way the README says: Debian's python3 (externally managed,
+# PEP 668) into a virtual environment that sees Debian's numpy, and the python3 first on PATH,
+# when that is another interpreter, into a temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/python-package.sh >/dev/null
-target=$(mktemp -d)
-trap 'rm -rf "$target" bindings/python/build bindings/python/*.egg-info' EXIT
-/usr/bin/python3 -m pip install --quiet --no-index --no-build-isolation --no-deps \
-  --target "$target" ./bindings/python
-cd "$target"
-env -u VEXFS_LIBRARY PYTHONPATH="$target" /usr/bin/python3 - <<'PY'
-import vexfs, os
-assert vexfs.library_path.startswith(os.getcwd()), vexfs.library_path  # the bundled copy
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pip_install() { # python, pip options...
+  local python=$1; shift
+  "$python" -m pip install --quiet --root-user-action=ignore --no-index "$@" ./bindings/python
+}
+check() { # python, folder holding the installed package
+  (cd "$tmp" && env -u VEXFS_LIBRARY "$1" - "$2" <<'PY'
+import os, sys, vexfs
+assert vexfs.library_path == os.path.join(sys.argv[1], "vexfs", "libvexfs.so.1"), vexfs.library_path
 c = vexfs.Collection(dim=2)
 c.add([1, 2], [[0, 1], [1, 0]])
 assert list(c.search([0, 1], k=1)[0]) == [1]
-print("pip install ok:", vexfs.__version__, vexfs.library_path)
+print("pip install ok:", sys.executable, vexfs.__version__, vexfs.library_path)
 PY
+  )
+}
+
+/usr/bin/python3 -m venv --system-site-packages "$tmp/venv"
+pip_install "$tmp/venv/bin/python"
+check "$tmp/venv/bin/python" "$("$tmp/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+
+on_path=$(command -v python3 || true)
+if [ -n "$on_path" ] && [ "$(readlink -f "$on_path")" != "$(readlink -f /usr/bin/python3)" ]; then
+  pip_install "$on_path" --target "$tmp/target"
+  PYTHONPATH="$tmp/target" check "$on_path" "$tmp/target"
+fi

@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 profile=${1:-core}
 
 core=(gcc g++ meson ninja-build pkg-config libzstd-dev libxxhash-dev)
-test=(libcmocka-dev abigail-tools binutils prometheus python3-numpy python3-pytest python3-pip
-      python3-setuptools gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
+test=(libcmocka-dev abigail-tools binutils prometheus python3-numpy python3-pytest python3-pip python3-venv
+      gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
       libcmocka-dev:arm64 libzstd-dev:arm64 clang libclang-rt-14-dev nodejs)
 bench=(libbenchmark-dev python3-numpy python3-faiss libopenblas0-pthread dataset-fashion-mnist
        libfaiss-dev libhnswlib-dev gnuplot-nox libjemalloc2)

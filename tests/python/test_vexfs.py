@@ -1,5 +1,6 @@
 """The Python package: the collection contract, errors, numpy and plain-list paths, metrics."""
 import array
+import ctypes
 import os
 import subprocess
 import sys
@@ -49,7 +50,7 @@ def test_single_query_shape_and_fewer_than_k():
         assert ids.shape == (2, 5) and ids[0, 3] == vexfs.NO_ID and np.isinf(dist[0, 4])
 
 
-def test_zero_copy_and_conversions_agree():
+def test_every_input_form_gives_the_same_results():
     data = vectors(200)
     with vexfs.Collection(dim=16, index="flat") as c:
         c.add(np.arange(200), data)
@@ -63,6 +64,54 @@ def test_zero_copy_and_conversions_agree():
         ro.flags.writeable = False                               # read-only single query
         assert (c.search(one, k=3)[0] == c.search(ro, k=3)[0]).all()
         assert np.array_equal(c.get(5), data[5])
+
+
+class _Recorder:
+    """Stands in for a ctypes library (or one function): records every call's arguments."""
+
+    def __init__(self, real):
+        self.real, self.calls = real, []
+
+    def __getattr__(self, name):
+        return _Recorder._bound(self, name, getattr(self.real, name))
+
+    def __call__(self, *args):
+        self.calls.append(("", args))
+        return self.real(*args)
+
+    @staticmethod
+    def _bound(recorder, name, fn):
+        def call(*args):
+            recorder.calls.append((name, args))
+            return fn(*args)
+        return call
+
+    def args(self, name):
+        return [a for n, a in self.calls if n == name]
+
+
+def test_float32_rows_cross_into_c_without_a_copy(monkeypatch):
+    """The C calls receive the caller's own buffers for C-contiguous float32 vectors and uint64
+    ids; anything else arrives as one converted copy."""
+    import vexfs.collection as impl
+    lib = _Recorder(impl.lib)
+    monkeypatch.setattr(impl, "lib", lib)
+    data, ids = vectors(50), np.arange(50, dtype=np.uint64)
+    c = vexfs.Collection(dim=16, index="flat")
+    c.add(ids, data)
+    (_, id_at, rows_at, n), = lib.args("vexfs_insert")
+    assert (rows_at, id_at, n) == (data.ctypes.data, ids.ctypes.data, 50)
+    c.search(data[:4], k=3)
+    c.search(np.asfortranarray(data[:4].astype(np.float64)), k=3)
+    same, converted = lib.args("vexfs_search")
+    assert same[1] == data.ctypes.data
+    assert converted[1] != data.ctypes.data
+    single = _Recorder(impl._search_unchecked)
+    monkeypatch.setattr(impl, "_search_unchecked", single)
+    query = data[7].copy()
+    assert c.search(query, k=1)[0][0] == 7
+    (_, (_, at, *_)), = single.calls
+    assert ctypes.addressof(at._obj) == query.ctypes.data
 
 
 def test_remove_and_get():

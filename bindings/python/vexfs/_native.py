@@ -14,22 +14,30 @@ _U32, _U64, _SIZE = ctypes.c_uint32, ctypes.c_uint64, ctypes.c_size_t
 
 
 class Config(ctypes.Structure):
+    """struct vexfs_collection_config (include/vexfs/vexfs.h), field for field."""
+
     _fields_ = [("struct_size", _U32), ("dim", _U32), ("metric", ctypes.c_int), ("index", ctypes.c_int),
                 ("hnsw_m", _U32), ("hnsw_ef_construction", _U32), ("hnsw_ef_search", _U32),
                 ("threads", _U32), ("hnsw_seed", _U64)]
 
 
 class SearchParams(ctypes.Structure):
+    """struct vexfs_search_params (include/vexfs/vexfs.h), field for field."""
+
     _fields_ = [("struct_size", _U32), ("ef", _U32), ("filter_json", ctypes.c_char_p),
                 ("threads", _U32)]
 
 
 class Latency(ctypes.Structure):
+    """struct vexfs_latency_summary (include/vexfs/vexfs.h), field for field."""
+
     _fields_ = [("count", _U64)] + [(n, ctypes.c_double) for n in
                                     ("sum_us", "mean", "p50", "p95", "p99", "p999", "max")]
 
 
 class Metrics(ctypes.Structure):
+    """struct vexfs_metrics (include/vexfs/vexfs.h), field for field."""
+
     _fields_ = ([("struct_size", _U32)]
                 + [(n, _U64) for n in ("inserts", "searches", "removes", "vectors",
                                        "distance_computations")]
@@ -43,6 +51,8 @@ class Metrics(ctypes.Structure):
 
 
 class DbOptions(ctypes.Structure):
+    """struct vexfs_db_options (include/vexfs/vexfs.h), field for field."""
+
     _fields_ = [("struct_size", _U32), ("sync", ctypes.c_int), ("read_only", _U32),
                 ("wal_checkpoint_bytes", _U64)]
 

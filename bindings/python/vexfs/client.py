@@ -68,6 +68,7 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class PerformanceStats:
+    """How a batch insert ran: the scratch pool's hit rate and the SIMD level in use."""
     memory_pool_hit_rate: float
     simd_used: bool
     simd_isa: str
@@ -83,6 +84,7 @@ class InsertResult:
 
 @dataclass(frozen=True)
 class CollectionStats:
+    """collection.get_stats(): sizes, counts and search latency of one collection."""
     name: str
     vector_count: int
     dimension: int
@@ -98,6 +100,7 @@ class CollectionStats:
 
 @dataclass(frozen=True)
 class SystemStats:
+    """client.get_stats(): every collection of the client together."""
     collection_count: int
     vector_count: int
     memory_usage_mb: float    # every collection of this process, plus the scratch pool
@@ -141,6 +144,7 @@ class ClientCollection:
 
     @property
     def dimension(self) -> int:
+        """The vectors' dimension."""
         return self.collection.dim
 
     def __len__(self) -> int:
@@ -222,7 +226,8 @@ class ClientCollection:
                                        with_payload=True)
         to_score = _SCORES[self.collection.metric]
 
-        def hits(ids, dists, payloads) -> list:
+        def hits(ids: Any, dists: Any, payloads: list) -> list:
+            """One query's hits as SearchResults, padding dropped."""
             return [SearchResult(int(i), float(d), to_score(float(d)), p)
                     for i, d, p in zip(ids, dists, payloads) if int(i) != NO_ID]
 
@@ -237,7 +242,7 @@ class ClientCollection:
             raise InvalidArgumentError(f"ef_search must be at least 1, not {ef_search}")
         self._ef = ef_search
 
-    def get(self, id: int):
+    def get(self, id: int) -> Any:
         """The vector stored under id."""
         return self.collection.get(id)
 
@@ -312,6 +317,7 @@ class Client:
         return self._wrap(self.database.get_collection(name))
 
     def list_collections(self) -> list[str]:
+        """The collections' names, sorted."""
         return self.database.list_collections()
 
     def delete_collection(self, name: str) -> None:

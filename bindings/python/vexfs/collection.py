@@ -124,7 +124,8 @@ class _Outputs(threading.local):
     def __init__(self) -> None:
         self.by_k: dict = {}
 
-    def get(self, k: int):
+    def get(self, k: int) -> tuple:
+        """This thread's buffers for k hits, made on first use."""
         out = self.by_k.get(k)
         if out is None:
             ids, dist, count = (ctypes.c_uint64 * k)(), (ctypes.c_float * k)(), ctypes.c_size_t()
@@ -213,6 +214,7 @@ class Collection:
 
     @property
     def dim(self) -> int:
+        """The vectors' dimension."""
         return self._dim
 
     def _params_for(self, ef: int, threads: int, filter: dict | str | None):
@@ -253,7 +255,8 @@ class Collection:
     batch_insert = add
 
     def search(self, queries: Any, k: int = 10, ef: int | None = None,
-               filter: dict | str | None = None, threads: int = 0, with_payload: bool = False):
+               filter: dict | str | None = None, threads: int = 0,
+               with_payload: bool = False) -> tuple:
         """k nearest neighbours. One query (a 1-D vector): arrays of its hits only, at most k,
         nearest first. Several (2-D): arrays shaped (nq, k); missing hits have id NO_ID and
         distance inf. Returns (ids uint64, distances float32), numpy arrays when numpy is there.
@@ -358,13 +361,13 @@ class Collection:
         idp, n, keep = _ids(ids)
         check(lib.vexfs_remove(self._handle(), idp, n))
 
-    def get(self, id: int):
+    def get(self, id: int) -> Any:
         """The vector stored under id (numpy float32 array, or a list without numpy)."""
         out = (ctypes.c_float * self._dim)()
         check(lib.vexfs_get(self._handle(), id, out))
         return np.array(out, dtype=np.float32) if np is not None else list(out)
 
-    def ids(self):
+    def ids(self) -> Any:
         """Every id in the collection, ascending (numpy uint64 array, or a list without numpy)."""
         raw, n = ctypes.c_void_p(), ctypes.c_size_t()
         check(lib.vexfs_list_ids(self._handle(), ctypes.byref(raw), ctypes.byref(n)))

@@ -16,18 +16,26 @@ class VexfsError(Exception):
 
 
 class InvalidArgumentError(VexfsError, ValueError):
+    """A bad argument: NULL, a wrong size, NaN/Inf, a bad name, filter or JSON (VEXFS_E_INVALID)."""
+
     status = 1
 
 
 class OutOfMemoryError(VexfsError, MemoryError):
+    """An allocation failed; nothing was changed (VEXFS_E_NOMEM)."""
+
     status = 2
 
 
 class DimensionError(VexfsError, ValueError):
+    """A vector does not have the collection's dimension (VEXFS_E_DIM)."""
+
     status = 3
 
 
 class NotFoundError(VexfsError, KeyError):
+    """No vector, payload, collection or index under that id or name (VEXFS_E_NOT_FOUND)."""
+
     status = 4
 
     def __str__(self) -> str:  # KeyError would quote the message
@@ -35,31 +43,44 @@ class NotFoundError(VexfsError, KeyError):
 
 
 class AlreadyExistsError(VexfsError):
+    """The id or name is already taken (VEXFS_E_EXISTS)."""
+
     status = 5
 
 
 class VexfsIOError(VexfsError, OSError):
+    """Reading or writing the database failed; the call did nothing (VEXFS_E_IO)."""
+
     status = 6
 
 
 class CorruptError(VexfsError):
+    """A database file is damaged: a checksum, length or record does not add up (VEXFS_E_CORRUPT)."""
+
     status = 7
 
 
 class UnsupportedError(VexfsError, NotImplementedError):
+    """Not supported by this version: an LSH index, a newer file format (VEXFS_E_UNSUPPORTED)."""
+
     status = 8
 
 
 class ReadOnlyError(VexfsError):
+    """A write through a database opened read_only (VEXFS_E_READONLY)."""
+
     status = 9
 
 
 class StateError(VexfsError):
+    """The call does not fit the object's state, e.g. allocator hooks set too late (VEXFS_E_STATE)."""
+
     status = 10
 
 
 class BusyError(VexfsError):
-    """The database is open for writing elsewhere (in this process or another)."""
+    """The database is open for writing elsewhere, in this process or another (VEXFS_E_BUSY)."""
+
     status = 11
 
 
