@@ -374,7 +374,15 @@ VEXFS_API vexfs_status vexfs_db_open(const char *path, const vexfs_db_options *o
 
 /* ---- checkpoints ---- */
 
-/* Writes the snapshot and empties the log. Under db->lock. */
+/* How long a log file may be and still be recycled at a checkpoint: twice the size that triggers
+ * one (a checkpoint starts after the record that crossed it), or the default's when automatic
+ * checkpoints are off. */
+static uint64_t recycled_log_bytes(const vexfs_db *db) {
+  uint64_t trigger = db->opts.wal_checkpoint_bytes;
+  return 2 * (trigger ? trigger : DEFAULT_CHECKPOINT_BYTES);
+}
+
+/* Writes the snapshot and empties the log (recycling its file). Under db->lock. */
 static vexfs_status checkpoint_locked(vexfs_db *db) {
   if (!db->wal || db->opts.read_only) return VEXFS_OK;
   const char *fn = "vexfs_db_checkpoint";
@@ -392,7 +400,7 @@ static vexfs_status checkpoint_locked(vexfs_db *db) {
   if (st == VEXFS_OK && sync && vx_io_sync_dir(db->dir) != 0)
     st = vx_fail(VEXFS_E_IO, "%s: cannot sync the directory %s: %s", fn, db->dir,
                  strerror(errno));
-  if (st == VEXFS_OK) st = vx_wal_reset(db->wal);
+  if (st == VEXFS_OK) st = vx_wal_reset(db->wal, recycled_log_bytes(db));
   for (size_t i = db->n; i-- > 0;) pthread_mutex_unlock(&db->cols[i]->write_lock);
   return st;
 }
@@ -421,6 +429,7 @@ VEXFS_API vexfs_status vexfs_db_close(vexfs_db *db) {
   if (!db) return VEXFS_OK;
   vexfs_status st = VEXFS_OK;
   if (db->wal && !db->opts.read_only && vx_wal_bytes(db->wal) > 0) st = checkpoint_locked(db);
+  if (db->wal && !db->opts.read_only && st == VEXFS_OK) vx_wal_trim(db->wal);
   free_db(db);
   return st;
 }

@@ -359,7 +359,11 @@ static char *damaged_fixture(db_model *m) {
   assert_int_equal(vexfs_db_create_collection(db, "d", &f, &d), VEXFS_OK);
   fill(c, m, 200);
   assert_int_equal(db_insert_range(d, 0, 50), VEXFS_OK);
-  assert_int_equal(vexfs_db_checkpoint(db), VEXFS_OK);
+  /* close and reopen: the closing checkpoint leaves a log of just its header (a checkpoint of an
+   * open database would keep the file's old records behind the new ones: test_recycled_log) */
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  db = open_db(path, VEXFS_SYNC_NORMAL, 0);
+  assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
   for (uint64_t b = 0; b < 4; b++) { /* four records in the log */
     assert_int_equal(db_insert_range(c, 1000 + 10 * b, 10), VEXFS_OK);
     db_model_insert(m, 1000 + 10 * b, 10);
@@ -434,6 +438,25 @@ static void test_damaged_snapshot(void **state) {
   free(path);
 }
 
+/* With `log` (n bytes) as its log, the database in dir holds `before` (its last record, ten rows
+ * from first_id, is torn); a new record of those rows follows the good ones and survives
+ * reopening, which then holds `after`. */
+static void expect_torn_tail(const char *dir, const char *file, const uint8_t *log, size_t n,
+                             const db_model *before, const db_model *after, uint64_t first_id) {
+  write_file(file, log, n);
+  vexfs_db *db = open_db(dir, VEXFS_SYNC_FULL, 0);
+  assert_non_null(db);
+  vexfs_collection *c;
+  assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+  assert_true(db_matches(c, before));
+  assert_int_equal(db_insert_range(c, first_id, 10), VEXFS_OK);
+  vexfs_db_close(db);
+  db = open_db(dir, VEXFS_SYNC_FULL, 0);
+  assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+  assert_true(db_matches(c, after));
+  vexfs_db_close(db);
+}
+
 static void test_damaged_log(void **state) {
   (void)state;
   db_model m = {0};
@@ -451,20 +474,8 @@ static void test_damaged_log(void **state) {
   /* a torn tail: every cut inside the last record drops just that record */
   size_t cuts[] = {32 + 3 * rec + 1, 32 + 3 * rec + 31, 32 + 3 * rec + 40, n - 1};
   for (size_t i = 0; i < 4; i++) {
-    write_file(file, good, cuts[i]);
-    write_file(snap_file, snap, snap_n); /* each close below checkpoints */
-    vexfs_db *db = open_db(path, VEXFS_SYNC_FULL, 0);
-    assert_non_null(db);
-    vexfs_collection *c;
-    assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
-    assert_true(db_matches(c, &without_last));
-    /* the tail was cut off: a new record follows the good ones and survives */
-    assert_int_equal(db_insert_range(c, 1030, 10), VEXFS_OK);
-    vexfs_db_close(db);
-    db = open_db(path, VEXFS_SYNC_FULL, 0);
-    assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
-    assert_true(db_matches(c, &m));
-    vexfs_db_close(db);
+    write_file(snap_file, snap, snap_n); /* each close in there checkpoints */
+    expect_torn_tail(path, file, good, cuts[i], &without_last, &m, 1030);
   }
   db_model_clear(&without_last);
   db_model_clear(&m);
@@ -602,6 +613,85 @@ static int faulty_run(const char *path, uint64_t at, int err, int sticky, int fl
   return fired;
 }
 
+static size_t file_size(const char *path) {
+  struct stat sb;
+  assert_int_equal(stat(path, &sb), 0);
+  return (size_t)sb.st_size;
+}
+
+/* A checkpoint keeps the log file's length, and new records overwrite the old ones in place: the
+ * old records (of another salt) are never replayed, a torn or damaged new record is judged as in
+ * a fresh file, and closing gives the space back. */
+static void test_recycled_log(void **state) {
+  (void)state;
+  db_model m = {0}, without_last = {0};
+  char *path = db_tempdir(), file[DB_PATH_MAX], snap_file[DB_PATH_MAX];
+  vexfs_db *db = open_db(path, VEXFS_SYNC_FULL, 0);
+  vexfs_collection_config cfg = config(VEXFS_INDEX_FLAT, VEXFS_METRIC_L2);
+  vexfs_collection *c;
+  assert_int_equal(vexfs_db_create_collection(db, "c", &cfg, &c), VEXFS_OK);
+  for (uint64_t b = 0; b < 8; b++) { /* long records: the old generation */
+    assert_int_equal(db_insert_range(c, 100 * b, 50), VEXFS_OK);
+    db_model_insert(&m, 100 * b, 50);
+  }
+  db_join(file, path, "wal.log");
+  size_t used = file_size(file);
+  assert_int_equal(vexfs_db_checkpoint(db), VEXFS_OK);
+  assert_int_equal(file_size(file), used); /* kept for the next records */
+  for (uint64_t b = 0; b < 4; b++) { /* four short records over the start of the old ones */
+    assert_int_equal(db_insert_range(c, 5000 + 10 * b, 10), VEXFS_OK);
+    db_model_insert(&m, 5000 + 10 * b, 10);
+  }
+  char *copy = db_tempdir(); /* the files as a crash would leave them */
+  assert_int_equal(db_copy_into(path, copy, "snapshot.vxs"), 0);
+  assert_int_equal(db_copy_into(path, copy, "wal.log"), 0);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  assert_int_equal(file_size(file), 32); /* closing gave the old records' space back */
+  db_rmdir(path);
+  free(path);
+
+  db_join(file, copy, "wal.log");
+  db_join(snap_file, copy, "snapshot.vxs");
+  size_t n, snap_n;
+  uint8_t *good = read_file(file, &n), *bad = malloc(n), *snap = read_file(snap_file, &snap_n);
+  size_t at[5] = {32}; /* where the new records start (their sizes differ with the payloads) */
+  for (int i = 0; i < 4; i++) {
+    uint64_t body;
+    memcpy(&body, good + at[i] + 16, sizeof body);
+    at[i + 1] = at[i] + 32 + (size_t)body;
+  }
+  assert_true(n > at[4]); /* old records follow the new ones */
+  /* the new records and nothing of the old ones */
+  db = open_db(copy, VEXFS_SYNC_FULL, 0);
+  assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+  assert_true(db_matches(c, &m));
+  vexfs_db_close(db);
+  /* a damaged last record is a torn tail: dropped, and appends go on over it */
+  db_model_copy(&without_last, &m);
+  for (uint64_t id = 5030; id < 5040; id++) db_model_remove(&without_last, id);
+  size_t spots[] = {at[3] + 1, at[3] + 40, at[4] - 1};
+  for (size_t i = 0; i < sizeof spots / sizeof *spots; i++) {
+    memcpy(bad, good, n);
+    bad[spots[i]] ^= 0x01;
+    write_file(snap_file, snap, snap_n);
+    expect_torn_tail(copy, file, bad, n, &without_last, &m, 5030);
+  }
+  /* damage in a new record with valid ones after it is damage, as in a fresh file */
+  memcpy(bad, good, n);
+  bad[at[1] + 40] ^= 0x01;
+  write_file(file, bad, n);
+  write_file(snap_file, snap, snap_n);
+  assert_int_equal(try_open(copy), VEXFS_E_CORRUPT);
+  assert_non_null(strstr(vexfs_last_error(), "valid records follow"));
+  db_model_clear(&without_last);
+  db_model_clear(&m);
+  free(good);
+  free(bad);
+  free(snap);
+  db_rmdir(copy);
+  free(copy);
+}
+
 static void test_io_faults(void **state) {
   (void)state;
   for (int flat = 0; flat <= 1; flat++) {
@@ -678,6 +768,7 @@ int main(void) {
       cmocka_unit_test(test_damaged_snapshot),
       cmocka_unit_test(test_damaged_log),
       cmocka_unit_test(test_log_damaged_in_the_middle),
+      cmocka_unit_test(test_recycled_log),
       cmocka_unit_test(test_io_faults),
       cmocka_unit_test(test_group_commit),
   };

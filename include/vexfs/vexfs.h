@@ -333,7 +333,9 @@ typedef struct vexfs_db_options {
   uint32_t read_only;         /* nonzero: no writes; mutating calls get VEXFS_E_READONLY. Other
                                  read-only handles may be open at once; a writer may not. */
   uint64_t wal_checkpoint_bytes; /* a mutation that grows the log past this many bytes runs a
-                                    checkpoint before returning; default 64 MiB, 0 = never */
+                                    checkpoint before returning; default 64 MiB, 0 = never. A
+                                    checkpoint keeps a log file of up to twice this (or twice
+                                    the default) for the next records; close frees it. */
 } vexfs_db_options;
 
 /* Fills *o with the defaults above. NULL-safe. Never fails. */

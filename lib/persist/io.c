@@ -1,12 +1,14 @@
 /* File operations with fault injection (see io.h). Open files are tracked with their written and
- * synced lengths, so that vx_io_crash() can drop what a power cut would. Persistence files are
- * append-only or rewritten whole, so "bytes past the synced length" is what a cut loses. */
+ * synced lengths, so that vx_io_crash() can drop what a power cut would: the bytes past the synced
+ * length, and, while faults are set, overwrites of synced bytes, whose old bytes are kept until
+ * the next sync of their file. */
 #include "io.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,9 +19,19 @@ typedef struct tracked {
   off_t written, synced; /* file length now, and at the last sync */
 } tracked;
 
+/* Synced bytes that a write since replaced: what a power cut brings back. Newest first. */
+typedef struct overwritten {
+  struct overwritten *next;
+  int fd;
+  off_t at;
+  size_t n;
+  unsigned char bytes[];
+} overwritten;
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static tracked files[TRACKED];
 static size_t nfiles;
+static overwritten *undo;
 
 static unsigned fault_kinds;
 static uint64_t fault_at, seen; /* operations of fault_kinds since vx_io_fail_at */
@@ -46,6 +58,36 @@ static tracked *find(int fd) { /* under lock */
   return NULL;
 }
 
+/* While faults are set, keeps the synced bytes that [off, off+len) is about to replace. */
+static void keep_overwritten(int fd, off_t off, size_t len) {
+  pthread_mutex_lock(&lock);
+  tracked *t = find(fd);
+  if (fault_at && t && off < t->synced) {
+    size_t n = (size_t)(t->synced - off) < len ? (size_t)(t->synced - off) : len;
+    overwritten *o = malloc(sizeof *o + n);
+    if (o && pread(fd, o->bytes, n, off) == (ssize_t)n) {
+      *o = (overwritten){undo, fd, off, n};
+      undo = o;
+    } else {
+      free(o);
+    }
+  }
+  pthread_mutex_unlock(&lock);
+}
+
+/* Forgets what fd's overwrites replaced (after a sync), or every file's (fd < 0). Under lock. */
+static void forget_overwritten(int fd) {
+  for (overwritten **p = &undo; *p;) {
+    overwritten *o = *p;
+    if (fd < 0 || o->fd == fd) {
+      *p = o->next;
+      free(o);
+    } else {
+      p = &o->next;
+    }
+  }
+}
+
 int vx_io_open(const char *path, int flags, mode_t mode) {
   if (injected(VX_IO_OPEN)) return -1;
   int fd = open(path, flags | O_CLOEXEC, mode);
@@ -61,6 +103,7 @@ int vx_io_close(int fd) {
   pthread_mutex_lock(&lock);
   tracked *t = find(fd);
   if (t) *t = files[--nfiles];
+  forget_overwritten(fd); /* the number may be reused */
   pthread_mutex_unlock(&lock);
   return close(fd);
 }
@@ -73,6 +116,9 @@ static void note_written(int fd, off_t end) {
 }
 
 int vx_io_writev_at(int fd, const struct iovec *iov, int n, off_t off) {
+  size_t len = 0;
+  for (int i = 0; i < n; i++) len += iov[i].iov_len;
+  keep_overwritten(fd, off, len);
   if (injected(VX_IO_WRITE)) { /* a full disk may take part of a write */
     int err = errno;
     if (n > 0 && iov[0].iov_len > 1 && pwrite(fd, iov[0].iov_base, iov[0].iov_len / 2, off) > 0)
@@ -131,6 +177,7 @@ int vx_io_sync(int fd) {
   if (injected(VX_IO_SYNC) || fdatasync(fd) != 0) return -1; /* sizes are data here */
   pthread_mutex_lock(&lock);
   if ((t = find(fd)) && at > t->synced) t->synced = at;
+  forget_overwritten(fd);
   pthread_mutex_unlock(&lock);
   return 0;
 }
@@ -187,6 +234,9 @@ int vx_io_fault_fired(void) {
 
 void vx_io_crash(void) {
   pthread_mutex_lock(&lock);
+  for (overwritten *o = undo; o; o = o->next) /* newest first: the oldest bytes end up there */
+    (void)!pwrite(o->fd, o->bytes, o->n, o->at);
+  forget_overwritten(-1);
   for (size_t i = 0; i < nfiles; i++) {
     if (ftruncate(files[i].fd, files[i].synced) == 0) files[i].written = files[i].synced;
   }

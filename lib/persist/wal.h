@@ -9,7 +9,10 @@
  * Recovery (vx_wal_replay) reads records up to the first one that fails. If a valid record of a
  * later sequence number lies beyond that point, the log was damaged in the middle: VEXFS_E_CORRUPT.
  * Otherwise the failing bytes are a torn tail (a write that never completed, so was never
- * acknowledged) and are cut off.
+ * acknowledged), and appends continue over them.
+ *
+ * After a checkpoint the file is recycled (vx_wal_reset): a new salt, and new records overwrite
+ * the old ones in place, which is cheaper to make durable than growing the file.
  *
  * Appends (vx_wal_append) are made durable per the sync mode: VEXFS_SYNC_FULL waits until an
  * fsync covers the record, and concurrent appenders share one fsync (group commit); NORMAL and OFF
@@ -36,8 +39,7 @@ vexfs_status vx_wal_open(const char *path, int sync, int read_only, vx_wal **out
 void vx_wal_close(vx_wal *w);
 
 /* Calls fn for each valid record whose sequence number is above `after`, in order; fn returning
- * non-OK stops the replay with that status. Cuts a torn tail off when writable. Afterwards
- * appends continue from the last record. */
+ * non-OK stops the replay with that status. Afterwards appends continue from the last record. */
 typedef vexfs_status (*vx_wal_fn)(void *ctx, uint64_t seq, uint32_t type, const uint8_t *body,
                                   size_t len);
 vexfs_status vx_wal_replay(vx_wal *w, uint64_t after, vx_wal_fn fn, void *ctx);
@@ -59,8 +61,14 @@ vexfs_status vx_wal_write(vx_wal *w, const char *fn, uint32_t type, const struct
 vexfs_status vx_wal_wait(vx_wal *w, const char *fn, const vx_wal_ticket *ticket);
 
 /* Empties the log after a checkpoint covered every record: a fresh header with a new salt;
- * sequence numbers continue. Must not run concurrently with appends. */
-vexfs_status vx_wal_reset(vx_wal *w);
+ * sequence numbers continue. The file keeps its space for the next records when it is at most
+ * keep_bytes long, else it is cut to the header. Must not run concurrently with appends. */
+vexfs_status vx_wal_reset(vx_wal *w, uint64_t keep_bytes);
+
+/* Gives back the file's space past the last record (a recycled file's old records), when the
+ * database closes. Not synced: old records that come back after a power cut fail their
+ * checksums. */
+void vx_wal_trim(vx_wal *w);
 
 /* Sequence number of the last record appended or replayed (0 when none ever was). */
 uint64_t vx_wal_last_seq(const vx_wal *w);
