@@ -22,6 +22,7 @@ typedef struct tracked {
 /* Synced bytes that a write since replaced: what a power cut brings back. Newest first. */
 typedef struct overwritten {
   struct overwritten *next;
+  uint64_t stamp; /* order of the writes, so a sync forgets only those it covers */
   int fd;
   off_t at;
   size_t n;
@@ -32,6 +33,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static tracked files[TRACKED];
 static size_t nfiles;
 static overwritten *undo;
+static uint64_t stamps;
 
 static unsigned fault_kinds;
 static uint64_t fault_at, seen; /* operations of fault_kinds since vx_io_fail_at */
@@ -66,7 +68,7 @@ static void keep_overwritten(int fd, off_t off, size_t len) {
     size_t n = (size_t)(t->synced - off) < len ? (size_t)(t->synced - off) : len;
     overwritten *o = malloc(sizeof *o + n);
     if (o && pread(fd, o->bytes, n, off) == (ssize_t)n) {
-      *o = (overwritten){undo, fd, off, n};
+      *o = (overwritten){undo, ++stamps, fd, off, n};
       undo = o;
     } else {
       free(o);
@@ -75,11 +77,12 @@ static void keep_overwritten(int fd, off_t off, size_t len) {
   pthread_mutex_unlock(&lock);
 }
 
-/* Forgets what fd's overwrites replaced (after a sync), or every file's (fd < 0). Under lock. */
-static void forget_overwritten(int fd) {
+/* Forgets what fd's overwrites up to stamp `upto` replaced (a sync covered them), or every
+ * file's (fd < 0). Under lock. */
+static void forget_overwritten(int fd, uint64_t upto) {
   for (overwritten **p = &undo; *p;) {
     overwritten *o = *p;
-    if (fd < 0 || o->fd == fd) {
+    if (fd < 0 || (o->fd == fd && o->stamp <= upto)) {
       *p = o->next;
       free(o);
     } else {
@@ -103,7 +106,7 @@ int vx_io_close(int fd) {
   pthread_mutex_lock(&lock);
   tracked *t = find(fd);
   if (t) *t = files[--nfiles];
-  forget_overwritten(fd); /* the number may be reused */
+  forget_overwritten(fd, UINT64_MAX); /* the number may be reused */
   pthread_mutex_unlock(&lock);
   return close(fd);
 }
@@ -173,11 +176,12 @@ int vx_io_sync(int fd) {
   pthread_mutex_lock(&lock);
   tracked *t = find(fd);
   off_t at = t ? t->written : 0;
+  uint64_t stamp = stamps; /* writes after this may not be covered */
   pthread_mutex_unlock(&lock);
   if (injected(VX_IO_SYNC) || fdatasync(fd) != 0) return -1; /* sizes are data here */
   pthread_mutex_lock(&lock);
   if ((t = find(fd)) && at > t->synced) t->synced = at;
-  forget_overwritten(fd);
+  forget_overwritten(fd, stamp);
   pthread_mutex_unlock(&lock);
   return 0;
 }
@@ -236,7 +240,7 @@ void vx_io_crash(void) {
   pthread_mutex_lock(&lock);
   for (overwritten *o = undo; o; o = o->next) /* newest first: the oldest bytes end up there */
     (void)!pwrite(o->fd, o->bytes, o->n, o->at);
-  forget_overwritten(-1);
+  forget_overwritten(-1, UINT64_MAX);
   for (size_t i = 0; i < nfiles; i++) {
     if (ftruncate(files[i].fd, files[i].synced) == 0) files[i].written = files[i].synced;
   }
