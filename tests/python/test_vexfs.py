@@ -73,18 +73,16 @@ class _Recorder:
         self.real, self.calls = real, []
 
     def __getattr__(self, name):
-        return _Recorder._bound(self, name, getattr(self.real, name))
+        fn = getattr(self.real, name)
+
+        def call(*args):
+            self.calls.append((name, args))
+            return fn(*args)
+        return call
 
     def __call__(self, *args):
         self.calls.append(("", args))
         return self.real(*args)
-
-    @staticmethod
-    def _bound(recorder, name, fn):
-        def call(*args):
-            recorder.calls.append((name, args))
-            return fn(*args)
-        return call
 
     def args(self, name):
         return [a for n, a in self.calls if n == name]
