@@ -105,7 +105,6 @@ static vexfs_status adopt(void *ctx, uint32_t id, const char *name, vexfs_collec
   }
   link->db = db;
   link->id = id;
-  link->read_only = db->opts.read_only != 0;
   snprintf(link->name, sizeof link->name, "%s", name);
   c->link = link;
   db->cols[db->n++] = c;
@@ -361,8 +360,12 @@ VEXFS_API vexfs_status vexfs_db_open(const char *path, const vexfs_db_options *o
       st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
     if (st == VEXFS_OK) st = lock_directory(db);
     if (st == VEXFS_OK) st = load(db);
-    for (size_t i = 0; st == VEXFS_OK && i < db->n; i++) /* log from now on */
+    /* Replay went through the ordinary calls, with nothing logged and nothing refused; from now
+     * on writes are logged, or refused by a read-only handle. */
+    for (size_t i = 0; st == VEXFS_OK && i < db->n; i++) {
       db->cols[i]->link->wal = db->opts.read_only ? NULL : db->wal;
+      db->cols[i]->link->read_only = db->opts.read_only != 0;
+    }
   }
   if (st != VEXFS_OK) {
     free_db(db);

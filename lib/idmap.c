@@ -45,7 +45,7 @@ int vx_idmap_reserve(vx_idmap *m, size_t total) {
 }
 
 int vx_idmap_find(const vx_idmap *m, uint64_t key, uint32_t *val) {
-  if (!m->keys) return 0;
+  if (!m->keys || key == EMPTY) return 0; /* the empty marker would "find" any free cell */
   size_t i = probe(m, key);
   if (m->keys[i] != key) return 0;
   *val = m->vals[i];
@@ -60,7 +60,7 @@ void vx_idmap_put(vx_idmap *m, uint64_t key, uint32_t val) {
 }
 
 void vx_idmap_del(vx_idmap *m, uint64_t key) {
-  if (!m->keys) return;
+  if (!m->keys || key == EMPTY) return;
   size_t hole = probe(m, key);
   if (m->keys[hole] != key) return;
   m->len--;

@@ -81,6 +81,10 @@ typedef enum vexfs_status {
  * version does not know. Static storage. Never fails. */
 VEXFS_API const char *vexfs_status_string(vexfs_status s);
 
+/* The enumerator's name of a status, e.g. "VEXFS_E_NOT_FOUND" (what bindings use as error
+ * codes); "VEXFS_E_UNKNOWN" for values this version does not know. Static storage. Never fails. */
+VEXFS_API const char *vexfs_status_name(vexfs_status s);
+
 /* Human-readable message of the calling thread's most recent failure, e.g.
  * "vexfs_insert: row 3: id 17 is already in the collection". A successful call does not clear it.
  * Returns "" if this thread has had no failure. The pointer is thread-local and valid until this
