@@ -378,18 +378,20 @@ VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, si
     if (!vx_idmap_find(&s->map, ids[i], &slots[i]))
       st = vx_fail(VEXFS_E_NOT_FOUND, "%s: row %zu: id %" PRIu64 " is not in the collection", fn,
                    i, ids[i]);
-  /* Logged before the graph is repaired; that repair can only fail for memory it has not yet
-   * allocated, in which case the logged removal takes effect at the next open. */
+  /* Everything that can fail comes before the record: the index sets aside its memory first. */
+  void *scratch = NULL;
+  if (st == VEXFS_OK && c->index->prepare_remove)
+    st = c->index->prepare_remove(c->index_state, s, &scratch);
   if (st == VEXFS_OK) st = vx_journal_remove(c, fn, ids, n);
   if (st == VEXFS_OK) {
     pthread_rwlock_wrlock(&c->rows_lock);
-    if (c->index->remove) st = c->index->remove(c->index_state, s, slots, n);
-    if (st == VEXFS_OK) {
-      vx_collection_detach_payloads(c, slots, n);
-      vx_store_free_rows(s, slots, n);
-    }
+    if (c->index->remove) c->index->remove(c->index_state, s, slots, n, scratch);
+    scratch = NULL;
+    vx_collection_detach_payloads(c, slots, n);
+    vx_store_free_rows(s, slots, n);
     pthread_rwlock_unlock(&c->rows_lock);
   }
+  vx_release(scratch);
   pthread_mutex_unlock(&c->write_lock);
   vx_pool_put(slots, n * sizeof *slots);
   if (st == VEXFS_OK && vx_metrics_enabled()) vx_metrics_on_remove(c->metrics, n);

@@ -83,36 +83,39 @@ VEXFS_API vexfs_status vexfs_set_payload(vexfs_collection *c, uint64_t id, const
 
   pthread_mutex_lock(&c->write_lock);
   uint32_t slot;
-  const uint8_t *old = NULL;
+  const uint8_t *base; /* the live payload a merge starts from: read here, never freed here */
   if (!vx_idmap_find(&c->store.map, id, &slot)) {
     st = vx_fail(VEXFS_E_NOT_FOUND, "%s: id %" PRIu64 " is not in the collection", fn, id);
   } else if (blob && vx_payloads_reserve(&c->payloads, (size_t)slot + 1) != 0) {
     st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
-  } else if (mode == VEXFS_PAYLOAD_MERGE && (old = vx_payload_of(&c->payloads, slot))) {
+  } else if (mode == VEXFS_PAYLOAD_MERGE && (base = vx_payload_of(&c->payloads, slot))) {
     vx_buf merged = {0}; /* only writers change payloads, and this thread is the writer */
-    vx_json_merge(old, blob, &merged);
+    vx_json_merge(base, blob, &merged);
     vx_release(blob);
-    blob = merged.p;
+    blob = merged.failed ? NULL : merged.p;
     if (merged.failed) {
       vx_buf_free(&merged);
-      blob = NULL;
       st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
+    } else if ((st = vx_payload_check_size(fn, "the merged payload", blob)) != VEXFS_OK) {
+      vx_release(blob);
+      blob = NULL;
     }
   }
   if (st == VEXFS_OK) st = vx_journal_set_payload(c, fn, id, json, mode);
+  const uint8_t *replaced = NULL; /* freed once no reader can see it */
   if (st == VEXFS_OK) {
     pthread_rwlock_wrlock(&c->rows_lock);
-    old = vx_payload_of(&c->payloads, slot);
+    const uint8_t *old = vx_payload_of(&c->payloads, slot);
     for (size_t x = 0; x < c->nindexes; x++) {
       vx_pindex_remove(c->indexes[x], slot, old);
       vx_pindex_add(c->indexes[x], slot, blob);
     }
-    old = blob || old ? vx_payloads_swap(&c->payloads, slot, blob) : NULL;
+    replaced = blob || old ? vx_payloads_swap(&c->payloads, slot, blob) : NULL;
     blob = NULL;
     pthread_rwlock_unlock(&c->rows_lock);
   }
   pthread_mutex_unlock(&c->write_lock);
-  vx_release((void *)old);
+  vx_release((void *)replaced);
   vx_release(blob);
   if (st == VEXFS_OK) vx_journal_after(c);
   return st;

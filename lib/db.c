@@ -77,38 +77,49 @@ static ptrdiff_t find(const vexfs_db *db, const char *name, uint32_t id) {
   return -1;
 }
 
-/* Gives c a link to db and adds it to the catalog; frees c on failure. Under lock (or opening). */
-static vexfs_status adopt(void *ctx, uint32_t id, const char *name, vexfs_collection *c) {
-  vexfs_db *db = ctx;
-  const char *fn = "vexfs_db_open";
-  vx_db_link *link = vx_calloc(1, sizeof *link);
-  if (link && db->n == db->cap) {
+/* Makes room in the catalog for one more collection and returns the link it will have, so that
+ * catalog_add cannot fail; NULL when out of memory. Under lock (or opening). */
+static vx_db_link *catalog_reserve(vexfs_db *db) {
+  if (db->n == db->cap) {
     size_t cap = db->cap ? 2 * db->cap : 8;
     vexfs_collection **grown = vx_alloc(cap * sizeof *grown);
-    if (grown) {
-      if (db->n) memcpy(grown, db->cols, db->n * sizeof *grown);
-      vx_release(db->cols);
-      db->cols = grown;
-      db->cap = cap;
-    }
+    if (!grown) return NULL;
+    if (db->n) memcpy(grown, db->cols, db->n * sizeof *grown);
+    vx_release(db->cols);
+    db->cols = grown;
+    db->cap = cap;
   }
-  if (!link || db->n == db->cap) {
-    vx_release(link);
-    vx_collection_destroy(c);
-    return vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
-  }
-  if (find(db, name, 0) >= 0 || find(db, NULL, id) >= 0) {
-    vx_release(link);
-    vx_collection_destroy(c);
-    return vx_fail(VEXFS_E_CORRUPT, "%s: collection \"%s\" (number %" PRIu32 ") appears twice",
-                   fn, name, id);
-  }
+  return vx_calloc(1, sizeof(vx_db_link));
+}
+
+/* Gives c the reserved link and adds it to the catalog. */
+static void catalog_add(vexfs_db *db, vx_db_link *link, uint32_t id, const char *name,
+                        vexfs_collection *c) {
   link->db = db;
   link->id = id;
   snprintf(link->name, sizeof link->name, "%s", name);
   c->link = link;
   db->cols[db->n++] = c;
   if (id >= db->next_id) db->next_id = id + 1;
+}
+
+/* Adds a collection the snapshot or the log holds; frees c on failure. While opening. */
+static vexfs_status adopt(void *ctx, uint32_t id, const char *name, vexfs_collection *c) {
+  vexfs_db *db = ctx;
+  const char *fn = "vexfs_db_open";
+  vx_db_link *link = catalog_reserve(db);
+  vexfs_status st = VEXFS_OK;
+  if (!link)
+    st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
+  else if (find(db, name, 0) >= 0 || find(db, NULL, id) >= 0)
+    st = vx_fail(VEXFS_E_CORRUPT, "%s: collection \"%s\" (number %" PRIu32 ") appears twice",
+                 fn, name, id);
+  if (st != VEXFS_OK) {
+    vx_release(link);
+    vx_collection_destroy(c);
+    return st;
+  }
+  catalog_add(db, link, id, name, c);
   return VEXFS_OK;
 }
 
@@ -452,19 +463,22 @@ VEXFS_API vexfs_status vexfs_db_create_collection(vexfs_db *db, const char *name
   vexfs_collection *c;
   if ((st = vexfs_collection_create(cfg, &c)) != VEXFS_OK) return st;
   pthread_mutex_lock(&db->lock);
-  if (find(db, name, 0) >= 0) {
+  vx_db_link *link = NULL;
+  if (find(db, name, 0) >= 0)
     st = vx_fail(VEXFS_E_EXISTS, "%s: a collection called \"%s\" exists", fn, name);
-    vx_collection_destroy(c);
-  } else if ((st = vx_journal_create(db->wal, db->next_id, name, &c->cfg)) != VEXFS_OK) {
-    vx_collection_destroy(c);
-  } else if ((st = adopt(db, db->next_id, name, c)) == VEXFS_OK) {
-    c->link->wal = db->wal;
+  else if (!(link = catalog_reserve(db))) /* before the record: nothing may fail after it */
+    st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
+  else
+    st = vx_journal_create(db->wal, db->next_id, name, &c->cfg);
+  if (st == VEXFS_OK) {
+    catalog_add(db, link, db->next_id, name, c);
+    link->wal = db->wal;
     if (out) *out = c;
+  } else {
+    vx_release(link);
+    vx_collection_destroy(c);
   }
-  /* (adopt fails only for memory after the record was logged: the collection then appears at
-   * the next open, which is the lesser surprise than a logged-but-lost one) */
   pthread_mutex_unlock(&db->lock);
-  if (st == VEXFS_E_NOMEM) vx_fail(st, "%s: out of memory", fn);
   return st;
 }
 

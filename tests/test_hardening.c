@@ -1,5 +1,6 @@
 /* Regressions of the adversarial pass over the core: each test failed before its fix. Reserved
- * ids, error messages that quote earlier ones, read-only opens of a crashed database. */
+ * ids, error messages that quote earlier ones, read-only opens of a crashed database, merges
+ * whose log record fails, payloads whose stored form outgrows the limit, zeroed log headers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,8 +9,11 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
+
 #include "db_util.h"
 #include "errors_internal.h"
+#include "persist/io.h"
 
 static vexfs_collection *make(vexfs_index_kind kind, uint32_t dim) {
   vexfs_collection_config cfg;
@@ -131,11 +135,201 @@ static void test_read_only_open_replays_the_log(void **state) {
   free(copy);
 }
 
+
+static vexfs_db *open_dir(const char *dir, vexfs_sync_mode sync) {
+  vexfs_db_options o;
+  vexfs_db_options_init(&o);
+  o.sync = sync;
+  vexfs_db *db = NULL;
+  assert_int_equal(vexfs_db_open(dir, &o, &db), VEXFS_OK);
+  return db;
+}
+
+static vexfs_collection *db_collection(vexfs_db *db, const char *name, vexfs_index_kind kind) {
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  cfg.dim = 8;
+  cfg.index = kind;
+  vexfs_collection *c;
+  assert_int_equal(vexfs_db_create_collection(db, name, &cfg, &c), VEXFS_OK);
+  return c;
+}
+
+/* A merge whose log record cannot be written (a full disk) leaves the payload it merged into
+ * alive and unchanged (it used to free it: a use-after-free, then a double free). */
+static void test_failed_merge_keeps_the_payload(void **state) {
+  (void)state;
+  char *dir = db_tempdir();
+  vexfs_db *db = open_dir(dir, VEXFS_SYNC_FULL);
+  vexfs_collection *c = db_collection(db, "docs", VEXFS_INDEX_FLAT);
+  assert_int_equal(db_insert_range(c, 1, 10), VEXFS_OK);
+  char *before;
+  assert_int_equal(vexfs_get_payload(c, 1, &before), VEXFS_OK);
+  size_t big = 12 * 1024;
+  char *patch = malloc(big + 16);
+  strcpy(patch, "{\"note\":\"");
+  memset(patch + 9, 'x', big);
+  strcpy(patch + 9 + big, "\"}");
+  const int errors[] = {ENOSPC, EIO};
+  for (int e = 0; e < 2; e++) {
+    vx_io_fail_at(VX_IO_WRITE, 1, errors[e], 0);
+    assert_int_equal(vexfs_set_payload(c, 1, patch, VEXFS_PAYLOAD_MERGE), VEXFS_E_IO);
+    vx_io_fail_at(0, 0, 0, 0);
+    char *after;
+    assert_int_equal(vexfs_get_payload(c, 1, &after), VEXFS_OK);
+    assert_string_equal(before, after);
+    vexfs_free(after);
+  }
+  assert_int_equal(vexfs_set_payload(c, 1, "{\"k\":2}", VEXFS_PAYLOAD_MERGE), VEXFS_OK);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  db = open_dir(dir, VEXFS_SYNC_FULL);
+  assert_int_equal(vexfs_db_get_collection(db, "docs", &c), VEXFS_OK);
+  char *reopened;
+  assert_int_equal(vexfs_get_payload(c, 1, &reopened), VEXFS_OK);
+  assert_string_equal(reopened, "{\"id\":1,\"group\":1,\"tag\":\"t1\",\"k\":2}");
+  vexfs_free(reopened);
+  vexfs_free(before);
+  free(patch);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  db_rmdir(dir);
+  free(dir);
+}
+
+/* {"s": "<n bytes of c>"} with each byte written `as` (e.g. "\\b" for a backspace). */
+static char *string_payload(size_t n, const char *as) {
+  size_t w = strlen(as);
+  char *p = malloc(n * w + 16);
+  strcpy(p, "{\"s\":\"");
+  char *at = p + 6;
+  for (size_t i = 0; i < n; i++, at += w) memcpy(at, as, w);
+  strcpy(at, "\"}");
+  return p;
+}
+
+/* VEXFS_MAX_PAYLOAD_BYTES bounds the compact form too, which is what checkpoints write: a payload
+ * accepted under the limit whose stored form outgrew it made the whole database unopenable. */
+static void test_payload_limit_covers_the_stored_form(void **state) {
+  (void)state;
+  char *dir = db_tempdir();
+  vexfs_db *db = open_dir(dir, VEXFS_SYNC_OFF);
+  vexfs_collection *c = db_collection(db, "docs", VEXFS_INDEX_FLAT);
+  uint64_t id = 1;
+  float v[8] = {0};
+  /* 12 Mi backspaces: 24 MiB as text, 72 MiB as \u0008 escapes */
+  char *escapes = string_payload((size_t)12 << 20, "\\b");
+  const char *one[1] = {escapes};
+  assert_int_equal(vexfs_insert_with_payload(c, &id, v, one, 1), VEXFS_E_INVALID);
+  assert_non_null(strstr(vexfs_last_error(), "as compact JSON"));
+  assert_int_equal(vexfs_count(c), 0);
+  free(escapes);
+  /* numbers written out: 1e14 is 100000000000000.0; 4 Mi of them: 20 MiB of text, 72 MiB stored */
+  size_t n = (size_t)4 << 20;
+  char *numbers = malloc(n * 5 + 16), *at = numbers;
+  at += sprintf(at, "{\"a\":[");
+  for (size_t i = 0; i < n; i++) at += sprintf(at, i ? ",1e14" : "1e14");
+  strcpy(at, "]}");
+  one[0] = numbers;
+  assert_int_equal(vexfs_insert_with_payload(c, &id, v, one, 1), VEXFS_E_INVALID);
+  free(numbers);
+  /* exactly at the limit: accepted, and it survives a checkpoint and a reopen */
+  char *full = string_payload(VEXFS_MAX_PAYLOAD_BYTES - 8, "a");
+  assert_int_equal(strlen(full), VEXFS_MAX_PAYLOAD_BYTES);
+  one[0] = full;
+  assert_int_equal(vexfs_insert_with_payload(c, &id, v, one, 1), VEXFS_OK);
+  /* a merge whose result would pass the limit fails, and changes nothing */
+  assert_int_equal(vexfs_set_payload(c, 1, "{\"t\":0}", VEXFS_PAYLOAD_MERGE), VEXFS_E_INVALID);
+  assert_non_null(strstr(vexfs_last_error(), "merged payload"));
+  assert_int_equal(vexfs_db_checkpoint(db), VEXFS_OK);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  db = open_dir(dir, VEXFS_SYNC_OFF);
+  assert_int_equal(vexfs_db_get_collection(db, "docs", &c), VEXFS_OK);
+  char *back;
+  assert_int_equal(vexfs_get_payload(c, 1, &back), VEXFS_OK);
+  assert_true(strcmp(back, full) == 0);
+  vexfs_free(back);
+  free(full);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  db_rmdir(dir);
+  free(dir);
+}
+
+/* Writes n zero bytes at off of dir/file. */
+static void zero_bytes(const char *dir, const char *file, long off, size_t n) {
+  char path[DB_PATH_MAX];
+  db_join(path, dir, file);
+  FILE *f = fopen(path, "r+b");
+  assert_non_null(f);
+  char *zeros = calloc(1, n);
+  fseek(f, off, SEEK_SET);
+  assert_int_equal(fwrite(zeros, 1, n, f), n);
+  fclose(f);
+  free(zeros);
+}
+
+/* A zeroed log header with records after it is damage, not an empty log: opening used to drop
+ * every record since the last checkpoint and start the log afresh. */
+static void test_zeroed_log_header_is_corruption(void **state) {
+  (void)state;
+  const size_t spans[] = {32, 4096};
+  for (int checkpointed = 0; checkpointed < 2; checkpointed++)
+    for (size_t z = 0; z < 2; z++) {
+      char *dir = db_tempdir(), *crash = db_tempdir();
+      vexfs_db *db = open_dir(dir, VEXFS_SYNC_FULL);
+      vexfs_collection *c = db_collection(db, "docs", VEXFS_INDEX_HNSW);
+      if (checkpointed) { /* recycled log: old records past the new ones */
+        assert_int_equal(db_insert_range(c, 1000, 200), VEXFS_OK);
+        assert_int_equal(vexfs_db_checkpoint(db), VEXFS_OK);
+      }
+      for (uint64_t b = 0; b < 40; b++) assert_int_equal(db_insert_range(c, b * 10, 10), VEXFS_OK);
+      const char *files[] = {"wal.log", "snapshot.vxs", "LOCK"};
+      for (int f = 0; f < 3; f++) db_copy_into(dir, crash, files[f]);
+      assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+      zero_bytes(crash, "wal.log", 0, spans[z]);
+      assert_int_equal(vexfs_db_open(crash, NULL, &db), VEXFS_E_CORRUPT);
+      assert_non_null(strstr(vexfs_last_error(), "zeroed"));
+      vexfs_db_options o;
+      vexfs_db_options_init(&o);
+      o.read_only = 1;
+      assert_int_equal(vexfs_db_open(crash, &o, &db), VEXFS_E_CORRUPT);
+      /* nothing was rewritten: the damage is still there to be examined */
+      assert_int_equal(vexfs_db_open(crash, NULL, &db), VEXFS_E_CORRUPT);
+      db_rmdir(dir);
+      db_rmdir(crash);
+      free(dir);
+      free(crash);
+    }
+  /* a zeroed header over nothing the snapshot does not cover is an empty log (a crash while the
+   * first header was written): the database opens */
+  char *dir = db_tempdir();
+  vexfs_db *db = open_dir(dir, VEXFS_SYNC_FULL);
+  vexfs_collection *c = db_collection(db, "docs", VEXFS_INDEX_FLAT);
+  assert_int_equal(db_insert_range(c, 0, 50), VEXFS_OK);
+  assert_int_equal(vexfs_db_checkpoint(db), VEXFS_OK); /* the log's old records are covered */
+  char path[DB_PATH_MAX];
+  db_join(path, dir, "wal.log");
+  vexfs_db *other;
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  FILE *f = fopen(path, "wb");
+  char zeros[32] = {0};
+  fwrite(zeros, 1, sizeof zeros, f);
+  fclose(f);
+  assert_int_equal(vexfs_db_open(dir, NULL, &other), VEXFS_OK);
+  assert_int_equal(vexfs_db_get_collection(other, "docs", &c), VEXFS_OK);
+  assert_int_equal(vexfs_count(c), 50);
+  assert_int_equal(db_insert_range(c, 100, 5), VEXFS_OK); /* and takes records again */
+  assert_int_equal(vexfs_db_close(other), VEXFS_OK);
+  db_rmdir(dir);
+  free(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reserved_id_is_never_found),
       cmocka_unit_test(test_error_message_may_quote_itself),
       cmocka_unit_test(test_read_only_open_replays_the_log),
+      cmocka_unit_test(test_failed_merge_keeps_the_payload),
+      cmocka_unit_test(test_payload_limit_covers_the_stored_form),
+      cmocka_unit_test(test_zeroed_log_header_is_corruption),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -196,6 +196,10 @@ VEXFS_API vexfs_status vexfs_insert_with_payload(vexfs_collection *c, const uint
                                                  const float *vectors,
                                                  const char *const *payloads_json, size_t n);
 
+/* The longest payload, both as JSON text passed in and in its compact form (what
+ * vexfs_get_payload returns and snapshots store), which can be longer than the text given:
+ * numbers are written out in full ("1e14" becomes "100000000000000.0") and control characters
+ * escaped ("\b" becomes "\u0008"). A payload over the limit either way is VEXFS_E_INVALID. */
 #define VEXFS_MAX_PAYLOAD_BYTES (64u << 20)
 
 /* Copies the payload stored with id as compact JSON text into *json_out, which the caller frees
@@ -213,7 +217,9 @@ typedef enum vexfs_payload_mode {
  * VEXFS_PAYLOAD_REPLACE it may be NULL to drop the payload. Payload indexes follow the change.
  * Threading: safe concurrently with every call but vexfs_collection_free().
  * Errors: VEXFS_E_INVALID (NULL c, NULL json when merging, bad JSON or not an object, unknown
- *         mode), VEXFS_E_NOT_FOUND, VEXFS_E_NOMEM. On error the payload is unchanged. */
+ *         mode, a payload, or the merge's result, over VEXFS_MAX_PAYLOAD_BYTES),
+ *         VEXFS_E_NOT_FOUND (UINT64_MAX included), VEXFS_E_NOMEM. On error the payload is
+ *         unchanged. */
 VEXFS_API vexfs_status vexfs_set_payload(vexfs_collection *c, uint64_t id, const char *json,
                                          vexfs_payload_mode mode);
 

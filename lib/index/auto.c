@@ -83,9 +83,18 @@ static void auto_add(void *state, const vx_store *s, const uint32_t *slots, size
     build_graph(a, s, threads);
 }
 
-static vexfs_status auto_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n) {
+static vexfs_status auto_prepare_remove(void *state, const vx_store *s, void **scratch) {
   auto_index *a = state;
-  return ready(a) ? vx_index_hnsw.remove(a->graph, s, slots, n) : VEXFS_OK;
+  *scratch = NULL;
+  return ready(a) ? vx_index_hnsw.prepare_remove(a->graph, s, scratch) : VEXFS_OK;
+}
+
+/* The graph cannot appear between the two steps: both run under the collection's write_lock,
+ * as the insert that builds it does. */
+static void auto_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n,
+                        void *scratch) {
+  auto_index *a = state;
+  if (ready(a)) vx_index_hnsw.remove(a->graph, s, slots, n, scratch);
 }
 
 static vexfs_status auto_search(void *state, const vx_store *s, size_t rows, const vx_query *q) {
@@ -136,6 +145,7 @@ const vx_index_ops vx_index_auto = {
     .prepare = auto_prepare,
     .publish = auto_publish,
     .add = auto_add,
+    .prepare_remove = auto_prepare_remove,
     .remove = auto_remove,
     .search = auto_search,
     .memory = auto_memory,

@@ -382,6 +382,7 @@ const vx_index_ops vx_index_hnsw = {
     .prepare = hnsw_prepare,
     .publish = hnsw_publish,
     .add = hnsw_add,
+    .prepare_remove = hnsw_prepare_remove,
     .remove = hnsw_remove,
     .search = hnsw_search_queries,
     .memory = hnsw_memory,

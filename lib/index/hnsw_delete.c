@@ -3,6 +3,7 @@
  * the removed node's links (two hops). The entry point moves if it was removed. The slots are
  * then freed by the store and reused by later inserts. Runs with no search or insert running. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "../alloc_internal.h"
 #include "../errors_internal.h"
@@ -62,16 +63,25 @@ static void repair(hnsw *h, const uint64_t *gone, uint32_t u, uint32_t l, hnsw_p
   }
 }
 
-vexfs_status hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n) {
+/* One block: the bitmap of removed slots (a bit per row), then the repair's candidate list. */
+static size_t bitmap_words(const vx_store *s) {
+  return (atomic_load_explicit(&s->rows, memory_order_relaxed) + 63) / 64;
+}
+
+vexfs_status hnsw_prepare_remove(void *state, const vx_store *s, void **scratch) {
+  hnsw *h = state;
+  size_t bytes = bitmap_words(s) * sizeof(uint64_t) + (size_t)h->m0 * (h->m0 + 1) * sizeof(hnsw_pair);
+  if (!(*scratch = vx_alloc(bytes)))
+    return vx_fail(VEXFS_E_NOMEM, "vexfs_remove: out of memory to repair the graph");
+  return VEXFS_OK;
+}
+
+void hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n, void *scratch) {
   hnsw *h = state;
   size_t rows = atomic_load_explicit(&s->rows, memory_order_relaxed);
-  uint64_t *gone = vx_calloc((rows + 63) / 64, sizeof *gone);
-  hnsw_pair *cand = vx_alloc((size_t)h->m0 * (h->m0 + 1) * sizeof *cand);
-  if (!gone || !cand) {
-    vx_release(gone);
-    vx_release(cand);
-    return vx_fail(VEXFS_E_NOMEM, "vexfs_remove: out of memory to repair the graph");
-  }
+  uint64_t *gone = scratch;
+  hnsw_pair *cand = (hnsw_pair *)(gone + bitmap_words(s));
+  memset(gone, 0, bitmap_words(s) * sizeof *gone);
   for (size_t i = 0; i < n; i++) gone[slots[i] >> 6] |= 1ull << (slots[i] & 63);
 
   uint32_t best = HNSW_NONE, best_level = 0;
@@ -90,7 +100,5 @@ vexfs_status hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, 
 
   for (size_t i = 0; i < n; i++) hnsw_store(&hnsw_node_head(h, slots[i])->count0, 0);
   hnsw_free_upper(h, slots, n); /* the slots become free rows */
-  vx_release(gone);
-  vx_release(cand);
-  return VEXFS_OK;
+  vx_release(scratch);
 }

@@ -242,7 +242,8 @@ void hnsw_free_upper(hnsw *h, const uint32_t *slots, size_t n);
 
 /* ---- ops ---- */
 vexfs_status hnsw_search_queries(void *state, const vx_store *s, size_t rows, const vx_query *q);
-vexfs_status hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n);
+vexfs_status hnsw_prepare_remove(void *state, const vx_store *s, void **scratch);
+void hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n, void *scratch);
 void hnsw_save_graph(const void *state, const vx_store *s, vx_snap_writer *w);
 vexfs_status hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r);
 

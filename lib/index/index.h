@@ -3,7 +3,8 @@
  * The collection owns the vectors (vx_store) and calls the index around each change:
  *   insert: prepare (may fail; nothing visible yet) -> rows written -> publish (exclusive lock,
  *           with the rows) -> add
- *   remove: remove (under the exclusive lock, before the rows are freed)
+ *   remove: prepare_remove (may fail; nothing changed yet) -> logged -> remove (under the
+ *           exclusive lock, before the rows are freed; cannot fail)
  *   search: search (shared lock; inserts may be adding concurrently) */
 #ifndef VEXFS_INDEX_H
 #define VEXFS_INDEX_H
@@ -52,8 +53,12 @@ typedef struct vx_index_ops {
   void (*publish)(void *state, const vx_store *s);
   /* Links published rows into the index on up to `threads` threads. Cannot fail. */
   void (*add)(void *state, const vx_store *s, const uint32_t *slots, size_t n, unsigned threads);
-  /* Drops rows about to be freed; called with no search or insert running. */
-  vexfs_status (*remove)(void *state, const vx_store *s, const uint32_t *slots, size_t n);
+  /* Sets aside the memory a remove needs, so that remove cannot fail: *scratch receives one
+   * vx_alloc block or NULL, which remove takes over, or the caller vx_release()s when the
+   * removal is abandoned. NULL op: remove needs nothing. */
+  vexfs_status (*prepare_remove)(void *state, const vx_store *s, void **scratch);
+  /* Drops rows about to be freed; called with no search or insert running. Cannot fail. */
+  void (*remove)(void *state, const vx_store *s, const uint32_t *slots, size_t n, void *scratch);
   /* Answers q over the first `rows` rows, skipping free rows. */
   vexfs_status (*search)(void *state, const vx_store *s, size_t rows, const vx_query *q);
   /* Bytes the index holds. Thread-safe. NULL: none. */

@@ -52,12 +52,19 @@ const uint8_t *vx_j_member(const uint8_t *v, const char *key, size_t keylen) {
   return NULL;
 }
 
+/* Bytes byte c takes inside a JSON string as written: 1, or 2 for the short escapes, 6 for
+ * \u00XX. */
+static size_t escaped_size(unsigned char c) {
+  if (c >= 0x20 && c != '"' && c != '\\') return 1;
+  return c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' ? 2 : 6;
+}
+
 static void write_string(const char *s, size_t n, vx_buf *out) {
   vx_buf_byte(out, '"');
   size_t run = 0; /* bytes copied as they are, flushed in one put */
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (escaped_size(c) == 1) continue;
     vx_buf_put(out, s + run, i - run);
     run = i + 1;
     switch (c) {
@@ -73,6 +80,12 @@ static void write_string(const char *s, size_t n, vx_buf *out) {
   vx_buf_byte(out, '"');
 }
 
+static size_t string_size(const char *s, size_t n) {
+  size_t size = 2;
+  for (size_t i = 0; i < n; i++) size += escaped_size((unsigned char)s[i]);
+  return size;
+}
+
 static locale_t c_locale;
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
 static void make_c_locale(void) { c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0); }
@@ -82,19 +95,24 @@ locale_t vx_json_c_locale(void) {
   return c_locale;
 }
 
-/* The shortest of %.15g .. %.17g that reads back as the same double, in the C locale. */
-static void write_double(double d, vx_buf *out) {
+/* Formats d into text (40 bytes) as the shortest of %.15g .. %.17g that reads back as the same
+ * double, in the C locale, kept a double when read back (2.0 prints as "2.0", not "2").
+ * Returns its length. */
+static size_t format_double(double d, char *text) {
   locale_t c = vx_json_c_locale();
   locale_t old = c ? uselocale(c) : (locale_t)0;
-  char text[40];
   for (int digits = 15; digits <= 17; digits++) {
-    snprintf(text, sizeof text, "%.*g", digits, d);
+    snprintf(text, 40, "%.*g", digits, d);
     if (strtod(text, NULL) == d) break;
   }
   if (old) uselocale(old);
-  /* keep it a double when read back: 2.0 prints as "2" */
   if (!strpbrk(text, ".eEn")) strcat(text, ".0");
-  vx_buf_put(out, text, strlen(text));
+  return strlen(text);
+}
+
+static void write_double(double d, vx_buf *out) {
+  char text[40];
+  vx_buf_put(out, text, format_double(d, text));
 }
 
 void vx_json_write(const uint8_t *v, vx_buf *out) {
@@ -128,6 +146,34 @@ void vx_json_write(const uint8_t *v, vx_buf *out) {
     vx_json_write(val, out);
   }
   vx_buf_byte(out, it.object ? '}' : ']');
+}
+
+size_t vx_json_text_size(const uint8_t *v) {
+  char text[40];
+  switch (v[0]) {
+  case VX_J_NULL:
+  case VX_J_TRUE: return 4;
+  case VX_J_FALSE: return 5;
+  case VX_J_INT: return (size_t)snprintf(text, sizeof text, "%lld", (long long)vx_j_int(v));
+  case VX_J_UINT:
+    return (size_t)snprintf(text, sizeof text, "%llu", (unsigned long long)vx_j_uint(v));
+  case VX_J_DOUBLE: return format_double(vx_j_number(v), text);
+  case VX_J_STRING: {
+    size_t n;
+    const char *s = vx_j_string(v, &n);
+    return string_size(s, n);
+  }
+  default: break;
+  }
+  vx_j_iter it;
+  size_t count = vx_j_open(v, &it);
+  size_t size = 2 + (count ? count - 1 : 0); /* brackets and commas */
+  const char *key;
+  size_t keylen;
+  const uint8_t *val;
+  while (vx_j_next(&it, &key, &keylen, &val))
+    size += (it.object ? string_size(key, keylen) + 1 : 0) + vx_json_text_size(val);
+  return size;
 }
 
 static void put_member(vx_buf *b, const char *key, size_t keylen, const uint8_t *val) {

@@ -49,6 +49,11 @@ locale_t vx_json_c_locale(void);
 /* Appends the JSON text of a packed value (compact, no spaces). */
 void vx_json_write(const uint8_t *v, vx_buf *out);
 
+/* The length of the text vx_json_write writes for v, without writing it. It is at most
+ * 6 * vx_j_size(v) + 2: no packed byte writes more than 6 (a control character in a string
+ * becomes \u00XX; `false,` in an array is one tag byte), and an outer pair of brackets. */
+size_t vx_json_text_size(const uint8_t *v);
+
 /* Appends the packed object `base` with the members of the packed object `patch` set over it:
  * members of patch replace those of base with the same key, others are appended. */
 void vx_json_merge(const uint8_t *base, const uint8_t *patch, vx_buf *out);

@@ -30,13 +30,24 @@ const uint8_t *vx_payloads_swap(vx_payloads *p, size_t slot, const uint8_t *blob
   return old;
 }
 
+vexfs_status vx_payload_check_size(const char *fn, const char *what, const uint8_t *blob) {
+  size_t packed = vx_j_size(blob);
+  if (packed <= (VEXFS_MAX_PAYLOAD_BYTES - 2) / 6) return VEXFS_OK; /* the text cannot be longer */
+  size_t text = vx_json_text_size(blob);
+  if (text <= VEXFS_MAX_PAYLOAD_BYTES) return VEXFS_OK;
+  return vx_fail(VEXFS_E_INVALID,
+                 "%s: %s is %zu bytes as compact JSON (numbers and escapes written out); the "
+                 "limit is %u",
+                 fn, what, text, VEXFS_MAX_PAYLOAD_BYTES);
+}
+
 vexfs_status vx_payload_parse(const char *fn, const char *what, const char *json,
                               uint8_t **blob) {
   *blob = NULL;
-  size_t len = strnlen(json, VX_MAX_PAYLOAD_BYTES + 1);
-  if (len > VX_MAX_PAYLOAD_BYTES)
-    return vx_fail(VEXFS_E_INVALID, "%s: %s is longer than %zu bytes", fn, what,
-                   VX_MAX_PAYLOAD_BYTES);
+  size_t len = strnlen(json, (size_t)VEXFS_MAX_PAYLOAD_BYTES + 1);
+  if (len > VEXFS_MAX_PAYLOAD_BYTES)
+    return vx_fail(VEXFS_E_INVALID, "%s: %s is longer than %u bytes", fn, what,
+                   VEXFS_MAX_PAYLOAD_BYTES);
   vx_buf b = {0};
   char error[160];
   int rc = vx_json_parse(json, len, &b, error, sizeof error);
@@ -51,6 +62,11 @@ vexfs_status vx_payload_parse(const char *fn, const char *what, const char *json
   if (b.p[0] != VX_J_OBJECT) {
     vexfs_status st = vx_fail(VEXFS_E_INVALID, "%s: %s must be a JSON object, not %s", fn, what,
                               vx_j_type_name(b.p));
+    vx_buf_free(&b);
+    return st;
+  }
+  vexfs_status st = vx_payload_check_size(fn, what, b.p);
+  if (st != VEXFS_OK) {
     vx_buf_free(&b);
     return st;
   }

@@ -13,8 +13,6 @@
 #include "../chunked.h"
 #include "vexfs/vexfs.h"
 
-#define VX_MAX_PAYLOAD_BYTES ((size_t)64 << 20) /* JSON text per row */
-
 typedef struct vx_payloads {
   vx_chunked at;      /* const uint8_t *: the row's packed payload, or NULL */
   atomic_size_t bytes; /* packed bytes held, for metrics */
@@ -37,9 +35,15 @@ static inline const uint8_t *vx_payload_of(const vx_payloads *p, size_t slot) {
 const uint8_t *vx_payloads_swap(vx_payloads *p, size_t slot, const uint8_t *blob);
 
 /* Parses one JSON object into a new packed block (vx_release). On failure returns the status,
- * with vx_fail's message as "<fn>: <what>: <problem>" (what, e.g. "row 3: payload"). */
+ * with vx_fail's message as "<fn>: <what>: <problem>" (what, e.g. "row 3: payload").
+ * VEXFS_MAX_PAYLOAD_BYTES bounds both the text and its compact form (vexfs_get_payload's, and
+ * the snapshot's), which may be longer: numbers are written out, control characters escaped. */
 vexfs_status vx_payload_parse(const char *fn, const char *what, const char *json,
                               uint8_t **blob);
+
+/* VEXFS_E_INVALID when the compact JSON text of blob would exceed VEXFS_MAX_PAYLOAD_BYTES (as
+ * a merge can make it). Only large payloads pay for the exact count. */
+vexfs_status vx_payload_check_size(const char *fn, const char *what, const uint8_t *blob);
 
 /* JSON text of a packed payload, for vexfs_free; NULL when out of memory. */
 char *vx_payload_text(const uint8_t *blob);

@@ -20,6 +20,8 @@
 
 void vx_db_checkpoint_if_due(vexfs_db *db); /* db.c */
 
+_Static_assert(VX_REC_DROP_INDEX == VX_WAL_MAX_TYPE, "the log knows every record type");
+
 static vx_wal *wal_of(const vexfs_collection *c) { return c->link ? c->link->wal : NULL; }
 
 int vx_journal_enabled(const vexfs_collection *c) { return wal_of(c) != NULL; }

@@ -55,14 +55,22 @@ static void write_collection(vx_snap_writer *w, vexfs_collection *c) {
   for (size_t slot = 0; slot < rows; slot++) {
     const uint8_t *blob = vx_payload_of(&c->payloads, slot);
     char *text = blob ? vx_payload_text(blob) : NULL;
-    uint32_t len = text ? (uint32_t)strlen(text) : NO_PAYLOAD;
-    vx_snapw_put(w, &len, sizeof len);
-    if (text) vx_snapw_put(w, text, len);
-    vx_release(text);
+    size_t len = text ? strlen(text) : 0;
     if (blob && !text) {
       vx_snapw_fail(w, vx_fail(VEXFS_E_NOMEM, "vexfs_db_checkpoint: out of memory"));
       break;
     }
+    if (len > VEXFS_MAX_PAYLOAD_BYTES) { /* never written: the reader would refuse the file */
+      vx_release(text);
+      vx_snapw_fail(w, vx_fail(VEXFS_E_INVALID, "vexfs_db_checkpoint: the payload of id %" PRIu64
+                               " is %zu bytes, above VEXFS_MAX_PAYLOAD_BYTES",
+                               vx_store_id(s, slot), len));
+      break;
+    }
+    uint32_t stored_len = text ? (uint32_t)len : NO_PAYLOAD;
+    vx_snapw_put(w, &stored_len, sizeof stored_len);
+    if (text) vx_snapw_put(w, text, len);
+    vx_release(text);
   }
   vx_snapw_end(w);
 
@@ -158,7 +166,7 @@ static vexfs_status load_payloads(vx_snap *snap, vexfs_collection *c, uint32_t i
       break;
     }
     if (len == NO_PAYLOAD) continue;
-    if (vx_store_id(&c->store, slot) == VX_NO_ID || len > VX_MAX_PAYLOAD_BYTES ||
+    if (vx_store_id(&c->store, slot) == VX_NO_ID || len > VEXFS_MAX_PAYLOAD_BYTES ||
         len > vx_secr_left(r)) {
       st = damaged(id, "a payload is out of place or too long");
       break;

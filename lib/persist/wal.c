@@ -35,6 +35,7 @@ struct vx_wal {
   uint64_t synced_end, synced_seq; /* covered by the last fsync */
   uint64_t epoch;                  /* rises whenever unsynced records are cut off */
   int syncing;                     /* an appender is in fsync for the others */
+  int header_zero;                 /* opened over an all-zero header: replay decides (below) */
   int failed;                      /* the file's state is unknown: appends are refused */
   char failure[128];
 };
@@ -95,8 +96,9 @@ static vexfs_status write_header(vx_wal *w, const char *fn, uint64_t keep_bytes)
   return VEXFS_OK;
 }
 
-/* Reads the header; a missing or torn one (shorter than a header, or all zero: a crash during a
- * reset) means an empty log. */
+/* Reads the header. A missing or short one means an empty log (a crash before the first header
+ * reached the disk). An all-zero one sets header_zero: it is what a crash during the first write
+ * of a header leaves, but also what damage leaves, and replay tells them apart. */
 static vexfs_status read_header(vx_wal *w, off_t size, int *empty) {
   const char *fn = "vexfs_db_open";
   uint8_t h[VX_WAL_HEADER];
@@ -105,7 +107,10 @@ static vexfs_status read_header(vx_wal *w, off_t size, int *empty) {
   if (vx_io_read_at(w->fd, h, sizeof h, 0) != (ssize_t)sizeof h) return io_fail(fn, "read", w->path);
   int zero = 1;
   for (size_t i = 0; i < sizeof h; i++) zero &= h[i] == 0;
-  if (zero) return VEXFS_OK;
+  if (zero) {
+    w->header_zero = 1;
+    return VEXFS_OK;
+  }
   if (memcmp(h, WAL_MAGIC, 8) != 0)
     return vx_fail(VEXFS_E_CORRUPT, "%s: %s is not a vexfs write-ahead log", fn, w->path);
   if (get32(h + 8) > VX_WAL_VERSION)
@@ -145,7 +150,7 @@ vexfs_status vx_wal_open(const char *path, int sync, int read_only, vx_wal **out
   } else {
     int empty;
     st = read_header(w, sb.st_size, &empty);
-    if (st == VEXFS_OK && empty && !read_only) st = write_header(w, fn, 0);
+    if (st == VEXFS_OK && empty && !read_only && !w->header_zero) st = write_header(w, fn, 0);
     else if (st == VEXFS_OK && empty) w->end = VX_WAL_HEADER;
   }
   if (st != VEXFS_OK) {
@@ -179,11 +184,55 @@ static int valid_record_at(const vx_wal *w, const uint8_t *base, size_t size, si
   return 1;
 }
 
+/* Whether a record head that the snapshot does not cover starts anywhere in [from, size) of the
+ * mapped log: its magic, a known type, a sequence number above `after` and a body that fits.
+ * Without the salt its checksum cannot be checked, so this errs towards seeing one. Records of an
+ * earlier generation of a recycled file are all covered (sequence numbers go on across resets). */
+static int uncovered_record_from(const uint8_t *base, size_t size, size_t from, uint64_t after,
+                                 size_t *at) {
+  for (size_t p = from; p + VX_WAL_HEAD <= size; p++) {
+    if (get32(base + p) != RECORD_MAGIC) continue;
+    uint32_t type = get32(base + p + 4);
+    if (type >= 1 && type <= VX_WAL_MAX_TYPE && get64(base + p + 8) > after &&
+        get64(base + p + 16) <= size - p - VX_WAL_HEAD) {
+      *at = p;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Replay over an all-zero header: records the snapshot does not cover mean the header was
+ * damaged, and dropping them would lose acknowledged calls; otherwise the log is empty and a
+ * writable one gets its header now. */
+static vexfs_status replay_over_zero_header(vx_wal *w, uint64_t after, size_t size) {
+  const char *fn = "vexfs_db_open";
+  vexfs_status st = VEXFS_OK;
+  if (size > VX_WAL_HEADER) {
+    const uint8_t *base = mmap(NULL, size, PROT_READ, MAP_PRIVATE, w->fd, 0);
+    if (base == MAP_FAILED) return io_fail(fn, "map", w->path);
+    size_t at;
+    if (uncovered_record_from(base, size, VX_WAL_HEADER, after, &at))
+      st = vx_fail(VEXFS_E_CORRUPT,
+                   "%s: the header of the write-ahead log %s is zeroed, but a record the "
+                   "snapshot does not cover follows (record %" PRIu64 " at byte %zu): refusing "
+                   "to drop it",
+                   fn, w->path, get64(base + at + 8), at);
+    munmap((void *)base, size);
+  }
+  w->seq = w->synced_seq = after;
+  if (st == VEXFS_OK && !w->read_only) st = write_header(w, fn, 0);
+  if (st == VEXFS_OK) w->header_zero = 0;
+  w->end = w->synced_end = VX_WAL_HEADER;
+  return st;
+}
+
 vexfs_status vx_wal_replay(vx_wal *w, uint64_t after, vx_wal_fn fn, void *ctx) {
   if (w->fd < 0) return VEXFS_OK;
   struct stat sb;
   if (fstat(w->fd, &sb) != 0) return io_fail("vexfs_db_open", "read", w->path);
   size_t size = (size_t)sb.st_size;
+  if (w->header_zero) return replay_over_zero_header(w, after, size);
   if (size <= VX_WAL_HEADER) { /* no records */
     w->end = w->synced_end = VX_WAL_HEADER;
     if (w->seq < after) w->seq = w->synced_seq = after;

@@ -31,6 +31,7 @@
 #define VX_WAL_VERSION 1u
 #define VX_WAL_HEADER 32u
 #define VX_WAL_HEAD 32u
+#define VX_WAL_MAX_TYPE 7u /* record types are 1..7 (journal.h) */
 
 typedef struct vx_wal vx_wal;
 
@@ -39,7 +40,9 @@ vexfs_status vx_wal_open(const char *path, int sync, int read_only, vx_wal **out
 void vx_wal_close(vx_wal *w);
 
 /* Calls fn for each valid record whose sequence number is above `after`, in order; fn returning
- * non-OK stops the replay with that status. Afterwards appends continue from the last record. */
+ * non-OK stops the replay with that status. Afterwards appends continue from the last record.
+ * Must follow vx_wal_open before any append: a log opened over a zeroed header is judged here
+ * (VEXFS_E_CORRUPT when records above `after` follow it). */
 typedef vexfs_status (*vx_wal_fn)(void *ctx, uint64_t seq, uint32_t type, const uint8_t *body,
                                   size_t len);
 vexfs_status vx_wal_replay(vx_wal *w, uint64_t after, vx_wal_fn fn, void *ctx);

@@ -44,8 +44,8 @@ static struct {
 
 vx_pool_cache vx_pool_no_cache;
 _Thread_local vx_pool_cache *vx_pool_mine __attribute__((tls_model("initial-exec"))) = &vx_pool_no_cache;
-int8_t vx_pool_tier_near[VX_POOL_NEAR];
-int8_t vx_pool_tier_of_log2[65];
+_Atomic int8_t vx_pool_tier_near[VX_POOL_NEAR];
+_Atomic int8_t vx_pool_tier_of_log2[65];
 
 VEXFS_API void vexfs_pool_config_init(vexfs_pool_config *c) {
   if (!c) return;
@@ -142,9 +142,12 @@ static void start(void) {
     if (pool.cfg.initial_blocks[i]) grow(t, pool.cfg.initial_blocks[i]); /* else: on demand */
   }
   for (unsigned q = 0; q < VX_POOL_NEAR; q++)
-    vx_pool_tier_near[q] = smallest_tier_holding(64u * (q + 1));
+    atomic_store_explicit(&vx_pool_tier_near[q], smallest_tier_holding(64u * (q + 1)),
+                          memory_order_relaxed);
   for (unsigned l = 0; l <= 64; l++)
-    vx_pool_tier_of_log2[l] = l < 63 ? smallest_tier_holding((size_t)1 << l) : VX_POOL_NO_TIER;
+    atomic_store_explicit(&vx_pool_tier_of_log2[l],
+                          l < 63 ? smallest_tier_holding((size_t)1 << l) : VX_POOL_NO_TIER,
+                          memory_order_relaxed);
   pthread_key_create(&pool.key, thread_exit);
   atomic_store_explicit(&pool.started, 1, memory_order_release);
 }

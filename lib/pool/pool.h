@@ -45,13 +45,16 @@ _Static_assert(VX_POOL_CACHE_MAX <= VX_POOL_COUNT_MASK, "a cache's count must fi
  * pointer fits the static TLS surplus glibc keeps for libraries loaded by dlopen. */
 extern vx_pool_cache vx_pool_no_cache;
 extern _Thread_local vx_pool_cache *vx_pool_mine __attribute__((tls_model("initial-exec")));
-/* Both set when the pool starts, before any thread has a cache. vx_pool_tier_near[q]: the
+/* Both set when the pool starts, before any thread has a cache; atomic because a thread's first
+ * request reads them (with no cache yet, the answer is unused: every tier sends it to the slow
+ * path, which starts the pool and looks again) while another thread may be starting the pool.
+ * Relaxed loads of int8_t compile to plain loads. vx_pool_tier_near[q]: the
  * smallest tier holding 64 * (q + 1) bytes, or VX_POOL_NO_TIER (exact, as every block size is a
  * multiple of 64; a table load instead of a bit scan, which is several micro-ops on AMD cores).
  * vx_pool_tier_of_log2[i]: the smallest tier whose block holds 2^i bytes, or VX_POOL_NO_TIER. */
 #define VX_POOL_NEAR 256 /* requests up to 16 KiB take the table */
-extern int8_t vx_pool_tier_near[VX_POOL_NEAR];
-extern int8_t vx_pool_tier_of_log2[65];
+extern _Atomic int8_t vx_pool_tier_near[VX_POOL_NEAR];
+extern _Atomic int8_t vx_pool_tier_of_log2[65];
 
 void *vx_pool_get_slow(size_t bytes);
 void vx_pool_put_slow(void *block, size_t bytes);
@@ -59,9 +62,10 @@ void vx_pool_put_slow(void *block, size_t bytes);
 /* The tier for a request of `bytes`, or VX_POOL_NO_TIER when it is too big for every tier. */
 static inline int vx_pool_tier(size_t bytes) {
   size_t q = (bytes - 1) >> 6; /* huge for 0 bytes, which the far branch handles */
-  if (__builtin_expect(q < VX_POOL_NEAR, 1)) return vx_pool_tier_near[q];
+  if (__builtin_expect(q < VX_POOL_NEAR, 1))
+    return atomic_load_explicit(&vx_pool_tier_near[q], memory_order_relaxed);
   unsigned l = bytes <= 1 ? 0 : 64u - (unsigned)__builtin_clzll((unsigned long long)(bytes - 1));
-  return vx_pool_tier_of_log2[l];
+  return atomic_load_explicit(&vx_pool_tier_of_log2[l], memory_order_relaxed);
 }
 
 static inline uint64_t vx_pool_state(const vx_pool_cache *c, int i) {
