@@ -155,6 +155,11 @@ def test_every_error_class():
                 vexfs.BusyError):
         assert issubclass(cls, vexfs.VexfsError) and 1 <= cls.status <= 11
         assert vexfs._native.lib.vexfs_status_string(cls.status) != b"unknown status"
+        assert f"({cls('').code})" in cls.__doc__  # the library's name for the status
+    with pytest.raises(vexfs.NotFoundError) as caught:
+        c.get(42)
+    assert caught.value.code == "VEXFS_E_NOT_FOUND"
+    assert vexfs.VexfsError("", 99).code == vexfs.VexfsError("").code == "VEXFS_E_UNKNOWN"
     c.close()
     with pytest.raises(vexfs.InvalidArgumentError, match="closed"):
         len(c)

@@ -8,17 +8,9 @@
 
 static napi_ref error_class; /* VexfsError, registered by index.js */
 
-static const char *status_name(vexfs_status st) {
-  static const char *const names[] = {
-      "VEXFS_OK",         "VEXFS_E_INVALID", "VEXFS_E_NOMEM",      "VEXFS_E_DIMENSION",
-      "VEXFS_E_NOT_FOUND", "VEXFS_E_EXISTS", "VEXFS_E_IO",         "VEXFS_E_CORRUPT",
-      "VEXFS_E_UNSUPPORTED", "VEXFS_E_READONLY", "VEXFS_E_STATE", "VEXFS_E_BUSY"};
-  return (unsigned)st < sizeof names / sizeof *names ? names[st] : "VEXFS_E_UNKNOWN";
-}
-
 napi_value make_error(napi_env env, vexfs_status st, const char *message) {
   napi_value code, msg, err = NULL, ctor;
-  napi_create_string_utf8(env, status_name(st), NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, vexfs_status_name(st), NAPI_AUTO_LENGTH, &code);
   napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
   if (error_class && napi_get_reference_value(env, error_class, &ctor) == napi_ok && ctor) {
     napi_value args[2] = {msg, code};
