@@ -136,7 +136,7 @@ def test_every_error_class():
         c.add([9], [[1, 2, 3]])
     with pytest.raises(vexfs.NotFoundError):
         c.remove([42])
-    with pytest.raises(vexfs.InvalidArgumentError, match="k is 0"):
+    with pytest.raises(vexfs.InvalidArgumentError, match="k must be an integer 1..16777216, not 0"):
         c.search([0, 0, 0, 0], k=0)
     with pytest.raises(vexfs.InvalidArgumentError, match=r"filter.must\[0\].range.gt: expected a number"):
         c.search([0, 0, 0, 0], k=1, filter={"must": [{"key": "a", "range": {"gt": "x"}}]})
