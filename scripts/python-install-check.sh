@@ -3,9 +3,13 @@
 # in-tree backend needs nothing from an index; it builds libvexfs and bundles it) and then loads
 # its bundled library. Checked the way the README says: Debian's python3 (externally managed,
 # PEP 668) into a virtual environment that sees Debian's numpy, and the python3 first on PATH,
-# when that is another interpreter, into a temporary folder.
+# when that is another interpreter, into a temporary folder. The build folder is made out of date
+# first (its meson state newer than build.ninja), as after a pull: ninja then runs meson again from
+# inside pip's isolated environment, which must not see pip's PYTHONPATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+state=${VEXFS_BUILD_DIR:-build}/meson-private/coredata.dat
+[ ! -f "$state" ] || touch "$state"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pip_install() { # python, pip options...

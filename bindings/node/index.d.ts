@@ -1,26 +1,44 @@
 // Types for the vexfs Node package (Node-API bindings for libvexfs).
+//
+// What C cannot take exactly throws a VexfsError with code VEXFS_E_INVALID (wrong types too),
+// synchronously, also from addAsync/searchAsync (their promises reject for what fails in the
+// call itself), and the collection is left as it was:
+// - integers (ids, k, dim, ef, ...) are Numbers that are integers up to 2^53 - 1 (above that a
+//   Number is not exact: pass a BigInt) or BigInts, in the parameter's range;
+// - ids are 0..2^64 - 2 (2^64 - 1 is NO_ID), also inside a BigUint64Array;
+// - vectors are a Float32Array, an array of numbers, or rows of dim numbers (not ragged rows,
+//   strings, booleans, null, BigInts);
+// - strings (JSON text, keys, names, paths) hold no NUL character.
 
 /** Qdrant-style filter: {must, should, must_not} of conditions (see the libvexfs README). */
 export type Filter = Record<string, unknown> | string;
 export type Payload = Record<string, unknown>;
-export type Ids = BigUint64Array | Array<number | bigint>;
+/** integers 0..2^64 - 2: Numbers up to 2^53 - 1, BigInts beyond */
+export type Id = number | bigint;
+export type Ids = BigUint64Array | Array<Id>;
+/** a Number that is an integer, or a BigInt */
+export type Integer = number | bigint;
+export type Vectors = Float32Array | number[] | number[][];
 
+/** dim, m, efConstruction, efSearch, threads: integers 0..2^32 - 1 (the library checks their
+ * ranges); seed: 0..2^64 - 1 */
 export interface CollectionOptions {
-  dim: number;
+  dim: Integer;
   metric?: 'l2' | 'ip' | 'cosine';
   index?: 'auto' | 'flat' | 'hnsw' | 'lsh';
-  m?: number;
-  efConstruction?: number;
-  efSearch?: number;
+  m?: Integer;
+  efConstruction?: Integer;
+  efSearch?: Integer;
   /** threads for batch work; 0 = all cores */
-  threads?: number;
-  seed?: number;
+  threads?: Integer;
+  seed?: Integer;
 }
 
+/** ef (0 = the collection's efSearch) and threads (0 = all cores): integers 0..2^32 - 1 */
 export interface SearchOptions {
-  ef?: number;
+  ef?: Integer;
   filter?: Filter | null;
-  threads?: number;
+  threads?: Integer;
 }
 
 export interface SearchResult {
@@ -46,7 +64,8 @@ export interface CollectionConfig {
   efConstruction: number;
   efSearch: number;
   threads: number;
-  seed: number;
+  /** a bigint when above 2^53 - 1 (a number could not hold it exactly) */
+  seed: number | bigint;
 }
 
 export class Collection {
@@ -59,19 +78,21 @@ export class Collection {
   /** every id, ascending */
   ids(): BigUint64Array;
   readonly size: number;
-  /** inserts vectors (ids.length * dim floats), all or nothing; payloads are JSON objects */
-  add(ids: Ids, vectors: Float32Array | number[] | number[][], payloads?: Array<Payload | string | null>): void;
+  /** inserts vectors (ids.length * dim floats), all or nothing; payloads (one per id, or null
+   * entries) are JSON objects or JSON text */
+  add(ids: Ids, vectors: Vectors, payloads?: Array<Payload | string | null>): void;
   /** documented-SDK alias: batchInsert({vectors, metadata, ids?}) returns the ids used */
-  batchInsert(doc: { vectors: Float32Array | number[][]; metadata?: Array<Payload | null>; ids?: Ids }): BigUint64Array;
-  batchInsert(ids: Ids, vectors: Float32Array | number[] | number[][], payloads?: Array<Payload | string | null>): void;
-  addAsync(ids: Ids, vectors: Float32Array | number[] | number[][]): Promise<void>;
-  search(query: Float32Array | number[], k?: number, options?: SearchOptions): SearchResult;
-  searchAsync(query: Float32Array | number[], k?: number, options?: SearchOptions): Promise<SearchResult>;
+  batchInsert(doc: { vectors: Vectors; metadata?: Array<Payload | null>; ids?: Ids }): BigUint64Array;
+  batchInsert(ids: Ids, vectors: Vectors, payloads?: Array<Payload | string | null>): void;
+  addAsync(ids: Ids, vectors: Vectors): Promise<void>;
+  /** k: an integer 1..2^24 (VEXFS_MAX_K) */
+  search(query: Vectors, k?: Integer, options?: SearchOptions): SearchResult;
+  searchAsync(query: Vectors, k?: Integer, options?: SearchOptions): Promise<SearchResult>;
   remove(ids: Ids): void;
-  get(id: number | bigint): Float32Array;
+  get(id: Id): Float32Array;
   count(): number;
-  getPayload(id: number | bigint): Payload | null;
-  setPayload(id: number | bigint, payload: Payload | string | null, options?: { merge?: boolean }): void;
+  getPayload(id: Id): Payload | null;
+  setPayload(id: Id, payload: Payload | string | null, options?: { merge?: boolean }): void;
   createPayloadIndex(key: string, kind?: 'keyword' | 'numeric'): void;
   dropPayloadIndex(key: string, kind?: 'keyword' | 'numeric'): void;
   metrics(): Record<string, unknown>;
@@ -85,8 +106,9 @@ export interface DatabaseOptions {
   sync?: 'full' | 'normal' | 'off';
   /** no writes; several read-only handles may share a directory, a writer may not */
   readOnly?: boolean;
-  /** log size that triggers an automatic checkpoint; 0 = never (default 64 MiB) */
-  checkpointBytes?: number;
+  /** log size that triggers an automatic checkpoint, an integer 0..2^64 - 1; 0 = never
+   * (default 64 MiB) */
+  checkpointBytes?: Integer;
 }
 
 /** Named collections persisting in a directory, or in memory (path null). A second writer on the

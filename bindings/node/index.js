@@ -38,17 +38,29 @@ function toJson(value, what) {
   return JSON.stringify(value);
 }
 
-function toFloats(v) {
+const isNumber = (x) => typeof x === 'number';
+
+/**
+ * Vectors as one Float32Array: itself, an array of numbers (rounded to float32), or rows of dim
+ * numbers each. Anything else (strings, booleans, null, BigInts, ragged or deeper rows) is
+ * refused rather than coerced by Float32Array.from.
+ */
+function toFloats(v, dim) {
   if (v instanceof Float32Array) return v;
-  if (Array.isArray(v)) return Float32Array.from(v.flat());
-  throw invalid('vectors must be a Float32Array or an array of numbers');
+  if (!Array.isArray(v)) throw invalid('vectors must be a Float32Array or an array of numbers');
+  if (v.every(isNumber)) return Float32Array.from(v);
+  v.forEach((row, i) => {
+    if (!Array.isArray(row) || row.length !== dim || !row.every(isNumber))
+      throw invalid(`vectors must be numbers or rows of ${dim} numbers; row ${i} is not`);
+  });
+  return Float32Array.from(v.flat());
 }
 
-/** The native constructor's arguments for collection options (checked). */
+/** The native constructor's arguments for collection options (the names checked here, the
+ * numbers natively). */
 function configArgs(options) {
   const { dim, metric = 'l2', index = 'auto', m = 16, efConstruction = 200, efSearch = 64,
           threads = 0, seed = 0 } = options;
-  if (!Number.isInteger(dim) || dim <= 0) throw invalid('dim must be a positive integer');
   return [dim, pick(METRICS, metric, 'metric'), pick(INDEXES, index, 'index'), m, efConstruction,
     efSearch, threads, seed];
 }
@@ -88,17 +100,22 @@ class Collection {
   /** Every id in the collection, ascending. */
   ids() { return this._n.ids(); }
 
-  /** Inserts vectors (dim floats each, one Float32Array) under ids, all or nothing. */
+  /**
+   * Inserts vectors (a Float32Array of ids.length * dim floats, numbers, or rows of dim numbers)
+   * under ids (a BigUint64Array, or integers: Numbers up to 2^53 - 1, BigInts), all or nothing.
+   */
   add(ids, vectors, payloads) {
     this._nextId = null; // explicit ids may pass it: batchInsert looks again
     this._insert(ids, vectors, payloads);
   }
 
   _insert(ids, vectors, payloads) {
-    if (payloads !== undefined && payloads !== null) {
-      this._n.add(ids, toFloats(vectors), payloads.map((p, i) => toJson(p, `payloads[${i}]`)));
+    if (payloads === undefined || payloads === null) {
+      this._n.add(ids, toFloats(vectors, this.dim));
+    } else if (Array.isArray(payloads)) {
+      this._n.add(ids, toFloats(vectors, this.dim), payloads.map((p, i) => toJson(p, `payloads[${i}]`)));
     } else {
-      this._n.add(ids, toFloats(vectors));
+      throw invalid('payloads must be an array');
     }
   }
 
@@ -109,14 +126,14 @@ class Collection {
   batchInsert(idsOrDoc, vectors, payloads) {
     if (idsOrDoc && !Array.isArray(idsOrDoc) && !(idsOrDoc instanceof BigUint64Array)) {
       const { vectors: rows, metadata = null, ids = null } = idsOrDoc;
-      const list = Array.isArray(rows) ? rows : null;
-      const flat = toFloats(rows);
-      const n = list ? list.length : flat.length / this.dim;
+      const flat = toFloats(rows, this.dim);
       if (ids) {
-        const given = BigUint64Array.from(ids, BigInt);
-        this.add(given, flat, metadata);
-        return given;
+        this.add(ids, flat, metadata); // checks every id
+        return BigUint64Array.from(ids, BigInt); // exact: each is an integer 0..2^64-2
       }
+      if (flat.length % this.dim)
+        throw new VexfsError(`vectors must hold rows of ${this.dim} floats, got ${flat.length}`, 'VEXFS_E_DIMENSION');
+      const n = flat.length / this.dim;
       const assigned = this._assignIds(n);
       this._insert(assigned, flat, metadata);
       if (n) this._nextId = assigned[n - 1] + 1n;
@@ -139,7 +156,7 @@ class Collection {
   /** Starts add on the thread pool; resolves when the batch is in. */
   addAsync(ids, vectors) {
     this._nextId = null;
-    return this._n.addAsync(ids, toFloats(vectors));
+    return this._n.addAsync(ids, toFloats(vectors, this.dim));
   }
 
   /**
@@ -149,13 +166,13 @@ class Collection {
    */
   search(query, k = 10, options = {}) {
     const { ef = 0, filter = null, threads = 0 } = options;
-    return this._n.search(toFloats(query), k, ef, toJson(filter, 'filter'), threads);
+    return this._n.search(toFloats(query, this.dim), k, ef, toJson(filter, 'filter'), threads);
   }
 
   /** search on the thread pool: the event loop keeps running. */
   searchAsync(query, k = 10, options = {}) {
     const { ef = 0, filter = null, threads = 0 } = options;
-    return this._n.searchAsync(toFloats(query), k, ef, toJson(filter, 'filter'), threads);
+    return this._n.searchAsync(toFloats(query, this.dim), k, ef, toJson(filter, 'filter'), threads);
   }
 
   remove(ids) { this._n.remove(ids); }
@@ -166,7 +183,7 @@ class Collection {
     const text = this._n.getPayload(id);
     return text === null ? null : JSON.parse(text);
   }
-  setPayload(id, payload, { merge = false } = {}) { this._n.setPayload(id, toJson(payload, 'payload'), merge); }
+  setPayload(id, payload, { merge = false } = {}) { this._n.setPayload(id, toJson(payload, 'payload'), !!merge); }
   createPayloadIndex(key, kind = 'keyword') { this._n.createPayloadIndex(key, pick(PAYLOAD_INDEXES, kind, 'kind')); }
   dropPayloadIndex(key, kind = 'keyword') { this._n.dropPayloadIndex(key, pick(PAYLOAD_INDEXES, kind, 'kind')); }
   metrics() { return JSON.parse(this._n.metricsJson()); }
@@ -193,9 +210,6 @@ class Database {
    */
   constructor(path = null, options = {}) {
     const { sync = 'full', readOnly = false, checkpointBytes = 64 * 1024 * 1024 } = options;
-    if (path !== null && typeof path !== 'string') throw invalid('path must be a string or null');
-    if (!Number.isSafeInteger(checkpointBytes) || checkpointBytes < 0)
-      throw invalid('checkpointBytes must be a non-negative integer');
     this._n = new native.NativeDatabase(path, pick(SYNC, sync, 'sync'), !!readOnly, checkpointBytes);
     this.path = path;
     this.readOnly = !!readOnly;

@@ -136,7 +136,7 @@ def test_every_error_class():
         c.add([9], [[1, 2, 3]])
     with pytest.raises(vexfs.NotFoundError):
         c.remove([42])
-    with pytest.raises(vexfs.InvalidArgumentError, match="k is 0"):
+    with pytest.raises(vexfs.InvalidArgumentError, match="k must be an integer 1..16777216, not 0"):
         c.search([0, 0, 0, 0], k=0)
     with pytest.raises(vexfs.InvalidArgumentError, match=r"filter.must\[0\].range.gt: expected a number"):
         c.search([0, 0, 0, 0], k=1, filter={"must": [{"key": "a", "range": {"gt": "x"}}]})
@@ -155,6 +155,11 @@ def test_every_error_class():
                 vexfs.BusyError):
         assert issubclass(cls, vexfs.VexfsError) and 1 <= cls.status <= 11
         assert vexfs._native.lib.vexfs_status_string(cls.status) != b"unknown status"
+        assert f"({cls('').code})" in cls.__doc__  # the library's name for the status
+    with pytest.raises(vexfs.NotFoundError) as caught:
+        c.get(42)
+    assert caught.value.code == "VEXFS_E_NOT_FOUND"
+    assert vexfs.VexfsError("", 99).code == vexfs.VexfsError("").code == "VEXFS_E_UNKNOWN"
     c.close()
     with pytest.raises(vexfs.InvalidArgumentError, match="closed"):
         len(c)

@@ -1,4 +1,4 @@
-/* The vexfs Node-API addon: module functions, errors and argument helpers. Only node_api.h is
+/* The vexfs Node-API addon: module functions, errors and search results. Only node_api.h is
  * used (no V8 or C++ API), so one binary serves every Node major with N-API 8. */
 #include "addon.h"
 
@@ -8,17 +8,9 @@
 
 static napi_ref error_class; /* VexfsError, registered by index.js */
 
-static const char *status_name(vexfs_status st) {
-  static const char *const names[] = {
-      "VEXFS_OK",         "VEXFS_E_INVALID", "VEXFS_E_NOMEM",      "VEXFS_E_DIMENSION",
-      "VEXFS_E_NOT_FOUND", "VEXFS_E_EXISTS", "VEXFS_E_IO",         "VEXFS_E_CORRUPT",
-      "VEXFS_E_UNSUPPORTED", "VEXFS_E_READONLY", "VEXFS_E_STATE", "VEXFS_E_BUSY"};
-  return (unsigned)st < sizeof names / sizeof *names ? names[st] : "VEXFS_E_UNKNOWN";
-}
-
 napi_value make_error(napi_env env, vexfs_status st, const char *message) {
   napi_value code, msg, err = NULL, ctor;
-  napi_create_string_utf8(env, status_name(st), NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, vexfs_status_name(st), NAPI_AUTO_LENGTH, &code);
   napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg);
   if (error_class && napi_get_reference_value(env, error_class, &ctor) == napi_ok && ctor) {
     napi_value args[2] = {msg, code};
@@ -33,99 +25,6 @@ void throw_vexfs(napi_env env, vexfs_status st, const char *message) {
 }
 
 void throw_invalid(napi_env env, const char *message) { throw_vexfs(env, VEXFS_E_INVALID, message); }
-
-int get_floats(napi_env env, napi_value v, float **data, size_t *n, const char *what) {
-  bool is_typed = false;
-  napi_typedarray_type type;
-  void *p;
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, v, &type, n, &p, NULL, NULL) != napi_ok ||
-      type != napi_float32_array) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "%s must be a Float32Array", what);
-    throw_invalid(env, msg);
-    return 0;
-  }
-  *data = p;
-  return 1;
-}
-
-int get_id(napi_env env, napi_value v, uint64_t *id, const char *what) {
-  napi_valuetype t;
-  bool lossless = true;
-  double d = -1;
-  napi_typeof(env, v, &t);
-  if (t == napi_bigint) {
-    napi_get_value_bigint_uint64(env, v, id, &lossless);
-    if (lossless) return 0;
-  } else if (t == napi_number) {
-    napi_get_value_double(env, v, &d);
-    if (d >= 0 && d <= 9007199254740991.0 && d == (double)(uint64_t)d) {
-      *id = (uint64_t)d;
-      return 0;
-    }
-  }
-  char msg[128];
-  snprintf(msg, sizeof msg, "%s is not a non-negative integer (use a BigInt above 2^53)", what);
-  throw_invalid(env, msg);
-  return -1;
-}
-
-int get_ids(napi_env env, napi_value v, uint64_t **ids, size_t *n, uint64_t **owned) {
-  bool is_typed = false, is_array = false;
-  napi_typedarray_type type;
-  void *p;
-  *owned = NULL;
-  if (napi_is_typedarray(env, v, &is_typed) == napi_ok && is_typed &&
-      napi_get_typedarray_info(env, v, &type, n, &p, NULL, NULL) == napi_ok &&
-      type == napi_biguint64_array) {
-    *ids = p;
-    return 0;
-  }
-  if (napi_is_array(env, v, &is_array) != napi_ok || !is_array) {
-    throw_invalid(env, "ids must be a BigUint64Array or an array of non-negative integers");
-    return -1;
-  }
-  uint32_t len;
-  napi_get_array_length(env, v, &len);
-  *owned = malloc((len ? len : 1) * sizeof **owned);
-  if (!*owned) {
-    throw_vexfs(env, VEXFS_E_NOMEM, "out of memory");
-    return -1;
-  }
-  for (uint32_t i = 0; i < len; i++) {
-    napi_value e;
-    napi_get_element(env, v, i, &e);
-    char what[32];
-    snprintf(what, sizeof what, "ids[%u]", i);
-    if (get_id(env, e, &(*owned)[i], what) != 0) {
-      free(*owned);
-      *owned = NULL;
-      return -1;
-    }
-  }
-  *ids = *owned;
-  *n = len;
-  return 0;
-}
-
-int get_string(napi_env env, napi_value v, char **out) {
-  napi_valuetype t;
-  *out = NULL;
-  napi_typeof(env, v, &t);
-  if (t == napi_undefined || t == napi_null) return 0;
-  size_t len;
-  if (t != napi_string || napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
-    throw_invalid(env, "expected a string");
-    return -1;
-  }
-  if (!(*out = malloc(len + 1))) {
-    throw_vexfs(env, VEXFS_E_NOMEM, "out of memory");
-    return -1;
-  }
-  napi_get_value_string_utf8(env, v, *out, len + 1, &len);
-  return 0;
-}
 
 wrapped *this_collection(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
   napi_value self;

@@ -7,6 +7,9 @@
 
 #include <vexfs/vexfs.h>
 
+/* 2^53 - 1, Number.MAX_SAFE_INTEGER: up to it every integer is a Number, exactly. */
+#define MAX_SAFE_INTEGER 9007199254740991u
+
 typedef struct db_shared db_shared;
 
 /* The JS object's native side: the collection, NULL once closed (or, for a database's
@@ -42,16 +45,35 @@ void throw_invalid(napi_env env, const char *message);
 /* The wrapped collection of `this`; throws and returns NULL when closed. */
 wrapped *this_collection(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv);
 
-/* A Float32Array's data and length; 0 and a thrown error when v is not one. */
+/* Arguments (arguments.c): each returns 0, or -1 with a VexfsError thrown (VEXFS_E_INVALID for
+ * what the C type cannot hold exactly: wrong types, non-integers, out of range, NUL in text);
+ * what names the argument in the message. */
+/* A Float32Array's data and length. */
 int get_floats(napi_env env, napi_value v, float **data, size_t *n, const char *what);
-/* One id from a number (an exact integer up to 2^53) or a BigInt; what names it in the error.
- * 0, or -1 with an error thrown. */
+/* That floats hold n rows of dim (VEXFS_E_DIMENSION otherwise). */
+int check_row_count(napi_env env, size_t n, size_t floats, uint32_t dim);
+/* An integer min..max: a Number that is an integer, or a BigInt. */
+int get_u32(napi_env env, napi_value v, uint32_t min, uint32_t max, uint32_t *out, const char *what);
+/* An integer 0..2^64 - 1 (a BigInt above 2^53 - 1, where Numbers stop being exact). */
+int get_u64(napi_env env, napi_value v, uint64_t *out, const char *what);
+/* One id: an integer 0..2^64 - 2 (2^64 - 1 is NO_ID). */
 int get_id(napi_env env, napi_value v, uint64_t *id, const char *what);
 /* Ids from a BigUint64Array (no copy) or an array of numbers/bigints (copied into *owned,
- * released with free). 0, or -1 with an error thrown. */
+ * released with free). */
 int get_ids(napi_env env, napi_value v, uint64_t **ids, size_t *n, uint64_t **owned);
-/* A string argument (malloc'ed, NUL-terminated) or NULL for undefined/null. -1 on error. */
-int get_string(napi_env env, napi_value v, char **out);
+/* A string (malloc'ed, NUL-terminated; holding no NUL of its own). */
+int get_string(napi_env env, napi_value v, const char *what, char **out);
+/* The same, or NULL for undefined/null. */
+int get_optional_string(napi_env env, napi_value v, const char *what, char **out);
+
+/* A search's arguments (queries, k, ef, filterJson|null, threads), checked against w's dim. */
+typedef struct search_request {
+  const float *queries;
+  size_t nq, k;
+  vexfs_search_params params; /* filter_json is filter */
+  char *filter;               /* malloc'ed, or NULL; freed by the caller once 0 was returned */
+} search_request;
+int get_search_request(napi_env env, const napi_value *argv, const wrapped *w, search_request *r);
 
 void define_collection(napi_env env, napi_value exports);
 void define_database(napi_env env, napi_value exports);
@@ -59,11 +81,10 @@ void define_database(napi_env env, napi_value exports);
 napi_value wrap_borrowed(napi_env env, vexfs_collection *c, db_shared *owner);
 /* A failed call's status as a thrown VexfsError with vexfs_last_error(); returns NULL. */
 napi_value check(napi_env env, vexfs_status st);
-/* A uint32 argument (0 when not a number). */
-uint32_t u32_arg(napi_env env, napi_value v);
 /* A collection config from 8 arguments: dim, metric, index, m, efConstruction, efSearch,
- * threads, seed (the library checks them). */
-void config_args(napi_env env, const napi_value *argv, vexfs_collection_config *cfg);
+ * threads, seed, each exact in its C type (the library checks their ranges). 0, or -1 with an
+ * error thrown. */
+int config_args(napi_env env, const napi_value *argv, vexfs_collection_config *cfg);
 /* searchAsync / addAsync: napi_create_async_work on the libuv pool. */
 napi_value collection_add_async(napi_env env, napi_callback_info info);
 napi_value collection_search_async(napi_env env, napi_callback_info info);

@@ -15,12 +15,10 @@ typedef struct job {
   int is_search;
   /* add */
   uint64_t *ids, *owned_ids;
+  const float *vectors;
   size_t n;
   /* search */
-  const float *vectors; /* add: the rows; search: the queries */
-  size_t nq, k;
-  vexfs_search_params params;
-  char *filter;
+  search_request search;
   uint64_t *out_ids;
   float *out_dist;
   size_t *counts;
@@ -32,7 +30,8 @@ typedef struct job {
 static void execute(napi_env env, void *data) {
   (void)env;
   job *j = data;
-  j->st = j->is_search ? vexfs_search(j->w->c, j->vectors, j->nq, j->k, &j->params, j->out_ids,
+  const search_request *r = &j->search;
+  j->st = j->is_search ? vexfs_search(j->w->c, r->queries, r->nq, r->k, &r->params, j->out_ids,
                                       j->out_dist, j->counts)
                        : vexfs_insert(j->w->c, j->ids, j->vectors, j->n);
   if (j->st != VEXFS_OK) snprintf(j->message, sizeof j->message, "%s", vexfs_last_error());
@@ -43,7 +42,7 @@ static void free_job(napi_env env, job *j) {
     if (j->refs[i]) napi_delete_reference(env, j->refs[i]);
   if (j->work) napi_delete_async_work(env, j->work);
   free(j->owned_ids);
-  free(j->filter);
+  free(j->search.filter);
   free(j->out_ids);
   free(j->out_dist);
   free(j->counts);
@@ -61,7 +60,9 @@ static void complete(napi_env env, napi_status status, void *data) {
     napi_reject_deferred(env, j->deferred, make_error(env, j->st, j->message));
   } else {
     napi_value result;
-    if (j->is_search) result = search_result(env, j->out_ids, j->out_dist, j->counts, j->nq, j->k, j->nq == 1);
+    if (j->is_search)
+      result = search_result(env, j->out_ids, j->out_dist, j->counts, j->search.nq, j->search.k,
+                             j->search.nq == 1);
     else napi_get_undefined(env, &result);
     napi_resolve_deferred(env, j->deferred, result);
   }
@@ -110,13 +111,9 @@ napi_value collection_add_async(napi_env env, napi_callback_info info) {
   float *vec;
   size_t floats;
   if (get_ids(env, argv[0], &j->ids, &j->n, &j->owned_ids) != 0 ||
-      !get_floats(env, argv[1], &vec, &floats, "vectors")) {
+      get_floats(env, argv[1], &vec, &floats, "vectors") != 0 ||
+      check_row_count(env, j->n, floats, j->w->dim) != 0) {
     free_job(env, j);
-    return NULL;
-  }
-  if (floats != j->n * j->w->dim) {
-    free_job(env, j);
-    throw_vexfs(env, VEXFS_E_DIMENSION, "vectors must hold ids.length * dim floats");
     return NULL;
   }
   j->vectors = vec;
@@ -129,33 +126,15 @@ napi_value collection_search_async(napi_env env, napi_callback_info info) {
   napi_value argv[5], self;
   job *j = new_job(env, info, &argc, argv, &self);
   if (!j) return NULL;
-  float *q;
-  size_t floats;
-  uint32_t k = 0, ef = 0, threads = 0;
-  napi_get_value_uint32(env, argv[1], &k);
-  napi_get_value_uint32(env, argv[2], &ef);
-  napi_get_value_uint32(env, argv[4], &threads);
-  if (!get_floats(env, argv[0], &q, &floats, "queries") || get_string(env, argv[3], &j->filter) != 0) {
+  if (get_search_request(env, argv, j->w, &j->search) != 0) {
     free_job(env, j);
-    return NULL;
-  }
-  if (floats == 0 || floats % j->w->dim) {
-    free_job(env, j);
-    throw_vexfs(env, VEXFS_E_DIMENSION, "the query length must be a non-zero multiple of dim");
     return NULL;
   }
   j->is_search = 1;
-  j->vectors = q;
-  j->nq = floats / j->w->dim;
-  j->k = k;
-  vexfs_search_params_init(&j->params);
-  j->params.ef = ef;
-  j->params.threads = threads;
-  j->params.filter_json = j->filter;
-  size_t cells = j->nq * (k ? k : 1);
+  size_t cells = j->search.nq * j->search.k;
   j->out_ids = malloc(cells * sizeof *j->out_ids);
   j->out_dist = malloc(cells * sizeof *j->out_dist);
-  j->counts = malloc(j->nq * sizeof *j->counts);
+  j->counts = malloc(j->search.nq * sizeof *j->counts);
   if (!j->out_ids || !j->out_dist || !j->counts) {
     free_job(env, j);
     throw_vexfs(env, VEXFS_E_NOMEM, "out of memory for the results");

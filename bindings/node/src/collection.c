@@ -27,22 +27,21 @@ static void finalize(napi_env env, void *data, void *hint) {
   free(w);
 }
 
-uint32_t u32_arg(napi_env env, napi_value v) {
-  uint32_t x = 0;
-  napi_get_value_uint32(env, v, &x);
-  return x;
-}
-
-void config_args(napi_env env, const napi_value *argv, vexfs_collection_config *cfg) {
+int config_args(napi_env env, const napi_value *argv, vexfs_collection_config *cfg) {
+  uint32_t metric, index;
   vexfs_collection_config_init(cfg);
-  cfg->dim = u32_arg(env, argv[0]);
-  cfg->metric = (vexfs_metric)u32_arg(env, argv[1]);
-  cfg->index = (vexfs_index_kind)u32_arg(env, argv[2]);
-  cfg->hnsw_m = u32_arg(env, argv[3]);
-  cfg->hnsw_ef_construction = u32_arg(env, argv[4]);
-  cfg->hnsw_ef_search = u32_arg(env, argv[5]);
-  cfg->threads = u32_arg(env, argv[6]);
-  cfg->hnsw_seed = u32_arg(env, argv[7]);
+  if (get_u32(env, argv[0], 0, UINT32_MAX, &cfg->dim, "dim") != 0 ||
+      get_u32(env, argv[1], 0, UINT32_MAX, &metric, "metric") != 0 ||
+      get_u32(env, argv[2], 0, UINT32_MAX, &index, "index") != 0 ||
+      get_u32(env, argv[3], 0, UINT32_MAX, &cfg->hnsw_m, "m") != 0 ||
+      get_u32(env, argv[4], 0, UINT32_MAX, &cfg->hnsw_ef_construction, "efConstruction") != 0 ||
+      get_u32(env, argv[5], 0, UINT32_MAX, &cfg->hnsw_ef_search, "efSearch") != 0 ||
+      get_u32(env, argv[6], 0, UINT32_MAX, &cfg->threads, "threads") != 0 ||
+      get_u64(env, argv[7], &cfg->hnsw_seed, "seed") != 0)
+    return -1;
+  cfg->metric = (vexfs_metric)metric;
+  cfg->index = (vexfs_index_kind)index;
+  return 0;
 }
 
 /* Finishes a borrowed collection's wrapper: new NativeCollection(external) */
@@ -80,7 +79,7 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   napi_typeof(env, argv[0], &first);
   if (first == napi_external) return construct_borrowed(env, self, argv[0]);
   vexfs_collection_config cfg;
-  config_args(env, argv, &cfg);
+  if (config_args(env, argv, &cfg) != 0) return NULL;
   wrapped *w = calloc(1, sizeof *w);
   if (!w) {
     throw_vexfs(env, VEXFS_E_NOMEM, "out of memory");
@@ -119,7 +118,8 @@ static napi_value close_collection(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* config(): {dim, metric, index, m, efConstruction, efSearch, threads, seed} as numbers */
+/* config(): {dim, metric, index, m, efConstruction, efSearch, threads, seed} as numbers; the
+ * seed as a BigInt when a Number cannot hold it exactly (above 2^53 - 1) */
 static napi_value config(napi_env env, napi_callback_info info) {
   ARGS(0);
   wrapped *w = this_collection(env, info, &argc, argv);
@@ -133,14 +133,16 @@ static napi_value config(napi_env env, napi_callback_info info) {
     double value;
   } fields[] = {{"dim", cfg.dim}, {"metric", cfg.metric}, {"index", cfg.index},
                 {"m", cfg.hnsw_m}, {"efConstruction", cfg.hnsw_ef_construction},
-                {"efSearch", cfg.hnsw_ef_search}, {"threads", cfg.threads},
-                {"seed", (double)cfg.hnsw_seed}};
+                {"efSearch", cfg.hnsw_ef_search}, {"threads", cfg.threads}};
   napi_value out, v;
   napi_create_object(env, &out);
   for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
     napi_create_double(env, fields[i].value, &v);
     napi_set_named_property(env, out, fields[i].name, v);
   }
+  if (cfg.hnsw_seed <= MAX_SAFE_INTEGER) napi_create_double(env, (double)cfg.hnsw_seed, &v);
+  else napi_create_bigint_uint64(env, cfg.hnsw_seed, &v);
+  napi_set_named_property(env, out, "seed", v);
   return out;
 }
 
@@ -171,85 +173,73 @@ static napi_value add(napi_env env, napi_callback_info info) {
   float *vec;
   size_t n, floats;
   if (get_ids(env, argv[0], &ids, &n, &owned) != 0) return NULL;
-  if (!get_floats(env, argv[1], &vec, &floats, "vectors")) {
+  if (get_floats(env, argv[1], &vec, &floats, "vectors") != 0 ||
+      check_row_count(env, n, floats, w->dim) != 0) {
     free(owned);
     return NULL;
   }
-  vexfs_status st = VEXFS_OK;
-  char msg[128];
-  if (floats != n * w->dim) {
-    snprintf(msg, sizeof msg, "%zu ids need %zu floats of vectors, got %zu", n, n * w->dim, floats);
-    st = VEXFS_E_DIMENSION;
-  }
   char **payloads = NULL;
   bool has_payloads = false;
-  if (st == VEXFS_OK && argc > 2) napi_is_array(env, argv[2], &has_payloads);
+  uint32_t given = 0;
+  if (argc > 2) napi_is_array(env, argv[2], &has_payloads);
+  if (has_payloads) napi_get_array_length(env, argv[2], &given);
+  if (has_payloads && given != n) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%u payloads for %zu ids", given, n);
+    free(owned);
+    throw_invalid(env, msg);
+    return NULL;
+  }
   if (has_payloads && !(payloads = calloc(n ? n : 1, sizeof *payloads))) {
     free(owned);
     throw_vexfs(env, VEXFS_E_NOMEM, "out of memory");
     return NULL;
   }
-  if (has_payloads) {
-    for (size_t i = 0; i < n; i++) {
-      napi_value e;
-      napi_get_element(env, argv[2], (uint32_t)i, &e);
-      if (get_string(env, e, &payloads[i]) != 0) { /* thrown */
-        for (size_t j = 0; j < i; j++) free(payloads[j]);
-        free(payloads);
-        free(owned);
-        return NULL;
-      }
+  for (size_t i = 0; has_payloads && i < n; i++) {
+    napi_value e;
+    char what[32];
+    napi_get_element(env, argv[2], (uint32_t)i, &e);
+    snprintf(what, sizeof what, "payloads[%zu]", i);
+    if (get_optional_string(env, e, what, &payloads[i]) != 0) { /* thrown */
+      for (size_t j = 0; j < i; j++) free(payloads[j]);
+      free(payloads);
+      free(owned);
+      return NULL;
     }
   }
-  if (st == VEXFS_OK)
-    st = has_payloads ? vexfs_insert_with_payload(w->c, ids, vec, (const char *const *)payloads, n)
-                      : vexfs_insert(w->c, ids, vec, n);
+  vexfs_status st =
+      has_payloads ? vexfs_insert_with_payload(w->c, ids, vec, (const char *const *)payloads, n)
+                   : vexfs_insert(w->c, ids, vec, n);
   for (size_t i = 0; payloads && i < n; i++) free(payloads[i]);
   free(payloads);
   free(owned);
-  if (st == VEXFS_E_DIMENSION) throw_vexfs(env, st, msg);
-  else check(env, st);
-  return NULL;
+  return check(env, st);
 }
 
 /* search(query: Float32Array, k, ef, filterJson|null, threads) */
 static napi_value search(napi_env env, napi_callback_info info) {
   ARGS(5);
   wrapped *w = this_collection(env, info, &argc, argv);
-  if (!w) return NULL;
-  float *q;
-  size_t floats;
-  if (!get_floats(env, argv[0], &q, &floats, "query")) return NULL;
-  uint32_t k = u32_arg(env, argv[1]);
-  if (floats == 0 || floats % w->dim) {
-    throw_vexfs(env, VEXFS_E_DIMENSION, "the query length must be a non-zero multiple of dim");
-    return NULL;
-  }
-  char *filter;
-  if (get_string(env, argv[3], &filter) != 0) return NULL;
-  vexfs_search_params p;
-  vexfs_search_params_init(&p);
-  p.ef = u32_arg(env, argv[2]);
-  p.threads = u32_arg(env, argv[4]);
-  p.filter_json = filter;
-  size_t nq = floats / w->dim;
+  search_request r;
+  if (!w || get_search_request(env, argv, w, &r) != 0) return NULL;
+  size_t nq = r.nq, k = r.k;
   uint64_t ids_one[64];
   float dist_one[64];
   size_t count_one;
   int small = nq == 1 && k <= 64; /* the common case: no allocation */
-  uint64_t *ids = small ? ids_one : malloc(nq * (k ? k : 1) * sizeof *ids);
-  float *dist = small ? dist_one : malloc(nq * (k ? k : 1) * sizeof *dist);
+  uint64_t *ids = small ? ids_one : malloc(nq * k * sizeof *ids);
+  float *dist = small ? dist_one : malloc(nq * k * sizeof *dist);
   size_t *counts = small ? &count_one : malloc(nq * sizeof *counts);
   napi_value out = NULL;
   vexfs_status st;
   if (!ids || !dist || !counts)
     throw_vexfs(env, VEXFS_E_NOMEM, "out of memory for the results");
-  else if ((st = vexfs_search(w->c, q, nq, k, &p, ids, dist, counts)) != VEXFS_OK)
+  else if ((st = vexfs_search(w->c, r.queries, nq, k, &r.params, ids, dist, counts)) != VEXFS_OK)
     throw_vexfs(env, st, vexfs_last_error());
   else
     out = search_result(env, ids, dist, counts, nq, k, nq == 1);
   if (!small) free(ids), free(dist), free(counts);
-  free(filter);
+  free(r.filter);
   return out;
 }
 
@@ -325,7 +315,9 @@ static napi_value set_payload(napi_env env, napi_callback_info info) {
   uint64_t id;
   char *json;
   bool merge = false;
-  if (!w || get_id(env, argv[0], &id, "id") != 0 || get_string(env, argv[1], &json) != 0) return NULL;
+  if (!w || get_id(env, argv[0], &id, "id") != 0 ||
+      get_optional_string(env, argv[1], "payload", &json) != 0)
+    return NULL;
   napi_get_value_bool(env, argv[2], &merge);
   vexfs_status st = vexfs_set_payload(w->c, id, json, merge ? VEXFS_PAYLOAD_MERGE : VEXFS_PAYLOAD_REPLACE);
   free(json);
@@ -337,10 +329,12 @@ static napi_value payload_index(napi_env env, napi_callback_info info, int creat
   ARGS(2);
   wrapped *w = this_collection(env, info, &argc, argv);
   char *key;
-  if (!w || get_string(env, argv[0], &key) != 0) return NULL;
-  vexfs_payload_index_kind kind = (vexfs_payload_index_kind)u32_arg(env, argv[1]);
-  vexfs_status st = create ? vexfs_create_payload_index(w->c, key ? key : "", kind)
-                           : vexfs_drop_payload_index(w->c, key ? key : "", kind);
+  uint32_t kind;
+  if (!w || get_u32(env, argv[1], 0, UINT32_MAX, &kind, "kind") != 0 ||
+      get_string(env, argv[0], "key", &key) != 0)
+    return NULL;
+  vexfs_status st = create ? vexfs_create_payload_index(w->c, key, (vexfs_payload_index_kind)kind)
+                           : vexfs_drop_payload_index(w->c, key, (vexfs_payload_index_kind)kind);
   free(key);
   return check(env, st);
 }

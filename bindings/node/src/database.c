@@ -76,17 +76,18 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4], self;
   napi_get_cb_info(env, info, &argc, argv, &self, NULL);
-  char *path;
-  if (get_string(env, argv[0], &path) != 0) return NULL;
   vexfs_db_options opts;
   vexfs_db_options_init(&opts);
+  uint32_t sync;
   bool read_only = false;
-  double checkpoint = 0;
-  opts.sync = (vexfs_sync_mode)u32_arg(env, argv[1]);
+  char *path;
+  if (get_u32(env, argv[1], 0, UINT32_MAX, &sync, "sync") != 0 ||
+      get_u64(env, argv[3], &opts.wal_checkpoint_bytes, "checkpointBytes") != 0 ||
+      get_optional_string(env, argv[0], "path", &path) != 0)
+    return NULL;
+  opts.sync = (vexfs_sync_mode)sync;
   napi_get_value_bool(env, argv[2], &read_only);
-  napi_get_value_double(env, argv[3], &checkpoint);
   opts.read_only = read_only;
-  opts.wal_checkpoint_bytes = (uint64_t)checkpoint;
   db_shared *s = calloc(1, sizeof *s);
   if (!s) {
     free(path);
@@ -108,12 +109,8 @@ static napi_value construct(napi_env env, napi_callback_info info) {
  * an error thrown. argv has room for argc arguments. */
 static int db_and_name(napi_env env, napi_callback_info info, size_t argc, napi_value *argv,
                        db_shared **s, char **name) {
-  if (!(*s = this_db(env, info, &argc, argv)) || get_string(env, argv[0], name) != 0) return -1;
-  if (!*name) {
-    throw_invalid(env, "name must be a string");
-    return -1;
-  }
-  return 0;
+  if (!(*s = this_db(env, info, &argc, argv))) return -1;
+  return get_string(env, argv[0], "name", name);
 }
 
 /* createCollection(name, dim, metric, index, m, efConstruction, efSearch, threads, seed) */
@@ -123,7 +120,10 @@ static napi_value create_collection(napi_env env, napi_callback_info info) {
   char *name;
   if (db_and_name(env, info, 9, argv, &s, &name) != 0) return NULL;
   vexfs_collection_config cfg;
-  config_args(env, argv + 1, &cfg);
+  if (config_args(env, argv + 1, &cfg) != 0) {
+    free(name);
+    return NULL;
+  }
   vexfs_collection *c;
   vexfs_status st = vexfs_db_create_collection(s->db, name, &cfg, &c);
   free(name);

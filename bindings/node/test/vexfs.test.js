@@ -70,7 +70,7 @@ test('errors are VexfsError with the status name and the library message', () =>
   expect(() => c.add([2], new Float32Array([1, NaN, 0, 0])), 'VEXFS_E_INVALID', /NaN/);
   expect(() => c.add([2, 3], new Float32Array(4)), 'VEXFS_E_DIMENSION', /2 ids need 8 floats/);
   expect(() => c.add([-1], new Float32Array(4)), 'VEXFS_E_INVALID', /ids\[0\]/);
-  expect(() => c.search(new Float32Array(4), 0), 'VEXFS_E_INVALID', /k is 0/);
+  expect(() => c.search(new Float32Array(4), 0), 'VEXFS_E_INVALID', /k must be an integer 1\.\.16777216, not 0/);
   expect(() => c.search(new Float32Array(3), 1), 'VEXFS_E_DIMENSION', /multiple of dim/);
   expect(() => c.remove([7]), 'VEXFS_E_NOT_FOUND', /id 7/);
   expect(() => c.get(7), 'VEXFS_E_NOT_FOUND', /id 7/);
@@ -93,7 +93,9 @@ test('async: addAsync and searchAsync resolve, and failures reject', async () =>
   assert.equal(c.count(), n);
   const r = await c.searchAsync(v.subarray(0, dim), 3);
   assert.equal(r.ids[0], 0n);
-  await assert.rejects(c.searchAsync(v.subarray(0, dim), 0), (e) => e.code === 'VEXFS_E_INVALID');
+  assert.throws(() => c.searchAsync(v.subarray(0, dim), 0), (e) => e.code === 'VEXFS_E_INVALID'); // checked first
+  await assert.rejects(c.searchAsync(v.subarray(0, dim), 1, { filter: '{"must": 1}' }),
+    (e) => e.code === 'VEXFS_E_INVALID'); // the library's refusal
   await assert.rejects(c.addAsync([0], v.subarray(0, dim)), (e) => e.code === 'VEXFS_E_EXISTS');
   const pending = c.searchAsync(v, 1);
   assert.throws(() => c.close(), (e) => e.code === 'VEXFS_E_STATE'); // not while work runs

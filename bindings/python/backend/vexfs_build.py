@@ -32,13 +32,26 @@ def _project() -> dict:
         return tomllib.load(f)["project"]
 
 
+def _build_tool_environment() -> dict[str, str]:
+    """This process's environment less the variables that configure a Python interpreter, for
+    meson and ninja. pip's isolated build sets PYTHONNOUSERSITE and points PYTHONPATH at a
+    sitecustomize that hides every site-packages folder: that is meant for the interpreter running
+    this backend, but meson is a Python program of its own (/usr/bin/meson runs /usr/bin/python3),
+    started by us and again by ninja whenever the build folder is out of date, and it must find its
+    own modules there (else "No module named 'mesonbuild'"). PATH stays: meson and ninja are the
+    ones it names, and the folders pip puts first hold only build requirements' scripts (ours
+    install none)."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("PYTHON")}
+
+
 def _built_library() -> str:
     """The path of a current libvexfs.so.1, building it in the checkout when there is one."""
     if os.path.exists(os.path.join(CHECKOUT, "include", "vexfs", "vexfs.h")):
         build = os.environ.get("VEXFS_BUILD_DIR") or os.path.join(CHECKOUT, "build")
+        env = _build_tool_environment()
         if not os.path.exists(os.path.join(build, "build.ninja")):
-            subprocess.run(["meson", "setup", build, CHECKOUT], check=True)
-        subprocess.run(["ninja", "-C", build], check=True)
+            subprocess.run(["meson", "setup", build, CHECKOUT], check=True, env=env)
+        subprocess.run(["ninja", "-C", build], check=True, env=env)
         return os.path.realpath(os.path.join(build, "lib", LIBRARY))
     bundled = os.path.join(PACKAGE, LIBRARY)
     if os.path.exists(bundled):

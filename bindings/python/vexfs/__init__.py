@@ -17,9 +17,10 @@ then the system's libvexfs.so.1.
 from __future__ import annotations
 
 from . import _native
+from ._arguments import NO_ID
 from .client import (Client, ClientCollection, CollectionStats, InsertResult, PerformanceMetrics,
                      PerformanceStats, SearchResult, SystemStats)
-from .collection import NO_ID, Collection, _json_metrics
+from .collection import Collection, _json_metrics
 from .database import Database
 from .errors import (AlreadyExistsError, BusyError, CorruptError, DimensionError,
                      InvalidArgumentError, NotFoundError, OutOfMemoryError, ReadOnlyError,

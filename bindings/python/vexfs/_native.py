@@ -88,6 +88,7 @@ _sigs = {
     "vexfs_simd_isa": (ctypes.c_char_p, []),
     "vexfs_last_error": (ctypes.c_char_p, []),
     "vexfs_status_string": (ctypes.c_char_p, [ctypes.c_int]),
+    "vexfs_status_name": (ctypes.c_char_p, [ctypes.c_int]),
     "vexfs_collection_config_init": (None, [_P]),
     "vexfs_search_params_init": (None, [_P]),
     "vexfs_collection_create": (ctypes.c_int, [_P, _P]),

@@ -19,11 +19,13 @@ key raises InvalidArgumentError.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .collection import NO_ID, Collection, _is_one_query, _json_metrics, np
+from ._arguments import NO_ID, U32_MAX, id_list, integer, is_one_query
+from .collection import Collection, _json_metrics
 from .database import Database
 from .errors import AlreadyExistsError, InvalidArgumentError, UnsupportedError
 
@@ -157,7 +159,7 @@ class ClientCollection:
             self._next_id = int(present[-1]) + 1 if len(present) else 0
         if ids is None:
             return list(range(self._next_id, self._next_id + n))
-        ids = [int(i) for i in ids]
+        ids = id_list(ids)
         if len(ids) != n:
             raise InvalidArgumentError(f"{len(ids)} ids for {n} vectors")
         return ids
@@ -182,9 +184,9 @@ class ClientCollection:
         return chosen
 
     def insert(self, vector: Any, metadata: dict | None = None, id: int | None = None) -> int:
-        """Inserts one vector (and its metadata); returns its id."""
-        one = np.asarray(vector, dtype=np.float32).reshape(1, -1) if np is not None else [vector]
-        return self._insert(one, None if metadata is None else [metadata],
+        """Inserts one vector (and its metadata) under id (0 .. 2**64 - 2; assigned when None);
+        returns its id."""
+        return self._insert([vector], None if metadata is None else [metadata],
                             None if id is None else [id])[0]
 
     def batch_insert(self, vectors: Any, metadata: Sequence[dict | None] | None = None,
@@ -201,10 +203,10 @@ class ClientCollection:
 
     def insert_batch(self, vectors: Any, metadata: Sequence[dict | None] | None = None,
                      batch_size: int = 1000, ids: Sequence[int] | None = None) -> InsertResult:
-        """Inserts in calls of batch_size vectors; each call is all or nothing, and calls before
-        a failing one stay inserted."""
-        if batch_size < 1:
-            raise InvalidArgumentError(f"batch_size must be at least 1, not {batch_size}")
+        """Inserts in calls of batch_size vectors (an integer >= 1); each call is all or nothing,
+        and calls before a failing one stay inserted (ids and batch_size are checked first)."""
+        batch_size = integer(batch_size, "batch_size", 1, sys.maxsize)
+        ids = None if ids is None else id_list(ids)
         if metadata is not None and len(metadata) != len(vectors):
             raise InvalidArgumentError(f"{len(metadata)} metadata entries for {len(vectors)} vectors")
         if ids is not None and len(ids) != len(vectors):
@@ -220,10 +222,11 @@ class ClientCollection:
     def search(self, vector: Any, limit: int = 10, filter: dict | str | None = None,
                ef: int | None = None, performance_options: dict | None = None) -> list:
         """The limit nearest vectors (those the filter admits) as SearchResult objects, nearest
-        first. Several query rows give one list per query."""
+        first. Several query rows give one list per query. ef: None for configure_search's
+        value (the collection's ef_search until then)."""
         _check_options(performance_options, "search")
-        found = self.collection.search(vector, k=limit, ef=ef or self._ef, filter=_filter(filter),
-                                       with_payload=True)
+        found = self.collection.search(vector, k=limit, ef=self._ef if ef is None else ef,
+                                       filter=_filter(filter), with_payload=True)
         to_score = _SCORES[self.collection.metric]
 
         def hits(ids: Any, dists: Any, payloads: list) -> list:
@@ -231,16 +234,14 @@ class ClientCollection:
             return [SearchResult(int(i), float(d), to_score(float(d)), p)
                     for i, d, p in zip(ids, dists, payloads) if int(i) != NO_ID]
 
-        if _is_one_query(vector):
+        if is_one_query(vector):
             return hits(*found)
         return [hits(*row) for row in zip(*found)]
 
     def configure_search(self, ef_search: int) -> None:
         """Sets the candidate-list size later searches use (the collection's ef_search until
-        then)."""
-        if ef_search < 1:
-            raise InvalidArgumentError(f"ef_search must be at least 1, not {ef_search}")
-        self._ef = ef_search
+        then): an integer 1 .. 2**32 - 1."""
+        self._ef = integer(ef_search, "ef_search", 1, U32_MAX)
 
     def get(self, id: int) -> Any:
         """The vector stored under id."""

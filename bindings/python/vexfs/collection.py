@@ -1,23 +1,18 @@
 """vexfs.Collection: an in-memory collection of float32 vectors with uint64 ids."""
 from __future__ import annotations
 
-import array
 import ctypes
 import json
 import threading
 from typing import Any, Iterable, Sequence
 
 from . import _native
+from ._arguments import (MAX_K, U64_MAX, address, c_text, choice, float_rows, id_array,
+                         integer, is_one_query, json_text, np, one_id)
 from ._native import lib
 from .errors import InvalidArgumentError, check
 
-try:
-    import numpy as np
-except ImportError:  # the package works on lists and the array module without numpy
-    np = None
-
 _CLOSED = "the collection is closed (by close(), by dropping it, or by closing its database)"
-NO_ID = 2**64 - 1  # the id of an empty result slot in batch searches
 
 _F32 = np.dtype(np.float32) if np is not None else None
 _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
@@ -27,37 +22,18 @@ _METRIC_NAMES = {v: k for k, v in _METRICS.items()}
 _INDEX_NAMES = {v: k for k, v in _INDEXES.items()}
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays as the Python values json can encode."""
-    if np is not None and isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _json_bytes(value: Any, what: str) -> bytes:
-    """A payload or filter as JSON text: dicts are encoded, str passes through as JSON text."""
-    if isinstance(value, (str, bytes)):
-        return value.encode() if isinstance(value, str) else value
-    if not isinstance(value, dict):
-        raise InvalidArgumentError(f"{what} must be a dict (or JSON text), not {type(value).__name__}")
-    try:
-        return json.dumps(value, separators=(",", ":"), allow_nan=False, default=_plain).encode()
-    except (TypeError, ValueError) as e:
-        raise InvalidArgumentError(f"{what} cannot be encoded as JSON: {e}") from None
-
-
 def _config(dim: int, metric: str, index: str, m: int, ef_construction: int, ef_search: int,
             threads: int, seed: int) -> "_native.Config":
-    """A filled vexfs_collection_config, names checked."""
-    if metric not in _METRICS:
-        raise InvalidArgumentError(f"metric must be one of {sorted(_METRICS)}, not {metric!r}")
-    if index not in _INDEXES:
-        raise InvalidArgumentError(f"index must be one of {sorted(_INDEXES)}, not {index!r}")
+    """A filled vexfs_collection_config: names checked, numbers exact in their C types (the
+    library checks their ranges)."""
     cfg = _native.Config()
     lib.vexfs_collection_config_init(ctypes.byref(cfg))
-    cfg.dim, cfg.metric, cfg.index = dim, _METRICS[metric], _INDEXES[index]
-    cfg.hnsw_m, cfg.hnsw_ef_construction, cfg.hnsw_ef_search = m, ef_construction, ef_search
-    cfg.threads, cfg.hnsw_seed = threads, seed
+    cfg.dim = integer(dim, "dim")
+    cfg.metric, cfg.index = choice(metric, _METRICS, "metric"), choice(index, _INDEXES, "index")
+    cfg.hnsw_m = integer(m, "m")
+    cfg.hnsw_ef_construction = integer(ef_construction, "ef_construction")
+    cfg.hnsw_ef_search = integer(ef_search, "ef_search")
+    cfg.threads, cfg.hnsw_seed = integer(threads, "threads"), integer(seed, "seed", 0, U64_MAX)
     return cfg
 
 
@@ -69,50 +45,6 @@ def _take_json(raw: int | None) -> dict | None:
         return json.loads(ctypes.string_at(raw).decode())
     finally:
         lib.vexfs_free(raw)
-
-
-def _address(a: "np.ndarray") -> int:
-    """The data address of a numpy array (cheaper than a.ctypes.data)."""
-    return a.__array_interface__["data"][0]
-
-
-def _floats(values: Any, dim: int) -> tuple[Any, int, Any]:
-    """(pointer, rows, keep-alive) for float32 rows. A C-contiguous float32 numpy array crosses
-    without a copy; anything else is converted once."""
-    if np is not None:
-        a = values if isinstance(values, np.ndarray) else np.asarray(values, dtype=np.float32)
-        a = np.ascontiguousarray(a, dtype=np.float32)
-        if a.ndim == 1:
-            a = a.reshape(1, -1)
-        if a.ndim != 2 or a.shape[1] != dim:
-            raise InvalidArgumentError(f"expected rows of {dim} floats, got shape {a.shape}")
-        return _address(a), a.shape[0], a
-    flat = array.array("f")
-    rows = list(values)
-    if rows and not isinstance(rows[0], (list, tuple, array.array)):
-        rows = [rows]
-    for r in rows:
-        if len(r) != dim:
-            raise InvalidArgumentError(f"expected rows of {dim} floats, got one of {len(r)}")
-        flat.extend(float(x) for x in r)
-    buf = (ctypes.c_float * len(flat)).from_buffer(flat) if flat else None
-    return (ctypes.cast(buf, ctypes.c_void_p) if buf else None), len(rows), (flat, buf)
-
-
-def _is_one_query(queries: Any) -> bool:
-    """Whether queries is one vector (1-D) rather than rows of them."""
-    if np is not None:
-        return np.ndim(queries) == 1
-    return bool(queries) and not isinstance(list(queries)[0], (list, tuple, array.array))
-
-
-def _ids(values: Iterable[int] | int) -> tuple[Any, int, Any]:
-    if np is not None:
-        a = np.ascontiguousarray(np.atleast_1d(np.asarray(values, dtype=np.uint64)))
-        return _address(a), a.shape[0], a
-    seq = [values] if isinstance(values, int) else list(values)
-    buf = (ctypes.c_uint64 * len(seq))(*seq)
-    return ctypes.cast(buf, ctypes.c_void_p), len(seq), buf
 
 
 class _Outputs(threading.local):
@@ -151,6 +83,13 @@ class Collection:
     reserved: this version raises UnsupportedError).
     Thread-safe: searches run concurrently with each other and with writes; the GIL is released
     during every C call.
+
+    What C cannot take exactly raises InvalidArgumentError before any C call, so nothing changes:
+    ids are integers 0 .. 2**64 - 2 (ints, numpy integers, integer arrays of any dtype; never
+    floats, bools or strings); vectors are rows of real numbers (rounded to float32 once; not
+    complex, bool, str or object values, not ragged); integers fit their C type (dim, m,
+    ef_construction, ef_search, threads: 0 .. 2**32 - 1; seed: 0 .. 2**64 - 1); text (payload
+    JSON, filters, keys) holds no NUL.
     """
 
     def __init__(self, dim: int, metric: str = "l2", index: str = "auto", m: int = 16,
@@ -217,18 +156,22 @@ class Collection:
         """The vectors' dimension."""
         return self._dim
 
-    def _params_for(self, ef: int, threads: int, filter: dict | str | None):
-        if filter is None and (ef, threads) in self._params:
-            return self._params[(ef, threads)]
+    def _params_for(self, ef: int | None, threads: int, filter: dict | str | None):
+        """(pointer, keep-alive) of new vexfs_search_params for ef (None or 0: the collection's
+        ef_search), threads and filter, checked; unfiltered ones are kept in self._params under
+        (ef, threads), where search looks first."""
+        key = (ef, threads)
+        ef = 0 if ef is None else integer(ef, "ef")
+        threads = integer(threads, "threads")
         params = _native.SearchParams()
         lib.vexfs_search_params_init(ctypes.byref(params))
         params.ef, params.threads = ef, threads
         if filter is not None:
-            params._filter = _json_bytes(filter, "filter")  # kept alive with the struct
+            params._filter = json_text(filter, "filter")  # kept alive with the struct
             params.filter_json = params._filter
             return ctypes.byref(params), params
         entry = (ctypes.byref(params), params)
-        self._params[(ef, threads)] = entry
+        self._params[key] = entry
         return entry
 
     def __len__(self) -> int:
@@ -236,10 +179,11 @@ class Collection:
 
     def add(self, ids: Iterable[int], vectors: Any,
             payloads: Sequence[dict | str | None] | None = None) -> None:
-        """Inserts vectors under ids, all or nothing (one C call for the whole batch). payloads:
-        one JSON object per vector (a dict, or JSON text), or None for none."""
-        ptr, rows, keep = _floats(vectors, self._dim)
-        idp, n, keep_ids = _ids(ids)
+        """Inserts vectors (rows of dim numbers) under ids (a sequence or integer array), all or
+        nothing (one C call for the whole batch). payloads: one JSON object per vector (a dict,
+        or JSON text), or None for none."""
+        ptr, rows, keep = float_rows(vectors, self._dim)
+        idp, n, keep_ids = id_array(ids)
         if n != rows:
             raise InvalidArgumentError(f"{n} ids for {rows} vectors")
         if payloads is None:
@@ -248,7 +192,7 @@ class Collection:
         payloads = list(payloads)
         if len(payloads) != n:
             raise InvalidArgumentError(f"{len(payloads)} payloads for {n} vectors")
-        texts = (ctypes.c_char_p * n)(*(None if p is None else _json_bytes(p, f"payload {i}")
+        texts = (ctypes.c_char_p * n)(*(None if p is None else json_text(p, f"payload {i}")
                                         for i, p in enumerate(payloads)))
         check(lib.vexfs_insert_with_payload(self._handle(), idp, ptr, texts, n))
 
@@ -265,14 +209,22 @@ class Collection:
         {"must": [{"key": "category", "match": {"value": "tech"}}]}; only admitted vectors are
         returned (k of them whenever k are admitted).
         with_payload: also return the hits' payloads (dicts, None where a hit has none) as a third
-        element: a list for one query, a list of lists (one per query, k long) for several."""
-        if with_payload:
-            return self._search_with_payload(queries, k, ef, filter, threads)
+        element: a list for one query, a list of lists (one per query, k long) for several.
+
+        k: 1 .. VEXFS_MAX_K (2**24); ef (None or 0: the collection's ef_search) and threads (0:
+        all cores) are integers 0 .. 2**32 - 1."""
+        if type(k) is not int or not 0 < k <= MAX_K:  # checked before buffers of k are made
+            k = integer(k, "k", 1, MAX_K)
         handle = self._c
         if not handle:
             raise InvalidArgumentError(_CLOSED)
-        entry = self._params.get((ef or 0, threads)) if filter is None else None
-        params = (entry or self._params_for(ef or 0, threads, filter))[0]
+        # params made before are looked up for exact types only: 1.0 and True would find 1's
+        # (they hash and compare equal)
+        exact = filter is None and (ef is None or type(ef) is int) and type(threads) is int
+        entry = self._params.get((ef, threads)) if exact else None
+        params = (entry or self._params_for(ef, threads, filter))[0]
+        if with_payload:
+            return self._search_with_payload(handle, queries, k, params)
         if (type(queries) is _NDARRAY and queries.dtype is _F32 and queries.ndim == 1
                 and queries.strides == (4,)):
             # the common case, one float32 vector: straight through
@@ -288,14 +240,14 @@ class Collection:
                 check(st)
             n = count.value
             return ids_view[:n].copy(), dist_view[:n].copy()
-        single = _is_one_query(queries)
-        ptr, nq, keep = _floats(queries, self._dim)
+        ptr, nq, keep = float_rows(queries, self._dim)
+        single = is_one_query(queries)
         if np is not None:
             ids = np.empty((nq, k), dtype=np.uint64)
             dist = np.empty((nq, k), dtype=np.float32)
             counts = np.empty(nq, dtype=np.uintp)
-            check(lib.vexfs_search(handle, ptr, nq, k, params, _address(ids), _address(dist),
-                                   _address(counts)))
+            check(lib.vexfs_search(handle, ptr, nq, k, params, address(ids), address(dist),
+                                   address(counts)))
             if single:
                 return ids[0, :counts[0]], dist[0, :counts[0]]
             return ids, dist
@@ -308,16 +260,14 @@ class Collection:
             return rows[0][0][:counts[0]], rows[0][1][:counts[0]]
         return [r[0] for r in rows], [r[1] for r in rows]
 
-    def _search_with_payload(self, queries: Any, k: int, ef: int | None,
-                             filter: dict | str | None, threads: int):
-        single = _is_one_query(queries)
-        ptr, nq, keep = _floats(queries, self._dim)
-        params = self._params_for(ef or 0, threads, filter)[0]
+    def _search_with_payload(self, handle: ctypes.c_void_p, queries: Any, k: int, params: Any):
+        ptr, nq, keep = float_rows(queries, self._dim)
+        single = is_one_query(queries)
         ids = (ctypes.c_uint64 * (nq * k))()
         dist = (ctypes.c_float * (nq * k))()
         counts = (ctypes.c_size_t * nq)()
         raw = (ctypes.c_void_p * (nq * k))()
-        check(lib.vexfs_search_with_payload(self._handle(), ptr, nq, k, params, ids, dist, counts, raw))
+        check(lib.vexfs_search_with_payload(handle, ptr, nq, k, params, ids, dist, counts, raw))
         payloads = [_take_json(p) for p in raw]  # frees every string
         if np is not None:
             ids_a = np.frombuffer(ids, dtype=np.uint64).reshape(nq, k).copy()
@@ -334,37 +284,36 @@ class Collection:
     def get_payload(self, id: int) -> dict | None:
         """The payload stored with id (a dict), or None when it has none."""
         raw = ctypes.c_void_p()
-        check(lib.vexfs_get_payload(self._handle(), id, ctypes.byref(raw)))
+        check(lib.vexfs_get_payload(self._handle(), one_id(id), ctypes.byref(raw)))
         return _take_json(raw.value)
 
     def set_payload(self, id: int, payload: dict | str | None, merge: bool = False) -> None:
         """Replaces the payload of id (None drops it), or with merge=True sets the given top-level
         keys over the existing ones."""
-        text = None if payload is None else _json_bytes(payload, "payload")
+        id = one_id(id)
+        text = None if payload is None else json_text(payload, "payload")
         check(lib.vexfs_set_payload(self._handle(), id, text, 1 if merge else 0))
 
     def create_payload_index(self, key: str, kind: str = "keyword") -> None:
         """Indexes a payload key (a dotted path) so that filters on it are planned from the index:
         kind "keyword" (match on strings, integers, booleans) or "numeric" (range)."""
-        if kind not in _PAYLOAD_INDEXES:
-            raise InvalidArgumentError(f"kind must be one of {sorted(_PAYLOAD_INDEXES)}, not {kind!r}")
-        check(lib.vexfs_create_payload_index(self._handle(), key.encode(), _PAYLOAD_INDEXES[kind]))
+        check(lib.vexfs_create_payload_index(self._handle(), c_text(key, "key"),
+                                             choice(kind, _PAYLOAD_INDEXES, "kind")))
 
     def drop_payload_index(self, key: str, kind: str = "keyword") -> None:
         """Drops the index create_payload_index made."""
-        if kind not in _PAYLOAD_INDEXES:
-            raise InvalidArgumentError(f"kind must be one of {sorted(_PAYLOAD_INDEXES)}, not {kind!r}")
-        check(lib.vexfs_drop_payload_index(self._handle(), key.encode(), _PAYLOAD_INDEXES[kind]))
+        check(lib.vexfs_drop_payload_index(self._handle(), c_text(key, "key"),
+                                           choice(kind, _PAYLOAD_INDEXES, "kind")))
 
     def remove(self, ids: Iterable[int] | int) -> None:
-        """Removes ids, all or nothing."""
-        idp, n, keep = _ids(ids)
+        """Removes ids (one, or a sequence or integer array of them), all or nothing."""
+        idp, n, keep = id_array(ids)
         check(lib.vexfs_remove(self._handle(), idp, n))
 
     def get(self, id: int) -> Any:
         """The vector stored under id (numpy float32 array, or a list without numpy)."""
         out = (ctypes.c_float * self._dim)()
-        check(lib.vexfs_get(self._handle(), id, out))
+        check(lib.vexfs_get(self._handle(), one_id(id), out))
         return np.array(out, dtype=np.float32) if np is not None else list(out)
 
     def ids(self) -> Any:

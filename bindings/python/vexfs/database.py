@@ -8,6 +8,7 @@ import weakref
 from typing import Any
 
 from . import _native
+from ._arguments import U64_MAX, c_path, c_text, choice, integer
 from ._native import lib
 from .collection import Collection, _config
 from .errors import InvalidArgumentError, check
@@ -21,7 +22,7 @@ class Database:
     sync: "full" (default; a call that returned survives kill -9 and power loss), "normal"
     (survives a process crash) or "off". read_only: open without writing; several read-only
     handles may share a directory, a writer may not (BusyError). checkpoint_bytes: the log size
-    that triggers an automatic checkpoint (0 = never).
+    that triggers an automatic checkpoint (0 = never; an integer up to 2**64 - 1).
 
     Collections it hands out belong to it: the same object for the same name, valid until the
     collection is dropped or the database closed (then their calls raise InvalidArgumentError).
@@ -30,12 +31,11 @@ class Database:
 
     def __init__(self, path: str | os.PathLike | None = None, sync: str = "full",
                  read_only: bool = False, checkpoint_bytes: int = 64 << 20):
-        if sync not in _SYNC:
-            raise InvalidArgumentError(f"sync must be one of {sorted(_SYNC)}, not {sync!r}")
         opts = _native.DbOptions()
         lib.vexfs_db_options_init(ctypes.byref(opts))
-        opts.sync, opts.read_only, opts.wal_checkpoint_bytes = _SYNC[sync], bool(read_only), \
-            checkpoint_bytes
+        opts.sync, opts.read_only = choice(sync, _SYNC, "sync"), bool(read_only)
+        opts.wal_checkpoint_bytes = integer(checkpoint_bytes, "checkpoint_bytes", 0, U64_MAX)
+        encoded = None if path is None else c_path(path)
         self._db = ctypes.c_void_p()
         self.path = None if path is None else os.fspath(path)
         self.read_only = bool(read_only)
@@ -43,7 +43,6 @@ class Database:
         # held weakly: a collection keeps its database alive, not the other way round
         self._collections: "weakref.WeakValueDictionary[str, Collection]" = \
             weakref.WeakValueDictionary()
-        encoded = None if self.path is None else os.fsencode(self.path)
         check(lib.vexfs_db_open(encoded, ctypes.byref(opts), ctypes.byref(self._db)))
 
     def _handle(self) -> ctypes.c_void_p:
@@ -66,15 +65,16 @@ class Database:
         cfg = _config(dim, metric, index, m, ef_construction, ef_search, threads, seed)
         handle = ctypes.c_void_p()
         with self._lock:
-            check(lib.vexfs_db_create_collection(self._handle(), name.encode(), ctypes.byref(cfg),
-                                                 ctypes.byref(handle)))
+            check(lib.vexfs_db_create_collection(self._handle(), c_text(name, "name"),
+                                                 ctypes.byref(cfg), ctypes.byref(handle)))
             return self._wrap(name, handle)
 
     def get_collection(self, name: str) -> Collection:
         """The collection called name; NotFoundError when there is none."""
         handle = ctypes.c_void_p()
         with self._lock:
-            check(lib.vexfs_db_get_collection(self._handle(), name.encode(), ctypes.byref(handle)))
+            check(lib.vexfs_db_get_collection(self._handle(), c_text(name, "name"),
+                                              ctypes.byref(handle)))
             return self._wrap(name, handle)
 
     def list_collections(self) -> list[str]:
@@ -93,7 +93,7 @@ class Database:
         """Deletes the collection called name and its data; NotFoundError when there is none.
         Its Collection object stops working. Must not race other calls on that collection."""
         with self._lock:
-            check(lib.vexfs_db_drop_collection(self._handle(), name.encode()))
+            check(lib.vexfs_db_drop_collection(self._handle(), c_text(name, "name")))
             dropped = self._collections.pop(name, None)
             if dropped is not None:
                 dropped._invalidate()

@@ -1,11 +1,13 @@
-"""Exceptions: one subclass of VexfsError per libvexfs status code."""
+"""Exceptions: one subclass of VexfsError per libvexfs status code (keyed by its number; the
+status's name comes from the library)."""
 from __future__ import annotations
 
 from ._native import lib
 
 
 class VexfsError(Exception):
-    """A libvexfs call failed. `status` is the C status code, the message is vexfs_last_error()."""
+    """A libvexfs call failed. `status` is the C status code and `code` its name; the message is
+    vexfs_last_error()."""
 
     status = -1
 
@@ -13,6 +15,12 @@ class VexfsError(Exception):
         super().__init__(message)
         if status is not None:
             self.status = status
+
+    @property
+    def code(self) -> str:
+        """The status's name, e.g. "VEXFS_E_NOT_FOUND" (vexfs_status_name: "VEXFS_E_UNKNOWN" for
+        a number the library does not know)."""
+        return lib.vexfs_status_name(self.status).decode()
 
 
 class InvalidArgumentError(VexfsError, ValueError):
@@ -28,7 +36,7 @@ class OutOfMemoryError(VexfsError, MemoryError):
 
 
 class DimensionError(VexfsError, ValueError):
-    """A vector does not have the collection's dimension (VEXFS_E_DIM)."""
+    """A vector does not have the collection's dimension (VEXFS_E_DIMENSION)."""
 
     status = 3
 
