@@ -7,6 +7,7 @@
  * it, past the published rows, so searches keep running while an insert copies its vectors; rows
  * reused from earlier removes are written under the exclusive lock, since scans read them. The
  * index then links the new rows while searches run (HNSW uses per-node locks for that). */
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -173,22 +174,26 @@ VEXFS_API size_t vexfs_count(const vexfs_collection *c) {
 
 VEXFS_API uint32_t vexfs_dim(const vexfs_collection *c) { return c ? c->cfg.dim : 0; }
 
-/* Checks that n rows of dim floats are all finite; stores each row's squared norm in norms when
- * given. A finite squared norm proves the row finite, so the element scan runs only to name the
- * culprit of a failure. */
+_Static_assert(VEXFS_MAX_SQUARED_NORM == FLT_MAX / 4, "the header's constant is FLT_MAX / 4");
+
+/* Checks that n rows of dim floats are all finite with squared norms of at most
+ * VEXFS_MAX_SQUARED_NORM; stores each row's squared norm in norms when given. A squared norm in
+ * bounds proves the row finite, so the element scan runs only to name the culprit of a failure. */
 static vexfs_status check_rows(const char *fn, const char *what, const float *rows, size_t n,
                                size_t dim, float *norms) {
   const vx_kernels *kern = vx_simd();
   for (size_t i = 0; i < n; i++) {
     const float *row = rows + i * dim;
     float norm = kern->dot(row, row, dim);
-    if (!isfinite(norm)) {
+    if (!(norm <= VEXFS_MAX_SQUARED_NORM)) { /* NaN fails too */
       for (size_t j = 0; j < dim; j++)
         if (!isfinite(row[j]))
           return vx_fail(VEXFS_E_INVALID, "%s: %s %zu, element %zu is %s", fn, what, i, j,
                          isnan(row[j]) ? "NaN" : "infinite");
-      return vx_fail(VEXFS_E_INVALID, "%s: %s %zu is too large: its squared norm overflows float",
-                     fn, what, i);
+      return vx_fail(VEXFS_E_INVALID,
+                     "%s: %s %zu is too large: its squared norm %g is above "
+                     "VEXFS_MAX_SQUARED_NORM (%g), where distances could overflow float",
+                     fn, what, i, (double)norm, (double)VEXFS_MAX_SQUARED_NORM);
     }
     if (norms) norms[i] = norm;
   }

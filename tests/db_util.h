@@ -139,6 +139,31 @@ static inline void db_rmdir(const char *path) {
   rmdir(path);
 }
 
+/* A file's bytes (malloc'd; *n gets the length), or NULL when it cannot be read. */
+static inline uint8_t *db_read_file(const char *path, size_t *n) {
+  *n = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  *n = (size_t)ftell(f);
+  fseek(f, 0, SEEK_SET);
+  uint8_t *p = malloc(*n ? *n : 1);
+  if (p && fread(p, 1, *n, f) != *n) {
+    free(p);
+    p = NULL;
+  }
+  fclose(f);
+  return p;
+}
+
+/* Writes n bytes as the file's whole contents; 0 or -1. */
+static inline int db_write_file(const char *path, const uint8_t *p, size_t n) {
+  FILE *f = fopen(path, "wb");
+  int rc = f && fwrite(p, 1, n, f) == n ? 0 : -1;
+  if (f && fclose(f) != 0) rc = -1;
+  return rc;
+}
+
 /* Copies a file; 0 or -1. */
 static inline int db_copy_file(const char *from, const char *to) {
   FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;

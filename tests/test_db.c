@@ -322,25 +322,6 @@ static void test_names(void **state) {
 
 /* ---- damaged files ---- */
 
-static uint8_t *read_file(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  *n = (size_t)ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint8_t *p = malloc(*n ? *n : 1);
-  assert_int_equal(fread(p, 1, *n, f), *n);
-  fclose(f);
-  return p;
-}
-
-static void write_file(const char *path, const uint8_t *p, size_t n) {
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(p, 1, n, f), n);
-  fclose(f);
-}
-
 static vexfs_status try_open(const char *path) {
   vexfs_db *db = NULL;
   vexfs_status st = vexfs_db_open(path, NULL, &db);
@@ -385,7 +366,7 @@ static void test_damaged_snapshot(void **state) {
   db_join(file, path, "snapshot.vxs");
   size_t n;
   assert_int_equal(try_open(path), VEXFS_OK); /* its closing checkpoint takes in the log */
-  uint8_t *good = read_file(file, &n), *bad = malloc(n);
+  uint8_t *good = db_read_file(file, &n), *bad = malloc(n);
   /* a flipped byte in every section, and in the header and table */
   vx_snap *s;
   assert_int_equal(vx_snap_open_bytes(good, n, &s), VEXFS_OK);
@@ -402,30 +383,30 @@ static void test_damaged_snapshot(void **state) {
   for (size_t i = 0; i < nspots; i++) {
     memcpy(bad, good, n);
     bad[spots[i]] ^= 0x10;
-    write_file(file, bad, n);
+    assert_int_equal(db_write_file(file, bad, n), 0);
     assert_int_equal(try_open(path), VEXFS_E_CORRUPT);
     assert_non_null(strstr(vexfs_last_error(), "damaged"));
   }
   /* truncations */
   size_t cuts[] = {0, 1, 7, 63, 64, 65, n / 3, n / 2, n - 9, n - 1};
   for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
-    write_file(file, good, cuts[i]);
+    assert_int_equal(db_write_file(file, good, cuts[i]), 0);
     vexfs_status st = try_open(path);
     assert_int_equal(st, VEXFS_E_CORRUPT);
   }
   /* garbage */
   uint64_t seed = 5;
   for (size_t i = 0; i < n; i++) bad[i] = (uint8_t)test_rng(&seed);
-  write_file(file, bad, n);
+  assert_int_equal(db_write_file(file, bad, n), 0);
   assert_int_equal(try_open(path), VEXFS_E_CORRUPT);
   /* a newer format version */
   memcpy(bad, good, n);
   bad[8] = 2;
-  write_file(file, bad, n);
+  assert_int_equal(db_write_file(file, bad, n), 0);
   assert_int_equal(try_open(path), VEXFS_E_UNSUPPORTED);
   assert_non_null(strstr(vexfs_last_error(), "version 2"));
   /* intact again: everything is there */
-  write_file(file, good, n);
+  assert_int_equal(db_write_file(file, good, n), 0);
   vexfs_db *db = open_db(path, VEXFS_SYNC_FULL, 0);
   vexfs_collection *c;
   assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
@@ -443,7 +424,7 @@ static void test_damaged_snapshot(void **state) {
  * reopening, which then holds `after`. */
 static void expect_torn_tail(const char *dir, const char *file, const uint8_t *log, size_t n,
                              const db_model *before, const db_model *after, uint64_t first_id) {
-  write_file(file, log, n);
+  assert_int_equal(db_write_file(file, log, n), 0);
   vexfs_db *db = open_db(dir, VEXFS_SYNC_FULL, 0);
   assert_non_null(db);
   vexfs_collection *c;
@@ -464,7 +445,8 @@ static void test_damaged_log(void **state) {
   db_join(file, path, "wal.log");
   db_join(snap_file, path, "snapshot.vxs");
   size_t n, snap_n;
-  uint8_t *good = read_file(file, &n), *bad = malloc(n), *snap = read_file(snap_file, &snap_n);
+  uint8_t *good = db_read_file(file, &n), *bad = malloc(n);
+  uint8_t *snap = db_read_file(snap_file, &snap_n);
   /* the four records' offsets: equal sizes after the 32-byte header */
   size_t rec = (n - 32) / 4;
   assert_int_equal((n - 32) % 4, 0);
@@ -474,7 +456,8 @@ static void test_damaged_log(void **state) {
   /* a torn tail: every cut inside the last record drops just that record */
   size_t cuts[] = {32 + 3 * rec + 1, 32 + 3 * rec + 31, 32 + 3 * rec + 40, n - 1};
   for (size_t i = 0; i < 4; i++) {
-    write_file(snap_file, snap, snap_n); /* each close in there checkpoints */
+    /* each close in there checkpoints */
+    assert_int_equal(db_write_file(snap_file, snap, snap_n), 0);
     expect_torn_tail(path, file, good, cuts[i], &without_last, &m, 1030);
   }
   db_model_clear(&without_last);
@@ -493,25 +476,25 @@ static void test_log_damaged_in_the_middle(void **state) {
   char *path = damaged_fixture(&m), file[DB_PATH_MAX];
   db_join(file, path, "wal.log");
   size_t n;
-  uint8_t *good = read_file(file, &n), *bad = malloc(n);
+  uint8_t *good = db_read_file(file, &n), *bad = malloc(n);
   size_t rec = (n - 32) / 4;
   size_t spots[] = {32 + 5, 32 + 8, 32 + 40, 32 + rec + 100, 32 + 2 * rec + 16};
   for (size_t i = 0; i < sizeof spots / sizeof *spots; i++) {
     memcpy(bad, good, n);
     bad[spots[i]] ^= 0x01;
-    write_file(file, bad, n);
+    assert_int_equal(db_write_file(file, bad, n), 0);
     assert_int_equal(try_open(path), VEXFS_E_CORRUPT);
     assert_non_null(strstr(vexfs_last_error(), "valid records follow"));
   }
   memcpy(bad, good, n); /* a damaged log header */
   bad[17] ^= 1;
-  write_file(file, bad, n);
+  assert_int_equal(db_write_file(file, bad, n), 0);
   assert_int_equal(try_open(path), VEXFS_E_CORRUPT);
   memcpy(bad, good, n); /* a newer log format */
   bad[8] = 9;
-  write_file(file, bad, n);
+  assert_int_equal(db_write_file(file, bad, n), 0);
   assert_int_equal(try_open(path), VEXFS_E_UNSUPPORTED);
-  write_file(file, good, n);
+  assert_int_equal(db_write_file(file, good, n), 0);
   assert_int_equal(try_open(path), VEXFS_OK);
   db_model_clear(&m);
   free(good);
@@ -653,7 +636,8 @@ static void test_recycled_log(void **state) {
   db_join(file, copy, "wal.log");
   db_join(snap_file, copy, "snapshot.vxs");
   size_t n, snap_n;
-  uint8_t *good = read_file(file, &n), *bad = malloc(n), *snap = read_file(snap_file, &snap_n);
+  uint8_t *good = db_read_file(file, &n), *bad = malloc(n);
+  uint8_t *snap = db_read_file(snap_file, &snap_n);
   size_t at[5] = {32}; /* where the new records start (their sizes differ with the payloads) */
   for (int i = 0; i < 4; i++) {
     uint64_t body;
@@ -673,14 +657,14 @@ static void test_recycled_log(void **state) {
   for (size_t i = 0; i < sizeof spots / sizeof *spots; i++) {
     memcpy(bad, good, n);
     bad[spots[i]] ^= 0x01;
-    write_file(snap_file, snap, snap_n);
+    assert_int_equal(db_write_file(snap_file, snap, snap_n), 0);
     expect_torn_tail(copy, file, bad, n, &without_last, &m, 5030);
   }
   /* damage in a new record with valid ones after it is damage, as in a fresh file */
   memcpy(bad, good, n);
   bad[at[1] + 40] ^= 0x01;
-  write_file(file, bad, n);
-  write_file(snap_file, snap, snap_n);
+  assert_int_equal(db_write_file(file, bad, n), 0);
+  assert_int_equal(db_write_file(snap_file, snap, snap_n), 0);
   assert_int_equal(try_open(copy), VEXFS_E_CORRUPT);
   assert_non_null(strstr(vexfs_last_error(), "valid records follow"));
   db_model_clear(&without_last);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 
 #include "db_util.h"
 #include "errors_internal.h"
@@ -322,6 +323,69 @@ static void test_zeroed_log_header_is_corruption(void **state) {
   free(dir);
 }
 
+/* The rule for "finite" rows is a squared norm of at most VEXFS_MAX_SQUARED_NORM: every distance
+ * between such rows is finite. Rows above it (1e20 in a coordinate: finite, but its square is
+ * not) are refused with a message that says so. */
+static void test_largest_vectors(void **state) {
+  (void)state;
+  const vexfs_metric metrics[] = {VEXFS_METRIC_L2, VEXFS_METRIC_IP, VEXFS_METRIC_COSINE};
+  for (int m = 0; m < 3; m++) {
+    vexfs_collection_config cfg;
+    vexfs_collection_config_init(&cfg);
+    cfg.dim = 64;
+    cfg.metric = metrics[m];
+    vexfs_collection *c;
+    assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_OK);
+    float rows[3 * 64];
+    for (int i = 0; i < 64; i++) { /* squared norms 6.4e37, 6.4e37 and 3.2e37, opposite signs */
+      rows[i] = 1e18f;
+      rows[64 + i] = -1e18f;
+      rows[128 + i] = i % 2 ? 1e18f : 0.0f;
+    }
+    uint64_t ids[3] = {1, 2, 3};
+    assert_int_equal(vexfs_insert(c, ids, rows, 3), VEXFS_OK);
+    uint64_t hit[3];
+    float dist[3];
+    assert_int_equal(vexfs_search(c, rows, 1, 3, NULL, hit, dist, NULL), VEXFS_OK);
+    for (int i = 0; i < 3; i++) assert_true(isfinite(dist[i]));
+    float big[64] = {1e20f};
+    uint64_t id = 9;
+    assert_int_equal(vexfs_insert(c, &id, big, 1), VEXFS_E_INVALID);
+    assert_non_null(strstr(vexfs_last_error(), "VEXFS_MAX_SQUARED_NORM"));
+    big[0] = 1e19f; /* 1e38: finite, but a distance to its opposite would not be */
+    assert_int_equal(vexfs_insert(c, &id, big, 1), VEXFS_E_INVALID);
+    assert_int_equal(vexfs_search(c, big, 1, 3, NULL, hit, dist, NULL), VEXFS_E_INVALID);
+    assert_non_null(strstr(vexfs_last_error(), "query 0 is too large"));
+    assert_int_equal(vexfs_count(c), 3);
+    vexfs_collection_free(c);
+  }
+}
+
+/* Filters longer than VEXFS_MAX_FILTER_BYTES are refused as such; they used to be cut there, so
+ * junk past 16 MiB of spaces passed and a long has_id failed with a misleading position. */
+static void test_filter_length_limit(void **state) {
+  (void)state;
+  vexfs_collection *c = make(VEXFS_INDEX_FLAT, 4);
+  assert_int_equal(db_insert_range(c, 1, 10), VEXFS_OK);
+  size_t n = VEXFS_MAX_FILTER_BYTES + 64;
+  char *text = malloc(n + 1);
+  memset(text, ' ', n);
+  memcpy(text, "{\"must\": []}", 12);
+  strcpy(text + VEXFS_MAX_FILTER_BYTES + 8, "junk");
+  vexfs_search_params p;
+  vexfs_search_params_init(&p);
+  p.filter_json = text;
+  float q[4] = {0};
+  uint64_t ids[2];
+  float d[2];
+  assert_int_equal(vexfs_search(c, q, 1, 2, &p, ids, d, NULL), VEXFS_E_INVALID);
+  assert_non_null(strstr(vexfs_last_error(), "VEXFS_MAX_FILTER_BYTES"));
+  text[VEXFS_MAX_FILTER_BYTES] = '\0'; /* at the limit: whitespace after the object is fine */
+  assert_int_equal(vexfs_search(c, q, 1, 2, &p, ids, d, NULL), VEXFS_OK);
+  free(text);
+  vexfs_collection_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reserved_id_is_never_found),
@@ -330,6 +394,8 @@ int main(void) {
       cmocka_unit_test(test_failed_merge_keeps_the_payload),
       cmocka_unit_test(test_payload_limit_covers_the_stored_form),
       cmocka_unit_test(test_zeroed_log_header_is_corruption),
+      cmocka_unit_test(test_largest_vectors),
+      cmocka_unit_test(test_filter_length_limit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,7 +92,8 @@ typedef struct world {
 static void refresh_handles(world *w) {
   for (int i = 0; i < NCOLS; i++) {
     w->col[i] = NULL;
-    if (w->want.exists[i]) assert_int_equal(vexfs_db_get_collection(w->db, names[i], &w->col[i]), VEXFS_OK);
+    if (w->want.exists[i])
+      assert_int_equal(vexfs_db_get_collection(w->db, names[i], &w->col[i]), VEXFS_OK);
   }
 }
 
@@ -194,10 +195,11 @@ static void set_model_payload(world *w, int col, uint64_t id, const char *json) 
   w->want.model[col].payload[id] = json ? strdup(json) : NULL;
 }
 
+static const char replacement[] = "{\"group\":9,\"tag\":\"new\"}";
 static vexfs_status replace_payload(world *w) {
-  return vexfs_set_payload(w->col[0], 4, "{\"group\":9,\"tag\":\"new\"}", VEXFS_PAYLOAD_REPLACE);
+  return vexfs_set_payload(w->col[0], 4, replacement, VEXFS_PAYLOAD_REPLACE);
 }
-static void replaced_payload(world *w) { set_model_payload(w, 0, 4, "{\"group\":9,\"tag\":\"new\"}"); }
+static void replaced_payload(world *w) { set_model_payload(w, 0, 4, replacement); }
 
 /* A 12 KB patch merged over an existing payload (its merge used to free the live payload when a
  * later step failed). */

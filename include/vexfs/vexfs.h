@@ -136,6 +136,11 @@ typedef struct vexfs_collection_config {
 } vexfs_collection_config;
 
 #define VEXFS_MAX_DIM 65536u
+/* The largest squared norm (sum of squares, in float) a vector or query may have: FLT_MAX / 4,
+ * so that every distance between two of them is finite (|x - y|^2 <= (|x| + |y|)^2 <= 4 max).
+ * Rows with larger norms, like ones holding NaN or infinity, are VEXFS_E_INVALID: 1e19 in one
+ * coordinate is too large, 1e18 in each of 64 is not. */
+#define VEXFS_MAX_SQUARED_NORM 8.5070587e37f
 /* The largest k a search accepts. */
 #define VEXFS_MAX_K (1u << 24)
 
@@ -175,10 +180,12 @@ VEXFS_API void vexfs_collection_free(vexfs_collection *c);
 
 /* Inserts n vectors with their ids, as one all-or-nothing batch.
  * ids: n ids, any uint64 except UINT64_MAX (reserved), each absent from the collection and unique
- *      within the batch. vectors: n*dim floats, row-major, all finite. Both are copied.
+ *      within the batch. vectors: n*dim floats, row-major, each row finite with a squared norm
+ *      of at most VEXFS_MAX_SQUARED_NORM. Both are copied.
  * n = 0 is a no-op that succeeds (ids and vectors may then be NULL).
  * Threading: safe concurrently with searches, gets and other mutations.
- * Errors: VEXFS_E_INVALID (NULL pointer, reserved id, duplicate id within the batch, NaN/Inf),
+ * Errors: VEXFS_E_INVALID (NULL pointer, reserved id, duplicate id within the batch, NaN/Inf
+ *         or a squared norm above VEXFS_MAX_SQUARED_NORM),
  *         VEXFS_E_EXISTS (an id already in the collection), VEXFS_E_NOMEM. On any error the
  *         collection is exactly as before and vexfs_last_error() names the first bad row. */
 VEXFS_API vexfs_status vexfs_insert(vexfs_collection *c, const uint64_t *ids,
@@ -201,6 +208,8 @@ VEXFS_API vexfs_status vexfs_insert_with_payload(vexfs_collection *c, const uint
  * numbers are written out in full ("1e14" becomes "100000000000000.0") and control characters
  * escaped ("\b" becomes "\u0008"). A payload over the limit either way is VEXFS_E_INVALID. */
 #define VEXFS_MAX_PAYLOAD_BYTES (64u << 20)
+/* The longest filter text (params->filter_json) a search accepts; longer is VEXFS_E_INVALID. */
+#define VEXFS_MAX_FILTER_BYTES (16u << 20)
 
 /* Copies the payload stored with id as compact JSON text into *json_out, which the caller frees
  * with vexfs_free(); *json_out is NULL when the vector has no payload. Keys keep their order.
@@ -244,7 +253,8 @@ VEXFS_API vexfs_status vexfs_drop_payload_index(vexfs_collection *c, const char 
                                                 vexfs_payload_index_kind kind);
 
 /* k-nearest-neighbour search for nq queries at once.
- * queries: nq*dim finite floats, row-major. params: NULL for defaults, else filled by
+ * queries: nq*dim floats, row-major, each query as vectors must be (finite, squared norm at
+ * most VEXFS_MAX_SQUARED_NORM). params: NULL for defaults, else filled by
  * vexfs_search_params_init(). ids, distances: caller buffers of nq*k entries; row i holds query
  * i's results in ascending distance (ties by ascending id). When fewer than k vectors exist (or
  * pass the filter), the row's tail holds id UINT64_MAX and distance INFINITY; counts (NULL
@@ -261,10 +271,10 @@ VEXFS_API vexfs_status vexfs_drop_payload_index(vexfs_collection *c, const char 
  *   the planner scans the admitted rows exactly when they are few, widens the graph search when
  *   they are not, and falls back to an exact scan rather than return fewer).
  * Threading: safe concurrently with every call but vexfs_collection_free().
- * Errors: VEXFS_E_INVALID (NULL pointer, nq = 0, k = 0, k > VEXFS_MAX_K, NaN/Inf in a query, bad
+ * Errors: VEXFS_E_INVALID (NULL pointer, nq = 0, k = 0, k > VEXFS_MAX_K, a query that is not as vectors must be, bad
  *         struct_size; a filter that is not valid JSON, uses an unknown operator or has an operand
- *         of the wrong type: the message names the place, e.g. "filter.must[1].range.gt"),
- *         VEXFS_E_NOMEM. On error the output buffers' contents are unspecified. */
+ *         of the wrong type: the message names the place, e.g. "filter.must[1].range.gt"; a
+ *         filter longer than VEXFS_MAX_FILTER_BYTES), VEXFS_E_NOMEM. On error the output buffers' contents are unspecified. */
 VEXFS_API vexfs_status vexfs_search(vexfs_collection *c, const float *queries, size_t nq,
                                     size_t k, const vexfs_search_params *params, uint64_t *ids,
                                     float *distances, size_t *counts);

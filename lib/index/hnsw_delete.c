@@ -70,7 +70,8 @@ static size_t bitmap_words(const vx_store *s) {
 
 vexfs_status hnsw_prepare_remove(void *state, const vx_store *s, void **scratch) {
   hnsw *h = state;
-  size_t bytes = bitmap_words(s) * sizeof(uint64_t) + (size_t)h->m0 * (h->m0 + 1) * sizeof(hnsw_pair);
+  size_t bytes = bitmap_words(s) * sizeof(uint64_t) +
+                 (size_t)h->m0 * (h->m0 + 1) * sizeof(hnsw_pair);
   if (!(*scratch = vx_alloc(bytes)))
     return vx_fail(VEXFS_E_NOMEM, "vexfs_remove: out of memory to repair the graph");
   return VEXFS_OK;

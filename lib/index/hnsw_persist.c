@@ -64,6 +64,35 @@ static int links_valid(const hnsw *h, const vx_store *s, size_t rows) {
   return 1;
 }
 
+/* Whether the stored quantiser is one the index could have made for these rows: a finite positive
+ * scale with its exact inverse, finite offsets whose sum of squares is the stored one, ranges
+ * that hold every live row and that the codes cover, and a largest norm no row passes. A file
+ * with valid checksums but another quantiser (an inverse scale of 0 coded every row alike, and
+ * searches missed exact matches) is refused. */
+static int quantiser_valid(const hnsw *h, const vx_store *s, size_t rows) {
+  const vx_sq8 *q = &h->sq;
+  if (!(q->scale > 0) || !isfinite(q->scale) || q->inv_scale != 1.0f / q->scale ||
+      !isfinite(h->max_norm) || !(h->max_norm >= 0))
+    return 0;
+  double lo_sq = 0;
+  for (uint32_t d = 0; d < h->dim; d++) {
+    if (!isfinite(q->lo[d])) return 0;
+    lo_sq += (double)q->lo[d] * q->lo[d];
+  }
+  if (lo_sq != q->lo_sq) return 0;
+  /* an index that never held a row has empty ranges (lo above hi) and no codes to check */
+  if (atomic_load_explicit(&s->live, memory_order_relaxed) == 0) return 1;
+  if (!h->sq_fitted || !vx_sq8_covers(q, h->range_lo, h->range_hi)) return 0;
+  for (size_t slot = 0; slot < rows; slot++) {
+    if (vx_store_id(s, slot) == VX_NO_ID) continue;
+    const float *row = vx_store_row(s, slot);
+    for (uint32_t d = 0; d < h->dim; d++)
+      if (row[d] < h->range_lo[d] || row[d] > h->range_hi[d]) return 0;
+    if (vx_store_norm(s, slot) > h->max_norm) return 0;
+  }
+  return 1;
+}
+
 vexfs_status hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r) {
   hnsw *h = state;
   h->store = s;
@@ -79,10 +108,10 @@ vexfs_status hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r) {
       vx_secr_read(r, &nrows, sizeof nrows))
     return bad("it is too short");
   if (nrows != rows) return bad("it does not cover the stored rows");
-  if (!isfinite(h->sq.scale) || !isfinite(h->sq.inv_scale) || !isfinite(h->max_norm))
-    return bad("its quantiser is not finite");
   h->sq_fitted = flags[0] != 0;
   h->codes_precise = flags[1] != 0;
+  if (flags[0] > 1 || flags[1] > 1 || !quantiser_valid(h, s, rows))
+    return bad("its quantiser does not fit its rows");
   h->pending_max_norm = h->max_norm;
   if (vx_chunked_reserve(&h->nodes, rows) || vx_chunked_reserve(&h->upper, rows))
     return vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for HNSW nodes");

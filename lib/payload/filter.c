@@ -345,7 +345,10 @@ static int id_order(const void *a, const void *b) {
 
 vexfs_status vx_filter_compile(const char *fn, const char *json, vx_filter_prog *out) {
   memset(out, 0, sizeof *out);
-  size_t len = strnlen(json, (size_t)16 << 20);
+  size_t len = strnlen(json, (size_t)VEXFS_MAX_FILTER_BYTES + 1);
+  if (len > VEXFS_MAX_FILTER_BYTES)
+    return vx_fail(VEXFS_E_INVALID, "%s: filter is longer than VEXFS_MAX_FILTER_BYTES (%u bytes)",
+                   fn, VEXFS_MAX_FILTER_BYTES);
   /* everything lives in pooled buffers: a search compiles its filter without allocator calls */
   vx_buf packed = {.pooled = 1};
   char error[160];

@@ -370,6 +370,24 @@ uint64_t vx_snap_seq(const vx_snap *s) { return s->seq; }
 size_t vx_snap_count(const vx_snap *s) { return s->count; }
 const vx_snap_section *vx_snap_at(const vx_snap *s, size_t i) { return &s->sections[i]; }
 
+/* Whether the blocks of stored bytes [at, end) hold exactly `raw` bytes by their heads (each
+ * 1..BLOCK raw bytes, its stored bytes inside the section, a zstd frame declaring that size), so
+ * that readers may trust the section's raw length before decoding it: a table that claims more
+ * (say, 2^31 rows' worth) would otherwise have memory set aside for it first. */
+static int blocks_add_up(const uint8_t *at, const uint8_t *end, uint64_t raw) {
+  uint64_t sum = 0;
+  while (at < end) {
+    if ((size_t)(end - at) < BLOCK_HEAD) return 0;
+    uint32_t len = get32(at), word = get32(at + 4), stored = word & LEN_MASK;
+    at += BLOCK_HEAD;
+    if (len == 0 || len > BLOCK || stored > (size_t)(end - at)) return 0;
+    if ((word & ZSTD_BIT) && ZSTD_getFrameContentSize(at, stored) != len) return 0;
+    sum += len;
+    at += stored;
+  }
+  return sum == raw;
+}
+
 vexfs_status vx_secr_open(vx_snap *s, size_t i, vx_sec_reader **out) {
   *out = NULL;
   const vx_snap_section *sec = &s->sections[i];
@@ -378,6 +396,11 @@ vexfs_status vx_secr_open(vx_snap *s, size_t i, vx_sec_reader **out) {
                    "vexfs_db_open: the snapshot is damaged: section %zu (kind %" PRIu32
                    ", collection %" PRIu32 ") fails its checksum",
                    i, sec->kind, sec->owner);
+  if (!blocks_add_up(s->p + sec->offset, s->p + sec->offset + sec->stored, sec->raw))
+    return vx_fail(VEXFS_E_CORRUPT,
+                   "vexfs_db_open: the snapshot is damaged: section %zu (kind %" PRIu32
+                   ", collection %" PRIu32 ") claims %" PRIu64 " bytes its blocks do not hold",
+                   i, sec->kind, sec->owner, sec->raw);
   vx_sec_reader *r = vx_calloc(1, sizeof *r);
   if (r) {
     r->block = vx_alloc(BLOCK);

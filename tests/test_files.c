@@ -1,0 +1,359 @@
+/* Damaged and crafted database files. Logs: a lost 4 KiB block at every block (zeroed, then
+ * garbage) and a changed byte in every header field: opening either refuses the log
+ * (VEXFS_E_CORRUPT, VEXFS_E_UNSUPPORTED) or applies a prefix of its records, and refuses it
+ * whenever a whole valid record lies past the damage. Snapshots: a changed byte at every 4 KiB
+ * boundary and in every header field is refused. Crafted snapshots, rewritten section by section
+ * with valid checksums, that claim what their data cannot be are refused as damaged, never
+ * loaded, never answered with VEXFS_E_NOMEM. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "db_util.h"
+#include "persist/section.h"
+#include "persist/snapshot.h"
+
+enum { DIM = 16, BATCH = 40, BATCHES = 12 };
+
+static vexfs_collection_config config(vexfs_index_kind kind) {
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  cfg.dim = DIM;
+  cfg.index = kind;
+  return cfg;
+}
+
+/* A database (as a crash leaves it: snapshot, then a log of BATCHES insert records of BATCH
+ * rows) in a new directory; models[b] is what it holds with the first b records applied. */
+static char *crashed_database(db_model models[BATCHES + 1]) {
+  char *dir = db_tempdir(), *crash = db_tempdir();
+  vexfs_db *db;
+  assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);
+  vexfs_collection_config cfg = config(VEXFS_INDEX_HNSW);
+  vexfs_collection *c;
+  assert_int_equal(vexfs_db_create_collection(db, "c", &cfg, &c), VEXFS_OK);
+  assert_int_equal(db_insert_range(c, 5000, 100), VEXFS_OK);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK); /* the snapshot, and an empty log */
+  assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);
+  assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+  memset(&models[0], 0, sizeof models[0]);
+  db_model_insert(&models[0], 5000, 100);
+  for (int b = 0; b < BATCHES; b++) {
+    assert_int_equal(db_insert_range(c, (uint64_t)b * BATCH, BATCH), VEXFS_OK);
+    memset(&models[b + 1], 0, sizeof models[b + 1]);
+    db_model_copy(&models[b + 1], &models[b]);
+    db_model_insert(&models[b + 1], (uint64_t)b * BATCH, BATCH);
+  }
+  const char *files[] = {"snapshot.vxs", "wal.log", "LOCK"};
+  for (int f = 0; f < 3; f++) assert_int_equal(db_copy_into(dir, crash, files[f]), 0);
+  vexfs_db_close(db);
+  db_rmdir(dir);
+  free(dir);
+  return crash;
+}
+
+/* Opens dir (writable), and returns how many of the log's records it applied, or -1 when it
+ * refused the database (only as damaged or of a newer version). */
+static int records_applied(const char *dir, const db_model models[BATCHES + 1]) {
+  vexfs_db *db = NULL;
+  vexfs_status st = vexfs_db_open(dir, NULL, &db);
+  if (st != VEXFS_OK) {
+    if (st != VEXFS_E_CORRUPT && st != VEXFS_E_UNSUPPORTED)
+      fail_msg("open: status %d, %s", (int)st, vexfs_last_error());
+    return -1;
+  }
+  vexfs_collection *c;
+  assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+  int applied = -2;
+  for (int b = 0; b <= BATCHES && applied < 0; b++)
+    if (vexfs_count(c) == 100 + (size_t)b * BATCH && db_matches(c, &models[b])) applied = b;
+  vexfs_db_close(db);
+  if (applied < 0) fail_msg("the database holds no prefix of its log's records");
+  return applied;
+}
+
+/* Where each record of the log ends. */
+static size_t record_ends(const uint8_t *log, size_t n, size_t *ends) {
+  size_t count = 0;
+  for (size_t at = 32; at + 32 <= n; count++) {
+    uint64_t len;
+    memcpy(&len, log + at + 16, 8);
+    at += 32 + (size_t)len;
+    ends[count] = at;
+  }
+  return count;
+}
+
+/* A database's files, kept to be put back (a successful open checkpoints at close). */
+typedef struct files {
+  char snap_path[DB_PATH_MAX], log_path[DB_PATH_MAX];
+  uint8_t *snap, *log;
+  size_t snap_n, log_n;
+} files;
+
+static void keep_files(files *f, const char *dir) {
+  db_join(f->snap_path, dir, "snapshot.vxs");
+  db_join(f->log_path, dir, "wal.log");
+  f->snap = db_read_file(f->snap_path, &f->snap_n);
+  f->log = db_read_file(f->log_path, &f->log_n);
+  assert_true(f->snap && f->log);
+}
+
+/* Puts the files back, with the log replaced by `log` when given. */
+static void put_back(const files *f, const uint8_t *log) {
+  assert_int_equal(db_write_file(f->snap_path, f->snap, f->snap_n), 0);
+  assert_int_equal(db_write_file(f->log_path, log ? log : f->log, f->log_n), 0);
+}
+
+static void drop_files(files *f) {
+  free(f->snap);
+  free(f->log);
+}
+
+static void test_log_block_lost_anywhere(void **state) {
+  (void)state;
+  db_model models[BATCHES + 1];
+  char *dir = crashed_database(models);
+  files f;
+  keep_files(&f, dir);
+  size_t n = f.log_n, ends[BATCHES + 1];
+  uint8_t *bad = malloc(n);
+  assert_int_equal(record_ends(f.log, n, ends), BATCHES);
+  assert_int_equal(ends[BATCHES - 1], n);
+  assert_true(n > 8 * 4096); /* records span many blocks */
+  assert_int_equal(records_applied(dir, models), BATCHES);
+  uint64_t seed = 11;
+  for (int garbage = 0; garbage < 2; garbage++)
+    for (size_t from = 0; from < n; from += 4096) {
+      size_t to = from + 4096 < n ? from + 4096 : n;
+      memcpy(bad, f.log, n);
+      for (size_t i = from; i < to; i++) bad[i] = garbage ? (uint8_t)test_rng(&seed) : 0;
+      put_back(&f, bad);
+      int applied = records_applied(dir, models);
+      /* records wholly before the block are intact: at least they apply, unless the log is
+       * refused; a record wholly after it is intact and valid: dropping the block is refused */
+      int intact = 0;
+      while (intact < BATCHES && ends[intact] <= from) intact++;
+      if (to <= ends[BATCHES - 2] && applied != -1)
+        fail_msg("block at %zu lost: %d records applied though valid ones follow", from, applied);
+      if (applied != -1 && applied < intact)
+        fail_msg("block at %zu lost: %d records applied, %d were intact", from, applied, intact);
+    }
+  /* every byte of the header, changed */
+  for (size_t at = 0; at < 32; at++) {
+    memcpy(bad, f.log, n);
+    bad[at] ^= 0x40;
+    put_back(&f, bad);
+    if (records_applied(dir, models) != -1) fail_msg("log header byte %zu changed: opened", at);
+  }
+  put_back(&f, NULL);
+  assert_int_equal(records_applied(dir, models), BATCHES);
+  free(bad);
+  drop_files(&f);
+  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
+  db_rmdir(dir);
+  free(dir);
+}
+
+/* Opens dir and expects it refused as damaged (or of a newer version: `newer`). */
+static void expect_refused(const char *dir, int newer, const char *what) {
+  vexfs_db *db = NULL;
+  vexfs_status st = vexfs_db_open(dir, NULL, &db);
+  vexfs_status want = newer ? VEXFS_E_UNSUPPORTED : VEXFS_E_CORRUPT;
+  if (st != want) {
+    if (db) vexfs_db_close(db);
+    fail_msg("%s: status %d, not %d (%s)", what, (int)st, (int)want, vexfs_last_error());
+  }
+}
+
+static void test_snapshot_damaged_anywhere(void **state) {
+  (void)state;
+  db_model models[BATCHES + 1];
+  char *dir = crashed_database(models);
+  assert_int_equal(records_applied(dir, models), BATCHES); /* its close wrote a big snapshot */
+  files f;
+  keep_files(&f, dir);
+  size_t n = f.snap_n;
+  assert_true(n > 8 * 4096);
+  uint8_t *good = f.snap, *bad = malloc(n);
+  char what[64];
+  for (size_t at = 0; at < n; at += 4096) {
+    memcpy(bad, good, n);
+    bad[at + (at ? 0 : 20)] ^= 0x08; /* the first block's first bytes are the magic */
+    f.snap = bad;
+    put_back(&f, NULL);
+    snprintf(what, sizeof what, "snapshot byte %zu changed", at + (at ? 0 : 20));
+    expect_refused(dir, 0, what);
+  }
+  for (size_t at = 0; at < 64; at++) { /* every byte of the header */
+    memcpy(bad, good, n);
+    bad[at] ^= 0x40;
+    f.snap = bad;
+    put_back(&f, NULL);
+    snprintf(what, sizeof what, "snapshot header byte %zu changed", at);
+    expect_refused(dir, at >= 8 && at < 12, what);
+  }
+  f.snap = good;
+  put_back(&f, NULL);
+  assert_int_equal(records_applied(dir, models), BATCHES); /* intact, it holds everything */
+  free(bad);
+  drop_files(&f);
+  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
+  db_rmdir(dir);
+  free(dir);
+}
+
+/* ---- crafted snapshots: sections rewritten with valid checksums ---- */
+
+/* Changes a section's raw bytes (kind, owner) in place or by reallocating *p. */
+typedef void (*section_edit)(uint32_t kind, uint8_t **p, size_t *n);
+
+/* Rewrites the snapshot at path through the library's own writer, every section passed through
+ * edit, so that every checksum is valid. */
+static void rewrite_snapshot(const char *path, section_edit edit) {
+  size_t n;
+  uint8_t *bytes = db_read_file(path, &n);
+  vx_snap *s;
+  assert_int_equal(vx_snap_open_bytes(bytes, n, &s), VEXFS_OK);
+  char temp[DB_PATH_MAX + 16];
+  snprintf(temp, sizeof temp, "%s.crafted", path);
+  vx_snap_writer *w;
+  assert_int_equal(vx_snapw_open(temp, &w), VEXFS_OK);
+  for (size_t i = 0; i < vx_snap_count(s); i++) {
+    const vx_snap_section *sec = vx_snap_at(s, i);
+    vx_sec_reader *r;
+    assert_int_equal(vx_secr_open(s, i, &r), VEXFS_OK);
+    size_t raw = (size_t)vx_secr_left(r);
+    uint8_t *body = malloc(raw ? raw : 1);
+    assert_int_equal(vx_secr_read(r, body, raw), 0);
+    vx_secr_close(r);
+    edit(sec->kind, &body, &raw);
+    vx_snapw_begin(w, sec->kind, sec->owner, sec->kind == VX_SEC_VECTORS);
+    vx_snapw_put(w, body, raw);
+    vx_snapw_end(w);
+    free(body);
+  }
+  assert_int_equal(vx_snapw_finish(w, vx_snap_seq(s), 0), VEXFS_OK);
+  vx_snap_close(s);
+  free(bytes);
+  assert_int_equal(rename(temp, path), 0);
+}
+
+/* The COLLECTION section's row count (after id, name length, the name "c" and the config). */
+static void claim_2g_rows(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind != VX_SEC_COLLECTION) return;
+  uint64_t rows = (uint64_t)1 << 31;
+  assert_int_equal(*n, 4 + 4 + 1 + 40 + 16);
+  memcpy(*p + 4 + 4 + 1 + 40, &rows, 8);
+}
+
+/* The most rows the IDS and VECTORS sections' table entries can claim to hold (their blocks
+ * hold what they did) and still pass the table's own bounds: the COLLECTION section claims as
+ * many, and the table entries are resealed. Memory for the claim used to be set aside first. */
+static uint64_t claimed_rows;
+
+static void claim_rows(uint32_t kind, uint8_t **p, size_t *n) {
+  (void)n;
+  if (kind == VX_SEC_COLLECTION) memcpy(*p + 4 + 4 + 1 + 40, &claimed_rows, 8);
+}
+
+static void claim_in_table(const char *path) {
+  size_t n;
+  uint8_t *bytes = db_read_file(path, &n);
+  uint64_t table, count;
+  memcpy(&table, bytes + 24, 8);
+  memcpy(&count, bytes + 32, 8);
+  claimed_rows = UINT64_MAX;
+  for (int pass = 0; pass < 2; pass++)
+    for (uint64_t i = 0; i < count; i++) {
+      uint8_t *e = bytes + table + i * 48;
+      uint32_t kind;
+      uint64_t stored;
+      memcpy(&kind, e, 4);
+      memcpy(&stored, e + 16, 8);
+      if (kind != VX_SEC_IDS && kind != VX_SEC_VECTORS) continue;
+      uint64_t row_bytes = kind == VX_SEC_IDS ? 8 : DIM * 4;
+      uint64_t most = stored / 8 * (1 << 20) / row_bytes; /* a 1 MiB block per 8 stored bytes */
+      if (pass == 0 && most < claimed_rows) claimed_rows = most;
+      uint64_t raw = claimed_rows * row_bytes;
+      if (pass == 1) memcpy(e + 24, &raw, 8);
+    }
+  assert_int_equal(vx_snap_reseal(bytes, n), 0);
+  assert_int_equal(db_write_file(path, bytes, n), 0);
+  free(bytes);
+}
+
+/* The HNSW quantiser's inverse scale (after entry, max norm, two flags and the scale). */
+static void zero_inverse_scale(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind != VX_SEC_GRAPH) return;
+  float zero = 0;
+  assert_true(*n > 24);
+  memcpy(*p + 8 + 4 + 8 + 4, &zero, 4);
+}
+
+/* A stored vector moved far out of the range the quantiser was fitted to. */
+static void vector_out_of_range(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind != VX_SEC_VECTORS) return;
+  float far = 1e6f;
+  assert_true(*n >= sizeof far);
+  memcpy(*p, &far, sizeof far);
+}
+
+/* An id that appears twice. */
+static void duplicate_id(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind != VX_SEC_IDS) return;
+  assert_true(*n >= 16);
+  memcpy(*p + 8, *p, 8);
+}
+
+static void test_crafted_snapshots(void **state) {
+  (void)state;
+  const struct {
+    section_edit edit;
+    const char *says;
+  } cases[] = {
+      {claim_2g_rows, "row count"},
+      {zero_inverse_scale, "quantiser"},
+      {vector_out_of_range, "quantiser"},
+      {duplicate_id, "twice"},
+  };
+  db_model models[BATCHES + 1];
+  char *dir = crashed_database(models);
+  assert_int_equal(records_applied(dir, models), BATCHES);
+  files f;
+  keep_files(&f, dir);
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    put_back(&f, NULL);
+    rewrite_snapshot(f.snap_path, cases[i].edit);
+    expect_refused(dir, 0, cases[i].says);
+    if (!strstr(vexfs_last_error(), cases[i].says))
+      fail_msg("case %zu: \"%s\" does not say %s", i, vexfs_last_error(), cases[i].says);
+  }
+  put_back(&f, NULL);
+  claim_in_table(f.snap_path); /* sets claimed_rows, for the rewrite */
+  put_back(&f, NULL);
+  rewrite_snapshot(f.snap_path, claim_rows);
+  claim_in_table(f.snap_path);
+  assert_true(claimed_rows > 1000000);
+  expect_refused(dir, 0, "sections claiming a million rows");
+  if (!strstr(vexfs_last_error(), "its blocks do not hold")) fail_msg("%s", vexfs_last_error());
+  put_back(&f, NULL);
+  assert_int_equal(records_applied(dir, models), BATCHES); /* the untouched snapshot opens */
+  drop_files(&f);
+  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
+  db_rmdir(dir);
+  free(dir);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_log_block_lost_anywhere),
+      cmocka_unit_test(test_snapshot_damaged_anywhere),
+      cmocka_unit_test(test_crafted_snapshots),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
