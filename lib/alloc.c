@@ -5,6 +5,7 @@
 
 #include "alloc_internal.h"
 #include "errors_internal.h"
+#include "versioned.h"
 
 static vexfs_allocator hooks; /* alloc == NULL: the system allocator */
 static atomic_int allocated;  /* set by the first allocation: the hooks are fixed from then on */
@@ -55,10 +56,11 @@ VEXFS_API vexfs_status vexfs_set_allocator(const vexfs_allocator *a) {
     memset(&hooks, 0, sizeof hooks);
     return VEXFS_OK;
   }
-  if (a->struct_size < sizeof(vexfs_allocator) || !a->alloc || !a->free)
-    return vx_fail(VEXFS_E_INVALID, "%s: need struct_size = sizeof(vexfs_allocator) and both "
-                                    "alloc and free",
-                   fn);
-  hooks = *a;
+  vexfs_allocator given = {.struct_size = sizeof given};
+  vexfs_status st = vx_versioned_read(fn, "a", &given, sizeof given, VX_ALLOCATOR_SIZE_0_1, a);
+  if (st != VEXFS_OK) return st;
+  if (!given.alloc || !given.free)
+    return vx_fail(VEXFS_E_INVALID, "%s: a->alloc and a->free are both needed", fn);
+  hooks = given;
   return VEXFS_OK;
 }

@@ -26,35 +26,33 @@
 #include "simd/simd_internal.h"
 #include "store.h"
 #include "threadpool.h"
+#include "versioned.h"
 
 /* Live collections, for process-wide memory figures. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static vexfs_collection *registry;
 
-/* The first published versions of the public structs: callers' struct_size must cover these. */
-#define PARAMS_V1_SIZE (offsetof(vexfs_search_params, threads) + sizeof(uint32_t))
-
-VEXFS_API void vexfs_collection_config_init(vexfs_collection_config *cfg) {
-  if (!cfg) return;
-  memset(cfg, 0, sizeof *cfg);
-  cfg->struct_size = sizeof *cfg;
-  cfg->metric = VEXFS_METRIC_L2;
-  cfg->index = VEXFS_INDEX_AUTO;
-  cfg->hnsw_m = 16;
-  cfg->hnsw_ef_construction = 200;
-  cfg->hnsw_ef_search = 64;
-  cfg->threads = 0;
+VEXFS_API void vexfs_collection_config_init_sized(vexfs_collection_config *cfg, size_t size) {
+  vexfs_collection_config d = {.struct_size = sizeof d,
+                               .metric = VEXFS_METRIC_L2,
+                               .index = VEXFS_INDEX_AUTO,
+                               .hnsw_m = 16,
+                               .hnsw_ef_construction = 200,
+                               .hnsw_ef_search = 64};
+  vx_versioned_init(cfg, size, &d, sizeof d);
 }
 
-VEXFS_API void vexfs_search_params_init(vexfs_search_params *p) {
-  if (!p) return;
-  memset(p, 0, sizeof *p);
-  p->struct_size = sizeof *p;
+VEXFS_API void(vexfs_collection_config_init)(vexfs_collection_config *cfg) {
+  vexfs_collection_config_init_sized(cfg, VX_CONFIG_SIZE_0_1);
 }
 
-/* Copies the part of a caller's versioned struct that both sides know over our defaults. */
-static void read_versioned(void *ours, size_t ours_size, const void *theirs, uint32_t their_size) {
-  memcpy(ours, theirs, their_size < ours_size ? their_size : ours_size);
+VEXFS_API void vexfs_search_params_init_sized(vexfs_search_params *p, size_t size) {
+  vexfs_search_params d = {.struct_size = sizeof d};
+  vx_versioned_init(p, size, &d, sizeof d);
+}
+
+VEXFS_API void(vexfs_search_params_init)(vexfs_search_params *p) {
+  vexfs_search_params_init_sized(p, VX_PARAMS_SIZE_0_1);
 }
 
 static vexfs_status check_config(const vexfs_collection_config *cfg) {
@@ -91,16 +89,11 @@ VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cf
   if (out) *out = NULL;
   if (!cfg || !out)
     return vx_fail(VEXFS_E_INVALID, "vexfs_collection_create: %s is NULL", cfg ? "out" : "cfg");
-  if (cfg->struct_size < VX_CONFIG_V1_SIZE)
-    return vx_fail(VEXFS_E_INVALID,
-                   "vexfs_collection_create: cfg->struct_size is %" PRIu32
-                   "; fill cfg with vexfs_collection_config_init() first",
-                   cfg->struct_size);
   vexfs_collection_config c;
   vexfs_collection_config_init(&c);
-  read_versioned(&c, sizeof c, cfg, cfg->struct_size);
-  c.struct_size = sizeof c;
-  vexfs_status st = check_config(&c);
+  vexfs_status st = vx_versioned_read("vexfs_collection_create", "cfg", &c, sizeof c,
+                                      VX_CONFIG_SIZE_FIRST, cfg);
+  if (st == VEXFS_OK) st = check_config(&c);
   if (st != VEXFS_OK) return st;
 
   vexfs_collection *col = vx_calloc(1, sizeof *col);
@@ -467,14 +460,10 @@ static vexfs_status search(vexfs_collection *c, const char *fn, const float *que
                    !c ? "collection" : !queries ? "queries" : !ids ? "ids" : "distances");
   vexfs_search_params p;
   vexfs_search_params_init(&p);
-  if (params) {
-    if (params->struct_size < PARAMS_V1_SIZE)
-      return vx_fail(VEXFS_E_INVALID,
-                     "%s: params->struct_size is %" PRIu32
-                     "; fill params with vexfs_search_params_init() first",
-                     fn, params->struct_size);
-    read_versioned(&p, sizeof p, params, params->struct_size);
-  }
+  vexfs_status st =
+      params ? vx_versioned_read(fn, "params", &p, sizeof p, VX_PARAMS_SIZE_FIRST, params)
+             : VEXFS_OK;
+  if (st != VEXFS_OK) return st;
   if (nq == 0) return vx_fail(VEXFS_E_INVALID, "%s: nq is 0; pass at least one query", fn);
   if (k == 0 || k > VEXFS_MAX_K)
     return vx_fail(VEXFS_E_INVALID, "%s: k is %zu; it must be 1..%u", fn, k, VEXFS_MAX_K);
@@ -483,7 +472,7 @@ static vexfs_status search(vexfs_collection *c, const char *fn, const float *que
       !vx_mul_ok(nq, c->cfg.dim, &floats) || !vx_mul_ok(floats, sizeof(float), &floats))
     return vx_fail(VEXFS_E_INVALID, "%s: nq = %zu with k = %zu is too large", fn, nq, k);
   uint64_t t0 = vx_now_ns();
-  vexfs_status st = check_rows(fn, "query", queries, nq, c->cfg.dim, NULL);
+  st = check_rows(fn, "query", queries, nq, c->cfg.dim, NULL);
   if (st != VEXFS_OK) return st;
   vx_filter_prog compiled, *prog = NULL;
   if (p.filter_json) {

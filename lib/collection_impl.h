@@ -15,9 +15,6 @@
 #include "store.h"
 #include "vexfs/vexfs.h"
 
-/* The first published vexfs_collection_config: callers' struct_size must cover it. */
-#define VX_CONFIG_V1_SIZE (offsetof(vexfs_collection_config, threads) + sizeof(uint32_t))
-
 struct vexfs_collection {
   vexfs_collection_config cfg;
   const vx_index_ops *index;

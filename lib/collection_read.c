@@ -6,20 +6,13 @@
 #include "alloc_internal.h"
 #include "collection_impl.h"
 #include "errors_internal.h"
+#include "versioned.h"
 
 VEXFS_API vexfs_status vexfs_collection_get_config(const vexfs_collection *c,
                                                    vexfs_collection_config *out) {
   const char *fn = "vexfs_collection_get_config";
   if (!c || !out) return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn, c ? "out" : "collection");
-  uint32_t size = out->struct_size;
-  if (size < VX_CONFIG_V1_SIZE)
-    return vx_fail(VEXFS_E_INVALID,
-                   "%s: out->struct_size is %" PRIu32
-                   "; fill out with vexfs_collection_config_init() first",
-                   fn, size);
-  memcpy(out, &c->cfg, size < sizeof c->cfg ? size : sizeof c->cfg);
-  out->struct_size = size;
-  return VEXFS_OK;
+  return vx_versioned_write(fn, "out", out, VX_CONFIG_SIZE_FIRST, &c->cfg, sizeof c->cfg);
 }
 
 static int by_value(const void *a, const void *b) {

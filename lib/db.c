@@ -25,8 +25,8 @@
 #include "persist/journal.h"
 #include "persist/snapshot.h"
 #include "persist/wal.h"
+#include "versioned.h"
 
-#define OPTIONS_V1_SIZE (offsetof(vexfs_db_options, wal_checkpoint_bytes) + sizeof(uint64_t))
 #define DEFAULT_CHECKPOINT_BYTES ((uint64_t)64 << 20)
 
 struct vexfs_db {
@@ -42,12 +42,15 @@ struct vexfs_db {
   atomic_int checkpointing;   /* an automatic checkpoint is running */
 };
 
-VEXFS_API void vexfs_db_options_init(vexfs_db_options *o) {
-  if (!o) return;
-  memset(o, 0, sizeof *o);
-  o->struct_size = sizeof *o;
-  o->sync = VEXFS_SYNC_FULL;
-  o->wal_checkpoint_bytes = DEFAULT_CHECKPOINT_BYTES;
+VEXFS_API void vexfs_db_options_init_sized(vexfs_db_options *o, size_t size) {
+  vexfs_db_options d = {.struct_size = sizeof d,
+                        .sync = VEXFS_SYNC_FULL,
+                        .wal_checkpoint_bytes = DEFAULT_CHECKPOINT_BYTES};
+  vx_versioned_init(o, size, &d, sizeof d);
+}
+
+VEXFS_API void(vexfs_db_options_init)(vexfs_db_options *o) {
+  vexfs_db_options_init_sized(o, VX_DB_OPTIONS_SIZE_0_1);
 }
 
 /* ---- names and the catalog ---- */
@@ -332,13 +335,9 @@ static vexfs_status load(vexfs_db *db) {
 static vexfs_status check_options(const vexfs_db_options *opts, vexfs_db_options *out) {
   vexfs_db_options_init(out);
   if (!opts) return VEXFS_OK;
-  if (opts->struct_size < OPTIONS_V1_SIZE)
-    return vx_fail(VEXFS_E_INVALID,
-                   "vexfs_db_open: opts->struct_size is %" PRIu32
-                   "; fill opts with vexfs_db_options_init() first",
-                   opts->struct_size);
-  memcpy(out, opts, opts->struct_size < sizeof *out ? opts->struct_size : sizeof *out);
-  out->struct_size = sizeof *out;
+  vexfs_status st = vx_versioned_read("vexfs_db_open", "opts", out, sizeof *out,
+                                      VX_DB_OPTIONS_SIZE_0_1, opts);
+  if (st != VEXFS_OK) return st;
   if (out->sync != VEXFS_SYNC_OFF && out->sync != VEXFS_SYNC_NORMAL && out->sync != VEXFS_SYNC_FULL)
     return vx_fail(VEXFS_E_INVALID,
                    "vexfs_db_open: unknown sync mode %d (OFF = 0, NORMAL = 1, FULL = 2)",

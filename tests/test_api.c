@@ -133,15 +133,18 @@ static void test_create_rejects_bad_config(void **state) {
   assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_E_INVALID);
   assert_non_null(strstr(vexfs_last_error(), "struct_size"));
   assert_null(c);
-  /* a caller built against a larger, future struct: the known prefix is read */
+  /* a caller built against a larger, future struct: the known prefix is read, and a future
+   * field it sets is refused rather than ignored (tests/test_versioned.c has the rest) */
   struct {
     vexfs_collection_config base;
     uint32_t future_field;
   } bigger;
-  vexfs_collection_config_init(&bigger.base);
-  bigger.base.struct_size = sizeof bigger;
+  vexfs_collection_config_init_sized(&bigger.base, sizeof bigger);
+  assert_int_equal(bigger.base.struct_size, sizeof bigger);
   bigger.base.dim = 3;
   bigger.future_field = 12345;
+  assert_int_equal(vexfs_collection_create(&bigger.base, &c), VEXFS_E_UNSUPPORTED);
+  bigger.future_field = 0;
   assert_int_equal(vexfs_collection_create(&bigger.base, &c), VEXFS_OK);
   assert_int_equal(vexfs_dim(c), 3);
   vexfs_collection_free(c);

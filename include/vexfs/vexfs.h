@@ -7,8 +7,18 @@
  *   Everything in this header is stable ABI (soname libvexfs.so.1):
  *   - only opaque handles cross the boundary;
  *   - every public struct begins with `uint32_t struct_size` and is filled by its `*_init()`
- *     function; fields are only ever appended, and the library reads only the fields the caller's
- *     `struct_size` covers;
+ *     macro, which passes the caller's sizeof to a `*_init_sized()` function: the library fills
+ *     exactly that many bytes, so a program built against an older header (a smaller struct)
+ *     or a newer one (a larger struct) is never overrun. Fields are only ever appended, after
+ *     the previous version's sizeof;
+ *   - the library reads an input struct as far as both sides know it; bytes past the fields
+ *     this version knows must be zero (as `_init` leaves them), or the call fails with
+ *     VEXFS_E_UNSUPPORTED rather than ignore a newer feature it lacks. It writes an output
+ *     struct as far as both know it and zeroes the rest up to the caller's struct_size;
+ *   - structs nested in others (vexfs_latency_summary, vexfs_pool_tier_stats) and fixed arrays
+ *     (VEXFS_POOL_MAX_TIERS) never change: new figures are appended to the enclosing struct;
+ *   - the functions `*_init()` (without the macro: `(vexfs_collection_config_init)(cfg)`) stay,
+ *     for programs built against 0.1.0, and fill exactly 0.1.0's sizes forever;
  *   - enum and status values are fixed forever; new ones are appended.
  *
  * Threading
@@ -144,9 +154,13 @@ typedef struct vexfs_collection_config {
 /* The largest k a search accepts. */
 #define VEXFS_MAX_K (1u << 24)
 
-/* Fills *cfg with the defaults above and sets struct_size. NULL-safe. Never fails. Thread-safe
- * (touches only *cfg). */
+/* Fills the caller's size bytes of *cfg (the macro passes sizeof *cfg) with the defaults above,
+ * zeroes any fields past this version's, and sets struct_size = size. Never fails. Thread-safe
+ * (touches only *cfg). NULL, or a size below 4, writes nothing. */
+VEXFS_API void vexfs_collection_config_init_sized(vexfs_collection_config *cfg, size_t size);
+/* 0.1.0's function: fills exactly sizeof(vexfs_collection_config) of 0.1.0. */
 VEXFS_API void vexfs_collection_config_init(vexfs_collection_config *cfg);
+#define vexfs_collection_config_init(cfg) vexfs_collection_config_init_sized((cfg), sizeof *(cfg))
 
 typedef struct vexfs_search_params {
   uint32_t struct_size;    /* sizeof(vexfs_search_params); set by _init */
@@ -156,9 +170,13 @@ typedef struct vexfs_search_params {
   uint32_t threads;        /* threads for nq > 1; 0 = the collection's `threads` setting */
 } vexfs_search_params;
 
-/* Fills *p with the defaults (ef 0, no filter, threads 0) and sets struct_size. NULL-safe.
- * Never fails. Thread-safe (touches only *p). */
+/* Fills the caller's size bytes of *p (the macro passes sizeof *p) with the defaults (ef 0, no
+ * filter, threads 0), zeroes any fields past this version's, and sets struct_size = size. Never
+ * fails. Thread-safe (touches only *p). NULL, or a size below 4, writes nothing. */
+VEXFS_API void vexfs_search_params_init_sized(vexfs_search_params *p, size_t size);
+/* 0.1.0's function: fills exactly sizeof(vexfs_search_params) of 0.1.0. */
 VEXFS_API void vexfs_search_params_init(vexfs_search_params *p);
+#define vexfs_search_params_init(p) vexfs_search_params_init_sized((p), sizeof *(p))
 
 typedef struct vexfs_collection vexfs_collection;
 
@@ -358,8 +376,12 @@ typedef struct vexfs_db_options {
                                     the default) for the next records; close frees it. */
 } vexfs_db_options;
 
-/* Fills *o with the defaults above. NULL-safe. Never fails. */
+/* Fills the caller's size bytes of *o with the defaults above, as vexfs_collection_config_init
+ * does. Never fails. */
+VEXFS_API void vexfs_db_options_init_sized(vexfs_db_options *o, size_t size);
+/* 0.1.0's function: fills exactly sizeof(vexfs_db_options) of 0.1.0. */
 VEXFS_API void vexfs_db_options_init(vexfs_db_options *o);
+#define vexfs_db_options_init(o) vexfs_db_options_init_sized((o), sizeof *(o))
 
 /* Opens the database in directory path, creating the directory (one level) and an empty database
  * when missing, or an in-memory database when path is NULL (nothing is written anywhere; it is
@@ -454,8 +476,12 @@ typedef struct vexfs_pool_config {
                                                     then 0: tiers grow on demand */
 } vexfs_pool_config;
 
-/* Fills *c with the defaults above. NULL-safe. Never fails. */
+/* Fills the caller's size bytes of *c with the defaults above, as vexfs_collection_config_init
+ * does. Never fails. */
+VEXFS_API void vexfs_pool_config_init_sized(vexfs_pool_config *c, size_t size);
+/* 0.1.0's function: fills exactly sizeof(vexfs_pool_config) of 0.1.0. */
 VEXFS_API void vexfs_pool_config_init(vexfs_pool_config *c);
+#define vexfs_pool_config_init(c) vexfs_pool_config_init_sized((c), sizeof *(c))
 
 /* Sets the pool's tiers. Must come before the pool's first use (the first collection call that
  * needs scratch); the configuration is copied. Errors: VEXFS_E_INVALID (bad sizes or counts),
@@ -481,8 +507,11 @@ typedef struct vexfs_pool_stats {
   double hit_rate; /* hits / requests over all tiers, too-big requests included; 1 when none */
 } vexfs_pool_stats;
 
-/* Zeroes *s and sets struct_size. NULL-safe. */
+/* Zeroes the caller's size bytes of *s and sets struct_size = size. Never fails. */
+VEXFS_API void vexfs_pool_stats_init_sized(vexfs_pool_stats *s, size_t size);
+/* 0.1.0's function: fills exactly sizeof(vexfs_pool_stats) of 0.1.0. */
 VEXFS_API void vexfs_pool_stats_init(vexfs_pool_stats *s);
+#define vexfs_pool_stats_init(s) vexfs_pool_stats_init_sized((s), sizeof *(s))
 
 /* Fills *out (prepared by vexfs_pool_stats_init) with the pool's counters since the process
  * started (threads keep counting while it is read, so totals may be a few requests apart).
@@ -514,8 +543,11 @@ typedef struct vexfs_metrics {
   const char *simd_isa; /* static storage */
 } vexfs_metrics;
 
-/* Zeroes *m and sets struct_size. NULL-safe. */
+/* Zeroes the caller's size bytes of *m and sets struct_size = size. Never fails. */
+VEXFS_API void vexfs_metrics_init_sized(vexfs_metrics *m, size_t size);
+/* 0.1.0's function: fills exactly sizeof(vexfs_metrics) of 0.1.0. */
 VEXFS_API void vexfs_metrics_init(vexfs_metrics *m);
+#define vexfs_metrics_init(m) vexfs_metrics_init_sized((m), sizeof *(m))
 
 /* Fills *m (prepared by vexfs_metrics_init) with the figures of collection c, or of the whole
  * process when c is NULL (every collection's events, live and freed; memory of live ones).

@@ -7,13 +7,17 @@
 #include "../buf.h"
 #include "../collection_internal.h"
 #include "../errors_internal.h"
+#include "../versioned.h"
 #include "../pool/pool.h"
 #include "metrics.h"
 
-VEXFS_API void vexfs_metrics_init(vexfs_metrics *m) {
-  if (!m) return;
-  memset(m, 0, sizeof *m);
-  m->struct_size = sizeof *m;
+VEXFS_API void vexfs_metrics_init_sized(vexfs_metrics *m, size_t size) {
+  vexfs_metrics zero = {.struct_size = sizeof zero};
+  vx_versioned_init(m, size, &zero, sizeof zero);
+}
+
+VEXFS_API void(vexfs_metrics_init)(vexfs_metrics *m) {
+  vexfs_metrics_init_sized(m, VX_METRICS_SIZE_0_1);
 }
 
 /* Process-wide figures: every live collection's, plus those of freed collections, less what
@@ -135,12 +139,15 @@ static void fill(vexfs_collection *c, vexfs_metrics *m) {
   m->simd_isa = vexfs_simd_isa();
 }
 
-VEXFS_API vexfs_status vexfs_collection_metrics(vexfs_collection *c, vexfs_metrics *m) {
-  if (!m || m->struct_size < sizeof(vexfs_metrics))
-    return vx_fail(VEXFS_E_INVALID, "vexfs_collection_metrics: fill m with vexfs_metrics_init() "
-                                    "first");
-  fill(c, m);
-  return VEXFS_OK;
+VEXFS_API vexfs_status vexfs_collection_metrics(vexfs_collection *c, vexfs_metrics *given) {
+  const char *fn = "vexfs_collection_metrics";
+  if (!given) return vx_fail(VEXFS_E_INVALID, "%s: m is NULL", fn);
+  vexfs_status st = vx_versioned_check(fn, "m", given, VX_METRICS_SIZE_0_1);
+  if (st != VEXFS_OK) return st;
+  vexfs_metrics m;
+  vexfs_metrics_init(&m);
+  fill(c, &m);
+  return vx_versioned_write(fn, "m", given, VX_METRICS_SIZE_0_1, &m, sizeof m);
 }
 
 VEXFS_API void vexfs_metrics_reset(vexfs_collection *c) {

@@ -14,6 +14,7 @@
 
 #include "../alloc_internal.h"
 #include "../errors_internal.h"
+#include "../versioned.h"
 
 #define CACHE_BYTES (256u * 1024u) /* per tier and thread, at least 2 blocks */
 #define SLAB_BYTES (64u * 1024u)   /* small blocks are cut from slabs this large */
@@ -47,23 +48,26 @@ _Thread_local vx_pool_cache *vx_pool_mine __attribute__((tls_model("initial-exec
 _Atomic int8_t vx_pool_tier_near[VX_POOL_NEAR];
 _Atomic int8_t vx_pool_tier_of_log2[65];
 
-VEXFS_API void vexfs_pool_config_init(vexfs_pool_config *c) {
-  if (!c) return;
-  static const uint32_t sizes[] = {1u << 10, 1u << 12, 1u << 14, 1u << 16, 1u << 18, 1u << 20, 1u << 22};
-  static const uint32_t initial[] = {128, 64, 32, 0, 0, 0, 0};
-  memset(c, 0, sizeof *c);
-  c->struct_size = sizeof *c;
-  c->tier_count = 7;
-  for (unsigned i = 0; i < 7; i++) {
-    c->block_size[i] = sizes[i];
-    c->initial_blocks[i] = initial[i];
-  }
+VEXFS_API void vexfs_pool_config_init_sized(vexfs_pool_config *c, size_t size) {
+  vexfs_pool_config d = {.struct_size = sizeof d,
+                         .tier_count = 7,
+                         .block_size = {1u << 10, 1u << 12, 1u << 14, 1u << 16, 1u << 18,
+                                        1u << 20, 1u << 22},
+                         .initial_blocks = {128, 64, 32}};
+  vx_versioned_init(c, size, &d, sizeof d);
 }
 
-VEXFS_API vexfs_status vexfs_pool_configure(const vexfs_pool_config *c) {
+VEXFS_API void(vexfs_pool_config_init)(vexfs_pool_config *c) {
+  vexfs_pool_config_init_sized(c, VX_POOL_CONFIG_SIZE_0_1);
+}
+
+VEXFS_API vexfs_status vexfs_pool_configure(const vexfs_pool_config *given) {
   const char *fn = "vexfs_pool_configure";
-  if (!c || c->struct_size < sizeof *c)
-    return vx_fail(VEXFS_E_INVALID, "%s: fill the config with vexfs_pool_config_init() first", fn);
+  if (!given) return vx_fail(VEXFS_E_INVALID, "%s: the config is NULL", fn);
+  vexfs_pool_config cfg, *c = &cfg;
+  vexfs_pool_config_init(c);
+  vexfs_status st = vx_versioned_read(fn, "c", c, sizeof *c, VX_POOL_CONFIG_SIZE_0_1, given);
+  if (st != VEXFS_OK) return st;
   if (c->tier_count < 1 || c->tier_count > VEXFS_POOL_MAX_TIERS)
     return vx_fail(VEXFS_E_INVALID, "%s: tier_count is %u; it must be 1..%d", fn, c->tier_count,
                    VEXFS_POOL_MAX_TIERS);
@@ -81,7 +85,7 @@ VEXFS_API vexfs_status vexfs_pool_configure(const vexfs_pool_config *c) {
     return vx_fail(VEXFS_E_STATE, "%s: the pool is in use; configure it before the first "
                                   "collection call",
                    fn);
-  pool.cfg = *c;
+  pool.cfg = cfg;
   return VEXFS_OK;
 }
 
@@ -303,14 +307,14 @@ size_t vx_pool_reserved_bytes(void) {
   return total;
 }
 
-VEXFS_API vexfs_status vexfs_pool_get_stats(vexfs_pool_stats *out) {
-  if (!out || out->struct_size < sizeof *out)
-    return vx_fail(VEXFS_E_INVALID, "vexfs_pool_get_stats: fill out with "
-                                    "vexfs_pool_stats_init() first");
+VEXFS_API vexfs_status vexfs_pool_get_stats(vexfs_pool_stats *given) {
+  const char *fn = "vexfs_pool_get_stats";
+  if (!given) return vx_fail(VEXFS_E_INVALID, "%s: out is NULL", fn);
+  vexfs_status st = vx_versioned_check(fn, "out", given, VX_POOL_STATS_SIZE_0_1);
+  if (st != VEXFS_OK) return st; /* before a bad call starts the pool */
+  vexfs_pool_stats stats, *out = &stats;
+  vexfs_pool_stats_init(out);
   ensure_started();
-  uint32_t size = out->struct_size;
-  memset(out, 0, sizeof *out);
-  out->struct_size = size;
   out->tier_count = pool.n;
   uint64_t all_requests = 0, all_hits = 0;
   pthread_mutex_lock(&pool.threads_lock);
@@ -342,11 +346,14 @@ VEXFS_API vexfs_status vexfs_pool_get_stats(vexfs_pool_stats *out) {
   }
   pthread_mutex_unlock(&pool.threads_lock);
   out->hit_rate = all_requests ? (double)all_hits / all_requests : 1.0;
-  return VEXFS_OK;
+  return vx_versioned_write(fn, "out", given, VX_POOL_STATS_SIZE_0_1, out, sizeof *out);
 }
 
-VEXFS_API void vexfs_pool_stats_init(vexfs_pool_stats *s) {
-  if (!s) return;
-  memset(s, 0, sizeof *s);
-  s->struct_size = sizeof *s;
+VEXFS_API void vexfs_pool_stats_init_sized(vexfs_pool_stats *s, size_t size) {
+  vexfs_pool_stats zero = {.struct_size = sizeof zero};
+  vx_versioned_init(s, size, &zero, sizeof zero);
+}
+
+VEXFS_API void(vexfs_pool_stats_init)(vexfs_pool_stats *s) {
+  vexfs_pool_stats_init_sized(s, VX_POOL_STATS_SIZE_0_1);
 }

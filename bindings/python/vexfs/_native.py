@@ -28,28 +28,6 @@ class SearchParams(ctypes.Structure):
                 ("threads", _U32)]
 
 
-class Latency(ctypes.Structure):
-    """struct vexfs_latency_summary (include/vexfs/vexfs.h), field for field."""
-
-    _fields_ = [("count", _U64)] + [(n, ctypes.c_double) for n in
-                                    ("sum_us", "mean", "p50", "p95", "p99", "p999", "max")]
-
-
-class Metrics(ctypes.Structure):
-    """struct vexfs_metrics (include/vexfs/vexfs.h), field for field."""
-
-    _fields_ = ([("struct_size", _U32)]
-                + [(n, _U64) for n in ("inserts", "searches", "removes", "vectors",
-                                       "distance_computations")]
-                + [("search_latency_us", Latency), ("insert_latency_us", Latency)]
-                + [(n, ctypes.c_double) for n in ("search_per_sec_1s", "search_per_sec_10s",
-                                                  "search_per_sec_60s", "insert_per_sec_1s",
-                                                  "insert_per_sec_10s", "insert_per_sec_60s")]
-                + [(n, _U64) for n in ("memory_vectors", "memory_index", "memory_payloads",
-                                       "memory_pool")]
-                + [("pool_hit_rate", ctypes.c_double), ("simd_isa", ctypes.c_char_p)])
-
-
 class DbOptions(ctypes.Structure):
     """struct vexfs_db_options (include/vexfs/vexfs.h), field for field."""
 
@@ -89,8 +67,9 @@ _sigs = {
     "vexfs_last_error": (ctypes.c_char_p, []),
     "vexfs_status_string": (ctypes.c_char_p, [ctypes.c_int]),
     "vexfs_status_name": (ctypes.c_char_p, [ctypes.c_int]),
-    "vexfs_collection_config_init": (None, [_P]),
-    "vexfs_search_params_init": (None, [_P]),
+    # the sized _init functions: the library fills exactly ctypes.sizeof of our structs
+    "vexfs_collection_config_init_sized": (None, [_P, _SIZE]),
+    "vexfs_search_params_init_sized": (None, [_P, _SIZE]),
     "vexfs_collection_create": (ctypes.c_int, [_P, _P]),
     "vexfs_collection_free": (None, [_P]),
     "vexfs_insert": (ctypes.c_int, [_P, _P, _P, _SIZE]),
@@ -99,8 +78,6 @@ _sigs = {
     "vexfs_get": (ctypes.c_int, [_P, _U64, _P]),
     "vexfs_count": (_SIZE, [_P]),
     "vexfs_dim": (_U32, [_P]),
-    "vexfs_metrics_init": (None, [_P]),
-    "vexfs_collection_metrics": (ctypes.c_int, [_P, _P]),
     "vexfs_metrics_json": (_P, [_P]),
     "vexfs_metrics_prometheus": (_P, [_P]),
     "vexfs_metrics_reset": (None, [_P]),
@@ -113,7 +90,7 @@ _sigs = {
     "vexfs_search_with_payload": (ctypes.c_int, [_P, _P, _SIZE, _SIZE, _P, _P, _P, _P, _P]),
     "vexfs_collection_get_config": (ctypes.c_int, [_P, _P]),
     "vexfs_list_ids": (ctypes.c_int, [_P, _P, _P]),
-    "vexfs_db_options_init": (None, [_P]),
+    "vexfs_db_options_init_sized": (None, [_P, _SIZE]),
     "vexfs_db_open": (ctypes.c_int, [ctypes.c_char_p, _P, _P]),
     "vexfs_db_close": (ctypes.c_int, [_P]),
     "vexfs_db_checkpoint": (ctypes.c_int, [_P]),

@@ -27,7 +27,7 @@ def _config(dim: int, metric: str, index: str, m: int, ef_construction: int, ef_
     """A filled vexfs_collection_config: names checked, numbers exact in their C types (the
     library checks their ranges)."""
     cfg = _native.Config()
-    lib.vexfs_collection_config_init(ctypes.byref(cfg))
+    lib.vexfs_collection_config_init_sized(ctypes.byref(cfg), ctypes.sizeof(cfg))
     cfg.dim = integer(dim, "dim")
     cfg.metric, cfg.index = choice(metric, _METRICS, "metric"), choice(index, _INDEXES, "index")
     cfg.hnsw_m = integer(m, "m")
@@ -110,7 +110,7 @@ class Collection:
 
     def _adopt(self, handle: ctypes.c_void_p, owner: Any, name: str | None) -> None:
         cfg = _native.Config()
-        lib.vexfs_collection_config_init(ctypes.byref(cfg))
+        lib.vexfs_collection_config_init_sized(ctypes.byref(cfg), ctypes.sizeof(cfg))
         check(lib.vexfs_collection_get_config(handle, ctypes.byref(cfg)))
         self._c, self._owner, self.name = handle, owner, name
         self.metric = _METRIC_NAMES[cfg.metric]
@@ -164,7 +164,7 @@ class Collection:
         ef = 0 if ef is None else integer(ef, "ef")
         threads = integer(threads, "threads")
         params = _native.SearchParams()
-        lib.vexfs_search_params_init(ctypes.byref(params))
+        lib.vexfs_search_params_init_sized(ctypes.byref(params), ctypes.sizeof(params))
         params.ef, params.threads = ef, threads
         if filter is not None:
             params._filter = json_text(filter, "filter")  # kept alive with the struct

@@ -32,7 +32,7 @@ class Database:
     def __init__(self, path: str | os.PathLike | None = None, sync: str = "full",
                  read_only: bool = False, checkpoint_bytes: int = 64 << 20):
         opts = _native.DbOptions()
-        lib.vexfs_db_options_init(ctypes.byref(opts))
+        lib.vexfs_db_options_init_sized(ctypes.byref(opts), ctypes.sizeof(opts))
         opts.sync, opts.read_only = choice(sync, _SYNC, "sync"), bool(read_only)
         opts.wal_checkpoint_bytes = integer(checkpoint_bytes, "checkpoint_bytes", 0, U64_MAX)
         encoded = None if path is None else c_path(path)
