@@ -28,9 +28,26 @@ typedef struct shared {
   atomic_int failures;
 } shared;
 
+/* What a searcher thread gets: the shared state and a seed of its own, so that no two threads
+ * draw the same queries in the same order. */
+typedef struct searcher_arg {
+  shared *s;
+  uint64_t seed;
+} searcher_arg;
+
+/* Runs two searchers (seeds 1 and 2) and one writer over s until the writer is done. */
+static void run_threads(shared *s, void *(*search_fn)(void *), void *(*write_fn)(void *)) {
+  searcher_arg args[2] = {{s, 1}, {s, 2}};
+  pthread_t w, r[2];
+  for (int i = 0; i < 2; i++) pthread_create(&r[i], NULL, search_fn, &args[i]);
+  pthread_create(&w, NULL, write_fn, s);
+  pthread_join(w, NULL);
+  for (int i = 0; i < 2; i++) pthread_join(r[i], NULL);
+}
+
 static void *searcher(void *arg) {
-  shared *s = arg;
-  uint64_t seed = (uint64_t)(uintptr_t)arg;
+  shared *s = ((searcher_arg *)arg)->s;
+  uint64_t seed = ((searcher_arg *)arg)->seed;
   uint64_t ids[8 * K];
   float dist[8 * K];
   size_t counts[8];
@@ -91,13 +108,7 @@ static void search_while_writing(vexfs_index_kind kind) {
   uint64_t *ids = malloc(BASE * sizeof *ids);
   for (size_t i = 0; i < BASE; i++) ids[i] = i;
   assert_int_equal(vexfs_insert(s.c, ids, s.base, BASE), VEXFS_OK);
-  pthread_t w, r[2];
-  pthread_create(&r[0], NULL, searcher, &s);
-  pthread_create(&r[1], NULL, searcher, &s);
-  pthread_create(&w, NULL, writer, &s);
-  pthread_join(w, NULL);
-  pthread_join(r[0], NULL);
-  pthread_join(r[1], NULL);
+  run_threads(&s, searcher, writer);
   assert_int_equal(atomic_load(&s.failures), 0);
   print_message("%s: %d self-query misses in %d searches\n", s.approximate ? "hnsw" : "flat",
                 atomic_load(&s.misses), atomic_load(&s.searches));
@@ -115,8 +126,8 @@ static void base_payload(size_t id, int round, char *out, size_t cap) {
 }
 
 static void *filtered_searcher(void *arg) {
-  shared *s = arg;
-  uint64_t seed = (uint64_t)(uintptr_t)arg;
+  shared *s = ((searcher_arg *)arg)->s;
+  uint64_t seed = ((searcher_arg *)arg)->seed;
   static const char *const filters[] = {
       "{\"must\":[{\"key\":\"g\",\"match\":{\"value\":1}}]}",  /* keyword index: graph */
       "{\"must\":[{\"key\":\"g\",\"range\":{\"gt\":0.5,\"lt\":1.5}}]}", /* numeric index */
@@ -198,13 +209,7 @@ static void test_payloads_while_writing(void **state) {
   assert_int_equal(vexfs_insert_with_payload(s.c, ids, s.base, (const char *const *)json, BASE), VEXFS_OK);
   assert_int_equal(vexfs_create_payload_index(s.c, "g", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
   assert_int_equal(vexfs_create_payload_index(s.c, "g", VEXFS_PAYLOAD_INDEX_NUMERIC), VEXFS_OK);
-  pthread_t w, r[2];
-  pthread_create(&r[0], NULL, filtered_searcher, &s);
-  pthread_create(&r[1], NULL, filtered_searcher, &s);
-  pthread_create(&w, NULL, payload_writer, &s);
-  pthread_join(w, NULL);
-  pthread_join(r[0], NULL);
-  pthread_join(r[1], NULL);
+  run_threads(&s, filtered_searcher, payload_writer);
   assert_int_equal(atomic_load(&s.failures), 0);
   print_message("payloads: %d filtered searches\n", atomic_load(&s.searches));
   for (size_t i = 0; i < BASE; i++) free(json[i]);

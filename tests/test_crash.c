@@ -3,7 +3,8 @@
  * kills it with SIGKILL at a random moment, reopens the database and checks that every
  * acknowledged batch is present and bit-exact, that the batch in flight is wholly there or not at
  * all, and that nothing else is. VEXFS_CRASH_CYCLES sets the number of kills (default 20; the
- * `stress` suite runs 200). */
+ * `stress` suite runs 200). The kill delays come from a seed that the test prints;
+ * VEXFS_CRASH_SEED=N replays its delays (the child's pace still varies from run to run). */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -70,7 +71,12 @@ static void test_kill_during_inserts(void **state) {
   const char *env = getenv("VEXFS_CRASH_CYCLES");
   int cycles = env ? atoi(env) : 20;
   char *path = db_tempdir();
-  uint64_t seed = (uint64_t)time(NULL), next = 0;
+  const char *seed_env = getenv("VEXFS_CRASH_SEED");
+  uint64_t seed = seed_env ? strtoull(seed_env, NULL, 0)
+                          : (uint64_t)time(NULL) ^ (uint64_t)getpid();
+  print_message("crash: %d cycles, seed %llu (VEXFS_CRASH_SEED=%llu replays the kill delays)\n",
+                cycles, (unsigned long long)seed, (unsigned long long)seed);
+  uint64_t next = 0;
   int64_t acked = -1;
   for (int cycle = 0; cycle < cycles; cycle++) {
     int fds[2];

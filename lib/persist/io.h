@@ -1,12 +1,17 @@
 /* The file operations persistence uses, in one place, so that tests can make any of them fail.
  *
  * Every call behaves like its POSIX namesake (0 or -1 with errno set; reads and writes are
- * complete or fail). Fault injection (for tests only): vx_io_fail_at(kinds, n, err) makes the
- * n-th following operation of one of `kinds` fail with errno `err`, and every later one too when
- * `sticky`; a failed write may leave a prefix of its bytes written, as a full disk does.
- * vx_io_crash() then models a power cut: every file this layer has open loses the bytes written
- * since its last successful sync: what grew the file is cut off, and what overwrote synced bytes
- * (a recycled log) reverts to them (kept while faults are set, for tests only). Renames are treated as durable once they return (the directory
+ * complete or fail). The calls that can fail on purpose have two implementations: io.c, the
+ * plain POSIX calls, in the shipped library; io_faults.c, in the static library that
+ * fault-injection tests link (lib/meson.build), which also defines the calls at the end of this
+ * header. io_common.c has the rest (reads, write_at, the writeback hint), in both.
+ *
+ * In the test library, vx_io_fail_at(kinds, n, err) makes the n-th following operation of one of
+ * `kinds` fail with errno `err`, and every later one too when `sticky`; a failed write may leave
+ * a prefix of its bytes written, as a full disk does. vx_io_crash() then models a power cut:
+ * every file this layer has open loses the bytes written since its last successful sync: what
+ * grew the file is cut off, and what overwrote synced bytes (a recycled log) reverts to them
+ * (kept while faults are set). Renames are treated as durable once they return (the directory
  * sync that follows them is still counted and can be failed). */
 #ifndef VEXFS_IO_H
 #define VEXFS_IO_H
@@ -40,7 +45,7 @@ int vx_io_sync_dir(const char *dir);
 int vx_io_truncate(int fd, off_t len);
 int vx_io_rename(const char *from, const char *to);
 
-/* ---- fault injection (tests) ---- */
+/* ---- fault injection: defined by io_faults.c alone, so the shipped library cannot call it ---- */
 /* Fails the n-th (1-based) operation of `kinds` counted from now; n = 0 turns faults off. */
 void vx_io_fail_at(unsigned kinds, uint64_t n, int err, int sticky);
 /* Whether an injected fault has fired since the last vx_io_fail_at. */
