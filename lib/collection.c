@@ -7,7 +7,6 @@
  * it, past the published rows, so searches keep running while an insert copies its vectors; rows
  * reused from earlier removes are written under the exclusive lock, since scans read them. The
  * index then links the new rows while searches run (HNSW uses per-node locks for that). */
-#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -166,8 +165,6 @@ VEXFS_API size_t vexfs_count(const vexfs_collection *c) {
 }
 
 VEXFS_API uint32_t vexfs_dim(const vexfs_collection *c) { return c ? c->cfg.dim : 0; }
-
-_Static_assert(VEXFS_MAX_SQUARED_NORM == FLT_MAX / 4, "the header's constant is FLT_MAX / 4");
 
 /* Checks that n rows of dim floats are all finite with squared norms of at most
  * VEXFS_MAX_SQUARED_NORM; stores each row's squared norm in norms when given. A squared norm in

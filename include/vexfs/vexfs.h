@@ -40,6 +40,7 @@
 #ifndef VEXFS_VEXFS_H
 #define VEXFS_VEXFS_H
 
+#include <float.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -150,7 +151,7 @@ typedef struct vexfs_collection_config {
  * so that every distance between two of them is finite (|x - y|^2 <= (|x| + |y|)^2 <= 4 max).
  * Rows with larger norms, like ones holding NaN or infinity, are VEXFS_E_INVALID: 1e19 in one
  * coordinate is too large, 1e18 in each of 64 is not. */
-#define VEXFS_MAX_SQUARED_NORM 8.5070587e37f
+#define VEXFS_MAX_SQUARED_NORM (FLT_MAX / 4) /* 8.507059e37f */
 /* The largest k a search accepts. */
 #define VEXFS_MAX_K (1u << 24)
 
