@@ -22,7 +22,7 @@ struct vexfs_collection {
   void *index_state;
   vx_store store;
   vx_payloads payloads;
-  vx_pindex *indexes[VX_MAX_PAYLOAD_INDEXES]; /* payload indexes; change under both locks */
+  vx_pindex *indexes[VEXFS_MAX_PAYLOAD_INDEXES]; /* payload indexes; change under both locks */
   size_t nindexes;
   pthread_mutex_t write_lock;
   pthread_rwlock_t rows_lock;

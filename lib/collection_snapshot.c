@@ -172,7 +172,7 @@ static vexfs_status load_payload_indexes(vx_snap *snap, vexfs_collection *c, uin
   vexfs_status st = open_section(snap, VX_SEC_PAYLOAD_INDEXES, id, &r);
   uint32_t n = 0;
   if (st == VEXFS_OK && vx_secr_read(r, &n, sizeof n)) st = damaged(id, "payload indexes are short");
-  char key[1025];
+  char key[VEXFS_MAX_KEY_BYTES + 1];
   for (uint32_t i = 0; st == VEXFS_OK && i < n; i++) {
     uint32_t head[2];
     if (vx_secr_read(r, head, sizeof head) || head[1] >= sizeof key ||
