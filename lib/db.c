@@ -146,9 +146,10 @@ static const char *where(const vexfs_db *db) { return db->dir ? db->dir : "(in m
 
 /* ---- replay ---- */
 
-static vexfs_status replay_failed(uint64_t seq, const char *why) {
+/* VEXFS_E_CORRUPT for record seq; `cause` (the refusing call's message, or NULL) follows. */
+static vexfs_status replay_failed(uint64_t seq, const char *why, const char *cause) {
   return vx_fail(VEXFS_E_CORRUPT, "vexfs_db_open: write-ahead log record %" PRIu64 " %s%s%s",
-                 seq, why, *vexfs_last_error() ? ": " : "", vexfs_last_error());
+                 seq, why, cause ? ": " : "", cause ? cause : "");
 }
 
 /* Copies n*size unaligned bytes into a new aligned block. */
@@ -211,7 +212,7 @@ static vexfs_status replay_record(void *ctx, uint64_t seq, uint32_t type, const 
                                   size_t len) {
   vexfs_db *db = ctx;
   vx_record r;
-  if (vx_record_decode(type, body, len, &r) != 0) return replay_failed(seq, "is malformed");
+  if (vx_record_decode(type, body, len, &r) != 0) return replay_failed(seq, "is malformed", NULL);
   vexfs_status st = VEXFS_OK;
   if (type == VX_REC_CREATE || type == VX_REC_DROP) {
     char *name = text_copy(r.name, r.name_len);
@@ -220,13 +221,13 @@ static vexfs_status replay_record(void *ctx, uint64_t seq, uint32_t type, const 
       vexfs_collection *c;
       if (check_name("vexfs_db_open", name) != VEXFS_OK ||
           vexfs_collection_create(&r.cfg, &c) != VEXFS_OK)
-        st = replay_failed(seq, "creates an invalid collection");
+        st = replay_failed(seq, "creates an invalid collection", vexfs_last_error());
       else
         st = adopt(db, r.collection, name, c);
     } else {
       ptrdiff_t at = find(db, NULL, r.collection);
       if (at < 0 || strcmp(link_of(db->cols[at])->name, name) != 0) {
-        st = replay_failed(seq, "drops a collection that does not exist");
+        st = replay_failed(seq, "drops a collection that does not exist", NULL);
       } else {
         drop_at(db, (size_t)at);
       }
@@ -235,12 +236,14 @@ static vexfs_status replay_record(void *ctx, uint64_t seq, uint32_t type, const 
     return st;
   }
   ptrdiff_t at = find(db, NULL, r.collection);
-  if (at < 0) return replay_failed(seq, "is for a collection that does not exist");
+  if (at < 0) return replay_failed(seq, "is for a collection that does not exist", NULL);
   vexfs_collection *c = db->cols[at];
-  vx_fail(VEXFS_OK, "%s", ""); /* replay_failed appends the call's own message */
   switch (type) {
   case VX_REC_INSERT:
-    st = r.dim != vexfs_dim(c) ? VEXFS_E_DIMENSION : replay_insert(c, &r);
+    st = r.dim != vexfs_dim(c) ? vx_fail(VEXFS_E_DIMENSION,
+                                         "its vectors have %" PRIu32 " dimensions, not %" PRIu32,
+                                         r.dim, vexfs_dim(c))
+                               : replay_insert(c, &r);
     break;
   case VX_REC_REMOVE: {
     uint64_t *ids = aligned_copy(r.ids, r.n * sizeof *ids);
@@ -265,7 +268,7 @@ static vexfs_status replay_record(void *ctx, uint64_t seq, uint32_t type, const 
   }
   }
   if (st == VEXFS_E_NOMEM) return vx_fail(st, "vexfs_db_open: out of memory replaying the log");
-  return st == VEXFS_OK ? st : replay_failed(seq, "does not apply");
+  return st == VEXFS_OK ? st : replay_failed(seq, "does not apply", vexfs_last_error());
 }
 
 /* ---- open / close ---- */
