@@ -116,6 +116,16 @@ static void drop_files(files *f) {
   free(f->log);
 }
 
+/* Puts the files back, checks the database opens whole, and deletes it and its models. */
+static void intact_and_gone(char *dir, files *f, db_model models[BATCHES + 1]) {
+  put_back(f, NULL);
+  assert_int_equal(records_applied(dir, models), BATCHES);
+  drop_files(f);
+  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
+  db_rmdir(dir);
+  free(dir);
+}
+
 static void test_log_block_lost_anywhere(void **state) {
   (void)state;
   db_model models[BATCHES + 1];
@@ -152,13 +162,8 @@ static void test_log_block_lost_anywhere(void **state) {
     put_back(&f, bad);
     if (records_applied(dir, models) != -1) fail_msg("log header byte %zu changed: opened", at);
   }
-  put_back(&f, NULL);
-  assert_int_equal(records_applied(dir, models), BATCHES);
   free(bad);
-  drop_files(&f);
-  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
-  db_rmdir(dir);
-  free(dir);
+  intact_and_gone(dir, &f, models);
 }
 
 /* Opens dir and expects it refused as damaged (or of a newer version: `newer`). */
@@ -200,13 +205,8 @@ static void test_snapshot_damaged_anywhere(void **state) {
     expect_refused(dir, at >= 8 && at < 12, what);
   }
   f.snap = good;
-  put_back(&f, NULL);
-  assert_int_equal(records_applied(dir, models), BATCHES); /* intact, it holds everything */
   free(bad);
-  drop_files(&f);
-  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
-  db_rmdir(dir);
-  free(dir);
+  intact_and_gone(dir, &f, models);
 }
 
 /* ---- crafted snapshots: sections rewritten with valid checksums ---- */
@@ -343,12 +343,7 @@ static void test_crafted_snapshots(void **state) {
   assert_true(claimed_rows > 1000000);
   expect_refused(dir, 0, "sections claiming a million rows");
   if (!strstr(vexfs_last_error(), "its blocks do not hold")) fail_msg("%s", vexfs_last_error());
-  put_back(&f, NULL);
-  assert_int_equal(records_applied(dir, models), BATCHES); /* the untouched snapshot opens */
-  drop_files(&f);
-  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
-  db_rmdir(dir);
-  free(dir);
+  intact_and_gone(dir, &f, models);
 }
 
 /* ---- crafted log records: changed, then resealed with the log's salt ---- */
@@ -437,13 +432,8 @@ static void test_crafted_log_records(void **state) {
         strstr(vexfs_last_error(), "vexfs_get")) /* no stale message of an earlier call */
       fail_msg("case %zu: \"%s\" does not say %s", i, vexfs_last_error(), cases[i].says);
   }
-  put_back(&f, NULL);
-  assert_int_equal(records_applied(dir, models), BATCHES);
   free(bad);
-  drop_files(&f);
-  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
-  db_rmdir(dir);
-  free(dir);
+  intact_and_gone(dir, &f, models);
 }
 
 int main(void) {
