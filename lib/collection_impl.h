@@ -1,6 +1,7 @@
 /* The collection object itself, shared by the files that implement its calls (collection.c:
  * vectors and search; collection_payload.c: payloads and payload indexes; collection_read.c:
- * configuration and id listing). Locking is described at the top of collection.c. */
+ * configuration, id listing and what a database asks of it; collection_snapshot.c: its part of
+ * a snapshot). Nothing else includes it: the rest of the library uses collection_internal.h. Locking is described at the top of collection.c. */
 #ifndef VEXFS_COLLECTION_IMPL_H
 #define VEXFS_COLLECTION_IMPL_H
 
@@ -21,7 +22,7 @@ struct vexfs_collection {
   void *index_state;
   vx_store store;
   vx_payloads payloads;
-  vx_pindex *indexes[VX_MAX_PAYLOAD_INDEXES]; /* payload indexes; change under both locks */
+  vx_pindex *indexes[VEXFS_MAX_PAYLOAD_INDEXES]; /* payload indexes; change under both locks */
   size_t nindexes;
   pthread_mutex_t write_lock;
   pthread_rwlock_t rows_lock;
@@ -40,9 +41,6 @@ void vx_collection_detach_payloads(vexfs_collection *c, const uint32_t *slots, s
 vexfs_status vx_collection_parse_payloads(const char *fn, const char *const *json, size_t n,
                                           uint8_t **blobs);
 void vx_collection_release_payloads(uint8_t **blobs, size_t n);
-
-/* Frees a collection whatever owns it (vexfs_collection_free ignores database collections). */
-void vx_collection_destroy(vexfs_collection *c);
 
 /* Whether the collection's index traverses a graph (HNSW, or AUTO once it has built one). */
 int vx_collection_has_graph(const vexfs_collection *c);

@@ -36,6 +36,29 @@ uint64_t vx_collections_vectors(void);
 /* Calls fn for every live collection, holding the registry's lock (fn must not create or free). */
 void vx_collections_each(void (*fn)(vexfs_collection *c, void *ctx), void *ctx);
 
+/* The collection's side of its database (persist/journal.h); NULL outside a database. Set once,
+ * by the database that adopts the collection, before it is shared. */
+struct vx_db_link *vx_collection_link(const vexfs_collection *c);
+void vx_collection_attach(vexfs_collection *c, struct vx_db_link *link);
+
+/* Frees a collection whatever owns it (vexfs_collection_free ignores database collections). */
+void vx_collection_destroy(vexfs_collection *c);
+
+/* Holds (and releases) the collection's writer lock: no mutation runs, or is half logged, while
+ * a checkpoint writes it; searches go on. */
+void vx_collection_hold_writes(vexfs_collection *c);
+void vx_collection_release_writes(vexfs_collection *c);
+
+/* The collection's codec for snapshots (collection_snapshot.c): its rows and live vectors (for
+ * the description the database writes first), then its own sections under owner `id`, written
+ * with the collection's write lock held; and loading them into a new, empty collection made
+ * from the stored configuration. Load errors: VEXFS_E_CORRUPT (naming the collection),
+ * VEXFS_E_NOMEM. */
+void vx_collection_rows(const vexfs_collection *c, uint64_t *rows, uint64_t *live);
+void vx_collection_save(const vexfs_collection *c, uint32_t id, vx_snap_writer *w);
+vexfs_status vx_collection_load(vexfs_collection *c, uint32_t id, vx_snap *snap, uint64_t rows,
+                                uint64_t live);
+
 /* Whether the collection's graph (if any) traverses on exact vectors, its codes being too coarse. */
 int vx_collection_traverses_exactly(vexfs_collection *c);
 

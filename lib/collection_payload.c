@@ -130,13 +130,15 @@ static vexfs_status check_index_args(const char *fn, vexfs_collection *c, const 
   if (kind != VEXFS_PAYLOAD_INDEX_KEYWORD && kind != VEXFS_PAYLOAD_INDEX_NUMERIC)
     return vx_fail(VEXFS_E_INVALID, "%s: unknown index kind %d (KEYWORD = 1, NUMERIC = 2)", fn,
                    (int)kind);
-  vx_fseg segs[VX_MAX_KEY_SEGMENTS];
+  vx_fseg segs[VEXFS_MAX_KEY_SEGMENTS];
   uint32_t n;
-  size_t len = strnlen(key, 1025);
-  if (len == 0 || len > 1024 || vx_path_split(key, len, segs, VX_MAX_KEY_SEGMENTS, &n) != 0)
+  size_t len = strnlen(key, VEXFS_MAX_KEY_BYTES + 1);
+  if (len == 0 || len > VEXFS_MAX_KEY_BYTES ||
+      vx_path_split(key, len, segs, VEXFS_MAX_KEY_SEGMENTS, &n) != 0)
     return vx_fail(VEXFS_E_INVALID,
-                   "%s: key \"%.64s\" must be 1..1024 bytes of at most %d non-empty dotted segments",
-                   fn, key, VX_MAX_KEY_SEGMENTS);
+                   "%s: key \"%.64s\" must be 1..%u bytes (VEXFS_MAX_KEY_BYTES) of at most %u "
+                   "non-empty dotted segments",
+                   fn, key, VEXFS_MAX_KEY_BYTES, VEXFS_MAX_KEY_SEGMENTS);
   return VEXFS_OK;
 }
 
@@ -158,9 +160,9 @@ VEXFS_API vexfs_status vexfs_create_payload_index(vexfs_collection *c, const cha
   if (find_index(c, key, kind) >= 0)
     st = vx_fail(VEXFS_E_EXISTS, "%s: \"%s\" already has a %s index", fn, key,
                  kind == VEXFS_PAYLOAD_INDEX_KEYWORD ? "keyword" : "numeric");
-  else if (c->nindexes == VX_MAX_PAYLOAD_INDEXES)
-    st = vx_fail(VEXFS_E_INVALID, "%s: a collection has at most %d payload indexes", fn,
-                 VX_MAX_PAYLOAD_INDEXES);
+  else if (c->nindexes == VEXFS_MAX_PAYLOAD_INDEXES)
+    st = vx_fail(VEXFS_E_INVALID, "%s: a collection has at most %u payload indexes", fn,
+                 VEXFS_MAX_PAYLOAD_INDEXES);
   else
     st = vx_pindex_build(fn, key, kind, &c->payloads, atomic_load(&c->store.rows), &ix);
   if (st == VEXFS_OK && (st = vx_journal_payload_index(c, fn, key, kind, 1)) != VEXFS_OK) {

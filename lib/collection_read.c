@@ -1,4 +1,5 @@
-/* Reading a collection's description back: its configuration and the ids it holds. */
+/* Reading a collection's description back (its configuration and the ids it holds), and what a
+ * database asks of its collections: their link, and holding their writes for a checkpoint. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,3 +48,11 @@ VEXFS_API vexfs_status vexfs_list_ids(vexfs_collection *c, uint64_t **ids, size_
 const char *vx_collection_name(const vexfs_collection *c) {
   return c->link ? c->link->name : NULL;
 }
+
+struct vx_db_link *vx_collection_link(const vexfs_collection *c) { return c->link; }
+
+void vx_collection_attach(vexfs_collection *c, struct vx_db_link *link) { c->link = link; }
+
+void vx_collection_hold_writes(vexfs_collection *c) { pthread_mutex_lock(&c->write_lock); }
+
+void vx_collection_release_writes(vexfs_collection *c) { pthread_mutex_unlock(&c->write_lock); }

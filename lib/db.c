@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 #include <unistd.h>
 
 #include "alloc_internal.h"
-#include "collection_impl.h"
+#include "collection_internal.h"
 #include "errors_internal.h"
 #include "persist/io.h"
 #include "persist/journal.h"
@@ -72,10 +73,12 @@ static vexfs_status check_name(const char *fn, const char *name) {
   return VEXFS_OK;
 }
 
+static vx_db_link *link_of(const vexfs_collection *c) { return vx_collection_link(c); }
+
 /* Position of the collection called name (or numbered id when name is NULL), or -1. Under lock. */
 static ptrdiff_t find(const vexfs_db *db, const char *name, uint32_t id) {
   for (size_t i = 0; i < db->n; i++)
-    if (name ? strcmp(db->cols[i]->link->name, name) == 0 : db->cols[i]->link->id == id)
+    if (name ? strcmp(link_of(db->cols[i])->name, name) == 0 : link_of(db->cols[i])->id == id)
       return (ptrdiff_t)i;
   return -1;
 }
@@ -95,13 +98,16 @@ static vx_db_link *catalog_reserve(vexfs_db *db) {
   return vx_calloc(1, sizeof(vx_db_link));
 }
 
+static void checkpoint_if_due(vexfs_db *db);
+
 /* Gives c the reserved link and adds it to the catalog. */
 static void catalog_add(vexfs_db *db, vx_db_link *link, uint32_t id, const char *name,
                         vexfs_collection *c) {
   link->db = db;
+  link->after_write = checkpoint_if_due;
   link->id = id;
   snprintf(link->name, sizeof link->name, "%s", name);
-  c->link = link;
+  vx_collection_attach(c, link);
   db->cols[db->n++] = c;
   if (id >= db->next_id) db->next_id = id + 1;
 }
@@ -131,7 +137,7 @@ static void drop_at(vexfs_db *db, size_t at) {
   vexfs_collection *c = db->cols[at];
   memmove(db->cols + at, db->cols + at + 1, (db->n - at - 1) * sizeof *db->cols);
   db->n--;
-  vx_db_link *link = c->link;
+  vx_db_link *link = link_of(c);
   vx_collection_destroy(c);
   vx_release(link);
 }
@@ -140,9 +146,10 @@ static const char *where(const vexfs_db *db) { return db->dir ? db->dir : "(in m
 
 /* ---- replay ---- */
 
-static vexfs_status replay_failed(uint64_t seq, const char *why) {
+/* VEXFS_E_CORRUPT for record seq; `cause` (the refusing call's message, or NULL) follows. */
+static vexfs_status replay_failed(uint64_t seq, const char *why, const char *cause) {
   return vx_fail(VEXFS_E_CORRUPT, "vexfs_db_open: write-ahead log record %" PRIu64 " %s%s%s",
-                 seq, why, *vexfs_last_error() ? ": " : "", vexfs_last_error());
+                 seq, why, cause ? ": " : "", cause ? cause : "");
 }
 
 /* Copies n*size unaligned bytes into a new aligned block. */
@@ -205,7 +212,7 @@ static vexfs_status replay_record(void *ctx, uint64_t seq, uint32_t type, const 
                                   size_t len) {
   vexfs_db *db = ctx;
   vx_record r;
-  if (vx_record_decode(type, body, len, &r) != 0) return replay_failed(seq, "is malformed");
+  if (vx_record_decode(type, body, len, &r) != 0) return replay_failed(seq, "is malformed", NULL);
   vexfs_status st = VEXFS_OK;
   if (type == VX_REC_CREATE || type == VX_REC_DROP) {
     char *name = text_copy(r.name, r.name_len);
@@ -214,13 +221,13 @@ static vexfs_status replay_record(void *ctx, uint64_t seq, uint32_t type, const 
       vexfs_collection *c;
       if (check_name("vexfs_db_open", name) != VEXFS_OK ||
           vexfs_collection_create(&r.cfg, &c) != VEXFS_OK)
-        st = replay_failed(seq, "creates an invalid collection");
+        st = replay_failed(seq, "creates an invalid collection", vexfs_last_error());
       else
         st = adopt(db, r.collection, name, c);
     } else {
       ptrdiff_t at = find(db, NULL, r.collection);
-      if (at < 0 || strcmp(db->cols[at]->link->name, name) != 0) {
-        st = replay_failed(seq, "drops a collection that does not exist");
+      if (at < 0 || strcmp(link_of(db->cols[at])->name, name) != 0) {
+        st = replay_failed(seq, "drops a collection that does not exist", NULL);
       } else {
         drop_at(db, (size_t)at);
       }
@@ -229,12 +236,14 @@ static vexfs_status replay_record(void *ctx, uint64_t seq, uint32_t type, const 
     return st;
   }
   ptrdiff_t at = find(db, NULL, r.collection);
-  if (at < 0) return replay_failed(seq, "is for a collection that does not exist");
+  if (at < 0) return replay_failed(seq, "is for a collection that does not exist", NULL);
   vexfs_collection *c = db->cols[at];
-  vx_fail(VEXFS_OK, "%s", ""); /* replay_failed appends the call's own message */
   switch (type) {
   case VX_REC_INSERT:
-    st = r.dim != c->cfg.dim ? VEXFS_E_DIMENSION : replay_insert(c, &r);
+    st = r.dim != vexfs_dim(c) ? vx_fail(VEXFS_E_DIMENSION,
+                                         "its vectors have %" PRIu32 " dimensions, not %" PRIu32,
+                                         r.dim, vexfs_dim(c))
+                               : replay_insert(c, &r);
     break;
   case VX_REC_REMOVE: {
     uint64_t *ids = aligned_copy(r.ids, r.n * sizeof *ids);
@@ -259,7 +268,7 @@ static vexfs_status replay_record(void *ctx, uint64_t seq, uint32_t type, const 
   }
   }
   if (st == VEXFS_E_NOMEM) return vx_fail(st, "vexfs_db_open: out of memory replaying the log");
-  return st == VEXFS_OK ? st : replay_failed(seq, "does not apply");
+  return st == VEXFS_OK ? st : replay_failed(seq, "does not apply", vexfs_last_error());
 }
 
 /* ---- open / close ---- */
@@ -373,8 +382,8 @@ VEXFS_API vexfs_status vexfs_db_open(const char *path, const vexfs_db_options *o
     /* Replay went through the ordinary calls, with nothing logged and nothing refused; from now
      * on writes are logged, or refused by a read-only handle. */
     for (size_t i = 0; st == VEXFS_OK && i < db->n; i++) {
-      db->cols[i]->link->wal = db->opts.read_only ? NULL : db->wal;
-      db->cols[i]->link->read_only = db->opts.read_only != 0;
+      link_of(db->cols[i])->wal = db->opts.read_only ? NULL : db->wal;
+      link_of(db->cols[i])->read_only = db->opts.read_only != 0;
     }
   }
   if (st != VEXFS_OK) {
@@ -399,7 +408,7 @@ static uint64_t recycled_log_bytes(const vexfs_db *db) {
 static vexfs_status checkpoint_locked(vexfs_db *db) {
   if (!db->wal || db->opts.read_only) return VEXFS_OK;
   const char *fn = "vexfs_db_checkpoint";
-  for (size_t i = 0; i < db->n; i++) pthread_mutex_lock(&db->cols[i]->write_lock);
+  for (size_t i = 0; i < db->n; i++) vx_collection_hold_writes(db->cols[i]);
   int sync = db->opts.sync != VEXFS_SYNC_OFF;
   vexfs_status st =
       vx_snapshot_write(db->temp_path, db->cols, db->n, vx_wal_last_seq(db->wal), sync);
@@ -414,7 +423,7 @@ static vexfs_status checkpoint_locked(vexfs_db *db) {
     st = vx_fail(VEXFS_E_IO, "%s: cannot sync the directory %s: %s", fn, db->dir,
                  strerror(errno));
   if (st == VEXFS_OK) st = vx_wal_reset(db->wal, recycled_log_bytes(db));
-  for (size_t i = db->n; i-- > 0;) pthread_mutex_unlock(&db->cols[i]->write_lock);
+  for (size_t i = db->n; i-- > 0;) vx_collection_release_writes(db->cols[i]);
   return st;
 }
 
@@ -426,9 +435,10 @@ VEXFS_API vexfs_status vexfs_db_checkpoint(vexfs_db *db) {
   return st;
 }
 
-/* Called by mutating calls after they released their locks (journal.c). A failure here leaves
- * the records in the log, where they are safe; the next checkpoint tries again. */
-void vx_db_checkpoint_if_due(vexfs_db *db) {
+/* Run by mutating calls after they released their locks (the link's after_write, journal.c). A
+ * failure here leaves the records in the log, where they are safe; the next checkpoint tries
+ * again. */
+static void checkpoint_if_due(vexfs_db *db) {
   uint64_t limit = db->opts.wal_checkpoint_bytes;
   if (!limit || vx_wal_bytes(db->wal) < limit) return;
   if (atomic_exchange(&db->checkpointing, 1)) return; /* another thread is on it */
@@ -468,7 +478,7 @@ VEXFS_API vexfs_status vexfs_db_create_collection(vexfs_db *db, const char *name
   else if (!(link = catalog_reserve(db))) /* before the record: nothing may fail after it */
     st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
   else
-    st = vx_journal_create(db->wal, db->next_id, name, &c->cfg);
+    st = vx_journal_create(db->wal, db->next_id, name, c);
   if (st == VEXFS_OK) {
     catalog_add(db, link, db->next_id, name, c);
     link->wal = db->wal;
@@ -505,7 +515,7 @@ VEXFS_API vexfs_status vexfs_db_drop_collection(vexfs_db *db, const char *name) 
   vexfs_status st = VEXFS_OK;
   if (at < 0)
     st = vx_fail(VEXFS_E_NOT_FOUND, "%s: no collection is called \"%s\"", fn, name);
-  else if ((st = vx_journal_drop(db->wal, db->cols[at]->link->id, name)) == VEXFS_OK)
+  else if ((st = vx_journal_drop(db->wal, link_of(db->cols[at])->id, name)) == VEXFS_OK)
     drop_at(db, (size_t)at);
   pthread_mutex_unlock(&db->lock);
   return st;
@@ -523,13 +533,13 @@ VEXFS_API vexfs_status vexfs_db_list_collections(vexfs_db *db, char ***names, si
     return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn, !db ? "db" : !names ? "names" : "n");
   pthread_mutex_lock(&db->lock);
   size_t bytes = db->n * sizeof(char *);
-  for (size_t i = 0; i < db->n; i++) bytes += strlen(db->cols[i]->link->name) + 1;
+  for (size_t i = 0; i < db->n; i++) bytes += strlen(link_of(db->cols[i])->name) + 1;
   char **list = db->n ? vx_alloc(bytes) : NULL;
   if (list) { /* the pointers, then the strings, in one block */
     char *text = (char *)(list + db->n);
     for (size_t i = 0; i < db->n; i++) {
-      size_t len = strlen(db->cols[i]->link->name) + 1;
-      memcpy(text, db->cols[i]->link->name, len);
+      size_t len = strlen(link_of(db->cols[i])->name) + 1;
+      memcpy(text, link_of(db->cols[i])->name, len);
       list[i] = text;
       text += len;
     }

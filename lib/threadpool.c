@@ -29,6 +29,22 @@ static struct {
   unsigned workers;
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0};
 
+/* fork() copies only the forking thread: the child has none of the workers, and the lock must
+ * not be copied while another thread holds it. It is held across the fork, and the child starts
+ * with an empty pool that grows again on demand. */
+static void before_fork(void) { pthread_mutex_lock(&pool.lock); }
+static void after_fork_in_parent(void) { pthread_mutex_unlock(&pool.lock); }
+static void after_fork_in_child(void) {
+  pthread_mutex_init(&pool.lock, NULL);
+  pthread_cond_init(&pool.work, NULL);
+  pool.queue = NULL; /* the jobs of threads that are not in the child */
+  pool.workers = 0;
+}
+
+__attribute__((constructor)) static void watch_forks(void) {
+  pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+}
+
 static void run_tasks(job *j, unsigned worker) {
   for (;;) {
     size_t t = atomic_fetch_add_explicit(&j->next_task, 1, memory_order_relaxed);

@@ -1,6 +1,7 @@
 /* A small process-wide pool of worker threads for splitting batch work.
  * Workers are started lazily, up to the largest parallelism asked for, and live until the process
- * ends. Calls from many threads at once are fine: each call is its own job. */
+ * ends. Calls from many threads at once are fine: each call is its own job. A child of fork()
+ * starts with no workers and starts its own on demand. */
 #ifndef VEXFS_THREADPOOL_H
 #define VEXFS_THREADPOOL_H
 

@@ -4,7 +4,8 @@
  * whenever a whole valid record lies past the damage. Snapshots: a changed byte at every 4 KiB
  * boundary and in every header field is refused. Crafted snapshots, rewritten section by section
  * with valid checksums, that claim what their data cannot be are refused as damaged, never
- * loaded, never answered with VEXFS_E_NOMEM. */
+ * loaded, never answered with VEXFS_E_NOMEM; so are crafted log records (resealed with the
+ * log's salt) that do not decode or do not apply. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include "db_util.h"
 #include "persist/section.h"
 #include "persist/snapshot.h"
+#include "persist/wal.h"
 
 enum { DIM = 16, BATCH = 40, BATCHES = 12 };
 
@@ -114,6 +116,16 @@ static void drop_files(files *f) {
   free(f->log);
 }
 
+/* Puts the files back, checks the database opens whole, and deletes it and its models. */
+static void intact_and_gone(char *dir, files *f, db_model models[BATCHES + 1]) {
+  put_back(f, NULL);
+  assert_int_equal(records_applied(dir, models), BATCHES);
+  drop_files(f);
+  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
+  db_rmdir(dir);
+  free(dir);
+}
+
 static void test_log_block_lost_anywhere(void **state) {
   (void)state;
   db_model models[BATCHES + 1];
@@ -150,13 +162,8 @@ static void test_log_block_lost_anywhere(void **state) {
     put_back(&f, bad);
     if (records_applied(dir, models) != -1) fail_msg("log header byte %zu changed: opened", at);
   }
-  put_back(&f, NULL);
-  assert_int_equal(records_applied(dir, models), BATCHES);
   free(bad);
-  drop_files(&f);
-  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
-  db_rmdir(dir);
-  free(dir);
+  intact_and_gone(dir, &f, models);
 }
 
 /* Opens dir and expects it refused as damaged (or of a newer version: `newer`). */
@@ -198,13 +205,8 @@ static void test_snapshot_damaged_anywhere(void **state) {
     expect_refused(dir, at >= 8 && at < 12, what);
   }
   f.snap = good;
-  put_back(&f, NULL);
-  assert_int_equal(records_applied(dir, models), BATCHES); /* intact, it holds everything */
   free(bad);
-  drop_files(&f);
-  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
-  db_rmdir(dir);
-  free(dir);
+  intact_and_gone(dir, &f, models);
 }
 
 /* ---- crafted snapshots: sections rewritten with valid checksums ---- */
@@ -341,12 +343,97 @@ static void test_crafted_snapshots(void **state) {
   assert_true(claimed_rows > 1000000);
   expect_refused(dir, 0, "sections claiming a million rows");
   if (!strstr(vexfs_last_error(), "its blocks do not hold")) fail_msg("%s", vexfs_last_error());
-  put_back(&f, NULL);
-  assert_int_equal(records_applied(dir, models), BATCHES); /* the untouched snapshot opens */
-  drop_files(&f);
-  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
-  db_rmdir(dir);
-  free(dir);
+  intact_and_gone(dir, &f, models);
+}
+
+/* ---- crafted log records: changed, then resealed with the log's salt ---- */
+
+/* Changes the first record's body (INSERT: u32 collection, u32 has payloads, u64 n, u32 dim,
+ * u32 0, ids, vectors, payload lengths and texts) and reseals its checksum. */
+typedef void (*record_edit)(uint32_t *type, uint8_t *body, size_t len);
+
+static void reseal_first_record(uint8_t *log, record_edit edit) {
+  uint64_t salt, len;
+  memcpy(&salt, log + 16, 8);
+  uint8_t *head = log + VX_WAL_HEADER;
+  memcpy(&len, head + 16, 8);
+  uint32_t type;
+  memcpy(&type, head + 4, 4);
+  edit(&type, head + VX_WAL_HEAD, (size_t)len);
+  memcpy(head + 4, &type, 4);
+  struct iovec body = {head + VX_WAL_HEAD, (size_t)len};
+  uint64_t sum = vx_wal_record_checksum(salt, head, &body, 1);
+  memcpy(head + 24, &sum, 8);
+}
+
+static void other_collection(uint32_t *type, uint8_t *body, size_t len) {
+  (void)type, (void)len;
+  uint32_t id = 77;
+  memcpy(body, &id, 4);
+}
+static void other_dim(uint32_t *type, uint8_t *body, size_t len) {
+  (void)type, (void)len;
+  uint32_t dim = DIM - 1;
+  memcpy(body + 16, &dim, 4);
+}
+static void more_rows(uint32_t *type, uint8_t *body, size_t len) {
+  (void)type, (void)len;
+  uint64_t n = (uint64_t)1 << 40;
+  memcpy(body + 8, &n, 8);
+}
+static void id_of_the_snapshot(uint32_t *type, uint8_t *body, size_t len) {
+  (void)type, (void)len;
+  uint64_t id = 5000; /* already in the collection */
+  memcpy(body + 24, &id, 8);
+}
+static void reserved_id(uint32_t *type, uint8_t *body, size_t len) {
+  (void)type, (void)len;
+  uint64_t id = UINT64_MAX;
+  memcpy(body + 24, &id, 8);
+}
+static void broken_payload(uint32_t *type, uint8_t *body, size_t len) {
+  (void)type;
+  body[len - 2] = '{'; /* the last payload's closing brace and more */
+}
+static void unknown_type(uint32_t *type, uint8_t *body, size_t len) {
+  (void)body, (void)len;
+  *type = 99;
+}
+static void a_remove(uint32_t *type, uint8_t *body, size_t len) { /* of an id not there */
+  (void)len;
+  *type = 4;
+  uint64_t n = 1, id = 777777;
+  memcpy(body + 8, &n, 8);
+  memcpy(body + 16, &id, 8);
+}
+
+static void test_crafted_log_records(void **state) {
+  (void)state;
+  const struct {
+    record_edit edit;
+    const char *says;
+  } cases[] = {
+      {other_collection, "does not exist"}, {other_dim, "malformed"},
+      {more_rows, "malformed"},             {id_of_the_snapshot, "does not apply"},
+      {reserved_id, "does not apply"},      {broken_payload, "does not apply"},
+      {unknown_type, "malformed"},          {a_remove, "malformed"},
+  };
+  db_model models[BATCHES + 1];
+  char *dir = crashed_database(models);
+  files f;
+  keep_files(&f, dir);
+  uint8_t *bad = malloc(f.log_n);
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    memcpy(bad, f.log, f.log_n);
+    reseal_first_record(bad, cases[i].edit);
+    put_back(&f, bad);
+    expect_refused(dir, 0, cases[i].says);
+    if (!strstr(vexfs_last_error(), cases[i].says) || !strstr(vexfs_last_error(), "record 3 ") ||
+        strstr(vexfs_last_error(), "vexfs_get")) /* no stale message of an earlier call */
+      fail_msg("case %zu: \"%s\" does not say %s", i, vexfs_last_error(), cases[i].says);
+  }
+  free(bad);
+  intact_and_gone(dir, &f, models);
 }
 
 int main(void) {
@@ -354,6 +441,7 @@ int main(void) {
       cmocka_unit_test(test_log_block_lost_anywhere),
       cmocka_unit_test(test_snapshot_damaged_anywhere),
       cmocka_unit_test(test_crafted_snapshots),
+      cmocka_unit_test(test_crafted_log_records),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

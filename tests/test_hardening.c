@@ -9,7 +9,10 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <math.h>
 
 #include "db_util.h"
@@ -386,6 +389,50 @@ static void test_filter_length_limit(void **state) {
   vexfs_collection_free(c);
 }
 
+static int threads_of_this_process(void) {
+  DIR *d = opendir("/proc/self/task");
+  int n = 0;
+  for (struct dirent *e; d && (e = readdir(d));) n += e->d_name[0] != '.';
+  if (d) closedir(d);
+  return n;
+}
+
+/* A child of fork() has none of the parent's worker threads: it starts its own for its batch
+ * work (it used to believe the parent's were there, and ran every batch on one thread). */
+static void test_fork_child_starts_its_own_workers(void **state) {
+  (void)state;
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  cfg.dim = 16;
+  cfg.index = VEXFS_INDEX_FLAT;
+  cfg.threads = 3;
+  vexfs_collection *c;
+  assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_OK);
+  assert_int_equal(db_insert_range(c, 0, 3000), VEXFS_OK);
+  float *q = test_random_vectors(64, 16, 3);
+  uint64_t ids[64 * 5], child_ids[64 * 5];
+  float d[64 * 5];
+  vexfs_search_params p; /* filtered: one query per task, so each task can go to a worker */
+  vexfs_search_params_init(&p);
+  p.filter_json = "{\"must_not\": [{\"has_id\": [0]}]}";
+  assert_int_equal(vexfs_search(c, q, 64, 5, &p, ids, d, NULL), VEXFS_OK); /* workers start */
+  assert_true(threads_of_this_process() >= 3);
+  pid_t pid = fork();
+  if (pid == 0) {
+    alarm(60);
+    int alone = threads_of_this_process() == 1;
+    int ok = vexfs_search(c, q, 64, 5, &p, child_ids, d, NULL) == VEXFS_OK &&
+             memcmp(ids, child_ids, sizeof ids) == 0;
+    _exit(!alone ? 2 : !ok ? 3 : threads_of_this_process() >= 3 ? 0 : 4);
+  }
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  free(q);
+  vexfs_collection_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reserved_id_is_never_found),
@@ -396,6 +443,7 @@ int main(void) {
       cmocka_unit_test(test_zeroed_log_header_is_corruption),
       cmocka_unit_test(test_largest_vectors),
       cmocka_unit_test(test_filter_length_limit),
+      cmocka_unit_test(test_fork_child_starts_its_own_workers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,20 @@
  *   and with inserts, removes and gets. Only vexfs_collection_free() must not race other calls on
  *   the same collection. Unless a function says otherwise it is thread-safe.
  *
+ * Threads, fork and unloading
+ *   Batch calls (inserts, batched searches; `threads` settings) run on a process-wide pool of
+ *   worker threads that the library starts on first need, up to the largest parallelism asked
+ *   for (at most 256), and that then wait idle, holding no lock, until the process exits; the
+ *   calling thread always works too, and if workers cannot be started it does all the work. Each
+ *   thread that calls the library gets a scratch cache, returned when the thread exits.
+ *   fork(): the child has none of the workers and starts its own on demand; it may use the
+ *   library if no other thread of the parent was inside a library call at the fork (as POSIX
+ *   warns for any library with locks). A database handle open for writing must then be used by
+ *   one of the two processes only: the child inherits the handle with its directory lock, so
+ *   nothing stops both from writing.
+ *   Unloading: libvexfs.so is linked with -z nodelete, so dlclose() never unmaps it (its idle
+ *   workers and thread caches stay valid); its memory is not returned until the process ends.
+ *
  * Errors
  *   Functions that can fail return a vexfs_status. Mutating calls on a collection that belongs to
  *   a database (vexfs_db_*) may also return VEXFS_E_IO (its log record could not be made durable)
@@ -58,11 +72,11 @@ extern "C" {
  * Version
  * --------------------------------------------------------------------------------------------- */
 #define VEXFS_VERSION_MAJOR 0
-#define VEXFS_VERSION_MINOR 1
+#define VEXFS_VERSION_MINOR 2
 #define VEXFS_VERSION_PATCH 0
 #define VEXFS_VERSION_NUMBER \
   (VEXFS_VERSION_MAJOR * 10000 + VEXFS_VERSION_MINOR * 100 + VEXFS_VERSION_PATCH)
-#define VEXFS_VERSION_STRING "0.1.0"
+#define VEXFS_VERSION_STRING "0.2.0"
 
 /* MAJOR*10000 + MINOR*100 + PATCH of the library actually loaded (may differ from the macros the
  * caller compiled against). Never fails. */
@@ -256,14 +270,22 @@ typedef enum vexfs_payload_index_kind {
   VEXFS_PAYLOAD_INDEX_NUMERIC = 2  /* numbers, sorted: for range */
 } vexfs_payload_index_kind;
 
+/* A payload key (in filters and payload indexes) is a dotted path of 1..VEXFS_MAX_KEY_BYTES
+ * bytes and at most VEXFS_MAX_KEY_SEGMENTS non-empty segments ("a.b.c" has 3). */
+#define VEXFS_MAX_KEY_BYTES 1024u
+#define VEXFS_MAX_KEY_SEGMENTS 64u
+/* Payload indexes a collection may have at once. */
+#define VEXFS_MAX_PAYLOAD_INDEXES 64u
+
 /* Builds an index over a payload key (a dotted path, as in filters) that the filter planner uses
  * to count and list the rows a condition admits, so that selective filters are answered from the
  * listed rows instead of a scan or a widened graph search. Existing and later payloads are
  * indexed. Results never depend on indexes, only speed does.
  * Threading: safe concurrently with every call but vexfs_collection_free(); mutations wait
  *            while it is built.
- * Errors: VEXFS_E_INVALID (NULL, empty key or segment, unknown kind), VEXFS_E_EXISTS (this key
- *         already has an index of this kind), VEXFS_E_NOMEM. */
+ * Errors: VEXFS_E_INVALID (NULL, a key past the limits above or with an empty segment, unknown
+ *         kind, a collection's 65th index), VEXFS_E_EXISTS (this key already has an index of
+ *         this kind), VEXFS_E_NOMEM. */
 VEXFS_API vexfs_status vexfs_create_payload_index(vexfs_collection *c, const char *key,
                                                   vexfs_payload_index_kind kind);
 

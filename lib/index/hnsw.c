@@ -17,12 +17,12 @@
 #define PRECISION_SHARE 0.01
 #define PRECISION_SAMPLE 512u
 
-void hnsw_lock(hnsw_head *n) {
+void vx_hnsw_lock(hnsw_head *n) {
   while (atomic_exchange_explicit(&n->lock, 1, memory_order_acquire))
     while (atomic_load_explicit(&n->lock, memory_order_relaxed)) hnsw_relax();
 }
 
-void hnsw_unlock(hnsw_head *n) { atomic_store_explicit(&n->lock, 0, memory_order_release); }
+void vx_hnsw_unlock(hnsw_head *n) { atomic_store_explicit(&n->lock, 0, memory_order_release); }
 
 /* ---- heaps ---- */
 
@@ -66,12 +66,16 @@ static hnsw_pair heap_pop(hnsw_heap *hp, float sign) {
   return top;
 }
 
-int hnsw_heap_push_min(hnsw_heap *hp, float d, uint32_t slot) { return heap_push(hp, d, slot, 1); }
-hnsw_pair hnsw_heap_pop_min(hnsw_heap *hp) { return heap_pop(hp, 1); }
-int hnsw_heap_push_max(hnsw_heap *hp, float d, uint32_t slot) { return heap_push(hp, d, slot, -1); }
-hnsw_pair hnsw_heap_pop_max(hnsw_heap *hp) { return heap_pop(hp, -1); }
+int vx_hnsw_heap_push_min(hnsw_heap *hp, float d, uint32_t slot) {
+  return heap_push(hp, d, slot, 1);
+}
+hnsw_pair vx_hnsw_heap_pop_min(hnsw_heap *hp) { return heap_pop(hp, 1); }
+int vx_hnsw_heap_push_max(hnsw_heap *hp, float d, uint32_t slot) {
+  return heap_push(hp, d, slot, -1);
+}
+hnsw_pair vx_hnsw_heap_pop_max(hnsw_heap *hp) { return heap_pop(hp, -1); }
 
-int hnsw_by_distance(const void *a, const void *b) {
+int vx_hnsw_by_distance(const void *a, const void *b) {
   const hnsw_pair *x = a, *y = b;
   return x->d < y->d ? -1 : x->d > y->d ? 1 : (x->slot > y->slot) - (x->slot < y->slot);
 }
@@ -84,7 +88,7 @@ static size_t visited_bytes(const hnsw_scratch *sc) {
   return (sc->visited_bits + 63) / 64 * sizeof(uint64_t);
 }
 
-int hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots) {
+int vx_hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots) {
   memset(sc, 0, sizeof *sc);
   sc->visited_bits = slots;
   sc->sel_n = (size_t)h->ef_construction + 1;
@@ -97,7 +101,7 @@ int hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots) {
   sc->qcode = vx_pool_get(sc->code_size);
   if (!sc->visited || !sc->sel || !sc->shrink || !sc->fresh || !sc->qcode ||
       heap_grow(&sc->cand) || heap_grow(&sc->found)) {
-    hnsw_scratch_destroy(sc);
+    vx_hnsw_scratch_destroy(sc);
     return -1;
   }
   memset(sc->visited, 0, visited_bytes(sc));
@@ -105,7 +109,7 @@ int hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots) {
   return 0;
 }
 
-void hnsw_scratch_destroy(hnsw_scratch *sc) {
+void vx_hnsw_scratch_destroy(hnsw_scratch *sc) {
   vx_pool_put(sc->visited, visited_bytes(sc));
   vx_pool_put(sc->sel, sc->sel_n * sizeof *sc->sel);
   vx_pool_put(sc->shrink, (sc->m0 + 1) * sizeof *sc->shrink);
@@ -116,13 +120,13 @@ void hnsw_scratch_destroy(hnsw_scratch *sc) {
   memset(sc, 0, sizeof *sc);
 }
 
-void hnsw_scratch_reset(hnsw_scratch *sc) {
+void vx_hnsw_scratch_reset(hnsw_scratch *sc) {
   memset(sc->visited, 0, visited_bytes(sc));
   sc->cand.n = sc->found.n = 0;
 }
 
 static void free_build_scratch(hnsw *h) {
-  for (unsigned i = 0; i < h->build_workers; i++) hnsw_scratch_destroy(&h->build[i]);
+  for (unsigned i = 0; i < h->build_workers; i++) vx_hnsw_scratch_destroy(&h->build[i]);
   vx_pool_put(h->build, h->build_cap * sizeof *h->build);
   h->build = NULL;
   h->build_workers = 0;
@@ -188,10 +192,10 @@ static const float *input_row(const vx_store *s, const uint32_t *slots, const fl
 }
 
 static size_t upper_block_bytes(const hnsw *h, uint32_t slot) {
-  return (size_t)hnsw_draw_level(h, slot) * (1 + h->m) * sizeof(uint32_t);
+  return (size_t)vx_hnsw_draw_level(h, slot) * (1 + h->m) * sizeof(uint32_t);
 }
 
-void hnsw_free_upper(hnsw *h, const uint32_t *slots, size_t n) {
+void vx_hnsw_free_upper(hnsw *h, const uint32_t *slots, size_t n) {
   for (size_t i = 0; i < n; i++) {
     uint32_t **u = vx_chunked_at(&h->upper, slots[i]);
     if (*u) atomic_fetch_sub(&h->upper_bytes, upper_block_bytes(h, slots[i]));
@@ -200,15 +204,15 @@ void hnsw_free_upper(hnsw *h, const uint32_t *slots, size_t n) {
   }
 }
 
-int hnsw_alloc_upper(hnsw *h, const uint32_t *slots, size_t n) {
+int vx_hnsw_alloc_upper(hnsw *h, const uint32_t *slots, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    uint32_t level = hnsw_draw_level(h, slots[i]);
+    uint32_t level = vx_hnsw_draw_level(h, slots[i]);
     uint32_t **up = vx_chunked_at(&h->upper, slots[i]);
     *up = NULL;
     if (level == 0) continue;
     *up = vx_calloc((size_t)level * (1 + h->m), sizeof(uint32_t));
     if (!*up) {
-      hnsw_free_upper(h, slots, i + 1);
+      vx_hnsw_free_upper(h, slots, i + 1);
       return -1;
     }
     atomic_fetch_add(&h->upper_bytes, upper_block_bytes(h, slots[i]));
@@ -233,11 +237,11 @@ static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t 
   h->build = vx_pool_get(workers * sizeof *h->build);
   if (!h->build) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW scratch", fn);
   for (h->build_workers = 0; h->build_workers < workers; h->build_workers++)
-    if (hnsw_scratch_init(&h->build[h->build_workers], h, h->nodes.capacity) != 0) {
+    if (vx_hnsw_scratch_init(&h->build[h->build_workers], h, h->nodes.capacity) != 0) {
       free_build_scratch(h);
       return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW scratch", fn);
     }
-  if (hnsw_alloc_upper(h, slots, n) != 0) {
+  if (vx_hnsw_alloc_upper(h, slots, n) != 0) {
     free_build_scratch(h);
     return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW levels", fn);
   }
@@ -254,7 +258,7 @@ static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t 
   return VEXFS_OK;
 }
 
-void hnsw_encode_node(hnsw *h, const vx_store *s, uint32_t slot) {
+void vx_hnsw_encode_node(hnsw *h, const vx_store *s, uint32_t slot) {
   hnsw_head *hd = hnsw_node_head(h, slot);
   hd->lx = vx_sq8_encode(&h->sq, vx_store_row(s, slot), hnsw_code(h, slot));
   hd->norm = vx_store_norm(s, slot);
@@ -318,7 +322,7 @@ static void hnsw_publish(void *state, const vx_store *s) {
   vx_sq8_fit(&h->sq, h->range_lo, h->range_hi);
   size_t rows = atomic_load_explicit(&s->rows, memory_order_relaxed);
   for (size_t slot = 0; slot < rows; slot++)
-    if (vx_store_id(s, slot) != VX_NO_ID) hnsw_encode_node(h, s, (uint32_t)slot);
+    if (vx_store_id(s, slot) != VX_NO_ID) vx_hnsw_encode_node(h, s, (uint32_t)slot);
   h->codes_precise = codes_precise_for(h, s);
 }
 
@@ -332,12 +336,12 @@ static void add_task(void *arg, size_t i, unsigned worker) {
   add_ctx *a = arg;
   uint32_t slot = a->slots[i];
   /* A node is reachable only once its own insert links it, so its code is written first. */
-  hnsw_encode_node(a->h, a->s, slot);
+  vx_hnsw_encode_node(a->h, a->s, slot);
   hnsw_head *hd = hnsw_node_head(a->h, slot);
-  hd->level = hnsw_draw_level(a->h, slot);
+  hd->level = vx_hnsw_draw_level(a->h, slot);
   atomic_store_explicit(&hd->lock, 0, memory_order_relaxed);
   hnsw_store(&hd->count0, 0);
-  hnsw_insert(a->h, &a->h->build[worker], slot);
+  vx_hnsw_insert(a->h, &a->h->build[worker], slot);
 }
 
 static void hnsw_add(void *state, const vx_store *s, const uint32_t *slots, size_t n,
@@ -359,7 +363,7 @@ static void hnsw_add(void *state, const vx_store *s, const uint32_t *slots, size
 static void hnsw_cancel(void *state, const uint32_t *slots, size_t n) {
   hnsw *h = state;
   free_build_scratch(h);
-  hnsw_free_upper(h, slots, n);
+  vx_hnsw_free_upper(h, slots, n);
   h->refit_pending = 0; /* the range keeps the abandoned rows: it only widens, which is safe */
   h->pending_max_norm = h->max_norm;
 }
@@ -382,11 +386,11 @@ const vx_index_ops vx_index_hnsw = {
     .prepare = hnsw_prepare,
     .publish = hnsw_publish,
     .add = hnsw_add,
-    .prepare_remove = hnsw_prepare_remove,
-    .remove = hnsw_remove,
-    .search = hnsw_search_queries,
+    .prepare_remove = vx_hnsw_prepare_remove,
+    .remove = vx_hnsw_remove,
+    .search = vx_hnsw_search_queries,
     .memory = hnsw_memory,
     .cancel = hnsw_cancel,
-    .save = hnsw_save_graph,
-    .load = hnsw_load_graph,
+    .save = vx_hnsw_save_graph,
+    .load = vx_hnsw_load_graph,
 };

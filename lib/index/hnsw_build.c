@@ -4,7 +4,7 @@
 
 #include "hnsw_internal.h"
 
-uint32_t hnsw_draw_level(const hnsw *h, uint32_t slot) {
+uint32_t vx_hnsw_draw_level(const hnsw *h, uint32_t slot) {
   uint64_t x = h->seed + 0x9e3779b97f4a7c15ull * ((uint64_t)slot + 1); /* splitmix64 */
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
@@ -14,7 +14,7 @@ uint32_t hnsw_draw_level(const hnsw *h, uint32_t slot) {
   return level >= HNSW_MAX_LEVEL ? HNSW_MAX_LEVEL : (uint32_t)level;
 }
 
-size_t hnsw_select(const hnsw *h, hnsw_pair *cand, size_t n, size_t max) {
+size_t vx_hnsw_select(const hnsw *h, hnsw_pair *cand, size_t n, size_t max) {
   if (n <= max) return n; /* fewer candidates than room: keep them all */
   size_t kept = 0;
   for (size_t i = 0; i < n && kept < max; i++) {
@@ -32,12 +32,12 @@ static void link_back(hnsw *h, hnsw_scratch *sc, uint32_t to, uint32_t from, uin
                       float dist) {
   hnsw_head *hd = hnsw_node_head(h, to);
   uint32_t *count;
-  hnsw_lock(hd);
+  vx_hnsw_lock(hd);
   uint32_t *links = hnsw_list(h, to, level, &count);
   uint32_t n = hnsw_load(count), cap = hnsw_cap(h, level);
   for (uint32_t i = 0; i < n; i++)
     if (hnsw_load(&links[i]) == from) {
-      hnsw_unlock(hd);
+      vx_hnsw_unlock(hd);
       return;
     }
   if (n < cap) {
@@ -50,19 +50,19 @@ static void link_back(hnsw *h, hnsw_scratch *sc, uint32_t to, uint32_t from, uin
       sc->shrink[i] = (hnsw_pair){hnsw_distance(h, &p, nb), nb};
     }
     sc->shrink[n] = (hnsw_pair){dist, from};
-    qsort(sc->shrink, n + 1, sizeof *sc->shrink, hnsw_by_distance);
-    size_t kept = hnsw_select(h, sc->shrink, n + 1, cap);
+    qsort(sc->shrink, n + 1, sizeof *sc->shrink, vx_hnsw_by_distance);
+    size_t kept = vx_hnsw_select(h, sc->shrink, n + 1, cap);
     for (size_t i = 0; i < kept; i++) hnsw_store(&links[i], sc->shrink[i].slot);
     hnsw_store(count, (uint32_t)kept);
   }
-  hnsw_unlock(hd);
+  vx_hnsw_unlock(hd);
 }
 
 /* Drains sc->found (a max-heap) into sc->sel, nearest first, leaving out `self`. */
 static size_t drain_found(hnsw_scratch *sc, uint32_t self) {
   size_t n = 0;
   while (sc->found.n) {
-    hnsw_pair p = hnsw_heap_pop_max(&sc->found);
+    hnsw_pair p = vx_hnsw_heap_pop_max(&sc->found);
     if (p.slot != self) sc->sel[n++] = p;
   }
   for (size_t i = 0; i < n / 2; i++) { /* popped farthest first */
@@ -73,7 +73,7 @@ static size_t drain_found(hnsw_scratch *sc, uint32_t self) {
   return n;
 }
 
-void hnsw_insert(hnsw *h, hnsw_scratch *sc, uint32_t slot) {
+void vx_hnsw_insert(hnsw *h, hnsw_scratch *sc, uint32_t slot) {
   hnsw_head *hd = hnsw_node_head(h, slot);
   uint32_t level = hd->level;
   hnsw_point q = hnsw_node_point(h, slot);
@@ -90,21 +90,21 @@ void hnsw_insert(hnsw *h, hnsw_scratch *sc, uint32_t slot) {
   if (!new_top) pthread_mutex_unlock(&h->entry_lock);
 
   float d;
-  uint32_t cur = hnsw_descend(h, &q, entry, level, &d);
+  uint32_t cur = vx_hnsw_descend(h, &q, entry, level, &d);
   for (uint32_t l = level < top ? level : top;; l--) {
-    hnsw_scratch_reset(sc);
-    hnsw_search_level(h, sc, &q, cur, d, l, h->ef_construction, NULL);
+    vx_hnsw_scratch_reset(sc);
+    vx_hnsw_search_level(h, sc, &q, cur, d, l, h->ef_construction, NULL);
     size_t n = drain_found(sc, slot);
     if (n > 0) {
       cur = sc->sel[0].slot; /* the nearest: where the next level starts */
       d = sc->sel[0].d;
     }
-    size_t kept = hnsw_select(h, sc->sel, n, h->m);
+    size_t kept = vx_hnsw_select(h, sc->sel, n, h->m);
     uint32_t *count, *links = hnsw_list(h, slot, l, &count);
-    hnsw_lock(hd);
+    vx_hnsw_lock(hd);
     for (size_t i = 0; i < kept; i++) hnsw_store(&links[i], sc->sel[i].slot);
     hnsw_store(count, (uint32_t)kept);
-    hnsw_unlock(hd);
+    vx_hnsw_unlock(hd);
     for (size_t i = 0; i < kept; i++) link_back(h, sc, sc->sel[i].slot, slot, l, sc->sel[i].d);
     if (l == 0) break;
   }

@@ -45,9 +45,9 @@ static void repair(hnsw *h, const uint64_t *gone, uint32_t u, uint32_t l, hnsw_p
     if (unique == 0 || cand[unique - 1].slot != cand[i].slot) cand[unique++] = cand[i];
   hnsw_point p = hnsw_node_point(h, u);
   for (size_t i = 0; i < unique; i++) cand[i].d = hnsw_distance(h, &p, cand[i].slot);
-  qsort(cand, unique, sizeof *cand, hnsw_by_distance);
+  qsort(cand, unique, sizeof *cand, vx_hnsw_by_distance);
   size_t cap = hnsw_cap(h, l), pool = REPAIR_POOL * cap;
-  size_t kept = hnsw_select(h, cand, unique < pool ? unique : pool, cap);
+  size_t kept = vx_hnsw_select(h, cand, unique < pool ? unique : pool, cap);
   for (size_t i = 0; i < kept; i++) links[i] = cand[i].slot;
   hnsw_store(count, (uint32_t)kept);
   /* Nodes that linked only to removed ones lost their way in: new neighbours with room link
@@ -68,7 +68,7 @@ static size_t bitmap_words(const vx_store *s) {
   return (atomic_load_explicit(&s->rows, memory_order_relaxed) + 63) / 64;
 }
 
-vexfs_status hnsw_prepare_remove(void *state, const vx_store *s, void **scratch) {
+vexfs_status vx_hnsw_prepare_remove(void *state, const vx_store *s, void **scratch) {
   hnsw *h = state;
   size_t bytes = bitmap_words(s) * sizeof(uint64_t) +
                  (size_t)h->m0 * (h->m0 + 1) * sizeof(hnsw_pair);
@@ -77,7 +77,8 @@ vexfs_status hnsw_prepare_remove(void *state, const vx_store *s, void **scratch)
   return VEXFS_OK;
 }
 
-void hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n, void *scratch) {
+void vx_hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n,
+                    void *scratch) {
   hnsw *h = state;
   size_t rows = atomic_load_explicit(&s->rows, memory_order_relaxed);
   uint64_t *gone = scratch;
@@ -100,6 +101,6 @@ void hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n
     atomic_store(&h->entry, hnsw_pack_entry(best, best == HNSW_NONE ? 0 : best_level));
 
   for (size_t i = 0; i < n; i++) hnsw_store(&hnsw_node_head(h, slots[i])->count0, 0);
-  hnsw_free_upper(h, slots, n); /* the slots become free rows */
+  vx_hnsw_free_upper(h, slots, n); /* the slots become free rows */
   vx_release(scratch);
 }

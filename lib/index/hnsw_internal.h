@@ -115,8 +115,8 @@ static inline void hnsw_relax(void) {
 #endif
 }
 
-void hnsw_lock(hnsw_head *n);
-void hnsw_unlock(hnsw_head *n);
+void vx_hnsw_lock(hnsw_head *n);
+void vx_hnsw_unlock(hnsw_head *n);
 
 static inline uint64_t hnsw_pack_entry(uint32_t slot, uint32_t level) {
   return ((uint64_t)level << 32) | slot;
@@ -181,16 +181,16 @@ static inline void hnsw_prefetch_code(const hnsw *h, uint32_t slot) {
 }
 
 /* ---- heaps (min for candidates, max for results) ---- */
-int hnsw_heap_push_min(hnsw_heap *hp, float d, uint32_t slot); /* 0, or -1 when it cannot grow */
-hnsw_pair hnsw_heap_pop_min(hnsw_heap *hp);
-int hnsw_heap_push_max(hnsw_heap *hp, float d, uint32_t slot);
-hnsw_pair hnsw_heap_pop_max(hnsw_heap *hp);
+int vx_hnsw_heap_push_min(hnsw_heap *hp, float d, uint32_t slot); /* 0, or -1 when it cannot grow */
+hnsw_pair vx_hnsw_heap_pop_min(hnsw_heap *hp);
+int vx_hnsw_heap_push_max(hnsw_heap *hp, float d, uint32_t slot);
+hnsw_pair vx_hnsw_heap_pop_max(hnsw_heap *hp);
 /* qsort order of pairs: ascending distance, then slot. */
-int hnsw_by_distance(const void *a, const void *b);
+int vx_hnsw_by_distance(const void *a, const void *b);
 
 /* ---- scratch ---- */
-int hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots);
-void hnsw_scratch_destroy(hnsw_scratch *sc);
+int vx_hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots);
+void vx_hnsw_scratch_destroy(hnsw_scratch *sc);
 static inline int hnsw_visit(hnsw_scratch *sc, uint32_t slot) { /* 1 if newly visited */
   if (slot >= sc->visited_bits) return 0; /* a node newer than this search: skip it */
   uint64_t bit = 1ull << (slot & 63), *w = &sc->visited[slot >> 6];
@@ -198,7 +198,7 @@ static inline int hnsw_visit(hnsw_scratch *sc, uint32_t slot) { /* 1 if newly vi
   *w |= bit;
   return 1;
 }
-void hnsw_scratch_reset(hnsw_scratch *sc);
+void vx_hnsw_scratch_reset(hnsw_scratch *sc);
 
 /* ---- layer search (hnsw_search.c) ---- */
 
@@ -210,12 +210,12 @@ typedef struct hnsw_admit {
 } hnsw_admit;
 
 /* Greedy descent from the entry point down to level `stop` + 1; returns the nearest node found. */
-uint32_t hnsw_descend(const hnsw *h, const hnsw_point *q, uint64_t entry, uint32_t stop,
+uint32_t vx_hnsw_descend(const hnsw *h, const hnsw_point *q, uint64_t entry, uint32_t stop,
                       float *dist);
 
 /* Best-first search of one level from `start`, keeping the `ef` nearest admitted nodes in
  * sc->found (a max-heap). Candidates are explored whether admitted or not. */
-void hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, uint32_t start,
+void vx_hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, uint32_t start,
                        float start_dist, uint32_t level, size_t ef, const hnsw_admit *admit);
 
 /* ---- neighbour selection (hnsw_build.c) ---- */
@@ -223,28 +223,28 @@ void hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, uin
 /* Keeps at most `max` of the n candidates (ascending by distance to the base node), by the
  * diversity heuristic: a candidate is dropped when it is nearer to an already kept one than to
  * the base. Returns how many were kept, in place at the front. */
-size_t hnsw_select(const hnsw *h, hnsw_pair *cand, size_t n, size_t max);
+size_t vx_hnsw_select(const hnsw *h, hnsw_pair *cand, size_t n, size_t max);
 
 /* Level of a slot: floor(-ln(u) * mult), u drawn from the seed and the slot, so a build is
  * deterministic whatever the thread count. */
-uint32_t hnsw_draw_level(const hnsw *h, uint32_t slot);
+uint32_t vx_hnsw_draw_level(const hnsw *h, uint32_t slot);
 
 /* Inserts one node whose code and head are written. */
-void hnsw_insert(hnsw *h, hnsw_scratch *sc, uint32_t slot);
+void vx_hnsw_insert(hnsw *h, hnsw_scratch *sc, uint32_t slot);
 
 /* Writes a node's code and head (sq8 correction, norm) from its row. */
-void hnsw_encode_node(hnsw *h, const vx_store *s, uint32_t slot);
+void vx_hnsw_encode_node(hnsw *h, const vx_store *s, uint32_t slot);
 /* Allocates the (zeroed) upper-level blocks of slots for their drawn levels; on failure frees
  * what it made. 0 or -1. */
-int hnsw_alloc_upper(hnsw *h, const uint32_t *slots, size_t n);
+int vx_hnsw_alloc_upper(hnsw *h, const uint32_t *slots, size_t n);
 /* Frees the upper-level blocks of slots (set to NULL). */
-void hnsw_free_upper(hnsw *h, const uint32_t *slots, size_t n);
+void vx_hnsw_free_upper(hnsw *h, const uint32_t *slots, size_t n);
 
 /* ---- ops ---- */
-vexfs_status hnsw_search_queries(void *state, const vx_store *s, size_t rows, const vx_query *q);
-vexfs_status hnsw_prepare_remove(void *state, const vx_store *s, void **scratch);
-void hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n, void *scratch);
-void hnsw_save_graph(const void *state, const vx_store *s, vx_snap_writer *w);
-vexfs_status hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r);
+vexfs_status vx_hnsw_search_queries(void *state, const vx_store *s, size_t rows, const vx_query *q);
+vexfs_status vx_hnsw_prepare_remove(void *state, const vx_store *s, void **scratch);
+void vx_hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n, void *scratch);
+void vx_hnsw_save_graph(const void *state, const vx_store *s, vx_snap_writer *w);
+vexfs_status vx_hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r);
 
 #endif

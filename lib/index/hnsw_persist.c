@@ -13,7 +13,7 @@
 #include "../errors_internal.h"
 #include "hnsw_internal.h"
 
-void hnsw_save_graph(const void *state, const vx_store *s, vx_snap_writer *w) {
+void vx_hnsw_save_graph(const void *state, const vx_store *s, vx_snap_writer *w) {
   const hnsw *h = state;
   size_t rows = atomic_load_explicit(&s->rows, memory_order_acquire);
   uint64_t entry = atomic_load(&h->entry);
@@ -93,7 +93,7 @@ static int quantiser_valid(const hnsw *h, const vx_store *s, size_t rows) {
   return 1;
 }
 
-vexfs_status hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r) {
+vexfs_status vx_hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r) {
   hnsw *h = state;
   h->store = s;
   size_t rows = atomic_load_explicit(&s->rows, memory_order_relaxed);
@@ -119,9 +119,9 @@ vexfs_status hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r) {
     uint32_t head[2], sl = (uint32_t)slot;
     if (vx_secr_read(r, head, sizeof head)) return bad("it is too short");
     int live = vx_store_id(s, slot) != VX_NO_ID;
-    if (head[1] > h->m0 || (live ? head[0] != hnsw_draw_level(h, sl) : head[0] || head[1]))
+    if (head[1] > h->m0 || (live ? head[0] != vx_hnsw_draw_level(h, sl) : head[0] || head[1]))
       return bad("a node's level or link count is impossible");
-    if (head[0] && hnsw_alloc_upper(h, &sl, 1) != 0)
+    if (head[0] && vx_hnsw_alloc_upper(h, &sl, 1) != 0)
       return vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for HNSW levels");
     hnsw_head *hd = hnsw_node_head(h, sl);
     hd->level = head[0];
@@ -131,7 +131,7 @@ vexfs_status hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r) {
         (head[0] && vx_secr_read(r, *(uint32_t **)vx_chunked_at(&h->upper, slot),
                                  (size_t)head[0] * (1 + h->m) * sizeof(uint32_t))))
       return bad("it is too short");
-    if (live) hnsw_encode_node(h, s, sl);
+    if (live) vx_hnsw_encode_node(h, s, sl);
   }
   if (vx_secr_left(r) != 0) return bad("it has bytes past its last node");
   uint32_t entry_slot = (uint32_t)entry, entry_level = (uint32_t)(entry >> 32);

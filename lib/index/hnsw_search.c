@@ -16,7 +16,7 @@
  * filter is the planner's choice: payload/planner.c.) */
 #define MAX_WIDENED_EF 8192u
 
-uint32_t hnsw_descend(const hnsw *h, const hnsw_point *q, uint64_t entry, uint32_t stop,
+uint32_t vx_hnsw_descend(const hnsw *h, const hnsw_point *q, uint64_t entry, uint32_t stop,
                       float *dist) {
   uint32_t cur = (uint32_t)entry, top = (uint32_t)(entry >> 32);
   float d = hnsw_distance(h, q, cur);
@@ -46,14 +46,14 @@ static inline int admitted(const hnsw_admit *a, uint32_t slot) {
          (!a->filter || a->filter->admit(a->filter->ctx, slot));
 }
 
-void hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, uint32_t start,
+void vx_hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, uint32_t start,
                        float start_dist, uint32_t level, size_t ef, const hnsw_admit *admit) {
   hnsw_visit(sc, start);
-  hnsw_heap_push_min(&sc->cand, start_dist, start);
-  if (admitted(admit, start)) hnsw_heap_push_max(&sc->found, start_dist, start);
+  vx_hnsw_heap_push_min(&sc->cand, start_dist, start);
+  if (admitted(admit, start)) vx_hnsw_heap_push_max(&sc->found, start_dist, start);
   float bound = sc->found.n ? sc->found.a[0].d : INFINITY;
   while (sc->cand.n) {
-    hnsw_pair c = hnsw_heap_pop_min(&sc->cand);
+    hnsw_pair c = vx_hnsw_heap_pop_min(&sc->cand);
     if (c.d > bound && sc->found.n >= ef) break;
     uint32_t *count, *links = hnsw_list(h, c.slot, level, &count);
     uint32_t n = hnsw_load(count), nfresh = 0;
@@ -70,10 +70,10 @@ void hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, uin
       sc->distances++;
       if (sc->found.n >= ef && d >= bound) continue;
       /* a heap that cannot grow (out of memory) drops the candidate: a worse answer, not a crash */
-      hnsw_heap_push_min(&sc->cand, d, nb);
+      vx_hnsw_heap_push_min(&sc->cand, d, nb);
       if (admitted(admit, nb)) {
-        hnsw_heap_push_max(&sc->found, d, nb);
-        if (sc->found.n > ef) hnsw_heap_pop_max(&sc->found);
+        vx_hnsw_heap_push_max(&sc->found, d, nb);
+        if (sc->found.n > ef) vx_hnsw_heap_pop_max(&sc->found);
         bound = sc->found.a[0].d;
       }
     }
@@ -114,15 +114,15 @@ static size_t graph_pass(const query_ctx *c, hnsw_scratch *sc, const hnsw_point 
                          float start_dist, size_t ef, vx_topk *top) {
   const hnsw *h = c->h;
   const vx_query *q = c->q;
-  hnsw_scratch_reset(sc);
+  vx_hnsw_scratch_reset(sc);
   hnsw_admit admit = {c->s, c->rows, q->filter};
-  hnsw_search_level(h, sc, p, start, start_dist, 0, ef, &admit);
+  vx_hnsw_search_level(h, sc, p, start, start_dist, 0, ef, &admit);
 
   /* Re-rank the nearest hits by their exact distances. Codes order them nearly right, so the
    * first k + max(k, 16) of them hold the true top k. */
   size_t n = sc->found.n, rerank = q->k + (q->k > 16 ? q->k : 16);
   while (n > rerank) {
-    hnsw_heap_pop_max(&sc->found);
+    vx_hnsw_heap_pop_max(&sc->found);
     n--;
   }
   atomic_fetch_add_explicit(q->distance_count, sc->distances + n, memory_order_relaxed);
@@ -150,7 +150,7 @@ static void query_task(void *arg, size_t qi, unsigned worker) {
   hnsw_point p = {query, sc->qcode, vx_sq8_encode(&h->sq, query, sc->qcode),
                   h->kern->dot(query, query, h->dim), 0};
   float d;
-  uint32_t start = hnsw_descend(h, &p, entry, 0, &d);
+  uint32_t start = vx_hnsw_descend(h, &p, entry, 0, &d);
   vx_topk top;
   vx_topk_init(&top, c->hits + (size_t)worker * q->k, q->k);
   size_t live = atomic_load_explicit(&c->s->live, memory_order_acquire);
@@ -168,7 +168,8 @@ static void query_task(void *arg, size_t qi, unsigned worker) {
   vx_flat_emit(c->s, q, qi, &top, 0);
 }
 
-vexfs_status hnsw_search_queries(void *state, const vx_store *s, size_t rows, const vx_query *q) {
+vexfs_status vx_hnsw_search_queries(void *state, const vx_store *s, size_t rows,
+                                     const vx_query *q) {
   const hnsw *h = state;
   size_t ef = q->ef > q->k ? q->ef : q->k;
   unsigned workers = q->threads < q->nq ? q->threads : (unsigned)q->nq;
@@ -179,13 +180,13 @@ vexfs_status hnsw_search_queries(void *state, const vx_store *s, size_t rows, co
   unsigned made = 0;
   if (c.scratch && c.hits)
     for (; made < workers; made++)
-      if (hnsw_scratch_init(&c.scratch[made], h, rows) != 0) break; /* newer nodes are skipped */
+      if (vx_hnsw_scratch_init(&c.scratch[made], h, rows) != 0) break; /* newer nodes are skipped */
   vexfs_status st = VEXFS_OK;
   if (made < workers)
     st = vx_fail(VEXFS_E_NOMEM, "vexfs_search: out of memory for search scratch");
   else
     vx_parallel_for(workers, q->nq, query_task, &c);
-  for (unsigned i = 0; i < made; i++) hnsw_scratch_destroy(&c.scratch[i]);
+  for (unsigned i = 0; i < made; i++) vx_hnsw_scratch_destroy(&c.scratch[i]);
   vx_pool_put(c.scratch, scratch_bytes);
   vx_pool_put(c.hits, hit_bytes);
   return st;

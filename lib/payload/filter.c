@@ -14,7 +14,6 @@
 #include "filter.h"
 
 #define MAX_PATH_TEXT 200 /* bytes of "where" kept for messages */
-#define MAX_KEY_BYTES 1024
 
 typedef struct compiler {
   const char *fn;
@@ -104,12 +103,13 @@ static int compile_path(compiler *c, const uint8_t *v, uint32_t target) {
   if (vx_j_type(v) != VX_J_STRING) return error_at(c, "expected a string, got %s", vx_j_type_name(v));
   size_t len;
   const char *s = vx_j_string(v, &len);
-  if (len == 0 || len > MAX_KEY_BYTES)
-    return error_at(c, "a key must be 1..%d bytes", MAX_KEY_BYTES);
-  vx_fseg segs[64];
+  if (len == 0 || len > VEXFS_MAX_KEY_BYTES)
+    return error_at(c, "a key must be 1..%u bytes (VEXFS_MAX_KEY_BYTES)", VEXFS_MAX_KEY_BYTES);
+  vx_fseg segs[VEXFS_MAX_KEY_SEGMENTS];
   uint32_t n;
-  if (vx_path_split(s, len, segs, 64, &n) != 0)
-    return error_at(c, "key \"%.*s\" has an empty segment or more than 64", (int)(len > 64 ? 64 : len), s);
+  if (vx_path_split(s, len, segs, VEXFS_MAX_KEY_SEGMENTS, &n) != 0)
+    return error_at(c, "key \"%.*s\" has an empty segment or more than %u",
+                    (int)(len > 64 ? 64 : len), s, VEXFS_MAX_KEY_SEGMENTS);
   uint32_t first = count_of(&c->segs, sizeof(vx_fseg));
   vx_buf_put(&c->segs, segs, n * sizeof *segs);
   leave(c, saved);

@@ -31,7 +31,7 @@ typedef struct num_entry {
 struct vx_pindex {
   vexfs_payload_index_kind kind;
   char *key;
-  vx_fseg segs[VX_MAX_KEY_SEGMENTS];
+  vx_fseg segs[VEXFS_MAX_KEY_SEGMENTS];
   uint32_t nseg;
   atomic_int usable;
   /* keyword */
@@ -249,7 +249,7 @@ vexfs_status vx_pindex_build(const char *fn, const char *key, vexfs_payload_inde
     return vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
   }
   memcpy(ix->key, key, len + 1);
-  vx_path_split(ix->key, len, ix->segs, VX_MAX_KEY_SEGMENTS, &ix->nseg); /* checked by caller */
+  vx_path_split(ix->key, len, ix->segs, VEXFS_MAX_KEY_SEGMENTS, &ix->nseg); /* checked by caller */
   ix->kind = kind;
   atomic_init(&ix->usable, 1);
   if (kind == VEXFS_PAYLOAD_INDEX_NUMERIC && !(ix->tail = vx_alloc(TAIL_MAX * sizeof *ix->tail))) {

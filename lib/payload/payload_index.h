@@ -15,8 +15,6 @@
 #include "filter.h"
 #include "payloads.h"
 
-#define VX_MAX_PAYLOAD_INDEXES 64
-#define VX_MAX_KEY_SEGMENTS 64
 
 typedef struct vx_pindex vx_pindex;
 

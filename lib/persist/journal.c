@@ -1,8 +1,7 @@
 /* Logging of collection calls and decoding of their records (see journal.h).
  *
  * Record bodies (little-endian, as the machine writes them; the format version is the log's):
- *   CREATE        u32 id, u32 name length, name, u32 dim, metric, index, m, ef_construction,
- *                 ef_search, threads, u32 0, u64 seed
+ *   CREATE        u32 id, u32 name length, name, the configuration (config_codec.h)
  *   DROP          u32 id, u32 name length, name
  *   INSERT        u32 id, u32 has payloads, u64 n, u32 dim, u32 0, n u64 ids, n*dim floats, and
  *                 with payloads n u32 lengths (UINT32_MAX: none) then the JSON texts
@@ -15,14 +14,19 @@
 
 #include "../alloc_internal.h"
 #include "../buf.h"
-#include "../collection_impl.h"
+#include "../collection_internal.h"
 #include "../errors_internal.h"
-
-void vx_db_checkpoint_if_due(vexfs_db *db); /* db.c */
+#include "config_codec.h"
 
 _Static_assert(VX_REC_DROP_INDEX == VX_WAL_MAX_TYPE, "the log knows every record type");
 
-static vx_wal *wal_of(const vexfs_collection *c) { return c->link ? c->link->wal : NULL; }
+static vx_wal *wal_of(const vexfs_collection *c) {
+  const vx_db_link *link = vx_collection_link(c);
+  return link ? link->wal : NULL;
+}
+
+/* The collection's number in records; only asked of collections whose calls are logged. */
+static uint32_t number_of(const vexfs_collection *c) { return vx_collection_link(c)->id; }
 
 int vx_journal_enabled(const vexfs_collection *c) { return wal_of(c) != NULL; }
 
@@ -31,9 +35,10 @@ int vx_journal_waits_for_device(const vexfs_collection *c) {
 }
 
 vexfs_status vx_journal_writable(const vexfs_collection *c, const char *fn) {
-  if (c->link && c->link->read_only)
+  const vx_db_link *link = vx_collection_link(c);
+  if (link && link->read_only)
     return vx_fail(VEXFS_E_READONLY, "%s: collection \"%s\" belongs to a read-only database", fn,
-                   c->link->name);
+                   link->name);
   return VEXFS_OK;
 }
 
@@ -50,10 +55,10 @@ vexfs_status vx_journal_insert(vexfs_collection *c, const char *fn, const uint64
   struct {
     head16 h;
     uint32_t dim, zero;
-  } head = {{c->link->id, payloads != NULL, n}, c->cfg.dim, 0};
+  } head = {{number_of(c), payloads != NULL, n}, vexfs_dim(c), 0};
   struct iovec parts[3] = {{&head, sizeof head},
                            {(void *)ids, n * sizeof *ids},
-                           {(void *)vectors, n * c->cfg.dim * sizeof *vectors}};
+                           {(void *)vectors, n * head.dim * sizeof *vectors}};
   vx_buf texts = {0};
   if (payloads) {
     for (size_t i = 0; i < n; i++) {
@@ -82,7 +87,7 @@ vexfs_status vx_journal_remove(vexfs_collection *c, const char *fn, const uint64
                                size_t n) {
   vx_wal *wal = wal_of(c);
   if (!wal) return VEXFS_OK;
-  head16 head = {c->link->id, 0, n};
+  head16 head = {number_of(c), 0, n};
   struct iovec parts[2] = {{&head, sizeof head}, {(void *)ids, n * sizeof *ids}};
   return vx_wal_append(wal, fn, VX_REC_REMOVE, parts, 2);
 }
@@ -94,7 +99,7 @@ vexfs_status vx_journal_set_payload(vexfs_collection *c, const char *fn, uint64_
   struct {
     head16 h;
     uint32_t has_json, zero;
-  } head = {{c->link->id, (uint32_t)mode, id}, json != NULL, 0};
+  } head = {{number_of(c), (uint32_t)mode, id}, json != NULL, 0};
   struct iovec parts[2] = {{&head, sizeof head}, {(void *)json, json ? strlen(json) : 0}};
   return vx_wal_append(wal, fn, VX_REC_SET_PAYLOAD, parts, 2);
 }
@@ -103,21 +108,21 @@ vexfs_status vx_journal_payload_index(vexfs_collection *c, const char *fn, const
                                       vexfs_payload_index_kind kind, int create) {
   vx_wal *wal = wal_of(c);
   if (!wal) return VEXFS_OK;
-  uint32_t head[2] = {c->link->id, (uint32_t)kind};
+  uint32_t head[2] = {number_of(c), (uint32_t)kind};
   struct iovec parts[2] = {{head, sizeof head}, {(void *)key, strlen(key)}};
   return vx_wal_append(wal, fn, create ? VX_REC_CREATE_INDEX : VX_REC_DROP_INDEX, parts, 2);
 }
 
 vexfs_status vx_journal_create(vx_wal *wal, uint32_t id, const char *name,
-                               const vexfs_collection_config *cfg) {
+                               const vexfs_collection *c) {
   if (!wal) return VEXFS_OK;
   uint32_t head[2] = {id, (uint32_t)strlen(name)};
-  struct {
-    uint32_t dim, metric, index, m, efc, efs, threads, zero;
-    uint64_t seed;
-  } conf = {cfg->dim, (uint32_t)cfg->metric, (uint32_t)cfg->index, cfg->hnsw_m,
-            cfg->hnsw_ef_construction, cfg->hnsw_ef_search, cfg->threads, 0, cfg->hnsw_seed};
-  struct iovec parts[3] = {{head, sizeof head}, {(void *)name, head[1]}, {&conf, sizeof conf}};
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  vexfs_collection_get_config(c, &cfg);
+  uint8_t conf[VX_CONFIG_BYTES];
+  vx_config_encode(&cfg, conf);
+  struct iovec parts[3] = {{head, sizeof head}, {(void *)name, head[1]}, {conf, sizeof conf}};
   return vx_wal_append(wal, "vexfs_db_create_collection", VX_REC_CREATE, parts, 3);
 }
 
@@ -129,7 +134,8 @@ vexfs_status vx_journal_drop(vx_wal *wal, uint32_t id, const char *name) {
 }
 
 void vx_journal_after(vexfs_collection *c) {
-  if (wal_of(c)) vx_db_checkpoint_if_due(c->link->db);
+  const vx_db_link *link = vx_collection_link(c);
+  if (link && link->wal && link->after_write) link->after_write(link->db);
 }
 
 /* ---- decoding ---- */
@@ -183,16 +189,8 @@ int vx_record_decode(uint32_t type, const uint8_t *body, size_t len, vx_record *
     r->name_len = take32(&k);
     r->name = (const char *)take(&k, r->name_len);
     if (type == VX_REC_CREATE) {
-      vexfs_collection_config_init(&r->cfg);
-      r->cfg.dim = take32(&k);
-      r->cfg.metric = (vexfs_metric)take32(&k);
-      r->cfg.index = (vexfs_index_kind)take32(&k);
-      r->cfg.hnsw_m = take32(&k);
-      r->cfg.hnsw_ef_construction = take32(&k);
-      r->cfg.hnsw_ef_search = take32(&k);
-      r->cfg.threads = take32(&k);
-      take32(&k);
-      r->cfg.hnsw_seed = take64(&k);
+      const uint8_t *conf = take(&k, VX_CONFIG_BYTES);
+      if (conf) vx_config_decode(conf, &r->cfg);
     }
     break;
   case VX_REC_INSERT: {

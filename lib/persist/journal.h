@@ -14,10 +14,11 @@
 #include "vexfs/vexfs.h"
 #include "wal.h"
 
-/* A database collection's side of the link; owned by the database (db.c). */
+/* A database collection's side of the link; owned by the database (db.c), which sets it up. */
 typedef struct vx_db_link {
   vexfs_db *db;
   vx_wal *wal; /* NULL: nothing is logged (in memory, or while replaying) */
+  void (*after_write)(vexfs_db *db); /* after a logged call released its locks (a checkpoint) */
   uint32_t id; /* the collection's number in records and snapshots */
   int read_only;
   char name[VEXFS_MAX_NAME + 1];
@@ -58,7 +59,7 @@ vexfs_status vx_journal_payload_index(vexfs_collection *c, const char *fn, const
                                       vexfs_payload_index_kind kind, int create);
 /* Database records. */
 vexfs_status vx_journal_create(vx_wal *wal, uint32_t id, const char *name,
-                               const vexfs_collection_config *cfg);
+                               const vexfs_collection *c);
 vexfs_status vx_journal_drop(vx_wal *wal, uint32_t id, const char *name);
 
 /* After a mutating call released its locks: runs the checkpoint the log's size calls for. */

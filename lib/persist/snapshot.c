@@ -1,95 +1,36 @@
-/* Snapshot contents (see snapshot.h). */
+/* Snapshot contents (see snapshot.h): per collection, the COLLECTION section (its number,
+ * name, configuration and row counts) and then the collection's own sections
+ * (vx_collection_save / vx_collection_load). */
 #include "snapshot.h"
 
 #include <inttypes.h>
 #include <string.h>
 
-#include "../alloc_internal.h"
-#include "../collection_impl.h"
+#include "../collection_internal.h"
 #include "../errors_internal.h"
-#include "../payload/payloads.h"
-#include "../simd/simd_internal.h"
-
-#define NO_PAYLOAD UINT32_MAX
-
-/* The config fields, in the order of the COLLECTION section (and of log CREATE records). */
-typedef struct stored_config {
-  uint32_t dim, metric, index, m, efc, efs, threads, zero;
-  uint64_t seed;
-} stored_config;
+#include "config_codec.h"
+#include "journal.h"
 
 /* ---- writing ---- */
 
 static void write_collection(vx_snap_writer *w, vexfs_collection *c) {
-  const vexfs_collection_config *cfg = &c->cfg;
-  const vx_store *s = &c->store;
-  size_t rows = atomic_load_explicit(&s->rows, memory_order_acquire);
-  uint32_t id = c->link->id;
-  const char *name = c->link->name;
-  uint32_t name_len = (uint32_t)strlen(name);
-  stored_config sc = {cfg->dim, (uint32_t)cfg->metric, (uint32_t)cfg->index, cfg->hnsw_m,
-                      cfg->hnsw_ef_construction, cfg->hnsw_ef_search, cfg->threads, 0,
-                      cfg->hnsw_seed};
-  uint64_t counts[2] = {rows, atomic_load(&s->live)};
+  const vx_db_link *link = vx_collection_link(c);
+  uint32_t id = link->id, name_len = (uint32_t)strlen(link->name);
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  vexfs_collection_get_config(c, &cfg);
+  uint8_t config[VX_CONFIG_BYTES];
+  vx_config_encode(&cfg, config);
+  uint64_t counts[2];
+  vx_collection_rows(c, &counts[0], &counts[1]);
   vx_snapw_begin(w, VX_SEC_COLLECTION, id, 0);
   vx_snapw_put(w, &id, sizeof id);
   vx_snapw_put(w, &name_len, sizeof name_len);
-  vx_snapw_put(w, name, name_len);
-  vx_snapw_put(w, &sc, sizeof sc);
+  vx_snapw_put(w, link->name, name_len);
+  vx_snapw_put(w, config, sizeof config);
   vx_snapw_put(w, counts, sizeof counts);
   vx_snapw_end(w);
-
-  vx_snapw_begin(w, VX_SEC_IDS, id, 0);
-  for (size_t slot = 0; slot < rows; slot++) {
-    uint64_t v = vx_store_id(s, slot);
-    vx_snapw_put(w, &v, sizeof v);
-  }
-  vx_snapw_end(w);
-
-  vx_snapw_begin(w, VX_SEC_VECTORS, id, 1);
-  for (size_t slot = 0; slot < rows; slot++)
-    vx_snapw_put(w, vx_store_row(s, slot), cfg->dim * sizeof(float));
-  vx_snapw_end(w);
-
-  vx_snapw_begin(w, VX_SEC_PAYLOADS, id, 0);
-  for (size_t slot = 0; slot < rows; slot++) {
-    const uint8_t *blob = vx_payload_of(&c->payloads, slot);
-    char *text = blob ? vx_payload_text(blob) : NULL;
-    size_t len = text ? strlen(text) : 0;
-    if (blob && !text) {
-      vx_snapw_fail(w, vx_fail(VEXFS_E_NOMEM, "vexfs_db_checkpoint: out of memory"));
-      break;
-    }
-    if (len > VEXFS_MAX_PAYLOAD_BYTES) { /* never written: the reader would refuse the file */
-      vx_release(text);
-      vx_snapw_fail(w, vx_fail(VEXFS_E_INVALID, "vexfs_db_checkpoint: the payload of id %" PRIu64
-                               " is %zu bytes, above VEXFS_MAX_PAYLOAD_BYTES",
-                               vx_store_id(s, slot), len));
-      break;
-    }
-    uint32_t stored_len = text ? (uint32_t)len : NO_PAYLOAD;
-    vx_snapw_put(w, &stored_len, sizeof stored_len);
-    if (text) vx_snapw_put(w, text, len);
-    vx_release(text);
-  }
-  vx_snapw_end(w);
-
-  vx_snapw_begin(w, VX_SEC_PAYLOAD_INDEXES, id, 0);
-  uint32_t nidx = (uint32_t)c->nindexes;
-  vx_snapw_put(w, &nidx, sizeof nidx);
-  for (size_t i = 0; i < c->nindexes; i++) {
-    const char *key = vx_pindex_key(c->indexes[i]);
-    uint32_t head[2] = {(uint32_t)vx_pindex_kind(c->indexes[i]), (uint32_t)strlen(key)};
-    vx_snapw_put(w, head, sizeof head);
-    vx_snapw_put(w, key, head[1]);
-  }
-  vx_snapw_end(w);
-
-  if (c->index->save) {
-    vx_snapw_begin(w, VX_SEC_GRAPH, id, 0);
-    c->index->save(c->index_state, s, w);
-    vx_snapw_end(w);
-  }
+  vx_collection_save(c, id, w);
 }
 
 vexfs_status vx_snapshot_write(const char *path, vexfs_collection *const *cols, size_t n,
@@ -103,160 +44,38 @@ vexfs_status vx_snapshot_write(const char *path, vexfs_collection *const *cols, 
 
 /* ---- loading ---- */
 
-static vexfs_status damaged(uint32_t id, const char *what) {
-  return vx_fail(VEXFS_E_CORRUPT, "vexfs_db_open: the snapshot is damaged: collection %" PRIu32
-                 ": %s", id, what);
-}
-
-/* Opens the section of `kind` owned by id; VEXFS_E_CORRUPT when there is none. */
-static vexfs_status open_section(vx_snap *snap, uint32_t kind, uint32_t id, vx_sec_reader **r) {
-  for (size_t i = 0; i < vx_snap_count(snap); i++) {
-    const vx_snap_section *sec = vx_snap_at(snap, i);
-    if (sec->kind == kind && sec->owner == id) return vx_secr_open(snap, i, r);
-  }
-  *r = NULL;
-  return damaged(id, "a section is missing");
-}
-
-static vexfs_status load_rows(vx_snap *snap, vexfs_collection *c, uint32_t id, size_t rows) {
-  vx_store *s = &c->store;
-  vx_sec_reader *ids = NULL, *vecs = NULL;
-  vexfs_status st = open_section(snap, VX_SEC_IDS, id, &ids);
-  if (st == VEXFS_OK) st = open_section(snap, VX_SEC_VECTORS, id, &vecs);
-  /* the sections must hold the rows the description claims, before memory is set aside */
-  if (st == VEXFS_OK && (vx_secr_left(ids) / sizeof(uint64_t) != rows ||
-                         vx_secr_left(vecs) / sizeof(float) / c->cfg.dim != rows))
-    st = damaged(id, "ids or vectors do not match its row count");
-  if (st == VEXFS_OK && vx_store_reserve_load(s, rows) != 0)
-    st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for %zu rows", rows);
-  const vx_kernels *kern = vx_simd();
-  float *row = vx_alloc(c->cfg.dim * sizeof *row);
-  if (st == VEXFS_OK && !row) st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory");
-  for (size_t slot = 0; st == VEXFS_OK && slot < rows; slot++) {
-    uint64_t vid;
-    if (vx_secr_read(ids, &vid, sizeof vid) || vx_secr_read(vecs, row, c->cfg.dim * sizeof *row))
-      st = damaged(id, "ids or vectors are short");
-    else
-      vx_store_write(s, slot, row, vid, kern->dot(row, row, c->cfg.dim));
-  }
-  if (st == VEXFS_OK && (vx_secr_left(ids) || vx_secr_left(vecs)))
-    st = damaged(id, "ids or vectors have bytes past the last row");
-  if (st == VEXFS_OK) {
-    int rc = vx_store_finish_load(s, rows);
-    if (rc == -1) st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for the id map");
-    if (rc == -2) st = damaged(id, "an id appears twice");
-  }
-  vx_release(row);
-  vx_secr_close(ids);
-  vx_secr_close(vecs);
-  return st;
-}
-
-static vexfs_status load_payloads(vx_snap *snap, vexfs_collection *c, uint32_t id, size_t rows) {
-  vx_sec_reader *r;
-  vexfs_status st = open_section(snap, VX_SEC_PAYLOADS, id, &r);
-  if (st == VEXFS_OK && vx_payloads_reserve(&c->payloads, rows) != 0)
-    st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for payloads");
-  char *text = NULL;
-  size_t cap = 0;
-  for (size_t slot = 0; st == VEXFS_OK && slot < rows; slot++) {
-    uint32_t len;
-    if (vx_secr_read(r, &len, sizeof len)) {
-      st = damaged(id, "payloads are short");
-      break;
-    }
-    if (len == NO_PAYLOAD) continue;
-    if (vx_store_id(&c->store, slot) == VX_NO_ID || len > VEXFS_MAX_PAYLOAD_BYTES ||
-        len > vx_secr_left(r)) {
-      st = damaged(id, "a payload is out of place or too long");
-      break;
-    }
-    if (len + (size_t)1 > cap) {
-      vx_release(text);
-      cap = len + (size_t)1;
-      if (!(text = vx_alloc(cap))) {
-        st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for payloads");
-        break;
-      }
-    }
-    vx_secr_read(r, text, len);
-    text[len] = '\0';
-    uint8_t *blob;
-    st = vx_payload_parse("vexfs_db_open", "snapshot payload", text, &blob);
-    if (st == VEXFS_OK) vx_payloads_swap(&c->payloads, slot, blob);
-    else if (st != VEXFS_E_NOMEM) st = damaged(id, "a payload is not a JSON object");
-  }
-  if (st == VEXFS_OK && vx_secr_left(r)) st = damaged(id, "payloads have bytes past the last row");
-  vx_release(text);
-  vx_secr_close(r);
-  return st;
-}
-
-static vexfs_status load_payload_indexes(vx_snap *snap, vexfs_collection *c, uint32_t id) {
-  vx_sec_reader *r;
-  vexfs_status st = open_section(snap, VX_SEC_PAYLOAD_INDEXES, id, &r);
-  uint32_t n = 0;
-  if (st == VEXFS_OK && vx_secr_read(r, &n, sizeof n)) st = damaged(id, "payload indexes are short");
-  char key[1025];
-  for (uint32_t i = 0; st == VEXFS_OK && i < n; i++) {
-    uint32_t head[2];
-    if (vx_secr_read(r, head, sizeof head) || head[1] >= sizeof key ||
-        vx_secr_read(r, key, head[1])) {
-      st = damaged(id, "a payload index is malformed");
-      break;
-    }
-    key[head[1]] = '\0';
-    st = vexfs_create_payload_index(c, key, (vexfs_payload_index_kind)head[0]);
-    if (st != VEXFS_OK && st != VEXFS_E_NOMEM) st = damaged(id, "a payload index is malformed");
-  }
-  if (st == VEXFS_OK && vx_secr_left(r)) st = damaged(id, "payload indexes have extra bytes");
-  vx_secr_close(r);
-  return st;
-}
-
 /* Creates the collection of the COLLECTION section i and loads its data. */
 static vexfs_status load_collection(vx_snap *snap, size_t i, vx_adopt_fn adopt, void *ctx) {
   vx_sec_reader *r;
   vexfs_status st = vx_secr_open(snap, i, &r);
   if (st != VEXFS_OK) return st;
-  uint32_t id, name_len;
+  uint32_t id, name_len, owner = vx_snap_at(snap, i)->owner;
   char name[VEXFS_MAX_NAME + 1];
-  stored_config sc;
+  uint8_t config[VX_CONFIG_BYTES];
   uint64_t counts[2];
   int ok = !vx_secr_read(r, &id, sizeof id) && !vx_secr_read(r, &name_len, sizeof name_len) &&
            name_len <= VEXFS_MAX_NAME && !vx_secr_read(r, name, name_len) &&
-           !vx_secr_read(r, &sc, sizeof sc) && !vx_secr_read(r, counts, sizeof counts) &&
-           vx_secr_left(r) == 0 && id == vx_snap_at(snap, i)->owner && counts[0] <= VX_MAX_ROWS;
+           !vx_secr_read(r, config, sizeof config) && !vx_secr_read(r, counts, sizeof counts) &&
+           vx_secr_left(r) == 0 && id == owner;
   vx_secr_close(r);
-  if (!ok) return damaged(vx_snap_at(snap, i)->owner, "its description is malformed");
+  if (!ok)
+    return vx_fail(VEXFS_E_CORRUPT,
+                   "vexfs_db_open: the snapshot is damaged: collection %" PRIu32
+                   ": its description is malformed",
+                   owner);
   name[name_len] = '\0';
   vexfs_collection_config cfg;
-  vexfs_collection_config_init(&cfg);
-  cfg.dim = sc.dim;
-  cfg.metric = (vexfs_metric)sc.metric;
-  cfg.index = (vexfs_index_kind)sc.index;
-  cfg.hnsw_m = sc.m;
-  cfg.hnsw_ef_construction = sc.efc;
-  cfg.hnsw_ef_search = sc.efs;
-  cfg.threads = sc.threads;
-  cfg.hnsw_seed = sc.seed;
+  vx_config_decode(config, &cfg);
   vexfs_collection *c;
   st = vexfs_collection_create(&cfg, &c);
-  if (st != VEXFS_OK) return st == VEXFS_E_NOMEM ? st : damaged(id, "its config is invalid");
-  size_t rows = (size_t)counts[0];
-  st = load_rows(snap, c, id, rows);
-  if (st == VEXFS_OK && atomic_load(&c->store.live) != counts[1])
-    st = damaged(id, "its vector count does not match its ids");
-  if (st == VEXFS_OK) st = load_payloads(snap, c, id, rows);
-  if (st == VEXFS_OK) st = load_payload_indexes(snap, c, id);
-  if (st == VEXFS_OK && c->index->load) {
-    vx_sec_reader *g;
-    st = open_section(snap, VX_SEC_GRAPH, id, &g);
-    if (st == VEXFS_OK) st = c->index->load(c->index_state, &c->store, g);
-    vx_secr_close(g);
-  }
+  if (st != VEXFS_OK && st != VEXFS_E_NOMEM)
+    st = vx_fail(VEXFS_E_CORRUPT,
+                 "vexfs_db_open: the snapshot is damaged: collection %" PRIu32
+                 ": its config is invalid: %s",
+                 id, vexfs_last_error());
+  if (st == VEXFS_OK) st = vx_collection_load(c, id, snap, counts[0], counts[1]);
   if (st != VEXFS_OK) {
-    vx_collection_destroy(c);
+    vexfs_collection_free(c);
     return st;
   }
   return adopt(ctx, id, name, c);

@@ -1,0 +1,207 @@
+/* A collection's own part of a snapshot (persist/snapshot.h lists the sections): its rows' ids
+ * and vectors, payloads, payload-index definitions and its index's state, each under the
+ * collection's number. The database's snapshot (persist/snapshot.c) writes the collection's
+ * description around it; like index->save/load, this is the collection's codec, so the
+ * persistence layer never reaches into it. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "alloc_internal.h"
+#include "collection_impl.h"
+#include "errors_internal.h"
+#include "payload/payloads.h"
+#include "persist/snapshot.h"
+#include "simd/simd_internal.h"
+
+#define NO_PAYLOAD UINT32_MAX
+
+void vx_collection_rows(const vexfs_collection *c, uint64_t *rows, uint64_t *live) {
+  *rows = atomic_load_explicit(&c->store.rows, memory_order_acquire);
+  *live = atomic_load_explicit(&c->store.live, memory_order_acquire);
+}
+
+void vx_collection_save(const vexfs_collection *c, uint32_t id, vx_snap_writer *w) {
+  const vx_store *s = &c->store;
+  size_t rows = atomic_load_explicit(&s->rows, memory_order_acquire);
+  vx_snapw_begin(w, VX_SEC_IDS, id, 0);
+  for (size_t slot = 0; slot < rows; slot++) {
+    uint64_t v = vx_store_id(s, slot);
+    vx_snapw_put(w, &v, sizeof v);
+  }
+  vx_snapw_end(w);
+
+  vx_snapw_begin(w, VX_SEC_VECTORS, id, 1);
+  for (size_t slot = 0; slot < rows; slot++)
+    vx_snapw_put(w, vx_store_row(s, slot), c->cfg.dim * sizeof(float));
+  vx_snapw_end(w);
+
+  vx_snapw_begin(w, VX_SEC_PAYLOADS, id, 0);
+  for (size_t slot = 0; slot < rows; slot++) {
+    const uint8_t *blob = vx_payload_of(&c->payloads, slot);
+    char *text = blob ? vx_payload_text(blob) : NULL;
+    size_t len = text ? strlen(text) : 0;
+    if (blob && !text) {
+      vx_snapw_fail(w, vx_fail(VEXFS_E_NOMEM, "vexfs_db_checkpoint: out of memory"));
+      break;
+    }
+    if (len > VEXFS_MAX_PAYLOAD_BYTES) { /* never written: the reader would refuse the file */
+      vx_release(text);
+      vx_snapw_fail(w, vx_fail(VEXFS_E_INVALID, "vexfs_db_checkpoint: the payload of id %" PRIu64
+                               " is %zu bytes, above VEXFS_MAX_PAYLOAD_BYTES",
+                               vx_store_id(s, slot), len));
+      break;
+    }
+    uint32_t stored_len = text ? (uint32_t)len : NO_PAYLOAD;
+    vx_snapw_put(w, &stored_len, sizeof stored_len);
+    if (text) vx_snapw_put(w, text, len);
+    vx_release(text);
+  }
+  vx_snapw_end(w);
+
+  vx_snapw_begin(w, VX_SEC_PAYLOAD_INDEXES, id, 0);
+  uint32_t nidx = (uint32_t)c->nindexes;
+  vx_snapw_put(w, &nidx, sizeof nidx);
+  for (size_t i = 0; i < c->nindexes; i++) {
+    const char *key = vx_pindex_key(c->indexes[i]);
+    uint32_t head[2] = {(uint32_t)vx_pindex_kind(c->indexes[i]), (uint32_t)strlen(key)};
+    vx_snapw_put(w, head, sizeof head);
+    vx_snapw_put(w, key, head[1]);
+  }
+  vx_snapw_end(w);
+
+  if (c->index->save) {
+    vx_snapw_begin(w, VX_SEC_GRAPH, id, 0);
+    c->index->save(c->index_state, s, w);
+    vx_snapw_end(w);
+  }
+}
+
+/* ---- loading ---- */
+
+static vexfs_status damaged(uint32_t id, const char *what) {
+  return vx_fail(VEXFS_E_CORRUPT, "vexfs_db_open: the snapshot is damaged: collection %" PRIu32
+                 ": %s", id, what);
+}
+
+/* Opens the section of `kind` owned by id; VEXFS_E_CORRUPT when there is none. */
+static vexfs_status open_section(vx_snap *snap, uint32_t kind, uint32_t id, vx_sec_reader **r) {
+  for (size_t i = 0; i < vx_snap_count(snap); i++) {
+    const vx_snap_section *sec = vx_snap_at(snap, i);
+    if (sec->kind == kind && sec->owner == id) return vx_secr_open(snap, i, r);
+  }
+  *r = NULL;
+  return damaged(id, "a section is missing");
+}
+
+static vexfs_status load_rows(vx_snap *snap, vexfs_collection *c, uint32_t id, size_t rows) {
+  vx_store *s = &c->store;
+  vx_sec_reader *ids = NULL, *vecs = NULL;
+  vexfs_status st = open_section(snap, VX_SEC_IDS, id, &ids);
+  if (st == VEXFS_OK) st = open_section(snap, VX_SEC_VECTORS, id, &vecs);
+  /* the sections must hold the rows the description claims, before memory is set aside */
+  if (st == VEXFS_OK && (vx_secr_left(ids) / sizeof(uint64_t) != rows ||
+                         vx_secr_left(vecs) / sizeof(float) / c->cfg.dim != rows))
+    st = damaged(id, "ids or vectors do not match its row count");
+  if (st == VEXFS_OK && vx_store_reserve_load(s, rows) != 0)
+    st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for %zu rows", rows);
+  const vx_kernels *kern = vx_simd();
+  float *row = vx_alloc(c->cfg.dim * sizeof *row);
+  if (st == VEXFS_OK && !row) st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory");
+  for (size_t slot = 0; st == VEXFS_OK && slot < rows; slot++) {
+    uint64_t vid;
+    if (vx_secr_read(ids, &vid, sizeof vid) || vx_secr_read(vecs, row, c->cfg.dim * sizeof *row))
+      st = damaged(id, "ids or vectors are short");
+    else
+      vx_store_write(s, slot, row, vid, kern->dot(row, row, c->cfg.dim));
+  }
+  if (st == VEXFS_OK && (vx_secr_left(ids) || vx_secr_left(vecs)))
+    st = damaged(id, "ids or vectors have bytes past the last row");
+  if (st == VEXFS_OK) {
+    int rc = vx_store_finish_load(s, rows);
+    if (rc == -1) st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for the id map");
+    if (rc == -2) st = damaged(id, "an id appears twice");
+  }
+  vx_release(row);
+  vx_secr_close(ids);
+  vx_secr_close(vecs);
+  return st;
+}
+
+static vexfs_status load_payloads(vx_snap *snap, vexfs_collection *c, uint32_t id, size_t rows) {
+  vx_sec_reader *r;
+  vexfs_status st = open_section(snap, VX_SEC_PAYLOADS, id, &r);
+  if (st == VEXFS_OK && vx_payloads_reserve(&c->payloads, rows) != 0)
+    st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for payloads");
+  char *text = NULL;
+  size_t cap = 0;
+  for (size_t slot = 0; st == VEXFS_OK && slot < rows; slot++) {
+    uint32_t len;
+    if (vx_secr_read(r, &len, sizeof len)) {
+      st = damaged(id, "payloads are short");
+      break;
+    }
+    if (len == NO_PAYLOAD) continue;
+    if (vx_store_id(&c->store, slot) == VX_NO_ID || len > VEXFS_MAX_PAYLOAD_BYTES ||
+        len > vx_secr_left(r)) {
+      st = damaged(id, "a payload is out of place or too long");
+      break;
+    }
+    if (len + (size_t)1 > cap) {
+      vx_release(text);
+      cap = len + (size_t)1;
+      if (!(text = vx_alloc(cap))) {
+        st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for payloads");
+        break;
+      }
+    }
+    vx_secr_read(r, text, len);
+    text[len] = '\0';
+    uint8_t *blob;
+    st = vx_payload_parse("vexfs_db_open", "snapshot payload", text, &blob);
+    if (st == VEXFS_OK) vx_payloads_swap(&c->payloads, slot, blob);
+    else if (st != VEXFS_E_NOMEM) st = damaged(id, "a payload is not a JSON object");
+  }
+  if (st == VEXFS_OK && vx_secr_left(r)) st = damaged(id, "payloads have bytes past the last row");
+  vx_release(text);
+  vx_secr_close(r);
+  return st;
+}
+
+static vexfs_status load_payload_indexes(vx_snap *snap, vexfs_collection *c, uint32_t id) {
+  vx_sec_reader *r;
+  vexfs_status st = open_section(snap, VX_SEC_PAYLOAD_INDEXES, id, &r);
+  uint32_t n = 0;
+  if (st == VEXFS_OK && vx_secr_read(r, &n, sizeof n)) st = damaged(id, "payload indexes are short");
+  char key[VEXFS_MAX_KEY_BYTES + 1];
+  for (uint32_t i = 0; st == VEXFS_OK && i < n; i++) {
+    uint32_t head[2];
+    if (vx_secr_read(r, head, sizeof head) || head[1] >= sizeof key ||
+        vx_secr_read(r, key, head[1])) {
+      st = damaged(id, "a payload index is malformed");
+      break;
+    }
+    key[head[1]] = '\0';
+    st = vexfs_create_payload_index(c, key, (vexfs_payload_index_kind)head[0]);
+    if (st != VEXFS_OK && st != VEXFS_E_NOMEM) st = damaged(id, "a payload index is malformed");
+  }
+  if (st == VEXFS_OK && vx_secr_left(r)) st = damaged(id, "payload indexes have extra bytes");
+  vx_secr_close(r);
+  return st;
+}
+
+vexfs_status vx_collection_load(vexfs_collection *c, uint32_t id, vx_snap *snap, uint64_t rows,
+                                uint64_t live) {
+  if (rows > VX_MAX_ROWS) return damaged(id, "its row count is beyond any collection's");
+  vexfs_status st = load_rows(snap, c, id, (size_t)rows);
+  if (st == VEXFS_OK && atomic_load(&c->store.live) != live)
+    st = damaged(id, "its vector count does not match its ids");
+  if (st == VEXFS_OK) st = load_payloads(snap, c, id, (size_t)rows);
+  if (st == VEXFS_OK) st = load_payload_indexes(snap, c, id);
+  if (st == VEXFS_OK && c->index->load) {
+    vx_sec_reader *g;
+    st = open_section(snap, VX_SEC_GRAPH, id, &g);
+    if (st == VEXFS_OK) st = c->index->load(c->index_state, &c->store, g);
+    vx_secr_close(g);
+  }
+  return st;
+}
