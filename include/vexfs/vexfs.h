@@ -247,7 +247,8 @@ VEXFS_API vexfs_status vexfs_insert_with_payload(vexfs_collection *c, const uint
 /* Copies the payload stored with id as compact JSON text into *json_out, which the caller frees
  * with vexfs_free(); *json_out is NULL when the vector has no payload. Keys keep their order.
  * Threading: safe concurrently with every call but vexfs_collection_free().
- * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOT_FOUND, VEXFS_E_NOMEM. *json_out is NULL on error. */
+ * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOT_FOUND (UINT64_MAX, reserved, included),
+ *         VEXFS_E_NOMEM. *json_out is NULL on error. */
 VEXFS_API vexfs_status vexfs_get_payload(vexfs_collection *c, uint64_t id, char **json_out);
 
 typedef enum vexfs_payload_mode {
@@ -335,13 +336,14 @@ VEXFS_API vexfs_status vexfs_search_with_payload(vexfs_collection *c, const floa
  * call. Removed ids are never returned by later searches; an HNSW graph is repaired around them and
  * their rows are reused by later inserts. Threading: safe concurrently with every call but
  * vexfs_collection_free(); it waits for searches in progress, since it relinks the graph.
- * Errors: VEXFS_E_INVALID (NULL ids with n > 0, a duplicate id within the batch),
- *         VEXFS_E_NOT_FOUND (an id not in the collection), VEXFS_E_NOMEM. */
+ * Errors: VEXFS_E_INVALID (NULL ids with n > 0, a duplicate id within the batch, the reserved
+ *         id UINT64_MAX), VEXFS_E_NOT_FOUND (an id not in the collection), VEXFS_E_NOMEM. */
 VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, size_t n);
 
 /* Copies the vector stored under id into vector_out (dim floats, caller-owned), bit-exact.
  * Threading: safe concurrently with every call but vexfs_collection_free().
- * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOT_FOUND. */
+ * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOT_FOUND (UINT64_MAX, reserved, included); nothing
+ *         is written to vector_out on error. */
 VEXFS_API vexfs_status vexfs_get(vexfs_collection *c, uint64_t id, float *vector_out);
 
 /* Number of vectors in the collection; 0 for NULL. Thread-safe; a concurrent insert or remove
