@@ -46,6 +46,7 @@ int vx_blocked_plan_for(const vx_kernels *kern, size_t dim, const vx_query *q, s
   if (share < mc) mc = share;
   plan->queries_per_task = mc;
   plan->scratch_floats = layout_for(kern, dim, round_up(dim, 16), mc).total;
+  plan->candidates = k_eff;
   return 1;
 }
 
@@ -138,9 +139,9 @@ static void blocked_run(void *arg, size_t first, const float *rows, size_t n) {
   }
 }
 
-void vx_blocked_task(const vx_kernels *kern, const vx_store *store, size_t count,
-                     const vx_query *q, size_t q0, size_t nb, size_t k_eff, float *scratch,
-                     vx_hit *hits) {
+uint64_t vx_blocked_task(const vx_kernels *kern, const vx_store *store, size_t rows,
+                         const vx_query *q, size_t q0, size_t nb, size_t k_eff,
+                         const vx_blocked_plan *plan, float *scratch, vx_hit *hits) {
   size_t dim = store->dim, nr = kern->gemm_nr;
   size_t panels = (nb + nr - 1) / nr;
   layout l = layout_for(kern, dim, store->stride, panels * nr);
@@ -155,9 +156,10 @@ void vx_blocked_task(const vx_kernels *kern, const vx_store *store, size_t count
     float qn = kern->dot(queries + j * dim, queries + j * dim, dim);
     if (q->metric == VEXFS_METRIC_COSINE) qn = qn > 0.0f ? 1.0f / sqrtf(qn) : 0.0f;
     scratch[l.qnorm + j] = qn;
-    vx_topk_init(&tops[j], hits + j * k_eff, k_eff);
+    vx_topk_init(&tops[j], hits + j * plan->candidates, k_eff);
     bounds[j] = INFINITY;
   }
-  vx_store_each_run(store, count, blocked_run, &t);
+  vx_store_each_run(store, rows, blocked_run, &t);
   for (size_t j = 0; j < nb; j++) vx_flat_emit(store, q, q0 + j, &tops[j], 1);
+  return (uint64_t)nb * rows;
 }
