@@ -26,7 +26,8 @@ void vx_flat_emit(const vx_store *store, const vx_query *q, size_t qi, vx_topk *
                   int rescore);
 
 /* Answers query `qi` of q on the streaming path: its distance to each row below `rows` (or to
- * each listed row) from the one-to-many kernels, kept in top. Returns the distances computed. */
+ * each listed row) from the one-to-many kernels, kept in top. Returns the distances computed.
+ * This is the reference the blocked path must agree with, and its fallback. */
 uint64_t vx_flat_stream(const vx_kernels *kern, const vx_store *store, size_t rows,
                         const vx_query *q, size_t qi, vx_topk *top);
 
@@ -42,9 +43,9 @@ typedef struct vx_blocked_plan {
 int vx_blocked_plan_for(const vx_kernels *kern, size_t dim, const vx_query *q, size_t k_eff,
                         vx_blocked_plan *plan);
 
-/* Runs one task of the blocked path: queries [q0, q0 + nb) of q over the rows below `rows`.
- * scratch holds plan.scratch_floats floats; hits holds nb * plan.candidates entries. Returns the
- * distances computed. */
+/* Answers queries [q0, q0 + nb) of q over the rows below `rows`, exactly: the same hits and
+ * distances as vx_flat_stream gives each of them. scratch holds plan.scratch_floats floats; hits
+ * holds nb * plan.candidates entries. Returns the distances computed. */
 uint64_t vx_blocked_task(const vx_kernels *kern, const vx_store *store, size_t rows,
                          const vx_query *q, size_t q0, size_t nb, size_t k_eff,
                          const vx_blocked_plan *plan, float *scratch, vx_hit *hits);
