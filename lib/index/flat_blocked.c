@@ -343,6 +343,14 @@ static const float *group_slice(task *t, const float *rows, size_t stride, size_
   return t->block;
 }
 
+/* Asks for rows [0, n) (dim floats each) to be fetched into L2. A copied group waits on its
+ * loads (in place, the micro-kernel overlaps them with its arithmetic), so the next group is
+ * fetched while this one is multiplied. */
+static void prefetch_rows(const float *rows, size_t stride, size_t n, size_t dim) {
+  for (size_t r = 0; r < n; r++)
+    for (size_t k = 0; k < dim; k += 16) __builtin_prefetch(rows + r * stride + k, 0, 2);
+}
+
 static void blocked_run(void *arg, size_t first, const float *rows, size_t n) {
   task *t = arg;
   const vx_kernels *kern = t->kern;
@@ -351,6 +359,10 @@ static void blocked_run(void *arg, size_t first, const float *rows, size_t n) {
   size_t slices = (dim + KC - 1) / KC, kc_step = (dim + slices - 1) / slices;
   for (size_t r0 = 0; r0 < n; r0 += mr) {
     size_t here = n - r0 < mr ? n - r0 : mr;
+    if (t->copy_rows && r0 + mr < n) {
+      size_t next = n - r0 - mr < mr ? n - r0 - mr : mr;
+      prefetch_rows(rows + (r0 + mr) * stride, stride, next, dim);
+    }
     memset(t->xsq, 0, mr * sizeof *t->xsq);
     for (size_t k0 = 0; k0 < dim; k0 += kc_step) {
       size_t kc = dim - k0 < kc_step ? dim - k0 : kc_step;
