@@ -22,16 +22,18 @@ float vx_flat_exact_distance(const vx_kernels *kern, vexfs_metric metric, const 
   }
 }
 
+void vx_flat_rescore(const vx_store *store, const vx_query *q, size_t qi, vx_topk *hits) {
+  const vx_kernels *kern = vx_simd();
+  const float *query = q->queries + qi * store->dim;
+  for (size_t i = 0; i < hits->n; i++)
+    hits->heap[i].dist = vx_flat_exact_distance(kern, q->metric, query,
+                                                vx_store_row(store, hits->heap[i].slot),
+                                                store->dim);
+}
+
 void vx_flat_emit(const vx_store *store, const vx_query *q, size_t qi, vx_topk *hits,
                   int rescore) {
-  const float *query = q->queries + qi * store->dim;
-  if (rescore) {
-    const vx_kernels *kern = vx_simd();
-    for (size_t i = 0; i < hits->n; i++)
-      hits->heap[i].dist = vx_flat_exact_distance(kern, q->metric, query,
-                                                  vx_store_row(store, hits->heap[i].slot),
-                                                  store->dim);
-  }
+  if (rescore) vx_flat_rescore(store, q, qi, hits);
   vx_topk_sort(hits);
   uint64_t *ids = q->ids + qi * q->k;
   float *dists = q->distances + qi * q->k;
@@ -119,6 +121,18 @@ static void listed_rows(stream_run_ctx *s, const uint32_t *slots, size_t n) {
   s->scored += n;
 }
 
+uint64_t vx_flat_stream(const vx_kernels *kern, const vx_store *store, size_t rows,
+                        const vx_query *q, size_t qi, vx_topk *top) {
+  float dists[STREAM_ROWS];
+  stream_run_ctx run = {kern, store, q->queries + qi * store->dim, q->metric, q->filter, top,
+                        dists, 0};
+  if (q->listed)
+    listed_rows(&run, q->slots, q->nslots);
+  else
+    vx_store_each_run(store, rows, stream_run, &run);
+  return run.scored;
+}
+
 /* ---- task plumbing ---- */
 
 typedef struct search_ctx {
@@ -126,63 +140,60 @@ typedef struct search_ctx {
   const vx_store *store;
   size_t rows;       /* rows to scan, free ones included */
   const vx_query *q;
-  size_t k_eff;      /* min(k, live rows): heap capacity per query */
+  size_t k_eff;      /* min(k, live rows) */
   int blocked;
+  vx_blocked_plan plan; /* when blocked */
   size_t per_task;   /* queries per task */
-  size_t scratch_floats;
-  float *scratch;    /* per worker: scratch_floats floats */
-  vx_hit *hits;      /* per worker: per_task * k_eff hits */
+  size_t per_query;  /* hits entries per query: k_eff, or the blocked path's candidates */
+  float *scratch;    /* blocked, per worker: plan.scratch_floats floats */
+  vx_hit *hits;      /* per worker: per_task * per_query hits */
 } search_ctx;
 
 static void search_task(void *arg, size_t task, unsigned worker) {
   search_ctx *s = arg;
   size_t q0 = task * s->per_task;
   size_t nb = s->q->nq - q0 < s->per_task ? s->q->nq - q0 : s->per_task;
-  float *scratch = s->scratch + (size_t)worker * s->scratch_floats;
-  vx_hit *hits = s->hits + (size_t)worker * s->per_task * s->k_eff;
+  vx_hit *hits = s->hits + (size_t)worker * s->per_task * s->per_query;
+  uint64_t computed;
   if (s->blocked) {
-    vx_blocked_task(s->kern, s->store, s->rows, s->q, q0, nb, s->k_eff, scratch, hits);
-    atomic_fetch_add_explicit(s->q->distance_count, (uint64_t)nb * s->rows, memory_order_relaxed);
-    return;
+    float *scratch = s->scratch + (size_t)worker * s->plan.scratch_floats;
+    computed = vx_blocked_task(s->kern, s->store, s->rows, s->q, q0, nb, s->k_eff, &s->plan,
+                               scratch, hits);
+  } else {
+    vx_topk top;
+    vx_topk_init(&top, hits, s->k_eff);
+    computed = vx_flat_stream(s->kern, s->store, s->rows, s->q, q0, &top);
+    vx_flat_emit(s->store, s->q, q0, &top, 0);
   }
-  vx_topk top;
-  vx_topk_init(&top, hits, s->k_eff);
-  stream_run_ctx run = {s->kern,        s->store, s->q->queries + q0 * s->store->dim,
-                        s->q->metric, s->q->filter, &top, scratch, 0};
-  if (s->q->listed)
-    listed_rows(&run, s->q->slots, s->q->nslots);
-  else
-    vx_store_each_run(s->store, s->rows, stream_run, &run);
-  vx_flat_emit(s->store, s->q, q0, &top, 0);
-  atomic_fetch_add_explicit(s->q->distance_count, run.scored, memory_order_relaxed);
+  atomic_fetch_add_explicit(s->q->distance_count, computed, memory_order_relaxed);
 }
 
 vexfs_status vx_flat_search(const vx_store *store, size_t rows, const vx_query *q) {
   search_ctx s = {.kern = vx_simd(), .store = store, .rows = rows, .q = q};
   size_t live = q->listed ? q->nslots : atomic_load_explicit(&store->live, memory_order_acquire);
   s.k_eff = q->k < live ? q->k : live;
-  vx_blocked_plan plan;
   /* filtered searches stream, scoring only the rows the filter admits */
-  s.blocked = s.k_eff > 0 && !q->filter && !q->listed && vx_blocked_plan_for(s.kern, store->dim, q, s.k_eff, &plan);
-  s.per_task = s.blocked ? plan.queries_per_task : 1;
-  s.scratch_floats = s.blocked ? plan.scratch_floats : STREAM_ROWS;
+  s.blocked = s.k_eff > 0 && !q->filter && !q->listed &&
+              vx_blocked_plan_for(s.kern, store->dim, q, s.k_eff, &s.plan);
+  s.per_task = s.blocked ? s.plan.queries_per_task : 1;
+  s.per_query = s.blocked ? s.plan.candidates : s.k_eff;
   size_t ntasks = (q->nq + s.per_task - 1) / s.per_task;
   unsigned workers = q->threads < ntasks ? q->threads : (unsigned)ntasks;
 
-  size_t hit_count, scratch_count;
-  if (!vx_mul_ok((size_t)workers * s.per_task, s.k_eff, &hit_count) ||
-      !vx_mul_ok(workers, s.scratch_floats, &scratch_count))
+  size_t hit_count, scratch_count = 0;
+  if (!vx_mul_ok((size_t)workers * s.per_task, s.per_query, &hit_count) ||
+      (s.blocked && !vx_mul_ok(workers, s.plan.scratch_floats, &scratch_count)))
     return vx_fail(VEXFS_E_NOMEM, "vexfs_search: k = %zu needs more memory than exists", q->k);
   size_t hit_bytes = hit_count * sizeof(vx_hit), scratch_bytes = scratch_count * sizeof(float);
   s.hits = vx_pool_get(hit_bytes);
-  s.scratch = vx_pool_get(scratch_bytes);
+  s.scratch = scratch_bytes ? vx_pool_get(scratch_bytes) : NULL;
   vexfs_status st = VEXFS_OK;
-  if (!s.hits || !s.scratch)
+  if (!s.hits || (scratch_bytes && !s.scratch))
     st = vx_fail(VEXFS_E_NOMEM, "vexfs_search: out of memory for %zu result slots", hit_count);
   else
     vx_parallel_for(workers, ntasks, search_task, &s);
   vx_pool_put(s.hits, hit_bytes);
-  vx_pool_put(s.scratch, scratch_bytes);
+  if (s.scratch) vx_pool_put(s.scratch, scratch_bytes);
   return st;
 }
 

@@ -17,26 +17,37 @@ static inline int vx_flat_admits(const vx_store *store, const vx_filter *filter,
          (!filter || filter->admit(filter->ctx, (uint32_t)slot));
 }
 
+/* Recomputes each hit's distance to query `qi` of q exactly, from the stored row. */
+void vx_flat_rescore(const vx_store *store, const vx_query *q, size_t qi, vx_topk *hits);
+
 /* Sorts a query's hits and writes its output row (index `qi` of q). When `rescore`, each hit's
- * distance is first recomputed exactly from the stored row, so that returned distances never
- * carry the rounding of the blocked ‖x‖²+‖y‖²−2x·y form. */
+ * distance is first recomputed exactly (vx_flat_rescore). */
 void vx_flat_emit(const vx_store *store, const vx_query *q, size_t qi, vx_topk *hits,
                   int rescore);
 
-/* Scratch floats one worker of the blocked path needs, and the queries per task. */
+/* Answers query `qi` of q on the streaming path: its distance to each row below `rows` (or to
+ * each listed row) from the one-to-many kernels, kept in top. Returns the distances computed.
+ * This is the reference the blocked path must agree with, and its fallback. */
+uint64_t vx_flat_stream(const vx_kernels *kern, const vx_store *store, size_t rows,
+                        const vx_query *q, size_t qi, vx_topk *top);
+
+/* How the blocked path runs a search: queries per task, scratch floats per worker, and the
+ * candidates it keeps per query (hits entries per query). */
 typedef struct vx_blocked_plan {
   size_t queries_per_task;
   size_t scratch_floats; /* per worker, in 64-byte-aligned floats */
+  size_t candidates;
 } vx_blocked_plan;
 
 /* Whether the blocked path suits this search, and its plan. */
 int vx_blocked_plan_for(const vx_kernels *kern, size_t dim, const vx_query *q, size_t k_eff,
                         vx_blocked_plan *plan);
 
-/* Runs one task of the blocked path: queries [q0, q0 + nb). scratch holds plan.scratch_floats
- * floats; hits holds nb * k_eff entries. */
-void vx_blocked_task(const vx_kernels *kern, const vx_store *store, size_t count,
-                     const vx_query *q, size_t q0, size_t nb, size_t k_eff, float *scratch,
-                     vx_hit *hits);
+/* Answers queries [q0, q0 + nb) of q over the rows below `rows`, exactly: the same hits and
+ * distances as vx_flat_stream gives each of them. scratch holds plan.scratch_floats floats; hits
+ * holds nb * plan.candidates entries. Returns the distances computed. */
+uint64_t vx_blocked_task(const vx_kernels *kern, const vx_store *store, size_t rows,
+                         const vx_query *q, size_t q0, size_t nb, size_t k_eff,
+                         const vx_blocked_plan *plan, float *scratch, vx_hit *hits);
 
 #endif
