@@ -31,9 +31,7 @@ void vx_flat_rescore(const vx_store *store, const vx_query *q, size_t qi, vx_top
                                                 store->dim);
 }
 
-void vx_flat_emit(const vx_store *store, const vx_query *q, size_t qi, vx_topk *hits,
-                  int rescore) {
-  if (rescore) vx_flat_rescore(store, q, qi, hits);
+void vx_flat_emit(const vx_query *q, size_t qi, vx_topk *hits) {
   vx_topk_sort(hits);
   uint64_t *ids = q->ids + qi * q->k;
   float *dists = q->distances + qi * q->k;
@@ -163,7 +161,7 @@ static void search_task(void *arg, size_t task, unsigned worker) {
     vx_topk top;
     vx_topk_init(&top, hits, s->k_eff);
     computed = vx_flat_stream(s->kern, s->store, s->rows, s->q, q0, &top);
-    vx_flat_emit(s->store, s->q, q0, &top, 0);
+    vx_flat_emit(s->q, q0, &top);
   }
   atomic_fetch_add_explicit(s->q->distance_count, computed, memory_order_relaxed);
 }

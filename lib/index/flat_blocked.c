@@ -398,7 +398,7 @@ static uint64_t answer_query(const task *t, const vx_query *q, size_t qi, size_t
     vx_topk_init(cand, cand->heap, k_eff);
     streamed = vx_flat_stream(t->kern, t->store, rows, q, qi, cand);
   }
-  vx_flat_emit(t->store, q, qi, cand, 0);
+  vx_flat_emit(q, qi, cand);
   return streamed;
 }
 

@@ -20,10 +20,8 @@ static inline int vx_flat_admits(const vx_store *store, const vx_filter *filter,
 /* Recomputes each hit's distance to query `qi` of q exactly, from the stored row. */
 void vx_flat_rescore(const vx_store *store, const vx_query *q, size_t qi, vx_topk *hits);
 
-/* Sorts a query's hits and writes its output row (index `qi` of q). When `rescore`, each hit's
- * distance is first recomputed exactly (vx_flat_rescore). */
-void vx_flat_emit(const vx_store *store, const vx_query *q, size_t qi, vx_topk *hits,
-                  int rescore);
+/* Sorts a query's hits and writes its output row (index `qi` of q). */
+void vx_flat_emit(const vx_query *q, size_t qi, vx_topk *hits);
 
 /* Answers query `qi` of q on the streaming path: its distance to each row below `rows` (or to
  * each listed row) from the one-to-many kernels, kept in top. Returns the distances computed.

@@ -104,7 +104,7 @@ static void exact_one(const query_ctx *c, size_t qi) {
   one.counts = q->counts ? q->counts + qi : NULL;
   if (vx_flat_search(c->s, c->rows, &one) != VEXFS_OK) { /* out of memory: report no hits */
     vx_topk none = {NULL, q->k, 0};
-    vx_flat_emit(c->s, q, qi, &none, 0);
+    vx_flat_emit(q, qi, &none);
   }
 }
 
@@ -165,7 +165,7 @@ static void query_task(void *arg, size_t qi, unsigned worker) {
     }
     ef *= 2;
   }
-  vx_flat_emit(c->s, q, qi, &top, 0);
+  vx_flat_emit(q, qi, &top);
 }
 
 vexfs_status vx_hnsw_search_queries(void *state, const vx_store *s, size_t rows,
