@@ -45,8 +45,8 @@ static struct {
 
 vx_pool_cache vx_pool_no_cache;
 _Thread_local vx_pool_cache *vx_pool_mine __attribute__((tls_model("initial-exec"))) = &vx_pool_no_cache;
-_Atomic int8_t vx_pool_tier_near[VX_POOL_NEAR];
-_Atomic int8_t vx_pool_tier_of_log2[65];
+_Atomic uint8_t vx_pool_tier_near[VX_POOL_NEAR];
+_Atomic uint8_t vx_pool_tier_of_log2[65];
 
 VEXFS_API void vexfs_pool_config_init_sized(vexfs_pool_config *c, size_t size) {
   vexfs_pool_config d = {.struct_size = sizeof d,
@@ -123,9 +123,9 @@ static int grow(tier *t, size_t blocks) {
 static void thread_exit(void *arg);
 
 /* The smallest tier whose blocks hold `bytes`, or VX_POOL_NO_TIER. */
-static int8_t smallest_tier_holding(size_t bytes) {
+static uint8_t smallest_tier_holding(size_t bytes) {
   for (unsigned i = 0; i < pool.n; i++)
-    if (bytes <= pool.tiers[i].block) return (int8_t)i;
+    if (bytes <= pool.tiers[i].block) return (uint8_t)i;
   return VX_POOL_NO_TIER;
 }
 
@@ -170,11 +170,11 @@ static void count(_Atomic uint64_t *c) {
 }
 
 static uint32_t cached(const vx_pool_cache *c, unsigned i) {
-  return (uint32_t)(vx_pool_state(c, (int)i) & VX_POOL_COUNT_MASK);
+  return (uint32_t)(vx_pool_state(c, i) & VX_POOL_COUNT_MASK);
 }
 
 static uint64_t served(const vx_pool_cache *c, unsigned i) {
-  return vx_pool_state(c, (int)i) >> 8;
+  return vx_pool_state(c, i) >> 8;
 }
 
 /* Sets the number of cached blocks, keeping the served count. */
@@ -243,7 +243,7 @@ static void *depot_get(tier *t) {
 
 void *vx_pool_get_slow(size_t bytes) {
   ensure_started();
-  int i = vx_pool_tier(bytes);
+  size_t i = vx_pool_tier(bytes);
   vx_pool_cache *c = my_cache();
   if (i == VX_POOL_NO_TIER) {
     if (c) count(&c->too_big[pool.n - 1]);
@@ -272,7 +272,7 @@ void *vx_pool_get_slow(size_t bytes) {
 
 void vx_pool_put_slow(void *block, size_t bytes) {
   if (!block) return;
-  int i = vx_pool_tier(bytes);
+  size_t i = vx_pool_tier(bytes);
   if (i == VX_POOL_NO_TIER) {
     vx_release(block);
     return;
@@ -292,7 +292,7 @@ void vx_pool_put_slow(void *block, size_t bytes) {
 
 size_t vx_pool_block_size(size_t bytes) {
   ensure_started();
-  int i = vx_pool_tier(bytes);
+  size_t i = vx_pool_tier(bytes);
   return i == VX_POOL_NO_TIER ? bytes : pool.tiers[i].block;
 }
 

@@ -48,19 +48,20 @@ extern _Thread_local vx_pool_cache *vx_pool_mine __attribute__((tls_model("initi
 /* Both set when the pool starts, before any thread has a cache; atomic because a thread's first
  * request reads them (with no cache yet, the answer is unused: every tier sends it to the slow
  * path, which starts the pool and looks again) while another thread may be starting the pool.
- * Relaxed loads of int8_t compile to plain loads. vx_pool_tier_near[q]: the
- * smallest tier holding 64 * (q + 1) bytes, or VX_POOL_NO_TIER (exact, as every block size is a
+ * Relaxed loads of bytes compile to plain loads, and unsigned ones widened to size_t need no
+ * sign extension: the fast path is the instructions it was. vx_pool_tier_near[q]: the smallest
+ * tier holding 64 * (q + 1) bytes, or VX_POOL_NO_TIER (exact, as every block size is a
  * multiple of 64; a table load instead of a bit scan, which is several micro-ops on AMD cores).
  * vx_pool_tier_of_log2[i]: the smallest tier whose block holds 2^i bytes, or VX_POOL_NO_TIER. */
 #define VX_POOL_NEAR 256 /* requests up to 16 KiB take the table */
-extern _Atomic int8_t vx_pool_tier_near[VX_POOL_NEAR];
-extern _Atomic int8_t vx_pool_tier_of_log2[65];
+extern _Atomic uint8_t vx_pool_tier_near[VX_POOL_NEAR];
+extern _Atomic uint8_t vx_pool_tier_of_log2[65];
 
 void *vx_pool_get_slow(size_t bytes);
 void vx_pool_put_slow(void *block, size_t bytes);
 
 /* The tier for a request of `bytes`, or VX_POOL_NO_TIER when it is too big for every tier. */
-static inline int vx_pool_tier(size_t bytes) {
+static inline size_t vx_pool_tier(size_t bytes) {
   size_t q = (bytes - 1) >> 6; /* huge for 0 bytes, which the far branch handles */
   if (__builtin_expect(q < VX_POOL_NEAR, 1))
     return atomic_load_explicit(&vx_pool_tier_near[q], memory_order_relaxed);
@@ -68,14 +69,14 @@ static inline int vx_pool_tier(size_t bytes) {
   return atomic_load_explicit(&vx_pool_tier_of_log2[l], memory_order_relaxed);
 }
 
-static inline uint64_t vx_pool_state(const vx_pool_cache *c, int i) {
+static inline uint64_t vx_pool_state(const vx_pool_cache *c, size_t i) {
   return atomic_load_explicit(&c->state[i], memory_order_relaxed);
 }
 
 /* A block of at least `bytes`, 64-byte aligned; NULL when out of memory. */
 static inline void *vx_pool_get(size_t bytes) {
   vx_pool_cache *c = vx_pool_mine;
-  int i = vx_pool_tier(bytes);
+  size_t i = vx_pool_tier(bytes);
   uint64_t s = vx_pool_state(c, i);
   unsigned n = (unsigned)s & VX_POOL_COUNT_MASK;
   if (__builtin_expect(n != 0, 1)) {
@@ -88,7 +89,7 @@ static inline void *vx_pool_get(size_t bytes) {
 /* Returns a block from vx_pool_get; `bytes` must be what was asked for. NULL-safe. */
 static inline void vx_pool_put(void *block, size_t bytes) {
   vx_pool_cache *c = vx_pool_mine;
-  int i = vx_pool_tier(bytes);
+  size_t i = vx_pool_tier(bytes);
   uint64_t s = vx_pool_state(c, i);
   unsigned n = (unsigned)s & VX_POOL_COUNT_MASK;
   if (__builtin_expect(block && n < c->cap[i], 1)) {
