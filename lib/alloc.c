@@ -57,7 +57,7 @@ VEXFS_API vexfs_status vexfs_set_allocator(const vexfs_allocator *a) {
     return VEXFS_OK;
   }
   vexfs_allocator given = {.struct_size = sizeof given};
-  vexfs_status st = vx_versioned_read(fn, "a", &given, sizeof given, VX_ALLOCATOR_SIZE_0_1, a);
+  vexfs_status st = vx_versioned_read(fn, "a", &vx_allocator_kind, &given, a);
   if (st != VEXFS_OK) return st;
   if (!given.alloc || !given.free)
     return vx_fail(VEXFS_E_INVALID, "%s: a->alloc and a->free are both needed", fn);

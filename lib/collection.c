@@ -90,8 +90,8 @@ VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cf
     return vx_fail(VEXFS_E_INVALID, "vexfs_collection_create: %s is NULL", cfg ? "out" : "cfg");
   vexfs_collection_config c;
   vexfs_collection_config_init(&c);
-  vexfs_status st = vx_versioned_read("vexfs_collection_create", "cfg", &c, sizeof c,
-                                      VX_CONFIG_SIZE_FIRST, cfg);
+  vexfs_status st =
+      vx_versioned_read("vexfs_collection_create", "cfg", &vx_config_kind, &c, cfg);
   if (st == VEXFS_OK) st = check_config(&c);
   if (st != VEXFS_OK) return st;
 
@@ -175,7 +175,7 @@ static vexfs_status check_rows(const char *fn, const char *what, const float *ro
   for (size_t i = 0; i < n; i++) {
     const float *row = rows + i * dim;
     float norm = kern->dot(row, row, dim);
-    if (!(norm <= VEXFS_MAX_SQUARED_NORM)) { /* NaN fails too */
+    if (!vx_norm_acceptable(norm)) {
       for (size_t j = 0; j < dim; j++)
         if (!isfinite(row[j]))
           return vx_fail(VEXFS_E_INVALID, "%s: %s %zu, element %zu is %s", fn, what, i, j,
@@ -458,8 +458,7 @@ static vexfs_status search(vexfs_collection *c, const char *fn, const float *que
   vexfs_search_params p;
   vexfs_search_params_init(&p);
   vexfs_status st =
-      params ? vx_versioned_read(fn, "params", &p, sizeof p, VX_PARAMS_SIZE_FIRST, params)
-             : VEXFS_OK;
+      params ? vx_versioned_read(fn, "params", &vx_params_kind, &p, params) : VEXFS_OK;
   if (st != VEXFS_OK) return st;
   if (nq == 0) return vx_fail(VEXFS_E_INVALID, "%s: nq is 0; pass at least one query", fn);
   if (k == 0 || k > VEXFS_MAX_K)

@@ -13,7 +13,7 @@ VEXFS_API vexfs_status vexfs_collection_get_config(const vexfs_collection *c,
                                                    vexfs_collection_config *out) {
   const char *fn = "vexfs_collection_get_config";
   if (!c || !out) return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn, c ? "out" : "collection");
-  return vx_versioned_write(fn, "out", out, VX_CONFIG_SIZE_FIRST, &c->cfg, sizeof c->cfg);
+  return vx_versioned_write(fn, "out", &vx_config_kind, out, &c->cfg);
 }
 
 static int by_value(const void *a, const void *b) {

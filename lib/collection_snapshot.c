@@ -109,10 +109,15 @@ static vexfs_status load_rows(vx_snap *snap, vexfs_collection *c, uint32_t id, s
   if (st == VEXFS_OK && !row) st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory");
   for (size_t slot = 0; st == VEXFS_OK && slot < rows; slot++) {
     uint64_t vid;
-    if (vx_secr_read(ids, &vid, sizeof vid) || vx_secr_read(vecs, row, c->cfg.dim * sizeof *row))
+    if (vx_secr_read(ids, &vid, sizeof vid) || vx_secr_read(vecs, row, c->cfg.dim * sizeof *row)) {
       st = damaged(id, "ids or vectors are short");
+      break;
+    }
+    float norm = kern->dot(row, row, c->cfg.dim);
+    if (vid != VX_NO_ID && !vx_norm_acceptable(norm)) /* (a free row's bytes are never read) */
+      st = damaged(id, "a vector is not finite or too large (VEXFS_MAX_SQUARED_NORM)");
     else
-      vx_store_write(s, slot, row, vid, kern->dot(row, row, c->cfg.dim));
+      vx_store_write(s, slot, row, vid, norm);
   }
   if (st == VEXFS_OK && (vx_secr_left(ids) || vx_secr_left(vecs)))
     st = damaged(id, "ids or vectors have bytes past the last row");

@@ -344,8 +344,7 @@ static vexfs_status load(vexfs_db *db) {
 static vexfs_status check_options(const vexfs_db_options *opts, vexfs_db_options *out) {
   vexfs_db_options_init(out);
   if (!opts) return VEXFS_OK;
-  vexfs_status st = vx_versioned_read("vexfs_db_open", "opts", out, sizeof *out,
-                                      VX_DB_OPTIONS_SIZE_0_1, opts);
+  vexfs_status st = vx_versioned_read("vexfs_db_open", "opts", &vx_db_options_kind, out, opts);
   if (st != VEXFS_OK) return st;
   if (out->sync != VEXFS_SYNC_OFF && out->sync != VEXFS_SYNC_NORMAL && out->sync != VEXFS_SYNC_FULL)
     return vx_fail(VEXFS_E_INVALID,

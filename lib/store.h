@@ -16,6 +16,7 @@
 
 #include "chunked.h"
 #include "idmap.h"
+#include "vexfs/vexfs.h"
 
 #define VX_NO_ID UINT64_MAX /* the id of a free row */
 
@@ -73,5 +74,11 @@ int vx_store_finish_load(vx_store *s, size_t rows);
  * included: callers skip rows whose id is VX_NO_ID. */
 typedef void (*vx_run_fn)(void *ctx, size_t first, const float *base, size_t n);
 void vx_store_each_run(const vx_store *s, size_t rows, vx_run_fn fn, void *ctx);
+
+/* The rule every stored row and every query meets: its squared norm (computed in float) is at
+ * most VEXFS_MAX_SQUARED_NORM. NaN and infinite elements fail it too. */
+static inline int vx_norm_acceptable(float squared_norm) {
+  return squared_norm <= VEXFS_MAX_SQUARED_NORM;
+}
 
 #endif

@@ -26,40 +26,48 @@
   ((offsetof(type, last) + sizeof(((type *)0)->last) + _Alignof(type) - 1) /               \
    _Alignof(type) * _Alignof(type))
 
-/* Sizes of 0.1.0's structs, the first release: what its _init functions fill forever, and the
- * smallest struct_size accepted (the collection config also takes the pre-release size without
- * hnsw_seed, and search params without tail padding). */
+/* Sizes of 0.1.0's structs, the first release, which its _init functions fill forever. */
 #define VX_CONFIG_SIZE_0_1 VX_SIZE_UP_TO(vexfs_collection_config, hnsw_seed)
-#define VX_CONFIG_SIZE_FIRST (offsetof(vexfs_collection_config, threads) + sizeof(uint32_t))
 #define VX_PARAMS_SIZE_0_1 VX_SIZE_UP_TO(vexfs_search_params, threads)
-#define VX_PARAMS_SIZE_FIRST (offsetof(vexfs_search_params, threads) + sizeof(uint32_t))
 #define VX_DB_OPTIONS_SIZE_0_1 VX_SIZE_UP_TO(vexfs_db_options, wal_checkpoint_bytes)
-#define VX_ALLOCATOR_SIZE_0_1 VX_SIZE_UP_TO(vexfs_allocator, opaque)
 #define VX_POOL_CONFIG_SIZE_0_1 VX_SIZE_UP_TO(vexfs_pool_config, initial_blocks)
 #define VX_POOL_STATS_SIZE_0_1 VX_SIZE_UP_TO(vexfs_pool_stats, hit_rate)
 #define VX_METRICS_SIZE_0_1 VX_SIZE_UP_TO(vexfs_metrics, simd_isa)
 
+/* A public struct as this version knows it: its size, and every smaller size it has had, which
+ * are the only smaller struct_size values accepted (one that ends inside a field is not a
+ * version: the field would be read in part). When a struct grows, its former sizeof joins
+ * `earlier` (tests/test_abi_0_1.c fails for a 0.1.0 size left out). */
+#define VX_EARLIER_MAX 8
+typedef struct vx_struct_kind {
+  size_t size;
+  size_t earlier[VX_EARLIER_MAX]; /* ascending, then zeros */
+} vx_struct_kind;
+
+extern const vx_struct_kind vx_config_kind, vx_params_kind, vx_db_options_kind,
+    vx_allocator_kind, vx_pool_config_kind, vx_pool_stats_kind, vx_metrics_kind;
+
 /* Copies min(size, ours_size) bytes of defaults into theirs, zeroes the rest of its size bytes
- * and sets its struct_size to size. Writes nothing when theirs is NULL or size cannot hold
- * struct_size. */
+ * and sets its struct_size to size. Writes nothing when theirs is NULL or size is below 4 or
+ * above VX_STRUCT_SIZE_MAX. */
 void vx_versioned_init(void *theirs, size_t size, const void *defaults, size_t ours_size);
 
-/* VEXFS_E_INVALID unless first <= theirs->struct_size <= VX_STRUCT_SIZE_MAX. */
-vexfs_status vx_versioned_check(const char *fn, const char *what, const void *theirs,
-                                size_t first);
+/* VEXFS_E_INVALID unless theirs->struct_size is one of kind's earlier sizes, or at least its
+ * size and at most VX_STRUCT_SIZE_MAX. fn and what ("cfg", "params") name the call and argument
+ * in messages. */
+vexfs_status vx_versioned_check(const char *fn, const char *what, const vx_struct_kind *kind,
+                                const void *theirs);
 
-/* Reads the caller's input struct theirs into ours (holding our defaults, ours_size bytes; its
- * struct_size is left as ours). first: the size of the struct's first version. fn and what
- * ("cfg", "params") name the call and argument in messages.
- * Errors: VEXFS_E_INVALID (struct_size below first or above VX_STRUCT_SIZE_MAX),
- *         VEXFS_E_UNSUPPORTED (a nonzero byte past the fields this version knows). */
-vexfs_status vx_versioned_read(const char *fn, const char *what, void *ours, size_t ours_size,
-                               size_t first, const void *theirs);
+/* Reads the caller's input struct theirs into ours (kind->size bytes, holding our defaults; its
+ * struct_size is left as ours).
+ * Errors: vx_versioned_check's, and VEXFS_E_UNSUPPORTED (a nonzero byte past the fields this
+ *         version knows). */
+vexfs_status vx_versioned_read(const char *fn, const char *what, const vx_struct_kind *kind,
+                               void *ours, const void *theirs);
 
-/* Writes ours (ours_size bytes) into the caller's output struct theirs, keeping its
- * struct_size: the part both know, then zeros up to its size. Errors as vx_versioned_read's
- * VEXFS_E_INVALID. */
-vexfs_status vx_versioned_write(const char *fn, const char *what, void *theirs, size_t first,
-                                const void *ours, size_t ours_size);
+/* Writes ours (kind->size bytes) into the caller's output struct theirs, keeping its
+ * struct_size: the part both know, then zeros up to its size. Errors: vx_versioned_check's. */
+vexfs_status vx_versioned_write(const char *fn, const char *what, const vx_struct_kind *kind,
+                                void *theirs, const void *ours);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -305,6 +306,23 @@ static void vector_out_of_range(uint32_t kind, uint8_t **p, size_t *n) {
   memcpy(*p, &far, sizeof far);
 }
 
+/* A stored vector the API would refuse: NaN, infinite, or with a squared norm past
+ * VEXFS_MAX_SQUARED_NORM (it loaded, and searches then returned NaN, -inf or nothing for it). */
+static void set_first_coordinate(uint32_t kind, uint8_t **p, size_t *n, float v) {
+  if (kind != VX_SEC_VECTORS) return;
+  assert_true(*n >= sizeof v);
+  memcpy(*p, &v, sizeof v);
+}
+static void nan_vector(uint32_t kind, uint8_t **p, size_t *n) {
+  set_first_coordinate(kind, p, n, NAN);
+}
+static void infinite_vector(uint32_t kind, uint8_t **p, size_t *n) {
+  set_first_coordinate(kind, p, n, INFINITY);
+}
+static void huge_vector(uint32_t kind, uint8_t **p, size_t *n) {
+  set_first_coordinate(kind, p, n, 1e30f);
+}
+
 /* An id that appears twice. */
 static void duplicate_id(uint32_t kind, uint8_t **p, size_t *n) {
   if (kind != VX_SEC_IDS) return;
@@ -321,6 +339,9 @@ static void test_crafted_snapshots(void **state) {
       {claim_2g_rows, "row count"},
       {zero_inverse_scale, "quantiser"},
       {vector_out_of_range, "quantiser"},
+      {nan_vector, "not finite"},
+      {infinite_vector, "not finite"},
+      {huge_vector, "not finite"},
       {duplicate_id, "twice"},
   };
   db_model models[BATCHES + 1];

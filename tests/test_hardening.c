@@ -433,6 +433,39 @@ static void test_fork_child_starts_its_own_workers(void **state) {
   vexfs_collection_free(c);
 }
 
+/* A call whose record cannot be synced fails with VEXFS_E_IO, and then its record must not come
+ * back when the process dies, even when the log file cannot be cut either (it used to stay and be
+ * replayed at the next open): the record is overwritten with zeros instead. */
+static void test_failed_record_stays_failed(void **state) {
+  (void)state;
+  const unsigned kinds[] = {VX_IO_SYNC | VX_IO_TRUNCATE, VX_IO_WRITE | VX_IO_TRUNCATE};
+  for (int k = 0; k < 2; k++) {
+    char *dir = db_tempdir(), *crash = db_tempdir();
+    vexfs_db *db = open_dir(dir, VEXFS_SYNC_FULL);
+    vexfs_collection *c = db_collection(db, "docs", VEXFS_INDEX_FLAT);
+    assert_int_equal(db_insert_range(c, 1, 10), VEXFS_OK);
+    db_model model = {0};
+    db_model_insert(&model, 1, 10);
+    vx_io_fail_at(kinds[k], 1, EIO, 1); /* the record's sync (or write) fails, and so do cuts */
+    assert_int_equal(db_insert_range(c, 100, 10), VEXFS_E_IO);
+    vx_io_fail_at(0, 0, 0, 0);
+    assert_int_equal(vexfs_count(c), 10);
+    /* the process dies now: the files as they are, without a closing checkpoint */
+    const char *files[] = {"wal.log", "LOCK"};
+    for (int f = 0; f < 2; f++) assert_int_equal(db_copy_into(dir, crash, files[f]), 0);
+    vexfs_db *after = open_dir(crash, VEXFS_SYNC_FULL);
+    assert_int_equal(vexfs_db_get_collection(after, "docs", &c), VEXFS_OK);
+    assert_true(db_matches(c, &model));
+    assert_int_equal(vexfs_db_close(after), VEXFS_OK);
+    vexfs_db_close(db);
+    db_model_clear(&model);
+    db_rmdir(dir);
+    db_rmdir(crash);
+    free(dir);
+    free(crash);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reserved_id_is_never_found),
@@ -444,6 +477,7 @@ int main(void) {
       cmocka_unit_test(test_largest_vectors),
       cmocka_unit_test(test_filter_length_limit),
       cmocka_unit_test(test_fork_child_starts_its_own_workers),
+      cmocka_unit_test(test_failed_record_stays_failed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

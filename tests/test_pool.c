@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "pool/pool.h"
 #include "test_util.h"
@@ -28,7 +30,53 @@ static void *first_request(void *arg) {
   return NULL;
 }
 
-/* Runs first: the pool must be configured before its first use. */
+/* A configure that races the pool's first use either lands before it (and holds) or fails with
+ * VEXFS_E_STATE: it used to return OK and be ignored. Each try runs in a child of this process,
+ * whose pool has not started yet (this test runs first). */
+static void *configure_one_tier(void *status) {
+  vexfs_pool_config c;
+  vexfs_pool_config_init(&c);
+  c.tier_count = 1;
+  c.block_size[0] = 4096;
+  pthread_barrier_wait(&first_use);
+  *(vexfs_status *)status = vexfs_pool_configure(&c);
+  return NULL;
+}
+
+static void *use_the_pool(void *arg) {
+  (void)arg;
+  vexfs_pool_stats s;
+  vexfs_pool_stats_init(&s);
+  pthread_barrier_wait(&first_use);
+  vexfs_pool_get_stats(&s);
+  return NULL;
+}
+
+static void test_configure_racing_first_use(void **state) {
+  (void)state;
+  for (int attempt = 0; attempt < 100; attempt++) {
+    pid_t child = fork();
+    if (child == 0) {
+      pthread_barrier_init(&first_use, NULL, 2);
+      vexfs_status st = VEXFS_E_INVALID;
+      pthread_t a, b;
+      pthread_create(&a, NULL, configure_one_tier, &st);
+      pthread_create(&b, NULL, use_the_pool, NULL);
+      pthread_join(a, NULL);
+      pthread_join(b, NULL);
+      vexfs_pool_stats s;
+      vexfs_pool_stats_init(&s);
+      vexfs_pool_get_stats(&s);
+      _exit(st == VEXFS_OK ? (s.tier_count == 1 ? 0 : 1) : st == VEXFS_E_STATE ? 0 : 2);
+    }
+    int status;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+  }
+}
+
+/* Runs next: the pool must be configured before its first use. */
 static void test_configure_before_use(void **state) {
   (void)state;
   vexfs_pool_config c;
@@ -205,6 +253,7 @@ static void test_threads_trade_blocks(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_configure_racing_first_use),
       cmocka_unit_test(test_configure_before_use),
       cmocka_unit_test(test_tiers_alignment_and_stats),
       cmocka_unit_test(test_request_sizes_map_to_tiers),

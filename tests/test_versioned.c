@@ -79,6 +79,8 @@ static void test_init_fills_exactly_the_callers_size(void **state) {
     init_kind(k, as(&c, 2), 2); /* too small to hold struct_size: nothing written */
     c.size = 0;
     assert_true(guard_intact(&c));
+    init_kind(k, as(&c, 0), VX_STRUCT_SIZE_MAX + 1); /* no struct is that large */
+    assert_true(guard_intact(&c));
   }
   /* 0.1.0's functions fill 0.1.0's sizes */
   vexfs_collection_config_init((vexfs_collection_config *)as(&c, VX_CONFIG_SIZE_0_1));
@@ -95,7 +97,7 @@ static void test_init_fills_exactly_the_callers_size(void **state) {
 static void test_older_callers_everywhere(void **state) {
   (void)state;
   caller c, back;
-  size_t old = VX_CONFIG_SIZE_FIRST;
+  size_t old = vx_config_kind.earlier[0]; /* before hnsw_seed */
   vexfs_collection_config *cfg = as(&c, old);
   vexfs_collection_config_init_sized(cfg, old);
   cfg->dim = 5;
@@ -108,8 +110,9 @@ static void test_older_callers_everywhere(void **state) {
   assert_int_equal(got->dim, 5);
   assert_int_equal(got->struct_size, old);
   /* search params without their tail padding */
-  vexfs_search_params *p = as(&c, VX_PARAMS_SIZE_FIRST);
-  vexfs_search_params_init_sized(p, VX_PARAMS_SIZE_FIRST);
+  size_t unpadded = vx_params_kind.earlier[0];
+  vexfs_search_params *p = as(&c, unpadded);
+  vexfs_search_params_init_sized(p, unpadded);
   float q[5] = {0};
   uint64_t id = 1, hit;
   float d;
@@ -192,15 +195,17 @@ static void test_newer_callers_are_refused_only_for_what_they_set(void **state) 
   assert_int_equal(vexfs_set_allocator(a), VEXFS_E_STATE); /* too late in any case */
 }
 
-/* Sizes below a struct's first version, and sizes no struct has (an unset struct_size). */
+/* Sizes of no version: below the first, ending inside a field, and sizes no struct has (an
+ * unset struct_size). */
 static void test_impossible_sizes(void **state) {
   (void)state;
   vexfs_collection_config cfg;
   vexfs_collection_config_init(&cfg);
   cfg.dim = 2;
   vexfs_collection *col;
-  const uint32_t bad[] = {0, 4, (uint32_t)VX_CONFIG_SIZE_FIRST - 1, VX_STRUCT_SIZE_MAX + 1,
-                          0xA5A5A5A5u};
+  uint32_t first = (uint32_t)vx_config_kind.earlier[0];
+  const uint32_t bad[] = {0, 4, first - 1, first + 1, first + 4, /* inside hnsw_seed */
+                          (uint32_t)sizeof cfg - 1, VX_STRUCT_SIZE_MAX + 1, 0xA5A5A5A5u};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     cfg.struct_size = bad[i];
     assert_int_equal(vexfs_collection_create(&cfg, &col), VEXFS_E_INVALID);

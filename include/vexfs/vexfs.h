@@ -171,7 +171,8 @@ typedef struct vexfs_collection_config {
 
 /* Fills the caller's size bytes of *cfg (the macro passes sizeof *cfg) with the defaults above,
  * zeroes any fields past this version's, and sets struct_size = size. Never fails. Thread-safe
- * (touches only *cfg). NULL, or a size below 4, writes nothing. */
+ * (touches only *cfg). NULL, or a size below 4 or above 4096 (no struct is that large), writes
+ * nothing. */
 VEXFS_API void vexfs_collection_config_init_sized(vexfs_collection_config *cfg, size_t size);
 /* 0.1.0's function: fills exactly sizeof(vexfs_collection_config) of 0.1.0. */
 VEXFS_API void vexfs_collection_config_init(vexfs_collection_config *cfg);
@@ -187,7 +188,8 @@ typedef struct vexfs_search_params {
 
 /* Fills the caller's size bytes of *p (the macro passes sizeof *p) with the defaults (ef 0, no
  * filter, threads 0), zeroes any fields past this version's, and sets struct_size = size. Never
- * fails. Thread-safe (touches only *p). NULL, or a size below 4, writes nothing. */
+ * fails. Thread-safe (touches only *p). NULL, or a size below 4 or above 4096 (no struct is
+ * that large), writes nothing. */
 VEXFS_API void vexfs_search_params_init_sized(vexfs_search_params *p, size_t size);
 /* 0.1.0's function: fills exactly sizeof(vexfs_search_params) of 0.1.0. */
 VEXFS_API void vexfs_search_params_init(vexfs_search_params *p);

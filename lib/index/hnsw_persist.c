@@ -86,9 +86,9 @@ static int quantiser_valid(const hnsw *h, const vx_store *s, size_t rows) {
   for (size_t slot = 0; slot < rows; slot++) {
     if (vx_store_id(s, slot) == VX_NO_ID) continue;
     const float *row = vx_store_row(s, slot);
-    for (uint32_t d = 0; d < h->dim; d++)
-      if (row[d] < h->range_lo[d] || row[d] > h->range_hi[d]) return 0;
-    if (vx_store_norm(s, slot) > h->max_norm) return 0;
+    for (uint32_t d = 0; d < h->dim; d++) /* written so that NaN fails too */
+      if (!(row[d] >= h->range_lo[d] && row[d] <= h->range_hi[d])) return 0;
+    if (!(vx_store_norm(s, slot) <= h->max_norm)) return 0;
   }
   return 1;
 }

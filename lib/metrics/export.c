@@ -142,12 +142,12 @@ static void fill(vexfs_collection *c, vexfs_metrics *m) {
 VEXFS_API vexfs_status vexfs_collection_metrics(vexfs_collection *c, vexfs_metrics *given) {
   const char *fn = "vexfs_collection_metrics";
   if (!given) return vx_fail(VEXFS_E_INVALID, "%s: m is NULL", fn);
-  vexfs_status st = vx_versioned_check(fn, "m", given, VX_METRICS_SIZE_0_1);
+  vexfs_status st = vx_versioned_check(fn, "m", &vx_metrics_kind, given);
   if (st != VEXFS_OK) return st;
   vexfs_metrics m;
   vexfs_metrics_init(&m);
   fill(c, &m);
-  return vx_versioned_write(fn, "m", given, VX_METRICS_SIZE_0_1, &m, sizeof m);
+  return vx_versioned_write(fn, "m", &vx_metrics_kind, given, &m);
 }
 
 VEXFS_API void vexfs_metrics_reset(vexfs_collection *c) {

@@ -284,9 +284,27 @@ static void give_up(vx_wal *w, int err) {
   snprintf(w->failure, sizeof w->failure, "%s", strerror(err));
 }
 
-/* Cuts off every record not yet synced, after an fsync failed. Under lock. */
+/* Removes the bytes [from, to) of records whose calls are failing: the file is cut at `from`,
+ * or, when it cannot be cut, the bytes are overwritten with zeros, so that a later open never
+ * replays a call that returned an error (replay stops at the zeros, and no record follows
+ * them). 0 when either worked (not yet durable: the caller syncs), -1 when neither did. */
+static int forget_records(vx_wal *w, uint64_t from, uint64_t to) {
+  if (vx_io_truncate(w->fd, (off_t)from) == 0) return 0;
+  static const uint8_t zeros[4096];
+  for (uint64_t at = from; at < to;) {
+    size_t n = to - at < sizeof zeros ? (size_t)(to - at) : sizeof zeros;
+    if (vx_io_write_at(w->fd, zeros, n, (off_t)at) != 0) return -1;
+    at += n;
+  }
+  return 0;
+}
+
+/* Cuts off every record not yet synced, after an fsync failed. If the cut cannot be made
+ * durable the log gives up, though the records are forgotten in the file either way (a process
+ * that dies now does not bring them back). Under lock. */
 static void cut_unsynced(vx_wal *w, int err) {
-  if (vx_io_truncate(w->fd, (off_t)w->synced_end) == 0 && vx_io_sync(w->fd) == 0) {
+  int forgotten = forget_records(w, w->synced_end, w->end) == 0;
+  if (forgotten && vx_io_sync(w->fd) == 0) {
     w->end = w->synced_end;
     w->seq = w->synced_seq;
     w->epoch++;
@@ -322,7 +340,7 @@ vexfs_status vx_wal_write(vx_wal *w, const char *fn, uint32_t type, const struct
   put64(head + 24, vx_wal_record_checksum(w->salt, head, parts, nparts));
   if (vx_io_writev_at(w->fd, iov, nparts + 1, (off_t)at) != 0) {
     int err = errno;
-    if (vx_io_truncate(w->fd, (off_t)at) != 0) give_up(w, err);
+    if (forget_records(w, at, at + VX_WAL_HEAD + len) != 0) give_up(w, err);
     pthread_mutex_unlock(&w->lock);
     errno = err;
     return io_fail(fn, "append to", w->path);

@@ -34,6 +34,8 @@ typedef struct tier {
 static struct {
   pthread_once_t once;
   atomic_int started;
+  pthread_mutex_t config_lock; /* orders vexfs_pool_configure with the start that reads cfg */
+  int config_taken;            /* the start has read cfg: configuring is too late */
   vexfs_pool_config cfg;
   tier tiers[VEXFS_POOL_MAX_TIERS];
   unsigned n;
@@ -41,7 +43,9 @@ static struct {
   pthread_mutex_t threads_lock;
   vx_pool_cache *threads; /* live threads' caches */
   uint64_t retired[VEXFS_POOL_MAX_TIERS][3]; /* served, misses_empty, too_big of exited threads */
-} pool = {.once = PTHREAD_ONCE_INIT, .threads_lock = PTHREAD_MUTEX_INITIALIZER};
+} pool = {.once = PTHREAD_ONCE_INIT,
+        .config_lock = PTHREAD_MUTEX_INITIALIZER,
+        .threads_lock = PTHREAD_MUTEX_INITIALIZER};
 
 vx_pool_cache vx_pool_no_cache;
 _Thread_local vx_pool_cache *vx_pool_mine __attribute__((tls_model("initial-exec"))) = &vx_pool_no_cache;
@@ -66,7 +70,7 @@ VEXFS_API vexfs_status vexfs_pool_configure(const vexfs_pool_config *given) {
   if (!given) return vx_fail(VEXFS_E_INVALID, "%s: the config is NULL", fn);
   vexfs_pool_config cfg, *c = &cfg;
   vexfs_pool_config_init(c);
-  vexfs_status st = vx_versioned_read(fn, "c", c, sizeof *c, VX_POOL_CONFIG_SIZE_0_1, given);
+  vexfs_status st = vx_versioned_read(fn, "c", &vx_pool_config_kind, c, given);
   if (st != VEXFS_OK) return st;
   if (c->tier_count < 1 || c->tier_count > VEXFS_POOL_MAX_TIERS)
     return vx_fail(VEXFS_E_INVALID, "%s: tier_count is %u; it must be 1..%d", fn, c->tier_count,
@@ -81,11 +85,14 @@ VEXFS_API vexfs_status vexfs_pool_configure(const vexfs_pool_config *given) {
       return vx_fail(VEXFS_E_INVALID, "%s: tier %u: %u initial blocks is too many", fn, i,
                      c->initial_blocks[i]);
   }
-  if (atomic_load_explicit(&pool.started, memory_order_acquire))
+  pthread_mutex_lock(&pool.config_lock);
+  int late = pool.config_taken;
+  if (!late) pool.cfg = cfg;
+  pthread_mutex_unlock(&pool.config_lock);
+  if (late)
     return vx_fail(VEXFS_E_STATE, "%s: the pool is in use; configure it before the first "
                                   "collection call",
                    fn);
-  pool.cfg = cfg;
   return VEXFS_OK;
 }
 
@@ -130,7 +137,11 @@ static uint8_t smallest_tier_holding(size_t bytes) {
 }
 
 static void start(void) {
+  /* a configure racing the first use lands before it, or fails */
+  pthread_mutex_lock(&pool.config_lock);
+  pool.config_taken = 1;
   if (pool.cfg.struct_size == 0) vexfs_pool_config_init(&pool.cfg);
+  pthread_mutex_unlock(&pool.config_lock);
   pool.n = pool.cfg.tier_count;
   for (unsigned i = 0; i < pool.n; i++) {
     tier *t = &pool.tiers[i];
@@ -310,7 +321,7 @@ size_t vx_pool_reserved_bytes(void) {
 VEXFS_API vexfs_status vexfs_pool_get_stats(vexfs_pool_stats *given) {
   const char *fn = "vexfs_pool_get_stats";
   if (!given) return vx_fail(VEXFS_E_INVALID, "%s: out is NULL", fn);
-  vexfs_status st = vx_versioned_check(fn, "out", given, VX_POOL_STATS_SIZE_0_1);
+  vexfs_status st = vx_versioned_check(fn, "out", &vx_pool_stats_kind, given);
   if (st != VEXFS_OK) return st; /* before a bad call starts the pool */
   vexfs_pool_stats stats, *out = &stats;
   vexfs_pool_stats_init(out);
@@ -346,7 +357,7 @@ VEXFS_API vexfs_status vexfs_pool_get_stats(vexfs_pool_stats *given) {
   }
   pthread_mutex_unlock(&pool.threads_lock);
   out->hit_rate = all_requests ? (double)all_hits / all_requests : 1.0;
-  return vx_versioned_write(fn, "out", given, VX_POOL_STATS_SIZE_0_1, out, sizeof *out);
+  return vx_versioned_write(fn, "out", &vx_pool_stats_kind, given, out);
 }
 
 VEXFS_API void vexfs_pool_stats_init_sized(vexfs_pool_stats *s, size_t size) {
