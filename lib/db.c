@@ -73,13 +73,12 @@ static vexfs_status check_name(const char *fn, const char *name) {
   return VEXFS_OK;
 }
 
-static vx_db_link *link_of(const vexfs_collection *c) { return vx_collection_link(c); }
-
 /* Position of the collection called name (or numbered id when name is NULL), or -1. Under lock. */
 static ptrdiff_t find(const vexfs_db *db, const char *name, uint32_t id) {
-  for (size_t i = 0; i < db->n; i++)
-    if (name ? strcmp(link_of(db->cols[i])->name, name) == 0 : link_of(db->cols[i])->id == id)
-      return (ptrdiff_t)i;
+  for (size_t i = 0; i < db->n; i++) {
+    const vx_db_link *link = vx_collection_link(db->cols[i]);
+    if (name ? strcmp(link->name, name) == 0 : link->id == id) return (ptrdiff_t)i;
+  }
   return -1;
 }
 
@@ -137,7 +136,7 @@ static void drop_at(vexfs_db *db, size_t at) {
   vexfs_collection *c = db->cols[at];
   memmove(db->cols + at, db->cols + at + 1, (db->n - at - 1) * sizeof *db->cols);
   db->n--;
-  vx_db_link *link = link_of(c);
+  vx_db_link *link = vx_collection_link(c);
   vx_collection_destroy(c);
   vx_release(link);
 }
@@ -226,7 +225,7 @@ static vexfs_status replay_record(void *ctx, uint64_t seq, uint32_t type, const 
         st = adopt(db, r.collection, name, c);
     } else {
       ptrdiff_t at = find(db, NULL, r.collection);
-      if (at < 0 || strcmp(link_of(db->cols[at])->name, name) != 0) {
+      if (at < 0 || strcmp(vx_collection_link(db->cols[at])->name, name) != 0) {
         st = replay_failed(seq, "drops a collection that does not exist", NULL);
       } else {
         drop_at(db, (size_t)at);
@@ -381,8 +380,8 @@ VEXFS_API vexfs_status vexfs_db_open(const char *path, const vexfs_db_options *o
     /* Replay went through the ordinary calls, with nothing logged and nothing refused; from now
      * on writes are logged, or refused by a read-only handle. */
     for (size_t i = 0; st == VEXFS_OK && i < db->n; i++) {
-      link_of(db->cols[i])->wal = db->opts.read_only ? NULL : db->wal;
-      link_of(db->cols[i])->read_only = db->opts.read_only != 0;
+      vx_collection_link(db->cols[i])->wal = db->opts.read_only ? NULL : db->wal;
+      vx_collection_link(db->cols[i])->read_only = db->opts.read_only != 0;
     }
   }
   if (st != VEXFS_OK) {
@@ -514,7 +513,7 @@ VEXFS_API vexfs_status vexfs_db_drop_collection(vexfs_db *db, const char *name) 
   vexfs_status st = VEXFS_OK;
   if (at < 0)
     st = vx_fail(VEXFS_E_NOT_FOUND, "%s: no collection is called \"%s\"", fn, name);
-  else if ((st = vx_journal_drop(db->wal, link_of(db->cols[at])->id, name)) == VEXFS_OK)
+  else if ((st = vx_journal_drop(db->wal, vx_collection_link(db->cols[at])->id, name)) == VEXFS_OK)
     drop_at(db, (size_t)at);
   pthread_mutex_unlock(&db->lock);
   return st;
@@ -532,13 +531,13 @@ VEXFS_API vexfs_status vexfs_db_list_collections(vexfs_db *db, char ***names, si
     return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn, !db ? "db" : !names ? "names" : "n");
   pthread_mutex_lock(&db->lock);
   size_t bytes = db->n * sizeof(char *);
-  for (size_t i = 0; i < db->n; i++) bytes += strlen(link_of(db->cols[i])->name) + 1;
+  for (size_t i = 0; i < db->n; i++) bytes += strlen(vx_collection_link(db->cols[i])->name) + 1;
   char **list = db->n ? vx_alloc(bytes) : NULL;
   if (list) { /* the pointers, then the strings, in one block */
     char *text = (char *)(list + db->n);
     for (size_t i = 0; i < db->n; i++) {
-      size_t len = strlen(link_of(db->cols[i])->name) + 1;
-      memcpy(text, link_of(db->cols[i])->name, len);
+      size_t len = strlen(vx_collection_link(db->cols[i])->name) + 1;
+      memcpy(text, vx_collection_link(db->cols[i])->name, len);
       list[i] = text;
       text += len;
     }
