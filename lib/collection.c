@@ -7,6 +7,7 @@
  * it, past the published rows, so searches keep running while an insert copies its vectors; rows
  * reused from earlier removes are written under the exclusive lock, since scans read them. The
  * index then links the new rows while searches run (HNSW uses per-node locks for that). */
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -72,15 +73,46 @@ static vexfs_status check_config(const vexfs_collection_config *cfg) {
                    "%s: hnsw_ef_construction is %" PRIu32 " and hnsw_ef_search %" PRIu32
                    "; both must be 1..%u",
                    fn, cfg->hnsw_ef_construction, cfg->hnsw_ef_search, VEXFS_MAX_K);
+  if (cfg->lsh_tables > VEXFS_LSH_MAX_TABLES || cfg->lsh_bits > VEXFS_LSH_MAX_BITS ||
+      cfg->lsh_probes > VEXFS_MAX_K)
+    return vx_fail(VEXFS_E_INVALID,
+                   "%s: lsh_tables is %" PRIu32 ", lsh_bits %" PRIu32 " and lsh_probes %" PRIu32
+                   "; they must be 0 (chosen by the index) or at most %u, %u and %u",
+                   fn, cfg->lsh_tables, cfg->lsh_bits, cfg->lsh_probes, VEXFS_LSH_MAX_TABLES,
+                   VEXFS_LSH_MAX_BITS, VEXFS_MAX_K);
+  if (!(cfg->lsh_bucket_width >= 0 && cfg->lsh_bucket_width <= FLT_MAX))
+    return vx_fail(VEXFS_E_INVALID,
+                   "%s: lsh_bucket_width is %g; it must be 0 (from the data) or finite and > 0",
+                   fn, (double)cfg->lsh_bucket_width);
+  if (cfg->ivf_nlist > VEXFS_IVF_MAX_NLIST || cfg->ivf_nprobe > VEXFS_IVF_MAX_NLIST)
+    return vx_fail(VEXFS_E_INVALID,
+                   "%s: ivf_nlist is %" PRIu32 " and ivf_nprobe %" PRIu32
+                   "; both must be 0 (chosen by the index) or at most %u",
+                   fn, cfg->ivf_nlist, cfg->ivf_nprobe, VEXFS_IVF_MAX_NLIST);
+  if (cfg->ivf_codes != VEXFS_IVF_CODES_F32 && cfg->ivf_codes != VEXFS_IVF_CODES_SQ8)
+    return vx_fail(VEXFS_E_INVALID, "%s: unknown ivf_codes %d (F32 = 0, SQ8 = 1)", fn,
+                   (int)cfg->ivf_codes);
   switch (cfg->index) {
   case VEXFS_INDEX_AUTO:
   case VEXFS_INDEX_FLAT:
   case VEXFS_INDEX_HNSW: return VEXFS_OK;
   case VEXFS_INDEX_LSH:
-    return vx_fail(VEXFS_E_UNSUPPORTED, "%s: index kind %d is not built in version %s", fn,
-                   (int)cfg->index, VEXFS_VERSION_STRING);
+  case VEXFS_INDEX_IVF:
+    return vx_fail(VEXFS_E_UNSUPPORTED, "%s: index kind %d is not built yet", fn,
+                   (int)cfg->index);
   }
-  return vx_fail(VEXFS_E_INVALID, "%s: unknown index kind %d", fn, (int)cfg->index);
+  return vx_fail(VEXFS_E_INVALID,
+                 "%s: unknown index kind %d (AUTO = 0, FLAT = 1, HNSW = 2, LSH = 3, IVF = 4)", fn,
+                 (int)cfg->index);
+}
+
+static const vx_index_ops *index_ops(vexfs_index_kind kind) {
+  switch (kind) {
+  case VEXFS_INDEX_FLAT: return &vx_index_flat;
+  case VEXFS_INDEX_HNSW: return &vx_index_hnsw;
+  default: break;
+  }
+  return &vx_index_auto;
 }
 
 VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cfg,
@@ -116,9 +148,7 @@ VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cf
   }
   memset(col->metrics, 0, sizeof *col->metrics);
   col->cfg = c;
-  col->index = c.index == VEXFS_INDEX_HNSW   ? &vx_index_hnsw
-               : c.index == VEXFS_INDEX_FLAT ? &vx_index_flat
-                                             : &vx_index_auto;
+  col->index = index_ops(c.index);
   vx_store_init(&col->store, c.dim);
   vx_payloads_init(&col->payloads);
   if (col->index->create && (st = col->index->create(&c, &col->index_state)) != VEXFS_OK) {
@@ -481,7 +511,9 @@ static vexfs_status search(vexfs_collection *c, const char *fn, const float *que
                 .distances = distances, .counts = counts, .filter = filter,
                 .distance_count = &computed,
                 .threads = vx_resolve_threads(p.threads ? p.threads : c->cfg.threads),
-                .ef = p.ef ? p.ef : c->cfg.hnsw_ef_search};
+                .ef = p.ef ? p.ef : c->cfg.hnsw_ef_search,
+                .probes = p.probes ? p.probes : c->cfg.lsh_probes,
+                .nprobe = p.nprobe ? p.nprobe : c->cfg.ivf_nprobe};
   pthread_rwlock_rdlock(&c->rows_lock);
   size_t rows = atomic_load_explicit(&c->store.rows, memory_order_acquire);
   st = answer_locked(c, rows, &q, prog);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -94,6 +95,13 @@ static void test_config_defaults(void **state) {
   assert_int_equal(cfg.hnsw_ef_construction, 200);
   assert_int_equal(cfg.hnsw_ef_search, 64);
   assert_int_equal(cfg.threads, 0);
+  assert_int_equal(cfg.lsh_tables, 0); /* 0.3.0's fields: 0, chosen by the index */
+  assert_int_equal(cfg.lsh_bits, 0);
+  assert_int_equal(cfg.lsh_probes, 0);
+  assert_true(cfg.lsh_bucket_width == 0);
+  assert_int_equal(cfg.ivf_nlist, 0);
+  assert_int_equal(cfg.ivf_nprobe, 0);
+  assert_int_equal(cfg.ivf_codes, VEXFS_IVF_CODES_F32);
   vexfs_search_params p;
   memset(&p, 0xab, sizeof p);
   vexfs_search_params_init(&p);
@@ -101,9 +109,19 @@ static void test_config_defaults(void **state) {
   assert_int_equal(p.ef, 0);
   assert_null(p.filter_json);
   assert_int_equal(p.threads, 0);
+  assert_int_equal(p.probes, 0);
+  assert_int_equal(p.nprobe, 0);
   vexfs_collection_config_init(NULL); /* NULL-safe */
   vexfs_search_params_init(NULL);
 }
+
+static void set_too_many_tables(vexfs_collection_config *c) { c->lsh_tables = 257; }
+static void set_too_many_bits(vexfs_collection_config *c) { c->lsh_bits = 33; }
+static void set_nan_width(vexfs_collection_config *c) { c->lsh_bucket_width = NAN; }
+static void set_negative_width(vexfs_collection_config *c) { c->lsh_bucket_width = -1; }
+static void set_too_many_lists(vexfs_collection_config *c) { c->ivf_nlist = 65537; }
+static void set_too_many_probes(vexfs_collection_config *c) { c->ivf_nprobe = 65537; }
+static void set_unknown_codes(vexfs_collection_config *c) { c->ivf_codes = (vexfs_ivf_codes)2; }
 
 static void test_create_rejects_bad_config(void **state) {
   (void)state;
@@ -136,6 +154,23 @@ static void test_create_rejects_bad_config(void **state) {
   cfg.hnsw_ef_search = 0;
   assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_E_INVALID);
   cfg.hnsw_ef_search = 64;
+  /* LSH and IVF fields are checked whatever the kind: they persist with the collection */
+  const struct {
+    const char *names;
+    void (*set)(vexfs_collection_config *);
+  } bad_fields[] = {
+      {"lsh_tables", set_too_many_tables}, {"lsh_bits", set_too_many_bits},
+      {"lsh_bucket_width", set_nan_width}, {"lsh_bucket_width", set_negative_width},
+      {"ivf_nlist", set_too_many_lists},   {"ivf_nprobe", set_too_many_probes},
+      {"ivf_codes", set_unknown_codes},
+  };
+  for (size_t i = 0; i < sizeof bad_fields / sizeof *bad_fields; i++) {
+    vexfs_collection_config bad = cfg;
+    bad_fields[i].set(&bad);
+    assert_int_equal(vexfs_collection_create(&bad, &c), VEXFS_E_INVALID);
+    assert_non_null(strstr(vexfs_last_error(), bad_fields[i].names));
+    assert_null(c);
+  }
   cfg.struct_size = 4;
   assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_E_INVALID);
   assert_non_null(strstr(vexfs_last_error(), "struct_size"));

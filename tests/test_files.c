@@ -14,8 +14,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "db_util.h"
+#include "persist/config_codec.h"
 #include "persist/section.h"
 #include "persist/snapshot.h"
 #include "persist/wal.h"
@@ -250,8 +253,8 @@ static void rewrite_snapshot(const char *path, section_edit edit) {
 static void claim_2g_rows(uint32_t kind, uint8_t **p, size_t *n) {
   if (kind != VX_SEC_COLLECTION) return;
   uint64_t rows = (uint64_t)1 << 31;
-  assert_int_equal(*n, 4 + 4 + 1 + 40 + 16);
-  memcpy(*p + 4 + 4 + 1 + 40, &rows, 8);
+  assert_int_equal(*n, 4 + 4 + 1 + VX_CONFIG_BYTES + 16);
+  memcpy(*p + 4 + 4 + 1 + VX_CONFIG_BYTES, &rows, 8);
 }
 
 /* The most rows the IDS and VECTORS sections' table entries can claim to hold (their blocks
@@ -261,7 +264,7 @@ static uint64_t claimed_rows;
 
 static void claim_rows(uint32_t kind, uint8_t **p, size_t *n) {
   (void)n;
-  if (kind == VX_SEC_COLLECTION) memcpy(*p + 4 + 4 + 1 + 40, &claimed_rows, 8);
+  if (kind == VX_SEC_COLLECTION) memcpy(*p + 4 + 4 + 1 + VX_CONFIG_BYTES, &claimed_rows, 8);
 }
 
 static void claim_in_table(const char *path) {
@@ -457,12 +460,160 @@ static void test_crafted_log_records(void **state) {
   intact_and_gone(dir, &f, models);
 }
 
+/* ---- files of format version 1 (libvexfs 0.1 and 0.2) ---- */
+
+/* The COLLECTION section with its config in format 1: the 40 bytes before 0.3.0's fields. */
+static void format_1_config(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind != VX_SEC_COLLECTION) return;
+  size_t config_at = 4 + 4 + 1, extra = VX_CONFIG_BYTES - VX_CONFIG_BYTES_V1;
+  assert_int_equal(*n, config_at + VX_CONFIG_BYTES + 16);
+  memmove(*p + config_at + VX_CONFIG_BYTES_V1, *p + config_at + VX_CONFIG_BYTES, 16);
+  *n -= extra;
+}
+
+static void set_version_1(uint8_t *header, size_t checksum_at) {
+  uint32_t one = 1;
+  memcpy(header + 8, &one, 4);
+  uint64_t sum = XXH3_64bits(header, checksum_at);
+  memcpy(header + checksum_at, &sum, 8);
+}
+
+static uint32_t log_version(const char *log_path) {
+  size_t n;
+  uint8_t *log = db_read_file(log_path, &n);
+  uint32_t v;
+  memcpy(&v, log + 8, 4);
+  free(log);
+  return v;
+}
+
+/* A snapshot and a log as 0.2.0 wrote them open whole; the log is marked with this format at
+ * the first append (so 0.2.0 refuses it as newer rather than misreading it), not before. */
+static void test_format_1_files_open(void **state) {
+  (void)state;
+  db_model models[BATCHES + 1];
+  char *dir = crashed_database(models);
+  files f;
+  keep_files(&f, dir);
+  rewrite_snapshot(f.snap_path, format_1_config);
+  drop_files(&f);
+  keep_files(&f, dir);
+  set_version_1(f.snap, 56);
+  set_version_1(f.log, 24);
+  put_back(&f, NULL);
+  vexfs_db *db;
+  assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);
+  assert_int_equal(log_version(f.log_path), 1); /* opening wrote nothing */
+  vexfs_collection *c;
+  assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+  assert_true(db_matches(c, &models[BATCHES]));
+  vexfs_collection_config got;
+  vexfs_collection_config_init(&got);
+  assert_int_equal(vexfs_collection_get_config(c, &got), VEXFS_OK);
+  assert_int_equal(got.index, VEXFS_INDEX_HNSW);
+  assert_int_equal(got.dim, DIM);
+  assert_int_equal(got.lsh_tables, 0);
+  assert_int_equal(got.ivf_codes, VEXFS_IVF_CODES_F32);
+  assert_int_equal(db_insert_range(c, 90000, 3), VEXFS_OK);
+  assert_int_equal(log_version(f.log_path), VX_WAL_VERSION);
+  char *crash = db_tempdir(); /* the files as a crash now leaves them: the log replays */
+  const char *names[] = {"snapshot.vxs", "wal.log", "LOCK"};
+  for (int i = 0; i < 3; i++) assert_int_equal(db_copy_into(dir, crash, names[i]), 0);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  assert_int_equal(vexfs_db_open(crash, NULL, &db), VEXFS_OK);
+  assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+  assert_int_equal(vexfs_count(c), 100 + BATCHES * BATCH + 3);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  drop_files(&f);
+  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
+  db_rmdir(dir);
+  db_rmdir(crash);
+  free(dir);
+  free(crash);
+}
+
+/* A CREATE record with a format 1 config (0.2.0's) replays with defaults for the rest. */
+static void test_format_1_create_record(void **state) {
+  (void)state;
+  char *dir = db_tempdir(), *crash = db_tempdir();
+  vexfs_db *db;
+  assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);
+  vexfs_collection_config cfg = config(VEXFS_INDEX_HNSW);
+  cfg.hnsw_m = 8;
+  vexfs_collection *c;
+  assert_int_equal(vexfs_db_create_collection(db, "c", &cfg, &c), VEXFS_OK);
+  assert_int_equal(db_copy_into(dir, crash, "wal.log"), 0);
+  vexfs_db_close(db);
+  char log_path[DB_PATH_MAX];
+  db_join(log_path, crash, "wal.log");
+  size_t n;
+  uint8_t *log = db_read_file(log_path, &n);
+  uint8_t *head = log + VX_WAL_HEADER;
+  uint64_t len, salt;
+  memcpy(&len, head + 16, 8);
+  memcpy(&salt, log + 16, 8);
+  assert_int_equal(VX_WAL_HEADER + VX_WAL_HEAD + len, n); /* the one record */
+  len -= VX_CONFIG_BYTES - VX_CONFIG_BYTES_V1;
+  memcpy(head + 16, &len, 8);
+  struct iovec body = {head + VX_WAL_HEAD, (size_t)len};
+  uint64_t sum = vx_wal_record_checksum(salt, head, &body, 1);
+  memcpy(head + 24, &sum, 8);
+  set_version_1(log, 24);
+  assert_int_equal(db_write_file(log_path, log, VX_WAL_HEADER + VX_WAL_HEAD + (size_t)len), 0);
+  free(log);
+  assert_int_equal(vexfs_db_open(crash, NULL, &db), VEXFS_OK);
+  assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+  vexfs_collection_config got;
+  vexfs_collection_config_init(&got);
+  assert_int_equal(vexfs_collection_get_config(c, &got), VEXFS_OK);
+  assert_int_equal(got.hnsw_m, 8);
+  assert_int_equal(got.lsh_bits, 0);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  db_rmdir(dir);
+  db_rmdir(crash);
+  free(dir);
+  free(crash);
+}
+
+/* 0.3.0's config fields come back from the log's CREATE record and from the snapshot. */
+static void test_config_fields_persist(void **state) {
+  (void)state;
+  char *dir = db_tempdir(), *crash = db_tempdir();
+  vexfs_db *db;
+  assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);
+  vexfs_collection_config cfg = config(VEXFS_INDEX_HNSW);
+  cfg.lsh_tables = 7, cfg.lsh_bits = 13, cfg.lsh_probes = 5, cfg.lsh_bucket_width = 2.5f;
+  cfg.ivf_nlist = 300, cfg.ivf_nprobe = 9, cfg.ivf_codes = VEXFS_IVF_CODES_SQ8;
+  vexfs_collection *c;
+  assert_int_equal(vexfs_db_create_collection(db, "c", &cfg, &c), VEXFS_OK);
+  const char *names[] = {"wal.log", "LOCK"};
+  for (int i = 0; i < 2; i++) assert_int_equal(db_copy_into(dir, crash, names[i]), 0);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  const char *dirs[] = {crash, dir}; /* the log's record, then the snapshot */
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(vexfs_db_open(dirs[i], NULL, &db), VEXFS_OK);
+    assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+    vexfs_collection_config got;
+    vexfs_collection_config_init(&got);
+    assert_int_equal(vexfs_collection_get_config(c, &got), VEXFS_OK);
+    assert_memory_equal(&got, &cfg, sizeof cfg);
+    assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  }
+  db_rmdir(dir);
+  db_rmdir(crash);
+  free(dir);
+  free(crash);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_log_block_lost_anywhere),
       cmocka_unit_test(test_snapshot_damaged_anywhere),
       cmocka_unit_test(test_crafted_snapshots),
       cmocka_unit_test(test_crafted_log_records),
+      cmocka_unit_test(test_format_1_files_open),
+      cmocka_unit_test(test_format_1_create_record),
+      cmocka_unit_test(test_config_fields_persist),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,11 +72,11 @@ extern "C" {
  * Version
  * --------------------------------------------------------------------------------------------- */
 #define VEXFS_VERSION_MAJOR 0
-#define VEXFS_VERSION_MINOR 2
+#define VEXFS_VERSION_MINOR 3
 #define VEXFS_VERSION_PATCH 0
 #define VEXFS_VERSION_NUMBER \
   (VEXFS_VERSION_MAJOR * 10000 + VEXFS_VERSION_MINOR * 100 + VEXFS_VERSION_PATCH)
-#define VEXFS_VERSION_STRING "0.2.0"
+#define VEXFS_VERSION_STRING "0.3.0"
 
 /* MAJOR*10000 + MINOR*100 + PATCH of the library actually loaded (may differ from the macros the
  * caller compiled against). Never fails. */
@@ -143,8 +143,20 @@ typedef enum vexfs_index_kind {
                            (5 000 vectors), transparently */
   VEXFS_INDEX_FLAT = 1, /* exact search */
   VEXFS_INDEX_HNSW = 2, /* approximate graph search; distances returned are still exact */
-  VEXFS_INDEX_LSH = 3   /* not built in this version: VEXFS_E_UNSUPPORTED */
+  VEXFS_INDEX_LSH = 3,  /* multi-probe locality-sensitive hashing: lsh_tables hash tables of
+                           lsh_bits-bit keys, a per-vector sketch as a prefilter, then an exact
+                           re-rank of the candidates; inserts need no training (since 0.3.0) */
+  VEXFS_INDEX_IVF = 4   /* inverted file: a k-means coarse quantizer of ivf_nlist lists, each
+                           holding its rows (ivf_codes: f32 or 8-bit codes); nprobe lists are
+                           scanned and re-ranked exactly (since 0.3.0) */
 } vexfs_index_kind;
+
+/* What the lists of an IVF index hold. */
+typedef enum vexfs_ivf_codes {
+  VEXFS_IVF_CODES_F32 = 0, /* the rows themselves (IVF-Flat): exact distances while scanning */
+  VEXFS_IVF_CODES_SQ8 = 1  /* 8-bit scalar codes (1 byte per coordinate), the best candidates
+                              re-ranked on the f32 rows */
+} vexfs_ivf_codes;
 
 typedef struct vexfs_collection_config {
   uint32_t struct_size;          /* sizeof(vexfs_collection_config); set by _init */
@@ -156,9 +168,28 @@ typedef struct vexfs_collection_config {
   uint32_t hnsw_ef_search;       /* default 64; 1 .. VEXFS_MAX_K */
   uint32_t threads;              /* threads for batch work; 0 (default) = all cores */
   /* appended in 0.1.0 */
-  uint64_t hnsw_seed;            /* seed of HNSW level draws; with threads = 1, equal inputs build
-                                    equal graphs. Default 0 (itself a fixed seed). */
+  uint64_t hnsw_seed;            /* seed of HNSW level draws, LSH projections and IVF training
+                                    samples; with threads = 1, equal inputs build equal indexes.
+                                    Default 0 (itself a fixed seed). */
+  /* appended in 0.3.0: fields of the LSH and IVF indexes; 0 means "chosen by the index" (the
+   * choices are documented in README.md, "LSH" and "IVF"), and each kind ignores the others'. */
+  uint32_t lsh_tables;           /* hash tables L, 0 or 1 .. VEXFS_LSH_MAX_TABLES */
+  uint32_t lsh_bits;             /* hash functions (key bits) per table K, 0 or 1 ..
+                                    VEXFS_LSH_MAX_BITS */
+  uint32_t lsh_probes;           /* buckets probed per table by a search, 0 or 1 .. VEXFS_MAX_K;
+                                    a search's `probes` overrides it */
+  float lsh_bucket_width;        /* L2 only: the width of a hash function's buckets along its
+                                    projection; 0 = from the data, else finite and > 0 */
+  uint32_t ivf_nlist;            /* lists, 0 (= about sqrt(n) at each training) or 1 ..
+                                    VEXFS_IVF_MAX_NLIST */
+  uint32_t ivf_nprobe;           /* lists scanned by a search, 0 or 1 .. VEXFS_IVF_MAX_NLIST; a
+                                    search's `nprobe` overrides it */
+  vexfs_ivf_codes ivf_codes;     /* default VEXFS_IVF_CODES_F32 */
 } vexfs_collection_config;
+
+#define VEXFS_LSH_MAX_TABLES 256u
+#define VEXFS_LSH_MAX_BITS 32u
+#define VEXFS_IVF_MAX_NLIST 65536u
 
 #define VEXFS_MAX_DIM 65536u
 /* The largest squared norm (sum of squares, in float) a vector or query may have: FLT_MAX / 4,
@@ -184,10 +215,15 @@ typedef struct vexfs_search_params {
                               values below k are raised to k */
   const char *filter_json; /* NULL = no filter (Qdrant-style filter object) */
   uint32_t threads;        /* threads for nq > 1; 0 = the collection's `threads` setting */
+  uint32_t padding_0_1;     /* 0.1.0's tail padding, never read: new fields follow its size */
+  /* appended in 0.3.0 */
+  uint32_t probes;         /* LSH buckets probed per table; 0 = the collection's lsh_probes */
+  uint32_t nprobe;         /* IVF lists scanned; 0 = the collection's ivf_nprobe; above the
+                              lists there are, every list */
 } vexfs_search_params;
 
 /* Fills the caller's size bytes of *p (the macro passes sizeof *p) with the defaults (ef 0, no
- * filter, threads 0), zeroes any fields past this version's, and sets struct_size = size. Never
+ * filter, threads 0, probes 0, nprobe 0), zeroes any fields past this version's, and sets struct_size = size. Never
  * fails. Thread-safe (touches only *p). NULL, or a size below 4 or above 4096 (no struct is
  * that large), writes nothing. */
 VEXFS_API void vexfs_search_params_init_sized(vexfs_search_params *p, size_t size);
@@ -201,9 +237,9 @@ typedef struct vexfs_collection vexfs_collection;
  * cfg: read only during the call; must have been filled by vexfs_collection_config_init() and then
  *      adjusted. struct_size must be at least the size of the first version of the struct.
  * out: receives a new handle the caller owns and releases with vexfs_collection_free().
- * Errors: VEXFS_E_INVALID (NULL, dim 0 or above VEXFS_MAX_DIM, unknown metric or index kind,
- *         bad struct_size), VEXFS_E_UNSUPPORTED (an index kind this version does not build yet),
- *         VEXFS_E_NOMEM. *out is set to NULL on failure.
+ * Errors: VEXFS_E_INVALID (NULL, dim 0 or above VEXFS_MAX_DIM, unknown metric, index kind or
+ *         ivf_codes, a field outside the range its comment gives, bad struct_size),
+ *         VEXFS_E_UNSUPPORTED (a field past this version's struct is set), VEXFS_E_NOMEM. *out is set to NULL on failure.
  * Threading: thread-safe; the new collection is not shared until the caller shares it. */
 VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cfg,
                                                vexfs_collection **out);

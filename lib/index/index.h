@@ -28,6 +28,10 @@ typedef struct vx_query {
   size_t nq, k;         /* nq >= 1, 1 <= k <= VEXFS_MAX_K */
   unsigned threads;     /* resolved, >= 1 */
   uint32_t ef;          /* resolved candidate-list size for approximate indexes */
+  uint32_t probes;      /* LSH buckets per table: the search's, else the collection's; 0 = the
+                           index's default */
+  uint32_t nprobe;      /* IVF lists scanned: the search's, else the collection's; 0 = the
+                           index's default */
   vexfs_metric metric;
   const vx_filter *filter; /* NULL: every live row */
   int listed;              /* when set: score exactly slots[0, nslots) (live rows), no others */

@@ -189,8 +189,10 @@ int vx_record_decode(uint32_t type, const uint8_t *body, size_t len, vx_record *
     r->name_len = take32(&k);
     r->name = (const char *)take(&k, r->name_len);
     if (type == VX_REC_CREATE) {
-      const uint8_t *conf = take(&k, VX_CONFIG_BYTES);
-      if (conf) vx_config_decode(conf, &r->cfg);
+      /* The config is the rest of the record: its length tells its format. */
+      size_t len = k.left;
+      const uint8_t *conf = take(&k, len);
+      if (!conf || vx_config_decode(conf, len, &r->cfg) != 0) k.bad = 1;
     }
     break;
   case VX_REC_INSERT: {

@@ -20,7 +20,7 @@
 
 #include "vexfs/vexfs.h"
 
-#define VX_SNAP_VERSION 1u
+#define VX_SNAP_VERSION 2u /* 2: COLLECTION sections hold format 2 configs (config_codec.h) */
 
 /* ---- writing ---- */
 typedef struct vx_snap_writer vx_snap_writer;

@@ -53,10 +53,14 @@ static vexfs_status load_collection(vx_snap *snap, size_t i, vx_adopt_fn adopt, 
   char name[VEXFS_MAX_NAME + 1];
   uint8_t config[VX_CONFIG_BYTES];
   uint64_t counts[2];
+  vexfs_collection_config cfg;
   int ok = !vx_secr_read(r, &id, sizeof id) && !vx_secr_read(r, &name_len, sizeof name_len) &&
-           name_len <= VEXFS_MAX_NAME && !vx_secr_read(r, name, name_len) &&
-           !vx_secr_read(r, config, sizeof config) && !vx_secr_read(r, counts, sizeof counts) &&
-           vx_secr_left(r) == 0 && id == owner;
+           name_len <= VEXFS_MAX_NAME && !vx_secr_read(r, name, name_len);
+  /* The config is what the counts leave: its length tells its format. */
+  size_t config_len = ok ? vx_secr_left(r) - sizeof counts : 0;
+  ok = ok && vx_secr_left(r) >= sizeof counts && config_len <= sizeof config &&
+       !vx_secr_read(r, config, config_len) && !vx_secr_read(r, counts, sizeof counts) &&
+       vx_secr_left(r) == 0 && id == owner && vx_config_decode(config, config_len, &cfg) == 0;
   vx_secr_close(r);
   if (!ok)
     return vx_fail(VEXFS_E_CORRUPT,
@@ -64,8 +68,6 @@ static vexfs_status load_collection(vx_snap *snap, size_t i, vx_adopt_fn adopt, 
                    ": its description is malformed",
                    owner);
   name[name_len] = '\0';
-  vexfs_collection_config cfg;
-  vx_config_decode(config, &cfg);
   vexfs_collection *c;
   st = vexfs_collection_create(&cfg, &c);
   if (st != VEXFS_OK && st != VEXFS_E_NOMEM)

@@ -36,6 +36,7 @@ struct vx_wal {
   uint64_t epoch;                  /* rises whenever unsynced records are cut off */
   int syncing;                     /* an appender is in fsync for the others */
   int header_zero;                 /* opened over an all-zero header: replay decides (below) */
+  uint32_t version;                /* format of a log opened with records; 0 for a new header */
   int failed;                      /* the file's state is unknown: appends are refused */
   char failure[128];
 };
@@ -77,14 +78,20 @@ static vexfs_status io_fail(const char *fn, const char *what, const char *path) 
  * checksums under the new salt, so replay stops at the first of them. Longer files are cut to
  * nothing first. The header lies in the first sector, which a device writes whole: a cut during
  * the rewrite leaves the old header (whose records the snapshot covers) or the new one. */
-static vexfs_status write_header(vx_wal *w, const char *fn, uint64_t keep_bytes) {
-  uint8_t h[VX_WAL_HEADER] = {0};
-  w->salt = fresh_salt();
+static void header_bytes(uint8_t h[VX_WAL_HEADER], uint64_t salt) {
+  memset(h, 0, VX_WAL_HEADER);
   memcpy(h, WAL_MAGIC, 8);
   put32(h + 8, VX_WAL_VERSION);
   put32(h + 12, VX_WAL_HEADER);
-  put64(h + 16, w->salt);
+  put64(h + 16, salt);
   put64(h + 24, XXH3_64bits(h, 24));
+}
+
+static vexfs_status write_header(vx_wal *w, const char *fn, uint64_t keep_bytes) {
+  uint8_t h[VX_WAL_HEADER];
+  w->salt = fresh_salt();
+  w->version = VX_WAL_VERSION;
+  header_bytes(h, w->salt);
   struct stat sb;
   if (fstat(w->fd, &sb) != 0) return io_fail(fn, "read", w->path);
   if ((uint64_t)sb.st_size > keep_bytes && vx_io_truncate(w->fd, 0) != 0)
@@ -122,7 +129,21 @@ static vexfs_status read_header(vx_wal *w, off_t size, int *empty) {
     return vx_fail(VEXFS_E_CORRUPT, "%s: the header of the write-ahead log %s is damaged", fn,
                    w->path);
   w->salt = get64(h + 16);
+  w->version = get32(h + 8);
   *empty = 0;
+  return VEXFS_OK;
+}
+
+/* Marks a log of an older format version, about to receive this version's records, with the
+ * current one (same salt, so its records stay valid), before the first append: an older
+ * libvexfs then refuses the log as too new instead of misreading a record. One sector, written
+ * whole: a cut leaves the old header or the new one. */
+static vexfs_status upgrade_header(vx_wal *w, const char *fn) {
+  uint8_t h[VX_WAL_HEADER];
+  header_bytes(h, w->salt);
+  if (vx_io_write_at(w->fd, h, sizeof h, 0) != 0) return io_fail(fn, "write", w->path);
+  if (w->sync != VEXFS_SYNC_OFF && vx_io_sync(w->fd) != 0) return io_fail(fn, "sync", w->path);
+  w->version = VX_WAL_VERSION;
   return VEXFS_OK;
 }
 
@@ -152,6 +173,7 @@ vexfs_status vx_wal_open(const char *path, int sync, int read_only, vx_wal **out
     st = read_header(w, sb.st_size, &empty);
     if (st == VEXFS_OK && empty && !read_only && !w->header_zero) st = write_header(w, fn, 0);
     else if (st == VEXFS_OK && empty) w->end = VX_WAL_HEADER;
+
   }
   if (st != VEXFS_OK) {
     vx_wal_close(w);
@@ -331,6 +353,13 @@ vexfs_status vx_wal_write(vx_wal *w, const char *fn, uint32_t type, const struct
                               fn, w->path, w->failure);
     pthread_mutex_unlock(&w->lock);
     return st;
+  }
+  if (w->version && w->version < VX_WAL_VERSION) {
+    vexfs_status st = upgrade_header(w, fn);
+    if (st != VEXFS_OK) {
+      pthread_mutex_unlock(&w->lock);
+      return st;
+    }
   }
   uint64_t seq = w->seq + 1, at = w->end;
   put32(head, RECORD_MAGIC);

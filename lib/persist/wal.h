@@ -28,7 +28,7 @@
 
 #include "vexfs/vexfs.h"
 
-#define VX_WAL_VERSION 1u
+#define VX_WAL_VERSION 2u /* 2: CREATE records hold format 2 configs (config_codec.h) */
 #define VX_WAL_HEADER 32u
 #define VX_WAL_HEAD 32u
 #define VX_WAL_MAX_TYPE 7u /* record types are 1..7 (journal.h) */

@@ -18,14 +18,17 @@ class Config(ctypes.Structure):
 
     _fields_ = [("struct_size", _U32), ("dim", _U32), ("metric", ctypes.c_int), ("index", ctypes.c_int),
                 ("hnsw_m", _U32), ("hnsw_ef_construction", _U32), ("hnsw_ef_search", _U32),
-                ("threads", _U32), ("hnsw_seed", _U64)]
+                ("threads", _U32), ("hnsw_seed", _U64),
+                ("lsh_tables", _U32), ("lsh_bits", _U32), ("lsh_probes", _U32),
+                ("lsh_bucket_width", ctypes.c_float), ("ivf_nlist", _U32), ("ivf_nprobe", _U32),
+                ("ivf_codes", ctypes.c_int)]
 
 
 class SearchParams(ctypes.Structure):
     """struct vexfs_search_params (include/vexfs/vexfs.h), field for field."""
 
     _fields_ = [("struct_size", _U32), ("ef", _U32), ("filter_json", ctypes.c_char_p),
-                ("threads", _U32)]
+                ("threads", _U32), ("padding_0_1", _U32), ("probes", _U32), ("nprobe", _U32)]
 
 
 class DbOptions(ctypes.Structure):
