@@ -92,6 +92,10 @@ static vexfs_status check_config(const vexfs_collection_config *cfg) {
   if (cfg->ivf_codes != VEXFS_IVF_CODES_F32 && cfg->ivf_codes != VEXFS_IVF_CODES_SQ8)
     return vx_fail(VEXFS_E_INVALID, "%s: unknown ivf_codes %d (F32 = 0, SQ8 = 1)", fn,
                    (int)cfg->ivf_codes);
+  if (cfg->lsh_projection != VEXFS_LSH_PROJECTION_RANDOM &&
+      cfg->lsh_projection != VEXFS_LSH_PROJECTION_LEARNED)
+    return vx_fail(VEXFS_E_INVALID, "%s: unknown lsh_projection %d (RANDOM = 0, LEARNED = 1)", fn,
+                   (int)cfg->lsh_projection);
   switch (cfg->index) {
   case VEXFS_INDEX_AUTO:
   case VEXFS_INDEX_FLAT:

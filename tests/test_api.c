@@ -102,6 +102,7 @@ static void test_config_defaults(void **state) {
   assert_int_equal(cfg.ivf_nlist, 0);
   assert_int_equal(cfg.ivf_nprobe, 0);
   assert_int_equal(cfg.ivf_codes, VEXFS_IVF_CODES_F32);
+  assert_int_equal(cfg.lsh_projection, VEXFS_LSH_PROJECTION_RANDOM);
   vexfs_search_params p;
   memset(&p, 0xab, sizeof p);
   vexfs_search_params_init(&p);
@@ -116,12 +117,15 @@ static void test_config_defaults(void **state) {
 }
 
 static void set_too_many_tables(vexfs_collection_config *c) { c->lsh_tables = 257; }
-static void set_too_many_bits(vexfs_collection_config *c) { c->lsh_bits = 33; }
+static void set_too_many_bits(vexfs_collection_config *c) { c->lsh_bits = 65; }
 static void set_nan_width(vexfs_collection_config *c) { c->lsh_bucket_width = NAN; }
 static void set_negative_width(vexfs_collection_config *c) { c->lsh_bucket_width = -1; }
 static void set_too_many_lists(vexfs_collection_config *c) { c->ivf_nlist = 65537; }
 static void set_too_many_probes(vexfs_collection_config *c) { c->ivf_nprobe = 65537; }
 static void set_unknown_codes(vexfs_collection_config *c) { c->ivf_codes = (vexfs_ivf_codes)2; }
+static void set_unknown_projection(vexfs_collection_config *c) {
+  c->lsh_projection = (vexfs_lsh_projection)2;
+}
 
 static void test_create_rejects_bad_config(void **state) {
   (void)state;
@@ -162,7 +166,7 @@ static void test_create_rejects_bad_config(void **state) {
       {"lsh_tables", set_too_many_tables}, {"lsh_bits", set_too_many_bits},
       {"lsh_bucket_width", set_nan_width}, {"lsh_bucket_width", set_negative_width},
       {"ivf_nlist", set_too_many_lists},   {"ivf_nprobe", set_too_many_probes},
-      {"ivf_codes", set_unknown_codes},
+      {"ivf_codes", set_unknown_codes},    {"lsh_projection", set_unknown_projection},
   };
   for (size_t i = 0; i < sizeof bad_fields / sizeof *bad_fields; i++) {
     vexfs_collection_config bad = cfg;

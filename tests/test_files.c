@@ -584,6 +584,7 @@ static void test_config_fields_persist(void **state) {
   vexfs_collection_config cfg = config(VEXFS_INDEX_HNSW);
   cfg.lsh_tables = 7, cfg.lsh_bits = 13, cfg.lsh_probes = 5, cfg.lsh_bucket_width = 2.5f;
   cfg.ivf_nlist = 300, cfg.ivf_nprobe = 9, cfg.ivf_codes = VEXFS_IVF_CODES_SQ8;
+  cfg.lsh_projection = VEXFS_LSH_PROJECTION_LEARNED;
   vexfs_collection *c;
   assert_int_equal(vexfs_db_create_collection(db, "c", &cfg, &c), VEXFS_OK);
   const char *names[] = {"wal.log", "LOCK"};

@@ -151,6 +151,12 @@ typedef enum vexfs_index_kind {
                            scanned and re-ranked exactly (since 0.3.0) */
 } vexfs_index_kind;
 
+/* How an LSH index draws its projections. */
+typedef enum vexfs_lsh_projection {
+  VEXFS_LSH_PROJECTION_RANDOM = 0, /* random directions, fixed at create from hnsw_seed */
+  VEXFS_LSH_PROJECTION_LEARNED = 1 /* directions fitted once to the first rows inserted */
+} vexfs_lsh_projection;
+
 /* What the lists of an IVF index hold. */
 typedef enum vexfs_ivf_codes {
   VEXFS_IVF_CODES_F32 = 0, /* the rows themselves (IVF-Flat): exact distances while scanning */
@@ -185,10 +191,11 @@ typedef struct vexfs_collection_config {
   uint32_t ivf_nprobe;           /* lists scanned by a search, 0 or 1 .. VEXFS_IVF_MAX_NLIST; a
                                     search's `nprobe` overrides it */
   vexfs_ivf_codes ivf_codes;     /* default VEXFS_IVF_CODES_F32 */
+  vexfs_lsh_projection lsh_projection; /* default VEXFS_LSH_PROJECTION_RANDOM */
 } vexfs_collection_config;
 
 #define VEXFS_LSH_MAX_TABLES 256u
-#define VEXFS_LSH_MAX_BITS 32u
+#define VEXFS_LSH_MAX_BITS 64u
 #define VEXFS_IVF_MAX_NLIST 65536u
 
 #define VEXFS_MAX_DIM 65536u
@@ -238,7 +245,7 @@ typedef struct vexfs_collection vexfs_collection;
  *      adjusted. struct_size must be at least the size of the first version of the struct.
  * out: receives a new handle the caller owns and releases with vexfs_collection_free().
  * Errors: VEXFS_E_INVALID (NULL, dim 0 or above VEXFS_MAX_DIM, unknown metric, index kind or
- *         ivf_codes, a field outside the range its comment gives, bad struct_size),
+ *         ivf_codes or lsh_projection, a field outside the range its comment gives, bad struct_size),
  *         VEXFS_E_UNSUPPORTED (a field past this version's struct is set), VEXFS_E_NOMEM. *out is set to NULL on failure.
  * Threading: thread-safe; the new collection is not shared until the caller shares it. */
 VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cfg,

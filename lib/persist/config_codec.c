@@ -8,7 +8,7 @@ typedef struct stored_config {
   uint64_t seed;
   /* format 2 */
   uint32_t lsh_tables, lsh_bits, lsh_probes, lsh_bucket_width_bits, ivf_nlist, ivf_nprobe,
-      ivf_codes, zero2;
+      ivf_codes, lsh_projection;
 } stored_config;
 
 _Static_assert(sizeof(stored_config) == VX_CONFIG_BYTES, "the stored config has no padding");
@@ -23,7 +23,8 @@ void vx_config_encode(const vexfs_collection_config *cfg, uint8_t out[VX_CONFIG_
                       cfg->hnsw_ef_search, cfg->threads,         0,
                       cfg->hnsw_seed,     cfg->lsh_tables,       cfg->lsh_bits,
                       cfg->lsh_probes,    width_bits,            cfg->ivf_nlist,
-                      cfg->ivf_nprobe,    (uint32_t)cfg->ivf_codes, 0};
+                      cfg->ivf_nprobe,    (uint32_t)cfg->ivf_codes,
+                      (uint32_t)cfg->lsh_projection};
   memcpy(out, &sc, sizeof sc);
 }
 
@@ -49,5 +50,6 @@ int vx_config_decode(const uint8_t *in, size_t len, vexfs_collection_config *cfg
   cfg->ivf_nlist = sc.ivf_nlist;
   cfg->ivf_nprobe = sc.ivf_nprobe;
   cfg->ivf_codes = (vexfs_ivf_codes)sc.ivf_codes;
-  return sc.zero == 0 && sc.zero2 == 0 ? 0 : -1;
+  cfg->lsh_projection = (vexfs_lsh_projection)sc.lsh_projection;
+  return sc.zero == 0 ? 0 : -1;
 }

@@ -3,7 +3,7 @@
  *   format 1 (40 bytes): u32 dim, metric, index, hnsw_m, hnsw_ef_construction, hnsw_ef_search,
  *                        threads, 0, then u64 hnsw_seed;
  *   format 2 (72 bytes): format 1, then u32 lsh_tables, lsh_bits, lsh_probes, lsh_bucket_width
- *                        (the float's bits), ivf_nlist, ivf_nprobe, ivf_codes, 0.
+ *                        (the float's bits), ivf_nlist, ivf_nprobe, ivf_codes, lsh_projection.
  * The length tells the formats apart; files of format version 2 (VX_WAL_VERSION,
  * VX_SNAP_VERSION) write the longest. Fields appended to vexfs_collection_config that must
  * persist extend it again, with a new format version of both files. */
