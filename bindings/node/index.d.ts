@@ -20,25 +20,41 @@ export type Ids = BigUint64Array | Array<Id>;
 export type Integer = number | bigint;
 export type Vectors = Float32Array | number[] | number[][];
 
-/** dim, m, efConstruction, efSearch, threads: integers 0..2^32 - 1 (the library checks their
- * ranges); seed: 0..2^64 - 1 */
+export type IndexKind = 'auto' | 'flat' | 'hnsw' | 'lsh' | 'ivf';
+
+/** dim, m, efConstruction, efSearch, threads and the LSH/IVF counts: integers 0..2^32 - 1 (the
+ * library checks their ranges; 0 lets the index choose); seed: 0..2^64 - 1 */
 export interface CollectionOptions {
   dim: Integer;
   metric?: 'l2' | 'ip' | 'cosine';
-  index?: 'auto' | 'flat' | 'hnsw' | 'lsh';
+  index?: IndexKind;
   m?: Integer;
   efConstruction?: Integer;
   efSearch?: Integer;
   /** threads for batch work; 0 = all cores */
   threads?: Integer;
   seed?: Integer;
+  /** LSH: hash tables, key bits per table, buckets probed per table by default */
+  lshTables?: Integer;
+  lshBits?: Integer;
+  lshProbes?: Integer;
+  /** LSH with L2: bucket width along a projection; 0 = from the data */
+  lshBucketWidth?: number;
+  lshProjection?: 'random' | 'learned';
+  /** IVF: lists (0 = about sqrt(n)), lists scanned by default, what the lists hold */
+  ivfNlist?: Integer;
+  nprobe?: Integer;
+  ivfCodes?: 'f32' | 'sq8';
 }
 
-/** ef (0 = the collection's efSearch) and threads (0 = all cores): integers 0..2^32 - 1 */
+/** ef (HNSW; 0 = the collection's efSearch), probes (LSH; 0 = lshProbes), nprobe (IVF; 0 = the
+ * collection's) and threads (0 = all cores): integers 0..2^32 - 1 */
 export interface SearchOptions {
   ef?: Integer;
   filter?: Filter | null;
   threads?: Integer;
+  probes?: Integer;
+  nprobe?: Integer;
 }
 
 export interface SearchResult {
@@ -59,13 +75,21 @@ export class VexfsError extends Error {
 export interface CollectionConfig {
   dim: number;
   metric: 'l2' | 'ip' | 'cosine';
-  index: 'auto' | 'flat' | 'hnsw' | 'lsh';
+  index: IndexKind;
   m: number;
   efConstruction: number;
   efSearch: number;
   threads: number;
   /** a bigint when above 2^53 - 1 (a number could not hold it exactly) */
   seed: number | bigint;
+  lshTables: number;
+  lshBits: number;
+  lshProbes: number;
+  lshBucketWidth: number;
+  lshProjection: 'random' | 'learned';
+  ivfNlist: number;
+  nprobe: number;
+  ivfCodes: 'f32' | 'sq8';
 }
 
 export class Collection {

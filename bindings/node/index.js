@@ -17,7 +17,9 @@ class VexfsError extends Error {
 native.setErrorClass(VexfsError);
 
 const METRICS = { l2: 1, ip: 2, cosine: 3 };
-const INDEXES = { auto: 0, flat: 1, hnsw: 2, lsh: 3 };
+const INDEXES = { auto: 0, flat: 1, hnsw: 2, lsh: 3, ivf: 4 };
+const PROJECTIONS = { random: 0, learned: 1 };
+const IVF_CODES = { f32: 0, sq8: 1 };
 const PAYLOAD_INDEXES = { keyword: 1, numeric: 2 };
 const NO_ID = 0xffffffffffffffffn;
 
@@ -60,9 +62,12 @@ function toFloats(v, dim) {
  * numbers natively). */
 function configArgs(options) {
   const { dim, metric = 'l2', index = 'auto', m = 16, efConstruction = 200, efSearch = 64,
-          threads = 0, seed = 0 } = options;
+          threads = 0, seed = 0, lshTables = 0, lshBits = 0, lshProbes = 0, lshBucketWidth = 0,
+          lshProjection = 'random', ivfNlist = 0, nprobe = 0, ivfCodes = 'f32' } = options;
   return [dim, pick(METRICS, metric, 'metric'), pick(INDEXES, index, 'index'), m, efConstruction,
-    efSearch, threads, seed];
+    efSearch, threads, seed, lshTables, lshBits, lshProbes, lshBucketWidth,
+    pick(PROJECTIONS, lshProjection, 'lshProjection'), ivfNlist, nprobe,
+    pick(IVF_CODES, ivfCodes, 'ivfCodes')];
 }
 
 const nameOf = (table, value) => Object.keys(table).find((k) => table[k] === value);
@@ -70,7 +75,10 @@ const nameOf = (table, value) => Object.keys(table).find((k) => table[k] === val
 class Collection {
   /**
    * @param {{dim: number, metric?: string, index?: string, m?: number, efConstruction?: number,
-   *          efSearch?: number, threads?: number, seed?: number}} options
+   *          efSearch?: number, threads?: number, seed?: number, lshTables?: number,
+   *          lshBits?: number, lshProbes?: number, lshBucketWidth?: number,
+   *          lshProjection?: 'random'|'learned', ivfNlist?: number, nprobe?: number,
+   *          ivfCodes?: 'f32'|'sq8'}} options (0: chosen by the index; see README "LSH", "IVF")
    */
   constructor(options = {}) {
     this._adopt(new native.NativeCollection(...configArgs(options)), null, null);
@@ -91,10 +99,11 @@ class Collection {
     this._nextId = null; // the next id batchInsert assigns, found on first use
   }
 
-  /** The configuration, read back from the library: {dim, metric, index, m, efConstruction, efSearch, threads, seed}. */
+  /** The configuration, read back from the library: the constructor's options, all of them. */
   config() {
     const c = this._n.config();
-    return { ...c, metric: nameOf(METRICS, c.metric), index: nameOf(INDEXES, c.index) };
+    return { ...c, metric: nameOf(METRICS, c.metric), index: nameOf(INDEXES, c.index),
+      lshProjection: nameOf(PROJECTIONS, c.lshProjection), ivfCodes: nameOf(IVF_CODES, c.ivfCodes) };
   }
 
   /** Every id in the collection, ascending. */
@@ -165,14 +174,16 @@ class Collection {
    * @returns {{ids: BigUint64Array, distances: Float32Array, counts?: Uint32Array}}
    */
   search(query, k = 10, options = {}) {
-    const { ef = 0, filter = null, threads = 0 } = options;
-    return this._n.search(toFloats(query, this.dim), k, ef, toJson(filter, 'filter'), threads);
+    const { ef = 0, filter = null, threads = 0, probes = 0, nprobe = 0 } = options;
+    return this._n.search(toFloats(query, this.dim), k, ef, toJson(filter, 'filter'), threads,
+      probes, nprobe);
   }
 
   /** search on the thread pool: the event loop keeps running. */
   searchAsync(query, k = 10, options = {}) {
-    const { ef = 0, filter = null, threads = 0 } = options;
-    return this._n.searchAsync(toFloats(query, this.dim), k, ef, toJson(filter, 'filter'), threads);
+    const { ef = 0, filter = null, threads = 0, probes = 0, nprobe = 0 } = options;
+    return this._n.searchAsync(toFloats(query, this.dim), k, ef, toJson(filter, 'filter'), threads,
+      probes, nprobe);
   }
 
   remove(ids) { this._n.remove(ids); }

@@ -54,6 +54,8 @@ int get_floats(napi_env env, napi_value v, float **data, size_t *n, const char *
 int check_row_count(napi_env env, size_t n, size_t floats, uint32_t dim);
 /* An integer min..max: a Number that is an integer, or a BigInt. */
 int get_u32(napi_env env, napi_value v, uint32_t min, uint32_t max, uint32_t *out, const char *what);
+/* A Number (any: the library checks the range). */
+int get_number(napi_env env, napi_value v, double *out, const char *what);
 /* An integer 0..2^64 - 1 (a BigInt above 2^53 - 1, where Numbers stop being exact). */
 int get_u64(napi_env env, napi_value v, uint64_t *out, const char *what);
 /* One id: an integer 0..2^64 - 2 (2^64 - 1 is NO_ID). */
@@ -66,7 +68,9 @@ int get_string(napi_env env, napi_value v, const char *what, char **out);
 /* The same, or NULL for undefined/null. */
 int get_optional_string(napi_env env, napi_value v, const char *what, char **out);
 
-/* A search's arguments (queries, k, ef, filterJson|null, threads), checked against w's dim. */
+/* A search's arguments (queries, k, ef, filterJson|null, threads, probes, nprobe), checked
+ * against w's dim. */
+#define VX_SEARCH_ARGS 7
 typedef struct search_request {
   const float *queries;
   size_t nq, k;
@@ -81,9 +85,11 @@ void define_database(napi_env env, napi_value exports);
 napi_value wrap_borrowed(napi_env env, vexfs_collection *c, db_shared *owner);
 /* A failed call's status as a thrown VexfsError with vexfs_last_error(); returns NULL. */
 napi_value check(napi_env env, vexfs_status st);
-/* A collection config from 8 arguments: dim, metric, index, m, efConstruction, efSearch,
- * threads, seed, each exact in its C type (the library checks their ranges). 0, or -1 with an
- * error thrown. */
+/* A collection config from VX_CONFIG_ARGS arguments: dim, metric, index, m, efConstruction,
+ * efSearch, threads, seed, lshTables, lshBits, lshProbes, lshBucketWidth, lshProjection,
+ * ivfNlist, nprobe, ivfCodes, each exact in its C type (the library checks their ranges). 0, or
+ * -1 with an error thrown. */
+#define VX_CONFIG_ARGS 16
 int config_args(napi_env env, const napi_value *argv, vexfs_collection_config *cfg);
 /* searchAsync / addAsync: napi_create_async_work on the libuv pool. */
 napi_value collection_add_async(napi_env env, napi_callback_info info);

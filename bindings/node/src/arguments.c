@@ -85,6 +85,16 @@ int get_u32(napi_env env, napi_value v, uint32_t min, uint32_t max, uint32_t *ou
   return 0;
 }
 
+int get_number(napi_env env, napi_value v, double *out, const char *what) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_number && napi_get_value_double(env, v, out) == napi_ok) return 0;
+  char msg[96];
+  snprintf(msg, sizeof msg, "%s must be a number", what);
+  throw_invalid(env, msg);
+  return -1;
+}
+
 int get_u64(napi_env env, napi_value v, uint64_t *out, const char *what) {
   return get_integer(env, v, 0, UINT64_MAX, out, what);
 }
@@ -181,7 +191,9 @@ int get_search_request(napi_env env, const napi_value *argv, const wrapped *w, s
   if (get_floats(env, argv[0], &queries, &floats, "query") != 0 ||
       get_u32(env, argv[1], 1, VEXFS_MAX_K, &k, "k") != 0 || /* before k results are allocated */
       get_u32(env, argv[2], 0, UINT32_MAX, &r->params.ef, "ef") != 0 ||
-      get_u32(env, argv[4], 0, UINT32_MAX, &r->params.threads, "threads") != 0)
+      get_u32(env, argv[4], 0, UINT32_MAX, &r->params.threads, "threads") != 0 ||
+      get_u32(env, argv[5], 0, UINT32_MAX, &r->params.probes, "probes") != 0 ||
+      get_u32(env, argv[6], 0, UINT32_MAX, &r->params.nprobe, "nprobe") != 0)
     return -1;
   if (floats == 0 || floats % w->dim) {
     throw_vexfs(env, VEXFS_E_DIMENSION, "the query length must be a non-zero multiple of dim");

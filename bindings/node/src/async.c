@@ -120,10 +120,10 @@ napi_value collection_add_async(napi_env env, napi_callback_info info) {
   return start(env, j, self, argv[0], argv[1], "vexfs.addAsync");
 }
 
-/* searchAsync(queries, k, ef, filterJson|null, threads) */
+/* searchAsync(queries, k, ef, filterJson|null, threads, probes, nprobe) */
 napi_value collection_search_async(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5], self;
+  size_t argc = VX_SEARCH_ARGS;
+  napi_value argv[VX_SEARCH_ARGS], self;
   job *j = new_job(env, info, &argc, argv, &self);
   if (!j) return NULL;
   if (get_search_request(env, argv, j->w, &j->search) != 0) {

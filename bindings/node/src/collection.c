@@ -28,7 +28,8 @@ static void finalize(napi_env env, void *data, void *hint) {
 }
 
 int config_args(napi_env env, const napi_value *argv, vexfs_collection_config *cfg) {
-  uint32_t metric, index;
+  uint32_t metric, index, projection, codes;
+  double width;
   vexfs_collection_config_init(cfg);
   if (get_u32(env, argv[0], 0, UINT32_MAX, &cfg->dim, "dim") != 0 ||
       get_u32(env, argv[1], 0, UINT32_MAX, &metric, "metric") != 0 ||
@@ -37,10 +38,21 @@ int config_args(napi_env env, const napi_value *argv, vexfs_collection_config *c
       get_u32(env, argv[4], 0, UINT32_MAX, &cfg->hnsw_ef_construction, "efConstruction") != 0 ||
       get_u32(env, argv[5], 0, UINT32_MAX, &cfg->hnsw_ef_search, "efSearch") != 0 ||
       get_u32(env, argv[6], 0, UINT32_MAX, &cfg->threads, "threads") != 0 ||
-      get_u64(env, argv[7], &cfg->hnsw_seed, "seed") != 0)
+      get_u64(env, argv[7], &cfg->hnsw_seed, "seed") != 0 ||
+      get_u32(env, argv[8], 0, UINT32_MAX, &cfg->lsh_tables, "lshTables") != 0 ||
+      get_u32(env, argv[9], 0, UINT32_MAX, &cfg->lsh_bits, "lshBits") != 0 ||
+      get_u32(env, argv[10], 0, UINT32_MAX, &cfg->lsh_probes, "lshProbes") != 0 ||
+      get_number(env, argv[11], &width, "lshBucketWidth") != 0 ||
+      get_u32(env, argv[12], 0, UINT32_MAX, &projection, "lshProjection") != 0 ||
+      get_u32(env, argv[13], 0, UINT32_MAX, &cfg->ivf_nlist, "ivfNlist") != 0 ||
+      get_u32(env, argv[14], 0, UINT32_MAX, &cfg->ivf_nprobe, "nprobe") != 0 ||
+      get_u32(env, argv[15], 0, UINT32_MAX, &codes, "ivfCodes") != 0)
     return -1;
   cfg->metric = (vexfs_metric)metric;
   cfg->index = (vexfs_index_kind)index;
+  cfg->lsh_bucket_width = (float)width; /* the library refuses what is not finite and >= 0 */
+  cfg->lsh_projection = (vexfs_lsh_projection)projection;
+  cfg->ivf_codes = (vexfs_ivf_codes)codes;
   return 0;
 }
 
@@ -70,9 +82,10 @@ napi_value wrap_borrowed(napi_env env, vexfs_collection *c, db_shared *owner) {
   return out;
 }
 
-/* new Collection(dim, metric, index, m, efConstruction, efSearch, threads, seed) */
+/* new Collection(dim, metric, index, m, efConstruction, efSearch, threads, seed, lshTables,
+ *                lshBits, lshProbes, lshBucketWidth, lshProjection, ivfNlist, nprobe, ivfCodes) */
 static napi_value construct(napi_env env, napi_callback_info info) {
-  ARGS(8);
+  ARGS(VX_CONFIG_ARGS);
   napi_value self;
   napi_get_cb_info(env, info, &argc, argv, &self, NULL);
   napi_valuetype first;
@@ -118,8 +131,9 @@ static napi_value close_collection(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* config(): {dim, metric, index, m, efConstruction, efSearch, threads, seed} as numbers; the
- * seed as a BigInt when a Number cannot hold it exactly (above 2^53 - 1) */
+/* config(): {dim, metric, index, m, efConstruction, efSearch, threads, seed, lshTables, lshBits,
+ * lshProbes, lshBucketWidth, lshProjection, ivfNlist, nprobe, ivfCodes} as numbers; the seed as
+ * a BigInt when a Number cannot hold it exactly (above 2^53 - 1) */
 static napi_value config(napi_env env, napi_callback_info info) {
   ARGS(0);
   wrapped *w = this_collection(env, info, &argc, argv);
@@ -133,7 +147,11 @@ static napi_value config(napi_env env, napi_callback_info info) {
     double value;
   } fields[] = {{"dim", cfg.dim}, {"metric", cfg.metric}, {"index", cfg.index},
                 {"m", cfg.hnsw_m}, {"efConstruction", cfg.hnsw_ef_construction},
-                {"efSearch", cfg.hnsw_ef_search}, {"threads", cfg.threads}};
+                {"efSearch", cfg.hnsw_ef_search}, {"threads", cfg.threads},
+                {"lshTables", cfg.lsh_tables}, {"lshBits", cfg.lsh_bits},
+                {"lshProbes", cfg.lsh_probes}, {"lshBucketWidth", cfg.lsh_bucket_width},
+                {"lshProjection", cfg.lsh_projection}, {"ivfNlist", cfg.ivf_nlist},
+                {"nprobe", cfg.ivf_nprobe}, {"ivfCodes", cfg.ivf_codes}};
   napi_value out, v;
   napi_create_object(env, &out);
   for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
@@ -216,9 +234,9 @@ static napi_value add(napi_env env, napi_callback_info info) {
   return check(env, st);
 }
 
-/* search(query: Float32Array, k, ef, filterJson|null, threads) */
+/* search(query: Float32Array, k, ef, filterJson|null, threads, probes, nprobe) */
 static napi_value search(napi_env env, napi_callback_info info) {
-  ARGS(5);
+  ARGS(VX_SEARCH_ARGS);
   wrapped *w = this_collection(env, info, &argc, argv);
   search_request r;
   if (!w || get_search_request(env, argv, w, &r) != 0) return NULL;

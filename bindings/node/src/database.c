@@ -113,12 +113,12 @@ static int db_and_name(napi_env env, napi_callback_info info, size_t argc, napi_
   return get_string(env, argv[0], "name", name);
 }
 
-/* createCollection(name, dim, metric, index, m, efConstruction, efSearch, threads, seed) */
+/* createCollection(name, then the arguments of new Collection) */
 static napi_value create_collection(napi_env env, napi_callback_info info) {
-  napi_value argv[9];
+  napi_value argv[1 + VX_CONFIG_ARGS];
   db_shared *s;
   char *name;
-  if (db_and_name(env, info, 9, argv, &s, &name) != 0) return NULL;
+  if (db_and_name(env, info, 1 + VX_CONFIG_ARGS, argv, &s, &name) != 0) return NULL;
   vexfs_collection_config cfg;
   if (config_args(env, argv + 1, &cfg) != 0) {
     free(name);

@@ -58,6 +58,17 @@ def integer(value: Any, what: str, low: int = 0, high: int = U32_MAX) -> int:
     raise InvalidArgumentError(f"{what} must be an integer {low}..{high}, not {reprlib.repr(value)}")
 
 
+def real(value: Any, what: str) -> float:
+    """value as a Python float (ints, floats and numpy reals; bools and strings are refused). The
+    library checks the range."""
+    if not isinstance(value, (bool, str, bytes)) and not (np is not None and isinstance(value, np.bool_)):
+        try:
+            return float(operator.index(value)) if isinstance(value, int) else float(value)
+        except (TypeError, ValueError, OverflowError):
+            pass
+    raise InvalidArgumentError(f"{what} must be a real number, not {reprlib.repr(value)}")
+
+
 def choice(value: Any, table: dict, what: str) -> int:
     """The C value of one of table's names."""
     if isinstance(value, str) and value in table:

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Sequence
 
 from . import _native
 from ._arguments import (MAX_K, U64_MAX, address, c_text, choice, float_rows, id_array,
-                         integer, is_one_query, json_text, np, one_id)
+                         integer, is_one_query, json_text, np, one_id, real)
 from ._native import lib
 from .errors import InvalidArgumentError, check
 
@@ -16,14 +16,28 @@ _CLOSED = "the collection is closed (by close(), by dropping it, or by closing i
 
 _F32 = np.dtype(np.float32) if np is not None else None
 _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
-_INDEXES = {"auto": 0, "flat": 1, "hnsw": 2, "lsh": 3}
+_INDEXES = {"auto": 0, "flat": 1, "hnsw": 2, "lsh": 3, "ivf": 4}
+_PROJECTIONS = {"random": 0, "learned": 1}
+_IVF_CODES = {"f32": 0, "sq8": 1}
 _PAYLOAD_INDEXES = {"keyword": 1, "numeric": 2}
 _METRIC_NAMES = {v: k for k, v in _METRICS.items()}
 _INDEX_NAMES = {v: k for k, v in _INDEXES.items()}
+_PROJECTION_NAMES = {v: k for k, v in _PROJECTIONS.items()}
+_IVF_CODE_NAMES = {v: k for k, v in _IVF_CODES.items()}
+
+# Keyword options of the LSH and IVF indexes: name -> (config field, converter). 0 (and
+# "random", "f32") are the library's defaults, chosen by the index.
+_INDEX_OPTIONS = {
+    "lsh_tables": ("lsh_tables", integer), "lsh_bits": ("lsh_bits", integer),
+    "lsh_probes": ("lsh_probes", integer), "lsh_bucket_width": ("lsh_bucket_width", real),
+    "lsh_projection": ("lsh_projection", lambda v, what: choice(v, _PROJECTIONS, what)),
+    "ivf_nlist": ("ivf_nlist", integer), "nprobe": ("ivf_nprobe", integer),
+    "ivf_codes": ("ivf_codes", lambda v, what: choice(v, _IVF_CODES, what)),
+}
 
 
 def _config(dim: int, metric: str, index: str, m: int, ef_construction: int, ef_search: int,
-            threads: int, seed: int) -> "_native.Config":
+            threads: int, seed: int, index_options: dict) -> "_native.Config":
     """A filled vexfs_collection_config: names checked, numbers exact in their C types (the
     library checks their ranges)."""
     cfg = _native.Config()
@@ -34,6 +48,13 @@ def _config(dim: int, metric: str, index: str, m: int, ef_construction: int, ef_
     cfg.hnsw_ef_construction = integer(ef_construction, "ef_construction")
     cfg.hnsw_ef_search = integer(ef_search, "ef_search")
     cfg.threads, cfg.hnsw_seed = integer(threads, "threads"), integer(seed, "seed", 0, U64_MAX)
+    unknown = sorted(set(index_options) - set(_INDEX_OPTIONS))
+    if unknown:
+        raise InvalidArgumentError(f"unknown index option(s) {unknown}; known: "
+                                   f"{sorted(_INDEX_OPTIONS)}")
+    for name, value in index_options.items():
+        field, convert = _INDEX_OPTIONS[name]
+        setattr(cfg, field, convert(value, name))
     return cfg
 
 
@@ -73,14 +94,19 @@ _outputs = _Outputs()
 _search_unchecked = _native.unchecked.vexfs_search
 _ONE = ctypes.c_size_t(1)
 _NDARRAY = np.ndarray if np is not None else None
+_KEY_TYPES = frozenset({int, type(None)})  # search knobs whose params may be looked up
 
 
 class Collection:
     """A collection of `dim`-dimensional float32 vectors with uint64 ids.
 
     metric: "l2" (squared euclidean), "ip" (1 - dot) or "cosine" (1 - cos).
-    index: "auto" (exact while small, HNSW past 5000 vectors), "flat" (exact) or "hnsw" ("lsh" is
-    reserved: this version raises UnsupportedError).
+    index: "auto" (exact while small, then an approximate index past measured sizes), "flat"
+    (exact), "hnsw" (graph), "lsh" (multi-probe hashing) or "ivf" (inverted file).
+    Index options (keywords; 0 lets the index choose, see README "LSH" and "IVF"): lsh_tables,
+    lsh_bits, lsh_probes (buckets probed per table), lsh_bucket_width (L2; a real number),
+    lsh_projection ("random" or "learned"), ivf_nlist, nprobe (IVF lists scanned by default),
+    ivf_codes ("f32" or "sq8").
     Thread-safe: searches run concurrently with each other and with writes; the GIL is released
     during every C call.
 
@@ -88,14 +114,15 @@ class Collection:
     ids are integers 0 .. 2**64 - 2 (ints, numpy integers, integer arrays of any dtype; never
     floats, bools or strings); vectors are rows of real numbers (rounded to float32 once; not
     complex, bool, str or object values, not ragged); integers fit their C type (dim, m,
-    ef_construction, ef_search, threads: 0 .. 2**32 - 1; seed: 0 .. 2**64 - 1); text (payload
-    JSON, filters, keys) holds no NUL.
+    ef_construction, ef_search, threads and the index options: 0 .. 2**32 - 1; seed: 0 ..
+    2**64 - 1); text (payload JSON, filters, keys) holds no NUL.
     """
 
     def __init__(self, dim: int, metric: str = "l2", index: str = "auto", m: int = 16,
                  ef_construction: int = 200, ef_search: int = 64, threads: int = 0,
-                 seed: int = 0):
-        cfg = _config(dim, metric, index, m, ef_construction, ef_search, threads, seed)
+                 seed: int = 0, **index_options: Any):
+        cfg = _config(dim, metric, index, m, ef_construction, ef_search, threads, seed,
+                      index_options)
         handle = ctypes.c_void_p()
         check(lib.vexfs_collection_create(ctypes.byref(cfg), ctypes.byref(handle)))
         self._adopt(handle, None, None)
@@ -117,14 +144,19 @@ class Collection:
         self.index = _INDEX_NAMES[cfg.index]
         self._dim = cfg.dim
         self._cfg = cfg
-        self._params: dict = {}  # (ef, threads) -> filled vexfs_search_params, reused
+        self._params: dict = {}  # (ef, threads, probes, nprobe) -> vexfs_search_params, reused
 
     def config(self) -> dict:
         """The configuration the collection was created with (read back from the library)."""
         cfg = self._cfg
         return {"dim": cfg.dim, "metric": self.metric, "index": self.index, "m": cfg.hnsw_m,
                 "ef_construction": cfg.hnsw_ef_construction, "ef_search": cfg.hnsw_ef_search,
-                "threads": cfg.threads, "seed": cfg.hnsw_seed}
+                "threads": cfg.threads, "seed": cfg.hnsw_seed, "lsh_tables": cfg.lsh_tables,
+                "lsh_bits": cfg.lsh_bits, "lsh_probes": cfg.lsh_probes,
+                "lsh_bucket_width": cfg.lsh_bucket_width,
+                "lsh_projection": _PROJECTION_NAMES[cfg.lsh_projection],
+                "ivf_nlist": cfg.ivf_nlist, "nprobe": cfg.ivf_nprobe,
+                "ivf_codes": _IVF_CODE_NAMES[cfg.ivf_codes]}
 
     def close(self) -> None:
         """Frees a standalone collection now (otherwise on garbage collection). For a database's
@@ -156,16 +188,17 @@ class Collection:
         """The vectors' dimension."""
         return self._dim
 
-    def _params_for(self, ef: int | None, threads: int, filter: dict | str | None):
-        """(pointer, keep-alive) of new vexfs_search_params for ef (None or 0: the collection's
-        ef_search), threads and filter, checked; unfiltered ones are kept in self._params under
-        (ef, threads), where search looks first."""
-        key = (ef, threads)
-        ef = 0 if ef is None else integer(ef, "ef")
-        threads = integer(threads, "threads")
+    def _params_for(self, key: tuple, filter: dict | str | None):
+        """(pointer, keep-alive) of new vexfs_search_params for key = (ef, threads, probes,
+        nprobe) (None or 0: the collection's setting) and filter, checked; unfiltered ones are
+        kept in self._params under key, where search looks first."""
+        ef, threads, probes, nprobe = key
         params = _native.SearchParams()
         lib.vexfs_search_params_init_sized(ctypes.byref(params), ctypes.sizeof(params))
-        params.ef, params.threads = ef, threads
+        params.ef = 0 if ef is None else integer(ef, "ef")
+        params.threads = integer(threads, "threads")
+        params.probes = 0 if probes is None else integer(probes, "probes")
+        params.nprobe = 0 if nprobe is None else integer(nprobe, "nprobe")
         if filter is not None:
             params._filter = json_text(filter, "filter")  # kept alive with the struct
             params.filter_json = params._filter
@@ -200,7 +233,8 @@ class Collection:
 
     def search(self, queries: Any, k: int = 10, ef: int | None = None,
                filter: dict | str | None = None, threads: int = 0,
-               with_payload: bool = False) -> tuple:
+               with_payload: bool = False, probes: int | None = None,
+               nprobe: int | None = None) -> tuple:
         """k nearest neighbours. One query (a 1-D vector): arrays of its hits only, at most k,
         nearest first. Several (2-D): arrays shaped (nq, k); missing hits have id NO_ID and
         distance inf. Returns (ids uint64, distances float32), numpy arrays when numpy is there.
@@ -211,8 +245,9 @@ class Collection:
         with_payload: also return the hits' payloads (dicts, None where a hit has none) as a third
         element: a list for one query, a list of lists (one per query, k long) for several.
 
-        k: 1 .. VEXFS_MAX_K (2**24); ef (None or 0: the collection's ef_search) and threads (0:
-        all cores) are integers 0 .. 2**32 - 1."""
+        k: 1 .. VEXFS_MAX_K (2**24); ef (HNSW; None or 0: the collection's ef_search), probes
+        (LSH buckets per table; None or 0: the collection's lsh_probes), nprobe (IVF lists; None
+        or 0: the collection's) and threads (0: all cores) are integers 0 .. 2**32 - 1."""
         if type(k) is not int or not 0 < k <= MAX_K:  # checked before buffers of k are made
             k = integer(k, "k", 1, MAX_K)
         handle = self._c
@@ -220,9 +255,11 @@ class Collection:
             raise InvalidArgumentError(_CLOSED)
         # params made before are looked up for exact types only: 1.0 and True would find 1's
         # (they hash and compare equal)
-        exact = filter is None and (ef is None or type(ef) is int) and type(threads) is int
-        entry = self._params.get((ef, threads)) if exact else None
-        params = (entry or self._params_for(ef, threads, filter))[0]
+        key = (ef, threads, probes, nprobe)
+        exact = (filter is None and type(threads) is int and type(ef) in _KEY_TYPES
+                 and type(probes) in _KEY_TYPES and type(nprobe) in _KEY_TYPES)
+        entry = self._params.get(key) if exact else None
+        params = (entry or self._params_for(key, filter))[0]
         if with_payload:
             return self._search_with_payload(handle, queries, k, params)
         if (type(queries) is _NDARRAY and queries.dtype is _F32 and queries.ndim == 1

@@ -58,11 +58,13 @@ class Database:
 
     def create_collection(self, name: str, dim: int, metric: str = "l2", index: str = "auto",
                           m: int = 16, ef_construction: int = 200, ef_search: int = 64,
-                          threads: int = 0, seed: int = 0) -> Collection:
+                          threads: int = 0, seed: int = 0, **index_options: Any) -> Collection:
         """Creates an empty collection called name (letters, digits, '_', '-', '.'; up to 128
-        bytes; not starting with '.'); the parameters are those of vexfs.Collection. Raises
-        AlreadyExistsError when the name is taken, ReadOnlyError on a read-only database."""
-        cfg = _config(dim, metric, index, m, ef_construction, ef_search, threads, seed)
+        bytes; not starting with '.'); the parameters, index options included, are those of
+        vexfs.Collection. Raises AlreadyExistsError when the name is taken, ReadOnlyError on a
+        read-only database."""
+        cfg = _config(dim, metric, index, m, ef_construction, ef_search, threads, seed,
+                      index_options)
         handle = ctypes.c_void_p()
         with self._lock:
             check(lib.vexfs_db_create_collection(self._handle(), c_text(name, "name"),
