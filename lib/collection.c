@@ -200,6 +200,10 @@ VEXFS_API size_t vexfs_count(const vexfs_collection *c) {
 
 VEXFS_API uint32_t vexfs_dim(const vexfs_collection *c) { return c ? c->cfg.dim : 0; }
 
+VEXFS_API const char *vexfs_index_in_use(const vexfs_collection *c) {
+  return c ? vx_collection_index_name(c) : NULL;
+}
+
 /* Checks that n rows of dim floats are all finite with squared norms of at most
  * VEXFS_MAX_SQUARED_NORM; stores each row's squared norm in norms when given. A squared norm in
  * bounds proves the row finite, so the element scan runs only to name the culprit of a failure. */

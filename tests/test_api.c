@@ -392,6 +392,25 @@ static void test_get_and_arbitrary_ids(void **state) {
   vexfs_collection_free(c);
 }
 
+static void test_index_in_use(void **state) {
+  (void)state;
+  const struct {
+    vexfs_index_kind kind;
+    const char *name;
+  } cases[] = {{VEXFS_INDEX_FLAT, "flat"}, {VEXFS_INDEX_HNSW, "hnsw"}, {VEXFS_INDEX_AUTO, "auto"}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    vexfs_collection_config cfg;
+    vexfs_collection_config_init(&cfg);
+    cfg.dim = 4;
+    cfg.index = cases[i].kind;
+    vexfs_collection *c;
+    assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_OK);
+    assert_string_equal(vexfs_index_in_use(c), cases[i].name);
+    vexfs_collection_free(c);
+  }
+  assert_null(vexfs_index_in_use(NULL));
+}
+
 static void test_config_and_ids_read_back(void **state) {
   (void)state;
   enum { D = 5 };
@@ -595,6 +614,7 @@ int main(void) {
       cmocka_unit_test(test_insert_is_all_or_nothing),
       cmocka_unit_test(test_payload_entry_points),
       cmocka_unit_test(test_get_and_arbitrary_ids),
+      cmocka_unit_test(test_index_in_use),
       cmocka_unit_test(test_config_and_ids_read_back),
       cmocka_unit_test(test_remove),
       cmocka_unit_test(test_search_rejects_bad_input),

@@ -398,6 +398,11 @@ VEXFS_API size_t vexfs_count(const vexfs_collection *c);
 /* The collection's dimension; 0 for NULL. Thread-safe. */
 VEXFS_API uint32_t vexfs_dim(const vexfs_collection *c);
 
+/* The index answering c's searches now, as a static string: "flat", "hnsw", "lsh" or "ivf"; for
+ * an AUTO collection "auto" while it is exact, then "auto:" and the kind it has built (since
+ * 0.3.0). NULL for NULL. Thread-safe; an AUTO collection may switch right after the call. */
+VEXFS_API const char *vexfs_index_in_use(const vexfs_collection *c);
+
 /* Copies the collection's configuration (as created, or as stored in its database) into *out.
  * out->struct_size must be set (vexfs_collection_config_init does it); only the fields it covers
  * are written, and it is left as the caller set it. threads and hnsw_seed read back as given.
