@@ -1,17 +1,32 @@
-/* Where HNSW overtakes exact search: single-query latency of FLAT and HNSW (ef=64, M=16,
- * efConstruction=200), one thread, on clustered random data of growing size, at d=128 and d=768.
- * It also prints the build time an AUTO collection pays when it switches, and HNSW's recall@10.
- * AUTO_CROSSOVER in lib/index/auto.c comes from this table.
+/* Where each index pays off, and whether AUTO follows: the cost of building a collection and
+ * answering 1 000 single queries (one thread, k=10), for FLAT, IVF, HNSW and AUTO, on clustered
+ * random data of growing size (d=128 up to 1M vectors, d=768 up to 200k) and on Fashion-MNIST
+ * prefixes. The crossovers of lib/index/auto.c come from this table.
  *
- * usage: auto_crossover [max_n]   (default 40000) */
+ * Data: 100 random centres in [0,1]^d, each point a centre plus uniform noise of +-0.05 per
+ * coordinate; queries drawn the same way. Rows go in by batches of 10 000, as a bulk load does.
+ * Recall@10 is against FLAT's answers. Each index runs at its defaults (HNSW M=16,
+ * efConstruction=200, ef=64; IVF nlist and nprobe its own).
+ *
+ * usage: auto_crossover [--max-n N] [--max-n-768 N] [--queries Q] [--dims 128,768]
+ *                       [--no-fmnist] [--dat FILE]
+ * Prints a markdown table; --dat writes one gnuplot block per data set (n, then the total
+ * seconds of flat, ivf, hnsw, auto). */
 #define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 #include <vexfs/vexfs.h>
 
-enum { K = 10, NQ = 300 };
+enum { K = 10, BATCH = 10000, KINDS = 4 };
+
+static const vexfs_index_kind kinds[KINDS] = {VEXFS_INDEX_FLAT, VEXFS_INDEX_IVF,
+                                              VEXFS_INDEX_HNSW, VEXFS_INDEX_AUTO};
+static const char *const kind_names[KINDS] = {"flat", "ivf", "hnsw", "auto"};
 
 static double now(void) {
   struct timespec ts;
@@ -19,78 +34,183 @@ static double now(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static float *clustered(size_t n, size_t dim, unsigned seed) {
-  srand(seed);
+static uint64_t next(uint64_t *s) { /* xorshift64* */
+  *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
+  return *s * 2685821657736338717ull;
+}
+static float uniform(uint64_t *s) { return (float)(next(s) >> 40) / (float)(1 << 24); }
+
+static float *clustered(size_t n, size_t dim, uint64_t seed) {
   float *centres = malloc(100 * dim * sizeof *centres), *v = malloc(n * dim * sizeof *v);
-  for (size_t i = 0; i < 100 * dim; i++) centres[i] = (float)rand() / RAND_MAX;
+  if (!centres || !v) exit(1);
+  for (size_t i = 0; i < 100 * dim; i++) centres[i] = uniform(&seed);
   for (size_t i = 0; i < n; i++) {
-    size_t c = (size_t)rand() % 100;
-    for (size_t d = 0; d < dim; d++)
-      v[i * dim + d] = centres[c * dim + d] + 0.1f * ((float)rand() / RAND_MAX - 0.5f);
+    const float *c = centres + next(&seed) % 100 * dim;
+    for (size_t d = 0; d < dim; d++) v[i * dim + d] = c[d] + 0.1f * (uniform(&seed) - 0.5f);
   }
   free(centres);
   return v;
 }
 
-static vexfs_collection *build(vexfs_index_kind kind, const float *v, size_t n, uint32_t dim,
-                               double *seconds) {
+/* The gzipped IDX images of Debian's dataset-fashion-mnist, as floats; NULL when absent. */
+static float *fmnist(const char *part, size_t *n) {
+  const char *dir = getenv("FASHION_MNIST_DIR");
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz",
+           dir ? dir : "/usr/share/datasets/fashion-mnist", part);
+  gzFile f = gzopen(path, "rb");
+  if (!f) return NULL;
+  unsigned char head[16];
+  if (gzread(f, head, 16) != 16) exit(1);
+  *n = (size_t)head[4] << 24 | (size_t)head[5] << 16 | (size_t)head[6] << 8 | head[7];
+  unsigned char *bytes = malloc(*n * 784);
+  float *v = malloc(*n * 784 * sizeof *v);
+  if (!bytes || !v || gzread(f, bytes, (unsigned)(*n * 784)) != (int)(*n * 784)) exit(1);
+  for (size_t i = 0; i < *n * 784; i++) v[i] = bytes[i];
+  free(bytes);
+  gzclose(f);
+  return v;
+}
+
+typedef struct run {
+  double build_s, query_s, recall;
+  const char *in_use;
+  int skipped;
+} run;
+
+/* Builds kind over v (n rows, by batches) and answers nq queries one at a time into ids. */
+static run measure(vexfs_index_kind kind, const float *v, size_t n, uint32_t dim, const float *q,
+                   size_t nq, uint64_t *ids) {
+  run r = {0};
   vexfs_collection_config cfg;
   vexfs_collection_config_init(&cfg);
   cfg.dim = dim;
   cfg.index = kind;
   cfg.threads = 1;
   vexfs_collection *c;
-  uint64_t *ids = malloc(n * sizeof *ids);
-  for (size_t i = 0; i < n; i++) ids[i] = i;
-  double t0 = now();
-  if (vexfs_collection_create(&cfg, &c) != VEXFS_OK || vexfs_insert(c, ids, v, n) != VEXFS_OK) {
-    fprintf(stderr, "build failed: %s\n", vexfs_last_error());
-    exit(1);
+  if (vexfs_collection_create(&cfg, &c) != VEXFS_OK) {
+    r.skipped = 1;
+    r.in_use = vexfs_last_error();
+    return r;
   }
-  *seconds = now() - t0;
-  free(ids);
-  return c;
-}
-
-/* microseconds per single query; ids of each query's results into out */
-static double latency(vexfs_collection *c, const float *q, uint32_t dim, uint64_t *out) {
+  uint64_t *batch_ids = malloc(BATCH * sizeof *batch_ids);
+  double t0 = now();
+  for (size_t at = 0; at < n; at += BATCH) {
+    size_t m = n - at < BATCH ? n - at : BATCH;
+    for (size_t i = 0; i < m; i++) batch_ids[i] = at + i;
+    if (vexfs_insert(c, batch_ids, v + at * dim, m) != VEXFS_OK) {
+      fprintf(stderr, "insert: %s\n", vexfs_last_error());
+      exit(1);
+    }
+  }
+  r.build_s = now() - t0;
+  free(batch_ids);
   vexfs_search_params p;
   vexfs_search_params_init(&p);
   p.threads = 1;
   float dist[K];
-  double t0 = now();
-  for (size_t i = 0; i < NQ; i++) vexfs_search(c, q + i * dim, 1, K, &p, out + i * K, dist, NULL);
-  return (now() - t0) / NQ * 1e6;
+  t0 = now();
+  for (size_t i = 0; i < nq; i++)
+    if (vexfs_search(c, q + i * dim, 1, K, &p, ids + i * K, dist, NULL) != VEXFS_OK) exit(1);
+  r.query_s = now() - t0;
+  r.in_use = vexfs_index_in_use(c);
+  vexfs_collection_free(c);
+  return r;
+}
+
+static double recall(const uint64_t *got, const uint64_t *exact, size_t nq) {
+  size_t hit = 0;
+  for (size_t i = 0; i < nq; i++)
+    for (int a = 0; a < K; a++)
+      for (int b = 0; b < K; b++) hit += got[i * K + a] == exact[i * K + b];
+  return (double)hit / (double)(nq * K);
+}
+
+/* One table row (and .dat line) for the first n rows of v. */
+static void row(FILE *dat, const char *data, const float *v, size_t n, uint32_t dim,
+                const float *q, size_t nq) {
+  uint64_t *exact = malloc(nq * K * sizeof *exact), *ids = malloc(nq * K * sizeof *ids);
+  run runs[KINDS];
+  for (int k = 0; k < KINDS; k++) {
+    runs[k] = measure(kinds[k], v, n, dim, q, nq, k == 0 ? exact : ids);
+    runs[k].recall = k == 0 ? 1.0 : recall(ids, exact, nq);
+  }
+  double best = 1e300, total[KINDS];
+  int best_k = 0;
+  for (int k = 0; k < KINDS; k++) {
+    total[k] = runs[k].skipped ? 0 : runs[k].build_s + runs[k].query_s;
+    if (k < KINDS - 1 && !runs[k].skipped && total[k] < best) best = total[k], best_k = k;
+  }
+  printf("| %s | %u | %zu |", data, dim, n);
+  for (int k = 0; k < KINDS; k++)
+    if (runs[k].skipped) printf(" - |");
+    else
+      printf(" %.3f + %.3f = %.3f (%.3f) |", runs[k].build_s, runs[k].query_s, total[k],
+             runs[k].recall);
+  printf(" %s | %s | %.2fx |\n", kind_names[best_k], runs[3].skipped ? "-" : runs[3].in_use,
+         runs[3].skipped ? 0.0 : total[3] / best);
+  fflush(stdout);
+  if (dat) {
+    fprintf(dat, "%zu", n);
+    for (int k = 0; k < KINDS; k++) fprintf(dat, " %.4f", total[k]);
+    fprintf(dat, "\n");
+    fflush(dat);
+  }
+  free(exact);
+  free(ids);
 }
 
 int main(int argc, char **argv) {
-  size_t max_n = argc > 1 ? strtoul(argv[1], NULL, 10) : 40000;
-  static const uint32_t dims[] = {128, 768};
-  static const size_t sizes[] = {1000, 2500, 5000, 10000, 20000, 40000, 80000};
-  uint64_t *exact = malloc(NQ * K * sizeof *exact), *approx = malloc(NQ * K * sizeof *approx);
-  printf("| d | n | flat us/query | hnsw us/query | hnsw/flat speed | hnsw build s | recall@10 |\n"
-         "|---|---|---|---|---|---|---|\n");
-  for (int di = 0; di < 2; di++)
-    for (size_t si = 0; si < sizeof sizes / sizeof *sizes && sizes[si] <= max_n; si++) {
-      size_t n = sizes[si];
-      uint32_t dim = dims[di];
-      float *v = clustered(n + NQ, dim, 1), *q = v + n * dim; /* queries: the same clusters */
-      double tf, th;
-      vexfs_collection *flat = build(VEXFS_INDEX_FLAT, v, n, dim, &tf);
-      vexfs_collection *hnsw = build(VEXFS_INDEX_HNSW, v, n, dim, &th);
-      double lf = latency(flat, q, dim, exact), lh = latency(hnsw, q, dim, approx);
-      size_t hit = 0;
-      for (size_t i = 0; i < NQ; i++)
-        for (int a = 0; a < K; a++)
-          for (int b = 0; b < K; b++) hit += approx[i * K + a] == exact[i * K + b];
-      printf("| %u | %zu | %.1f | %.1f | %.2fx | %.2f | %.4f |\n", dim, n, lf, lh, lf / lh, th,
-             (double)hit / (NQ * K));
-      fflush(stdout);
-      vexfs_collection_free(flat);
-      vexfs_collection_free(hnsw);
-      free(v);
+  size_t max_n = 1000000, max_n_768 = 200000, nq = 1000;
+  int use_fmnist = 1, dims[2] = {128, 768}, ndims = 2;
+  FILE *dat = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--max-n") && i + 1 < argc) max_n = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--max-n-768") && i + 1 < argc)
+      max_n_768 = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--queries") && i + 1 < argc) nq = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--no-fmnist")) use_fmnist = 0;
+    else if (!strcmp(argv[i], "--dims") && i + 1 < argc)
+      ndims = sscanf(argv[++i], "%d,%d", &dims[0], &dims[1]);
+    else if (!strcmp(argv[i], "--dat") && i + 1 < argc) dat = fopen(argv[++i], "w");
+    else {
+      fprintf(stderr, "usage: %s [--max-n N] [--max-n-768 N] [--queries Q] [--dims 128,768] "
+                      "[--no-fmnist] [--dat FILE]\n", argv[0]);
+      return 2;
     }
-  free(exact);
-  free(approx);
+  }
+  static const size_t sizes[] = {1000,   2000,   5000,   10000,  20000,
+                                 50000,  100000, 200000, 500000, 1000000};
+  printf("build + %zu single queries, seconds (recall@10 in brackets), one thread\n\n", nq);
+  printf("| data | d | n | flat | ivf | hnsw | auto | best fixed | auto holds | auto / best |\n"
+         "|---|---|---|---|---|---|---|---|---|---|\n");
+  for (int di = 0; di < ndims; di++) {
+    uint32_t dim = (uint32_t)dims[di];
+    size_t top = dim > 128 ? max_n_768 : max_n;
+    if (dat) fprintf(dat, "# clustered d=%u\n", dim);
+    float *v = NULL;
+    size_t made = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes && sizes[si] <= top; si++) made = sizes[si];
+    v = clustered(made + nq, dim, 1);
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes && sizes[si] <= top; si++)
+      row(dat, "clustered", v, sizes[si], dim, v + made * dim, nq);
+    free(v);
+    if (dat) fprintf(dat, "\n\n");
+  }
+  size_t n_train, n_test;
+  float *train = use_fmnist ? fmnist("train", &n_train) : NULL;
+  float *test = train ? fmnist("t10k", &n_test) : NULL;
+  if (train && test) {
+    if (dat) fprintf(dat, "# fashion-mnist d=784\n");
+    static const size_t prefixes[] = {1000, 2000, 5000, 10000, 20000, 60000};
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+      row(dat, "fashion-mnist", train, prefixes[i] < n_train ? prefixes[i] : n_train, 784, test,
+          nq < n_test ? nq : n_test);
+  } else if (use_fmnist) {
+    fprintf(stderr, "Fashion-MNIST not found (dataset-fashion-mnist): skipped\n");
+  }
+  free(train);
+  free(test);
+  if (dat) fclose(dat);
   return 0;
 }
