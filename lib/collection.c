@@ -446,12 +446,24 @@ VEXFS_API vexfs_status vexfs_get(vexfs_collection *c, uint64_t id, float *vector
 
 /* Answers a validated query under the shared lock: through the filter planner when a compiled
  * filter is given, else with the index (and q->filter, if any). */
+typedef struct index_search {
+  const vexfs_collection *c;
+  const vx_query *q;
+} index_search;
+
+static double index_cost(const void *ctx, double share, int bitmap) {
+  const index_search *is = ctx;
+  return is->c->index->filtered_cost(is->c->index_state, is->q, share, bitmap);
+}
+
 static vexfs_status answer_locked(vexfs_collection *c, size_t rows, vx_query *q,
                                   const vx_filter_prog *prog) {
   if (!prog) return c->index->search(c->index_state, &c->store, rows, q);
+  index_search cost_ctx = {c, q};
   vx_plan_input in = {.filter = prog, .indexes = c->indexes, .nindexes = c->nindexes,
                       .payloads = &c->payloads, .store = &c->store, .rows = rows,
-                      .ef = q->ef > q->k ? q->ef : q->k, .graph = vx_collection_has_graph(c)};
+                      .index_cost = c->index->filtered_cost ? index_cost : NULL,
+                      .index_ctx = &cost_ctx};
   vx_plan plan;
   vexfs_status st = vx_plan_filter(&in, &plan);
   if (st != VEXFS_OK) return st;
@@ -567,11 +579,6 @@ uint64_t vx_collection_slot_id(const vexfs_collection *c, uint32_t slot) {
 const char *vx_collection_index_name(const vexfs_collection *c) {
   if (c->index != &vx_index_auto) return c->index->name;
   return vx_auto_has_graph(c->index_state) ? "auto:hnsw" : "auto";
-}
-
-int vx_collection_has_graph(const vexfs_collection *c) {
-  return c->index == &vx_index_hnsw ||
-         (c->index == &vx_index_auto && vx_auto_has_graph(c->index_state));
 }
 
 int vx_collection_traverses_exactly(vexfs_collection *c) {

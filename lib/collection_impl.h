@@ -42,7 +42,4 @@ vexfs_status vx_collection_parse_payloads(const char *fn, const char *const *jso
                                           uint8_t **blobs);
 void vx_collection_release_payloads(uint8_t **blobs, size_t n);
 
-/* Whether the collection's index traverses a graph (HNSW, or AUTO once it has built one). */
-int vx_collection_has_graph(const vexfs_collection *c);
-
 #endif

@@ -102,6 +102,11 @@ static vexfs_status auto_search(void *state, const vx_store *s, size_t rows, con
   return ready(a) ? vx_index_hnsw.search(a->graph, s, rows, q) : vx_flat_search(s, rows, q);
 }
 
+static double auto_filtered_cost(const void *state, const vx_query *q, double share, int bitmap) {
+  const auto_index *a = state;
+  return ready(a) ? vx_index_hnsw.filtered_cost(a->graph, q, share, bitmap) : -1;
+}
+
 static size_t auto_memory(const void *state) {
   const auto_index *a = state;
   return ready(a) ? vx_index_hnsw.memory(a->graph) : 0;
@@ -152,4 +157,5 @@ const vx_index_ops vx_index_auto = {
     .cancel = auto_cancel,
     .save = auto_save,
     .load = auto_load,
+    .filtered_cost = auto_filtered_cost,
 };

@@ -393,4 +393,5 @@ const vx_index_ops vx_index_hnsw = {
     .cancel = hnsw_cancel,
     .save = vx_hnsw_save_graph,
     .load = vx_hnsw_load_graph,
+    .filtered_cost = vx_hnsw_filtered_cost,
 };

@@ -246,5 +246,11 @@ vexfs_status vx_hnsw_prepare_remove(void *state, const vx_store *s, void **scrat
 void vx_hnsw_remove(void *state, const vx_store *s, const uint32_t *slots, size_t n, void *scratch);
 void vx_hnsw_save_graph(const void *state, const vx_store *s, vx_snap_writer *w);
 vexfs_status vx_hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r);
+/* The planner's model of a filtered search (vx_index_ops.filtered_cost): fitted on Fashion-MNIST
+ * (benchmarks/filtered), an unfiltered search with candidate list ef makes about 9 * ef code
+ * distances, and share^-0.65 times more when only `share` of the rows may be returned (it keeps
+ * exploring until ef admitted nodes are found); a predicate tested on payloads adds
+ * VX_PLAN_PREDICATE_COST per visit, a bit test nothing. */
+double vx_hnsw_filtered_cost(const void *state, const vx_query *q, double share, int bitmap);
 
 #endif

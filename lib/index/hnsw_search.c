@@ -5,6 +5,7 @@
 
 #include "../alloc_internal.h"
 #include "../errors_internal.h"
+#include "../payload/planner.h"
 #include "../pool/pool.h"
 #include "../threadpool.h"
 #include "flat_internal.h"
@@ -190,4 +191,10 @@ vexfs_status vx_hnsw_search_queries(void *state, const vx_store *s, size_t rows,
   vx_pool_put(c.scratch, scratch_bytes);
   vx_pool_put(c.hits, hit_bytes);
   return st;
+}
+
+double vx_hnsw_filtered_cost(const void *state, const vx_query *q, double share, int bitmap) {
+  (void)state;
+  double ef = (double)(q->ef > q->k ? q->ef : q->k);
+  return 9.0 * ef * pow(share, -0.65) * (bitmap ? 1.0 : 1.0 + VX_PLAN_PREDICATE_COST);
 }

@@ -75,6 +75,12 @@ typedef struct vx_index_ops {
    * indexes). load validates everything it reads: VEXFS_E_CORRUPT on a malformed section. */
   void (*save)(const void *state, const vx_store *s, vx_snap_writer *w);
   vexfs_status (*load)(void *state, const vx_store *s, vx_sec_reader *r);
+  /* The filter planner's model of this search of q when only `share` (0, 1] of the live rows
+   * pass and the filter is tested on each candidate (bitmap: a bit test, else a payload test of
+   * VX_PLAN_PREDICATE_COST): its work in the units of payload/planner.h. Negative while the
+   * index answers exactly; NULL: always exact (the planner then scores the admitted rows, or
+   * scans testing the filter). */
+  double (*filtered_cost)(const void *state, const vx_query *q, double share, int bitmap);
 } vx_index_ops;
 
 extern const vx_index_ops vx_index_flat;

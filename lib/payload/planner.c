@@ -8,18 +8,11 @@
 #include "../errors_internal.h"
 #include "../pool/pool.h"
 
-/* Work model, in units of one graph visit (a distance on 8-bit codes with its bookkeeping),
- * fitted on Fashion-MNIST (benchmarks/filtered): an unfiltered search with candidate list ef makes
- * about GRAPH_VISITS_PER_EF * ef visits, and share^-GRAPH_SHARE_EXPONENT times more when only
- * `share` of the rows may be returned (it keeps exploring until ef admitted nodes are found); a
- * predicate tested on payloads adds PREDICATE_COST per visit (a payload is a cache miss), a bit
- * test nothing. Scoring a listed row exactly costs EXACT_COST (full-precision floats at a random
- * place); testing the filter on a listed row LISTED_EVAL_COST, and on every row in order (to list
- * the admitted rows without an index) SCAN_EVAL_COST. */
-#define GRAPH_VISITS_PER_EF 9.0
-#define GRAPH_SHARE_EXPONENT 0.65
-#define PREDICATE_COST 0.5
-#define EXACT_COST 2.0
+/* Work model, in the units of planner.h (one distance on 8-bit codes with its bookkeeping): the
+ * approximate index models its own search (vx_index_ops.filtered_cost; HNSW's is fitted on
+ * Fashion-MNIST in benchmarks/filtered). Scoring a listed row exactly costs VX_PLAN_EXACT_COST;
+ * testing the filter on a listed row LISTED_EVAL_COST, and on every row in order (to list the
+ * admitted rows without an index) SCAN_EVAL_COST. */
 #define LISTED_EVAL_COST 0.5
 #define SCAN_EVAL_COST 0.1
 #define SAMPLE_ROWS 1024u /* rows tested to estimate a filter's share without an index */
@@ -214,12 +207,13 @@ vexfs_status vx_plan_filter(const vx_plan_input *in, vx_plan *out) {
   int listed = bound != UNKNOWN, bitmap = listed && covered(in, 0);
   double admitted = listed ? fmin((double)bound, live) : sampled_share(in) * live;
   double share = fmax(admitted, 0.5) / live;
-  double graph_cost = GRAPH_VISITS_PER_EF * (double)in->ef * pow(share, -GRAPH_SHARE_EXPONENT) *
-                      (bitmap ? 1.0 : 1.0 + PREDICATE_COST);
-  double exact_cost = admitted * EXACT_COST + (listed ? admitted * LISTED_EVAL_COST : live * SCAN_EVAL_COST);
-  out->exact = in->graph ? exact_cost <= graph_cost : listed;
+  double index_cost = in->index_cost ? in->index_cost(in->index_ctx, share, bitmap) : -1;
+  double exact_cost = admitted * VX_PLAN_EXACT_COST +
+                      (listed ? admitted * LISTED_EVAL_COST : live * SCAN_EVAL_COST);
+  int approximate = index_cost >= 0;
+  out->exact = approximate ? exact_cost <= index_cost : listed;
   if (!out->exact) {
-    if (!bitmap || !in->graph) return VEXFS_OK; /* the predicate is tested on payloads */
+    if (!bitmap || !approximate) return VEXFS_OK; /* the predicate is tested on payloads */
     size_t words = (in->rows + 63) / 64;
     out->bitmap_bytes = (words ? words : 1) * sizeof *out->bitmap;
     out->bitmap = vx_pool_get(out->bitmap_bytes);

@@ -20,15 +20,24 @@
 #include "payload_index.h"
 #include "payloads.h"
 
+/* Units of the planner's work model (planner.c): one distance on 8-bit codes with its
+ * bookkeeping is 1; an approximate index's model (vx_index_ops.filtered_cost) uses the same. */
+#define VX_PLAN_EXACT_COST 2.0     /* an exact f32 distance to a row at a random place */
+#define VX_PLAN_PREDICATE_COST 0.5 /* testing the filter on a candidate's payload */
+
+/* The approximate index's work for the search when only `share` of the live rows pass and the
+ * filter is tested on each candidate (bitmap: by a bit test, costing nothing). */
+typedef double (*vx_index_cost_fn)(const void *ctx, double share, int bitmap);
+
 typedef struct vx_plan_input {
   const vx_filter_prog *filter;
   vx_pindex *const *indexes;
   size_t nindexes;
   const vx_payloads *payloads;
   const vx_store *store;
-  size_t rows; /* published rows */
-  size_t ef;   /* the search's candidate-list size */
-  int graph;   /* the collection's index traverses a graph */
+  size_t rows;                 /* published rows */
+  vx_index_cost_fn index_cost; /* NULL: the collection answers exactly (flat, AUTO while small) */
+  const void *index_ctx;
 } vx_plan_input;
 
 /* Memory comes from the scratch pool: planning makes no allocator call after warm-up. */
