@@ -577,14 +577,15 @@ uint64_t vx_collection_slot_id(const vexfs_collection *c, uint32_t slot) {
 }
 
 const char *vx_collection_index_name(const vexfs_collection *c) {
-  if (c->index != &vx_index_auto) return c->index->name;
-  return vx_auto_has_graph(c->index_state) ? "auto:hnsw" : "auto";
+  return c->index == &vx_index_auto ? vx_auto_name(c->index_state) : c->index->name;
 }
 
 int vx_collection_traverses_exactly(vexfs_collection *c) {
   if (c->index == &vx_index_hnsw) return vx_hnsw_traverses_exactly(c->index_state);
-  void *graph = c->index == &vx_index_auto ? vx_auto_graph(c->index_state) : NULL;
-  return graph && vx_hnsw_traverses_exactly(graph);
+  void *built = NULL;
+  const vx_index_ops *ops =
+      c->index == &vx_index_auto ? vx_auto_built(c->index_state, &built) : NULL;
+  return ops == &vx_index_hnsw && vx_hnsw_traverses_exactly(built);
 }
 
 vx_metrics *vx_collection_metrics_of(vexfs_collection *c) { return c->metrics; }

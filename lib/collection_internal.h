@@ -18,7 +18,8 @@ uint64_t vx_collection_slot_id(const vexfs_collection *c, uint32_t slot);
 /* The name a database gave the collection; NULL for one made by vexfs_collection_create. */
 const char *vx_collection_name(const vexfs_collection *c);
 
-/* "flat", "hnsw", or for AUTO "auto" until its graph is built and "auto:hnsw" after. */
+/* vexfs_index_in_use: "flat", "hnsw", "lsh", "ivf", or for AUTO "auto" until it builds an
+ * index and "auto:<kind>" after. */
 const char *vx_collection_index_name(const vexfs_collection *c);
 
 /* Bytes a collection holds: vectors (with ids, norms, id map), its index (graph), and payloads

@@ -92,9 +92,10 @@ extern const vx_index_ops vx_index_auto;
  * benchmarks/README.md "AUTO crossover"). */
 #define VX_AUTO_CROSSOVER 5000u
 
-/* Whether an AUTO index has switched to its graph, and that graph (NULL before). */
-int vx_auto_has_graph(const void *state);
-void *vx_auto_graph(void *state);
+/* The index an AUTO index has built (its state into *index), or NULL while it is exact. */
+const vx_index_ops *vx_auto_built(const void *state, void **index);
+/* "auto" while exact, then "auto:" and the built kind's name (vexfs_index_in_use). */
+const char *vx_auto_name(const void *state);
 
 /* Whether an HNSW index traverses on exact vectors because its 8-bit codes are too coarse for
  * the data (see hnsw.c). */
