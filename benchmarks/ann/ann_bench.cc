@@ -15,6 +15,7 @@
 #include <vexfs/vexfs.h>
 
 #include "../fashion_mnist.h"
+#include "ann_common.h"
 
 #include <algorithm>
 #include <atomic>
@@ -34,21 +35,6 @@ namespace {
 
 constexpr int kM = 16, kEfc = 200, kK = 10;
 const int kEfs[] = {10, 16, 24, 32, 48, 64, 96, 128, 256};
-
-size_t rss_bytes() {
-  FILE *f = fopen("/proc/self/statm", "r");
-  long pages = 0, resident = 0;
-  if (f && fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-  if (f) fclose(f);
-  return (size_t)resident * 4096;
-}
-
-void check(vexfs_status st, const char *what) {
-  if (st != VEXFS_OK) {
-    fprintf(stderr, "%s: %s\n", what, vexfs_last_error());
-    exit(1);
-  }
-}
 
 // One library under test: build on some threads, then answer one query at a given ef.
 struct Lib {
@@ -143,20 +129,6 @@ Lib make_faiss() {
   return l;
 }
 
-double recall_of(const std::vector<uint64_t> &got, const std::vector<uint64_t> &truth, size_t nq) {
-  size_t hit = 0;
-  for (size_t q = 0; q < nq; q++) {
-    std::unordered_set<uint64_t> t(truth.begin() + q * kK, truth.begin() + (q + 1) * kK);
-    for (int i = 0; i < kK; i++) hit += t.count(got[q * kK + i]);
-  }
-  return (double)hit / (nq * kK);
-}
-
-double median(std::vector<double> s) {
-  std::sort(s.begin(), s.end());
-  return s[s.size() / 2];
-}
-
 struct Point {
   double recall = 0;
   std::vector<double> qps;
@@ -191,21 +163,7 @@ int main(int argc, char **argv) {
          train.n, train.dim, nq, kK, kM, kEfc, vexfs_version_string(), vexfs_simd_isa());
 
   // exact ground truth
-  std::vector<uint64_t> truth(nq * kK);
-  {
-    vexfs_collection_config cfg;
-    vexfs_collection_config_init(&cfg);
-    cfg.dim = (uint32_t)train.dim;
-    cfg.index = VEXFS_INDEX_FLAT;
-    vexfs_collection *flat;
-    check(vexfs_collection_create(&cfg, &flat), "create flat");
-    std::vector<uint64_t> ids(train.n);
-    for (size_t i = 0; i < train.n; i++) ids[i] = i;
-    check(vexfs_insert(flat, ids.data(), train.v.data(), train.n), "insert flat");
-    std::vector<float> dist(nq * kK);
-    check(vexfs_search(flat, test.v.data(), nq, kK, nullptr, truth.data(), dist.data(), nullptr), "gt");
-    vexfs_collection_free(flat);
-  }
+  std::vector<uint64_t> truth = exact_truth(train, test, nq);
 
   std::vector<Lib> libs = {make_vexfs(), make_hnswlib()};
   if (with_faiss) libs.push_back(make_faiss());
