@@ -34,9 +34,20 @@ _ADVISORY_KEYS = frozenset({
     "optimization_level", "memory_pool_size", "enable_simd", "enable_stack_optimization",
     "enable_enhanced_bridge", "target_ops_per_sec", "use_memory_pools", "parallel_processing",
     "priority", "low_latency_mode", "cache_results", "batch_size"})
-# HNSW parameters the server SDK documents; max_m and ml are derived from m here (2*m, 1/ln m).
-_PARAMETERS = {"m": "m", "ef_construction": "ef_construction", "ef_search": "ef_search"}
-_DERIVED_PARAMETERS = frozenset({"max_m", "ml"})
+# The parameters the server SDK documents, by algorithm: theirs -> (ours, converter of theirs).
+# HNSW's max_m and ml are accepted and derived from m here (2*m, 1/ln m). LSH (reference 001,
+# "Parameter Tuning"): num_tables hash tables, num_functions hash functions (key bits) per table,
+# bucket_size the bucket width along a projection (L2), projection_type "random" or "learned".
+# IVF: nlist lists and nprobe lists scanned per search.
+_SAME = {"m": "m", "ef_construction": "ef_construction", "ef_search": "ef_search"}
+_PARAMETERS = {
+    "hnsw": _SAME, "auto": _SAME, "flat": {},
+    "lsh": {"num_tables": "lsh_tables", "num_functions": "lsh_bits",
+            "bucket_size": "lsh_bucket_width", "projection_type": "lsh_projection",
+            "ef_search": "ef_search"},
+    "ivf": {"nlist": "ivf_nlist", "nprobe": "nprobe", "codes": "ivf_codes"},
+}
+_DERIVED_PARAMETERS = {"hnsw": frozenset({"max_m", "ml"}), "auto": frozenset({"max_m", "ml"})}
 _FILTER_KEYS = frozenset({"must", "should", "must_not"})
 
 
@@ -299,17 +310,22 @@ class Client:
     def create_collection(self, name: str, dimension: int, algorithm: str = "hnsw",
                           parameters: dict | None = None, metric: str = "l2",
                           performance_config: dict | None = None) -> ClientCollection:
-        """Creates a collection. algorithm: "hnsw" (default), "flat", "auto" ("lsh" raises
-        UnsupportedError). parameters: m, ef_construction, ef_search (max_m and ml are accepted
-        and derived from m here). metric: "l2", "cosine" or "ip"."""
+        """Creates a collection. algorithm: "hnsw" (default), "lsh", "ivf", "flat" or "auto".
+        parameters: for hnsw and auto m, ef_construction, ef_search (max_m and ml are accepted
+        and derived from m here); for lsh num_tables, num_functions (bits per table),
+        bucket_size (bucket width, L2), projection_type ("random" or "learned") and ef_search
+        (the re-ranked candidates are 4 * ef_search); for ivf nlist, nprobe and codes ("f32" or
+        "sq8"). metric: "l2", "cosine" or "ip"."""
         _check_options(performance_config, "create_collection")
         parameters = dict(parameters or {})
-        unknown = sorted(set(parameters) - set(_PARAMETERS) - _DERIVED_PARAMETERS)
+        known = _PARAMETERS.get(algorithm, {})
+        derived = _DERIVED_PARAMETERS.get(algorithm, frozenset())
+        unknown = sorted(set(parameters) - set(known) - derived)
         if unknown:
-            raise InvalidArgumentError(f"create_collection: unknown parameter(s) {unknown}; known: "
-                                       f"{sorted(set(_PARAMETERS) | _DERIVED_PARAMETERS)}")
-        tuned = {ours: parameters[theirs] for theirs, ours in _PARAMETERS.items()
-                 if theirs in parameters}
+            raise InvalidArgumentError(
+                f"create_collection: unknown parameter(s) {unknown} for algorithm "
+                f"{algorithm!r}; known: {sorted(set(known) | derived)}")
+        tuned = {ours: parameters[theirs] for theirs, ours in known.items() if theirs in parameters}
         return self._wrap(self.database.create_collection(name, dimension, metric=metric,
                                                           index=algorithm, **tuned))
 
