@@ -374,8 +374,11 @@ static void test_crafted_snapshots(void **state) {
 /* ---- crafted IVF sections ---- */
 
 /* The IVF section: u32 magic, trained, trainings, nlist; u64 trained_live; f32 scale, inv_scale;
- * f64 lo_sq; DIM f32 offsets; nlist * DIM f32 centroids; per list u32 count, count u32 slots. */
-enum { IVF_CENTROIDS = 24 + 16 + DIM * 4 };
+ * f64 lo_sq; DIM f32 offsets; DIM u32 perm; (F32) DIM * DIM f32 projection; nlist * DIM f32
+ * centroids; per list u32 count, count u32 slots. */
+enum { IVF_PERM = 24 + 16 + DIM * 4, IVF_PROJ = IVF_PERM + DIM * 4 };
+static size_t ivf_proj_floats; /* of the collection being edited */
+#define IVF_CENTROIDS (IVF_PROJ + ivf_proj_floats * 4)
 static uint32_t ivf_nlist_of(const uint8_t *p) {
   uint32_t nlist;
   memcpy(&nlist, p + 12, 4);
@@ -415,6 +418,14 @@ static void ivf_zero_inverse(uint32_t kind, uint8_t **p, size_t *n) {
 static void ivf_nan_centroid(uint32_t kind, uint8_t **p, size_t *n) {
   float nan = NAN;
   if (kind == VX_SEC_GRAPH && *n) memcpy(*p + IVF_CENTROIDS + 8, &nan, 4);
+}
+static void ivf_perm_twice(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind == VX_SEC_GRAPH && *n) memcpy(*p + IVF_PERM, *p + IVF_PERM + 4, 4);
+}
+static void ivf_nan_projection(uint32_t kind, uint8_t **p, size_t *n) {
+  float nan = NAN;
+  if (kind == VX_SEC_GRAPH && *n && ivf_proj_floats) memcpy(*p + IVF_PROJ + 12, &nan, 4);
+  if (kind == VX_SEC_GRAPH && *n && !ivf_proj_floats) memcpy(*p + IVF_PERM, *p + IVF_PERM + 8, 4);
 }
 static void ivf_huge_list(uint32_t kind, uint8_t **p, size_t *n) {
   if (kind == VX_SEC_GRAPH && *n) put_u32(*p, ivf_lists_at(*p), UINT32_MAX);
@@ -462,8 +473,10 @@ static void test_crafted_ivf_sections(void **state) {
       {ivf_huge_list, "more rows"},    {ivf_slot_outside, "not in the collection"},
       {ivf_slot_twice, "two places"},  {ivf_row_missing, "miss rows"},
       {ivf_truncated, "too short"},    {ivf_trailing, "bytes past"},
+      {ivf_perm_twice, "coordinate order"}, {ivf_nan_projection, "projection"},
   };
   for (int codes = 0; codes < 2; codes++) {
+    ivf_proj_floats = codes == VEXFS_IVF_CODES_F32 ? DIM * DIM : 0;
     char *dir = db_tempdir();
     vexfs_db *db;
     assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);

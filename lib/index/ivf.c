@@ -42,7 +42,7 @@ static void counted_release(ivf_struct *st, void *p, size_t bytes) {
 }
 
 static size_t terms_per_entry(const ivf_index *ix) {
-  return ix->metric != VEXFS_METRIC_L2 ? 2 : 0;
+  return ix->codes == VEXFS_IVF_CODES_F32 || ix->metric != VEXFS_METRIC_L2 ? 2 : 0;
 }
 
 ivf_struct *vx_ivf_struct_new(const ivf_index *ix, uint32_t nlist) {
@@ -62,14 +62,17 @@ ivf_struct *vx_ivf_struct_new(const ivf_index *ix, uint32_t nlist) {
   st->lists = vx_calloc(nlist, sizeof *st->lists);
   st->perm = vx_alloc(ix->dim * sizeof *st->perm);
   st->tmp = vx_alloc(ix->dim * (sizeof *st->tmp + 1));
+  size_t proj_bytes = ix->proj_dims * ix->dim * sizeof(float);
+  st->proj = proj_bytes ? vx_alloc_aligned(proj_bytes, VX_CACHE_LINE) : NULL;
   int sq = vx_sq8_init(&st->sq, ix->dim);
-  if (!st->cent || !st->panels || !st->cnorm || !st->lists || !st->perm || !st->tmp || sq != 0) {
+  if (!st->cent || !st->panels || !st->cnorm || !st->lists || !st->perm || !st->tmp || sq != 0 ||
+      (proj_bytes && !st->proj)) {
     vx_ivf_struct_free(st);
     return NULL;
   }
   memset(st->cent, 0, cent_bytes);
   account_add(st, cent_bytes + panel_bytes + nlist * (sizeof(float) + sizeof(ivf_list)) +
-                      (size_t)ix->dim * (3 * sizeof(float) + 1));
+                      (size_t)ix->dim * (3 * sizeof(float) + 1) + proj_bytes);
   for (uint32_t l = 0; l < nlist; l++) atomic_init(&st->lists[l].n, 0);
   for (uint32_t d = 0; d < ix->dim; d++) st->perm[d] = d;
   return st;
@@ -103,6 +106,7 @@ void vx_ivf_struct_free(ivf_struct *st) {
   vx_release(st->where);
   vx_release(st->perm);
   vx_release(st->tmp);
+  vx_release(st->proj);
   vx_sq8_destroy(&st->sq);
   atomic_fetch_sub_explicit(st->owner_bytes, st->bytes, memory_order_relaxed);
   vx_release(st);
@@ -178,20 +182,24 @@ void vx_ivf_append(const ivf_index *ix, ivf_struct *st, const vx_store *s, uint3
   uint32_t pos = atomic_load_explicit(&L->n, memory_order_relaxed);
   L->slots[pos] = slot;
   const float *row = vx_store_row(s, slot);
-  for (uint32_t d = 0; d < ix->dim; d++) st->tmp[d] = row[st->perm[d]];
-  const uint8_t *code = (const uint8_t *)st->tmp;
-  float lx = 0;
-  if (ix->codes == VEXFS_IVF_CODES_SQ8) {
-    code = (const uint8_t *)(st->tmp + ix->dim);
-    lx = vx_sq8_encode(&st->sq, st->tmp, (uint8_t *)code);
+  float norm = vx_store_norm(s, slot);
+  float *terms = L->terms ? L->terms + 2 * (size_t)pos : NULL;
+  if (ix->codes == VEXFS_IVF_CODES_F32) { /* the projection, and what it leaves of the norm */
+    float *head = (float *)ivf_head(ix, L, pos), pn = 0;
+    for (size_t h = 0; h < ix->proj_dims; h++) {
+      head[h] = ix->kern->dot(st->proj + h * ix->dim, row, ix->dim);
+      pn += head[h] * head[h];
+    }
+    terms[0] = norm > pn ? sqrtf(norm - pn) : 0.0f;
+  } else {
+    for (uint32_t d = 0; d < ix->dim; d++) st->tmp[d] = row[st->perm[d]];
+    uint8_t *code = (uint8_t *)(st->tmp + ix->dim);
+    float lx = vx_sq8_encode(&st->sq, st->tmp, code);
+    memcpy(ivf_head(ix, L, pos), code, ix->head_bytes);
+    memcpy(ivf_tail(ix, L, pos), code + ix->head_bytes, ix->tail_bytes);
+    if (terms) terms[0] = lx;
   }
-  memcpy(ivf_head(ix, L, pos), code, ix->head_bytes);
-  memcpy(ivf_tail(ix, L, pos), code + ix->head_bytes, ix->tail_bytes);
-  if (L->terms) {
-    float norm = vx_store_norm(s, slot);
-    L->terms[2 * (size_t)pos] = lx;
-    L->terms[2 * (size_t)pos + 1] = norm > 0 ? 1.0f / sqrtf(norm) : 0.0f;
-  }
+  if (terms) terms[1] = norm > 0 ? 1.0f / sqrtf(norm) : 0.0f;
   st->where[slot] = (uint64_t)l << 32 | pos;
   atomic_store_explicit(&L->n, pos + 1, memory_order_release);
 }
@@ -214,11 +222,16 @@ static vexfs_status ivf_create(const vexfs_collection_config *cfg, void **state)
   ix->nlist_cfg = cfg->ivf_nlist;
   ix->nprobe_cfg = cfg->ivf_nprobe;
   ix->seed = cfg->hnsw_seed;
-  size_t width = cfg->ivf_codes == VEXFS_IVF_CODES_SQ8 ? 1 : sizeof(float);
-  ix->code_size = cfg->dim * width;
-  ix->head_dims = cfg->dim / HEAD_SHARE / HEAD_ALIGN * HEAD_ALIGN;
-  if (!ix->head_dims) ix->head_dims = cfg->dim;
-  ix->head_bytes = ix->head_dims * width;
+  if (cfg->ivf_codes == VEXFS_IVF_CODES_F32) { /* the projection is the code: no tail */
+    ix->proj_dims = cfg->dim < IVF_PROJ_DIMS ? cfg->dim : IVF_PROJ_DIMS;
+    ix->head_dims = ix->proj_dims;
+    ix->code_size = ix->head_bytes = ix->proj_dims * sizeof(float);
+  } else {
+    ix->code_size = cfg->dim;
+    ix->head_dims = cfg->dim / HEAD_SHARE / HEAD_ALIGN * HEAD_ALIGN;
+    if (!ix->head_dims) ix->head_dims = cfg->dim;
+    ix->head_bytes = ix->head_dims;
+  }
   ix->tail_bytes = ix->code_size - ix->head_bytes;
   ix->kern = vx_simd();
   atomic_init(&ix->cur, NULL);

@@ -7,10 +7,12 @@
  * one release store and retires the old one, which the next publish, remove or destroy frees (they
  * run under the collection's exclusive lock, so no search still reads it).
  *
- * A list holds its rows' slots and codes, contiguous: F32 copies of the rows (reading rows from
- * the store by slot ran 3x slower, README.md "IVF") or SQ8 codes with per-row terms. Codes hold
- * the coordinates in the structure's order `perm` (by decreasing variance over the training
- * sample), so that an L2 scan can abandon a row after its first coordinates. Entries below `n` are complete: add writes an
+ * A list holds its rows' slots, codes and per-row terms, contiguous. F32 codes are a row's
+ * projection on proj_dims orthonormal directions of largest variance (principal axes of the
+ * training sample): from them and the rest of each norm a scan bounds a row's distance from below
+ * and reads the row itself from the store only when the bound leaves it a candidate (README.md
+ * "IVF"). SQ8 codes hold the coordinates in the order `perm` (decreasing variance), heads apart
+ * from tails, so that an L2 scan can abandon a row after its head. Entries below `n` are complete: add writes an
  * entry and then stores n + 1 with release, searches load n with acquire. A list's buffers grow
  * only in prepare (new buffers, filled with the old contents) and are swapped in at publish. */
 #ifndef VEXFS_IVF_INTERNAL_H
@@ -30,6 +32,7 @@
 #define IVF_SAMPLE_PER_LIST 64u /* training sample: this many rows per list, at most */
 #define IVF_ITERATIONS 10u      /* k-means (Lloyd) iterations after k-means++ seeding */
 #define IVF_NO_PLACE UINT64_MAX /* slot map entry of a slot in no list */
+#define IVF_PROJ_DIMS 128u      /* F32: principal directions a code holds (fewer when dim is) */
 
 typedef struct ivf_list {
   _Atomic uint32_t n; /* entries searches may read */
@@ -37,7 +40,7 @@ typedef struct ivf_list {
   uint32_t *slots;
   uint8_t *codes; /* f32 coordinates or 8-bit codes in perm order: cap heads (the first
                      head_dims coordinates) of head_bytes, then cap tails of tail_bytes */
-  float *terms;   /* SQ8 with IP or COSINE: 2 per entry, sum lo*code and 1/|x| */
+  float *terms;   /* 2 per entry: F32 |x - Px| and 1/|x|; SQ8 (IP, COSINE) sum lo*code, 1/|x| */
   /* a prepared insert: the rows bound here, and grown buffers swapped in at publish */
   uint32_t incoming, new_cap;
   uint32_t *new_slots;
@@ -54,7 +57,8 @@ typedef struct ivf_struct {
   ivf_list *lists;  /* nlist */
   uint64_t *where;  /* per slot below where_cap: list << 32 | position, or IVF_NO_PLACE */
   size_t where_cap;
-  uint32_t *perm;   /* dim: the coordinate of the row that code position d holds */
+  uint32_t *perm;   /* dim: the coordinate of the row that code position d holds (SQ8) */
+  float *proj;      /* F32: proj_dims orthonormal rows of dim floats, 64-byte aligned */
   float *tmp;       /* dim floats then dim bytes: a row in perm order and its code, for the one
                        writer (add, build, load) */
   vx_sq8 sq;        /* SQ8 only: fitted to every row the structure was built over, perm order */
@@ -72,6 +76,7 @@ typedef struct ivf_index {
   uint32_t trainings;        /* completed trainings: the next one's sample seed */
   size_t code_size;          /* bytes per list entry's code: 4 * dim (F32) or dim (SQ8) */
   size_t head_dims, head_bytes, tail_bytes; /* its split (see ivf_list) */
+  size_t proj_dims;          /* F32: IVF_PROJ_DIMS or dim if smaller; SQ8: 0 */
   const vx_kernels *kern;
   _Atomic(ivf_struct *) cur; /* NULL until trained */
   ivf_struct *retired;       /* replaced, freed at the next exclusive point */

@@ -4,8 +4,9 @@
  * rather than stored: a file cannot hold codes that disagree with its rows.
  *
  * Section layout: u32 magic "IVF1", u32 trained, u32 trainings, u32 nlist, u64 trained_live;
- * when trained: f32 scale, f32 inv_scale, f64 lo_sq, dim f32 offsets, nlist * dim f32 centroids,
- * then per list u32 count and count u32 slots. Every live row is in exactly one list. */
+ * when trained: f32 scale, f32 inv_scale, f64 lo_sq, dim f32 offsets, dim u32 perm, (F32)
+ * proj_dims * dim f32 projection, nlist * dim f32 centroids, then per list u32 count and count
+ * u32 slots. Every live row is in exactly one list. Codes and terms are re-made on load. */
 #include <math.h>
 #include <string.h>
 
@@ -28,6 +29,8 @@ void vx_ivf_save(const void *state, const vx_store *s, vx_snap_writer *w) {
   vx_snapw_put(w, &st->sq.inv_scale, sizeof st->sq.inv_scale);
   vx_snapw_put(w, &st->sq.lo_sq, sizeof st->sq.lo_sq);
   vx_snapw_put(w, st->sq.lo, ix->dim * sizeof(float));
+  vx_snapw_put(w, st->perm, ix->dim * sizeof(uint32_t));
+  vx_snapw_put(w, st->proj, ix->proj_dims * ix->dim * sizeof(float));
   for (uint32_t l = 0; l < st->nlist; l++)
     vx_snapw_put(w, st->cent + l * st->cstride, ix->dim * sizeof(float));
   for (uint32_t l = 0; l < st->nlist; l++) {
@@ -51,6 +54,24 @@ static int quantiser_valid(const vx_sq8 *q) {
     lo_sq += (double)q->lo[d] * q->lo[d];
   }
   return lo_sq == q->lo_sq;
+}
+
+/* Whether every value is finite and far from overflowing (|v| <= 2^60). */
+static int finite_all(const float *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!(fabsf(v[i]) <= 0x1p60f)) return 0;
+  return 1;
+}
+
+/* Whether perm holds each of 0 .. dim-1 once (seen: dim bytes of scratch). */
+static int perm_valid(const uint32_t *perm, uint32_t dim, void *seen) {
+  unsigned char *mark = seen;
+  memset(mark, 0, dim);
+  for (uint32_t d = 0; d < dim; d++) {
+    if (perm[d] >= dim || mark[perm[d]]) return 0;
+    mark[perm[d]] = 1;
+  }
+  return 1;
 }
 
 static vexfs_status read_lists(ivf_index *ix, ivf_struct *st, const vx_store *s,
@@ -107,14 +128,18 @@ vexfs_status vx_ivf_load(void *state, const vx_store *s, vx_sec_reader *r) {
     res = bad("it is too short");
   else if (!quantiser_valid(&st->sq))
     res = bad("its quantiser is impossible");
+  else if (vx_secr_read(r, st->perm, ix->dim * sizeof(uint32_t)) ||
+           vx_secr_read(r, st->proj, ix->proj_dims * ix->dim * sizeof(float)))
+    res = bad("it is too short");
+  else if (!perm_valid(st->perm, ix->dim, st->tmp) || !finite_all(st->proj, ix->proj_dims * ix->dim))
+    res = bad("its coordinate order or projection is impossible");
   for (uint32_t l = 0; res == VEXFS_OK && l < nlist; l++) {
     float *c = st->cent + l * st->cstride;
     if (vx_secr_read(r, c, vec)) {
       res = bad("it is too short");
       break;
     }
-    for (uint32_t d = 0; d < ix->dim; d++)
-      if (!(fabsf(c[d]) <= 0x1p60f)) res = bad("a centroid is not finite");
+    if (!finite_all(c, ix->dim)) res = bad("a centroid is not finite");
   }
   if (res == VEXFS_OK) {
     vx_ivf_pack(ix, st);

@@ -16,6 +16,8 @@
  * over them, so it stays in cache and a small share of the training. */
 #define SEED_PER_LIST 8u
 #define KC 256 /* coordinates per gemm_tile call */
+#define PCA_ROWS 2048u /* sample rows the principal axes are fitted to, at most */
+#define PCA_ROUNDS 4u  /* subspace iterations */
 #define SPLIT_EPS (1.0f / 1024) /* an empty cluster takes half of the largest, nudged apart */
 
 static uint64_t next_random(uint64_t *state) {
@@ -243,6 +245,72 @@ static int order_coordinates(const ivf_index *ix, ivf_struct *st, const float *x
   return 0;
 }
 
+/* Makes row h of v (h rows of dim doubles before it orthonormal) orthogonal to them and of unit
+ * length, by modified Gram-Schmidt twice; a row with nothing left becomes a fresh random one. */
+static void orthonormalise(double *v, size_t h, size_t dim, uint64_t *rng) {
+  double *r = v + h * dim;
+  for (int attempt = 0;; attempt++) {
+    for (int pass = 0; pass < 2; pass++)
+      for (size_t j = 0; j < h; j++) {
+        const double *o = v + j * dim;
+        double d = 0;
+        for (size_t k = 0; k < dim; k++) d += r[k] * o[k];
+        for (size_t k = 0; k < dim; k++) r[k] -= d * o[k];
+      }
+    double n2 = 0;
+    for (size_t k = 0; k < dim; k++) n2 += r[k] * r[k];
+    if (n2 > 1e-20 || attempt == 8) {
+      double inv = n2 > 0 ? 1.0 / sqrt(n2) : 0;
+      for (size_t k = 0; k < dim; k++) r[k] *= inv;
+      return;
+    }
+    for (size_t k = 0; k < dim; k++) r[k] = uniform(rng) - 0.5;
+  }
+}
+
+/* F32: the projection, proj_dims orthonormal directions spanning the sample's largest variance,
+ * found by subspace iteration (PCA_ROUNDS products with the centred sample). The scan's bounds
+ * hold for any orthonormal directions; these make them tight. */
+static int principal_axes(const ivf_index *ix, ivf_struct *st, const float *x, size_t m,
+                          uint64_t *rng) {
+  size_t dim = ix->dim, hp = ix->proj_dims;
+  if (m > PCA_ROWS) m = PCA_ROWS;
+  double *v = vx_alloc(hp * dim * sizeof *v), *mean = vx_calloc(dim, sizeof *mean);
+  float *y = vx_alloc(m * hp * sizeof *y), *vf = vx_alloc(hp * dim * sizeof *vf);
+  float *xc = vx_alloc(m * dim * sizeof *xc);
+  int ok = v && mean && y && vf && xc;
+  if (ok) {
+    for (size_t i = 0; i < m; i++)
+      for (size_t k = 0; k < dim; k++) mean[k] += x[i * dim + k];
+    for (size_t k = 0; k < dim; k++) mean[k] /= (double)m;
+    for (size_t i = 0; i < m; i++)
+      for (size_t k = 0; k < dim; k++) xc[i * dim + k] = (float)(x[i * dim + k] - mean[k]);
+    for (size_t i = 0; i < hp * dim; i++) v[i] = uniform(rng) - 0.5;
+    for (size_t h = 0; h < hp; h++) orthonormalise(v, h, dim, rng);
+    for (unsigned round = 0; round < PCA_ROUNDS; round++) {
+      for (size_t i = 0; i < hp * dim; i++) vf[i] = (float)v[i];
+      for (size_t i = 0; i < m; i++) /* y = xc v^T */
+        for (size_t h = 0; h < hp; h++) y[i * hp + h] = ix->kern->dot(xc + i * dim, vf + h * dim, dim);
+      memset(v, 0, hp * dim * sizeof *v); /* v = y^T xc */
+      for (size_t i = 0; i < m; i++)
+        for (size_t h = 0; h < hp; h++) {
+          double a = y[i * hp + h];
+          double *vh = v + h * dim;
+          const float *xi = xc + i * dim;
+          for (size_t k = 0; k < dim; k++) vh[k] += a * xi[k];
+        }
+      for (size_t h = 0; h < hp; h++) orthonormalise(v, h, dim, rng);
+    }
+    for (size_t i = 0; i < hp * dim; i++) st->proj[i] = (float)v[i];
+  }
+  vx_release(v);
+  vx_release(mean);
+  vx_release(y);
+  vx_release(vf);
+  vx_release(xc);
+  return ok ? 0 : -1;
+}
+
 static int fill_lists(const ivf_index *ix, ivf_struct *st, const vx_store *s, const uint32_t *slots,
                       size_t n) {
   const float **rows = vx_alloc(n * sizeof *rows);
@@ -301,6 +369,7 @@ ivf_struct *vx_ivf_build(ivf_index *ix, const vx_store *s, uint32_t nlist, uint6
     draw_sample(ix, s, order, n, m, x, &rng);
     size_t seeds = (size_t)nlist * SEED_PER_LIST;
     ok = order_coordinates(ix, st, x, m) == 0 &&
+         (!ix->proj_dims || principal_axes(ix, st, x, m, &rng) == 0) &&
          seed_centroids(ix, st, x, seeds < m ? seeds : m, &rng) == 0 &&
          lloyd(ix, st, x, m, &rng) == 0;
   }
