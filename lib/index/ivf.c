@@ -177,7 +177,7 @@ int vx_ivf_list_reserve(const ivf_index *ix, ivf_struct *st, uint32_t l, uint32_
 }
 
 void vx_ivf_append(const ivf_index *ix, ivf_struct *st, const vx_store *s, uint32_t l,
-                   uint32_t slot) {
+                   uint32_t slot, const float *projected) {
   ivf_list *L = &st->lists[l];
   uint32_t pos = atomic_load_explicit(&L->n, memory_order_relaxed);
   L->slots[pos] = slot;
@@ -187,7 +187,7 @@ void vx_ivf_append(const ivf_index *ix, ivf_struct *st, const vx_store *s, uint3
   if (ix->codes == VEXFS_IVF_CODES_F32) { /* the projection, and what it leaves of the norm */
     float *head = (float *)ivf_head(ix, L, pos), pn = 0;
     for (size_t h = 0; h < ix->proj_dims; h++) {
-      head[h] = ix->kern->dot(st->proj + h * ix->dim, row, ix->dim);
+      head[h] = projected ? projected[h] : ix->kern->dot(st->proj + h * ix->dim, row, ix->dim);
       pn += head[h] * head[h];
     }
     terms[0] = norm > pn ? sqrtf(norm - pn) : 0.0f;
@@ -361,7 +361,7 @@ static void ivf_add(void *state, const vx_store *s, const uint32_t *slots, size_
     for (size_t i = 0; i < n; i++) {
       ivf_list *L = &st->lists[ix->pending[i]];
       L->incoming = 0;
-      vx_ivf_append(ix, st, s, ix->pending[i], slots[i]);
+      vx_ivf_append(ix, st, s, ix->pending[i], slots[i], NULL);
     }
   }
   vx_release(ix->pending);

@@ -29,7 +29,7 @@
 #define IVF_TRAIN_MIN 1024u     /* live rows at which the first training runs, or sooner: */
 #define IVF_MIN_PER_LIST 32u    /* at this many rows per list when ivf_nlist is set */
 #define IVF_RETRAIN_FACTOR 2u   /* retrain once live rows reach this many times the trained */
-#define IVF_SAMPLE_PER_LIST 64u /* training sample: this many rows per list, at most */
+#define IVF_SAMPLE_PER_LIST 32u /* training sample: this many rows per list, at most */
 #define IVF_ITERATIONS 10u      /* k-means (Lloyd) iterations after k-means++ seeding */
 #define IVF_NO_PLACE UINT64_MAX /* slot map entry of a slot in no list */
 #define IVF_PROJ_DIMS 128u      /* F32: principal directions a code holds (fewer when dim is) */
@@ -111,9 +111,10 @@ void vx_ivf_struct_free(ivf_struct *st);
 int vx_ivf_where_reserve(ivf_struct *st, size_t slots);
 /* Gives list l room for `cap` entries (in place: only for a structure no search sees). 0 or -1. */
 int vx_ivf_list_reserve(const ivf_index *ix, ivf_struct *st, uint32_t l, uint32_t cap);
-/* Appends slot to list l (room reserved), publishing it to searches. */
+/* Appends slot to list l (room reserved), publishing it to searches; F32: its projection is
+ * `projected` when given (proj_dims floats), else computed. */
 void vx_ivf_append(const ivf_index *ix, ivf_struct *st, const vx_store *s, uint32_t l,
-                   uint32_t slot);
+                   uint32_t slot, const float *projected);
 /* Live rows at which the first training runs (IVF_TRAIN_MIN, IVF_MIN_PER_LIST). */
 size_t vx_ivf_train_rows(const ivf_index *ix);
 /* The number of lists a training over `live` rows makes. */

@@ -94,7 +94,7 @@ static vexfs_status read_lists(ivf_index *ix, ivf_struct *st, const vx_store *s,
       if (slot >= rows || vx_store_id(s, slot) == VX_NO_ID)
         return bad("a list holds a row that is not in the collection");
       if (st->where[slot] != IVF_NO_PLACE) return bad("a row is in two places");
-      vx_ivf_append(ix, st, s, l, slot);
+      vx_ivf_append(ix, st, s, l, slot, NULL);
     }
   }
   if (total != live) return bad("its lists miss rows of the collection");

@@ -2,8 +2,8 @@
  * every live row assigned to its list. Assignment (training, building, inserting) goes through
  * the gemm_tile micro-kernel: blocks of gemm_mr rows against panels of gemm_nr centroids.
  *
- * Training is deterministic: the sample is drawn from the live slots in slot order by a
- * splitmix64 stream of the seed, every sum runs in a fixed order, and no result depends on the
+ * Training is deterministic: the sample is drawn from the live rows in id order by a splitmix64
+ * stream of the seed, every sum runs in a fixed order, and no result depends on the
  * thread count. A log replay that repeats the same inserts therefore trains the same lists. */
 #include <math.h>
 #include <stdlib.h>
@@ -29,27 +29,38 @@ static uint64_t next_random(uint64_t *state) {
 
 static double uniform(uint64_t *state) { return (double)(next_random(state) >> 11) * 0x1p-53; }
 
+static void pack_panels(const ivf_index *ix, const float *src, size_t stride, size_t ncols,
+                        float *panels);
+
 int vx_ivf_pack(const ivf_index *ix, ivf_struct *st) {
-  size_t nr = ix->kern->gemm_nr, dim = ix->dim, panels = (st->nlist + nr - 1) / nr;
-  for (size_t p = 0; p < panels; p++) {
-    float *panel = st->panels + p * dim * nr;
-    for (size_t j = 0; j < nr; j++) {
-      size_t c = p * nr + j;
-      const float *src = c < st->nlist ? st->cent + c * st->cstride : NULL;
-      for (size_t k = 0; k < dim; k++) panel[k * nr + j] = src ? src[k] : 0.0f;
-    }
-  }
+  pack_panels(ix, st->cent, st->cstride, st->nlist, st->panels);
   for (uint32_t c = 0; c < st->nlist; c++)
-    st->cnorm[c] = ix->kern->dot(st->cent + c * st->cstride, st->cent + c * st->cstride, dim);
+    st->cnorm[c] = ix->kern->dot(st->cent + c * st->cstride, st->cent + c * st->cstride, ix->dim);
   return 0;
 }
 
-/* by_l2: nearest centroid; else largest dot product. */
-static int assign_with(const ivf_index *ix, const ivf_struct *st, const float *const *rows,
-                       size_t n, uint32_t *out, int by_l2) {
+/* Packs ncols rows of dim floats (row j at src + j * stride) into gemm_tile panels of nr columns,
+ * zero past ncols. */
+static void pack_panels(const ivf_index *ix, const float *src, size_t stride, size_t ncols,
+                        float *panels) {
+  size_t nr = ix->kern->gemm_nr, dim = ix->dim, np = (ncols + nr - 1) / nr;
+  for (size_t p = 0; p < np; p++)
+    for (size_t j = 0; j < nr; j++) {
+      size_t c = p * nr + j;
+      for (size_t k = 0; k < dim; k++)
+        panels[p * dim * nr + k * nr + j] = c < ncols ? src[c * stride + k] : 0.0f;
+    }
+}
+
+/* Dot products of n rows with ncols packed columns, gemm_mr rows at a time: fn receives each
+ * group's first row, its size and its tile (row r's products at tile + r * ldc). 0, or -1 when
+ * out of memory (fn not called). */
+typedef void (*tile_fn)(void *ctx, size_t r0, size_t here, const float *tile, size_t ldc);
+static int blocked_products(const ivf_index *ix, const float *panels, size_t ncols,
+                            const float *const *rows, size_t n, tile_fn fn, void *ctx) {
   const vx_kernels *kern = ix->kern;
   size_t mr = kern->gemm_mr, nr = kern->gemm_nr, dim = ix->dim;
-  size_t panels = (st->nlist + nr - 1) / nr, ldc = panels * nr;
+  size_t np = (ncols + nr - 1) / nr, ldc = np * nr;
   float *a = vx_alloc_aligned(mr * dim * sizeof(float), VX_CACHE_LINE);
   float *tile = vx_alloc_aligned(mr * ldc * sizeof(float), VX_CACHE_LINE);
   if (!a || !tile) {
@@ -67,27 +78,45 @@ static int assign_with(const ivf_index *ix, const ivf_struct *st, const float *c
     }
     for (size_t k0 = 0; k0 < dim; k0 += KC) { /* a slice of a panel stays in L1 */
       size_t kc = dim - k0 < KC ? dim - k0 : KC;
-      for (size_t p = 0; p < panels; p++)
-        kern->gemm_tile(kc, a + k0, dim, st->panels + p * dim * nr + k0 * nr, tile + p * nr, ldc,
+      for (size_t p = 0; p < np; p++)
+        kern->gemm_tile(kc, a + k0, dim, panels + p * dim * nr + k0 * nr, tile + p * nr, ldc,
                         k0 > 0);
     }
-    for (size_t r = 0; r < here; r++) {
-      const float *t = tile + r * ldc;
-      uint32_t best = 0;
-      float best_score = INFINITY;
-      for (uint32_t c = 0; c < st->nlist; c++) {
-        float score = by_l2 ? st->cnorm[c] - 2.0f * t[c] : -t[c];
-        if (score < best_score) {
-          best_score = score;
-          best = c;
-        }
-      }
-      out[r0 + r] = best;
-    }
+    fn(ctx, r0, here, tile, ldc);
   }
   vx_release(a);
   vx_release(tile);
   return 0;
+}
+
+typedef struct nearest_ctx {
+  const ivf_struct *st;
+  uint32_t *out;
+  int by_l2;
+} nearest_ctx;
+
+static void nearest_of_tile(void *arg, size_t r0, size_t here, const float *tile, size_t ldc) {
+  const nearest_ctx *c = arg;
+  for (size_t r = 0; r < here; r++) {
+    const float *t = tile + r * ldc;
+    uint32_t best = 0;
+    float best_score = INFINITY;
+    for (uint32_t l = 0; l < c->st->nlist; l++) {
+      float score = c->by_l2 ? c->st->cnorm[l] - 2.0f * t[l] : -t[l];
+      if (score < best_score) {
+        best_score = score;
+        best = l;
+      }
+    }
+    c->out[r0 + r] = best;
+  }
+}
+
+/* by_l2: nearest centroid; else largest dot product. */
+static int assign_with(const ivf_index *ix, const ivf_struct *st, const float *const *rows,
+                       size_t n, uint32_t *out, int by_l2) {
+  nearest_ctx c = {st, out, by_l2};
+  return blocked_products(ix, st->panels, st->nlist, rows, n, nearest_of_tile, &c);
 }
 
 int vx_ivf_assign(const ivf_index *ix, const ivf_struct *st, const float *const *rows, size_t n,
@@ -311,6 +340,19 @@ static int principal_axes(const ivf_index *ix, ivf_struct *st, const float *x, s
   return ok ? 0 : -1;
 }
 
+typedef struct append_ctx {
+  const ivf_index *ix;
+  ivf_struct *st;
+  const vx_store *s;
+  const uint32_t *slots, *label;
+} append_ctx;
+
+static void append_tile(void *arg, size_t r0, size_t here, const float *tile, size_t ldc) {
+  const append_ctx *c = arg;
+  for (size_t r = 0; r < here; r++)
+    vx_ivf_append(c->ix, c->st, c->s, c->label[r0 + r], c->slots[r0 + r], tile + r * ldc);
+}
+
 static int fill_lists(const ivf_index *ix, ivf_struct *st, const vx_store *s, const uint32_t *slots,
                       size_t n) {
   const float **rows = vx_alloc(n * sizeof *rows);
@@ -340,11 +382,44 @@ static int fill_lists(const ivf_index *ix, ivf_struct *st, const vx_store *s, co
   for (size_t i = 0; ok && i < n; i++) count[label[i]]++;
   for (uint32_t l = 0; ok && l < st->nlist; l++)
     ok = vx_ivf_list_reserve(ix, st, l, count[l]) == 0;
-  for (size_t i = 0; ok && i < n; i++) vx_ivf_append(ix, st, s, label[i], slots[i]);
+  if (ok && ix->proj_dims) { /* F32: the projections by blocks too */
+    size_t nr = ix->kern->gemm_nr, np = (ix->proj_dims + nr - 1) / nr;
+    float *panels = vx_alloc_aligned(np * nr * ix->dim * sizeof(float), VX_CACHE_LINE);
+    append_ctx c = {ix, st, s, slots, label};
+    ok = panels != NULL;
+    if (ok) pack_panels(ix, st->proj, ix->dim, ix->proj_dims, panels);
+    ok = ok && blocked_products(ix, panels, ix->proj_dims, rows, n, append_tile, &c) == 0;
+    vx_release(panels);
+  } else {
+    for (size_t i = 0; ok && i < n; i++) vx_ivf_append(ix, st, s, label[i], slots[i], NULL);
+  }
   vx_release(rows);
   vx_release(label);
   vx_release(count);
   return ok ? 0 : -1;
+}
+
+typedef struct id_slot {
+  uint64_t id;
+  uint32_t slot;
+} id_slot;
+
+static int by_id_cmp(const void *a, const void *b) {
+  uint64_t x = ((const id_slot *)a)->id, y = ((const id_slot *)b)->id;
+  return (x > y) - (x < y);
+}
+
+/* The n slots in the order of their ids: a log replay may place rows in other slots (freed rows
+ * are reused in another order after a load), never under other ids, so the sample is drawn in id
+ * order. 0 or -1. */
+static int by_id(const vx_store *s, const uint32_t *slots, size_t n, uint32_t *order) {
+  id_slot *t = vx_alloc(n * sizeof *t);
+  if (!t) return -1;
+  for (size_t i = 0; i < n; i++) t[i] = (id_slot){vx_store_id(s, slots[i]), slots[i]};
+  qsort(t, n, sizeof *t, by_id_cmp);
+  for (size_t i = 0; i < n; i++) order[i] = t[i].slot;
+  vx_release(t);
+  return 0;
 }
 
 ivf_struct *vx_ivf_build(ivf_index *ix, const vx_store *s, uint32_t nlist, uint64_t seed) {
@@ -365,7 +440,9 @@ ivf_struct *vx_ivf_build(ivf_index *ix, const vx_store *s, uint32_t nlist, uint6
   uint64_t rng = seed;
   int ok = st && x && order;
   if (ok) {
-    memcpy(order, slots, n * sizeof *order);
+    ok = by_id(s, slots, n, order) == 0;
+  }
+  if (ok) {
     draw_sample(ix, s, order, n, m, x, &rng);
     size_t seeds = (size_t)nlist * SEED_PER_LIST;
     ok = order_coordinates(ix, st, x, m) == 0 &&
