@@ -95,14 +95,16 @@ static void *writer(void *arg) {
   return NULL;
 }
 
-static void search_while_writing(vexfs_index_kind kind) {
+/* IVF (codes) trains at the first insert and retrains twice as the churn grows the collection. */
+static void search_while_writing_codes(vexfs_index_kind kind, vexfs_ivf_codes codes) {
   vexfs_collection_config cfg;
   vexfs_collection_config_init(&cfg);
   cfg.dim = D;
   cfg.index = kind;
+  cfg.ivf_codes = codes;
   cfg.threads = 2; /* inserts build the graph on two threads while searches run */
   shared s = {0};
-  s.approximate = kind == VEXFS_INDEX_HNSW;
+  s.approximate = kind == VEXFS_INDEX_HNSW || kind == VEXFS_INDEX_IVF;
   assert_int_equal(vexfs_collection_create(&cfg, &s.c), VEXFS_OK);
   s.base = test_random_vectors(BASE, D, 5);
   uint64_t *ids = malloc(BASE * sizeof *ids);
@@ -110,13 +112,18 @@ static void search_while_writing(vexfs_index_kind kind) {
   assert_int_equal(vexfs_insert(s.c, ids, s.base, BASE), VEXFS_OK);
   run_threads(&s, searcher, writer);
   assert_int_equal(atomic_load(&s.failures), 0);
-  print_message("%s: %d self-query misses in %d searches\n", s.approximate ? "hnsw" : "flat",
+  print_message("%s: %d self-query misses in %d searches\n",
+                kind == VEXFS_INDEX_IVF ? (codes ? "ivf-sq8" : "ivf") : s.approximate ? "hnsw" : "flat",
                 atomic_load(&s.misses), atomic_load(&s.searches));
   assert_true(atomic_load(&s.misses) * 100 <= atomic_load(&s.searches)); /* 99% self-recall */
   assert_int_equal(vexfs_count(s.c), BASE + CHURN_BATCH * (ROUNDS / 2));
   free(ids);
   free(s.base);
   vexfs_collection_free(s.c);
+}
+
+static void search_while_writing(vexfs_index_kind kind) {
+  search_while_writing_codes(kind, VEXFS_IVF_CODES_F32);
 }
 
 /* ---- payloads: filtered searches and payload reads while payloads change ---- */
@@ -229,9 +236,16 @@ static void test_hnsw_search_while_writing(void **state) {
   search_while_writing(VEXFS_INDEX_HNSW);
 }
 
+static void test_ivf_search_while_writing(void **state) {
+  (void)state;
+  search_while_writing_codes(VEXFS_INDEX_IVF, VEXFS_IVF_CODES_F32);
+  search_while_writing_codes(VEXFS_INDEX_IVF, VEXFS_IVF_CODES_SQ8);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_flat_search_while_writing),
                                      cmocka_unit_test(test_hnsw_search_while_writing),
+                                     cmocka_unit_test(test_ivf_search_while_writing),
                                      cmocka_unit_test(test_payloads_while_writing)};
   return cmocka_run_group_tests_name("concurrency", tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * whenever a whole valid record lies past the damage. Snapshots: a changed byte at every 4 KiB
  * boundary and in every header field is refused. Crafted snapshots, rewritten section by section
  * with valid checksums, that claim what their data cannot be are refused as damaged, never
- * loaded, never answered with VEXFS_E_NOMEM; so are crafted log records (resealed with the
+ * loaded, never answered with VEXFS_E_NOMEM (IVF sections too: every count, slot, centroid
+ * and the quantiser are checked); so are crafted log records (resealed with the
  * log's salt) that do not decode or do not apply. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -370,6 +371,141 @@ static void test_crafted_snapshots(void **state) {
   intact_and_gone(dir, &f, models);
 }
 
+/* ---- crafted IVF sections ---- */
+
+/* The IVF section: u32 magic, trained, trainings, nlist; u64 trained_live; f32 scale, inv_scale;
+ * f64 lo_sq; DIM f32 offsets; DIM u32 perm; (F32) DIM * DIM f32 projection; nlist * DIM f32
+ * centroids; per list u32 count, count u32 slots. */
+enum { IVF_PERM = 24 + 16 + DIM * 4, IVF_PROJ = IVF_PERM + DIM * 4 };
+static size_t ivf_proj_floats; /* of the collection being edited */
+#define IVF_CENTROIDS (IVF_PROJ + ivf_proj_floats * 4)
+static uint32_t ivf_nlist_of(const uint8_t *p) {
+  uint32_t nlist;
+  memcpy(&nlist, p + 12, 4);
+  return nlist;
+}
+static size_t ivf_lists_at(const uint8_t *p) {
+  return IVF_CENTROIDS + (size_t)ivf_nlist_of(p) * DIM * 4;
+}
+/* The offset of the first list holding at least two rows. */
+static size_t ivf_full_list(const uint8_t *p, size_t n) {
+  for (size_t at = ivf_lists_at(p); at + 4 <= n;) {
+    uint32_t count;
+    memcpy(&count, p + at, 4);
+    if (count >= 2) return at;
+    at += 4 + (size_t)count * 4;
+  }
+  fail_msg("no IVF list holds two rows");
+  return 0;
+}
+static void put_u32(uint8_t *p, size_t at, uint32_t v) { memcpy(p + at, &v, 4); }
+
+static void ivf_magic(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind == VX_SEC_GRAPH && *n) (*p)[0] ^= 1;
+}
+static void ivf_trained_2(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind == VX_SEC_GRAPH && *n) put_u32(*p, 4, 2);
+}
+static void ivf_other_nlist(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind == VX_SEC_GRAPH && *n) put_u32(*p, 12, ivf_nlist_of(*p) + 1);
+}
+static void ivf_untrained_rows(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind == VX_SEC_GRAPH && *n) memset(*p + 16, 0, 8);
+}
+static void ivf_zero_inverse(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind == VX_SEC_GRAPH && *n) memset(*p + 28, 0, 4);
+}
+static void ivf_nan_centroid(uint32_t kind, uint8_t **p, size_t *n) {
+  float nan = NAN;
+  if (kind == VX_SEC_GRAPH && *n) memcpy(*p + IVF_CENTROIDS + 8, &nan, 4);
+}
+static void ivf_perm_twice(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind == VX_SEC_GRAPH && *n) memcpy(*p + IVF_PERM, *p + IVF_PERM + 4, 4);
+}
+static void ivf_nan_projection(uint32_t kind, uint8_t **p, size_t *n) {
+  float nan = NAN;
+  if (kind == VX_SEC_GRAPH && *n && ivf_proj_floats) memcpy(*p + IVF_PROJ + 12, &nan, 4);
+  if (kind == VX_SEC_GRAPH && *n && !ivf_proj_floats) memcpy(*p + IVF_PERM, *p + IVF_PERM + 8, 4);
+}
+static void ivf_huge_list(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind == VX_SEC_GRAPH && *n) put_u32(*p, ivf_lists_at(*p), UINT32_MAX);
+}
+static void ivf_slot_outside(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind == VX_SEC_GRAPH && *n) put_u32(*p, ivf_full_list(*p, *n) + 4, 1u << 30);
+}
+static void ivf_slot_twice(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind != VX_SEC_GRAPH || !*n) return;
+  size_t at = ivf_full_list(*p, *n);
+  memcpy(*p + at + 8, *p + at + 4, 4);
+}
+static void ivf_row_missing(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind != VX_SEC_GRAPH || !*n) return;
+  size_t at = ivf_full_list(*p, *n); /* the list's last row moves to the section's end */
+  uint32_t count;
+  memcpy(&count, *p + at, 4);
+  put_u32(*p, at, count - 1);
+  uint8_t slot[4];
+  memcpy(slot, *p + at + 4 + (size_t)(count - 1) * 4, 4);
+  memmove(*p + at + 4 + (size_t)(count - 1) * 4, *p + at + 4 + (size_t)count * 4,
+          *n - (at + 4 + (size_t)count * 4));
+  memcpy(*p + *n - 4, slot, 4); /* trailing bytes */
+}
+static void ivf_truncated(uint32_t kind, uint8_t **p, size_t *n) {
+  (void)p;
+  if (kind == VX_SEC_GRAPH && *n) *n -= 4;
+}
+static void ivf_trailing(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind != VX_SEC_GRAPH || !*n) return;
+  *p = realloc(*p, *n + 4);
+  memset(*p + *n, 0, 4);
+  *n += 4;
+}
+
+static void test_crafted_ivf_sections(void **state) {
+  (void)state;
+  const struct {
+    section_edit edit;
+    const char *says;
+  } cases[] = {
+      {ivf_magic, "header"},           {ivf_trained_2, "header"},
+      {ivf_other_nlist, "list count"}, {ivf_untrained_rows, "list count"},
+      {ivf_zero_inverse, "quantiser"}, {ivf_nan_centroid, "not finite"},
+      {ivf_huge_list, "more rows"},    {ivf_slot_outside, "not in the collection"},
+      {ivf_slot_twice, "two places"},  {ivf_row_missing, "miss rows"},
+      {ivf_truncated, "too short"},    {ivf_trailing, "bytes past"},
+      {ivf_perm_twice, "coordinate order"}, {ivf_nan_projection, "projection"},
+  };
+  for (int codes = 0; codes < 2; codes++) {
+    ivf_proj_floats = codes == VEXFS_IVF_CODES_F32 ? DIM * DIM : 0;
+    char *dir = db_tempdir();
+    vexfs_db *db;
+    assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);
+    vexfs_collection_config cfg = config(VEXFS_INDEX_IVF);
+    cfg.ivf_codes = (vexfs_ivf_codes)codes;
+    vexfs_collection *c;
+    assert_int_equal(vexfs_db_create_collection(db, "c", &cfg, &c), VEXFS_OK);
+    assert_int_equal(db_insert_range(c, 0, 1200), VEXFS_OK); /* trains */
+    assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+    files f;
+    keep_files(&f, dir);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+      put_back(&f, NULL);
+      rewrite_snapshot(f.snap_path, cases[i].edit);
+      expect_refused(dir, 0, cases[i].says);
+      if (!strstr(vexfs_last_error(), "IVF") || !strstr(vexfs_last_error(), cases[i].says))
+        fail_msg("case %zu: \"%s\" does not say IVF, %s", i, vexfs_last_error(), cases[i].says);
+    }
+    put_back(&f, NULL);
+    assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);
+    assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+    assert_int_equal(vexfs_count(c), 1200);
+    assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+    drop_files(&f);
+    db_rmdir(dir);
+    free(dir);
+  }
+}
+
 /* ---- crafted log records: changed, then resealed with the log's salt ---- */
 
 /* Changes the first record's body (INSERT: u32 collection, u32 has payloads, u64 n, u32 dim,
@@ -611,6 +747,7 @@ int main(void) {
       cmocka_unit_test(test_log_block_lost_anywhere),
       cmocka_unit_test(test_snapshot_damaged_anywhere),
       cmocka_unit_test(test_crafted_snapshots),
+      cmocka_unit_test(test_crafted_ivf_sections),
       cmocka_unit_test(test_crafted_log_records),
       cmocka_unit_test(test_format_1_files_open),
       cmocka_unit_test(test_format_1_create_record),

@@ -11,8 +11,7 @@
 
 #include <cmocka.h>
 
-#include "collection_internal.h"
-#include "test_util.h"
+#include "index_util.h"
 
 enum { K = 10 };
 
@@ -28,25 +27,6 @@ static vexfs_collection *make(vexfs_index_kind kind, vexfs_metric metric, uint32
   vexfs_collection *c;
   assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_OK);
   return c;
-}
-
-/* Clustered data (what embeddings look like): 50 centres, points spread around them. */
-static float *clustered(size_t n, size_t dim, uint64_t seed) {
-  float *centres = test_random_vectors(50, dim, seed);
-  float *v = malloc(n * dim * sizeof *v);
-  for (size_t i = 0; i < n; i++) {
-    size_t c = test_rng(&seed) % 50;
-    for (size_t d = 0; d < dim; d++) v[i * dim + d] = centres[c * dim + d] + 0.3f * test_uniform(&seed);
-  }
-  free(centres);
-  return v;
-}
-
-static void insert_range(vexfs_collection *c, const float *v, uint64_t first_id, size_t n) {
-  uint64_t *ids = malloc(n * sizeof *ids);
-  for (size_t i = 0; i < n; i++) ids[i] = first_id + i;
-  assert_int_equal(vexfs_insert(c, ids, v, n), VEXFS_OK);
-  free(ids);
 }
 
 /* recall@K of `approx` against an exact collection holding the same vectors */
@@ -212,16 +192,6 @@ static void test_k_results_while_k_live(void **state) {
   free(gone);
   free(v);
   vexfs_collection_free(h);
-}
-
-typedef struct modulo_filter {
-  const vexfs_collection *c;
-  uint64_t modulus;
-} modulo_filter;
-
-static int admit_modulo(const void *ctx, uint32_t slot) {
-  const modulo_filter *f = ctx;
-  return vx_collection_slot_id(f->c, slot) % f->modulus == 0;
 }
 
 static void test_filter_hook(void **state) {

@@ -1,5 +1,5 @@
-/* Out of memory at every allocation, the way SQLite tests it: a workload over a database (HNSW
- * and flat collections, payloads, payload indexes, filters, removes, checkpoints, reopening) is
+/* Out of memory at every allocation, the way SQLite tests it: a workload over a database (HNSW,
+ * flat and IVF (F32, SQ8) collections, payloads, payload indexes, filters, removes, checkpoints, reopening) is
  * run step by step, and each step again and again with its n-th allocation failing, for every n
  * until the step no longer reaches an n-th allocation; once with that one allocation failing,
  * once with every allocation from the n-th on failing. Each failing call must return
@@ -60,8 +60,8 @@ static void disarm(void) {
 
 /* ---- the world the steps act on ---- */
 
-enum { DIM = 8, NCOLS = 2 };
-static const char *const names[NCOLS] = {"graph", "exact"};
+enum { DIM = 8, NCOLS = 4 };
+static const char *const names[NCOLS] = {"graph", "exact", "ivf", "ivf-sq8"};
 
 /* What the database should hold: which collections exist, and their contents. */
 typedef struct contents {
@@ -169,6 +169,43 @@ static vexfs_status create_exact(world *w) {
   vexfs_collection_config cfg = config(VEXFS_INDEX_FLAT);
   return vexfs_db_create_collection(w->db, names[1], &cfg, &w->col[1]);
 }
+/* IVF collections (F32 and SQ8 lists): their first insert trains them. */
+static vexfs_status create_ivf(world *w, int col, vexfs_ivf_codes codes) {
+  vexfs_collection_config cfg = config(VEXFS_INDEX_IVF);
+  cfg.ivf_codes = codes;
+  cfg.ivf_nlist = 2; /* trains at 64 rows */
+  return vexfs_db_create_collection(w->db, names[col], &cfg, &w->col[col]);
+}
+static vexfs_status create_ivf_f32(world *w) { return create_ivf(w, 2, VEXFS_IVF_CODES_F32); }
+static vexfs_status create_ivf_sq8(world *w) { return create_ivf(w, 3, VEXFS_IVF_CODES_SQ8); }
+static void created_ivf_f32(world *w) { w->want.exists[2] = 1; }
+static void created_ivf_sq8(world *w) { w->want.exists[3] = 1; }
+enum { IVF_ROWS = 70 }; /* past the rows at which IVF trains */
+static vexfs_status insert_plain(world *w, int col, uint64_t first, size_t n) {
+  uint64_t *ids = malloc(n * sizeof *ids);
+  float *vecs = malloc(n * DIM * sizeof *vecs);
+  for (size_t i = 0; i < n; i++) {
+    ids[i] = first + i;
+    db_vector(ids[i], DIM, vecs + i * DIM);
+  }
+  vexfs_status st = vexfs_insert(w->col[col], ids, vecs, n);
+  free(ids);
+  free(vecs);
+  return st;
+}
+static void inserted_plain(world *w, int col, uint64_t first, size_t n) {
+  db_model_insert(&w->want.model[col], first, n);
+  for (size_t i = 0; i < n; i++) {
+    free(w->want.model[col].payload[first + i]);
+    w->want.model[col].payload[first + i] = NULL;
+  }
+}
+static vexfs_status insert_ivf_f32(world *w) { return insert_plain(w, 2, 0, IVF_ROWS); }
+static vexfs_status insert_ivf_sq8(world *w) { return insert_plain(w, 3, 0, IVF_ROWS); }
+static void inserted_ivf_f32(world *w) { inserted_plain(w, 2, 0, IVF_ROWS); }
+static void inserted_ivf_sq8(world *w) { inserted_plain(w, 3, 0, IVF_ROWS); }
+static vexfs_status insert_more_ivf(world *w) { return insert_plain(w, 2, 2000, 30); }
+static void inserted_more_ivf(world *w) { inserted_plain(w, 2, 2000, 30); }
 static void created_graph(world *w) { w->want.exists[0] = 1; }
 static void created_exact(world *w) { w->want.exists[1] = 1; }
 
@@ -219,6 +256,10 @@ static const uint64_t removed_ids[] = {3, 10, 11, 20, 59};
 static vexfs_status remove_rows(world *w) { return vexfs_remove(w->col[0], removed_ids, 5); }
 static void removed_rows(world *w) {
   for (int i = 0; i < 5; i++) db_model_remove(&w->want.model[0], removed_ids[i]);
+}
+static vexfs_status remove_ivf_rows(world *w) { return vexfs_remove(w->col[2], removed_ids, 5); }
+static void removed_ivf_rows(world *w) {
+  for (int i = 0; i < 5; i++) db_model_remove(&w->want.model[2], removed_ids[i]);
 }
 
 /* Searches change nothing; one that succeeds must answer as a search without faults does. */
@@ -314,6 +355,10 @@ static const step steps[] = {
     {"create a flat collection", create_exact, created_exact},
     {"insert with payloads (HNSW)", insert_graph, inserted_graph},
     {"insert with payloads (flat)", insert_exact, inserted_exact},
+    {"create an IVF collection", create_ivf_f32, created_ivf_f32},
+    {"create an IVF-SQ8 collection", create_ivf_sq8, created_ivf_sq8},
+    {"insert, training IVF", insert_ivf_f32, inserted_ivf_f32},
+    {"insert, training IVF-SQ8", insert_ivf_sq8, inserted_ivf_sq8},
     {"create a keyword index", index_group, no_change},
     {"create a numeric index", index_id, no_change},
     {"replace a payload", replace_payload, replaced_payload},
@@ -323,6 +368,8 @@ static const step steps[] = {
     {"search with payloads", payload_search, no_change},
     {"remove from the graph", remove_rows, removed_rows},
     {"insert into freed rows", insert_more, inserted_more},
+    {"remove from IVF lists", remove_ivf_rows, removed_ivf_rows},
+    {"insert into freed IVF rows", insert_more_ivf, inserted_more_ivf},
     {"read back ids, names, metrics", read_back, no_change},
     {"drop a payload index", unindex_group, no_change},
     {"checkpoint", checkpoint, no_change},

@@ -186,11 +186,17 @@ typedef struct vexfs_collection_config {
                                     a search's `probes` overrides it */
   float lsh_bucket_width;        /* L2 only: the width of a hash function's buckets along its
                                     projection; 0 = from the data, else finite and > 0 */
-  uint32_t ivf_nlist;            /* lists, 0 (= about sqrt(n) at each training) or 1 ..
-                                    VEXFS_IVF_MAX_NLIST */
-  uint32_t ivf_nprobe;           /* lists scanned by a search, 0 or 1 .. VEXFS_IVF_MAX_NLIST; a
-                                    search's `nprobe` overrides it */
-  vexfs_ivf_codes ivf_codes;     /* default VEXFS_IVF_CODES_F32 */
+  uint32_t ivf_nlist;            /* lists, 0 (= round(sqrt(n)) for the n live rows at each
+                                    training) or 1 .. VEXFS_IVF_MAX_NLIST (at most n). IVF trains
+                                    first at 1024 rows (or 32 per list if ivf_nlist is set, when
+                                    fewer), exact until then, and retrains each time the rows
+                                    double; searches continue meanwhile */
+  uint32_t ivf_nprobe;           /* lists scanned by a search, 0 (= nlist / 32, at least 8) or
+                                    1 .. VEXFS_IVF_MAX_NLIST; a search's `nprobe` overrides it */
+  vexfs_ivf_codes ivf_codes;     /* default VEXFS_IVF_CODES_F32 (exact distances; lists hold a
+                                    128-dim projection per row, the rows are read from the
+                                    collection); SQ8: lists hold 8-bit codes, the best 4k + 32
+                                    re-ranked exactly */
   vexfs_lsh_projection lsh_projection; /* default VEXFS_LSH_PROJECTION_RANDOM */
 } vexfs_collection_config;
 

@@ -20,6 +20,10 @@ static inline int vx_flat_admits(const vx_store *store, const vx_filter *filter,
 /* Recomputes each hit's distance to query `qi` of q exactly, from the stored row. */
 void vx_flat_rescore(const vx_store *store, const vx_query *q, size_t qi, vx_topk *hits);
 
+/* Answers query `qi` of q alone by an exact search over the rows below `rows` (no hits when out
+ * of memory): the fallback of approximate indexes that cannot give k hits. */
+void vx_flat_answer_one(const vx_store *store, size_t rows, const vx_query *q, size_t qi);
+
 /* Sorts a query's hits and writes its output row (index `qi` of q). */
 void vx_flat_emit(const vx_query *q, size_t qi, vx_topk *hits);
 

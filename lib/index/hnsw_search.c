@@ -95,18 +95,7 @@ typedef struct query_ctx {
 
 /* Exact answer for query qi alone: the fallback when the graph cannot give k hits. */
 static void exact_one(const query_ctx *c, size_t qi) {
-  const vx_query *q = c->q;
-  vx_query one = *q;
-  one.queries = q->queries + qi * c->s->dim;
-  one.nq = 1;
-  one.threads = 1;
-  one.ids = q->ids + qi * q->k;
-  one.distances = q->distances + qi * q->k;
-  one.counts = q->counts ? q->counts + qi : NULL;
-  if (vx_flat_search(c->s, c->rows, &one) != VEXFS_OK) { /* out of memory: report no hits */
-    vx_topk none = {NULL, q->k, 0};
-    vx_flat_emit(q, qi, &none);
-  }
+  vx_flat_answer_one(c->s, c->rows, c->q, qi);
 }
 
 /* One best-first search of the bottom level with candidate list ef; leaves the exactly re-ranked

@@ -1,0 +1,327 @@
+/* IVF search. A task takes a block of queries (one when nq = 1): it scores each against every
+ * centroid, keeps each query's nprobe best lists, then walks the lists the block probes in list
+ * order, so that a list probed by several queries of the block is read once while each of them
+ * scores its rows (the rows stay in cache between queries). Codes hold coordinates by decreasing
+ * variance, heads apart from tails (ivf_list), so an L2 scan reads a row's tail only when the
+ * distance over its head leaves it within the query's bound. Each query keeps its best `cand` candidates (k + EXTRA for
+ * F32 copies, vx_ivf_rerank(k) for SQ8 codes), re-scored exactly on the stored rows with the
+ * kernels FLAT uses, so that nprobe = nlist on F32 answers as FLAT does. A query left with fewer than min(k, live) hits (a filter, or lists still filling) is
+ * answered by an exact scan. Scratch comes from the pool: steady searches make no allocator
+ * calls. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../alloc_internal.h"
+#include "../errors_internal.h"
+#include "../pool/pool.h"
+#include "../threadpool.h"
+#include "flat_internal.h"
+#include "ivf_internal.h"
+
+#define BLOCK 16         /* queries per task when nq > 1 */
+#define CHUNK 8          /* rows of a list scored by every query of a block before the next */
+
+typedef struct search_ctx {
+  const ivf_index *ix;
+  const ivf_struct *st;
+  const vx_store *s;
+  size_t rows;
+  const vx_query *q;
+  size_t nprobe, cand, want, block;
+  size_t scratch_bytes;
+  unsigned char *scratch; /* per worker */
+} search_ctx;
+
+typedef struct qstate {
+  const float *vec;
+  float *pvec; /* SQ8: vec in perm order; F32: its projection */
+  float qn2, qperp; /* F32: |q|^2, |q - Pq| */
+  vx_topk top; /* F32: the k best; SQ8: the `cand` best by code distance */
+  float lq, inv_norm;
+  uint64_t scored;
+  uint8_t *code;
+} qstate;
+
+/* The default nprobe for nlist lists: nlist / 32, at least 8 (README.md "IVF": recall@10 0.99 on
+ * Fashion-MNIST at nlist = 245). */
+static size_t default_nprobe(size_t nlist) {
+  size_t np = (nlist + 31) / 32;
+  return np > 8 ? np : 8;
+}
+
+static size_t round64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+/* Scratch layout of one worker, in bytes: centroid scores, probe selection, (list, query) pairs,
+ * per-query states, candidate heaps, query codes, and the re-rank heap. */
+typedef struct layout {
+  size_t scores, probes, pairs, states, heaps, codes, pvecs, final, total;
+} layout;
+
+static layout layout_for(const search_ctx *c) {
+  layout l;
+  size_t nlist = c->st->nlist, b = c->block;
+  l.scores = 0;
+  l.probes = l.scores + round64(nlist * sizeof(float));
+  l.pairs = l.probes + round64(c->nprobe * sizeof(vx_hit));
+  l.states = l.pairs + round64(b * c->nprobe * sizeof(uint64_t));
+  l.heaps = l.states + round64(b * sizeof(qstate));
+  l.codes = l.heaps + round64(b * c->cand * sizeof(vx_hit));
+  l.pvecs = l.codes + round64(c->ix->codes == VEXFS_IVF_CODES_SQ8 ? b * c->ix->dim : 0);
+  l.final = l.pvecs + round64(b * c->ix->dim * sizeof(float));
+  l.total = l.final + round64(c->q->k * sizeof(vx_hit));
+  return l;
+}
+
+/* The nprobe lists nearest to vec, appended to pairs as list << 32 | b. */
+static void probe(const search_ctx *c, const float *vec, float *scores, vx_hit *sel, size_t b,
+                  uint64_t *pairs) {
+  const ivf_struct *st = c->st;
+  const vx_kernels *kern = c->ix->kern;
+  kern->dot_many(vec, st->cent, st->cstride, st->nlist, st->dim, scores);
+  int l2 = c->ix->metric == VEXFS_METRIC_L2;
+  vx_topk t;
+  vx_topk_init(&t, sel, c->nprobe);
+  for (uint32_t l = 0; l < st->nlist; l++) {
+    float sc = l2 ? st->cnorm[l] - 2.0f * scores[l] : -scores[l];
+    if (sc <= vx_topk_bound(&t)) vx_topk_push(&t, sc, l, l);
+  }
+  vx_topk_sort(&t); /* nearest first: a single query's bound tightens soonest */
+  for (size_t i = 0; i < t.n; i++) pairs[i] = (uint64_t)t.heap[i].slot << 32 | b;
+}
+
+static int by_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The head part of entry i's distance to qs: the whole distance but for L2, where it is the
+ * partial sum over the head coordinates. */
+static inline float head_distance(const search_ctx *c, const ivf_list *L, size_t i,
+                                  const qstate *qs) {
+  const ivf_index *ix = c->ix;
+  const vx_kernels *kern = ix->kern;
+  size_t dim = ix->dim, hd = ix->head_dims;
+  const uint8_t *head = ivf_head(ix, L, i), *tail = ivf_tail(ix, L, i);
+  int f32 = ix->codes == VEXFS_IVF_CODES_F32;
+  const vx_sq8 *sq = &c->st->sq;
+  float s2 = sq->scale * sq->scale;
+  if (ix->metric == VEXFS_METRIC_L2)
+    return f32 ? kern->l2sq(qs->pvec, (const float *)head, hd)
+               : s2 * (float)kern->u8_l2sq(qs->code, head, hd);
+  float dot;
+  if (f32)
+    dot = kern->dot(qs->pvec, (const float *)head, hd) +
+          kern->dot(qs->pvec + hd, (const float *)tail, dim - hd);
+  else
+    dot = (float)sq->lo_sq + sq->scale * (L->terms[2 * i] + qs->lq) +
+          s2 * (float)(kern->u8_dot(qs->code, head, hd) +
+                       kern->u8_dot(qs->code + hd, tail, dim - hd));
+  if (ix->metric == VEXFS_METRIC_IP) return 1.0f - dot;
+  return 1.0f - dot * L->terms[2 * i + 1] * qs->inv_norm;
+}
+
+/* L2: the rest of entry i's distance, over its tail. */
+static inline float tail_distance(const search_ctx *c, const ivf_list *L, size_t i,
+                                  const qstate *qs) {
+  const ivf_index *ix = c->ix;
+  size_t dim = ix->dim, hd = ix->head_dims;
+  const uint8_t *tail = ivf_tail(ix, L, i);
+  if (ix->codes == VEXFS_IVF_CODES_F32)
+    return ix->kern->l2sq(qs->pvec + hd, (const float *)tail, dim - hd);
+  const vx_sq8 *sq = &c->st->sq;
+  return sq->scale * sq->scale * (float)ix->kern->u8_l2sq(qs->code + hd, tail, dim - hd);
+}
+
+/* F32: a lower bound on entry i's distance to qs, from the projections and what they leave of
+ * each norm: |x - q|^2 >= |Px - Pq|^2 + (|x - Px| - |q - Pq|)^2 and x.q <= Px.Pq + |x - Px||q - Pq|
+ * (for orthonormal P). */
+static inline float lower_bound(const search_ctx *c, const ivf_list *L, size_t i,
+                                const qstate *qs) {
+  const ivf_index *ix = c->ix;
+  const float *head = (const float *)ivf_head(ix, L, i), *terms = L->terms + 2 * i;
+  if (ix->metric == VEXFS_METRIC_L2) {
+    float rest = terms[0] - qs->qperp;
+    return ix->kern->l2sq(qs->pvec, head, ix->proj_dims) + rest * rest;
+  }
+  float dot = ix->kern->dot(qs->pvec, head, ix->proj_dims) + terms[0] * qs->qperp;
+  if (ix->metric == VEXFS_METRIC_IP) return 1.0f - dot;
+  if (terms[1] == 0 || qs->inv_norm == 0) return 1.0f; /* cosine to a zero vector */
+  return 1.0f - dot * terms[1] * qs->inv_norm;
+}
+
+/* Room for the rounding of a lower bound (its terms are float sums of the size of the norms). */
+static inline float slack(const search_ctx *c, const qstate *qs, float bound) {
+  float rel = 1e-4f * fabsf(bound);
+  return c->ix->metric == VEXFS_METRIC_COSINE ? rel + 1e-5f : rel + 1e-5f * qs->qn2;
+}
+
+static void prefetch_row(const search_ctx *c, uint32_t slot) {
+  const char *r = (const char *)vx_store_row(c->s, slot);
+  for (size_t off = 0; off < c->ix->dim * sizeof(float); off += 64) __builtin_prefetch(r + off);
+}
+
+/* F32: rows [i0, i1) of list L (at most CHUNK) for queries qs[0, nq): bounds first, then the
+ * exact distances of the rows the bounds leave in reach, read from the store (prefetched
+ * meanwhile). */
+static void score_chunk_f32(const search_ctx *c, const ivf_list *L, const size_t *live, size_t nl,
+                            qstate *const *qs, size_t nq) {
+  for (size_t j = 0; j < nq; j++) {
+    qstate *qj = qs[j];
+    float bound = vx_topk_bound(&qj->top), reach = bound + slack(c, qj, bound);
+    size_t keep[CHUNK], nk = 0;
+    for (size_t r = 0; r < nl; r++)
+      if (lower_bound(c, L, live[r], qj) <= reach) {
+        keep[nk++] = live[r];
+        prefetch_row(c, L->slots[live[r]]);
+      }
+    qj->scored += nl + nk;
+    for (size_t t = 0; t < nk; t++) {
+      uint32_t slot = L->slots[keep[t]];
+      float d = vx_flat_exact_distance(c->ix->kern, c->q->metric, qj->vec,
+                                       vx_store_row(c->s, slot), c->ix->dim);
+      if (d <= vx_topk_bound(&qj->top)) vx_topk_push(&qj->top, d, slot, vx_store_id(c->s, slot));
+    }
+  }
+}
+
+static void prefetch_tail(const search_ctx *c, const ivf_list *L, size_t i) {
+  const char *t = (const char *)ivf_tail(c->ix, L, i);
+  for (size_t off = 0; off < c->ix->tail_bytes; off += 64) __builtin_prefetch(t + off);
+}
+
+/* Rows [i0, i1) of list L (at most CHUNK) scored for queries qs[0, nq): heads first, then the
+ * tails of the rows still in reach (L2), prefetched meanwhile. */
+static void score_chunk(const search_ctx *c, const ivf_list *L, size_t i0, size_t i1,
+                        qstate *const *qs, size_t nq) {
+  const vx_filter *filter = c->q->filter;
+  int l2 = c->ix->metric == VEXFS_METRIC_L2 && c->ix->tail_bytes;
+  size_t live[CHUNK], nl = 0;
+  for (size_t i = i0; i < i1; i++)
+    if (!filter || filter->admit(filter->ctx, L->slots[i])) live[nl++] = i;
+  if (c->ix->codes == VEXFS_IVF_CODES_F32) {
+    score_chunk_f32(c, L, live, nl, qs, nq);
+    return;
+  }
+  for (size_t j = 0; j < nq; j++) {
+    qstate *qj = qs[j];
+    float d[CHUNK], bound = vx_topk_bound(&qj->top);
+    size_t keep[CHUNK], nk = 0;
+    qj->scored += nl;
+    for (size_t r = 0; r < nl; r++) {
+      d[r] = head_distance(c, L, live[r], qj);
+      if (d[r] <= bound) {
+        keep[nk++] = r;
+        if (l2) prefetch_tail(c, L, live[r]);
+      }
+    }
+    for (size_t t = 0; t < nk; t++) {
+      size_t r = keep[t], i = live[r];
+      float dist = l2 ? d[r] + tail_distance(c, L, i, qj) : d[r];
+      if (dist <= vx_topk_bound(&qj->top)) {
+        uint32_t slot = L->slots[i];
+        vx_topk_push(&qj->top, dist, slot, vx_store_id(c->s, slot));
+      }
+    }
+  }
+}
+
+/* Writes query qi's answer from its state: the candidates re-scored exactly on stored rows. */
+static void finish(const search_ctx *c, size_t qi, qstate *qs, vx_hit *final) {
+  const vx_query *q = c->q;
+  vx_topk *top = &qs->top, exact;
+  vx_topk_init(&exact, final, q->k);
+  if (c->ix->codes == VEXFS_IVF_CODES_F32) { /* its distances are exact already */
+    exact = *top;
+    top->n = 0;
+  }
+  for (size_t i = 0; i < top->n; i++) {
+    uint32_t slot = top->heap[i].slot;
+    float d = vx_flat_exact_distance(c->ix->kern, q->metric, qs->vec, vx_store_row(c->s, slot),
+                                     c->ix->dim);
+    vx_topk_push(&exact, d, slot, top->heap[i].id);
+  }
+  uint64_t computed = qs->scored + c->st->nlist + top->n;
+  atomic_fetch_add_explicit(q->distance_count, computed, memory_order_relaxed);
+  if (exact.n < c->want)
+    vx_flat_answer_one(c->s, c->rows, c->q, qi);
+  else
+    vx_flat_emit(q, qi, &exact);
+}
+
+static void block_task(void *arg, size_t task, unsigned worker) {
+  search_ctx *c = arg;
+  const vx_query *q = c->q;
+  const ivf_index *ix = c->ix;
+  size_t q0 = task * c->block, nb = q->nq - q0 < c->block ? q->nq - q0 : c->block;
+  layout l = layout_for(c);
+  unsigned char *base = c->scratch + (size_t)worker * l.total;
+  float *scores = (float *)(base + l.scores);
+  vx_hit *sel = (vx_hit *)(base + l.probes);
+  uint64_t *pairs = (uint64_t *)(base + l.pairs);
+  qstate *qs = (qstate *)(base + l.states);
+  vx_hit *heaps = (vx_hit *)(base + l.heaps);
+  size_t npairs = 0;
+  for (size_t b = 0; b < nb; b++) {
+    qstate *s = &qs[b];
+    s->vec = q->queries + (q0 + b) * ix->dim;
+    s->scored = 0;
+    vx_topk_init(&s->top, heaps + b * c->cand, c->cand);
+    s->pvec = (float *)(base + l.pvecs) + b * ix->dim;
+    s->qn2 = ix->kern->dot(s->vec, s->vec, ix->dim);
+    if (ix->codes == VEXFS_IVF_CODES_F32) {
+      float pn = 0;
+      for (size_t h = 0; h < ix->proj_dims; h++) {
+        s->pvec[h] = ix->kern->dot(c->st->proj + h * ix->dim, s->vec, ix->dim);
+        pn += s->pvec[h] * s->pvec[h];
+      }
+      s->qperp = s->qn2 > pn ? sqrtf(s->qn2 - pn) : 0.0f;
+    } else {
+      for (uint32_t d = 0; d < ix->dim; d++) s->pvec[d] = s->vec[c->st->perm[d]];
+      s->code = base + l.codes + b * ix->dim;
+      s->lq = vx_sq8_encode(&c->st->sq, s->pvec, s->code);
+    }
+    s->inv_norm = s->qn2 > 0 ? 1.0f / sqrtf(s->qn2) : 0.0f;
+    probe(c, s->vec, scores, sel, b, pairs + npairs);
+    npairs += c->nprobe < c->st->nlist ? c->nprobe : c->st->nlist;
+  }
+  if (nb > 1) qsort(pairs, npairs, sizeof *pairs, by_u64);
+  qstate *group[BLOCK];
+  for (size_t p = 0; p < npairs;) {
+    uint32_t list = (uint32_t)(pairs[p] >> 32);
+    size_t ng = 0;
+    for (; p < npairs && (uint32_t)(pairs[p] >> 32) == list; p++) group[ng++] = &qs[(uint32_t)pairs[p]];
+    const ivf_list *L = &c->st->lists[list];
+    size_t n = atomic_load_explicit(&L->n, memory_order_acquire);
+    for (size_t i0 = 0; i0 < n; i0 += CHUNK)
+      score_chunk(c, L, i0, n - i0 < CHUNK ? n : i0 + CHUNK, group, ng);
+  }
+  for (size_t b = 0; b < nb; b++) finish(c, q0 + b, &qs[b], (vx_hit *)(base + l.final));
+}
+
+vexfs_status vx_ivf_search(void *state, const vx_store *s, size_t rows, const vx_query *q) {
+  const ivf_index *ix = state;
+  const ivf_struct *st = atomic_load_explicit(&((ivf_index *)ix)->cur, memory_order_acquire);
+  if (!st || q->listed) return vx_flat_search(s, rows, q);
+  search_ctx c = {.ix = ix, .st = st, .s = s, .rows = rows, .q = q};
+  c.nprobe = q->nprobe ? q->nprobe : default_nprobe(st->nlist);
+  if (c.nprobe > st->nlist) c.nprobe = st->nlist;
+  size_t live = atomic_load_explicit(&s->live, memory_order_acquire);
+  c.want = q->k < live ? q->k : live;
+  c.cand = ix->codes == VEXFS_IVF_CODES_SQ8 ? vx_ivf_rerank(q->k) : q->k;
+  c.block = q->nq > 1 ? BLOCK : 1;
+  size_t ntasks = (q->nq + c.block - 1) / c.block;
+  unsigned workers = q->threads < ntasks ? q->threads : (unsigned)ntasks;
+  layout l = layout_for(&c);
+  size_t bytes;
+  if (!vx_mul_ok(l.total, workers, &bytes))
+    return vx_fail(VEXFS_E_NOMEM, "vexfs_search: k = %zu needs more memory than exists", q->k);
+  c.scratch = vx_pool_get(bytes);
+  if (!c.scratch) return vx_fail(VEXFS_E_NOMEM, "vexfs_search: out of memory for IVF scratch");
+  vx_parallel_for(workers, ntasks, block_task, &c);
+  vx_pool_put(c.scratch, bytes);
+  return VEXFS_OK;
+}
+
+/* SQ8 candidates re-ranked exactly per query (README.md "IVF"). */
+size_t vx_ivf_rerank(size_t k) { return 4 * k + 32; }
