@@ -195,6 +195,20 @@ vexfs_status vx_flat_search(const vx_store *store, size_t rows, const vx_query *
   return st;
 }
 
+void vx_flat_search_one(const vx_store *store, size_t rows, const vx_query *q, size_t qi) {
+  vx_query one = *q;
+  one.queries = q->queries + qi * store->dim;
+  one.nq = 1;
+  one.threads = 1;
+  one.ids = q->ids + qi * q->k;
+  one.distances = q->distances + qi * q->k;
+  one.counts = q->counts ? q->counts + qi : NULL;
+  if (vx_flat_search(store, rows, &one) != VEXFS_OK) { /* out of memory: report no hits */
+    vx_topk none = {NULL, q->k, 0};
+    vx_flat_emit(q, qi, &none);
+  }
+}
+
 static vexfs_status flat_search(void *state, const vx_store *store, size_t rows,
                                 const vx_query *q) {
   (void)state;

@@ -23,6 +23,10 @@ void vx_flat_rescore(const vx_store *store, const vx_query *q, size_t qi, vx_top
 /* Sorts a query's hits and writes its output row (index `qi` of q). */
 void vx_flat_emit(const vx_query *q, size_t qi, vx_topk *hits);
 
+/* Answers query `qi` of q alone, exactly (vx_flat_search); out of memory, it reports no hits:
+ * the fallback of approximate indexes whose candidates give fewer than k hits. */
+void vx_flat_search_one(const vx_store *store, size_t rows, const vx_query *q, size_t qi);
+
 /* Answers query `qi` of q on the streaming path: its distance to each row below `rows` (or to
  * each listed row) from the one-to-many kernels, kept in top. Returns the distances computed.
  * This is the reference the blocked path must agree with, and its fallback. */
