@@ -99,8 +99,8 @@ static vexfs_status check_config(const vexfs_collection_config *cfg) {
   switch (cfg->index) {
   case VEXFS_INDEX_AUTO:
   case VEXFS_INDEX_FLAT:
-  case VEXFS_INDEX_HNSW: return VEXFS_OK;
-  case VEXFS_INDEX_LSH:
+  case VEXFS_INDEX_HNSW:
+  case VEXFS_INDEX_LSH: return VEXFS_OK;
   case VEXFS_INDEX_IVF:
     return vx_fail(VEXFS_E_UNSUPPORTED, "%s: index kind %d is not built yet", fn,
                    (int)cfg->index);
@@ -114,6 +114,7 @@ static const vx_index_ops *index_ops(vexfs_index_kind kind) {
   switch (kind) {
   case VEXFS_INDEX_FLAT: return &vx_index_flat;
   case VEXFS_INDEX_HNSW: return &vx_index_hnsw;
+  case VEXFS_INDEX_LSH: return &vx_index_lsh;
   default: break;
   }
   return &vx_index_auto;

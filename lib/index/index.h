@@ -79,6 +79,7 @@ typedef struct vx_index_ops {
 
 extern const vx_index_ops vx_index_flat;
 extern const vx_index_ops vx_index_hnsw;
+extern const vx_index_ops vx_index_lsh;
 extern const vx_index_ops vx_index_auto;
 
 /* Live vectors at which AUTO builds its graph: past the measured crossover, where HNSW answers
