@@ -11,8 +11,10 @@
  *
  * A search projects the query once, probes in each table the `probes` buckets of least
  * perturbation score (sum of squared margins of the flipped bits, generated in order with a heap,
- * Lv et al. 2007), scores every new candidate by the squared margins of the sketch bits where it
- * differs from the query (a byte-wise lookup table), and re-ranks the best `rerank` exactly.
+ * Lv et al. 2007), every table's first bucket first, then every table's second, ...; scores every
+ * new candidate by the margins of the sketch bits where it differs from the query (a byte-wise
+ * lookup table, stopping at the first word whose partial sum passes the current bound), and
+ * re-ranks the best `rerank` (LSH_RERANK_PER_EF * ef) exactly.
  *
  * Concurrency: add appends to a bucket below its capacity and publishes the count with a release
  * store; searches load counts with acquire. Bucket arrays change (swap and free) only in publish,
@@ -28,14 +30,16 @@
 #include "index.h"
 
 /* Defaults (README.md, "LSH"). */
-#define LSH_DEFAULT_TABLES 12u
-#define LSH_DEFAULT_PROBES 64u
+#define LSH_DEFAULT_TABLES 9u
+#define LSH_DEFAULT_PROBES 16u
 #define LSH_BUCKET_TARGET 16u /* rows per bucket the default key length aims at, at training */
 #define LSH_MIN_AUTO_BITS 6u
 #define LSH_MAX_AUTO_BITS 16u
 #define LSH_MAX_DIR_BITS 20u  /* a directory holds at most 2^20 buckets */
-#define LSH_TRAIN_SAMPLE 8192u /* rows of the first batch whose projections set the thresholds */
-#define LSH_MIN_SKETCH_BITS 128u
+#define LSH_TRAIN_SAMPLE 4096u /* rows of the first batch whose projections set the thresholds */
+#define LSH_MIN_SKETCH_BITS 256u /* the sketch has at least this many bits: extra ones only
+                                     sharpen the prefilter */
+#define LSH_MAX_PROBES 4096u /* buckets probed per table, at most */
 #define LSH_RERANK_PER_EF 4u /* candidates re-ranked exactly per unit of ef */
 
 typedef struct lsh_bucket {
