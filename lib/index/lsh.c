@@ -13,6 +13,7 @@
 #define KC 256          /* coordinates per micro-kernel slice (a group's slice stays in L1) */
 #define GEMM_MIN_ROWS 32 /* below this, rows are projected one at a time */
 #define TASK_ROWS 96    /* rows per parallel task of a batch projection */
+#define TASK_ROWS_PADDED(mr) ((TASK_ROWS + (mr) - 1) / (mr) * (mr))
 
 /* ---- projections ---- */
 
@@ -68,25 +69,31 @@ typedef struct project_job {
   size_t scratch_floats;
 } project_job;
 
-/* A group of up to mr rows through the micro-kernel, then the metric's corrections. */
-static void project_group(const project_job *j, float *scratch, size_t r0, size_t here) {
+/* Rows [r0, r0 + n) (n <= TASK_ROWS) through the micro-kernel: the rows are copied into a block
+ * (zero rows up to a multiple of mr), then each slice of KC coordinates of each panel of
+ * projections stays in L1 while every group of mr rows passes it; then the metric's corrections. */
+static void project_block(const project_job *j, float *scratch, size_t r0, size_t n) {
   const lsh *h = j->h;
   const vx_kernels *kern = h->kern;
   size_t mr = kern->gemm_mr, nr = kern->gemm_nr, dim = h->dim, S = h->sketch_bits;
-  float *block = scratch, *tile = scratch + mr * dim;
-  for (size_t r = 0; r < mr; r++) {
-    if (r < here)
+  size_t groups = (n + mr - 1) / mr;
+  float *block = scratch, *tile = scratch + TASK_ROWS_PADDED(mr) * dim;
+  for (size_t r = 0; r < groups * mr; r++) {
+    if (r < n)
       memcpy(block + r * dim, batch_row(j->b, r0 + r), dim * sizeof(float));
     else
       memset(block + r * dim, 0, dim * sizeof(float));
   }
   for (size_t k0 = 0; k0 < dim; k0 += KC) {
     size_t kc = dim - k0 < KC ? dim - k0 : KC;
-    for (size_t p = 0; p < S / nr; p++)
-      kern->gemm_tile(kc, block + k0, dim, j->pack + p * dim * nr + k0 * nr, tile + p * nr, S,
-                      k0 > 0);
+    for (size_t p = 0; p < S / nr; p++) {
+      const float *panel = j->pack + p * dim * nr + k0 * nr;
+      for (size_t g = 0; g < groups; g++)
+        kern->gemm_tile(kc, block + g * mr * dim + k0, dim, panel, tile + g * mr * S + p * nr, S,
+                        k0 > 0);
+    }
   }
-  for (size_t r = 0; r < here; r++) {
+  for (size_t r = 0; r < n; r++) {
     float *out = tile + r * S, norm = batch_norm(j->b, r0 + r);
     if (h->metric == VEXFS_METRIC_COSINE && norm > 0) {
       float inv = 1.0f / sqrtf(norm);
@@ -103,16 +110,14 @@ static void project_task(void *arg, size_t task, unsigned worker) {
   const project_job *j = arg;
   float *scratch = j->scratch + (size_t)worker * j->scratch_floats;
   size_t first = task * TASK_ROWS, last = first + TASK_ROWS < j->b->n ? first + TASK_ROWS : j->b->n;
-  if (!j->pack) {
-    for (size_t i = first; i < last; i++) {
-      vx_lsh_project(j->h, batch_row(j->b, i), batch_norm(j->b, i), scratch);
-      j->fn(j->ctx, i, scratch);
-    }
+  if (j->pack) {
+    project_block(j, scratch, first, last - first);
     return;
   }
-  size_t mr = j->h->kern->gemm_mr;
-  for (size_t r0 = first; r0 < last; r0 += mr)
-    project_group(j, scratch, r0, last - r0 < mr ? last - r0 : mr);
+  for (size_t i = first; i < last; i++) {
+    vx_lsh_project(j->h, batch_row(j->b, i), batch_norm(j->b, i), scratch);
+    j->fn(j->ctx, i, scratch);
+  }
 }
 
 /* Projects the batch's rows on up to `threads` threads, calling fn with each. -1 when out of
@@ -125,7 +130,7 @@ static int project_batch(const lsh *h, const batch *b, unsigned threads, row_fn 
   if (workers == 0) return 0;
   project_job j = {h, b, fn, ctx, NULL, NULL, 0};
   int gemm = b->n >= GEMM_MIN_ROWS && S % nr == 0;
-  j.scratch_floats = gemm ? ((mr * dim + mr * S + 15) & ~(size_t)15) : S;
+  j.scratch_floats = gemm ? ((TASK_ROWS_PADDED(mr) * (dim + S) + 15) & ~(size_t)15) : S;
   size_t pack_bytes = gemm ? S * dim * sizeof(float) : 0;
   if (gemm && !(j.pack = vx_alloc_aligned(pack_bytes, VX_CACHE_LINE))) return -1;
   j.scratch = vx_alloc_aligned(workers * j.scratch_floats * sizeof(float), VX_CACHE_LINE);
