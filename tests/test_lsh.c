@@ -148,6 +148,15 @@ static void test_explicit_parameters(void **state) {
   double r = recall(x.l, x.f, x.q, 50, &p);
   print_message("tables 16, bits 16, width 2: recall@10 %.4f\n", r);
   assert_true(r >= 0.8);
+  /* rows and queries whose projections are far past any cell of width 2 */
+  float far[24], near[24];
+  for (int d = 0; d < 24; d++) far[d] = d % 2 ? 1e17f : -1e17f;
+  for (int d = 0; d < 24; d++) near[d] = far[d] * 0.999f;
+  uint64_t id = 999999, got;
+  float dist;
+  assert_int_equal(vexfs_insert(x.l, &id, far, 1), VEXFS_OK);
+  assert_int_equal(vexfs_search(x.l, near, 1, 1, &p, &got, &dist, NULL), VEXFS_OK);
+  assert_true(got == id);
   fixture_free(&x);
 }
 

@@ -121,17 +121,23 @@ void vx_lsh_project(const lsh *h, const float *x, float norm, float *out);
 /* The sketch of projections p: bits against the thresholds. Writes sketch_words words. */
 void vx_lsh_sketch_of(const lsh *h, const float *p, uint64_t *sk);
 /* Distance from projection p of bit i to the nearest boundary of its bit. */
+/* Past LSH_FAR_CELLS cells from the threshold, a float has no fraction left to place it within
+ * its cell: such projections fall back to one cut (the sign of p - t, margin |p - t|). */
+#define LSH_FAR_CELLS 0x1p23f
 static inline float lsh_margin(const lsh *h, uint32_t i, float p) {
   float d = p - h->thresh[i];
   if (h->width <= 0) return d < 0 ? -d : d;
   float r = d / h->width;
+  if (!(__builtin_fabsf(r) < LSH_FAR_CELLS)) return d < 0 ? -d : d;
   r -= __builtin_floorf(r);
   return h->width * (r < 0.5f ? r : 1.0f - r);
 }
 static inline int lsh_bit(const lsh *h, uint32_t i, float p) {
   float d = p - h->thresh[i];
   if (h->width <= 0) return d > 0;
-  return (int)((int64_t)__builtin_floorf(d / h->width) & 1);
+  float cell = __builtin_floorf(d / h->width);
+  if (!(__builtin_fabsf(cell) < LSH_FAR_CELLS)) return d > 0;
+  return (int)((int32_t)cell & 1);
 }
 
 vexfs_status vx_lsh_search(void *state, const vx_store *s, size_t rows, const vx_query *q);
