@@ -100,10 +100,8 @@ static vexfs_status check_config(const vexfs_collection_config *cfg) {
   case VEXFS_INDEX_AUTO:
   case VEXFS_INDEX_FLAT:
   case VEXFS_INDEX_HNSW:
-  case VEXFS_INDEX_IVF: return VEXFS_OK;
   case VEXFS_INDEX_LSH:
-    return vx_fail(VEXFS_E_UNSUPPORTED, "%s: index kind %d is not built yet", fn,
-                   (int)cfg->index);
+  case VEXFS_INDEX_IVF: return VEXFS_OK;
   }
   return vx_fail(VEXFS_E_INVALID,
                  "%s: unknown index kind %d (AUTO = 0, FLAT = 1, HNSW = 2, LSH = 3, IVF = 4)", fn,
@@ -114,6 +112,7 @@ static const vx_index_ops *index_ops(vexfs_index_kind kind) {
   switch (kind) {
   case VEXFS_INDEX_FLAT: return &vx_index_flat;
   case VEXFS_INDEX_HNSW: return &vx_index_hnsw;
+  case VEXFS_INDEX_LSH: return &vx_index_lsh;
   case VEXFS_INDEX_IVF: return &vx_index_ivf;
   default: break;
   }

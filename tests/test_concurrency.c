@@ -20,7 +20,7 @@ enum { D = 24, BASE = 2000, CHURN_BATCH = 50, ROUNDS = 400, K = 5 };
 
 typedef struct shared {
   vexfs_collection *c;
-  int approximate; /* HNSW: a query may rarely miss itself */
+  int approximate; /* HNSW, LSH: a query may rarely miss itself */
   atomic_int misses;
   atomic_int searches;
   float *base;
@@ -104,7 +104,7 @@ static void search_while_writing_codes(vexfs_index_kind kind, vexfs_ivf_codes co
   cfg.ivf_codes = codes;
   cfg.threads = 2; /* inserts build the graph on two threads while searches run */
   shared s = {0};
-  s.approximate = kind == VEXFS_INDEX_HNSW || kind == VEXFS_INDEX_IVF;
+  s.approximate = kind != VEXFS_INDEX_FLAT;
   assert_int_equal(vexfs_collection_create(&cfg, &s.c), VEXFS_OK);
   s.base = test_random_vectors(BASE, D, 5);
   uint64_t *ids = malloc(BASE * sizeof *ids);
@@ -113,7 +113,10 @@ static void search_while_writing_codes(vexfs_index_kind kind, vexfs_ivf_codes co
   run_threads(&s, searcher, writer);
   assert_int_equal(atomic_load(&s.failures), 0);
   print_message("%s: %d self-query misses in %d searches\n",
-                kind == VEXFS_INDEX_IVF ? (codes ? "ivf-sq8" : "ivf") : s.approximate ? "hnsw" : "flat",
+                kind == VEXFS_INDEX_IVF ? (codes ? "ivf-sq8" : "ivf")
+                : kind == VEXFS_INDEX_HNSW ? "hnsw"
+                : kind == VEXFS_INDEX_LSH  ? "lsh"
+                                           : "flat",
                 atomic_load(&s.misses), atomic_load(&s.searches));
   assert_true(atomic_load(&s.misses) * 100 <= atomic_load(&s.searches)); /* 99% self-recall */
   assert_int_equal(vexfs_count(s.c), BASE + CHURN_BATCH * (ROUNDS / 2));
@@ -124,6 +127,12 @@ static void search_while_writing_codes(vexfs_index_kind kind, vexfs_ivf_codes co
 
 static void search_while_writing(vexfs_index_kind kind) {
   search_while_writing_codes(kind, VEXFS_IVF_CODES_F32);
+}
+
+/* LSH appends to buckets (release stores of their counts) while searches read them. */
+static void test_lsh_search_while_writing(void **state) {
+  (void)state;
+  search_while_writing(VEXFS_INDEX_LSH);
 }
 
 /* ---- payloads: filtered searches and payload reads while payloads change ---- */
@@ -246,6 +255,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_flat_search_while_writing),
                                      cmocka_unit_test(test_hnsw_search_while_writing),
                                      cmocka_unit_test(test_ivf_search_while_writing),
+                                     cmocka_unit_test(test_lsh_search_while_writing),
                                      cmocka_unit_test(test_payloads_while_writing)};
   return cmocka_run_group_tests_name("concurrency", tests, NULL, NULL);
 }

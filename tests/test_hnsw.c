@@ -32,22 +32,10 @@ static vexfs_collection *make(vexfs_index_kind kind, vexfs_metric metric, uint32
 /* recall@K of `approx` against an exact collection holding the same vectors */
 static double recall(vexfs_collection *approx, vexfs_collection *exact, const float *queries,
                      size_t nq, uint32_t ef) {
-  uint64_t *a = malloc(nq * K * sizeof *a), *e = malloc(nq * K * sizeof *e);
-  float *da = malloc(nq * K * sizeof *da), *de = malloc(nq * K * sizeof *de);
   vexfs_search_params p;
   vexfs_search_params_init(&p);
   p.ef = ef;
-  assert_int_equal(vexfs_search(approx, queries, nq, K, &p, a, da, NULL), VEXFS_OK);
-  assert_int_equal(vexfs_search(exact, queries, nq, K, NULL, e, de, NULL), VEXFS_OK);
-  size_t hit = 0;
-  for (size_t q = 0; q < nq; q++)
-    for (int i = 0; i < K; i++)
-      for (int j = 0; j < K; j++) hit += a[q * K + i] == e[q * K + j];
-  free(a);
-  free(e);
-  free(da);
-  free(de);
-  return (double)hit / (nq * K);
+  return test_recall(approx, exact, queries, nq, K, &p);
 }
 
 static void test_recall_and_exact_distances(void **state) {

@@ -1,5 +1,5 @@
 /* Out of memory at every allocation, the way SQLite tests it: a workload over a database (HNSW,
- * flat and IVF (F32, SQ8) collections, payloads, payload indexes, filters, removes, checkpoints, reopening) is
+ * flat, IVF (F32, SQ8) and LSH collections, payloads, payload indexes, filters, removes, checkpoints, reopening) is
  * run step by step, and each step again and again with its n-th allocation failing, for every n
  * until the step no longer reaches an n-th allocation; once with that one allocation failing,
  * once with every allocation from the n-th on failing. Each failing call must return
@@ -60,8 +60,8 @@ static void disarm(void) {
 
 /* ---- the world the steps act on ---- */
 
-enum { DIM = 8, NCOLS = 4 };
-static const char *const names[NCOLS] = {"graph", "exact", "ivf", "ivf-sq8"};
+enum { DIM = 8, NCOLS = 5 };
+static const char *const names[NCOLS] = {"graph", "exact", "ivf", "ivf-sq8", "lsh"};
 
 /* What the database should hold: which collections exist, and their contents. */
 typedef struct contents {
@@ -149,6 +149,8 @@ static vexfs_collection_config config(vexfs_index_kind kind) {
   cfg.index = kind;
   cfg.hnsw_m = 4;
   cfg.hnsw_ef_construction = 16;
+  cfg.lsh_tables = 2; /* LSH: few buckets, so few allocations to fail in turn */
+  cfg.lsh_bits = 3;
   cfg.threads = 1;
   return cfg;
 }
@@ -206,8 +208,13 @@ static void inserted_ivf_f32(world *w) { inserted_plain(w, 2, 0, IVF_ROWS); }
 static void inserted_ivf_sq8(world *w) { inserted_plain(w, 3, 0, IVF_ROWS); }
 static vexfs_status insert_more_ivf(world *w) { return insert_plain(w, 2, 2000, 30); }
 static void inserted_more_ivf(world *w) { inserted_plain(w, 2, 2000, 30); }
+static vexfs_status create_lsh(world *w) {
+  vexfs_collection_config cfg = config(VEXFS_INDEX_LSH);
+  return vexfs_db_create_collection(w->db, names[4], &cfg, &w->col[4]);
+}
 static void created_graph(world *w) { w->want.exists[0] = 1; }
 static void created_exact(world *w) { w->want.exists[1] = 1; }
+static void created_lsh(world *w) { w->want.exists[4] = 1; }
 
 static vexfs_status insert_graph(world *w) { return db_insert_range(w->col[0], 0, 60); }
 static vexfs_status insert_exact(world *w) { return db_insert_range(w->col[1], 0, 40); }
@@ -215,6 +222,11 @@ static vexfs_status insert_more(world *w) { return db_insert_range(w->col[0], 10
 static void inserted_graph(world *w) { db_model_insert(&w->want.model[0], 0, 60); }
 static void inserted_exact(world *w) { db_model_insert(&w->want.model[1], 0, 40); }
 static void inserted_more(world *w) { db_model_insert(&w->want.model[0], 100, 30); }
+/* LSH: the first batch trains it; the second fills its buckets past their capacity */
+static vexfs_status insert_lsh(world *w) { return db_insert_range(w->col[4], 0, 30); }
+static vexfs_status insert_lsh_more(world *w) { return db_insert_range(w->col[4], 200, 20); }
+static void inserted_lsh(world *w) { db_model_insert(&w->want.model[4], 0, 30); }
+static void inserted_lsh_more(world *w) { db_model_insert(&w->want.model[4], 200, 20); }
 
 static vexfs_status index_group(world *w) {
   return vexfs_create_payload_index(w->col[0], "group", VEXFS_PAYLOAD_INDEX_KEYWORD);
@@ -260,6 +272,11 @@ static void removed_rows(world *w) {
 static vexfs_status remove_ivf_rows(world *w) { return vexfs_remove(w->col[2], removed_ids, 5); }
 static void removed_ivf_rows(world *w) {
   for (int i = 0; i < 5; i++) db_model_remove(&w->want.model[2], removed_ids[i]);
+}
+static const uint64_t lsh_removed_ids[] = {3, 10, 29, 200, 219};
+static vexfs_status remove_lsh_rows(world *w) { return vexfs_remove(w->col[4], lsh_removed_ids, 5); }
+static void removed_lsh_rows(world *w) {
+  for (int i = 0; i < 5; i++) db_model_remove(&w->want.model[4], lsh_removed_ids[i]);
 }
 
 /* Searches change nothing; one that succeeds must answer as a search without faults does. */
@@ -353,12 +370,15 @@ static vexfs_status close_and_reopen(world *w) {
 static const step steps[] = {
     {"create an HNSW collection", create_graph, created_graph},
     {"create a flat collection", create_exact, created_exact},
+    {"create an LSH collection", create_lsh, created_lsh},
     {"insert with payloads (HNSW)", insert_graph, inserted_graph},
     {"insert with payloads (flat)", insert_exact, inserted_exact},
     {"create an IVF collection", create_ivf_f32, created_ivf_f32},
     {"create an IVF-SQ8 collection", create_ivf_sq8, created_ivf_sq8},
     {"insert, training IVF", insert_ivf_f32, inserted_ivf_f32},
     {"insert, training IVF-SQ8", insert_ivf_sq8, inserted_ivf_sq8},
+    {"insert with payloads (LSH)", insert_lsh, inserted_lsh},
+    {"insert more (LSH)", insert_lsh_more, inserted_lsh_more},
     {"create a keyword index", index_group, no_change},
     {"create a numeric index", index_id, no_change},
     {"replace a payload", replace_payload, replaced_payload},
@@ -370,6 +390,7 @@ static const step steps[] = {
     {"insert into freed rows", insert_more, inserted_more},
     {"remove from IVF lists", remove_ivf_rows, removed_ivf_rows},
     {"insert into freed IVF rows", insert_more_ivf, inserted_more_ivf},
+    {"remove from LSH", remove_lsh_rows, removed_lsh_rows},
     {"read back ids, names, metrics", read_back, no_change},
     {"drop a payload index", unindex_group, no_change},
     {"checkpoint", checkpoint, no_change},

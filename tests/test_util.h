@@ -43,4 +43,27 @@ static inline double test_distance(vexfs_metric m, const float *a, const float *
   }
 }
 
+/* recall@k of `approx` searched with p (NULL: defaults) against `exact`, holding the same
+ * vectors, over nq queries; -1 when a search fails. */
+static inline double test_recall(vexfs_collection *approx, vexfs_collection *exact,
+                                 const float *queries, size_t nq, size_t k,
+                                 const vexfs_search_params *p) {
+  uint64_t *a = malloc(nq * k * sizeof *a), *e = malloc(nq * k * sizeof *e);
+  float *da = malloc(nq * k * sizeof *da), *de = malloc(nq * k * sizeof *de);
+  double r = -1;
+  if (a && e && da && de && vexfs_search(approx, queries, nq, k, p, a, da, NULL) == VEXFS_OK &&
+      vexfs_search(exact, queries, nq, k, NULL, e, de, NULL) == VEXFS_OK) {
+    size_t hit = 0;
+    for (size_t q = 0; q < nq; q++)
+      for (size_t i = 0; i < k; i++)
+        for (size_t j = 0; j < k; j++) hit += a[q * k + i] == e[q * k + j];
+    r = (double)hit / (nq * k);
+  }
+  free(a);
+  free(e);
+  free(da);
+  free(de);
+  return r;
+}
+
 #endif

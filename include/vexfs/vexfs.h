@@ -153,8 +153,9 @@ typedef enum vexfs_index_kind {
 
 /* How an LSH index draws its projections. */
 typedef enum vexfs_lsh_projection {
-  VEXFS_LSH_PROJECTION_RANDOM = 0, /* random directions, fixed at create from hnsw_seed */
-  VEXFS_LSH_PROJECTION_LEARNED = 1 /* directions fitted once to the first rows inserted */
+  VEXFS_LSH_PROJECTION_RANDOM = 0, /* random directions, drawn from hnsw_seed at the first insert */
+  VEXFS_LSH_PROJECTION_LEARNED = 1 /* directions fitted once to the first rows inserted: the
+                                      differences of pairs of them drawn from hnsw_seed */
 } vexfs_lsh_projection;
 
 /* What the lists of an IVF index hold. */
@@ -179,13 +180,18 @@ typedef struct vexfs_collection_config {
                                     Default 0 (itself a fixed seed). */
   /* appended in 0.3.0: fields of the LSH and IVF indexes; 0 means "chosen by the index" (the
    * choices are documented in README.md, "LSH" and "IVF"), and each kind ignores the others'. */
-  uint32_t lsh_tables;           /* hash tables L, 0 or 1 .. VEXFS_LSH_MAX_TABLES */
+  uint32_t lsh_tables;           /* hash tables L, 0 or 1 .. VEXFS_LSH_MAX_TABLES; 0 = 9 */
   uint32_t lsh_bits;             /* hash functions (key bits) per table K, 0 or 1 ..
-                                    VEXFS_LSH_MAX_BITS */
-  uint32_t lsh_probes;           /* buckets probed per table by a search, 0 or 1 .. VEXFS_MAX_K;
-                                    a search's `probes` overrides it */
+                                    VEXFS_LSH_MAX_BITS; 0 = ceil(log2(n / 16 + 1)) clamped to
+                                    6 .. 16, n the rows of the first insert (12 for 60 000) */
+  uint32_t lsh_probes;           /* buckets probed per table by a search, 0 or 1 .. VEXFS_MAX_K
+                                    (at most 4096 are probed); 0 = 16; a search's `probes`
+                                    overrides it. An LSH search re-ranks 4 * ef candidates
+                                    exactly (ef: the search's, else hnsw_ef_search) */
   float lsh_bucket_width;        /* L2 only: the width of a hash function's buckets along its
-                                    projection; 0 = from the data, else finite and > 0 */
+                                    projection; 0 = from the data (one cut per projection, at the
+                                    median of the first insert), else finite and > 0 (cuts every
+                                    width from that median) */
   uint32_t ivf_nlist;            /* lists, 0 (= round(sqrt(n)) for the n live rows at each
                                     training) or 1 .. VEXFS_IVF_MAX_NLIST (at most n). IVF trains
                                     first at 1024 rows (or 32 per list if ivf_nlist is set, when
@@ -230,7 +236,8 @@ typedef struct vexfs_search_params {
   uint32_t threads;        /* threads for nq > 1; 0 = the collection's `threads` setting */
   uint32_t padding_0_1;     /* 0.1.0's tail padding, never read: new fields follow its size */
   /* appended in 0.3.0 */
-  uint32_t probes;         /* LSH buckets probed per table; 0 = the collection's lsh_probes */
+  uint32_t probes;         /* LSH buckets probed per table; 0 = the collection's lsh_probes
+                              (whose 0 means 16) */
   uint32_t nprobe;         /* IVF lists scanned; 0 = the collection's ivf_nprobe; above the
                               lists there are, every list */
 } vexfs_search_params;

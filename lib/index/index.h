@@ -85,6 +85,7 @@ typedef struct vx_index_ops {
 
 extern const vx_index_ops vx_index_flat;
 extern const vx_index_ops vx_index_hnsw;
+extern const vx_index_ops vx_index_lsh;
 extern const vx_index_ops vx_index_auto;
 extern const vx_index_ops vx_index_ivf;
 
