@@ -453,7 +453,7 @@ typedef struct index_search {
 
 static double index_cost(const void *ctx, double share, int bitmap) {
   const index_search *is = ctx;
-  return is->c->index->filtered_cost(is->c->index_state, is->q, share, bitmap);
+  return is->c->index->filtered_cost(is->c->index_state, &is->c->store, is->q, share, bitmap);
 }
 
 static vexfs_status answer_locked(vexfs_collection *c, size_t rows, vx_query *q,

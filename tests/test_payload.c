@@ -284,9 +284,16 @@ static void check_filter(vexfs_collection *c, const char *filter, row_pred pred,
 static void test_filter_semantics(void **state) {
   (void)state;
   static const char *const indexed_keys[] = {"category", "tags", "meta.rank", "w", "big"};
-  for (int graph = 0; graph < 2; graph++) {
-    const char *label = graph ? "hnsw" : "flat";
-    vexfs_collection *c = filled(graph ? VEXFS_INDEX_HNSW : VEXFS_INDEX_FLAT);
+  static const struct {
+    vexfs_index_kind kind;
+    const char *label, *indexed;
+  } kinds[] = {{VEXFS_INDEX_FLAT, "flat", "flat indexed"},
+               {VEXFS_INDEX_HNSW, "hnsw", "hnsw indexed"},
+               {VEXFS_INDEX_IVF, "ivf", "ivf indexed"},
+               {VEXFS_INDEX_LSH, "lsh", "lsh indexed"}};
+  for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+    const char *label = kinds[k].label;
+    vexfs_collection *c = filled(kinds[k].kind);
     for (size_t i = 0; i < sizeof filter_cases / sizeof *filter_cases; i++)
       check_filter(c, filter_cases[i].filter, filter_cases[i].pred, label);
     /* the same with payload indexes the planner can use */
@@ -296,7 +303,7 @@ static void test_filter_semantics(void **state) {
     assert_int_equal(vexfs_create_payload_index(c, "score", VEXFS_PAYLOAD_INDEX_NUMERIC), VEXFS_OK);
     assert_int_equal(vexfs_create_payload_index(c, "price", VEXFS_PAYLOAD_INDEX_NUMERIC), VEXFS_E_EXISTS);
     for (size_t i = 0; i < sizeof filter_cases / sizeof *filter_cases; i++)
-      check_filter(c, filter_cases[i].filter, filter_cases[i].pred, graph ? "hnsw indexed" : "flat indexed");
+      check_filter(c, filter_cases[i].filter, filter_cases[i].pred, kinds[k].indexed);
     vexfs_collection_free(c);
   }
 }

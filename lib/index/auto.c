@@ -131,10 +131,11 @@ static vexfs_status auto_search(void *state, const vx_store *s, size_t rows, con
   return ready(a) ? ops_of(a)->search(a->built, s, rows, q) : vx_flat_search(s, rows, q);
 }
 
-static double auto_filtered_cost(const void *state, const vx_query *q, double share, int bitmap) {
+static double auto_filtered_cost(const void *state, const vx_store *s, const vx_query *q,
+                                 double share, int bitmap) {
   const auto_index *a = state;
   return ready(a) && ops_of(a)->filtered_cost
-             ? ops_of(a)->filtered_cost(a->built, q, share, bitmap)
+             ? ops_of(a)->filtered_cost(a->built, s, q, share, bitmap)
              : -1;
 }
 

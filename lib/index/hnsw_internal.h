@@ -251,6 +251,7 @@ vexfs_status vx_hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r
  * distances, and share^-0.65 times more when only `share` of the rows may be returned (it keeps
  * exploring until ef admitted nodes are found); a predicate tested on payloads adds
  * VX_PLAN_PREDICATE_COST per visit, a bit test nothing. */
-double vx_hnsw_filtered_cost(const void *state, const vx_query *q, double share, int bitmap);
+double vx_hnsw_filtered_cost(const void *state, const vx_store *s, const vx_query *q, double share,
+                             int bitmap);
 
 #endif

@@ -182,8 +182,9 @@ vexfs_status vx_hnsw_search_queries(void *state, const vx_store *s, size_t rows,
   return st;
 }
 
-double vx_hnsw_filtered_cost(const void *state, const vx_query *q, double share, int bitmap) {
-  (void)state;
+double vx_hnsw_filtered_cost(const void *state, const vx_store *s, const vx_query *q, double share,
+                             int bitmap) {
+  (void)state, (void)s;
   double ef = (double)(q->ef > q->k ? q->ef : q->k);
   return 9.0 * ef * pow(share, -0.65) * (bitmap ? 1.0 : 1.0 + VX_PLAN_PREDICATE_COST);
 }

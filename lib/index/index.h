@@ -80,7 +80,8 @@ typedef struct vx_index_ops {
    * VX_PLAN_PREDICATE_COST): its work in the units of payload/planner.h. Negative while the
    * index answers exactly; NULL: always exact (the planner then scores the admitted rows, or
    * scans testing the filter). */
-  double (*filtered_cost)(const void *state, const vx_query *q, double share, int bitmap);
+  double (*filtered_cost)(const void *state, const vx_store *s, const vx_query *q, double share,
+                          int bitmap);
 } vx_index_ops;
 
 extern const vx_index_ops vx_index_flat;

@@ -440,4 +440,5 @@ const vx_index_ops vx_index_ivf = {
     .cancel = ivf_cancel,
     .save = vx_ivf_save,
     .load = vx_ivf_load,
+    .filtered_cost = vx_ivf_filtered_cost,
 };

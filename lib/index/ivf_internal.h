@@ -122,6 +122,13 @@ uint32_t vx_ivf_nlist_for(const ivf_index *ix, size_t live);
 
 /* ---- ivf_search.c ---- */
 vexfs_status vx_ivf_search(void *state, const vx_store *s, size_t rows, const vx_query *q);
+/* The planner's model of a filtered search (vx_index_ops.filtered_cost): nlist centroid
+ * distances, then the probed lists' rows, each tested against the filter before any distance
+ * (VX_PLAN_PREDICATE_COST unless a bitmap) and scored when admitted (about one code distance:
+ * F32 bounds a row by its projection and reads few rows); when the probed lists hold fewer than
+ * k admitted rows, the exact scan that follows. Negative before the first training (exact). */
+double vx_ivf_filtered_cost(const void *state, const vx_store *s, const vx_query *q, double share,
+                            int bitmap);
 /* SQ8: candidates a search re-ranks on the f32 rows for k results. */
 size_t vx_ivf_rerank(size_t k);
 

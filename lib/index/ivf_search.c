@@ -14,6 +14,7 @@
 
 #include "../alloc_internal.h"
 #include "../errors_internal.h"
+#include "../payload/planner.h"
 #include "../pool/pool.h"
 #include "../threadpool.h"
 #include "flat_internal.h"
@@ -325,3 +326,18 @@ vexfs_status vx_ivf_search(void *state, const vx_store *s, size_t rows, const vx
 
 /* SQ8 candidates re-ranked exactly per query (README.md "IVF"). */
 size_t vx_ivf_rerank(size_t k) { return 4 * k + 32; }
+
+double vx_ivf_filtered_cost(const void *state, const vx_store *s, const vx_query *q, double share,
+                            int bitmap) {
+  const ivf_index *ix = state;
+  const ivf_struct *st = atomic_load_explicit(&ix->cur, memory_order_acquire);
+  if (!st) return -1;
+  double live = (double)atomic_load_explicit(&s->live, memory_order_relaxed);
+  double nlist = st->nlist;
+  double nprobe = (double)(q->nprobe ? q->nprobe : default_nprobe(st->nlist));
+  double scanned = live * fmin(nprobe, nlist) / nlist;
+  double test = bitmap ? 0.0 : VX_PLAN_PREDICATE_COST;
+  double cost = nlist * VX_PLAN_EXACT_COST + scanned * (test + share);
+  if (share * scanned < (double)q->k) cost += live * (test + share * VX_PLAN_EXACT_COST);
+  return cost;
+}
