@@ -136,8 +136,11 @@ def test_sdk_errors():
     with pytest.raises(vexfs.UnsupportedError, match="embedded"):
         vexfs.Client(endpoint="http://localhost:8080")
     client = vexfs.Client()
-    with pytest.raises(vexfs.UnsupportedError):
-        client.create_collection(name="l", dimension=4, algorithm="lsh")
+    with pytest.raises(vexfs.InvalidArgumentError, match="unknown parameter.*'m'.*'lsh'"):
+        client.create_collection(name="l", dimension=4, algorithm="lsh", parameters={"m": 16})
+    with pytest.raises(vexfs.InvalidArgumentError, match="projection_type|lsh_projection"):
+        client.create_collection(name="l", dimension=4, algorithm="lsh",
+                                 parameters={"projection_type": "pca"})
     with pytest.raises(vexfs.InvalidArgumentError, match="unknown parameter.*'mm'"):
         client.create_collection(name="p", dimension=4, parameters={"mm": 3})
     with pytest.raises(vexfs.InvalidArgumentError, match="unknown option.*'turbo'"):
@@ -158,3 +161,39 @@ def test_sdk_errors():
         c.insert_batch([[1, 2]], batch_size=0)
     with pytest.raises(vexfs.InvalidArgumentError, match="unknown option"):
         c.search(vector=[1, 2], limit=1, performance_options={"warp": 9})
+
+
+@pytest.mark.parametrize("algorithm,parameters", [
+    ("lsh", {"num_tables": 20, "num_functions": 30}),  # run_comprehensive_benchmark's LSH
+    ("lsh", {"num_tables": 10, "num_functions": 20, "bucket_size": 200,
+             "projection_type": "random"}),  # "Memory Efficient"
+    ("lsh", {"num_tables": 30, "num_functions": 40, "bucket_size": 50,
+             "projection_type": "learned"}),  # "High Recall LSH"
+    ("ivf", {"nlist": 16, "nprobe": 16}), ("ivf", {"codes": "sq8"})])
+def test_reference_lsh_and_ivf_parameters(tmp_path, algorithm, parameters):
+    """The reference's LSH parameter sets (001, "Parameter Tuning") and IVF's map onto the
+    collection's options, which persist; searches find each inserted vector itself."""
+    client = vexfs.Client(str(tmp_path / "db"))
+    c = client.create_collection(name="t", dimension=32, algorithm=algorithm,
+                                 parameters=parameters)
+    vectors = RNG.random((1500, 32)).astype(np.float32)
+    c.insert_batch(vectors=vectors, metadata=[{"id": i} for i in range(1500)], batch_size=1000)
+    cfg = c.collection.config()
+    mapped = {"num_tables": "lsh_tables", "num_functions": "lsh_bits",
+              "bucket_size": "lsh_bucket_width", "projection_type": "lsh_projection",
+              "nlist": "ivf_nlist", "nprobe": "nprobe", "codes": "ivf_codes"}
+    assert cfg["index"] == algorithm
+    assert all(cfg[mapped[k]] == v for k, v in parameters.items())
+    full = vexfs.Collection(dim=32, index="flat")
+    full.add(np.arange(1500), vectors)
+    exact = [set(full.search(vectors[i], k=10)[0].tolist()) for i in range(0, 1500, 50)]
+    found = [set(r.id for r in c.search(vectors[i], limit=10)) for i in range(0, 1500, 50)]
+    assert all(i * 50 in f for i, f in enumerate(found))  # each query finds itself
+    recall = sum(len(e & f) for e, f in zip(exact, found)) / (10 * len(exact))
+    if "nlist" in parameters and parameters.get("nprobe") == parameters["nlist"]:  # exact
+        assert recall == 1.0
+    elif algorithm == "ivf":  # the reference's LSH sets key 20-40 bits: tiny buckets at 1500 rows
+        assert recall >= 0.6  # uniform random rows, 8 of 39 lists
+    client.close()
+    with vexfs.Client(str(tmp_path / "db")) as again:
+        assert again.get_collection("t").collection.config() == cfg

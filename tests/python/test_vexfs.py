@@ -28,7 +28,7 @@ def test_version_isa_and_library():
 
 
 @pytest.mark.parametrize("metric", ["l2", "ip", "cosine"])
-@pytest.mark.parametrize("index", ["flat", "hnsw", "auto"])
+@pytest.mark.parametrize("index", ["flat", "hnsw", "auto", "lsh", "ivf"])
 def test_search_finds_each_vector_itself(metric, index):
     data = vectors(300)
     with vexfs.Collection(dim=16, metric=metric, index=index) as c:
@@ -123,7 +123,7 @@ def test_remove_and_get():
         assert 3 not in ids and 4 not in ids
 
 
-def test_every_error_class():
+def test_every_error_class(tmp_path):
     c = vexfs.Collection(dim=4)
     c.add([1], [[1, 2, 3, 4]])
     with pytest.raises(vexfs.InvalidArgumentError, match="NaN"):
@@ -142,8 +142,14 @@ def test_every_error_class():
         c.search([0, 0, 0, 0], k=1, filter={"must": [{"key": "a", "range": {"gt": "x"}}]})
     with pytest.raises(vexfs.InvalidArgumentError, match="row 1: payload must be a JSON object"):
         c.add([3, 4], [[1, 2, 3, 4], [1, 2, 3, 4]], payloads=[{"a": 1}, "[1]"])
-    with pytest.raises(vexfs.UnsupportedError, match="not built"):
-        vexfs.Collection(dim=4, index="lsh")
+    with vexfs.Database(tmp_path / "db") as db:
+        db.create_collection("c", dim=4)
+    snapshot = tmp_path / "db" / "snapshot.vxs"
+    raw = bytearray(snapshot.read_bytes())
+    raw[8] = 99  # a format version from the future
+    snapshot.write_bytes(bytes(raw))
+    with pytest.raises(vexfs.UnsupportedError, match="format version 99"):
+        vexfs.Database(tmp_path / "db")
     with pytest.raises(vexfs.InvalidArgumentError):
         vexfs.Collection(dim=0)
     with pytest.raises(vexfs.InvalidArgumentError):

@@ -27,7 +27,7 @@ test('module: version, SIMD level, SDK functions', () => {
   c.close();
 });
 
-for (const index of ['flat', 'hnsw']) {
+for (const index of ['flat', 'hnsw', 'lsh', 'ivf']) {
   test(`contract (${index}): each vector finds itself; get, remove, count`, () => {
     const dim = 16, n = 500;
     const v = random(n, dim);
@@ -76,7 +76,7 @@ test('errors are VexfsError with the status name and the library message', () =>
   expect(() => c.get(7), 'VEXFS_E_NOT_FOUND', /id 7/);
   expect(() => c.search(new Float32Array(4), 1, { filter: { must: [{ key: 'a', range: { gt: 'x' } }] } }),
     'VEXFS_E_INVALID', /filter\.must\[0\]\.range\.gt: expected a number/);
-  expect(() => new vexfs.Collection({ dim: 4, index: 'lsh' }), 'VEXFS_E_UNSUPPORTED', /not built/);
+  expect(() => new vexfs.Collection({ dim: 4, index: 'annoy' }), 'VEXFS_E_INVALID', /index must be one of/);
   expect(() => new vexfs.Collection({ dim: 4, metric: 'hamming' }), 'VEXFS_E_INVALID', /metric/);
   expect(() => new vexfs.Collection({ dim: 0 }), 'VEXFS_E_INVALID', /dim/);
   assert.equal(c.count(), 1);
