@@ -711,6 +711,50 @@ static void test_format_1_create_record(void **state) {
   free(crash);
 }
 
+/* An HNSW collection's sections made into those of an AUTO collection that built its graph in
+ * 0.2 (config index AUTO; the graph section led by code 1). */
+static void as_auto_with_graph(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind == VX_SEC_COLLECTION) {
+    uint32_t autos = VEXFS_INDEX_AUTO;
+    memcpy(*p + 4 + 4 + 1 + 8, &autos, 4);
+  } else if (kind == VX_SEC_GRAPH) {
+    uint8_t *led = malloc(*n + 4);
+    uint32_t code = 1;
+    memcpy(led, &code, 4);
+    memcpy(led + 4, *p, *n);
+    free(*p);
+    *p = led;
+    *n += 4;
+  }
+}
+
+/* AUTO collections that built a graph before 0.3.0 keep it: it loads, and the log replays into
+ * it. */
+static void test_auto_graph_of_0_2_loads(void **state) {
+  (void)state;
+  db_model models[BATCHES + 1];
+  char *dir = crashed_database(models);
+  files f;
+  keep_files(&f, dir);
+  rewrite_snapshot(f.snap_path, as_auto_with_graph);
+  vexfs_db *db;
+  assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);
+  vexfs_collection *c;
+  assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+  assert_string_equal(vexfs_index_in_use(c), "auto:hnsw");
+  assert_true(db_matches(c, &models[BATCHES]));
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK); /* and from its own snapshot */
+  assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+  assert_string_equal(vexfs_index_in_use(c), "auto:hnsw");
+  assert_true(db_matches(c, &models[BATCHES]));
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  drop_files(&f);
+  for (int b = 0; b <= BATCHES; b++) db_model_clear(&models[b]);
+  db_rmdir(dir);
+  free(dir);
+}
+
 /* 0.3.0's config fields come back from the log's CREATE record and from the snapshot. */
 static void test_config_fields_persist(void **state) {
   (void)state;
@@ -752,6 +796,7 @@ int main(void) {
       cmocka_unit_test(test_format_1_files_open),
       cmocka_unit_test(test_format_1_create_record),
       cmocka_unit_test(test_config_fields_persist),
+      cmocka_unit_test(test_auto_graph_of_0_2_loads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

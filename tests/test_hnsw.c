@@ -257,30 +257,6 @@ static void test_coarse_codes_fall_back_to_exact_traversal(void **state) {
   check_range_growth(20.0f, 1, 0.915);
 }
 
-static void test_auto_switches_to_graph(void **state) {
-  (void)state;
-  enum { D = 8, NQ = 50 };
-  const size_t n = VX_AUTO_CROSSOVER;
-  float *v = clustered(n + 500, D, 14), *q = clustered(NQ, D, 15);
-  vexfs_collection *a = make(VEXFS_INDEX_AUTO, VEXFS_METRIC_L2, D, 2, 0);
-  vexfs_collection *f = make(VEXFS_INDEX_FLAT, VEXFS_METRIC_L2, D, 2, 0);
-  insert_range(a, v, 0, n - 1);
-  insert_range(f, v, 0, n + 500);
-  assert_string_equal(vx_collection_index_name(a), "auto");
-  uint64_t gone[1] = {7}; /* removes before the switch are fine */
-  assert_int_equal(vexfs_remove(a, gone, 1), VEXFS_OK);
-  assert_int_equal(vexfs_remove(f, gone, 1), VEXFS_OK);
-  insert_range(a, v + (n - 1) * D, n - 1, 501);
-  assert_string_equal(vx_collection_index_name(a), "auto:hnsw");
-  assert_true(recall(a, f, q, NQ, 64) >= 0.95);
-  float got[D];
-  assert_int_equal(vexfs_get(a, 7, got), VEXFS_E_NOT_FOUND);
-  vexfs_collection_free(a);
-  vexfs_collection_free(f);
-  free(v);
-  free(q);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_recall_and_exact_distances),
@@ -291,7 +267,6 @@ int main(void) {
       cmocka_unit_test(test_filter_hook),
       cmocka_unit_test(test_refit_when_data_outgrows_range),
       cmocka_unit_test(test_coarse_codes_fall_back_to_exact_traversal),
-      cmocka_unit_test(test_auto_switches_to_graph),
   };
   return cmocka_run_group_tests_name("hnsw", tests, NULL, NULL);
 }

@@ -501,6 +501,32 @@ static void test_reopen_and_replay(void **state) {
   free(q);
 }
 
+/* AUTO answers exactly below VX_AUTO_IVF_AT live rows and builds an IVF index at it; removes
+ * before the switch stay removed. */
+static void test_auto_switches_to_ivf(void **state) {
+  (void)state;
+  enum { D = 8, NQ = 50 };
+  const size_t n = VX_AUTO_IVF_AT;
+  float *v = clustered(n + 500, D, 14), *q = clustered(NQ, D, 15);
+  vexfs_collection *a = make(VEXFS_INDEX_AUTO, VEXFS_METRIC_L2, D, VEXFS_IVF_CODES_F32, 0);
+  vexfs_collection *f = make(VEXFS_INDEX_FLAT, VEXFS_METRIC_L2, D, VEXFS_IVF_CODES_F32, 0);
+  insert_range(a, v, 0, n - 1);
+  insert_range(f, v, 0, n + 500);
+  assert_string_equal(vexfs_index_in_use(a), "auto");
+  uint64_t gone[1] = {7};
+  assert_int_equal(vexfs_remove(a, gone, 1), VEXFS_OK);
+  assert_int_equal(vexfs_remove(f, gone, 1), VEXFS_OK);
+  insert_range(a, v + (n - 1) * D, n - 1, 501);
+  assert_string_equal(vexfs_index_in_use(a), "auto:ivf");
+  assert_true(recall(a, f, q, NQ, 0) >= 0.9);
+  float got[D];
+  assert_int_equal(vexfs_get(a, 7, got), VEXFS_E_NOT_FOUND);
+  vexfs_collection_free(a);
+  vexfs_collection_free(f);
+  free(v);
+  free(q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_recall_every_metric_and_code),
@@ -512,6 +538,7 @@ int main(void) {
       cmocka_unit_test(test_batches_all_or_nothing),
       cmocka_unit_test(test_edge_cases),
       cmocka_unit_test(test_reopen_and_replay),
+      cmocka_unit_test(test_auto_switches_to_ivf),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,8 +139,9 @@ typedef enum vexfs_metric {
 } vexfs_metric;
 
 typedef enum vexfs_index_kind {
-  VEXFS_INDEX_AUTO = 0, /* exact while small; builds HNSW once it passes the measured crossover
-                           (5 000 vectors), transparently */
+  VEXFS_INDEX_AUTO = 0, /* exact while small; builds an IVF index once it passes the measured
+                           crossover (20 000 vectors), transparently. AUTO collections that built
+                           HNSW in 0.1 or 0.2 (past 5 000 vectors) keep their graph */
   VEXFS_INDEX_FLAT = 1, /* exact search */
   VEXFS_INDEX_HNSW = 2, /* approximate graph search; distances returned are still exact */
   VEXFS_INDEX_LSH = 3,  /* multi-probe locality-sensitive hashing: lsh_tables hash tables of

@@ -1,5 +1,5 @@
 /* AUTO index: exact (flat) while the collection is small, then the approximate index that the
- * measured crossovers choose for its size (auto_choice). The switch happens inside an insert:
+ * measured crossovers choose for its size (auto_choice): IVF past VX_AUTO_IVF_AT live rows. The switch happens inside an insert:
  * the index is built over every live row while searches keep using the exact path, then
  * published with one release store. If building fails for lack of memory, the collection simply
  * stays exact. Once built, the index grows with the collection by its own rules. */
@@ -10,14 +10,15 @@
 #include "../errors_internal.h"
 #include "index.h"
 
-/* What AUTO can build, by the code its snapshot stores (1 is what 0.1 and 0.2 wrote for their
- * graph), and the name vexfs_index_in_use gives it. */
+/* What AUTO can build, by the code its snapshot stores, and the name vexfs_index_in_use gives
+ * it. HNSW is what 0.1 and 0.2 built past 5 000 rows: such collections keep their graph. */
 static const struct {
   uint32_t code;
   const vx_index_ops *ops;
   const char *name;
 } built_kinds[] = {
     {1, &vx_index_hnsw, "auto:hnsw"},
+    {2, &vx_index_ivf, "auto:ivf"},
 };
 enum { KINDS = sizeof built_kinds / sizeof *built_kinds };
 
@@ -29,7 +30,7 @@ typedef struct auto_index {
 } auto_index;
 
 /* The index to build for `live` rows, or -1 to stay exact (benchmarks/README.md, "AUTO"). */
-static int auto_choice(size_t live) { return live >= VX_AUTO_CROSSOVER ? 0 : -1; }
+static int auto_choice(size_t live) { return live >= VX_AUTO_IVF_AT ? 1 : -1; }
 
 static vexfs_status auto_create(const vexfs_collection_config *cfg, void **state) {
   auto_index *a = vx_calloc(1, sizeof *a);

@@ -90,17 +90,12 @@ extern const vx_index_ops vx_index_lsh;
 extern const vx_index_ops vx_index_auto;
 extern const vx_index_ops vx_index_ivf;
 
-/* For AUTO: trains an IVF index (made by vx_index_ivf.create) over every live row of s now and
- * publishes it (a no-op on an empty store); VEXFS_E_NOMEM leaves it as it was. Called where an
- * add could be: under the collection's write lock, searches may run. Then, whether it has
- * trained lists (before, its searches are exact scans). */
-vexfs_status vx_ivf_build_all(void *state, const vx_store *s, unsigned threads);
-int vx_ivf_trained(const void *state);
 
-/* Live vectors at which AUTO builds its graph: past the measured crossover, where HNSW answers
- * 1.9x faster than a scan at d=128 and 6.4x at d=768 (build/benchmarks/auto_crossover,
- * benchmarks/README.md "AUTO crossover"). */
-#define VX_AUTO_CROSSOVER 5000u
+/* Live vectors at which AUTO builds an IVF index: where IVF's build plus 1 000 single queries
+ * costs less than 1 000 scans (build/benchmarks/auto_crossover, benchmarks/README.md "AUTO
+ * crossover"). AUTO never builds HNSW for new collections: its build never paid for itself within
+ * the 1 000 queries at any measured size. */
+#define VX_AUTO_IVF_AT 20000u
 
 /* The index an AUTO index has built (its state into *index), or NULL while it is exact. */
 const vx_index_ops *vx_auto_built(const void *state, void **index);

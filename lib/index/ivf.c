@@ -240,10 +240,6 @@ static vexfs_status ivf_create(const vexfs_collection_config *cfg, void **state)
   return VEXFS_OK;
 }
 
-static ivf_struct *current(const ivf_index *ix) {
-  return atomic_load_explicit(&((ivf_index *)ix)->cur, memory_order_acquire);
-}
-
 static void free_retired(ivf_index *ix) {
   vx_ivf_struct_free(ix->retired);
   ix->retired = NULL;
@@ -416,16 +412,6 @@ static size_t ivf_memory(const void *state) {
 }
 
 /* ---- for AUTO ---- */
-
-vexfs_status vx_ivf_build_all(void *state, const vx_store *s, unsigned threads) {
-  ivf_index *ix = state;
-  if (atomic_load_explicit(&s->live, memory_order_relaxed) == 0) return VEXFS_OK;
-  if (retrain(ix, s, threads) != 0)
-    return vx_fail(VEXFS_E_NOMEM, "vexfs_insert: out of memory for the IVF index");
-  return VEXFS_OK;
-}
-
-int vx_ivf_trained(const void *state) { return current(state) != NULL; }
 
 const vx_index_ops vx_index_ivf = {
     .name = "ivf",
