@@ -501,12 +501,12 @@ static void test_reopen_and_replay(void **state) {
   free(q);
 }
 
-/* AUTO answers exactly below VX_AUTO_IVF_AT live rows and builds an IVF index at it; removes
- * before the switch stay removed. */
+/* AUTO answers exactly below VX_AUTO_IVF_FLOATS floats of live rows and builds an IVF index at
+ * it; removes before the switch stay removed. */
 static void test_auto_switches_to_ivf(void **state) {
   (void)state;
   enum { D = 8, NQ = 50 };
-  const size_t n = VX_AUTO_IVF_AT;
+  const size_t n = VX_AUTO_IVF_FLOATS / D;
   float *v = clustered(n + 500, D, 14), *q = clustered(NQ, D, 15);
   vexfs_collection *a = make(VEXFS_INDEX_AUTO, VEXFS_METRIC_L2, D, VEXFS_IVF_CODES_F32, 0);
   vexfs_collection *f = make(VEXFS_INDEX_FLAT, VEXFS_METRIC_L2, D, VEXFS_IVF_CODES_F32, 0);

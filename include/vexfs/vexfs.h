@@ -140,8 +140,9 @@ typedef enum vexfs_metric {
 
 typedef enum vexfs_index_kind {
   VEXFS_INDEX_AUTO = 0, /* exact while small; builds an IVF index once it passes the measured
-                           crossover (20 000 vectors), transparently. AUTO collections that built
-                           HNSW in 0.1 or 0.2 (past 5 000 vectors) keep their graph */
+                           crossover (8 MiB of rows: 16 384 vectors at d=128, 2 675 at d=784),
+                           transparently. AUTO collections that built HNSW in 0.1 or 0.2 (past
+                           5 000 vectors) keep their graph */
   VEXFS_INDEX_FLAT = 1, /* exact search */
   VEXFS_INDEX_HNSW = 2, /* approximate graph search; distances returned are still exact */
   VEXFS_INDEX_LSH = 3,  /* multi-probe locality-sensitive hashing: lsh_tables hash tables of

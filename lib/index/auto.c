@@ -1,5 +1,5 @@
 /* AUTO index: exact (flat) while the collection is small, then the approximate index that the
- * measured crossovers choose for its size (auto_choice): IVF past VX_AUTO_IVF_AT live rows. The switch happens inside an insert:
+ * measured crossovers choose for its size (auto_choice): IVF past 8 MiB of live rows. The switch happens inside an insert:
  * the index is built over every live row while searches keep using the exact path, then
  * published with one release store. If building fails for lack of memory, the collection simply
  * stays exact. Once built, the index grows with the collection by its own rules. */
@@ -29,8 +29,10 @@ typedef struct auto_index {
   atomic_int ready; /* searches use `built` once this is set */
 } auto_index;
 
-/* The index to build for `live` rows, or -1 to stay exact (benchmarks/README.md, "AUTO"). */
-static int auto_choice(size_t live) { return live >= VX_AUTO_IVF_AT ? 1 : -1; }
+/* The index to build for `live` rows of `dim` floats, or -1 to stay exact. */
+static int auto_choice(size_t live, uint32_t dim) {
+  return live >= VX_AUTO_IVF_MIN && live * dim >= VX_AUTO_IVF_FLOATS ? 1 : -1;
+}
 
 static vexfs_status auto_create(const vexfs_collection_config *cfg, void **state) {
   auto_index *a = vx_calloc(1, sizeof *a);
@@ -107,7 +109,7 @@ static void auto_add(void *state, const vx_store *s, const uint32_t *slots, size
     ops_of(a)->add(a->built, s, slots, n, threads);
     return;
   }
-  int kind = auto_choice(atomic_load_explicit(&s->live, memory_order_relaxed));
+  int kind = auto_choice(atomic_load_explicit(&s->live, memory_order_relaxed), s->dim);
   if (kind >= 0) build(a, (unsigned)kind, s, threads);
 }
 

@@ -91,11 +91,14 @@ extern const vx_index_ops vx_index_auto;
 extern const vx_index_ops vx_index_ivf;
 
 
-/* Live vectors at which AUTO builds an IVF index: where IVF's build plus 1 000 single queries
- * costs less than 1 000 scans (build/benchmarks/auto_crossover, benchmarks/README.md "AUTO
- * crossover"). AUTO never builds HNSW for new collections: its build never paid for itself within
- * the 1 000 queries at any measured size. */
-#define VX_AUTO_IVF_AT 20000u
+/* Floats of live rows (vectors x dim) at which AUTO builds an IVF index, 8 MiB of rows: where a
+ * scan stops fitting the cache and IVF's build plus 1 000 single queries costs less than 1 000
+ * scans, at d = 128, 768 and 784 alike (build/benchmarks/auto_crossover, benchmarks/README.md
+ * "AUTO crossover"). AUTO never builds HNSW for new collections: its build never paid for itself
+ * within the 1 000 queries at any measured size. */
+#define VX_AUTO_IVF_FLOATS (1u << 21)
+/* ... and never below this many vectors (IVF's own first training). */
+#define VX_AUTO_IVF_MIN 1024u
 
 /* The index an AUTO index has built (its state into *index), or NULL while it is exact. */
 const vx_index_ops *vx_auto_built(const void *state, void **index);
