@@ -18,9 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 
 #include <vexfs/vexfs.h>
+
+#include "fashion_mnist_c.h"
 
 enum { K = 10, BATCH = 10000, KINDS = 4 };
 
@@ -52,25 +53,6 @@ static float *clustered(size_t n, size_t dim, uint64_t seed) {
   return v;
 }
 
-/* The gzipped IDX images of Debian's dataset-fashion-mnist, as floats; NULL when absent. */
-static float *fmnist(const char *part, size_t *n) {
-  const char *dir = getenv("FASHION_MNIST_DIR");
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz",
-           dir ? dir : "/usr/share/datasets/fashion-mnist", part);
-  gzFile f = gzopen(path, "rb");
-  if (!f) return NULL;
-  unsigned char head[16];
-  if (gzread(f, head, 16) != 16) exit(1);
-  *n = (size_t)head[4] << 24 | (size_t)head[5] << 16 | (size_t)head[6] << 8 | head[7];
-  unsigned char *bytes = malloc(*n * 784);
-  float *v = malloc(*n * 784 * sizeof *v);
-  if (!bytes || !v || gzread(f, bytes, (unsigned)(*n * 784)) != (int)(*n * 784)) exit(1);
-  for (size_t i = 0; i < *n * 784; i++) v[i] = bytes[i];
-  free(bytes);
-  gzclose(f);
-  return v;
-}
 
 typedef struct run {
   double build_s, query_s, recall;
@@ -197,14 +179,15 @@ int main(int argc, char **argv) {
     free(v);
     if (dat) fprintf(dat, "\n\n");
   }
-  size_t n_train, n_test;
-  float *train = use_fmnist ? fmnist("train", &n_train) : NULL;
-  float *test = train ? fmnist("t10k", &n_test) : NULL;
-  if (train && test) {
-    if (dat) fprintf(dat, "# fashion-mnist d=784\n");
+  size_t n_train, n_test, dim_train, dim_test;
+  float *train = use_fmnist ? fashion_mnist("train", &n_train, &dim_train) : NULL;
+  float *test = train ? fashion_mnist("t10k", &n_test, &dim_test) : NULL;
+  if (train && test && dim_train == dim_test) {
+    if (dat) fprintf(dat, "# fashion-mnist d=%zu\n", dim_train);
     static const size_t prefixes[] = {1000, 2000, 5000, 10000, 20000, 60000};
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
-      row(dat, "fashion-mnist", train, prefixes[i] < n_train ? prefixes[i] : n_train, 784, test,
+      row(dat, "fashion-mnist", train, prefixes[i] < n_train ? prefixes[i] : n_train,
+          (uint32_t)dim_train, test,
           nq < n_test ? nq : n_test);
   } else if (use_fmnist) {
     fprintf(stderr, "Fashion-MNIST not found (dataset-fashion-mnist): skipped\n");

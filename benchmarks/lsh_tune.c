@@ -19,6 +19,8 @@
 
 #include <vexfs/vexfs.h>
 
+#include "fashion_mnist_c.h"
+
 static double now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -33,25 +35,11 @@ static double cpu_now(void) {
 }
 
 static float *load_idx(const char *part, size_t *n, size_t *dim) {
-  const char *dir = getenv("FASHION_MNIST_DIR");
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd, "gzip -dc '%s/%s-images-idx3-ubyte.gz'",
-           dir ? dir : "/usr/share/datasets/fashion-mnist", part);
-  FILE *f = popen(cmd, "r");
-  unsigned char head[16];
-  if (!f || fread(head, 1, 16, f) != 16) {
-    fprintf(stderr, "cannot read %s\n", part);
+  float *v = fashion_mnist(part, n, dim);
+  if (!v) {
+    fprintf(stderr, "cannot read Fashion-MNIST %s (dataset-fashion-mnist)\n", part);
     exit(1);
   }
-#define BE(o) ((size_t)head[o] << 24 | (size_t)head[o + 1] << 16 | (size_t)head[o + 2] << 8 | head[o + 3])
-  *n = BE(4);
-  *dim = BE(8) * BE(12);
-  unsigned char *raw = malloc(*n * *dim);
-  if (fread(raw, 1, *n * *dim, f) != *n * *dim) exit(1);
-  pclose(f);
-  float *v = malloc(*n * *dim * sizeof *v);
-  for (size_t i = 0; i < *n * *dim; i++) v[i] = raw[i];
-  free(raw);
   return v;
 }
 
