@@ -7,6 +7,7 @@
 #include "alloc_internal.h"
 #include "collection_impl.h"
 #include "errors_internal.h"
+#include "payload/planner.h"
 #include "versioned.h"
 
 VEXFS_API vexfs_status vexfs_collection_get_config(const vexfs_collection *c,
@@ -21,28 +22,70 @@ static int by_value(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-VEXFS_API vexfs_status vexfs_list_ids(vexfs_collection *c, uint64_t **ids, size_t *n) {
-  const char *fn = "vexfs_list_ids";
+/* Appends to list the ids of the rows among the first `rows` that prog admits (every live row
+ * when prog is NULL), through the planner's listed rows when payload indexes cover the filter. */
+static vexfs_status admitted_ids(vexfs_collection *c, const vx_filter_prog *prog, size_t rows,
+                                 uint64_t *list, size_t *count) {
+  vx_plan plan = {.exact = 0};
+  if (prog) {
+    vx_plan_input in = {.filter = prog, .indexes = c->indexes, .nindexes = c->nindexes,
+                        .payloads = &c->payloads, .store = &c->store, .rows = rows};
+    vexfs_status st = vx_plan_filter(&in, &plan);
+    if (st != VEXFS_OK) return st;
+  }
+  if (plan.exact) {
+    for (size_t i = 0; i < plan.n; i++) list[(*count)++] = vx_store_id(&c->store, plan.slots[i]);
+    vx_plan_release(&plan);
+    return VEXFS_OK;
+  }
+  vx_filter_ctx ctx = {prog, &c->payloads, &c->store};
+  for (size_t slot = 0; slot < rows; slot++) {
+    uint64_t id = vx_store_id(&c->store, slot);
+    if (id != VX_NO_ID && (!prog || vx_filter_admit(&ctx, (uint32_t)slot))) list[(*count)++] = id;
+  }
+  if (prog) vx_plan_release(&plan);
+  return VEXFS_OK;
+}
+
+static vexfs_status list_ids(vexfs_collection *c, const char *fn, const char *filter_json,
+                             uint64_t **ids, size_t *n) {
   if (ids) *ids = NULL;
   if (n) *n = 0;
   if (!c || !ids || !n)
     return vx_fail(VEXFS_E_INVALID, "%s: %s is NULL", fn, !c ? "collection" : !ids ? "ids" : "n");
+  vx_filter_prog compiled, *prog = NULL;
+  if (filter_json) {
+    vexfs_status st = vx_filter_compile(fn, filter_json, &compiled);
+    if (st != VEXFS_OK) return st;
+    prog = &compiled;
+  }
   pthread_rwlock_rdlock(&c->rows_lock);
   size_t live = atomic_load_explicit(&c->store.live, memory_order_relaxed);
   size_t rows = atomic_load_explicit(&c->store.rows, memory_order_relaxed);
   uint64_t *list = live ? vx_calloc(live, sizeof *list) : NULL;
   size_t count = 0;
-  if (list)
-    for (size_t slot = 0; slot < rows; slot++) {
-      uint64_t id = vx_store_id(&c->store, slot);
-      if (id != VX_NO_ID) list[count++] = id;
-    }
+  vexfs_status st = live && !list ? vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu ids", fn, live)
+                    : list        ? admitted_ids(c, prog, rows, list, &count)
+                                  : VEXFS_OK;
   pthread_rwlock_unlock(&c->rows_lock);
-  if (live && !list) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu ids", fn, live);
+  if (prog) vx_filter_release(prog);
+  if (st != VEXFS_OK || count == 0) {
+    vx_release(list);
+    return st;
+  }
   if (count > 1) qsort(list, count, sizeof *list, by_value);
   *ids = list;
   *n = count;
   return VEXFS_OK;
+}
+
+VEXFS_API vexfs_status vexfs_list_ids(vexfs_collection *c, uint64_t **ids, size_t *n) {
+  return list_ids(c, "vexfs_list_ids", NULL, ids, n);
+}
+
+VEXFS_API vexfs_status vexfs_list_ids_filtered(vexfs_collection *c, const char *filter_json,
+                                               uint64_t **ids, size_t *n) {
+  return list_ids(c, "vexfs_list_ids_filtered", filter_json, ids, n);
 }
 
 const char *vx_collection_name(const vexfs_collection *c) {

@@ -479,6 +479,55 @@ static void test_planner_selectivities(void **state) {
   vexfs_collection_free(c);
 }
 
+/* vexfs_list_ids_filtered lists exactly the ids a filter admits, ascending, the same with and
+ * without payload indexes over its keys; a bad filter is refused with its place named. */
+static void test_list_ids_filtered(void **state) {
+  (void)state;
+  vexfs_collection *c = make(2, VEXFS_INDEX_FLAT);
+  for (uint64_t id = 0; id < 300; id++) {
+    char json[64];
+    snprintf(json, sizeof json, "{\"m\":%d,\"tag\":\"%s\"}", (int)(id % 7),
+             id % 3 ? "odd" : "three");
+    insert_one(c, id * 5 + 1, json);
+  }
+  insert_one(c, 7777, NULL);
+  const char *filter = "{\"must\":[{\"key\":\"m\",\"range\":{\"lt\":2}},"
+                       "{\"key\":\"tag\",\"match\":{\"value\":\"three\"}}]}";
+  for (int pass = 0; pass < 2; pass++) { /* without, then with indexes over both keys */
+    if (pass == 1) {
+      assert_int_equal(vexfs_create_payload_index(c, "m", VEXFS_PAYLOAD_INDEX_NUMERIC), VEXFS_OK);
+      assert_int_equal(vexfs_create_payload_index(c, "tag", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
+    }
+    uint64_t *ids = NULL;
+    size_t n = 0, expect = 0;
+    assert_int_equal(vexfs_list_ids_filtered(c, filter, &ids, &n), VEXFS_OK);
+    for (uint64_t id = 0; id < 300; id++) {
+      if (id % 7 >= 2 || id % 3 != 0) continue;
+      assert_true(expect < n);
+      assert_int_equal(ids[expect++], id * 5 + 1);
+    }
+    assert_int_equal(n, expect);
+    vexfs_free(ids);
+    assert_int_equal(vexfs_list_ids_filtered(c, NULL, &ids, &n), VEXFS_OK); /* every id */
+    assert_int_equal(n, 301);
+    assert_int_equal(ids[300], 7777);
+    vexfs_free(ids);
+    assert_int_equal(vexfs_list_ids_filtered(c, "{\"must\":[{\"key\":\"m\",\"match\":{\"value\":99}}]}",
+                                             &ids, &n), VEXFS_OK);
+    assert_null(ids); /* none admitted */
+    assert_int_equal(n, 0);
+  }
+  uint64_t *ids = (uint64_t *)&ids;
+  size_t n = 5;
+  assert_int_equal(vexfs_list_ids_filtered(c, "{\"must\":[{\"key\":\"m\",\"range\":{\"gt\":\"x\"}}]}",
+                                           &ids, &n), VEXFS_E_INVALID);
+  assert_non_null(strstr(vexfs_last_error(), "filter.must[0].range.gt"));
+  assert_null(ids);
+  assert_int_equal(n, 0);
+  assert_int_equal(vexfs_list_ids_filtered(NULL, NULL, &ids, &n), VEXFS_E_INVALID);
+  vexfs_collection_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip),
@@ -489,6 +538,7 @@ int main(void) {
       cmocka_unit_test(test_bad_filters),
       cmocka_unit_test(test_search_with_payload),
       cmocka_unit_test(test_planner_selectivities),
+      cmocka_unit_test(test_list_ids_filtered),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,11 +72,11 @@ extern "C" {
  * Version
  * --------------------------------------------------------------------------------------------- */
 #define VEXFS_VERSION_MAJOR 0
-#define VEXFS_VERSION_MINOR 3
+#define VEXFS_VERSION_MINOR 4
 #define VEXFS_VERSION_PATCH 0
 #define VEXFS_VERSION_NUMBER \
   (VEXFS_VERSION_MAJOR * 10000 + VEXFS_VERSION_MINOR * 100 + VEXFS_VERSION_PATCH)
-#define VEXFS_VERSION_STRING "0.3.0"
+#define VEXFS_VERSION_STRING "0.4.0"
 
 /* MAJOR*10000 + MINOR*100 + PATCH of the library actually loaded (may differ from the macros the
  * caller compiled against). Never fails. */
@@ -432,6 +432,16 @@ VEXFS_API vexfs_status vexfs_collection_get_config(const vexfs_collection *c,
  * Threading: safe concurrently with every call but vexfs_collection_free().
  * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOMEM. On error *ids is NULL and *n is 0. */
 VEXFS_API vexfs_status vexfs_list_ids(vexfs_collection *c, uint64_t **ids, size_t *n);
+
+/* As vexfs_list_ids, listing only the ids whose vectors filter_json admits (a filter as for
+ * vexfs_search; NULL lists every id). Payload indexes that cover the filter's conditions answer
+ * it without testing every row. What a server needs for counts, scrolls and deletes by filter
+ * (since 0.4.0).
+ * Threading: as vexfs_list_ids.
+ * Errors: as vexfs_list_ids, plus VEXFS_E_INVALID for a filter vexfs_search would refuse (the
+ *         message names the place). On error *ids is NULL and *n is 0. */
+VEXFS_API vexfs_status vexfs_list_ids_filtered(vexfs_collection *c, const char *filter_json,
+                                               uint64_t **ids, size_t *n);
 
 /* ------------------------------------------------------------------------------------------------
  * Databases: named collections that persist in a directory
