@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-core}
 
-core=(gcc g++ meson ninja-build pkg-config libzstd-dev libxxhash-dev)
+core=(gcc g++ meson ninja-build pkg-config libzstd-dev libxxhash-dev
+      libmicrohttpd-dev libjson-c-dev) # vexfs-server (server/): HTTP, JSON
 test=(libcmocka-dev abigail-tools binutils prometheus python3-numpy python3-pytest python3-pip python3-venv
       gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
       libcmocka-dev:arm64 libzstd-dev:arm64 clang libclang-rt-14-dev nodejs)

@@ -1,0 +1,318 @@
+/* HTTP on libmicrohttpd. Its polling threads (epoll) only move bytes: a request whose body has
+ * arrived is suspended and queued for a worker thread, which parses the body, runs the handler
+ * and resumes the connection with the answer, so a long search or insert never stalls other
+ * connections. Limits: bodies past --max-body get 413 (at once when Content-Length says so),
+ * idle connections close after --idle-timeout, connections are capped at --max-connections. */
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "server.h"
+
+#define JSON_DEPTH 64 /* bodies nest payloads at depth 3, which the library allows 64 deep */
+
+typedef struct job job;
+struct vs_http {
+  vs_server *srv;
+  struct MHD_Daemon *daemon;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  job *head, **tail;
+  int stopping;
+  pthread_t *workers;
+  unsigned nworkers;
+  atomic_size_t in_flight; /* requests begun and not yet completed */
+  char *cert, *key;
+};
+
+/* One request, from its first header to its completion. */
+struct job {
+  vs_http *h;
+  struct MHD_Connection *conn;
+  char *body;
+  size_t len;
+  unsigned early_status; /* 401 or 413, answered without reading further */
+  int queued, done;
+  vs_handler handler;
+  char *args[VS_MAX_ARGS];
+  vs_request rq;
+  vs_response rs;
+  char *path;
+  job *next;
+};
+
+static int key_matches(const char *given, const char *key) {
+  size_t lg = strlen(given), lk = strlen(key);
+  unsigned char diff = lg != lk;
+  for (size_t i = 0; i < lk; i++) /* time depends on the key's length only */
+    diff |= (unsigned char)(given[i < lg ? i : 0] ^ key[i]);
+  return diff == 0;
+}
+
+static int authorized(vs_http *h, struct MHD_Connection *conn, const char *url) {
+  const char *key = h->srv->opt.api_key;
+  if (!key || strcmp(url, "/healthz") == 0 || strcmp(url, "/livez") == 0 ||
+      strcmp(url, "/readyz") == 0)
+    return 1;
+  const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "api-key");
+  if (given && key_matches(given, key)) return 1;
+  const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+  return auth && strncasecmp(auth, "Bearer ", 7) == 0 && key_matches(auth + 7, key);
+}
+
+static enum MHD_Result send_response(job *j) {
+  vs_response *rs = &j->rs;
+  size_t len = rs->text ? strlen(rs->text) : 0;
+  struct MHD_Response *r =
+      MHD_create_response_from_buffer(len, rs->text, MHD_RESPMEM_MUST_FREE);
+  if (!r) return MHD_NO;
+  rs->text = NULL; /* the response owns it */
+  MHD_add_response_header(r, "Content-Type", rs->content_type ? rs->content_type : "application/json");
+  if (rs->status == 401) MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+  enum MHD_Result ok = MHD_queue_response(j->conn, rs->status, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
+static enum MHD_Result answer_now(job *j, unsigned status) {
+  if (status == 401)
+    vs_fail(&j->rq, &j->rs, 401, "Unauthorized: a valid api-key header or Bearer token is required");
+  else if (status == 413)
+    vs_fail(&j->rq, &j->rs, 413, "Payload too large: the body exceeds %zu bytes (--max-body)",
+            j->h->srv->opt.max_body);
+  else if (status == 405)
+    vs_fail(&j->rq, &j->rs, 405, "Method not allowed: %s %s", j->rq.method, j->path);
+  else
+    vs_fail(&j->rq, &j->rs, 404, "Not found: %s %s", j->rq.method, j->path);
+  j->queued = j->done = 1;
+  return send_response(j);
+}
+
+/* Parses the body into rq.body; 0, or -1 after a 400. */
+static int parse_body(job *j) {
+  if (j->len == 0) return 0;
+  json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
+  if (!tok) {
+    vs_fail(&j->rq, &j->rs, 503, "Service unavailable: out of memory");
+    return -1;
+  }
+  json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+  j->rq.body = json_tokener_parse_ex(tok, j->body, (int)j->len);
+  enum json_tokener_error err = json_tokener_get_error(tok);
+  size_t end = json_tokener_get_parse_end(tok);
+  json_tokener_free(tok);
+  if (err == json_tokener_success && j->rq.body) return 0;
+  json_object_put(j->rq.body);
+  j->rq.body = NULL;
+  vs_fail(&j->rq, &j->rs, 400, "Bad request: malformed JSON body at byte %zu: %s", end,
+          err == json_tokener_continue ? "unexpected end of input" : json_tokener_error_desc(err));
+  return -1;
+}
+
+static void run(job *j) {
+  if (parse_body(j) == 0) {
+    j->rq.start_ns = j->rq.start_ns ? j->rq.start_ns : vs_now_ns();
+    j->handler(&j->rq, &j->rs, j->args);
+    if (!j->rs.text) vs_fail(&j->rq, &j->rs, 500, "Internal error: no answer");
+  }
+  json_object_put(j->rq.body);
+  j->rq.body = NULL;
+  free(j->body);
+  j->body = NULL;
+}
+
+static void *worker(void *arg) {
+  vs_http *h = arg;
+  pthread_mutex_lock(&h->lock);
+  for (;;) {
+    while (!h->head && !h->stopping) pthread_cond_wait(&h->wake, &h->lock);
+    if (!h->head) break; /* stopping, queue drained */
+    job *j = h->head;
+    h->head = j->next;
+    if (!h->head) h->tail = &h->head;
+    pthread_mutex_unlock(&h->lock);
+    run(j);
+    j->done = 1;
+    MHD_resume_connection(j->conn);
+    pthread_mutex_lock(&h->lock);
+  }
+  pthread_mutex_unlock(&h->lock);
+  return NULL;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **state) {
+  (void)version;
+  vs_http *h = cls;
+  job *j = *state;
+  if (!j) { /* headers have arrived */
+    if (!(j = calloc(1, sizeof *j))) return MHD_NO;
+    j->h = h;
+    j->conn = conn;
+    j->rq = (vs_request){.srv = h->srv, .method = method, .conn = conn, .start_ns = vs_now_ns()};
+    j->path = strdup(url);
+    j->rq.path = j->path;
+    *state = j;
+    atomic_fetch_add(&h->in_flight, 1);
+    if (!j->path) return MHD_NO;
+    const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if (!authorized(h, conn, url)) j->early_status = 401;
+    else if (length && strtoull(length, NULL, 10) > h->srv->opt.max_body) j->early_status = 413;
+    return j->early_status ? answer_now(j, j->early_status) : MHD_YES;
+  }
+  if (j->queued) { /* resumed by the worker, or a body after an early answer */
+    *upload_size = 0;
+    if (j->done && j->rs.text) return send_response(j);
+    return MHD_YES;
+  }
+  if (*upload_size) {
+    size_t n = *upload_size;
+    *upload_size = 0;
+    if (j->len + n > h->srv->opt.max_body) { /* a chunked body grew too large */
+      free(j->body);
+      j->body = NULL;
+      return answer_now(j, 413);
+    }
+    char *grown = realloc(j->body, j->len + n + 1);
+    if (!grown) return MHD_NO;
+    memcpy(grown + j->len, upload, n);
+    j->body = grown;
+    j->len += n;
+    j->body[j->len] = 0;
+    return MHD_YES;
+  }
+  unsigned status;
+  if (!vs_route(method, url, &j->handler, j->args, VS_MAX_ARGS, &status))
+    return answer_now(j, status);
+  j->queued = 1;
+  MHD_suspend_connection(conn);
+  pthread_mutex_lock(&h->lock);
+  *h->tail = j;
+  h->tail = &j->next;
+  pthread_cond_signal(&h->wake);
+  pthread_mutex_unlock(&h->lock);
+  return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
+                         enum MHD_RequestTerminationCode why) {
+  (void)conn, (void)why;
+  vs_http *h = cls;
+  job *j = *state;
+  if (!j) return;
+  if (h->srv->opt.log_requests)
+    fprintf(stderr, "%s %s %u %lluus\n", j->rq.method, j->path ? j->path : "?",
+            j->done ? j->rs.status : 0, (unsigned long long)((vs_now_ns() - j->rq.start_ns) / 1000));
+  for (int i = 0; i < VS_MAX_ARGS; i++) free(j->args[i]);
+  free(j->rs.text);
+  free(j->body);
+  free(j->path);
+  free(j);
+  *state = NULL;
+  atomic_fetch_sub(&h->in_flight, 1);
+}
+
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *text = size >= 0 ? malloc((size_t)size + 1) : NULL;
+  if (text && fread(text, 1, (size_t)size, f) != (size_t)size) {
+    free(text);
+    text = NULL;
+  }
+  if (text) text[size] = 0;
+  fclose(f);
+  return text;
+}
+
+static void free_http(vs_http *h) {
+  free(h->workers);
+  free(h->cert);
+  free(h->key);
+  pthread_mutex_destroy(&h->lock);
+  pthread_cond_destroy(&h->wake);
+  free(h);
+}
+
+vs_http *vs_http_start(vs_server *srv, unsigned *port) {
+  const vs_options *o = &srv->opt;
+  vs_http *h = calloc(1, sizeof *h);
+  if (!h) return NULL;
+  h->srv = srv;
+  h->tail = &h->head;
+  pthread_mutex_init(&h->lock, NULL);
+  pthread_cond_init(&h->wake, NULL);
+  char service[16];
+  snprintf(service, sizeof service, "%u", o->port);
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *addr = NULL;
+  int gai = getaddrinfo(o->host, service, &hints, &addr);
+  if (gai != 0) {
+    fprintf(stderr, "vexfs-server: --host %s: %s\n", o->host, gai_strerror(gai));
+    free_http(h);
+    return NULL;
+  }
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                   MHD_USE_ITC | (addr->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+  if (o->tls_cert) {
+    if (!(h->cert = read_file(o->tls_cert)) || !(h->key = read_file(o->tls_key))) {
+      fprintf(stderr, "vexfs-server: cannot read %s\n", h->cert ? o->tls_key : o->tls_cert);
+      freeaddrinfo(addr);
+      free_http(h);
+      return NULL;
+    }
+    flags |= MHD_USE_TLS;
+  }
+  struct MHD_OptionItem tls[] = {
+      {h->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, h->cert},
+      {MHD_OPTION_HTTPS_MEM_KEY, 0, h->key},
+      {MHD_OPTION_END, 0, NULL}};
+  h->daemon = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, addr->ai_addr,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
+      (unsigned)o->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+      MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+  freeaddrinfo(addr);
+  if (!h->daemon) {
+    fprintf(stderr, "vexfs-server: cannot listen on %s port %u (in use, or not an address here)\n",
+            o->host, o->port);
+    free_http(h);
+    return NULL;
+  }
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  *port = info ? info->port : o->port;
+  h->workers = calloc(o->threads, sizeof *h->workers);
+  for (unsigned i = 0; h->workers && i < o->threads; i++)
+    if (pthread_create(&h->workers[i], NULL, worker, h) == 0) h->nworkers++;
+  if (h->nworkers == 0) {
+    fprintf(stderr, "vexfs-server: cannot start worker threads\n");
+    vs_http_stop(h, 0);
+    return NULL;
+  }
+  return h;
+}
+
+void vs_http_stop(vs_http *h, unsigned grace_s) {
+  if (h->daemon) {
+    MHD_socket listener = MHD_quiesce_daemon(h->daemon); /* no new connections */
+    if (listener != MHD_INVALID_SOCKET) close(listener);
+    for (unsigned waited = 0; atomic_load(&h->in_flight) > 0 && waited < grace_s * 100; waited++)
+      usleep(10000);
+  }
+  pthread_mutex_lock(&h->lock);
+  h->stopping = 1;
+  pthread_cond_broadcast(&h->wake);
+  pthread_mutex_unlock(&h->lock);
+  for (unsigned i = 0; i < h->nworkers; i++) pthread_join(h->workers[i], NULL);
+  if (h->daemon) MHD_stop_daemon(h->daemon);
+  free_http(h);
+}

@@ -1,0 +1,57 @@
+/* The Qdrant REST API's handlers (vs_handler), by file. args[0] is the collection name, args[1]
+ * a point id or field name, as the route (routes.c) gives them. */
+#ifndef VEXFS_SERVER_QDRANT_H
+#define VEXFS_SERVER_QDRANT_H
+
+#include "server.h"
+
+/* qdrant_collections.c */
+void vs_root(vs_request *rq, vs_response *rs, char **args);
+void vs_health(vs_request *rq, vs_response *rs, char **args);
+void vs_collections_list(vs_request *rq, vs_response *rs, char **args);
+void vs_collection_create(vs_request *rq, vs_response *rs, char **args);
+void vs_collection_get(vs_request *rq, vs_response *rs, char **args);
+void vs_collection_delete(vs_request *rq, vs_response *rs, char **args);
+void vs_collection_exists(vs_request *rq, vs_response *rs, char **args);
+void vs_index_create(vs_request *rq, vs_response *rs, char **args);
+void vs_index_delete(vs_request *rq, vs_response *rs, char **args);
+
+/* qdrant_points.c */
+void vs_points_upsert(vs_request *rq, vs_response *rs, char **args);
+void vs_points_retrieve(vs_request *rq, vs_response *rs, char **args);
+void vs_point_get(vs_request *rq, vs_response *rs, char **args);
+void vs_points_delete(vs_request *rq, vs_response *rs, char **args);
+void vs_points_count(vs_request *rq, vs_response *rs, char **args);
+void vs_points_scroll(vs_request *rq, vs_response *rs, char **args);
+
+/* qdrant_payload.c */
+void vs_payload_set(vs_request *rq, vs_response *rs, char **args);
+void vs_payload_overwrite(vs_request *rq, vs_response *rs, char **args);
+void vs_payload_delete(vs_request *rq, vs_response *rs, char **args);
+void vs_payload_clear(vs_request *rq, vs_response *rs, char **args);
+
+/* qdrant_search.c */
+void vs_points_search(vs_request *rq, vs_response *rs, char **args);
+void vs_points_search_batch(vs_request *rq, vs_response *rs, char **args);
+void vs_points_query(vs_request *rq, vs_response *rs, char **args);
+void vs_points_query_batch(vs_request *rq, vs_response *rs, char **args);
+
+/* What retrieve, scroll and search share: a point as Qdrant returns it. with_payload is a
+ * selector (true, false, a list of keys, {"include": [...]} or {"exclude": [...]}), checked by
+ * vs_payload_selector_ok. */
+int vs_payload_selector_ok(vs_request *rq, vs_response *rs, json_object *selector);
+/* {"id", "payload"?, "vector"?} of a stored point (NULL when it is gone); payload_text is taken. */
+json_object *vs_point_record(vs_coll *k, uint64_t id, json_object *with_payload, int with_vector,
+                             char *payload_text, int have_payload_text);
+
+/* Reads a vector of k->dim finite numbers (a squared norm the library accepts) into out; -1
+ * after a 400 naming `what`. */
+int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, float *out,
+                   const char *what);
+
+/* The stored points a request selects by `points` (ids; those not stored are skipped) or by
+ * `filter`; *ids freed with free(). -1 after vs_fail. */
+int vs_selected_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *body, uint64_t **ids,
+                    size_t *n);
+
+#endif

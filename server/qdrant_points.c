@@ -1,0 +1,528 @@
+/* Qdrant's point routes: upsert (list and batch forms), retrieve, get one, delete by ids or
+ * filter, count and scroll. Upserts overwrite: points that exist are removed and inserted again
+ * in the same request, under the collection's write lock. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qdrant.h"
+
+int vs_payload_selector_ok(vs_request *rq, vs_response *rs, json_object *sel) {
+  if (!sel || json_object_is_type(sel, json_type_boolean) ||
+      json_object_is_type(sel, json_type_null))
+    return 0;
+  json_object *list = sel;
+  if (json_object_is_type(sel, json_type_object) &&
+      !json_object_object_get_ex(sel, "include", &list) &&
+      !json_object_object_get_ex(sel, "exclude", &list))
+    list = NULL;
+  if (list && json_object_is_type(list, json_type_array)) {
+    size_t n = json_object_array_length(list), i = 0;
+    while (i < n && json_object_is_type(json_object_array_get_idx(list, i), json_type_string)) i++;
+    if (i == n) return 0;
+  }
+  vs_fail(rq, rs, 400, "Bad request: `with_payload` must be true, false, a list of keys, "
+                       "{\"include\": [...]} or {\"exclude\": [...]}");
+  return -1;
+}
+
+static int listed(json_object *keys, const char *key) {
+  size_t n = json_object_array_length(keys);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(json_object_get_string(json_object_array_get_idx(keys, i)), key) == 0) return 1;
+  return 0;
+}
+
+/* The payload as the selector (not true/false) asks: some top-level keys kept or dropped. */
+static json_object *select_keys(const char *text, json_object *sel) {
+  json_object *all = text ? json_tokener_parse(text) : NULL, *keys = sel, *out;
+  int exclude = json_object_is_type(sel, json_type_object) &&
+                json_object_object_get_ex(sel, "exclude", &keys);
+  if (json_object_is_type(sel, json_type_object) && !exclude)
+    json_object_object_get_ex(sel, "include", &keys);
+  out = json_object_new_object();
+  if (all) {
+    json_object_object_foreach(all, key, v)
+      if (listed(keys, key) != exclude) json_object_object_add(out, key, json_object_get(v));
+  }
+  json_object_put(all);
+  return out;
+}
+
+json_object *vs_point_record(vs_coll *k, uint64_t id, json_object *with_payload, int with_vector,
+                             char *text, int have_text) {
+  int want = with_payload && !(json_object_is_type(with_payload, json_type_boolean) &&
+                               !json_object_get_boolean(with_payload));
+  if (want && !have_text && vexfs_get_payload(k->points, id, &text) != VEXFS_OK) return NULL;
+  json_object *vector = NULL;
+  if (with_vector) {
+    float *v = malloc(k->dim * sizeof *v);
+    if (!v || vexfs_get(k->points, id, v) != VEXFS_OK) {
+      free(v);
+      vexfs_free(text);
+      return NULL;
+    }
+    vector = json_object_new_array_ext((int)k->dim);
+    for (uint32_t i = 0; i < k->dim; i++) json_object_array_add(vector, vs_float(v[i]));
+    free(v);
+  }
+  json_object *r = json_object_new_object(), *payload = NULL;
+  json_object_object_add(r, "id", vs_id_json(k, id));
+  if (want && json_object_is_type(with_payload, json_type_boolean))
+    payload = text ? vs_raw_json(text) : json_object_new_object(), text = NULL;
+  else if (want)
+    payload = select_keys(text, with_payload);
+  vexfs_free(text);
+  json_object_object_add(r, "payload", payload);
+  json_object_object_add(r, "vector", vector);
+  return r;
+}
+
+int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, float *out,
+                   const char *what) {
+  if (!json_object_is_type(v, json_type_array)) {
+    vs_fail(rq, rs, 400, "Bad request: %s: the vector must be a list of %u numbers (named "
+                         "vectors are not supported by vexfs-server)", what, k->dim);
+    return -1;
+  }
+  size_t n = json_object_array_length(v);
+  if (n != k->dim) {
+    vs_fail(rq, rs, 400, "Wrong input: Vector dimension error: expected dim: %u, got %zu (%s)",
+            k->dim, n, what);
+    return -1;
+  }
+  double norm = 0;
+  for (size_t i = 0; i < n; i++) {
+    json_object *x = json_object_array_get_idx(v, i);
+    double d = json_object_get_double(x);
+    if ((!json_object_is_type(x, json_type_double) && !json_object_is_type(x, json_type_int)) ||
+        !isfinite((float)d)) {
+      vs_fail(rq, rs, 400, "Bad request: %s: coordinate %zu is not a finite 32-bit float", what, i);
+      return -1;
+    }
+    out[i] = (float)d;
+    norm += (double)out[i] * out[i];
+  }
+  if (norm > VEXFS_MAX_SQUARED_NORM * 0.99) { /* with a margin for the library's float sum */
+    vs_fail(rq, rs, 400, "Bad request: %s: the vector's squared norm %g is above %g", what, norm,
+            (double)VEXFS_MAX_SQUARED_NORM);
+    return -1;
+  }
+  return 0;
+}
+
+/* Reads point `row`'s vector, normalized for cosine as Qdrant stores them. */
+static int read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, float *out,
+                       size_t row) {
+  char what[32];
+  snprintf(what, sizeof what, "point %zu", row);
+  if (vs_read_vector(rq, rs, k, v, out, what) != 0) return -1;
+  double norm = 0;
+  for (uint32_t i = 0; i < k->dim; i++) norm += (double)out[i] * out[i];
+  if (k->metric == VEXFS_METRIC_COSINE && norm > 0) {
+    float inv = (float)(1.0 / sqrt(norm));
+    for (uint32_t i = 0; i < k->dim; i++) out[i] *= inv;
+  }
+  return 0;
+}
+
+/* The points of an upsert, in either form. */
+typedef struct batch {
+  size_t n;
+  json_object **ids;
+  float *vectors;
+  char **payloads; /* entries NULL for none */
+  uint64_t *lib_ids;
+} batch;
+
+static void batch_free(batch *b) {
+  for (size_t i = 0; b->payloads && i < b->n; i++) free(b->payloads[i]);
+  free(b->ids), free(b->vectors), free(b->payloads), free(b->lib_ids);
+}
+
+static int read_payload(vs_request *rq, vs_response *rs, json_object *p, char **out, size_t row) {
+  if (!p || json_object_is_type(p, json_type_null)) return 0;
+  if (!json_object_is_type(p, json_type_object)) {
+    vs_fail(rq, rs, 400, "Bad request: point %zu: the payload must be an object", row);
+    return -1;
+  }
+  if (!(*out = strdup(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN)))) {
+    vs_fail(rq, rs, 503, "Service unavailable: out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+static int batch_alloc(vs_request *rq, vs_response *rs, batch *b, size_t n, uint32_t dim) {
+  b->n = n;
+  b->ids = calloc(n ? n : 1, sizeof *b->ids);
+  b->vectors = malloc((n ? n : 1) * dim * sizeof(float));
+  b->payloads = calloc(n ? n : 1, sizeof *b->payloads);
+  b->lib_ids = malloc((n ? n : 1) * sizeof *b->lib_ids);
+  if (b->ids && b->vectors && b->payloads && b->lib_ids) return 0;
+  vs_fail(rq, rs, 503, "Service unavailable: out of memory for %zu points", n);
+  return -1;
+}
+
+static int read_list_form(vs_request *rq, vs_response *rs, vs_coll *k, json_object *points,
+                          batch *b) {
+  if (!json_object_is_type(points, json_type_array)) {
+    vs_fail(rq, rs, 400, "Bad request: `points` must be a list");
+    return -1;
+  }
+  size_t n = json_object_array_length(points);
+  if (batch_alloc(rq, rs, b, n, k->dim) != 0) return -1;
+  for (size_t i = 0; i < n; i++) {
+    json_object *p = json_object_array_get_idx(points, i), *v = NULL, *payload = NULL;
+    if (!json_object_is_type(p, json_type_object) ||
+        !json_object_object_get_ex(p, "id", &b->ids[i]) ||
+        !json_object_object_get_ex(p, "vector", &v)) {
+      vs_fail(rq, rs, 400, "Bad request: point %zu needs `id` and `vector`", i);
+      return -1;
+    }
+    json_object_object_get_ex(p, "payload", &payload);
+    if (read_vector(rq, rs, k, v, b->vectors + i * k->dim, i) != 0 ||
+        read_payload(rq, rs, payload, &b->payloads[i], i) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int read_batch_form(vs_request *rq, vs_response *rs, vs_coll *k, json_object *form,
+                           batch *b) {
+  json_object *ids, *vectors, *payloads = NULL;
+  if (!json_object_is_type(form, json_type_object) ||
+      !json_object_object_get_ex(form, "ids", &ids) ||
+      !json_object_object_get_ex(form, "vectors", &vectors) ||
+      !json_object_is_type(ids, json_type_array) || !json_object_is_type(vectors, json_type_array)) {
+    vs_fail(rq, rs, 400, "Bad request: `batch` needs lists `ids` and `vectors`");
+    return -1;
+  }
+  size_t n = json_object_array_length(ids);
+  json_object_object_get_ex(form, "payloads", &payloads);
+  if (json_object_is_type(payloads, json_type_null)) payloads = NULL;
+  if (json_object_array_length(vectors) != n ||
+      (payloads && (!json_object_is_type(payloads, json_type_array) ||
+                    json_object_array_length(payloads) != n))) {
+    vs_fail(rq, rs, 400, "Bad request: `batch` has %zu ids but %zu vectors%s", n,
+            json_object_array_length(vectors), payloads ? " or another count of payloads" : "");
+    return -1;
+  }
+  if (batch_alloc(rq, rs, b, n, k->dim) != 0) return -1;
+  for (size_t i = 0; i < n; i++) {
+    b->ids[i] = json_object_array_get_idx(ids, i);
+    if (read_vector(rq, rs, k, json_object_array_get_idx(vectors, i), b->vectors + i * k->dim,
+                    i) != 0 ||
+        (payloads &&
+         read_payload(rq, rs, json_object_array_get_idx(payloads, i), &b->payloads[i], i) != 0))
+      return -1;
+  }
+  return 0;
+}
+
+typedef struct order {
+  uint64_t id;
+  size_t at;
+} order;
+
+static int by_id_then_position(const void *a, const void *b) {
+  const order *x = a, *y = b;
+  if (x->id != y->id) return x->id < y->id ? -1 : 1;
+  return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Keeps the last occurrence of each id (later points of a batch win, as in Qdrant), compacting
+ * the batch in place. */
+static int dedupe(vs_request *rq, vs_response *rs, batch *b, uint32_t dim) {
+  order *o = malloc((b->n ? b->n : 1) * sizeof *o);
+  uint8_t *keep = calloc(b->n ? b->n : 1, 1);
+  if (!o || !keep) {
+    free(o), free(keep);
+    vs_fail(rq, rs, 503, "Service unavailable: out of memory");
+    return -1;
+  }
+  for (size_t i = 0; i < b->n; i++) o[i] = (order){b->lib_ids[i], i};
+  qsort(o, b->n, sizeof *o, by_id_then_position);
+  for (size_t i = 0; i < b->n; i++)
+    if (i + 1 == b->n || o[i + 1].id != o[i].id) keep[o[i].at] = 1;
+  size_t m = 0;
+  for (size_t i = 0; i < b->n; i++) {
+    if (!keep[i]) {
+      free(b->payloads[i]);
+      continue;
+    }
+    b->lib_ids[m] = b->lib_ids[i];
+    b->payloads[m] = b->payloads[i];
+    memmove(b->vectors + m * dim, b->vectors + i * dim, dim * sizeof(float));
+    m++;
+  }
+  b->n = m;
+  free(o), free(keep);
+  return 0;
+}
+
+/* Writes the batch: removes the points that exist, then inserts all. Under k->write. */
+static vexfs_status write_batch(vs_coll *k, batch *b) {
+  uint64_t *existing = malloc((b->n ? b->n : 1) * sizeof *existing);
+  float *scratch = malloc(k->dim * sizeof *scratch);
+  vexfs_status st = existing && scratch ? VEXFS_OK : VEXFS_E_NOMEM;
+  size_t ne = 0;
+  for (size_t i = 0; st == VEXFS_OK && i < b->n; i++)
+    if (vexfs_get(k->points, b->lib_ids[i], scratch) == VEXFS_OK) existing[ne++] = b->lib_ids[i];
+  if (st == VEXFS_OK && ne) st = vexfs_remove(k->points, existing, ne);
+  if (st == VEXFS_OK)
+    st = vexfs_insert_with_payload(k->points, b->lib_ids, b->vectors,
+                                   (const char *const *)b->payloads, b->n);
+  free(existing), free(scratch);
+  return st;
+}
+
+void vs_points_upsert(vs_request *rq, vs_response *rs, char **args) {
+  json_object *body = vs_body(rq, rs), *points = NULL, *form = NULL;
+  if (!body) return;
+  vs_coll *k = vs_request_collection(rq, rs, args[0]);
+  if (!k) return;
+  batch b = {0};
+  int parsed = json_object_object_get_ex(body, "points", &points)
+                   ? read_list_form(rq, rs, k, points, &b)
+               : json_object_object_get_ex(body, "batch", &form)
+                   ? read_batch_form(rq, rs, k, form, &b)
+                   : (vs_fail(rq, rs, 400, "Bad request: the body needs `points` or `batch`"), -1);
+  if (parsed == 0) {
+    pthread_mutex_lock(&k->write);
+    if (vs_ids_assign(rq, rs, k, b.ids, b.n, b.lib_ids) == 0 && dedupe(rq, rs, &b, k->dim) == 0) {
+      vexfs_status st = write_batch(k, &b);
+      if (st == VEXFS_OK) vs_ok_operation(rq, rs);
+      else vs_fail_lib(rq, rs, st);
+    }
+    pthread_mutex_unlock(&k->write);
+  }
+  batch_free(&b);
+  vs_catalog_release(&rq->srv->catalog);
+}
+
+/* The stored points among the listed ids, as ids (found[i] says which); -1 after vs_fail. */
+static int existing_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *list,
+                        uint64_t **ids, uint8_t **found, size_t *n) {
+  if (!json_object_is_type(list, json_type_array)) {
+    vs_fail(rq, rs, 400, "Bad request: the point ids must be a list");
+    return -1;
+  }
+  *n = json_object_array_length(list);
+  *ids = malloc((*n ? *n : 1) * sizeof **ids);
+  *found = malloc(*n ? *n : 1);
+  if (!*ids || !*found) {
+    vs_fail(rq, rs, 503, "Service unavailable: out of memory");
+    return -1;
+  }
+  if (vs_ids_lookup(rq, rs, k, list, *ids, *found) != 0) return -1;
+  float *scratch = malloc(k->dim * sizeof *scratch);
+  for (size_t i = 0; i < *n; i++)
+    if ((*found)[i] && (!scratch || vexfs_get(k->points, (*ids)[i], scratch) != VEXFS_OK))
+      (*found)[i] = 0;
+  free(scratch);
+  return 0;
+}
+
+void vs_points_retrieve(vs_request *rq, vs_response *rs, char **args) {
+  json_object *body = vs_body(rq, rs), *list = NULL, *with_payload = NULL;
+  if (!body) return;
+  int with_vector = 0;
+  if (!json_object_object_get_ex(body, "ids", &list)) {
+    vs_fail(rq, rs, 400, "Bad request: missing field `ids`");
+    return;
+  }
+  if (!json_object_object_get_ex(body, "with_payload", &with_payload) ||
+      json_object_is_type(with_payload, json_type_null))
+    with_payload = NULL;
+  json_object *yes = json_object_new_boolean(1);
+  if (vs_payload_selector_ok(rq, rs, with_payload) != 0 ||
+      vs_get_bool(rq, rs, body, "with_vector", &with_vector) != 0) {
+    json_object_put(yes);
+    return;
+  }
+  vs_coll *k = vs_request_collection(rq, rs, args[0]);
+  if (!k) {
+    json_object_put(yes);
+    return;
+  }
+  uint64_t *ids = NULL;
+  uint8_t *found = NULL;
+  size_t n = 0;
+  if (existing_ids(rq, rs, k, list, &ids, &found, &n) == 0) {
+    json_object *out = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+      json_object *r = found[i] ? vs_point_record(k, ids[i], with_payload ? with_payload : yes,
+                                                  with_vector, NULL, 0)
+                                : NULL;
+      if (r) json_object_array_add(out, r);
+    }
+    vs_ok(rq, rs, out);
+  }
+  free(ids), free(found);
+  json_object_put(yes);
+  vs_catalog_release(&rq->srv->catalog);
+}
+
+void vs_point_get(vs_request *rq, vs_response *rs, char **args) {
+  vs_coll *k = vs_request_collection(rq, rs, args[0]);
+  if (!k) return;
+  json_object *list = json_object_new_array(), *yes = json_object_new_boolean(1);
+  char *end = NULL;
+  unsigned long long num = strtoull(args[1], &end, 10);
+  json_object_array_add(list, *end == 0 && args[1][0] != '-' ? json_object_new_uint64(num)
+                                                             : json_object_new_string(args[1]));
+  uint64_t *ids = NULL;
+  uint8_t *found = NULL;
+  size_t n = 0;
+  if (existing_ids(rq, rs, k, list, &ids, &found, &n) == 0) {
+    json_object *r = found[0] ? vs_point_record(k, ids[0], yes, 1, NULL, 0) : NULL;
+    if (r) vs_ok(rq, rs, r);
+    else vs_fail(rq, rs, 404, "Not found: No point with id %s found", args[1]);
+  }
+  free(ids), free(found);
+  json_object_put(list), json_object_put(yes);
+  vs_catalog_release(&rq->srv->catalog);
+}
+
+/* The ids a request selects by `points` (a list of ids; those not stored are skipped) or by
+ * `filter`; *ids freed with free(). -1 after vs_fail. */
+int vs_selected_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *body, uint64_t **ids,
+                    size_t *n) {
+  json_object *list = NULL, *filter = NULL;
+  if (json_object_object_get_ex(body, "points", &list) && !json_object_is_type(list, json_type_null)) {
+    uint8_t *found = NULL;
+    if (existing_ids(rq, rs, k, list, ids, &found, n) != 0) {
+      free(found);
+      return -1;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < *n; i++)
+      if (found[i]) (*ids)[m++] = (*ids)[i];
+    *n = m;
+    free(found);
+    return 0;
+  }
+  if (vs_get_object(rq, rs, body, "filter", 0, &filter) != 0) return -1;
+  if (!filter) {
+    vs_fail(rq, rs, 400, "Bad request: the body needs `points` (ids) or `filter`");
+    return -1;
+  }
+  uint64_t *listed_ids = NULL;
+  if (vs_filter_ids(rq, rs, k, filter, &listed_ids, n) != 0) return -1;
+  *ids = malloc((*n ? *n : 1) * sizeof **ids);
+  if (*ids && *n) memcpy(*ids, listed_ids, *n * sizeof **ids);
+  vexfs_free(listed_ids);
+  if (*ids) return 0;
+  vs_fail(rq, rs, 503, "Service unavailable: out of memory");
+  return -1;
+}
+
+static int by_value(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Removes those of ids (which may repeat) that are stored, in one call. Under k->write. */
+static vexfs_status remove_present(vs_coll *k, uint64_t *ids, size_t n) {
+  float *scratch = malloc(k->dim * sizeof *scratch);
+  if (!scratch) return VEXFS_E_NOMEM;
+  qsort(ids, n, sizeof *ids, by_value);
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++)
+    if ((m == 0 || ids[m - 1] != ids[i]) && vexfs_get(k->points, ids[i], scratch) == VEXFS_OK)
+      ids[m++] = ids[i];
+  free(scratch);
+  return m ? vexfs_remove(k->points, ids, m) : VEXFS_OK;
+}
+
+void vs_points_delete(vs_request *rq, vs_response *rs, char **args) {
+  json_object *body = vs_body(rq, rs);
+  if (!body) return;
+  vs_coll *k = vs_request_collection(rq, rs, args[0]);
+  if (!k) return;
+  pthread_mutex_lock(&k->write);
+  uint64_t *ids = NULL;
+  size_t n = 0;
+  if (vs_selected_ids(rq, rs, k, body, &ids, &n) == 0) {
+    vexfs_status st = remove_present(k, ids, n);
+    if (st == VEXFS_OK) vs_ok_operation(rq, rs);
+    else vs_fail_lib(rq, rs, st);
+  }
+  pthread_mutex_unlock(&k->write);
+  free(ids);
+  vs_catalog_release(&rq->srv->catalog);
+}
+
+void vs_points_count(vs_request *rq, vs_response *rs, char **args) {
+  json_object *body = vs_body(rq, rs), *filter = NULL;
+  if (!body || vs_get_object(rq, rs, body, "filter", 0, &filter) != 0) return;
+  vs_coll *k = vs_request_collection(rq, rs, args[0]);
+  if (!k) return;
+  size_t n = 0;
+  uint64_t *ids = NULL;
+  if (!filter || vs_filter_ids(rq, rs, k, filter, &ids, &n) == 0) {
+    if (!filter) n = vexfs_count(k->points);
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "count", json_object_new_uint64(n));
+    vs_ok(rq, rs, r);
+  }
+  vexfs_free(ids);
+  vs_catalog_release(&rq->srv->catalog);
+}
+
+void vs_points_scroll(vs_request *rq, vs_response *rs, char **args) {
+  json_object *body = vs_body(rq, rs), *filter = NULL, *with_payload = NULL, *offset = NULL;
+  if (!body) return;
+  uint64_t limit = 10;
+  int with_vector = 0;
+  if (json_object_object_get_ex(body, "order_by", NULL)) {
+    vs_fail(rq, rs, 400, "Bad request: `order_by` is not supported by vexfs-server (scroll "
+                         "returns points by id)");
+    return;
+  }
+  if (!json_object_object_get_ex(body, "with_payload", &with_payload) ||
+      json_object_is_type(with_payload, json_type_null))
+    with_payload = NULL;
+  if (vs_get_object(rq, rs, body, "filter", 0, &filter) != 0 ||
+      vs_get_uint(rq, rs, body, "limit", VEXFS_MAX_K, &limit) != 0 ||
+      vs_get_bool(rq, rs, body, "with_vector", &with_vector) != 0 ||
+      vs_payload_selector_ok(rq, rs, with_payload) != 0)
+    return;
+  vs_coll *k = vs_request_collection(rq, rs, args[0]);
+  if (!k) return;
+  uint64_t *ids = NULL, from = 0;
+  size_t n = 0;
+  int ok = 1;
+  if (json_object_object_get_ex(body, "offset", &offset) && !json_object_is_type(offset, json_type_null)) {
+    json_object *one = json_object_new_array();
+    json_object_array_add(one, json_object_get(offset));
+    uint8_t found = 0;
+    ok = vs_ids_lookup(rq, rs, k, one, &from, &found) == 0;
+    json_object_put(one);
+  }
+  if (ok && vs_filter_ids(rq, rs, k, filter, &ids, &n) == 0) {
+    size_t first = 0, lo = 0, hi = n; /* the first id at or above the offset's */
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (ids[mid] < from) lo = mid + 1;
+      else hi = mid;
+    }
+    first = lo;
+    json_object *points = json_object_new_array(), *yes = json_object_new_boolean(1);
+    size_t i = first;
+    for (; i < n && (uint64_t)json_object_array_length(points) < limit; i++) {
+      json_object *r = vs_point_record(k, ids[i], with_payload ? with_payload : yes, with_vector,
+                                       NULL, 0);
+      if (r) json_object_array_add(points, r);
+    }
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "points", points);
+    json_object_object_add(r, "next_page_offset", i < n ? vs_id_json(k, ids[i]) : NULL);
+    json_object_put(yes);
+    vs_ok(rq, rs, r);
+  }
+  vexfs_free(ids);
+  vs_catalog_release(&rq->srv->catalog);
+}

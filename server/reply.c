@@ -1,0 +1,160 @@
+/* Qdrant's response envelope ({"result": ..., "status": "ok", "time": seconds}; errors
+ * {"status": {"error": "..."}, "time": seconds}) and the small JSON helpers handlers share. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "server.h"
+
+uint64_t vs_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Seconds since the request began, to the microsecond. */
+static json_object *elapsed(const vs_request *rq) {
+  double s = rq ? (double)(vs_now_ns() - rq->start_ns) / 1e9 : 0.0;
+  char text[32];
+  snprintf(text, sizeof text, "%.6f", s);
+  return json_object_new_double_s(s, text);
+}
+
+static void finish(vs_response *rs, unsigned status, json_object *envelope) {
+  const char *text = json_object_to_json_string_ext(envelope, JSON_C_TO_STRING_PLAIN |
+                                                                  JSON_C_TO_STRING_NOSLASHESCAPE);
+  free(rs->text);
+  rs->text = text ? strdup(text) : NULL;
+  rs->status = rs->text ? status : 500;
+  json_object_put(envelope);
+}
+
+void vs_ok(vs_request *rq, vs_response *rs, json_object *result) {
+  json_object *e = json_object_new_object();
+  json_object_object_add(e, "result", result);
+  json_object_object_add(e, "status", json_object_new_string("ok"));
+  json_object_object_add(e, "time", elapsed(rq));
+  finish(rs, 200, e);
+}
+
+void vs_ok_operation(vs_request *rq, vs_response *rs) {
+  json_object *r = json_object_new_object();
+  json_object_object_add(r, "operation_id", json_object_new_uint64(++rq->srv->operation_id));
+  json_object_object_add(r, "status", json_object_new_string("completed"));
+  vs_ok(rq, rs, r);
+}
+
+void vs_fail(vs_request *rq, vs_response *rs, unsigned status, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  json_object *err = json_object_new_object();
+  json_object_object_add(err, "error", json_object_new_string(msg));
+  json_object *e = json_object_new_object();
+  json_object_object_add(e, "status", err);
+  json_object_object_add(e, "time", elapsed(rq));
+  finish(rs, status, e);
+}
+
+unsigned vs_http_status(vexfs_status st) {
+  switch (st) {
+  case VEXFS_OK: return 200;
+  case VEXFS_E_INVALID:
+  case VEXFS_E_DIMENSION:
+  case VEXFS_E_UNSUPPORTED: return 400;
+  case VEXFS_E_NOT_FOUND: return 404;
+  case VEXFS_E_EXISTS: return 409;
+  case VEXFS_E_READONLY: return 403;
+  case VEXFS_E_NOMEM:
+  case VEXFS_E_BUSY: return 503;
+  default: return 500; /* IO, CORRUPT, STATE */
+  }
+}
+
+void vs_fail_lib(vs_request *rq, vs_response *rs, vexfs_status st) {
+  vs_fail(rq, rs, vs_http_status(st), "%s: %s", vexfs_status_string(st), vexfs_last_error());
+}
+
+static int print_raw(json_object *o, struct printbuf *pb, int level, int flags) {
+  (void)level, (void)flags;
+  const char *text = json_object_get_userdata(o);
+  return printbuf_memappend(pb, text, (int)strlen(text));
+}
+
+static void free_raw(json_object *o, void *text) {
+  (void)o;
+  vexfs_free(text);
+}
+
+json_object *vs_raw_json(char *text) {
+  json_object *o = json_object_new_object();
+  json_object_set_serializer(o, print_raw, text, free_raw);
+  return o;
+}
+
+json_object *vs_float(float v) {
+  char text[32];
+  snprintf(text, sizeof text, "%.9g", (double)v);
+  return json_object_new_double_s((double)v, text);
+}
+
+const char *vs_query_arg(vs_request *rq, const char *key) {
+  return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+json_object *vs_body(vs_request *rq, vs_response *rs) {
+  if (!rq->body) rq->body = json_object_new_object();
+  if (!json_object_is_type(rq->body, json_type_object)) {
+    vs_fail(rq, rs, 400, "Bad request: the body must be a JSON object");
+    return NULL;
+  }
+  return rq->body;
+}
+
+int vs_get_object(vs_request *rq, vs_response *rs, json_object *o, const char *key, int required,
+                  json_object **out) {
+  json_object *v = NULL;
+  if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
+    if (!required) return 0;
+    vs_fail(rq, rs, 400, "Bad request: missing field `%s`", key);
+    return -1;
+  }
+  if (!json_object_is_type(v, json_type_object)) {
+    vs_fail(rq, rs, 400, "Bad request: `%s` must be an object", key);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+int vs_get_uint(vs_request *rq, vs_response *rs, json_object *o, const char *key, uint64_t max,
+                uint64_t *out) {
+  json_object *v = NULL;
+  if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) return 0;
+  if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+      json_object_get_uint64(v) > max) {
+    vs_fail(rq, rs, 400, "Bad request: `%s` must be an integer from 0 to %llu", key,
+            (unsigned long long)max);
+    return -1;
+  }
+  *out = json_object_get_uint64(v);
+  return 0;
+}
+
+int vs_get_bool(vs_request *rq, vs_response *rs, json_object *o, const char *key, int *out) {
+  json_object *v = NULL;
+  if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) return 0;
+  if (!json_object_is_type(v, json_type_boolean)) {
+    vs_fail(rq, rs, 400, "Bad request: `%s` must be true or false", key);
+    return -1;
+  }
+  *out = json_object_get_boolean(v);
+  return 0;
+}

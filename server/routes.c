@@ -1,0 +1,84 @@
+/* Method + path -> handler. Patterns are '/'-separated segments where "{}" takes any one segment
+ * as an argument (libmicrohttpd has percent-decoded the path already). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "qdrant.h"
+
+typedef struct route {
+  const char *method, *pattern;
+  vs_handler handler;
+} route;
+
+static const route routes[] = {
+    {"GET", "/", vs_root},
+    {"GET", "/healthz", vs_health},
+    {"GET", "/livez", vs_health},
+    {"GET", "/readyz", vs_health},
+    {"GET", "/collections", vs_collections_list},
+    {"PUT", "/collections/{}", vs_collection_create},
+    {"GET", "/collections/{}", vs_collection_get},
+    {"DELETE", "/collections/{}", vs_collection_delete},
+    {"GET", "/collections/{}/exists", vs_collection_exists},
+    {"PUT", "/collections/{}/index", vs_index_create},
+    {"DELETE", "/collections/{}/index/{}", vs_index_delete},
+    {"PUT", "/collections/{}/points", vs_points_upsert},
+    {"POST", "/collections/{}/points", vs_points_retrieve},
+    {"GET", "/collections/{}/points/{}", vs_point_get},
+    {"POST", "/collections/{}/points/delete", vs_points_delete},
+    {"POST", "/collections/{}/points/count", vs_points_count},
+    {"POST", "/collections/{}/points/scroll", vs_points_scroll},
+    {"POST", "/collections/{}/points/search", vs_points_search},
+    {"POST", "/collections/{}/points/search/batch", vs_points_search_batch},
+    {"POST", "/collections/{}/points/query", vs_points_query},
+    {"POST", "/collections/{}/points/query/batch", vs_points_query_batch},
+    {"POST", "/collections/{}/points/payload", vs_payload_set},
+    {"PUT", "/collections/{}/points/payload", vs_payload_overwrite},
+    {"POST", "/collections/{}/points/payload/delete", vs_payload_delete},
+    {"POST", "/collections/{}/points/payload/clear", vs_payload_clear},
+};
+
+/* Matches path against pattern, filling args; 1 on a match. */
+static int match(const char *pattern, const char *path, char **args, int max_args, int *nargs) {
+  *nargs = 0;
+  const char *p = pattern, *s = path;
+  for (;;) {
+    if (*p == '/' && *s == '/') {
+      p++, s++;
+      continue;
+    }
+    if (!*p || !*s) return !*p && !*s;
+    size_t plen = strcspn(p, "/"), slen = strcspn(s, "/");
+    if (plen == 2 && p[0] == '{' && p[1] == '}') {
+      if (slen == 0 || *nargs == max_args) return 0;
+      if (!(args[*nargs] = strndup(s, slen))) return 0;
+      (*nargs)++;
+    } else if (plen != slen || memcmp(p, s, plen) != 0) {
+      return 0;
+    }
+    p += plen, s += slen;
+  }
+}
+
+int vs_route(const char *method, const char *path, vs_handler *out, char **args, int max_args,
+             unsigned *status) {
+  size_t plen = strlen(path);
+  char trimmed[4096];
+  if (plen > 1 && path[plen - 1] == '/' && plen < sizeof trimmed) { /* "/collections/" too */
+    memcpy(trimmed, path, plen - 1);
+    trimmed[plen - 1] = 0;
+    path = trimmed;
+  }
+  *status = 404;
+  for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+    int n = 0;
+    int hit = match(routes[i].pattern, path, args, max_args, &n);
+    if (hit && strcmp(routes[i].method, method) == 0) {
+      *out = routes[i].handler;
+      return 1;
+    }
+    for (int j = 0; j < n; j++) free(args[j]), args[j] = NULL;
+    if (hit) *status = 405;
+  }
+  return 0;
+}

@@ -1,0 +1,175 @@
+/* vexfs-server: what the parts of the server share. The server is a consumer of the public C API
+ * only (vexfs/vexfs.h): it links libvexfs.so.1 like any other program.
+ *
+ * Parts, one concern per file:
+ *   main.c          options, signals, start and orderly stop
+ *   http.c          libmicrohttpd: bodies, limits, API keys, the worker queue (suspend/resume), logs
+ *   routes.c        method + path -> handler
+ *   reply.c         Qdrant's response envelope and errors, JSON helpers
+ *   catalog.c       the database, its collections and each one's companion (payload schema, UUIDs)
+ *   point_ids.c     Qdrant point ids (u64 or UUID) <-> the library's u64 ids
+ *   filter.c        Qdrant filters checked and translated to the library's filter_json
+ *   qdrant_collections.c, qdrant_points.c, qdrant_payload.c, qdrant_search.c: the REST API */
+#ifndef VEXFS_SERVER_H
+#define VEXFS_SERVER_H
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "vexfs/vexfs.h"
+
+#define VS_API_VERSION "1.18.0" /* the Qdrant REST API level served, for the client's check */
+
+typedef struct vs_options {
+  const char *data;      /* database directory; NULL = in memory */
+  const char *host;      /* default 127.0.0.1 */
+  unsigned port;         /* default 6333; 0 = any free port */
+  const char *api_key;   /* NULL = no authentication */
+  int insecure;          /* allow a non-loopback address without an API key */
+  size_t max_body;       /* bytes, default 32 MiB */
+  unsigned idle_timeout; /* seconds a connection may stay idle, default 60 */
+  unsigned max_connections;
+  unsigned threads;      /* request workers; default: online CPUs */
+  int log_requests;      /* --log-level info */
+  vexfs_sync_mode sync;
+  const char *tls_cert, *tls_key;
+} vs_options;
+
+/* One collection as the server sees it: the library's collection of points and its companion,
+ * "__vexfs.<name>", of 1-d rows: row 0 holds {"payload_schema": {...}} (the field indexes made
+ * through the API), and each other row maps a UUID ({"uuid": "..."}) to the u64 id the point has
+ * (the row's own id). Both live in the same database, so the mapping is as durable as the points. */
+typedef struct vs_coll {
+  char name[VEXFS_MAX_NAME + 1];
+  vexfs_collection *points;
+  vexfs_collection *meta;
+  vexfs_metric metric;
+  uint32_t dim;
+  pthread_mutex_t write;  /* one writer at a time: an upsert that overwrites is remove + insert,
+                             and UUIDs are given ids */
+  uint64_t uuid_floor;    /* the lowest id given to a UUID (UINT64_MAX: none yet); under write */
+  struct vs_coll *next;
+} vs_coll;
+
+typedef struct vs_catalog {
+  vexfs_db *db;
+  pthread_rwlock_t lock; /* create/drop take it exclusively, every other request shared */
+  vs_coll *list;
+} vs_catalog;
+
+typedef struct vs_server {
+  vs_options opt;
+  vs_catalog catalog;
+  _Atomic uint64_t operation_id;
+} vs_server;
+
+/* A request as handlers see it: the body is parsed before the handler runs. */
+typedef struct vs_request {
+  vs_server *srv;
+  const char *method, *path;
+  void *conn;          /* struct MHD_Connection *, for query arguments (vs_query_arg) */
+  json_object *body;   /* NULL when the request has no body */
+  uint64_t start_ns;
+} vs_request;
+
+typedef struct vs_response {
+  unsigned status; /* HTTP status */
+  char *text;      /* the body, malloc'd */
+  const char *content_type; /* NULL: application/json */
+} vs_response;
+
+typedef void (*vs_handler)(vs_request *rq, vs_response *rs, char **args);
+
+/* http.c: serves srv over HTTP(S) until vs_http_stop; *port receives the port bound. Returns
+ * NULL after printing why to stderr. */
+typedef struct vs_http vs_http;
+vs_http *vs_http_start(vs_server *srv, unsigned *port);
+/* Stops accepting, lets requests in progress finish (at most grace_s seconds), then closes every
+ * connection and stops the workers. */
+void vs_http_stop(vs_http *h, unsigned grace_s);
+
+/* routes.c: finds the handler of method + path; args receives the path's {parameters},
+ * malloc'd (the caller frees them). Returns 0 with *status 404 (no such path)
+ * or 405 (no such method on it) when none. */
+int vs_route(const char *method, const char *path, vs_handler *out, char **args, int max_args,
+             unsigned *status);
+#define VS_MAX_ARGS 3
+
+/* reply.c */
+uint64_t vs_now_ns(void);
+void vs_ok(vs_request *rq, vs_response *rs, json_object *result); /* takes result */
+void vs_fail(vs_request *rq, vs_response *rs, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Fails with the HTTP status a library status maps to and vexfs_last_error()'s message. */
+void vs_fail_lib(vs_request *rq, vs_response *rs, vexfs_status st);
+unsigned vs_http_status(vexfs_status st);
+/* An operation's answer: {"operation_id": n, "status": "completed"}. */
+void vs_ok_operation(vs_request *rq, vs_response *rs);
+/* A JSON value that serializes as `text` (taken; freed with vexfs_free), unparsed: payloads go
+ * from the library to the client byte for byte. */
+json_object *vs_raw_json(char *text);
+/* A float as the shortest decimal that reads back as the same float. */
+json_object *vs_float(float v);
+/* The query argument `key` of the request, or NULL. */
+const char *vs_query_arg(vs_request *rq, const char *key);
+
+/* Field helpers: each returns 0 and sets *out (or leaves a default when the key is absent and
+ * `required` is 0), or -1 after vs_fail with a message naming `where`. */
+int vs_get_object(vs_request *rq, vs_response *rs, json_object *o, const char *key, int required,
+                  json_object **out);
+int vs_get_uint(vs_request *rq, vs_response *rs, json_object *o, const char *key, uint64_t max,
+                uint64_t *out);
+int vs_get_bool(vs_request *rq, vs_response *rs, json_object *o, const char *key, int *out);
+/* The body as an object (absent: an empty one, owned by rq). */
+json_object *vs_body(vs_request *rq, vs_response *rs);
+
+/* catalog.c */
+vexfs_status vs_catalog_open(vs_catalog *cat, const vs_options *opt);
+vexfs_status vs_catalog_close(vs_catalog *cat);
+/* Shared hold on the catalog for one request; vs_catalog_find needs it held. */
+void vs_catalog_hold(vs_catalog *cat);
+void vs_catalog_release(vs_catalog *cat);
+vs_coll *vs_catalog_find(vs_catalog *cat, const char *name);
+/* Exclusive operations (they take the lock themselves). */
+vexfs_status vs_catalog_create(vs_catalog *cat, const char *name,
+                               const vexfs_collection_config *cfg);
+vexfs_status vs_catalog_drop(vs_catalog *cat, const char *name);
+/* Whether name is one clients may use (not a companion's). */
+int vs_catalog_name_ok(const char *name);
+/* The payload schema ({"field": "keyword", ...}), a new reference; NULL on failure. */
+json_object *vs_coll_schema(vs_coll *k);
+/* Replaces the payload schema (takes schema). Under k->write. */
+vexfs_status vs_coll_set_schema(vs_coll *k, json_object *schema);
+
+/* point_ids.c: Qdrant point ids. */
+/* Reads a point id (an unsigned integer, or a UUID string) into *num (numbers) or uuid (36 chars
+ * and NUL, canonical lower case); returns 1 for a number, 2 for a UUID, 0 if it is neither. */
+int vs_point_id_parse(json_object *v, uint64_t *num, char uuid[37]);
+int vs_uuid_parse(const char *s, char uuid[37]);
+/* Resolves point ids to the library's ids for reading: found[i] = 0 for a UUID never stored.
+ * ids must have room for n. Returns -1 after vs_fail. */
+int vs_ids_lookup(vs_request *rq, vs_response *rs, vs_coll *k, json_object *list, uint64_t *ids,
+                  uint8_t *found);
+/* As lookup, for writing (under k->write): UUIDs never stored are given fresh ids, recorded in
+ * the companion before the call returns; a number that a UUID already holds fails. */
+int vs_ids_assign(vs_request *rq, vs_response *rs, vs_coll *k, json_object *const *given,
+                  size_t n, uint64_t *ids);
+/* The client's form of a library id: its UUID string when one maps to it, else the number. */
+json_object *vs_id_json(vs_coll *k, uint64_t id);
+
+/* filter.c: a Qdrant filter checked and translated to the library's filter_json (has_id's UUIDs
+ * mapped to ids). Returns a malloc'd string, or NULL after vs_fail (400 naming the unsupported
+ * or malformed condition). `where` names the filter in messages ("filter"). */
+char *vs_filter_translate(vs_request *rq, vs_response *rs, vs_coll *k, json_object *filter,
+                          const char *where);
+/* The ids a filter admits (NULL filter: all), ascending; *ids freed with vexfs_free. -1 after
+ * vs_fail. */
+int vs_filter_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *filter,
+                  uint64_t **ids, size_t *n);
+
+/* The collection a request names (args[0]) under the catalog's shared hold, or NULL after a 404
+ * (the hold is then released). */
+vs_coll *vs_request_collection(vs_request *rq, vs_response *rs, const char *name);
+
+#endif
