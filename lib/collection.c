@@ -264,6 +264,7 @@ typedef struct log_and_fill {
   const uint32_t *slots;
   size_t reused, n;
   size_t log_task;
+  int upsert;
   vexfs_status logged;
   vx_wal_ticket ticket;
   char message[VX_ERROR_MAX];
@@ -274,7 +275,8 @@ static void log_or_fill(void *arg, size_t task, unsigned worker) {
   log_and_fill *j = arg;
   vx_store *s = &j->c->store;
   if (task == j->log_task) {
-    j->logged = vx_journal_insert(j->c, j->fn, j->ids, j->vectors, j->payloads, j->n, &j->ticket);
+    j->logged = vx_journal_insert(j->c, j->fn, j->ids, j->vectors, j->payloads, j->n, j->upsert,
+                                  &j->ticket);
     if (j->logged != VEXFS_OK) snprintf(j->message, sizeof j->message, "%s", vexfs_last_error());
     return;
   }
@@ -282,22 +284,36 @@ static void log_or_fill(void *arg, size_t task, unsigned worker) {
     vx_store_write(s, j->slots[i], j->vectors + i * s->dim, j->ids[i], j->norms[i]);
 }
 
+/* The rows of a batch's ids that are in the collection now (an upsert replaces them), into old;
+ * for an insert, any is VEXFS_E_EXISTS. */
+static vexfs_status present_rows(vexfs_collection *c, const char *fn, const uint64_t *ids,
+                                 size_t n, uint32_t *old, size_t *nold) {
+  *nold = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t slot;
+    if (!vx_idmap_find(&c->store.map, ids[i], &slot)) continue;
+    if (!old)
+      return vx_fail(VEXFS_E_EXISTS, "%s: row %zu: id %" PRIu64 " is already in the collection",
+                     fn, i, ids[i]);
+    old[(*nold)++] = slot;
+  }
+  return VEXFS_OK;
+}
+
 /* The insert itself, under write_lock: rows are valid and unique within the batch; blobs (NULL
  * when no row has a payload) are their parsed payloads (from payloads, for the log), taken over
- * on success. */
+ * on success. old (an upsert's; NULL for an insert) receives the rows of ids present, which are
+ * removed in the same step that publishes the new ones, after one log record for both. */
 static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uint64_t *ids,
                                   const float *vectors, const float *norms,
                                   const char *const *payloads, uint8_t **blobs, size_t n,
-                                  uint32_t *slots) {
+                                  uint32_t *slots, uint32_t *old) {
   vx_store *s = &c->store;
-  for (size_t i = 0; i < n; i++) {
-    uint32_t slot;
-    if (vx_idmap_find(&s->map, ids[i], &slot))
-      return vx_fail(VEXFS_E_EXISTS, "%s: row %zu: id %" PRIu64 " is already in the collection",
-                     fn, i, ids[i]);
-  }
+  size_t nold;
+  vexfs_status st = present_rows(c, fn, ids, n, old, &nold);
+  if (st != VEXFS_OK) return st;
   size_t live = atomic_load_explicit(&s->live, memory_order_relaxed);
-  if (n > VX_MAX_ROWS - live)
+  if (n - nold > VX_MAX_ROWS - live)
     return vx_fail(VEXFS_E_INVALID, "%s: the collection would exceed %zu vectors", fn,
                    (size_t)VX_MAX_ROWS);
   size_t appended;
@@ -313,9 +329,14 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
       return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu payloads", fn, n);
   }
   unsigned threads = vx_resolve_threads(c->cfg.threads);
-  if (c->index->prepare) {
-    vexfs_status st = c->index->prepare(c->index_state, s, slots, vectors, norms, n, threads);
-    if (st != VEXFS_OK) return st;
+  if (c->index->prepare &&
+      (st = c->index->prepare(c->index_state, s, slots, vectors, norms, n, threads)) != VEXFS_OK)
+    return st;
+  void *scratch = NULL; /* the remove's, set aside before the record as vexfs_remove does */
+  if (nold && c->index->prepare_remove &&
+      (st = c->index->prepare_remove(c->index_state, s, &scratch)) != VEXFS_OK) {
+    if (c->index->cancel) c->index->cancel(c->index_state, slots, n);
+    return st;
   }
   /* Nothing but logging can fail past this point, so the record is written now. Meanwhile, and
    * while it travels to the device, the appended rows (unpublished, so invisible) are filled; a
@@ -323,28 +344,37 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
   size_t reused = n - appended;
   size_t log_task = vx_journal_waits_for_device(c) ? 0 : 1;
   log_and_fill job = {c, fn, ids, vectors, norms, payloads, slots, reused, n, log_task,
-                      VEXFS_OK, {0}, {0}};
+                      old != NULL, VEXFS_OK, {0}, {0}};
   vx_parallel_for(vx_journal_enabled(c) && appended && threads > 1 ? 2 : 1, 2, log_or_fill, &job);
   vexfs_status logged = job.logged;
   if (logged != VEXFS_OK) vx_fail(logged, "%s", job.message);
   if (logged == VEXFS_OK) logged = vx_journal_commit(c, fn, &job.ticket);
   if (logged != VEXFS_OK) {
     if (c->index->cancel) c->index->cancel(c->index_state, slots, n);
+    vx_release(scratch);
     return logged;
   }
   pthread_rwlock_wrlock(&c->rows_lock);
+  if (nold) { /* searches see the replaced rows or their replacements, never neither */
+    if (c->index->remove) c->index->remove(c->index_state, s, old, nold, scratch);
+    scratch = NULL;
+    vx_collection_detach_payloads(c, old, nold);
+    vx_store_free_rows_under(s, old, nold, reused);
+  }
   for (size_t i = 0; i < reused; i++)
     vx_store_write(s, slots[i], vectors + i * s->dim, ids[i], norms[i]);
   vx_store_publish_insert(s, slots, n, appended);
   if (blobs) vx_collection_attach_payloads(c, slots, blobs, n);
   if (c->index->publish) c->index->publish(c->index_state, s);
   pthread_rwlock_unlock(&c->rows_lock);
+  vx_release(scratch);
   if (c->index->add) c->index->add(c->index_state, s, slots, n, threads);
   return VEXFS_OK;
 }
 
 static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint64_t *ids,
-                                 const float *vectors, const char *const *payloads, size_t n) {
+                                 const float *vectors, const char *const *payloads, size_t n,
+                                 int upsert) {
   if (!c) return vx_fail(VEXFS_E_INVALID, "%s: collection is NULL", fn);
   uint64_t t0 = vx_now_ns();
   vexfs_status st = vx_journal_writable(c, fn);
@@ -359,7 +389,8 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
   float *norms = vx_pool_get(n * sizeof *norms); /* batch buffers come from the pool */
   uint32_t *slots = vx_pool_get(n * sizeof *slots);
   uint8_t **blobs = with_payloads ? vx_pool_get(n * sizeof *blobs) : NULL;
-  if (!norms || !slots || (with_payloads && !blobs))
+  uint32_t *old = upsert ? vx_pool_get(n * sizeof *old) : NULL;
+  if (!norms || !slots || (with_payloads && !blobs) || (upsert && !old))
     st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu rows", fn, n);
   if (st == VEXFS_OK) st = check_rows(fn, "row", vectors, n, c->cfg.dim, norms);
   if (st == VEXFS_OK) st = check_unique(fn, ids, n);
@@ -368,13 +399,14 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
     parsed = (st = vx_collection_parse_payloads(fn, payloads, n, blobs)) == VEXFS_OK;
   if (st == VEXFS_OK) {
     pthread_mutex_lock(&c->write_lock);
-    st = insert_locked(c, fn, ids, vectors, norms, blobs ? payloads : NULL, blobs, n, slots);
+    st = insert_locked(c, fn, ids, vectors, norms, blobs ? payloads : NULL, blobs, n, slots, old);
     pthread_mutex_unlock(&c->write_lock);
   }
   if (st != VEXFS_OK && parsed) vx_collection_release_payloads(blobs, n);
   vx_pool_put(norms, n * sizeof *norms);
   vx_pool_put(slots, n * sizeof *slots);
   if (blobs) vx_pool_put(blobs, n * sizeof *blobs);
+  if (old) vx_pool_put(old, n * sizeof *old);
   if (st == VEXFS_OK && vx_metrics_enabled()) {
     uint64_t end = vx_now_ns();
     vx_metrics_on_insert(c->metrics, n, end - t0, end);
@@ -385,13 +417,18 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
 
 VEXFS_API vexfs_status vexfs_insert(vexfs_collection *c, const uint64_t *ids,
                                     const float *vectors, size_t n) {
-  return insert_batch(c, "vexfs_insert", ids, vectors, NULL, n);
+  return insert_batch(c, "vexfs_insert", ids, vectors, NULL, n, 0);
 }
 
 VEXFS_API vexfs_status vexfs_insert_with_payload(vexfs_collection *c, const uint64_t *ids,
                                                  const float *vectors,
                                                  const char *const *payloads_json, size_t n) {
-  return insert_batch(c, "vexfs_insert_with_payload", ids, vectors, payloads_json, n);
+  return insert_batch(c, "vexfs_insert_with_payload", ids, vectors, payloads_json, n, 0);
+}
+
+VEXFS_API vexfs_status vexfs_upsert(vexfs_collection *c, const uint64_t *ids, const float *vectors,
+                                    const char *const *payloads_json, size_t n) {
+  return insert_batch(c, "vexfs_upsert", ids, vectors, payloads_json, n, 1);
 }
 
 VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, size_t n) {

@@ -159,7 +159,7 @@ static void *aligned_copy(const uint8_t *p, size_t bytes) {
 }
 
 /* Repeats a logged insert. */
-static vexfs_status replay_insert(vexfs_collection *c, const vx_record *r) {
+static vexfs_status replay_insert(vexfs_collection *c, const vx_record *r, int upsert) {
   uint64_t *ids = aligned_copy(r->ids, r->n * sizeof *ids);
   float *vectors = aligned_copy(r->vectors, r->n * r->dim * sizeof *vectors);
   const char **texts = r->payload_lens ? vx_calloc(r->n ? r->n : 1, sizeof *texts) : NULL;
@@ -189,7 +189,9 @@ static vexfs_status replay_insert(vexfs_collection *c, const vx_record *r) {
       src += len;
     }
   }
-  if (st == VEXFS_OK) st = vexfs_insert_with_payload(c, ids, vectors, texts, r->n);
+  if (st == VEXFS_OK)
+    st = upsert ? vexfs_upsert(c, ids, vectors, texts, r->n)
+                : vexfs_insert_with_payload(c, ids, vectors, texts, r->n);
   vx_release(ids);
   vx_release(vectors);
   vx_release(texts);
@@ -239,10 +241,11 @@ static vexfs_status replay_record(void *ctx, uint64_t seq, uint32_t type, const 
   vexfs_collection *c = db->cols[at];
   switch (type) {
   case VX_REC_INSERT:
+  case VX_REC_UPSERT:
     st = r.dim != vexfs_dim(c) ? vx_fail(VEXFS_E_DIMENSION,
                                          "its vectors have %" PRIu32 " dimensions, not %" PRIu32,
                                          r.dim, vexfs_dim(c))
-                               : replay_insert(c, &r);
+                               : replay_insert(c, &r, type == VX_REC_UPSERT);
     break;
   case VX_REC_REMOVE: {
     uint64_t *ids = aligned_copy(r.ids, r.n * sizeof *ids);

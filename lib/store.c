@@ -65,14 +65,21 @@ void vx_store_publish_insert(vx_store *s, const uint32_t *slots, size_t n, size_
   atomic_fetch_add_explicit(&s->live, n, memory_order_release);
 }
 
-void vx_store_free_rows(vx_store *s, const uint32_t *slots, size_t n) {
+void vx_store_free_rows_under(vx_store *s, const uint32_t *slots, size_t n, size_t planned) {
+  uint32_t *under = s->free_rows + s->n_free - planned;
+  memmove(under + n, under, planned * sizeof *under);
   for (size_t i = 0; i < n; i++) {
     uint64_t *id = vx_chunked_at(&s->ids_at, slots[i]);
     vx_idmap_del(&s->map, *id);
     *id = VX_NO_ID;
-    s->free_rows[s->n_free++] = slots[i];
+    under[i] = slots[i];
   }
+  s->n_free += n;
   atomic_fetch_sub_explicit(&s->live, n, memory_order_release);
+}
+
+void vx_store_free_rows(vx_store *s, const uint32_t *slots, size_t n) {
+  vx_store_free_rows_under(s, slots, n, 0);
 }
 
 int vx_store_reserve_load(vx_store *s, size_t rows) {

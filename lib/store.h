@@ -61,6 +61,9 @@ void vx_store_publish_insert(vx_store *s, const uint32_t *slots, size_t n, size_
 /* Frees the row of each id (all present): unmaps it and pushes it on the free list. Cannot fail:
  * the free list was sized by the inserts that created the rows. */
 void vx_store_free_rows(vx_store *s, const uint32_t *slots, size_t n);
+/* As vx_store_free_rows, while an insert planned by vx_store_plan_insert waits to be published:
+ * the freed rows go beneath the `planned` free rows it reuses, which stay on top for it. */
+void vx_store_free_rows_under(vx_store *s, const uint32_t *slots, size_t n, size_t planned);
 
 /* Makes room for `rows` rows of a store being loaded (empty until then). 0, or -1. */
 int vx_store_reserve_load(vx_store *s, size_t rows);

@@ -1,7 +1,8 @@
 /* Searches, gets, inserts and removes on one collection from several threads at once. Run under
  * ThreadSanitizer by the test command. A stable base set is never removed; a churn set comes and
  * goes, far from the base vectors, so every search has a known nearest neighbour. The payload
- * test does the same with payloads, payload indexes and filtered searches while payloads change. */
+ * test does the same with payloads, payload indexes and filtered searches while payloads change;
+ * the upsert test replaces rows under readers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -235,6 +236,65 @@ static void test_payloads_while_writing(void **state) {
   vexfs_collection_free(s.c);
 }
 
+/* Upserts replace base vectors (with themselves, under a new payload) while readers look them
+ * up: a replaced id is never missing, to a get or to an exact search. */
+static void *upserter(void *arg) {
+  shared *s = arg;
+  uint64_t ids[CHURN_BATCH];
+  char text[CHURN_BATCH][32];
+  const char *json[CHURN_BATCH];
+  for (int r = 0; r < ROUNDS / 4; r++) {
+    size_t first = (size_t)(r * 37) % (BASE - CHURN_BATCH);
+    for (size_t i = 0; i < CHURN_BATCH; i++) {
+      ids[i] = first + i;
+      snprintf(text[i], sizeof text[i], "{\"round\":%d}", r);
+      json[i] = text[i];
+    }
+    if (vexfs_upsert(s->c, ids, s->base + first * D, json, CHURN_BATCH) != VEXFS_OK)
+      atomic_fetch_add(&s->failures, 1);
+  }
+  atomic_store(&s->writers_done, 1);
+  return NULL;
+}
+
+static void *upsert_reader(void *arg) {
+  shared *s = ((searcher_arg *)arg)->s;
+  uint64_t seed = ((searcher_arg *)arg)->seed;
+  float v[D], dist[K];
+  uint64_t ids[K];
+  while (!atomic_load(&s->writers_done)) {
+    uint64_t id = test_rng(&seed) % BASE;
+    if (vexfs_get(s->c, id, v) != VEXFS_OK || memcmp(v, s->base + id * D, sizeof v) != 0)
+      atomic_fetch_add(&s->failures, 1);
+    if (vexfs_search(s->c, s->base + id * D, 1, K, NULL, ids, dist, NULL) != VEXFS_OK ||
+        ids[0] != id || dist[0] != 0.0f)
+      atomic_fetch_add(&s->failures, 1);
+    atomic_fetch_add(&s->searches, 1);
+  }
+  return NULL;
+}
+
+static void test_upserts_while_reading(void **state) {
+  (void)state;
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  cfg.dim = D;
+  cfg.index = VEXFS_INDEX_FLAT;
+  shared s = {0};
+  assert_int_equal(vexfs_collection_create(&cfg, &s.c), VEXFS_OK);
+  s.base = test_random_vectors(BASE, D, 9);
+  uint64_t *ids = malloc(BASE * sizeof *ids);
+  for (size_t i = 0; i < BASE; i++) ids[i] = i;
+  assert_int_equal(vexfs_insert(s.c, ids, s.base, BASE), VEXFS_OK);
+  run_threads(&s, upsert_reader, upserter);
+  assert_int_equal(atomic_load(&s.failures), 0);
+  assert_int_equal(vexfs_count(s.c), BASE);
+  print_message("upserts: %d lookups\n", atomic_load(&s.searches));
+  free(ids);
+  free(s.base);
+  vexfs_collection_free(s.c);
+}
+
 static void test_flat_search_while_writing(void **state) {
   (void)state;
   search_while_writing(VEXFS_INDEX_FLAT);
@@ -256,6 +316,7 @@ int main(void) {
                                      cmocka_unit_test(test_hnsw_search_while_writing),
                                      cmocka_unit_test(test_ivf_search_while_writing),
                                      cmocka_unit_test(test_lsh_search_while_writing),
-                                     cmocka_unit_test(test_payloads_while_writing)};
+                                     cmocka_unit_test(test_payloads_while_writing),
+                                     cmocka_unit_test(test_upserts_while_reading)};
   return cmocka_run_group_tests_name("concurrency", tests, NULL, NULL);
 }

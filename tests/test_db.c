@@ -90,6 +90,18 @@ static void fill(vexfs_collection *c, db_model *m, size_t n) {
   assert_int_equal(vexfs_set_payload(c, 7, NULL, VEXFS_PAYLOAD_REPLACE), VEXFS_OK);
   free(m->payload[7]);
   m->payload[7] = NULL;
+  /* an upsert: id 8 replaced (its vector with its own, so the model's vectors hold), one new */
+  uint64_t up[2] = {8, n + 10};
+  float uv[2 * DIM];
+  db_vector(up[0], DIM, uv);
+  db_vector(up[1], DIM, uv + DIM);
+  const char *uj[2] = {"{\"group\":3,\"tag\":\"up\"}", NULL};
+  assert_int_equal(vexfs_upsert(c, up, uv, uj, 2), VEXFS_OK);
+  free(m->payload[8]);
+  m->payload[8] = strdup(uj[0]);
+  m->present[n + 10] = 1;
+  free(m->payload[n + 10]);
+  m->payload[n + 10] = NULL;
   assert_int_equal(vexfs_create_payload_index(c, "group", VEXFS_PAYLOAD_INDEX_NUMERIC), VEXFS_OK);
   assert_int_equal(vexfs_create_payload_index(c, "tag", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
   assert_int_equal(vexfs_create_payload_index(c, "id", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);

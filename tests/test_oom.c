@@ -264,6 +264,30 @@ static vexfs_status drop_payload(world *w) {
 }
 static void dropped_payload(world *w) { set_model_payload(w, 0, 7, NULL); }
 
+/* Upserts of ids [first, first + 10), half of them present: payloads replaced, rows moved. */
+static const char upserted[] = "{\"group\":8,\"tag\":\"up\"}";
+static vexfs_status upsert_rows(world *w, int col, uint64_t first) {
+  uint64_t ids[10];
+  float vecs[10 * DIM];
+  const char *payloads[10];
+  for (int i = 0; i < 10; i++) {
+    ids[i] = first + (uint64_t)i;
+    db_vector(ids[i], DIM, vecs + i * DIM);
+    payloads[i] = upserted;
+  }
+  return vexfs_upsert(w->col[col], ids, vecs, payloads, 10);
+}
+static void upserted_rows(world *w, int col, uint64_t first) {
+  for (uint64_t id = first; id < first + 10; id++) {
+    w->want.model[col].present[id] = 1;
+    set_model_payload(w, col, id, upserted);
+  }
+}
+static vexfs_status upsert_graph(world *w) { return upsert_rows(w, 0, 55); }
+static void upserted_graph(world *w) { upserted_rows(w, 0, 55); }
+static vexfs_status upsert_ivf(world *w) { return upsert_rows(w, 2, IVF_ROWS - 5); }
+static void upserted_ivf(world *w) { upserted_rows(w, 2, IVF_ROWS - 5); }
+
 static const uint64_t removed_ids[] = {3, 10, 11, 20, 59};
 static vexfs_status remove_rows(world *w) { return vexfs_remove(w->col[0], removed_ids, 5); }
 static void removed_rows(world *w) {
@@ -384,6 +408,8 @@ static const step steps[] = {
     {"replace a payload", replace_payload, replaced_payload},
     {"merge a 12 KB payload", merge_payload, merged},
     {"drop a payload", drop_payload, dropped_payload},
+    {"upsert over the graph", upsert_graph, upserted_graph},
+    {"upsert over IVF lists", upsert_ivf, upserted_ivf},
     {"search with filters", search_step, no_change},
     {"search with payloads", payload_search, no_change},
     {"remove from the graph", remove_rows, removed_rows},

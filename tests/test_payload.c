@@ -2,6 +2,7 @@
  * errors, replace/merge, payloads returned with hits, every filter operator against a predicate
  * written independently in C, payload indexes kept in step with changes, and the planner
  * returning k admitted hits on HNSW at every selectivity. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -528,6 +529,54 @@ static void test_list_ids_filtered(void **state) {
   vexfs_collection_free(c);
 }
 
+/* vexfs_upsert inserts new ids and replaces present ones, vector and payload, all or nothing,
+ * on every index kind. */
+static void test_upsert(void **state) {
+  (void)state;
+  static const vexfs_index_kind kinds[] = {VEXFS_INDEX_FLAT, VEXFS_INDEX_HNSW, VEXFS_INDEX_IVF,
+                                           VEXFS_INDEX_LSH, VEXFS_INDEX_AUTO};
+  for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+    vexfs_collection *c = make(2, kinds[k]);
+    for (uint64_t id = 0; id < 40; id++) insert_one(c, id, "{\"v\":1}");
+    uint64_t ids[4] = {3, 100, 7, 101};
+    float vecs[8] = {-3, 5, -100, 5, -7, 5, -101, 5};
+    const char *json[4] = {"{\"v\":2}", "{\"v\":3}", NULL, "{\"v\":4}"};
+    assert_int_equal(vexfs_upsert(c, ids, vecs, json, 4), VEXFS_OK);
+    assert_int_equal(vexfs_count(c), 42);
+    for (int i = 0; i < 4; i++) {
+      float got[2];
+      assert_int_equal(vexfs_get(c, ids[i], got), VEXFS_OK);
+      assert_memory_equal(got, vecs + 2 * i, sizeof got);
+      assert_payload(c, ids[i], json[i]); /* NULL: the replaced point has none now */
+    }
+    uint64_t hit;
+    float d;
+    vexfs_search_params p;
+    vexfs_search_params_init(&p);
+    p.ef = 64;
+    p.nprobe = 64;
+    p.probes = 64;
+    assert_int_equal(vexfs_search(c, vecs + 4, 1, 1, &p, &hit, &d, NULL), VEXFS_OK);
+    assert_int_equal(hit, 7); /* found at its new place */
+    assert_true(d == 0.0f);
+    /* all or nothing: a bad row, a duplicate, the reserved id change nothing */
+    float bad[4] = {1, 1, NAN, 0};
+    uint64_t pair[2] = {3, 102};
+    assert_int_equal(vexfs_upsert(c, pair, bad, NULL, 2), VEXFS_E_INVALID);
+    uint64_t twice[2] = {102, 102};
+    assert_int_equal(vexfs_upsert(c, twice, vecs, NULL, 2), VEXFS_E_INVALID);
+    uint64_t reserved[1] = {UINT64_MAX};
+    assert_int_equal(vexfs_upsert(c, reserved, vecs, NULL, 1), VEXFS_E_INVALID);
+    const char *broken[2] = {"{\"v\":", NULL};
+    assert_int_equal(vexfs_upsert(c, pair, vecs, broken, 2), VEXFS_E_INVALID);
+    assert_int_equal(vexfs_count(c), 42);
+    assert_payload(c, 3, "{\"v\":2}");
+    assert_int_equal(vexfs_upsert(c, NULL, NULL, NULL, 0), VEXFS_OK);
+    assert_int_equal(vexfs_upsert(NULL, ids, vecs, NULL, 1), VEXFS_E_INVALID);
+    vexfs_collection_free(c);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip),
@@ -539,6 +588,7 @@ int main(void) {
       cmocka_unit_test(test_search_with_payload),
       cmocka_unit_test(test_planner_selectivities),
       cmocka_unit_test(test_list_ids_filtered),
+      cmocka_unit_test(test_upsert),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

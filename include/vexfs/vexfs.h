@@ -296,6 +296,17 @@ VEXFS_API vexfs_status vexfs_insert_with_payload(vexfs_collection *c, const uint
                                                  const float *vectors,
                                                  const char *const *payloads_json, size_t n);
 
+/* Inserts or replaces n vectors, as one all-or-nothing batch: an id already in the collection
+ * gets the new vector and payload (payloads_json as for vexfs_insert_with_payload; a NULL array
+ * or entry leaves the point without one), the others are inserted. In a database it is one log
+ * record, so a crash keeps all of the batch or none of it, replaced points included. Searches
+ * running meanwhile see each replaced id with its old vector or its new one, never without
+ * either (since 0.4.0).
+ * Threading: as vexfs_insert.
+ * Errors: as vexfs_insert_with_payload, without VEXFS_E_EXISTS. */
+VEXFS_API vexfs_status vexfs_upsert(vexfs_collection *c, const uint64_t *ids, const float *vectors,
+                                    const char *const *payloads_json, size_t n);
+
 /* The longest payload, both as JSON text passed in and in its compact form (what
  * vexfs_get_payload returns and snapshots store), which can be longer than the text given:
  * numbers are written out in full ("1e14" becomes "100000000000000.0") and control characters

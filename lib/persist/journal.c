@@ -18,7 +18,7 @@
 #include "../errors_internal.h"
 #include "config_codec.h"
 
-_Static_assert(VX_REC_DROP_INDEX == VX_WAL_MAX_TYPE, "the log knows every record type");
+_Static_assert(VX_REC_UPSERT == VX_WAL_MAX_TYPE, "the log knows every record type");
 
 static vx_wal *wal_of(const vexfs_collection *c) {
   const vx_db_link *link = vx_collection_link(c);
@@ -49,7 +49,7 @@ typedef struct head16 {
 
 vexfs_status vx_journal_insert(vexfs_collection *c, const char *fn, const uint64_t *ids,
                                const float *vectors, const char *const *payloads, size_t n,
-                               vx_wal_ticket *ticket) {
+                               int upsert, vx_wal_ticket *ticket) {
   vx_wal *wal = wal_of(c);
   if (!wal) return VEXFS_OK;
   struct {
@@ -73,7 +73,7 @@ vexfs_status vx_journal_insert(vexfs_collection *c, const char *fn, const uint64
     }
   }
   struct iovec all[4] = {parts[0], parts[1], parts[2], {texts.p, texts.n}};
-  vexfs_status st = vx_wal_write(wal, fn, VX_REC_INSERT, all, payloads ? 4 : 3, ticket);
+  vexfs_status st = vx_wal_write(wal, fn, upsert ? VX_REC_UPSERT : VX_REC_INSERT, all, payloads ? 4 : 3, ticket);
   vx_buf_free(&texts);
   return st;
 }
@@ -195,7 +195,8 @@ int vx_record_decode(uint32_t type, const uint8_t *body, size_t len, vx_record *
       if (!conf || vx_config_decode(conf, len, &r->cfg) != 0) k.bad = 1;
     }
     break;
-  case VX_REC_INSERT: {
+  case VX_REC_INSERT:
+  case VX_REC_UPSERT: {
     uint32_t has_payloads = take32(&k);
     uint64_t n = take64(&k);
     r->dim = take32(&k);

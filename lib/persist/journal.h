@@ -31,7 +31,8 @@ enum vx_record_type {
   VX_REC_REMOVE = 4, /* id, n, ids */
   VX_REC_SET_PAYLOAD = 5,
   VX_REC_CREATE_INDEX = 6,
-  VX_REC_DROP_INDEX = 7
+  VX_REC_DROP_INDEX = 7,
+  VX_REC_UPSERT = 8  /* as INSERT; ids present are replaced (log format 3) */
 };
 
 /* Whether c's mutations are logged (it belongs to an on-disk database, outside replay). */
@@ -43,12 +44,12 @@ int vx_journal_waits_for_device(const vexfs_collection *c);
 /* VEXFS_E_READONLY when c belongs to a read-only database. */
 vexfs_status vx_journal_writable(const vexfs_collection *c, const char *fn);
 
-/* Writes the insert's record and returns without waiting for it to be durable: the caller
+/* Writes the insert's (or with upsert set, the upsert's) record and returns without waiting for it to be durable: the caller
  * prepares what it can (invisibly) while the record reaches the device, then must call
  * vx_journal_commit with the ticket before it makes the insert visible. */
 vexfs_status vx_journal_insert(vexfs_collection *c, const char *fn, const uint64_t *ids,
                                const float *vectors, const char *const *payloads, size_t n,
-                               vx_wal_ticket *ticket);
+                               int upsert, vx_wal_ticket *ticket);
 /* Waits until the record of ticket is durable as the sync mode says. On error the record was
  * cut off: the call must change nothing. */
 vexfs_status vx_journal_commit(vexfs_collection *c, const char *fn, const vx_wal_ticket *ticket);

@@ -28,10 +28,11 @@
 
 #include "vexfs/vexfs.h"
 
-#define VX_WAL_VERSION 2u /* 2: CREATE records hold format 2 configs (config_codec.h) */
+#define VX_WAL_VERSION 3u /* 2: CREATE records hold format 2 configs (config_codec.h);
+                             3: UPSERT records */
 #define VX_WAL_HEADER 32u
 #define VX_WAL_HEAD 32u
-#define VX_WAL_MAX_TYPE 7u /* record types are 1..7 (journal.h) */
+#define VX_WAL_MAX_TYPE 8u /* record types are 1..8 (journal.h) */
 
 typedef struct vx_wal vx_wal;
 
