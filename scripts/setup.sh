@@ -2,8 +2,8 @@
 # Installs the Debian packages a profile needs (only those missing) and builds libvexfs.
 #   scripts/setup.sh          the library and examples, in build/
 #   scripts/setup.sh test     + test suites, sanitizer builds (build-asan, build-tsan), the
-#                             aarch64 cross build run under qemu (build-arm64) and the libFuzzer
-#                             targets (build-fuzz, clang)
+#                             aarch64 cross build run under qemu (build-arm64), the libFuzzer
+#                             targets (build-fuzz, clang) and tests/server's npm packages
 #   scripts/setup.sh bench    + Google Benchmark, faiss, hnswlib and the Fashion-MNIST data
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,10 +13,12 @@ core=(gcc g++ meson ninja-build pkg-config libzstd-dev libxxhash-dev
       libmicrohttpd-dev libjson-c-dev) # vexfs-server (server/): HTTP, JSON
 test=(libcmocka-dev abigail-tools binutils prometheus python3-numpy python3-pytest python3-pip python3-venv
       gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
-      libcmocka-dev:arm64 libzstd-dev:arm64 clang libclang-rt-14-dev nodejs)
+      libcmocka-dev:arm64 libzstd-dev:arm64 clang libclang-rt-14-dev nodejs
+      openssl) # tests/server: a self-signed certificate for the TLS test
 bench=(libbenchmark-dev python3-numpy python3-faiss libopenblas0-pthread dataset-fashion-mnist
        libfaiss-dev libhnswlib-dev python3-hnswlib gnuplot-nox libjemalloc2
-       python3-matplotlib) # benchmarks/reference_suite.py imports it, as the reference does
+       python3-matplotlib # benchmarks/reference_suite.py imports it, as the reference does
+       wrk hey) # benchmarks/server: HTTP load
 case $profile in
   core) want=("${core[@]}") ;;
   test) want=("${core[@]}" "${test[@]}") ;;
@@ -62,6 +64,15 @@ if [ "$profile" = test ]; then
     -Db_sanitize=address,undefined -Db_lundef=false
   if [ "$(uname -m)" = x86_64 ]; then
     configure build-arm64 --cross-file=cross/aarch64-linux-gnu.ini -Dtests=enabled -Dbenchmarks=disabled
+  fi
+  # tests/server (vexfs-server through Qdrant's JS client): the client as package-lock.json pins
+  # it, installed again when the lock changes (npm ci empties node_modules first). Peer
+  # dependencies are left out: the client names typescript as one and needs none at run time.
+  lock_sum=$(sha256sum tests/server/package-lock.json | cut -d' ' -f1)
+  if [ ! -d tests/server/node_modules/@qdrant/js-client-rest ] ||
+     [ "$(cat tests/server/node_modules/.lock.sha256 2>/dev/null)" != "$lock_sum" ]; then
+    (cd tests/server && npm ci --ignore-scripts --no-audit --no-fund --omit=peer >/dev/null)
+    echo "$lock_sum" >tests/server/node_modules/.lock.sha256
   fi
 fi
 echo "setup: $profile ready"

@@ -3,7 +3,9 @@
 # "N passed, N failed" (scripts/count_results.py; CI reads it and the exit status).
 #   C (CMocka) in build/; the same under ASan+UBSan; concurrency, internals, HNSW, pool, db under
 #   TSan; NEON parity under qemu; ABI baseline; install + pkg-config; libFuzzer targets for 20 s
-#   each; Python (pytest, pip install); Node (node --test, npm pack + install).
+#   each; Python (pytest, pip install); Node (node --test, npm pack + install); vexfs-server
+#   (node --test tests/server: Qdrant's JS client and raw HTTP against build/server/vexfs-server,
+#   and again against the ASan+UBSan build).
 # A skipped test counts as failed (and is listed): setup.sh, run first, installs everything the
 # suites need, so a skip here means a missing tool, not an optional one.
 set -uo pipefail
@@ -61,5 +63,16 @@ node_suite() (
 )
 reporting node node_suite
 step node-package scripts/node-package-check.sh
+
+echo "== server (node --test tests/server: vexfs-server through Qdrant's JS client and raw HTTP)"
+server_suite() { # name, the vexfs-server binary
+  VEXFS_SERVER=$PWD/$2 node --test --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=junit --test-reporter-destination="$results/$1.xml" tests/server/
+}
+reporting server server_suite server build/server/vexfs-server
+# the same requests against the ASan+UBSan build: a memory error, or a leak at its orderly exit,
+# fails the test that stopped it
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  reporting server-asan server_suite server-asan build-asan/server/vexfs-server
 
 /usr/bin/python3 scripts/count_results.py "$results"

@@ -14,6 +14,7 @@
 
 #include "server.h"
 
+#define DISCARD_MAX (64u << 20) /* bytes of an oversized chunked body read to answer it */
 #define JSON_DEPTH 64 /* bodies nest payloads at depth 3, which the library allows 64 deep */
 
 typedef struct job job;
@@ -23,10 +24,11 @@ struct vs_http {
   pthread_mutex_t lock;
   pthread_cond_t wake;
   job *head, **tail;
-  int stopping;
+  int stopping; /* no more jobs: new requests get 503 */
   pthread_t *workers;
   unsigned nworkers;
   atomic_size_t in_flight; /* requests begun and not yet completed */
+  atomic_size_t suspended; /* connections a worker has yet to hand back */
   char *cert, *key;
 };
 
@@ -37,6 +39,7 @@ struct job {
   char *body;
   size_t len;
   unsigned early_status; /* 401 or 413, answered without reading further */
+  size_t discarded;      /* bytes of a body past --max-body, read and dropped */
   int queued, done;
   vs_handler handler;
   char *args[VS_MAX_ARGS];
@@ -85,6 +88,8 @@ static enum MHD_Result answer_now(job *j, unsigned status) {
   else if (status == 413)
     vs_fail(&j->rq, &j->rs, 413, "Payload too large: the body exceeds %zu bytes (--max-body)",
             j->h->srv->opt.max_body);
+  else if (status == 503)
+    vs_fail(&j->rq, &j->rs, 503, "Service unavailable: the server is shutting down");
   else if (status == 405)
     vs_fail(&j->rq, &j->rs, 405, "Method not allowed: %s %s", j->rq.method, j->path);
   else
@@ -93,9 +98,27 @@ static enum MHD_Result answer_now(job *j, unsigned status) {
   return send_response(j);
 }
 
+/* Where text holds a single-quoted string, which json-c's strict mode lets through; SIZE_MAX
+ * when nowhere. */
+static size_t single_quote(const char *text, size_t len) {
+  int in_string = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (in_string && text[i] == '\\') i++;
+    else if (text[i] == '"') in_string = !in_string;
+    else if (!in_string && text[i] == '\'') return i;
+  }
+  return SIZE_MAX;
+}
+
 /* Parses the body into rq.body; 0, or -1 after a 400. */
 static int parse_body(job *j) {
   if (j->len == 0) return 0;
+  size_t quote = single_quote(j->body, j->len);
+  if (quote != SIZE_MAX) {
+    vs_fail(&j->rq, &j->rs, 400, "Bad request: malformed JSON body at byte %zu: strings take "
+                                 "double quotes", quote);
+    return -1;
+  }
   json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
   if (!tok) {
     vs_fail(&j->rq, &j->rs, 503, "Service unavailable: out of memory");
@@ -168,16 +191,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   }
   if (j->queued) { /* resumed by the worker, or a body after an early answer */
     *upload_size = 0;
-    if (j->done && j->rs.text) return send_response(j);
+    if (j->done && j->rs.text) {
+      atomic_fetch_sub(&h->suspended, 1);
+      return send_response(j);
+    }
     return MHD_YES;
   }
   if (*upload_size) {
     size_t n = *upload_size;
     *upload_size = 0;
-    if (j->len + n > h->srv->opt.max_body) { /* a chunked body grew too large */
+    if (j->discarded || j->len + n > h->srv->opt.max_body) {
+      /* a body without Content-Length grew too large: read on to answer 413 at its end (an
+       * answer queued mid-upload is not sent), for up to DISCARD_MAX more bytes, then hang up */
       free(j->body);
       j->body = NULL;
-      return answer_now(j, 413);
+      j->len = 0;
+      j->discarded += n;
+      return j->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
     }
     char *grown = realloc(j->body, j->len + n + 1);
     if (!grown) return MHD_NO;
@@ -187,12 +217,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     j->body[j->len] = 0;
     return MHD_YES;
   }
+  if (j->discarded) return answer_now(j, 413);
   unsigned status;
   if (!vs_route(method, url, &j->handler, j->args, VS_MAX_ARGS, &status))
     return answer_now(j, status);
-  j->queued = 1;
-  MHD_suspend_connection(conn);
   pthread_mutex_lock(&h->lock);
+  if (h->stopping) {
+    pthread_mutex_unlock(&h->lock);
+    return answer_now(j, 503);
+  }
+  j->queued = 1;
+  atomic_fetch_add(&h->suspended, 1);
+  MHD_suspend_connection(conn);
   *h->tail = j;
   h->tail = &j->next;
   pthread_cond_signal(&h->wake);
@@ -216,6 +252,29 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
   free(j);
   *state = NULL;
   atomic_fetch_sub(&h->in_flight, 1);
+}
+
+static int hexval(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                      : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Percent-decodes the path and arguments in place, as libmicrohttpd would, except "%00", kept
+ * as it is: a NUL would cut "a%00b" to "a" unseen, where "a%00b" fails as a name. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s) {
+  (void)cls, (void)conn;
+  char *o = s;
+  for (const char *p = s; *p; p++) {
+    int hi, lo;
+    if (*p == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0 && (hi || lo)) {
+      *o++ = (char)(hi * 16 + lo);
+      p += 2;
+    } else {
+      *o++ = *p;
+    }
+  }
+  *o = 0;
+  return (size_t)(o - s);
 }
 
 static char *read_file(const char *path) {
@@ -280,7 +339,8 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port) {
       flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, addr->ai_addr,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
       (unsigned)o->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
-      MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+      MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+      MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
   freeaddrinfo(addr);
   if (!h->daemon) {
     fprintf(stderr, "vexfs-server: cannot listen on %s port %u (in use, or not an address here)\n",
@@ -313,6 +373,9 @@ void vs_http_stop(vs_http *h, unsigned grace_s) {
   pthread_cond_broadcast(&h->wake);
   pthread_mutex_unlock(&h->lock);
   for (unsigned i = 0; i < h->nworkers; i++) pthread_join(h->workers[i], NULL);
+  /* every job is done and its connection resumed; libmicrohttpd must have taken each back
+   * before it stops (it aborts on a suspended one) */
+  for (int waited = 0; atomic_load(&h->suspended) > 0 && waited < 1000; waited++) usleep(1000);
   if (h->daemon) MHD_stop_daemon(h->daemon);
   free_http(h);
 }

@@ -49,19 +49,8 @@ int vs_point_id_parse(json_object *v, uint64_t *num, char uuid[37]) {
     *num = json_object_get_uint64(v);
     return *num == UINT64_MAX ? 0 : 1; /* the library reserves it */
   }
-  if (json_object_is_type(v, json_type_string)) {
-    const char *s = json_object_get_string(v);
-    if (vs_uuid_parse(s, uuid)) return 2;
-    /* clients that cannot send a 64-bit number may send its digits */
-    char *end = NULL;
-    if (*s >= '0' && *s <= '9' && strlen(s) <= 20) {
-      unsigned long long n = strtoull(s, &end, 10);
-      if (*end == 0 && n != UINT64_MAX) {
-        *num = n;
-        return 1;
-      }
-    }
-  }
+  if (json_object_is_type(v, json_type_string) && vs_uuid_parse(json_object_get_string(v), uuid))
+    return 2;
   return 0;
 }
 
@@ -178,17 +167,21 @@ done:
   return rc;
 }
 
-json_object *vs_id_json(vs_coll *k, uint64_t id) {
-  if (id != 0 && id >= __atomic_load_n(&k->uuid_floor, __ATOMIC_ACQUIRE)) {
-    char *text = NULL;
-    if (vexfs_get_payload(k->meta, id, &text) == VEXFS_OK && text &&
-        strncmp(text, UUID_PREFIX, sizeof UUID_PREFIX - 1) == 0 &&
-        strlen(text) == sizeof UUID_PREFIX - 1 + 38) {
-      json_object *s = json_object_new_string_len(text + sizeof UUID_PREFIX - 1, 36);
-      vexfs_free(text);
-      return s;
-    }
-    vexfs_free(text);
+int vs_id_uuid(vs_coll *k, uint64_t id, char uuid[37]) {
+  if (id == 0 || id < __atomic_load_n(&k->uuid_floor, __ATOMIC_ACQUIRE)) return 0;
+  char *text = NULL;
+  int found = vexfs_get_payload(k->meta, id, &text) == VEXFS_OK && text &&
+              strncmp(text, UUID_PREFIX, sizeof UUID_PREFIX - 1) == 0 &&
+              strlen(text) == sizeof UUID_PREFIX - 1 + 38;
+  if (found) {
+    memcpy(uuid, text + sizeof UUID_PREFIX - 1, 36);
+    uuid[36] = 0;
   }
-  return json_object_new_uint64(id);
+  vexfs_free(text);
+  return found;
+}
+
+json_object *vs_id_json(vs_coll *k, uint64_t id) {
+  char uuid[37];
+  return vs_id_uuid(k, id, uuid) ? json_object_new_string(uuid) : json_object_new_uint64(id);
 }

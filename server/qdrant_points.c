@@ -1,6 +1,6 @@
 /* Qdrant's point routes: upsert (list and batch forms), retrieve, get one, delete by ids or
- * filter, count and scroll. Upserts overwrite: points that exist are removed and inserted again
- * in the same request, under the collection's write lock. */
+ * filter, count and scroll. An upsert is one vexfs_upsert: points that exist are replaced in
+ * the same log record that adds the new ones, so a crash keeps all of a batch or none. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,22 +262,6 @@ static int dedupe(vs_request *rq, vs_response *rs, batch *b, uint32_t dim) {
   return 0;
 }
 
-/* Writes the batch: removes the points that exist, then inserts all. Under k->write. */
-static vexfs_status write_batch(vs_coll *k, batch *b) {
-  uint64_t *existing = malloc((b->n ? b->n : 1) * sizeof *existing);
-  float *scratch = malloc(k->dim * sizeof *scratch);
-  vexfs_status st = existing && scratch ? VEXFS_OK : VEXFS_E_NOMEM;
-  size_t ne = 0;
-  for (size_t i = 0; st == VEXFS_OK && i < b->n; i++)
-    if (vexfs_get(k->points, b->lib_ids[i], scratch) == VEXFS_OK) existing[ne++] = b->lib_ids[i];
-  if (st == VEXFS_OK && ne) st = vexfs_remove(k->points, existing, ne);
-  if (st == VEXFS_OK)
-    st = vexfs_insert_with_payload(k->points, b->lib_ids, b->vectors,
-                                   (const char *const *)b->payloads, b->n);
-  free(existing), free(scratch);
-  return st;
-}
-
 void vs_points_upsert(vs_request *rq, vs_response *rs, char **args) {
   json_object *body = vs_body(rq, rs), *points = NULL, *form = NULL;
   if (!body) return;
@@ -290,13 +274,15 @@ void vs_points_upsert(vs_request *rq, vs_response *rs, char **args) {
                    ? read_batch_form(rq, rs, k, form, &b)
                    : (vs_fail(rq, rs, 400, "Bad request: the body needs `points` or `batch`"), -1);
   if (parsed == 0) {
-    pthread_mutex_lock(&k->write);
-    if (vs_ids_assign(rq, rs, k, b.ids, b.n, b.lib_ids) == 0 && dedupe(rq, rs, &b, k->dim) == 0) {
-      vexfs_status st = write_batch(k, &b);
+    pthread_mutex_lock(&k->write); /* UUIDs get their ids one request at a time */
+    int assigned = vs_ids_assign(rq, rs, k, b.ids, b.n, b.lib_ids) == 0;
+    pthread_mutex_unlock(&k->write);
+    if (assigned && dedupe(rq, rs, &b, k->dim) == 0) {
+      vexfs_status st = vexfs_upsert(k->points, b.lib_ids, b.vectors,
+                                     (const char *const *)b.payloads, b.n);
       if (st == VEXFS_OK) vs_ok_operation(rq, rs);
       else vs_fail_lib(rq, rs, st);
     }
-    pthread_mutex_unlock(&k->write);
   }
   batch_free(&b);
   vs_catalog_release(&rq->srv->catalog);
@@ -472,6 +458,20 @@ void vs_points_count(vs_request *rq, vs_response *rs, char **args) {
   vs_catalog_release(&rq->srv->catalog);
 }
 
+/* A point in scroll order: numbers ascending, then UUIDs ascending as Qdrant orders them. */
+typedef struct scroll_key {
+  uint64_t id;
+  int is_uuid;
+  char uuid[37];
+} scroll_key;
+
+static int scroll_order(const void *a, const void *b) {
+  const scroll_key *x = a, *y = b;
+  if (x->is_uuid != y->is_uuid) return x->is_uuid - y->is_uuid;
+  if (x->is_uuid) return strcmp(x->uuid, y->uuid);
+  return (x->id > y->id) - (x->id < y->id);
+}
+
 void vs_points_scroll(vs_request *rq, vs_response *rs, char **args) {
   json_object *body = vs_body(rq, rs), *filter = NULL, *with_payload = NULL, *offset = NULL;
   if (!body) return;
@@ -485,6 +485,16 @@ void vs_points_scroll(vs_request *rq, vs_response *rs, char **args) {
   if (!json_object_object_get_ex(body, "with_payload", &with_payload) ||
       json_object_is_type(with_payload, json_type_null))
     with_payload = NULL;
+  scroll_key from = {0};
+  if (json_object_object_get_ex(body, "offset", &offset) &&
+      !json_object_is_type(offset, json_type_null)) {
+    int kind = vs_point_id_parse(offset, &from.id, from.uuid);
+    if (kind == 0) {
+      vs_fail(rq, rs, 400, "Bad request: `offset` must be a point id (an unsigned integer or a UUID)");
+      return;
+    }
+    from.is_uuid = kind == 2;
+  }
   if (vs_get_object(rq, rs, body, "filter", 0, &filter) != 0 ||
       vs_get_uint(rq, rs, body, "limit", VEXFS_MAX_K, &limit) != 0 ||
       vs_get_bool(rq, rs, body, "with_vector", &with_vector) != 0 ||
@@ -492,37 +502,40 @@ void vs_points_scroll(vs_request *rq, vs_response *rs, char **args) {
     return;
   vs_coll *k = vs_request_collection(rq, rs, args[0]);
   if (!k) return;
-  uint64_t *ids = NULL, from = 0;
+  uint64_t *ids = NULL;
   size_t n = 0;
-  int ok = 1;
-  if (json_object_object_get_ex(body, "offset", &offset) && !json_object_is_type(offset, json_type_null)) {
-    json_object *one = json_object_new_array();
-    json_object_array_add(one, json_object_get(offset));
-    uint8_t found = 0;
-    ok = vs_ids_lookup(rq, rs, k, one, &from, &found) == 0;
-    json_object_put(one);
-  }
-  if (ok && vs_filter_ids(rq, rs, k, filter, &ids, &n) == 0) {
-    size_t first = 0, lo = 0, hi = n; /* the first id at or above the offset's */
+  scroll_key *keys = NULL;
+  if (vs_filter_ids(rq, rs, k, filter, &ids, &n) == 0 &&
+      !(keys = malloc((n ? n : 1) * sizeof *keys)))
+    vs_fail(rq, rs, 503, "Service unavailable: out of memory");
+  if (keys) {
+    for (size_t i = 0; i < n; i++) {
+      keys[i].id = ids[i];
+      keys[i].is_uuid = vs_id_uuid(k, ids[i], keys[i].uuid);
+    }
+    qsort(keys, n, sizeof *keys, scroll_order);
+    size_t i = 0, lo = 0, hi = n; /* the first point at or after the offset */
     while (lo < hi) {
       size_t mid = lo + (hi - lo) / 2;
-      if (ids[mid] < from) lo = mid + 1;
+      if (scroll_order(&keys[mid], &from) < 0) lo = mid + 1;
       else hi = mid;
     }
-    first = lo;
     json_object *points = json_object_new_array(), *yes = json_object_new_boolean(1);
-    size_t i = first;
-    for (; i < n && (uint64_t)json_object_array_length(points) < limit; i++) {
-      json_object *r = vs_point_record(k, ids[i], with_payload ? with_payload : yes, with_vector,
-                                       NULL, 0);
+    for (i = lo; i < n && (uint64_t)json_object_array_length(points) < limit; i++) {
+      json_object *r = vs_point_record(k, keys[i].id, with_payload ? with_payload : yes,
+                                       with_vector, NULL, 0);
       if (r) json_object_array_add(points, r);
     }
     json_object *r = json_object_new_object();
     json_object_object_add(r, "points", points);
-    json_object_object_add(r, "next_page_offset", i < n ? vs_id_json(k, ids[i]) : NULL);
+    json_object_object_add(r, "next_page_offset",
+                           i >= n          ? NULL
+                           : keys[i].is_uuid ? json_object_new_string(keys[i].uuid)
+                                             : json_object_new_uint64(keys[i].id));
     json_object_put(yes);
     vs_ok(rq, rs, r);
   }
+  free(keys);
   vexfs_free(ids);
   vs_catalog_release(&rq->srv->catalog);
 }

@@ -46,8 +46,8 @@ typedef struct vs_coll {
   vexfs_collection *meta;
   vexfs_metric metric;
   uint32_t dim;
-  pthread_mutex_t write;  /* one writer at a time: an upsert that overwrites is remove + insert,
-                             and UUIDs are given ids */
+  pthread_mutex_t write;  /* one writer at a time: UUIDs are given ids, payload changes read
+                             before they write */
   uint64_t uuid_floor;    /* the lowest id given to a UUID (UINT64_MAX: none yet); under write */
   struct vs_coll *next;
 } vs_coll;
@@ -155,6 +155,8 @@ int vs_ids_lookup(vs_request *rq, vs_response *rs, vs_coll *k, json_object *list
  * the companion before the call returns; a number that a UUID already holds fails. */
 int vs_ids_assign(vs_request *rq, vs_response *rs, vs_coll *k, json_object *const *given,
                   size_t n, uint64_t *ids);
+/* Whether a UUID maps to id (then copied into uuid). */
+int vs_id_uuid(vs_coll *k, uint64_t id, char uuid[37]);
 /* The client's form of a library id: its UUID string when one maps to it, else the number. */
 json_object *vs_id_json(vs_coll *k, uint64_t id);
 
