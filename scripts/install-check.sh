@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs into a DESTDIR, then builds and runs a program against it through pkg-config alone.
+# Installs into a DESTDIR, then builds and runs a program against it through pkg-config alone, and
+# runs the installed vexfs-server on the installed library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -17,4 +18,9 @@ LD_LIBRARY_PATH=$libdir "$dest/quickstart" 2000 16 | tail -1
 test -f "$libdir/libvexfs.a"
 test -L "$libdir/libvexfs.so.1"
 test -n "$(find "$dest" -path "*/include/vexfs/vexfs.h")"
+# vexfs-server is installed and runs on the installed libvexfs.so.1
+server=$(find "$dest" -type f -name vexfs-server | head -1)
+test -n "$server"
+LD_LIBRARY_PATH=$libdir ldd "$server" | grep -q "libvexfs.so.1 => $libdir/libvexfs.so.1"
+LD_LIBRARY_PATH=$libdir "$server" --help | head -1
 echo "install ok"

@@ -105,6 +105,8 @@ export class Collection {
   /** inserts vectors (ids.length * dim floats), all or nothing; payloads (one per id, or null
    * entries) are JSON objects or JSON text */
   add(ids: Ids, vectors: Vectors, payloads?: Array<Payload | string | null>): void;
+  /** as add, replacing ids already present (vector and payload), all or nothing */
+  upsert(ids: Ids, vectors: Vectors, payloads?: Array<Payload | string | null>): void;
   /** documented-SDK alias: batchInsert({vectors, metadata, ids?}) returns the ids used */
   batchInsert(doc: { vectors: Vectors; metadata?: Array<Payload | null>; ids?: Ids }): BigUint64Array;
   batchInsert(ids: Ids, vectors: Vectors, payloads?: Array<Payload | string | null>): void;

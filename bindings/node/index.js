@@ -118,11 +118,22 @@ class Collection {
     this._insert(ids, vectors, payloads);
   }
 
-  _insert(ids, vectors, payloads) {
+  /**
+   * As add, but ids already present are replaced (vector and payload: none when not given), all
+   * or nothing, in one log record in a database.
+   */
+  upsert(ids, vectors, payloads) {
+    this._nextId = null;
+    this._write('upsert', ids, vectors, payloads);
+  }
+
+  _insert(ids, vectors, payloads) { this._write('add', ids, vectors, payloads); }
+
+  _write(call, ids, vectors, payloads) {
     if (payloads === undefined || payloads === null) {
-      this._n.add(ids, toFloats(vectors, this.dim));
+      this._n[call](ids, toFloats(vectors, this.dim));
     } else if (Array.isArray(payloads)) {
-      this._n.add(ids, toFloats(vectors, this.dim), payloads.map((p, i) => toJson(p, `payloads[${i}]`)));
+      this._n[call](ids, toFloats(vectors, this.dim), payloads.map((p, i) => toJson(p, `payloads[${i}]`)));
     } else {
       throw invalid('payloads must be an array');
     }

@@ -176,3 +176,21 @@ def test_damaged_files(tmp_path):
     snapshot.write_bytes(good)
     with vexfs.Database(path) as db:
         assert db.get_collection("c").ids().tolist() == [1, 2]
+
+
+def test_upsert_replaces_and_survives_reopening(tmp_path):
+    """upsert: present ids get the new vector and payload (None: no payload), new ids are
+    inserted, a bad batch changes nothing, and the log replays it."""
+    path = tmp_path / "db"
+    with vexfs.Database(path, checkpoint_bytes=0) as db:
+        c = db.create_collection("u", dim=2, index="flat")
+        c.add([1, 2, 3], [[1, 1], [2, 2], [3, 3]], [{"v": 1}, {"v": 1}, {"v": 1}])
+        c.upsert([2, 9], [[20, 20], [9, 9]], [None, {"v": 9}])
+        with pytest.raises(vexfs.InvalidArgumentError):
+            c.upsert([3, 3], [[0, 0], [1, 1]])  # the same id twice: nothing changes
+        assert len(c) == 4 and c.get_payload(2) is None and c.get_payload(3) == {"v": 1}
+    with vexfs.Database(path) as db:
+        c = db.get_collection("u")
+        assert c.ids().tolist() == [1, 2, 3, 9]
+        assert c.get(2).tolist() == [20, 20] and c.get_payload(9) == {"v": 9}
+        assert c.get_payload(2) is None and c.get(3).tolist() == [3, 3]

@@ -182,8 +182,8 @@ static napi_value list_ids(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-/* add(ids, vectors, payloads?: (string|null)[]) */
-static napi_value add(napi_env env, napi_callback_info info) {
+/* add(ids, vectors, payloads?: (string|null)[]) and upsert(ids, vectors, payloads?) */
+static napi_value write_rows(napi_env env, napi_callback_info info, int upsert) {
   ARGS(3);
   wrapped *w = this_collection(env, info, &argc, argv);
   if (!w) return NULL;
@@ -226,12 +226,19 @@ static napi_value add(napi_env env, napi_callback_info info) {
     }
   }
   vexfs_status st =
-      has_payloads ? vexfs_insert_with_payload(w->c, ids, vec, (const char *const *)payloads, n)
-                   : vexfs_insert(w->c, ids, vec, n);
+      upsert         ? vexfs_upsert(w->c, ids, vec, (const char *const *)payloads, n)
+      : has_payloads ? vexfs_insert_with_payload(w->c, ids, vec, (const char *const *)payloads, n)
+                     : vexfs_insert(w->c, ids, vec, n);
   for (size_t i = 0; payloads && i < n; i++) free(payloads[i]);
   free(payloads);
   free(owned);
   return check(env, st);
+}
+
+static napi_value add(napi_env env, napi_callback_info info) { return write_rows(env, info, 0); }
+
+static napi_value upsert(napi_env env, napi_callback_info info) {
+  return write_rows(env, info, 1);
 }
 
 /* search(query: Float32Array, k, ef, filterJson|null, threads, probes, nprobe) */
@@ -363,6 +370,7 @@ void define_collection(napi_env env, napi_value exports) {
 #define METHOD(name, fn) {name, NULL, fn, NULL, NULL, NULL, napi_default, NULL}
   napi_property_descriptor methods[] = {
       METHOD("add", add),
+      METHOD("upsert", upsert),
       METHOD("addAsync", collection_add_async),
       METHOD("search", search),
       METHOD("searchAsync", collection_search_async),

@@ -145,3 +145,22 @@ test('an unreachable database is closed (and checkpointed) by its finalizer', as
   assert.ok(!fs.readdirSync(dir).includes('snapshot.tmp'));
   reopened.close();
 });
+
+test('upsert replaces present ids and survives reopening', () => {
+  const dir = path.join(tempDir(), 'db');
+  let db = new vexfs.Database(dir);
+  const c = db.createCollection('u', { dim: 2, index: 'flat' });
+  c.add([1, 2, 3], [[1, 1], [2, 2], [3, 3]], [{ v: 1 }, { v: 1 }, { v: 1 }]);
+  c.upsert([2, 9], [[20, 20], [9, 9]], [null, { v: 9 }]);
+  assert.throws(() => c.upsert([3, 3], [[0, 0], [1, 1]]), { code: 'VEXFS_E_INVALID' });
+  assert.equal(c.count(), 4);
+  assert.equal(c.getPayload(2), null);
+  db.close();
+  db = new vexfs.Database(dir);
+  const again = db.getCollection('u');
+  assert.deepEqual(Array.from(again.ids()), [1n, 2n, 3n, 9n]);
+  assert.deepEqual(Array.from(again.get(2)), [20, 20]);
+  assert.deepEqual(again.getPayload(9), { v: 9 });
+  assert.deepEqual(Array.from(again.get(3)), [3, 3]);
+  db.close();
+});

@@ -86,6 +86,7 @@ _sigs = {
     "vexfs_metrics_reset": (None, [_P]),
     "vexfs_free": (None, [_P]),
     "vexfs_insert_with_payload": (ctypes.c_int, [_P, _P, _P, _P, _SIZE]),
+    "vexfs_upsert": (ctypes.c_int, [_P, _P, _P, _P, _SIZE]),
     "vexfs_get_payload": (ctypes.c_int, [_P, _U64, _P]),
     "vexfs_set_payload": (ctypes.c_int, [_P, _U64, ctypes.c_char_p, ctypes.c_int]),
     "vexfs_create_payload_index": (ctypes.c_int, [_P, ctypes.c_char_p, ctypes.c_int]),

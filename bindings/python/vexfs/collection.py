@@ -215,21 +215,35 @@ class Collection:
         """Inserts vectors (rows of dim numbers) under ids (a sequence or integer array), all or
         nothing (one C call for the whole batch). payloads: one JSON object per vector (a dict,
         or JSON text), or None for none."""
+        self._write(ids, vectors, payloads, upsert=False)
+
+    batch_insert = add
+
+    def upsert(self, ids: Iterable[int], vectors: Any,
+               payloads: Sequence[dict | str | None] | None = None) -> None:
+        """As add, but ids already present are replaced (vector and payload; None leaves the
+        point without one), all or nothing: one log record in a database."""
+        self._write(ids, vectors, payloads, upsert=True)
+
+    def _write(self, ids: Iterable[int], vectors: Any,
+               payloads: Sequence[dict | str | None] | None, upsert: bool) -> None:
         ptr, rows, keep = float_rows(vectors, self._dim)
         idp, n, keep_ids = id_array(ids)
         if n != rows:
             raise InvalidArgumentError(f"{n} ids for {rows} vectors")
-        if payloads is None:
+        texts = None
+        if payloads is not None:
+            payloads = list(payloads)
+            if len(payloads) != n:
+                raise InvalidArgumentError(f"{len(payloads)} payloads for {n} vectors")
+            texts = (ctypes.c_char_p * n)(*(None if p is None else json_text(p, f"payload {i}")
+                                            for i, p in enumerate(payloads)))
+        if upsert:
+            check(lib.vexfs_upsert(self._handle(), idp, ptr, texts, n))
+        elif texts is None:
             check(lib.vexfs_insert(self._handle(), idp, ptr, n))
-            return
-        payloads = list(payloads)
-        if len(payloads) != n:
-            raise InvalidArgumentError(f"{len(payloads)} payloads for {n} vectors")
-        texts = (ctypes.c_char_p * n)(*(None if p is None else json_text(p, f"payload {i}")
-                                        for i, p in enumerate(payloads)))
-        check(lib.vexfs_insert_with_payload(self._handle(), idp, ptr, texts, n))
-
-    batch_insert = add
+        else:
+            check(lib.vexfs_insert_with_payload(self._handle(), idp, ptr, texts, n))
 
     def search(self, queries: Any, k: int = 10, ef: int | None = None,
                filter: dict | str | None = None, threads: int = 0,
