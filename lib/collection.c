@@ -482,7 +482,8 @@ VEXFS_API vexfs_status vexfs_get(vexfs_collection *c, uint64_t id, float *vector
 }
 
 /* Answers a validated query under the shared lock: through the filter planner when a compiled
- * filter is given, else with the index (and q->filter, if any). */
+ * filter is given, else with the index (and q->filter, if any); with exact, by scoring every
+ * admitted row, whatever the index. */
 typedef struct index_search {
   const vexfs_collection *c;
   const vx_query *q;
@@ -494,12 +495,14 @@ static double index_cost(const void *ctx, double share, int bitmap) {
 }
 
 static vexfs_status answer_locked(vexfs_collection *c, size_t rows, vx_query *q,
-                                  const vx_filter_prog *prog) {
-  if (!prog) return c->index->search(c->index_state, &c->store, rows, q);
+                                  const vx_filter_prog *prog, int exact) {
+  if (!prog)
+    return exact ? vx_flat_search(&c->store, rows, q)
+                 : c->index->search(c->index_state, &c->store, rows, q);
   index_search cost_ctx = {c, q};
   vx_plan_input in = {.filter = prog, .indexes = c->indexes, .nindexes = c->nindexes,
                       .payloads = &c->payloads, .store = &c->store, .rows = rows,
-                      .index_cost = c->index->filtered_cost ? index_cost : NULL,
+                      .index_cost = c->index->filtered_cost && !exact ? index_cost : NULL,
                       .index_ctx = &cost_ctx};
   vx_plan plan;
   vexfs_status st = vx_plan_filter(&in, &plan);
@@ -514,7 +517,8 @@ static vexfs_status answer_locked(vexfs_collection *c, size_t rows, vx_query *q,
     st = vx_flat_search(&c->store, rows, q);
   } else {
     q->filter = &predicate;
-    st = c->index->search(c->index_state, &c->store, rows, q);
+    st = exact ? vx_flat_search(&c->store, rows, q)
+               : c->index->search(c->index_state, &c->store, rows, q);
   }
   vx_plan_release(&plan);
   return st;
@@ -573,7 +577,7 @@ static vexfs_status search(vexfs_collection *c, const char *fn, const float *que
                 .nprobe = p.nprobe ? p.nprobe : c->cfg.ivf_nprobe};
   pthread_rwlock_rdlock(&c->rows_lock);
   size_t rows = atomic_load_explicit(&c->store.rows, memory_order_acquire);
-  st = answer_locked(c, rows, &q, prog);
+  st = answer_locked(c, rows, &q, prog, p.exact != 0);
   if (st == VEXFS_OK && payloads) st = hit_payloads(c, ids, cells, payloads);
   pthread_rwlock_unlock(&c->rows_lock);
   if (prog) vx_filter_release(prog);

@@ -23,13 +23,15 @@ void vx_versioned_init(void *theirs, size_t size, const void *defaults, size_t o
 
 /* The collection config took 32 bytes before hnsw_seed (pre-release callers) and 0.1.0's size
  * until 0.3.0's LSH and IVF fields; search params 20 without their tail padding, then 0.1.0's
- * size until 0.3.0's probes. Every other struct is as 0.1.0 had it. */
+ * size until 0.3.0's probes, then 0.3.0's until 0.4.0's exact. Every other struct is as 0.1.0
+ * had it. */
 const vx_struct_kind vx_config_kind = {
     sizeof(vexfs_collection_config),
     {offsetof(vexfs_collection_config, threads) + sizeof(uint32_t), VX_CONFIG_SIZE_0_1}};
 const vx_struct_kind vx_params_kind = {
     sizeof(vexfs_search_params),
-    {offsetof(vexfs_search_params, threads) + sizeof(uint32_t), VX_PARAMS_SIZE_0_1}};
+    {offsetof(vexfs_search_params, threads) + sizeof(uint32_t), VX_PARAMS_SIZE_0_1,
+     VX_PARAMS_SIZE_0_3}};
 const vx_struct_kind vx_db_options_kind = {sizeof(vexfs_db_options), {0}};
 const vx_struct_kind vx_allocator_kind = {sizeof(vexfs_allocator), {0}};
 const vx_struct_kind vx_pool_config_kind = {sizeof(vexfs_pool_config), {0}};
@@ -41,6 +43,10 @@ _Static_assert(offsetof(vexfs_collection_config, lsh_tables) >= VX_CONFIG_SIZE_0
                "0.3.0's config fields follow 0.1.0's struct");
 _Static_assert(offsetof(vexfs_search_params, probes) >= VX_PARAMS_SIZE_0_1,
                "0.3.0's search fields follow 0.1.0's struct");
+_Static_assert(offsetof(vexfs_search_params, exact) >= VX_PARAMS_SIZE_0_3,
+               "0.4.0's search fields follow 0.3.0's struct");
+_Static_assert(sizeof(vexfs_search_params) == VX_SIZE_UP_TO(vexfs_search_params, padding_0_4),
+               "search params end without tail padding");
 
 static int known_size(const vx_struct_kind *kind, uint32_t size) {
   if (size >= kind->size) return size <= VX_STRUCT_SIZE_MAX;

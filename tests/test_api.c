@@ -600,6 +600,60 @@ static void test_grows_across_chunks(void **state) {
   vexfs_collection_free(c);
 }
 
+/* params.exact scores every admitted row whatever the index: HNSW, IVF and LSH answer as FLAT
+ * does, to the bit, with and without a filter; a 0.3.0 caller's smaller params still work. */
+static void test_exact_search_param(void **state) {
+  (void)state;
+  enum { N = 3000, D = 12, NQ = 8, K = 10 };
+  float *v = test_random_vectors(N, D, 31), *q = test_random_vectors(NQ, D, 32);
+  uint64_t *ids = seq_ids(N, 0);
+  const char **json = malloc(N * sizeof *json);
+  for (size_t i = 0; i < N; i++) json[i] = i % 3 ? "{\"odd\":true}" : "{\"odd\":false}";
+  vexfs_collection *flat = NULL;
+  static const vexfs_index_kind kinds[] = {VEXFS_INDEX_FLAT, VEXFS_INDEX_HNSW, VEXFS_INDEX_IVF,
+                                           VEXFS_INDEX_LSH};
+  uint64_t want[2][NQ * K], got[NQ * K];
+  float want_d[2][NQ * K], got_d[NQ * K];
+  const char *filters[2] = {NULL, "{\"must\":[{\"key\":\"odd\",\"match\":{\"value\":false}}]}"};
+  for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+    vexfs_collection_config cfg;
+    vexfs_collection_config_init(&cfg);
+    cfg.dim = D;
+    cfg.index = kinds[k];
+    cfg.hnsw_ef_search = 10; /* narrow: only exact can match FLAT everywhere */
+    cfg.ivf_nprobe = 1;
+    cfg.lsh_probes = 1;
+    vexfs_collection *c = NULL;
+    assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_OK);
+    assert_int_equal(vexfs_insert_with_payload(c, ids, v, json, N), VEXFS_OK);
+    for (int f = 0; f < 2; f++) {
+      vexfs_search_params p;
+      vexfs_search_params_init(&p);
+      p.exact = 1;
+      p.filter_json = filters[f];
+      assert_int_equal(vexfs_search(c, q, NQ, K, &p, got, got_d, NULL), VEXFS_OK);
+      if (k == 0) {
+        memcpy(want[f], got, sizeof got);
+        memcpy(want_d[f], got_d, sizeof got_d);
+      }
+      assert_memory_equal(got, want[f], sizeof got);
+      assert_memory_equal(got_d, want_d[f], sizeof got_d);
+    }
+    if (k == 0) flat = c;
+    else vexfs_collection_free(c);
+  }
+  vexfs_search_params old; /* as 0.3.0 had it: 32 bytes, no exact */
+  vexfs_search_params_init_sized(&old, 32);
+  assert_int_equal(old.struct_size, 32);
+  assert_int_equal(vexfs_search(flat, q, NQ, K, &old, got, got_d, NULL), VEXFS_OK);
+  assert_memory_equal(got, want[0], sizeof got);
+  vexfs_collection_free(flat);
+  free(json);
+  free(ids);
+  free(v);
+  free(q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_version),
@@ -620,6 +674,7 @@ int main(void) {
       cmocka_unit_test(test_search_rejects_bad_input),
       cmocka_unit_test(test_cosine_and_ip_values),
       cmocka_unit_test(test_grows_across_chunks),
+      cmocka_unit_test(test_exact_search_param),
   };
   return cmocka_run_group_tests_name("api", tests, NULL, NULL);
 }

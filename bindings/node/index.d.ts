@@ -48,13 +48,15 @@ export interface CollectionOptions {
 }
 
 /** ef (HNSW; 0 = the collection's efSearch), probes (LSH; 0 = lshProbes), nprobe (IVF; 0 = the
- * collection's) and threads (0 = all cores): integers 0..2^32 - 1 */
+ * collection's) and threads (0 = all cores): integers 0..2^32 - 1; exact: score every
+ * (admitted) vector exactly, whatever the index */
 export interface SearchOptions {
   ef?: Integer;
   filter?: Filter | null;
   threads?: Integer;
   probes?: Integer;
   nprobe?: Integer;
+  exact?: boolean;
 }
 
 export interface SearchResult {

@@ -185,16 +185,16 @@ class Collection {
    * @returns {{ids: BigUint64Array, distances: Float32Array, counts?: Uint32Array}}
    */
   search(query, k = 10, options = {}) {
-    const { ef = 0, filter = null, threads = 0, probes = 0, nprobe = 0 } = options;
+    const { ef = 0, filter = null, threads = 0, probes = 0, nprobe = 0, exact = false } = options;
     return this._n.search(toFloats(query, this.dim), k, ef, toJson(filter, 'filter'), threads,
-      probes, nprobe);
+      probes, nprobe, exact);
   }
 
   /** search on the thread pool: the event loop keeps running. */
   searchAsync(query, k = 10, options = {}) {
-    const { ef = 0, filter = null, threads = 0, probes = 0, nprobe = 0 } = options;
+    const { ef = 0, filter = null, threads = 0, probes = 0, nprobe = 0, exact = false } = options;
     return this._n.searchAsync(toFloats(query, this.dim), k, ef, toJson(filter, 'filter'), threads,
-      probes, nprobe);
+      probes, nprobe, exact);
   }
 
   remove(ids) { this._n.remove(ids); }

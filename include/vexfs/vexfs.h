@@ -242,10 +242,14 @@ typedef struct vexfs_search_params {
                               (whose 0 means 16) */
   uint32_t nprobe;         /* IVF lists scanned; 0 = the collection's ivf_nprobe; above the
                               lists there are, every list */
+  /* appended in 0.4.0 */
+  uint32_t exact;          /* nonzero: every row (that the filter admits) is scored exactly,
+                              whatever the index; ef, probes and nprobe are then unused */
+  uint32_t padding_0_4;    /* never read: the struct ends without tail padding */
 } vexfs_search_params;
 
 /* Fills the caller's size bytes of *p (the macro passes sizeof *p) with the defaults (ef 0, no
- * filter, threads 0, probes 0, nprobe 0), zeroes any fields past this version's, and sets struct_size = size. Never
+ * filter, threads 0, probes 0, nprobe 0, exact 0), zeroes any fields past this version's, and sets struct_size = size. Never
  * fails. Thread-safe (touches only *p). NULL, or a size below 4 or above 4096 (no struct is
  * that large), writes nothing. */
 VEXFS_API void vexfs_search_params_init_sized(vexfs_search_params *p, size_t size);

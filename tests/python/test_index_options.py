@@ -57,3 +57,19 @@ def test_search_knobs_are_checked():
                 c.search(np.ones(4, dtype=np.float32), k=1, probes=bad)
             with pytest.raises(vexfs.InvalidArgumentError, match="nprobe"):
                 c.search(np.ones(4, dtype=np.float32), k=1, nprobe=bad)
+
+
+def test_exact_search_answers_as_flat():
+    rng = np.random.default_rng(5)
+    rows = rng.random((2000, 8), dtype=np.float32)
+    queries = rng.random((6, 8), dtype=np.float32)
+    with vexfs.Collection(dim=8, index="flat") as flat, \
+            vexfs.Collection(dim=8, index="ivf", nprobe=1) as ivf:
+        for c in (flat, ivf):
+            c.add(range(2000), rows)
+        want = flat.search(queries, k=10)
+        got = ivf.search(queries, k=10, exact=True)
+        assert (got[0] == want[0]).all() and (got[1] == want[1]).all()
+        for bad in (1, "yes", None):
+            with pytest.raises(vexfs.InvalidArgumentError, match="exact"):
+                ivf.search(queries, k=10, exact=bad)

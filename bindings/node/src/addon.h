@@ -68,9 +68,9 @@ int get_string(napi_env env, napi_value v, const char *what, char **out);
 /* The same, or NULL for undefined/null. */
 int get_optional_string(napi_env env, napi_value v, const char *what, char **out);
 
-/* A search's arguments (queries, k, ef, filterJson|null, threads, probes, nprobe), checked
- * against w's dim. */
-#define VX_SEARCH_ARGS 7
+/* A search's arguments (queries, k, ef, filterJson|null, threads, probes, nprobe, exact?),
+ * checked against w's dim. */
+#define VX_SEARCH_ARGS 8
 typedef struct search_request {
   const float *queries;
   size_t nq, k;

@@ -195,6 +195,14 @@ int get_search_request(napi_env env, const napi_value *argv, const wrapped *w, s
       get_u32(env, argv[5], 0, UINT32_MAX, &r->params.probes, "probes") != 0 ||
       get_u32(env, argv[6], 0, UINT32_MAX, &r->params.nprobe, "nprobe") != 0)
     return -1;
+  bool exact = false;
+  napi_valuetype type;
+  napi_typeof(env, argv[7], &type);
+  if (type != napi_undefined && (type != napi_boolean || napi_get_value_bool(env, argv[7], &exact) != napi_ok)) {
+    throw_invalid(env, "exact must be true or false");
+    return -1;
+  }
+  r->params.exact = exact;
   if (floats == 0 || floats % w->dim) {
     throw_vexfs(env, VEXFS_E_DIMENSION, "the query length must be a non-zero multiple of dim");
     return -1;

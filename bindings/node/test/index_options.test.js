@@ -58,3 +58,19 @@ test('search knobs are checked', () => {
   }
   c.close();
 });
+
+test('exact: true answers as a flat collection, whatever the index', () => {
+  const n = 2000;
+  const rows = new Float32Array(n * 8).map((_, i) => Math.sin(i * 12.9898) * 0.5 + 0.5);
+  const queries = rows.slice(0, 8 * 6).map((x) => x + 0.01);
+  const ids = BigUint64Array.from({ length: n }, (_, i) => BigInt(i));
+  const flat = new vexfs.Collection({ dim: 8, index: 'flat' });
+  const ivf = new vexfs.Collection({ dim: 8, index: 'ivf', nprobe: 1 });
+  flat.add(ids, rows);
+  ivf.add(ids, rows);
+  const want = flat.search(queries, 10);
+  const got = ivf.search(queries, 10, { exact: true });
+  assert.deepEqual(Array.from(got.ids), Array.from(want.ids));
+  assert.deepEqual(Array.from(got.distances), Array.from(want.distances));
+  assert.throws(() => ivf.search(queries, 10, { exact: 1 }), { code: 'VEXFS_E_INVALID' });
+});

@@ -28,7 +28,8 @@ class SearchParams(ctypes.Structure):
     """struct vexfs_search_params (include/vexfs/vexfs.h), field for field."""
 
     _fields_ = [("struct_size", _U32), ("ef", _U32), ("filter_json", ctypes.c_char_p),
-                ("threads", _U32), ("padding_0_1", _U32), ("probes", _U32), ("nprobe", _U32)]
+                ("threads", _U32), ("padding_0_1", _U32), ("probes", _U32), ("nprobe", _U32),
+                ("exact", _U32), ("padding_0_4", _U32)]
 
 
 class DbOptions(ctypes.Structure):

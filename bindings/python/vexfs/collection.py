@@ -190,15 +190,18 @@ class Collection:
 
     def _params_for(self, key: tuple, filter: dict | str | None):
         """(pointer, keep-alive) of new vexfs_search_params for key = (ef, threads, probes,
-        nprobe) (None or 0: the collection's setting) and filter, checked; unfiltered ones are
-        kept in self._params under key, where search looks first."""
-        ef, threads, probes, nprobe = key
+        nprobe, exact) (None or 0: the collection's setting) and filter, checked; unfiltered ones
+        are kept in self._params under key, where search looks first."""
+        ef, threads, probes, nprobe, exact = key
+        if type(exact) is not bool:
+            raise InvalidArgumentError(f"exact must be True or False, not {exact!r}")
         params = _native.SearchParams()
         lib.vexfs_search_params_init_sized(ctypes.byref(params), ctypes.sizeof(params))
         params.ef = 0 if ef is None else integer(ef, "ef")
         params.threads = integer(threads, "threads")
         params.probes = 0 if probes is None else integer(probes, "probes")
         params.nprobe = 0 if nprobe is None else integer(nprobe, "nprobe")
+        params.exact = int(exact)
         if filter is not None:
             params._filter = json_text(filter, "filter")  # kept alive with the struct
             params.filter_json = params._filter
@@ -248,7 +251,7 @@ class Collection:
     def search(self, queries: Any, k: int = 10, ef: int | None = None,
                filter: dict | str | None = None, threads: int = 0,
                with_payload: bool = False, probes: int | None = None,
-               nprobe: int | None = None) -> tuple:
+               nprobe: int | None = None, exact: bool = False) -> tuple:
         """k nearest neighbours. One query (a 1-D vector): arrays of its hits only, at most k,
         nearest first. Several (2-D): arrays shaped (nq, k); missing hits have id NO_ID and
         distance inf. Returns (ids uint64, distances float32), numpy arrays when numpy is there.
@@ -261,7 +264,8 @@ class Collection:
 
         k: 1 .. VEXFS_MAX_K (2**24); ef (HNSW; None or 0: the collection's ef_search), probes
         (LSH buckets per table; None or 0: the collection's lsh_probes), nprobe (IVF lists; None
-        or 0: the collection's) and threads (0: all cores) are integers 0 .. 2**32 - 1."""
+        or 0: the collection's) and threads (0: all cores) are integers 0 .. 2**32 - 1.
+        exact=True scores every (admitted) vector exactly, whatever the index."""
         if type(k) is not int or not 0 < k <= MAX_K:  # checked before buffers of k are made
             k = integer(k, "k", 1, MAX_K)
         handle = self._c
@@ -269,10 +273,11 @@ class Collection:
             raise InvalidArgumentError(_CLOSED)
         # params made before are looked up for exact types only: 1.0 and True would find 1's
         # (they hash and compare equal)
-        key = (ef, threads, probes, nprobe)
-        exact = (filter is None and type(threads) is int and type(ef) in _KEY_TYPES
-                 and type(probes) in _KEY_TYPES and type(nprobe) in _KEY_TYPES)
-        entry = self._params.get(key) if exact else None
+        key = (ef, threads, probes, nprobe, exact)
+        cacheable = (filter is None and type(threads) is int and type(ef) in _KEY_TYPES
+                     and type(probes) in _KEY_TYPES and type(nprobe) in _KEY_TYPES
+                     and type(exact) is bool)
+        entry = self._params.get(key) if cacheable else None
         params = (entry or self._params_for(key, filter))[0]
         if with_payload:
             return self._search_with_payload(handle, queries, k, params)
