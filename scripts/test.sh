@@ -5,7 +5,7 @@
 #   TSan; NEON parity under qemu; ABI baseline; install + pkg-config; libFuzzer targets for 20 s
 #   each; Python (pytest, pip install); Node (node --test, npm pack + install); vexfs-server
 #   (node --test tests/server: Qdrant's JS client and raw HTTP against build/server/vexfs-server,
-#   and again against the ASan+UBSan build).
+#   and again against the ASan+UBSan and TSan builds).
 # A skipped test counts as failed (and is listed): setup.sh, run first, installs everything the
 # suites need, so a skip here means a missing tool, not an optional one.
 set -uo pipefail
@@ -74,5 +74,7 @@ reporting server server_suite server build/server/vexfs-server
 # fails the test that stopped it
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   reporting server-asan server_suite server-asan build-asan/server/vexfs-server
+# and the TSan build: its worker threads, catalog and per-collection locks under concurrent requests
+TSAN_OPTIONS=halt_on_error=1 reporting server-tsan server_suite server-tsan build-tsan/server/vexfs-server
 
 /usr/bin/python3 scripts/count_results.py "$results"

@@ -83,12 +83,8 @@ static vexfs_status add(vs_catalog *cat, const char *name, vexfs_collection *poi
 
 vexfs_status vs_catalog_open(vs_catalog *cat, const vs_options *opt) {
   memset(cat, 0, sizeof *cat);
-  pthread_rwlockattr_t attr;
-  pthread_rwlockattr_init(&attr);
-  /* a create or drop must not wait behind an endless stream of searches */
-  pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-  pthread_rwlock_init(&cat->lock, &attr);
-  pthread_rwlockattr_destroy(&attr);
+  pthread_mutex_init(&cat->lock, NULL);
+  pthread_cond_init(&cat->idle, NULL);
   vexfs_db_options o;
   vexfs_db_options_init(&o);
   o.sync = opt->sync;
@@ -99,6 +95,12 @@ vexfs_status vs_catalog_open(vs_catalog *cat, const vs_options *opt) {
   st = vexfs_db_list_collections(cat->db, &names, &n);
   for (size_t i = 0; st == VEXFS_OK && i < n; i++) {
     if (strncmp(names[i], META_PREFIX, sizeof META_PREFIX - 1) == 0) continue;
+    if (!vs_catalog_name_ok(names[i])) { /* made by another program: no room for a companion */
+      fprintf(stderr, "vexfs-server: collection %s is not served: names longer than %zu bytes "
+                      "leave no room for the server's companion collection\n", names[i],
+              VEXFS_MAX_NAME - (sizeof META_PREFIX - 1));
+      continue;
+    }
     vexfs_collection *c = NULL;
     st = vexfs_db_get_collection(cat->db, names[i], &c);
     if (st == VEXFS_OK) st = add(cat, names[i], c);
@@ -120,26 +122,51 @@ vexfs_status vs_catalog_close(vs_catalog *cat) {
   }
   vexfs_status st = vexfs_db_close(cat->db);
   cat->db = NULL;
-  pthread_rwlock_destroy(&cat->lock);
+  pthread_mutex_destroy(&cat->lock);
+  pthread_cond_destroy(&cat->idle);
   return st;
 }
 
-void vs_catalog_hold(vs_catalog *cat) { pthread_rwlock_rdlock(&cat->lock); }
-
-void vs_catalog_release(vs_catalog *cat) { pthread_rwlock_unlock(&cat->lock); }
-
-vs_coll *vs_catalog_find(vs_catalog *cat, const char *name) {
+static vs_coll *find(vs_catalog *cat, const char *name) {
   for (vs_coll *k = cat->list; k; k = k->next)
     if (strcmp(k->name, name) == 0) return k;
   return NULL;
 }
 
+vs_coll *vs_catalog_acquire(vs_catalog *cat, const char *name) {
+  pthread_mutex_lock(&cat->lock);
+  vs_coll *k = find(cat, name);
+  if (k && k->dropping) k = NULL;
+  if (k) k->refs++;
+  pthread_mutex_unlock(&cat->lock);
+  return k;
+}
+
+void vs_catalog_put(vs_catalog *cat, vs_coll *k) {
+  pthread_mutex_lock(&cat->lock);
+  if (--k->refs == 0 && k->dropping) pthread_cond_broadcast(&cat->idle);
+  pthread_mutex_unlock(&cat->lock);
+}
+
+json_object *vs_catalog_list(vs_catalog *cat) {
+  json_object *list = json_object_new_array();
+  pthread_mutex_lock(&cat->lock);
+  for (vs_coll *k = cat->list; k; k = k->next) {
+    if (k->dropping) continue;
+    json_object *c = json_object_new_object();
+    json_object_object_add(c, "name", json_object_new_string(k->name));
+    json_object_array_add(list, c);
+  }
+  pthread_mutex_unlock(&cat->lock);
+  return list;
+}
+
 vexfs_status vs_catalog_create(vs_catalog *cat, const char *name,
                                const vexfs_collection_config *cfg) {
-  pthread_rwlock_wrlock(&cat->lock);
+  pthread_mutex_lock(&cat->lock);
   vexfs_collection *c = NULL;
   vexfs_status st = VEXFS_E_EXISTS;
-  if (!vs_catalog_find(cat, name)) {
+  if (!find(cat, name)) {
     char mname[VEXFS_MAX_NAME + 1];
     meta_name(name, mname);
     vexfs_db_drop_collection(cat->db, mname); /* left by a drop whose second half failed */
@@ -147,28 +174,32 @@ vexfs_status vs_catalog_create(vs_catalog *cat, const char *name,
   }
   if (st == VEXFS_OK && (st = add(cat, name, c)) != VEXFS_OK)
     vexfs_db_drop_collection(cat->db, name); /* all or nothing */
-  pthread_rwlock_unlock(&cat->lock);
+  pthread_mutex_unlock(&cat->lock);
   return st;
 }
 
 vexfs_status vs_catalog_drop(vs_catalog *cat, const char *name) {
-  pthread_rwlock_wrlock(&cat->lock);
-  vs_coll **at = &cat->list;
-  while (*at && strcmp((*at)->name, name) != 0) at = &(*at)->next;
+  pthread_mutex_lock(&cat->lock);
+  vs_coll *k = find(cat, name);
   vexfs_status st = VEXFS_E_NOT_FOUND;
-  if (*at) {
+  if (k && !k->dropping) {
+    k->dropping = 1; /* new requests see no such collection; those using it finish first */
+    while (k->refs) pthread_cond_wait(&cat->idle, &cat->lock);
     char mname[VEXFS_MAX_NAME + 1];
     meta_name(name, mname);
     /* points first: a companion left alone is dropped when the name is created again */
     st = vexfs_db_drop_collection(cat->db, name);
     if (st == VEXFS_OK) {
       vexfs_db_drop_collection(cat->db, mname);
-      vs_coll *k = *at;
+      vs_coll **at = &cat->list;
+      while (*at != k) at = &(*at)->next;
       *at = k->next;
       free_coll(k);
+    } else {
+      k->dropping = 0;
     }
   }
-  pthread_rwlock_unlock(&cat->lock);
+  pthread_mutex_unlock(&cat->lock);
   return st;
 }
 

@@ -37,7 +37,7 @@ struct job {
   vs_http *h;
   struct MHD_Connection *conn;
   char *body;
-  size_t len;
+  size_t len, cap;
   unsigned early_status; /* 401 or 413, answered without reading further */
   size_t discarded;      /* bytes of a body past --max-body, read and dropped */
   int queued, done;
@@ -98,26 +98,25 @@ static enum MHD_Result answer_now(job *j, unsigned status) {
   return send_response(j);
 }
 
-/* Where text holds a single-quoted string, which json-c's strict mode lets through; SIZE_MAX
- * when nowhere. */
-static size_t single_quote(const char *text, size_t len) {
-  int in_string = 0;
-  for (size_t i = 0; i < len; i++) {
-    if (in_string && text[i] == '\\') i++;
-    else if (text[i] == '"') in_string = !in_string;
-    else if (!in_string && text[i] == '\'') return i;
-  }
-  return SIZE_MAX;
-}
-
 /* Parses the body into rq.body; 0, or -1 after a 400. */
 static int parse_body(job *j) {
   if (j->len == 0) return 0;
-  size_t quote = single_quote(j->body, j->len);
-  if (quote != SIZE_MAX) {
-    vs_fail(&j->rq, &j->rs, 400, "Bad request: malformed JSON body at byte %zu: strings take "
-                                 "double quotes", quote);
+  size_t at, *wide = NULL, nwide = 0;
+  const char *why;
+  if (vs_json_check(j->body, j->len, JSON_DEPTH, &at, &why, &wide, &nwide) != 0) {
+    vs_fail(&j->rq, &j->rs, 400, "Bad request: malformed JSON body at byte %zu: %s", at, why);
     return -1;
+  }
+  if (nwide) {
+    char *widened = vs_json_widen(j->body, j->len, wide, nwide);
+    free(wide);
+    if (!widened) {
+      vs_fail(&j->rq, &j->rs, 503, "Service unavailable: out of memory");
+      return -1;
+    }
+    free(j->body);
+    j->body = widened;
+    j->len += 2 * nwide;
   }
   json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
   if (!tok) {
@@ -205,22 +204,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
        * answer queued mid-upload is not sent), for up to DISCARD_MAX more bytes, then hang up */
       free(j->body);
       j->body = NULL;
-      j->len = 0;
+      j->len = j->cap = 0;
       j->discarded += n;
       return j->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
     }
-    char *grown = realloc(j->body, j->len + n + 1);
-    if (!grown) return MHD_NO;
-    memcpy(grown + j->len, upload, n);
-    j->body = grown;
+    if (j->len + n + 1 > j->cap) { /* doubling: a body of many small chunks is copied O(n) */
+      size_t cap = j->cap ? j->cap : 4096;
+      while (cap < j->len + n + 1) cap *= 2;
+      char *grown = realloc(j->body, cap);
+      if (!grown) return MHD_NO;
+      j->body = grown;
+      j->cap = cap;
+    }
+    memcpy(j->body + j->len, upload, n);
     j->len += n;
     j->body[j->len] = 0;
     return MHD_YES;
   }
   if (j->discarded) return answer_now(j, 413);
   unsigned status;
-  if (!vs_route(method, url, &j->handler, j->args, VS_MAX_ARGS, &status))
+  int at_once = 0;
+  if (!vs_route(method, url, &j->handler, &at_once, j->args, VS_MAX_ARGS, &status))
     return answer_now(j, status);
+  if (at_once) {
+    run(j);
+    j->queued = j->done = 1;
+    return send_response(j);
+  }
   pthread_mutex_lock(&h->lock);
   if (h->stopping) {
     pthread_mutex_unlock(&h->lock);
@@ -362,11 +372,16 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port) {
 }
 
 void vs_http_stop(vs_http *h, unsigned grace_s) {
+  MHD_socket listener = MHD_INVALID_SOCKET;
   if (h->daemon) {
-    MHD_socket listener = MHD_quiesce_daemon(h->daemon); /* no new connections */
-    if (listener != MHD_INVALID_SOCKET) close(listener);
-    for (unsigned waited = 0; atomic_load(&h->in_flight) > 0 && waited < grace_s * 100; waited++)
+    /* no new connections; the socket is ours to close, once the daemon has stopped using it */
+    listener = MHD_quiesce_daemon(h->daemon);
+    /* requests being answered get up to grace_s; bodies still arriving, 2 s */
+    for (unsigned waited = 0; waited < grace_s * 100; waited++) {
+      if (atomic_load(&h->suspended) == 0 && (atomic_load(&h->in_flight) == 0 || waited >= 200))
+        break;
       usleep(10000);
+    }
   }
   pthread_mutex_lock(&h->lock);
   h->stopping = 1;
@@ -377,5 +392,6 @@ void vs_http_stop(vs_http *h, unsigned grace_s) {
    * before it stops (it aborts on a suspended one) */
   for (int waited = 0; atomic_load(&h->suspended) > 0 && waited < 1000; waited++) usleep(1000);
   if (h->daemon) MHD_stop_daemon(h->daemon);
+  if (listener != MHD_INVALID_SOCKET) close(listener);
   free_http(h);
 }

@@ -5,6 +5,7 @@
  * a number already held by a UUID is refused when written and not found when read. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,9 +20,17 @@ static int hexval(char c) {
   return -1;
 }
 
-/* Hyphenated (8-4-4-4-12) or 32 plain hex digits, any case. */
+/* Hyphenated (8-4-4-4-12) or 32 plain hex digits, any case, also braced ({...}) or as a URN
+ * (urn:uuid:...), the forms Qdrant takes. */
 int vs_uuid_parse(const char *s, char uuid[37]) {
   size_t len = strlen(s);
+  if (len == 38 && s[0] == '{' && s[37] == '}') {
+    char inner[37];
+    memcpy(inner, s + 1, 36);
+    inner[36] = 0;
+    return vs_uuid_parse(inner, uuid);
+  }
+  if (len > 9 && strncasecmp(s, "urn:uuid:", 9) == 0) return vs_uuid_parse(s + 9, uuid);
   int hyphens = len == 36;
   if (len != 36 && len != 32) return 0;
   char digits[32];
@@ -95,10 +104,17 @@ int vs_ids_lookup(vs_request *rq, vs_response *rs, vs_coll *k, json_object *list
   return 0;
 }
 
-/* Whether id is taken, by a point or by a UUID's record. */
-static int id_taken(vs_coll *k, uint64_t id, float *scratch) {
+static int by_value(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Whether id is taken: by a point, by a UUID's record, or by a number of the batch being
+ * written (nums, sorted). */
+static int id_taken(vs_coll *k, uint64_t id, float *scratch, const uint64_t *nums, size_t nnums) {
   float v;
-  return vexfs_get(k->points, id, scratch) == VEXFS_OK || vexfs_get(k->meta, id, &v) == VEXFS_OK;
+  return vexfs_get(k->points, id, scratch) == VEXFS_OK || vexfs_get(k->meta, id, &v) == VEXFS_OK ||
+         bsearch(&id, nums, nnums, sizeof *nums, by_value);
 }
 
 int vs_ids_assign(vs_request *rq, vs_response *rs, vs_coll *k, json_object *const *given,
@@ -107,25 +123,33 @@ int vs_ids_assign(vs_request *rq, vs_response *rs, vs_coll *k, json_object *cons
   char **fresh_json = calloc(n ? n : 1, sizeof *fresh_json);
   char (*fresh_uuid)[37] = malloc((n ? n : 1) * sizeof *fresh_uuid);
   float *scratch = malloc(k->dim * sizeof(float));
-  size_t nfresh = 0;
+  uint64_t *nums = malloc((n ? n : 1) * sizeof *nums);
+  size_t nfresh = 0, nnums = 0;
   int rc = -1;
-  if (!fresh || !fresh_json || !fresh_uuid || !scratch) {
+  if (!fresh || !fresh_json || !fresh_uuid || !scratch || !nums) {
     vs_fail(rq, rs, 503, "Service unavailable: out of memory");
     goto done;
   }
+  for (size_t i = 0; i < n; i++) { /* the numbers first: no UUID may be given one of them */
+    char uuid[37];
+    int kind = vs_point_id_parse(given[i], &ids[i], uuid);
+    if (kind == 0) {
+      bad_id(rq, rs, given[i]);
+      goto done;
+    }
+    if (kind == 2) continue;
+    if (held_by_uuid(k, ids[i])) {
+      vs_fail(rq, rs, 400, "Bad request: point id %" PRIu64 " is taken by a UUID point", ids[i]);
+      goto done;
+    }
+    nums[nnums++] = ids[i];
+  }
+  qsort(nums, nnums, sizeof *nums, by_value);
   uint64_t floor = k->uuid_floor;
   for (size_t i = 0; i < n; i++) {
     char uuid[37];
-    switch (vs_point_id_parse(given[i], &ids[i], uuid)) {
-    case 1:
-      if (held_by_uuid(k, ids[i])) {
-        vs_fail(rq, rs, 400, "Bad request: point id %" PRIu64 " is taken by a UUID point", ids[i]);
-        goto done;
-      }
-      continue;
-    case 2: break;
-    default: bad_id(rq, rs, given[i]); goto done;
-    }
+    uint64_t num;
+    if (vs_point_id_parse(given[i], &num, uuid) != 2) continue;
     if ((ids[i] = uuid_find(k, uuid)) != 0) continue;
     size_t j = 0;
     while (j < nfresh && strcmp(fresh_uuid[j], uuid) != 0) j++;
@@ -135,7 +159,7 @@ int vs_ids_assign(vs_request *rq, vs_response *rs, vs_coll *k, json_object *cons
     }
     do
       floor--;
-    while (floor > 0 && id_taken(k, floor, scratch));
+    while (floor > 0 && id_taken(k, floor, scratch, nums, nnums));
     if (floor == 0) {
       vs_fail(rq, rs, 400, "Bad request: no ids are left for UUID points");
       goto done;
@@ -163,7 +187,7 @@ int vs_ids_assign(vs_request *rq, vs_response *rs, vs_coll *k, json_object *cons
   rc = 0;
 done:
   for (size_t i = 0; fresh_json && i < nfresh; i++) free(fresh_json[i]);
-  free(fresh), free(fresh_json), free(fresh_uuid), free(scratch);
+  free(fresh), free(fresh_json), free(fresh_uuid), free(scratch), free(nums);
   return rc;
 }
 

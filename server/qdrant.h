@@ -40,18 +40,20 @@ void vs_points_query_batch(vs_request *rq, vs_response *rs, char **args);
  * selector (true, false, a list of keys, {"include": [...]} or {"exclude": [...]}), checked by
  * vs_payload_selector_ok. */
 int vs_payload_selector_ok(vs_request *rq, vs_response *rs, json_object *selector);
+/* Deletes the value at a dotted path ("a.b": key b of object a) of o, when there is one. */
+void vs_path_delete(json_object *o, const char *path);
 /* {"id", "payload"?, "vector"?} of a stored point (NULL when it is gone); payload_text is taken. */
 json_object *vs_point_record(vs_coll *k, uint64_t id, json_object *with_payload, int with_vector,
                              char *payload_text, int have_payload_text);
 
-/* Reads a vector of k->dim finite numbers (a squared norm the library accepts) into out; -1
- * after a 400 naming `what`. */
+/* Reads a vector of k->dim finite numbers into out, normalized for cosine (as Qdrant stores
+ * them), else with a squared norm the library accepts; -1 after a 400 naming `what`. */
 int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, float *out,
                    const char *what);
 
-/* The stored points a request selects by `points` (ids; those not stored are skipped) or by
- * `filter`; *ids freed with free(). -1 after vs_fail. */
-int vs_selected_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *body, uint64_t **ids,
-                    size_t *n);
+/* The stored points a request selects by `points` (ids: one not stored is a 404 with must_exist,
+ * else skipped) or by `filter`; *ids freed with free(). -1 after vs_fail. */
+int vs_selected_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *body, int must_exist,
+                    uint64_t **ids, size_t *n);
 
 #endif

@@ -7,12 +7,8 @@
 #include "qdrant.h"
 
 vs_coll *vs_request_collection(vs_request *rq, vs_response *rs, const char *name) {
-  vs_catalog_hold(&rq->srv->catalog);
-  vs_coll *k = vs_catalog_find(&rq->srv->catalog, name);
-  if (!k) {
-    vs_catalog_release(&rq->srv->catalog);
-    vs_fail(rq, rs, 404, "Not found: Collection `%s` doesn't exist!", name);
-  }
+  vs_coll *k = vs_catalog_acquire(&rq->srv->catalog, name);
+  if (!k) vs_fail(rq, rs, 404, "Not found: Collection `%s` doesn't exist!", name);
   return k;
 }
 
@@ -43,16 +39,8 @@ static const char *distance_name(vexfs_metric m) {
 
 void vs_collections_list(vs_request *rq, vs_response *rs, char **args) {
   (void)args;
-  json_object *list = json_object_new_array();
-  vs_catalog_hold(&rq->srv->catalog);
-  for (vs_coll *k = rq->srv->catalog.list; k; k = k->next) {
-    json_object *c = json_object_new_object();
-    json_object_object_add(c, "name", json_object_new_string(k->name));
-    json_object_array_add(list, c);
-  }
-  vs_catalog_release(&rq->srv->catalog);
   json_object *r = json_object_new_object();
-  json_object_object_add(r, "collections", list);
+  json_object_object_add(r, "collections", vs_catalog_list(&rq->srv->catalog));
   vs_ok(rq, rs, r);
 }
 
@@ -145,9 +133,9 @@ void vs_collection_delete(vs_request *rq, vs_response *rs, char **args) {
 }
 
 void vs_collection_exists(vs_request *rq, vs_response *rs, char **args) {
-  vs_catalog_hold(&rq->srv->catalog);
-  int exists = vs_catalog_find(&rq->srv->catalog, args[0]) != NULL;
-  vs_catalog_release(&rq->srv->catalog);
+  vs_coll *k = vs_catalog_acquire(&rq->srv->catalog, args[0]);
+  int exists = k != NULL;
+  if (k) vs_catalog_put(&rq->srv->catalog, k);
   json_object *r = json_object_new_object();
   json_object_object_add(r, "exists", json_object_new_boolean(exists));
   vs_ok(rq, rs, r);
@@ -210,7 +198,7 @@ void vs_collection_get(vs_request *rq, vs_response *rs, char **args) {
     json_object_put(schema);
   }
   json_object_object_add(r, "payload_schema", schema_out);
-  vs_catalog_release(&rq->srv->catalog);
+  vs_catalog_put(&rq->srv->catalog, k);
   vs_ok(rq, rs, r);
 }
 
@@ -230,6 +218,22 @@ static int kinds_of(const char *type, vexfs_payload_index_kind kinds[2]) {
     return 2;
   }
   return 0;
+}
+
+/* Makes the library's indexes over field exactly `kinds` (none: drops both kinds). */
+static vexfs_status set_field_indexes(vs_coll *k, const char *field,
+                                      const vexfs_payload_index_kind *kinds, int nkinds) {
+  static const vexfs_payload_index_kind all[] = {VEXFS_PAYLOAD_INDEX_KEYWORD,
+                                                 VEXFS_PAYLOAD_INDEX_NUMERIC};
+  vexfs_status st = VEXFS_OK;
+  for (int a = 0; a < 2 && st == VEXFS_OK; a++) {
+    int wanted = 0;
+    for (int i = 0; i < nkinds; i++) wanted |= kinds[i] == all[a];
+    st = wanted ? vexfs_create_payload_index(k->points, field, all[a])
+                : vexfs_drop_payload_index(k->points, field, all[a]);
+    if (st == (wanted ? VEXFS_E_EXISTS : VEXFS_E_NOT_FOUND)) st = VEXFS_OK;
+  }
+  return st;
 }
 
 void vs_index_create(vs_request *rq, vs_response *rs, char **args) {
@@ -257,11 +261,7 @@ void vs_index_create(vs_request *rq, vs_response *rs, char **args) {
   if (!k) return;
   const char *name = json_object_get_string(field);
   pthread_mutex_lock(&k->write);
-  vexfs_status st = VEXFS_OK;
-  for (int i = 0; i < nkinds && st == VEXFS_OK; i++) {
-    st = vexfs_create_payload_index(k->points, name, kinds[i]);
-    if (st == VEXFS_E_EXISTS) st = VEXFS_OK;
-  }
+  vexfs_status st = set_field_indexes(k, name, kinds, nkinds);
   json_object *schema = st == VEXFS_OK ? vs_coll_schema(k) : NULL;
   if (st == VEXFS_OK && !schema) st = VEXFS_E_NOMEM;
   if (st == VEXFS_OK) {
@@ -269,7 +269,7 @@ void vs_index_create(vs_request *rq, vs_response *rs, char **args) {
     st = vs_coll_set_schema(k, schema);
   }
   pthread_mutex_unlock(&k->write);
-  vs_catalog_release(&rq->srv->catalog);
+  vs_catalog_put(&rq->srv->catalog, k);
   if (st != VEXFS_OK) vs_fail_lib(rq, rs, st);
   else vs_ok_operation(rq, rs);
 }
@@ -278,15 +278,10 @@ void vs_index_delete(vs_request *rq, vs_response *rs, char **args) {
   vs_coll *k = vs_request_collection(rq, rs, args[0]);
   if (!k) return;
   pthread_mutex_lock(&k->write);
-  json_object *schema = vs_coll_schema(k), *type = NULL;
+  json_object *schema = vs_coll_schema(k);
   vexfs_status st = schema ? VEXFS_OK : VEXFS_E_NOMEM;
-  if (schema && json_object_object_get_ex(schema, args[1], &type)) {
-    vexfs_payload_index_kind kinds[2];
-    int nkinds = kinds_of(json_object_get_string(type), kinds);
-    for (int i = 0; i < nkinds && st == VEXFS_OK; i++) {
-      st = vexfs_drop_payload_index(k->points, args[1], kinds[i]);
-      if (st == VEXFS_E_NOT_FOUND) st = VEXFS_OK;
-    }
+  if (schema && json_object_object_get_ex(schema, args[1], NULL)) {
+    st = set_field_indexes(k, args[1], NULL, 0);
     json_object_object_del(schema, args[1]);
     if (st == VEXFS_OK) st = vs_coll_set_schema(k, schema);
     else json_object_put(schema);
@@ -294,7 +289,7 @@ void vs_index_delete(vs_request *rq, vs_response *rs, char **args) {
     json_object_put(schema);
   }
   pthread_mutex_unlock(&k->write);
-  vs_catalog_release(&rq->srv->catalog);
+  vs_catalog_put(&rq->srv->catalog, k);
   if (st != VEXFS_OK) vs_fail_lib(rq, rs, st);
   else vs_ok_operation(rq, rs);
 }

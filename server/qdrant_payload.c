@@ -8,19 +8,19 @@
 
 typedef enum change { SET, OVERWRITE, DELETE_KEYS, CLEAR } change;
 
-/* The payload of id without `keys` (top-level names), as JSON text (malloc'd), or NULL. */
+/* The payload of id without `keys` (dotted paths), as JSON text (malloc'd), or NULL. */
 static char *without_keys(vs_coll *k, uint64_t id, json_object *keys, vexfs_status *st) {
   char *text = NULL;
   if ((*st = vexfs_get_payload(k->points, id, &text)) != VEXFS_OK || !text) return NULL;
-  json_object *p = json_tokener_parse(text);
+  json_object *p = vs_parse_payload(text);
   vexfs_free(text);
   if (!p) {
-    *st = VEXFS_E_NOMEM;
+    *st = VEXFS_E_NOMEM; /* the library's own text always parses */
     return NULL;
   }
   size_t n = json_object_array_length(keys);
   for (size_t i = 0; i < n; i++)
-    json_object_object_del(p, json_object_get_string(json_object_array_get_idx(keys, i)));
+    vs_path_delete(p, json_object_get_string(json_object_array_get_idx(keys, i)));
   char *out = strdup(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
   json_object_put(p);
   if (!out) *st = VEXFS_E_NOMEM;
@@ -55,7 +55,7 @@ static void apply(vs_request *rq, vs_response *rs, char **args, change what) {
   pthread_mutex_lock(&k->write);
   uint64_t *ids = NULL;
   size_t n = 0;
-  if (vs_selected_ids(rq, rs, k, body, &ids, &n) == 0) {
+  if (vs_selected_ids(rq, rs, k, body, 1, &ids, &n) == 0) { /* Qdrant: 404 for a missing id */
     vexfs_status st = VEXFS_OK;
     for (size_t i = 0; i < n && st == VEXFS_OK; i++) {
       char *rest = NULL;
@@ -72,11 +72,12 @@ static void apply(vs_request *rq, vs_response *rs, char **args, change what) {
       }
     }
     if (st == VEXFS_OK) vs_ok_operation(rq, rs);
+    else if (st == VEXFS_E_NOMEM && what == DELETE_KEYS) vs_fail(rq, rs, 503, "Service unavailable: out of memory");
     else vs_fail_lib(rq, rs, st);
   }
   pthread_mutex_unlock(&k->write);
   free(ids);
-  vs_catalog_release(&rq->srv->catalog);
+  vs_catalog_put(&rq->srv->catalog, k);
 }
 
 void vs_payload_set(vs_request *rq, vs_response *rs, char **args) { apply(rq, rs, args, SET); }

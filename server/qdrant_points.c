@@ -1,6 +1,7 @@
 /* Qdrant's point routes: upsert (list and batch forms), retrieve, get one, delete by ids or
  * filter, count and scroll. An upsert is one vexfs_upsert: points that exist are replaced in
  * the same log record that adds the new ones, so a crash keeps all of a batch or none. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +14,13 @@ int vs_payload_selector_ok(vs_request *rq, vs_response *rs, json_object *sel) {
       json_object_is_type(sel, json_type_null))
     return 0;
   json_object *list = sel;
-  if (json_object_is_type(sel, json_type_object) &&
-      !json_object_object_get_ex(sel, "include", &list) &&
-      !json_object_object_get_ex(sel, "exclude", &list))
-    list = NULL;
+  if (json_object_is_type(sel, json_type_object)) { /* exactly one of include, exclude */
+    int include = json_object_object_get_ex(sel, "include", &list);
+    json_object *other;
+    if (include == json_object_object_get_ex(sel, "exclude", include ? &other : &list) ||
+        json_object_object_length(sel) != 1)
+      list = NULL;
+  }
   if (list && json_object_is_type(list, json_type_array)) {
     size_t n = json_object_array_length(list), i = 0;
     while (i < n && json_object_is_type(json_object_array_get_idx(list, i), json_type_string)) i++;
@@ -27,24 +31,62 @@ int vs_payload_selector_ok(vs_request *rq, vs_response *rs, json_object *sel) {
   return -1;
 }
 
-static int listed(json_object *keys, const char *key) {
-  size_t n = json_object_array_length(keys);
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(json_object_get_string(json_object_array_get_idx(keys, i)), key) == 0) return 1;
-  return 0;
+void vs_path_delete(json_object *o, const char *path) {
+  const char *dot = strchr(path, '.');
+  if (!dot) {
+    json_object_object_del(o, path);
+    return;
+  }
+  char head[VEXFS_MAX_KEY_BYTES + 1];
+  size_t n = (size_t)(dot - path);
+  if (n > VEXFS_MAX_KEY_BYTES) return;
+  memcpy(head, path, n);
+  head[n] = 0;
+  json_object *child;
+  if (json_object_object_get_ex(o, head, &child) && json_object_is_type(child, json_type_object))
+    vs_path_delete(child, dot + 1);
 }
 
-/* The payload as the selector (not true/false) asks: some top-level keys kept or dropped. */
+/* Copies the value at a dotted path of src into dst, making the objects on the way. */
+static void path_copy(json_object *src, json_object *dst, const char *path) {
+  const char *dot = strchr(path, '.');
+  char head[VEXFS_MAX_KEY_BYTES + 1];
+  size_t n = dot ? (size_t)(dot - path) : strlen(path);
+  if (n > VEXFS_MAX_KEY_BYTES) return;
+  memcpy(head, path, n);
+  head[n] = 0;
+  json_object *v, *into;
+  if (!json_object_object_get_ex(src, head, &v)) return;
+  if (!dot) {
+    json_object_object_add(dst, head, json_object_get(v));
+    return;
+  }
+  if (!json_object_is_type(v, json_type_object)) return;
+  if (!json_object_object_get_ex(dst, head, &into)) {
+    into = json_object_new_object();
+    json_object_object_add(dst, head, into);
+  }
+  if (json_object_is_type(into, json_type_object)) path_copy(v, into, dot + 1);
+}
+
+/* The payload as the selector (not true/false) asks: the keys (dotted paths) it includes, or
+ * all but those it excludes. */
 static json_object *select_keys(const char *text, json_object *sel) {
-  json_object *all = text ? json_tokener_parse(text) : NULL, *keys = sel, *out;
+  json_object *all = text ? vs_parse_payload(text) : NULL, *keys = sel, *out;
   int exclude = json_object_is_type(sel, json_type_object) &&
                 json_object_object_get_ex(sel, "exclude", &keys);
   if (json_object_is_type(sel, json_type_object) && !exclude)
     json_object_object_get_ex(sel, "include", &keys);
-  out = json_object_new_object();
-  if (all) {
-    json_object_object_foreach(all, key, v)
-      if (listed(keys, key) != exclude) json_object_object_add(out, key, json_object_get(v));
+  size_t n = json_object_array_length(keys);
+  if (exclude) {
+    out = NULL; /* deep copy wants an empty destination */
+    if (!all || json_object_deep_copy(all, &out, NULL) != 0) out = json_object_new_object();
+    for (size_t i = 0; i < n; i++)
+      vs_path_delete(out, json_object_get_string(json_object_array_get_idx(keys, i)));
+  } else {
+    out = json_object_new_object();
+    for (size_t i = 0; all && i < n; i++)
+      path_copy(all, out, json_object_get_string(json_object_array_get_idx(keys, i)));
   }
   json_object_put(all);
   return out;
@@ -104,6 +146,12 @@ int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, 
     out[i] = (float)d;
     norm += (double)out[i] * out[i];
   }
+  if (k->metric == VEXFS_METRIC_COSINE) { /* unit length, as Qdrant stores them, in double so
+                                             that tiny and huge norms both come out at 1 */
+    double scale = norm > 0 ? 1.0 / sqrt(norm) : 0.0;
+    for (size_t i = 0; norm > 0 && i < n; i++) out[i] = (float)(out[i] * scale);
+    return 0;
+  }
   if (norm > VEXFS_MAX_SQUARED_NORM * 0.99) { /* with a margin for the library's float sum */
     vs_fail(rq, rs, 400, "Bad request: %s: the vector's squared norm %g is above %g", what, norm,
             (double)VEXFS_MAX_SQUARED_NORM);
@@ -112,19 +160,11 @@ int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, 
   return 0;
 }
 
-/* Reads point `row`'s vector, normalized for cosine as Qdrant stores them. */
 static int read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, float *out,
                        size_t row) {
   char what[32];
   snprintf(what, sizeof what, "point %zu", row);
-  if (vs_read_vector(rq, rs, k, v, out, what) != 0) return -1;
-  double norm = 0;
-  for (uint32_t i = 0; i < k->dim; i++) norm += (double)out[i] * out[i];
-  if (k->metric == VEXFS_METRIC_COSINE && norm > 0) {
-    float inv = (float)(1.0 / sqrt(norm));
-    for (uint32_t i = 0; i < k->dim; i++) out[i] *= inv;
-  }
-  return 0;
+  return vs_read_vector(rq, rs, k, v, out, what);
 }
 
 /* The points of an upsert, in either form. */
@@ -274,18 +314,19 @@ void vs_points_upsert(vs_request *rq, vs_response *rs, char **args) {
                    ? read_batch_form(rq, rs, k, form, &b)
                    : (vs_fail(rq, rs, 400, "Bad request: the body needs `points` or `batch`"), -1);
   if (parsed == 0) {
-    pthread_mutex_lock(&k->write); /* UUIDs get their ids one request at a time */
-    int assigned = vs_ids_assign(rq, rs, k, b.ids, b.n, b.lib_ids) == 0;
-    pthread_mutex_unlock(&k->write);
-    if (assigned && dedupe(rq, rs, &b, k->dim) == 0) {
+    /* held to the end: a number checked here must not be given to another request's UUID
+     * before it is written (libvexfs writes one batch of a collection at a time anyway) */
+    pthread_mutex_lock(&k->write);
+    if (vs_ids_assign(rq, rs, k, b.ids, b.n, b.lib_ids) == 0 && dedupe(rq, rs, &b, k->dim) == 0) {
       vexfs_status st = vexfs_upsert(k->points, b.lib_ids, b.vectors,
                                      (const char *const *)b.payloads, b.n);
       if (st == VEXFS_OK) vs_ok_operation(rq, rs);
       else vs_fail_lib(rq, rs, st);
     }
+    pthread_mutex_unlock(&k->write);
   }
   batch_free(&b);
-  vs_catalog_release(&rq->srv->catalog);
+  vs_catalog_put(&rq->srv->catalog, k);
 }
 
 /* The stored points among the listed ids, as ids (found[i] says which); -1 after vs_fail. */
@@ -348,7 +389,7 @@ void vs_points_retrieve(vs_request *rq, vs_response *rs, char **args) {
   }
   free(ids), free(found);
   json_object_put(yes);
-  vs_catalog_release(&rq->srv->catalog);
+  vs_catalog_put(&rq->srv->catalog, k);
 }
 
 void vs_point_get(vs_request *rq, vs_response *rs, char **args) {
@@ -356,9 +397,12 @@ void vs_point_get(vs_request *rq, vs_response *rs, char **args) {
   if (!k) return;
   json_object *list = json_object_new_array(), *yes = json_object_new_boolean(1);
   char *end = NULL;
-  unsigned long long num = strtoull(args[1], &end, 10);
-  json_object_array_add(list, *end == 0 && args[1][0] != '-' ? json_object_new_uint64(num)
-                                                             : json_object_new_string(args[1]));
+  int digits = args[1][0] >= '0' && args[1][0] <= '9'; /* strtoull alone takes "+5", " 5" */
+  errno = 0;
+  unsigned long long num = digits ? strtoull(args[1], &end, 10) : 0;
+  json_object_array_add(list, digits && *end == 0 && errno != ERANGE
+                                  ? json_object_new_uint64(num)
+                                  : json_object_new_string(args[1]));
   uint64_t *ids = NULL;
   uint8_t *found = NULL;
   size_t n = 0;
@@ -369,13 +413,13 @@ void vs_point_get(vs_request *rq, vs_response *rs, char **args) {
   }
   free(ids), free(found);
   json_object_put(list), json_object_put(yes);
-  vs_catalog_release(&rq->srv->catalog);
+  vs_catalog_put(&rq->srv->catalog, k);
 }
 
 /* The ids a request selects by `points` (a list of ids; those not stored are skipped) or by
  * `filter`; *ids freed with free(). -1 after vs_fail. */
-int vs_selected_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *body, uint64_t **ids,
-                    size_t *n) {
+int vs_selected_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *body, int must_exist,
+                    uint64_t **ids, size_t *n) {
   json_object *list = NULL, *filter = NULL;
   if (json_object_object_get_ex(body, "points", &list) && !json_object_is_type(list, json_type_null)) {
     uint8_t *found = NULL;
@@ -384,8 +428,16 @@ int vs_selected_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *bo
       return -1;
     }
     size_t m = 0;
-    for (size_t i = 0; i < *n; i++)
+    for (size_t i = 0; i < *n; i++) {
+      if (!found[i] && must_exist) {
+        vs_fail(rq, rs, 404, "Not found: No point with id %s found",
+                json_object_to_json_string_ext(json_object_array_get_idx(list, i),
+                                               JSON_C_TO_STRING_PLAIN));
+        free(found);
+        return -1;
+      }
       if (found[i]) (*ids)[m++] = (*ids)[i];
+    }
     *n = m;
     free(found);
     return 0;
@@ -431,14 +483,14 @@ void vs_points_delete(vs_request *rq, vs_response *rs, char **args) {
   pthread_mutex_lock(&k->write);
   uint64_t *ids = NULL;
   size_t n = 0;
-  if (vs_selected_ids(rq, rs, k, body, &ids, &n) == 0) {
+  if (vs_selected_ids(rq, rs, k, body, 0, &ids, &n) == 0) { /* missing ids: nothing to do */
     vexfs_status st = remove_present(k, ids, n);
     if (st == VEXFS_OK) vs_ok_operation(rq, rs);
     else vs_fail_lib(rq, rs, st);
   }
   pthread_mutex_unlock(&k->write);
   free(ids);
-  vs_catalog_release(&rq->srv->catalog);
+  vs_catalog_put(&rq->srv->catalog, k);
 }
 
 void vs_points_count(vs_request *rq, vs_response *rs, char **args) {
@@ -455,7 +507,7 @@ void vs_points_count(vs_request *rq, vs_response *rs, char **args) {
     vs_ok(rq, rs, r);
   }
   vexfs_free(ids);
-  vs_catalog_release(&rq->srv->catalog);
+  vs_catalog_put(&rq->srv->catalog, k);
 }
 
 /* A point in scroll order: numbers ascending, then UUIDs ascending as Qdrant orders them. */
@@ -537,5 +589,5 @@ void vs_points_scroll(vs_request *rq, vs_response *rs, char **args) {
   }
   free(keys);
   vexfs_free(ids);
-  vs_catalog_release(&rq->srv->catalog);
+  vs_catalog_put(&rq->srv->catalog, k);
 }

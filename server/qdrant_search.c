@@ -7,6 +7,8 @@
 
 #include "qdrant.h"
 
+#define VS_EXACT_BELOW_KB 20000 /* Qdrant's default optimizers_config.indexing_threshold */
+
 typedef struct search_req {
   float *vector;
   uint64_t exclude; /* a point left out (the query's own); UINT64_MAX: none */
@@ -165,10 +167,9 @@ static json_object *run_search(vs_request *rq, vs_response *rs, vs_coll *k, sear
   p.filter_json = s->filter;
   p.threads = 1; /* requests run in parallel already */
   p.ef = (uint32_t)s->ef;
-  if (s->exact) { /* a graph search this wide visits every node it can reach */
-    size_t n = vexfs_count(k->points);
-    p.ef = (uint32_t)(n > VEXFS_MAX_K ? VEXFS_MAX_K : n > want ? n : want);
-  }
+  /* as in Qdrant, whose segments stay unindexed (searched exactly) below its indexing threshold */
+  p.exact = s->exact || (double)vexfs_count(k->points) * k->dim * sizeof(float) <
+                            VS_EXACT_BELOW_KB * 1024.0;
   vexfs_status st = !ids || !dist || (s->with_payload && !payloads) ? VEXFS_E_NOMEM
                     : payloads ? vexfs_search_with_payload(k->points, s->vector, 1, want, &p, ids,
                                                            dist, &count, payloads)
@@ -234,7 +235,7 @@ static void searches(vs_request *rq, vs_response *rs, char **args, int query_for
     }
     json_object_array_add(results, points);
   }
-  vs_catalog_release(&rq->srv->catalog);
+  vs_catalog_put(&rq->srv->catalog, k);
   if (!results) return; /* rs holds the failure */
   if (batch) {
     vs_ok(rq, rs, results);

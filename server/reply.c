@@ -99,6 +99,13 @@ json_object *vs_raw_json(char *text) {
   return o;
 }
 
+json_object *vs_parse_payload(const char *text) {
+  json_tokener *tok = json_tokener_new_ex(VEXFS_PAYLOAD_DEPTH);
+  json_object *o = tok ? json_tokener_parse_ex(tok, text, (int)strlen(text)) : NULL;
+  if (tok) json_tokener_free(tok);
+  return o;
+}
+
 json_object *vs_float(float v) {
   char text[32];
   snprintf(text, sizeof text, "%.9g", (double)v);

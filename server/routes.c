@@ -8,34 +8,35 @@
 typedef struct route {
   const char *method, *pattern;
   vs_handler handler;
+  int at_once; /* answered by the polling thread itself: instant, and never queued behind work */
 } route;
 
 static const route routes[] = {
-    {"GET", "/", vs_root},
-    {"GET", "/healthz", vs_health},
-    {"GET", "/livez", vs_health},
-    {"GET", "/readyz", vs_health},
-    {"GET", "/collections", vs_collections_list},
-    {"PUT", "/collections/{}", vs_collection_create},
-    {"GET", "/collections/{}", vs_collection_get},
-    {"DELETE", "/collections/{}", vs_collection_delete},
-    {"GET", "/collections/{}/exists", vs_collection_exists},
-    {"PUT", "/collections/{}/index", vs_index_create},
-    {"DELETE", "/collections/{}/index/{}", vs_index_delete},
-    {"PUT", "/collections/{}/points", vs_points_upsert},
-    {"POST", "/collections/{}/points", vs_points_retrieve},
-    {"GET", "/collections/{}/points/{}", vs_point_get},
-    {"POST", "/collections/{}/points/delete", vs_points_delete},
-    {"POST", "/collections/{}/points/count", vs_points_count},
-    {"POST", "/collections/{}/points/scroll", vs_points_scroll},
-    {"POST", "/collections/{}/points/search", vs_points_search},
-    {"POST", "/collections/{}/points/search/batch", vs_points_search_batch},
-    {"POST", "/collections/{}/points/query", vs_points_query},
-    {"POST", "/collections/{}/points/query/batch", vs_points_query_batch},
-    {"POST", "/collections/{}/points/payload", vs_payload_set},
-    {"PUT", "/collections/{}/points/payload", vs_payload_overwrite},
-    {"POST", "/collections/{}/points/payload/delete", vs_payload_delete},
-    {"POST", "/collections/{}/points/payload/clear", vs_payload_clear},
+    {"GET", "/", vs_root, 1},
+    {"GET", "/healthz", vs_health, 1},
+    {"GET", "/livez", vs_health, 1},
+    {"GET", "/readyz", vs_health, 1},
+    {"GET", "/collections", vs_collections_list, 0},
+    {"PUT", "/collections/{}", vs_collection_create, 0},
+    {"GET", "/collections/{}", vs_collection_get, 0},
+    {"DELETE", "/collections/{}", vs_collection_delete, 0},
+    {"GET", "/collections/{}/exists", vs_collection_exists, 0},
+    {"PUT", "/collections/{}/index", vs_index_create, 0},
+    {"DELETE", "/collections/{}/index/{}", vs_index_delete, 0},
+    {"PUT", "/collections/{}/points", vs_points_upsert, 0},
+    {"POST", "/collections/{}/points", vs_points_retrieve, 0},
+    {"GET", "/collections/{}/points/{}", vs_point_get, 0},
+    {"POST", "/collections/{}/points/delete", vs_points_delete, 0},
+    {"POST", "/collections/{}/points/count", vs_points_count, 0},
+    {"POST", "/collections/{}/points/scroll", vs_points_scroll, 0},
+    {"POST", "/collections/{}/points/search", vs_points_search, 0},
+    {"POST", "/collections/{}/points/search/batch", vs_points_search_batch, 0},
+    {"POST", "/collections/{}/points/query", vs_points_query, 0},
+    {"POST", "/collections/{}/points/query/batch", vs_points_query_batch, 0},
+    {"POST", "/collections/{}/points/payload", vs_payload_set, 0},
+    {"PUT", "/collections/{}/points/payload", vs_payload_overwrite, 0},
+    {"POST", "/collections/{}/points/payload/delete", vs_payload_delete, 0},
+    {"POST", "/collections/{}/points/payload/clear", vs_payload_clear, 0},
 };
 
 /* Matches path against pattern, filling args; 1 on a match. */
@@ -60,8 +61,8 @@ static int match(const char *pattern, const char *path, char **args, int max_arg
   }
 }
 
-int vs_route(const char *method, const char *path, vs_handler *out, char **args, int max_args,
-             unsigned *status) {
+int vs_route(const char *method, const char *path, vs_handler *out, int *at_once, char **args,
+             int max_args, unsigned *status) {
   size_t plen = strlen(path);
   char trimmed[4096];
   if (plen > 1 && path[plen - 1] == '/' && plen < sizeof trimmed) { /* "/collections/" too */
@@ -75,6 +76,7 @@ int vs_route(const char *method, const char *path, vs_handler *out, char **args,
     int hit = match(routes[i].pattern, path, args, max_args, &n);
     if (hit && strcmp(routes[i].method, method) == 0) {
       *out = routes[i].handler;
+      *at_once = routes[i].at_once;
       return 1;
     }
     for (int j = 0; j < n; j++) free(args[j]), args[j] = NULL;

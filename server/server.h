@@ -4,6 +4,7 @@
  * Parts, one concern per file:
  *   main.c          options, signals, start and orderly stop
  *   http.c          libmicrohttpd: bodies, limits, API keys, the worker queue (suspend/resume), logs
+ *   json_check.c    the strict check of request bodies json-c lacks
  *   routes.c        method + path -> handler
  *   reply.c         Qdrant's response envelope and errors, JSON helpers
  *   catalog.c       the database, its collections and each one's companion (payload schema, UUIDs)
@@ -48,13 +49,16 @@ typedef struct vs_coll {
   uint32_t dim;
   pthread_mutex_t write;  /* one writer at a time: UUIDs are given ids, payload changes read
                              before they write */
+  unsigned refs;          /* requests using it (vs_catalog_acquire); under the catalog's lock */
+  int dropping;           /* a drop waits for refs to reach 0; no new request gets it */
   uint64_t uuid_floor;    /* the lowest id given to a UUID (UINT64_MAX: none yet); under write */
   struct vs_coll *next;
 } vs_coll;
 
 typedef struct vs_catalog {
   vexfs_db *db;
-  pthread_rwlock_t lock; /* create/drop take it exclusively, every other request shared */
+  pthread_mutex_t lock; /* the list and each collection's refs; held only briefly */
+  pthread_cond_t idle;  /* a collection's last request let go of it */
   vs_coll *list;
 } vs_catalog;
 
@@ -89,11 +93,21 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port);
  * connection and stops the workers. */
 void vs_http_stop(vs_http *h, unsigned grace_s);
 
-/* routes.c: finds the handler of method + path; args receives the path's {parameters},
- * malloc'd (the caller frees them). Returns 0 with *status 404 (no such path)
- * or 405 (no such method on it) when none. */
-int vs_route(const char *method, const char *path, vs_handler *out, char **args, int max_args,
-             unsigned *status);
+/* json_check.c: whether text[0, len) (followed by a NUL) is one strict RFC 8259 value, nested at
+ * most max_depth deep, with finite numbers, valid UTF-8, paired surrogates and no \u0000 in
+ * keys. 0, with *wide (malloc'd, or NULL) the offsets where the *nwide integers that 64 bits
+ * cannot hold end; or -1 with the byte offset and the problem. */
+int vs_json_check(const char *text, size_t len, int max_depth, size_t *at, const char **why,
+                  size_t **wide, size_t *nwide);
+/* text with ".0" after each of those integers, so that json-c reads them as doubles instead of
+ * saturating them (malloc'd; NULL when out of memory). */
+char *vs_json_widen(const char *text, size_t len, const size_t *wide, size_t nwide);
+
+/* routes.c: finds the handler of method + path (at_once: one to run without a worker, as health
+ * checks are); args receives the path's {parameters}, malloc'd (the caller frees them). Returns
+ * 0 with *status 404 (no such path) or 405 (no such method on it) when none. */
+int vs_route(const char *method, const char *path, vs_handler *out, int *at_once, char **args,
+             int max_args, unsigned *status);
 #define VS_MAX_ARGS 3
 
 /* reply.c */
@@ -109,6 +123,10 @@ void vs_ok_operation(vs_request *rq, vs_response *rs);
 /* A JSON value that serializes as `text` (taken; freed with vexfs_free), unparsed: payloads go
  * from the library to the client byte for byte. */
 json_object *vs_raw_json(char *text);
+/* A payload as the library returns it, parsed (as deep as the library allows), or NULL when
+ * out of memory. */
+#define VEXFS_PAYLOAD_DEPTH 64
+json_object *vs_parse_payload(const char *text);
 /* A float as the shortest decimal that reads back as the same float. */
 json_object *vs_float(float v);
 /* The query argument `key` of the request, or NULL. */
@@ -127,11 +145,13 @@ json_object *vs_body(vs_request *rq, vs_response *rs);
 /* catalog.c */
 vexfs_status vs_catalog_open(vs_catalog *cat, const vs_options *opt);
 vexfs_status vs_catalog_close(vs_catalog *cat);
-/* Shared hold on the catalog for one request; vs_catalog_find needs it held. */
-void vs_catalog_hold(vs_catalog *cat);
-void vs_catalog_release(vs_catalog *cat);
-vs_coll *vs_catalog_find(vs_catalog *cat, const char *name);
-/* Exclusive operations (they take the lock themselves). */
+/* The collection called name for one request, which gives it back with vs_catalog_put; NULL
+ * when there is none (or it is being dropped). A drop waits only for the requests using that
+ * collection, so a long request holds up nothing else. */
+vs_coll *vs_catalog_acquire(vs_catalog *cat, const char *name);
+void vs_catalog_put(vs_catalog *cat, vs_coll *k);
+/* [{"name": ...}, ...] of the collections, as GET /collections lists them. */
+json_object *vs_catalog_list(vs_catalog *cat);
 vexfs_status vs_catalog_create(vs_catalog *cat, const char *name,
                                const vexfs_collection_config *cfg);
 vexfs_status vs_catalog_drop(vs_catalog *cat, const char *name);
