@@ -1,9 +1,11 @@
-/* HTTP on libmicrohttpd. Its polling threads (epoll) only move bytes: a request whose body has
- * arrived is suspended and queued for a worker thread, which parses the body, runs the handler
- * and resumes the connection with the answer, so a long search or insert never stalls other
- * connections. Limits: bodies past --max-body get 413 (at once when Content-Length says so),
+/* HTTP on libmicrohttpd. Its polling threads (epoll, --threads of them) move bytes and answer
+ * light requests themselves (health checks, unfiltered searches of a few hits: bounded work, and
+ * two thread hand-offs saved); any other request whose body has arrived is suspended and queued
+ * for a worker thread, which parses the body, runs the handler and resumes the connection with
+ * the answer, so a long search or insert never stalls other connections. Limits: bodies past --max-body get 413 (at once when Content-Length says so),
  * idle connections close after --idle-timeout, connections are capped at --max-connections. */
 #include <netdb.h>
+#include <sys/random.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,8 @@
 #include "server.h"
 
 #define DISCARD_MAX (64u << 20) /* bytes of an oversized chunked body read to answer it */
-#define JSON_DEPTH 64 /* bodies nest payloads at depth 3, which the library allows 64 deep */
+#define JSON_DEPTH 64
+#define LIGHT_BODY_MAX (64u << 10) /* larger bodies are parsed by a worker */ /* bodies nest payloads at depth 3, which the library allows 64 deep */
 
 typedef struct job job;
 struct vs_http {
@@ -41,6 +44,8 @@ struct job {
   unsigned early_status; /* 401 or 413, answered without reading further */
   size_t discarded;      /* bytes of a body past --max-body, read and dropped */
   int queued, done;
+  int parsed, parse_ok;  /* the body was parsed (by the polling thread, for a light request) */
+  vs_vectors vectors;    /* lifted out of the body by its check */
   vs_handler handler;
   char *args[VS_MAX_ARGS];
   vs_request rq;
@@ -101,22 +106,20 @@ static enum MHD_Result answer_now(job *j, unsigned status) {
 /* Parses the body into rq.body; 0, or -1 after a 400. */
 static int parse_body(job *j) {
   if (j->len == 0) return 0;
-  size_t at, *wide = NULL, nwide = 0;
+  size_t at, len;
   const char *why;
-  if (vs_json_check(j->body, j->len, JSON_DEPTH, &at, &why, &wide, &nwide) != 0) {
+  char *rewritten;
+  if (getrandom(&j->vectors.nonce, sizeof j->vectors.nonce, 0) != sizeof j->vectors.nonce)
+    j->vectors.nonce = vs_now_ns() * 0x9E3779B97F4A7C15ull;
+  if (vs_json_check(j->body, j->len, JSON_DEPTH, &j->vectors, &rewritten, &len, &at, &why) != 0) {
     vs_fail(&j->rq, &j->rs, 400, "Bad request: malformed JSON body at byte %zu: %s", at, why);
     return -1;
   }
-  if (nwide) {
-    char *widened = vs_json_widen(j->body, j->len, wide, nwide);
-    free(wide);
-    if (!widened) {
-      vs_fail(&j->rq, &j->rs, 503, "Service unavailable: out of memory");
-      return -1;
-    }
+  j->rq.vectors = &j->vectors;
+  if (rewritten) {
     free(j->body);
-    j->body = widened;
-    j->len += 2 * nwide;
+    j->body = rewritten;
+    j->len = len;
   }
   json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
   if (!tok) {
@@ -137,13 +140,19 @@ static int parse_body(job *j) {
 }
 
 static void run(job *j) {
-  if (parse_body(j) == 0) {
+  if (!j->parsed) {
+    j->parsed = 1;
+    j->parse_ok = parse_body(j) == 0;
+  }
+  if (j->parse_ok) {
     j->rq.start_ns = j->rq.start_ns ? j->rq.start_ns : vs_now_ns();
     j->handler(&j->rq, &j->rs, j->args);
     if (!j->rs.text) vs_fail(&j->rq, &j->rs, 500, "Internal error: no answer");
   }
   json_object_put(j->rq.body);
   j->rq.body = NULL;
+  j->rq.vectors = NULL;
+  vs_vectors_free(&j->vectors);
   free(j->body);
   j->body = NULL;
 }
@@ -223,17 +232,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   }
   if (j->discarded) return answer_now(j, 413);
   unsigned status;
-  int at_once = 0;
-  if (!vs_route(method, url, &j->handler, &at_once, j->args, VS_MAX_ARGS, &status))
+  vs_light_fn light = NULL;
+  if (!vs_route(method, url, &j->handler, &light, j->args, VS_MAX_ARGS, &status))
     return answer_now(j, status);
-  if (at_once) {
-    run(j);
-    j->queued = j->done = 1;
-    return send_response(j);
+  if (light && j->len <= LIGHT_BODY_MAX) { /* answered here when light: no hand-offs */
+    j->parsed = 1;
+    j->parse_ok = parse_body(j) == 0;
+    if (!j->parse_ok || light(j->rq.body)) {
+      run(j);
+      j->queued = j->done = 1;
+      return send_response(j);
+    }
   }
   pthread_mutex_lock(&h->lock);
   if (h->stopping) {
     pthread_mutex_unlock(&h->lock);
+    json_object_put(j->rq.body);
+    j->rq.body = NULL;
     return answer_now(j, 503);
   }
   j->queued = 1;
@@ -241,8 +256,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   MHD_suspend_connection(conn);
   *h->tail = j;
   h->tail = &j->next;
-  pthread_cond_signal(&h->wake);
   pthread_mutex_unlock(&h->lock);
+  pthread_cond_signal(&h->wake); /* after the unlock: the woken worker finds the lock free */
   return MHD_YES;
 }
 
@@ -349,7 +364,7 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port) {
       flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, addr->ai_addr,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
       (unsigned)o->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
-      MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+      MHD_OPTION_THREAD_POOL_SIZE, o->threads, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
       MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
   freeaddrinfo(addr);
   if (!h->daemon) {

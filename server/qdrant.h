@@ -35,6 +35,8 @@ void vs_points_search(vs_request *rq, vs_response *rs, char **args);
 void vs_points_search_batch(vs_request *rq, vs_response *rs, char **args);
 void vs_points_query(vs_request *rq, vs_response *rs, char **args);
 void vs_points_query_batch(vs_request *rq, vs_response *rs, char **args);
+/* A single search or query without a filter or an exact scan, of at most 256 hits. */
+int vs_search_is_light(json_object *body);
 
 /* What retrieve, scroll and search share: a point as Qdrant returns it. with_payload is a
  * selector (true, false, a list of keys, {"include": [...]} or {"exclude": [...]}), checked by
@@ -46,6 +48,8 @@ void vs_path_delete(json_object *o, const char *path);
 json_object *vs_point_record(vs_coll *k, uint64_t id, json_object *with_payload, int with_vector,
                              char *payload_text, int have_payload_text);
 
+/* Whether v is a vector: a list, or a placeholder of one the body's check lifted. */
+int vs_is_vector(const vs_request *rq, json_object *v);
 /* Reads a vector of k->dim finite numbers into out, normalized for cosine (as Qdrant stores
  * them), else with a squared norm the library accepts; -1 after a 400 naming `what`. */
 int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, float *out,

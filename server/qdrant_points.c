@@ -121,14 +121,21 @@ json_object *vs_point_record(vs_coll *k, uint64_t id, json_object *with_payload,
   return r;
 }
 
+int vs_is_vector(const vs_request *rq, json_object *v) {
+  size_t n;
+  return json_object_is_type(v, json_type_array) || vs_vectors_lookup(rq->vectors, v, &n);
+}
+
 int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, float *out,
                    const char *what) {
-  if (!json_object_is_type(v, json_type_array)) {
+  size_t n = 0;
+  const float *lifted = vs_vectors_lookup(rq->vectors, v, &n); /* the body check read it */
+  if (!lifted && !json_object_is_type(v, json_type_array)) {
     vs_fail(rq, rs, 400, "Bad request: %s: the vector must be a list of %u numbers (named "
                          "vectors are not supported by vexfs-server)", what, k->dim);
     return -1;
   }
-  size_t n = json_object_array_length(v);
+  if (!lifted) n = json_object_array_length(v);
   if (n != k->dim) {
     vs_fail(rq, rs, 400, "Wrong input: Vector dimension error: expected dim: %u, got %zu (%s)",
             k->dim, n, what);
@@ -136,9 +143,9 @@ int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, 
   }
   double norm = 0;
   for (size_t i = 0; i < n; i++) {
-    json_object *x = json_object_array_get_idx(v, i);
-    double d = json_object_get_double(x);
-    if ((!json_object_is_type(x, json_type_double) && !json_object_is_type(x, json_type_int)) ||
+    json_object *x = lifted ? NULL : json_object_array_get_idx(v, i);
+    double d = lifted ? lifted[i] : json_object_get_double(x);
+    if ((!lifted && !json_object_is_type(x, json_type_double) && !json_object_is_type(x, json_type_int)) ||
         !isfinite((float)d)) {
       vs_fail(rq, rs, 400, "Bad request: %s: coordinate %zu is not a finite 32-bit float", what, i);
       return -1;

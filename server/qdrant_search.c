@@ -32,7 +32,7 @@ static int read_target(vs_request *rq, vs_response *rs, vs_coll *k, json_object 
     vs_fail(rq, rs, 503, "Service unavailable: out of memory");
     return -1;
   }
-  if (json_object_is_type(v, json_type_array)) return vs_read_vector(rq, rs, k, v, s->vector, "query");
+  if (vs_is_vector(rq, v)) return vs_read_vector(rq, rs, k, v, s->vector, "query");
   json_object *one = json_object_new_array();
   json_object_array_add(one, json_object_get(v));
   uint8_t found = 0;
@@ -141,7 +141,7 @@ static int read_search(vs_request *rq, vs_response *rs, vs_coll *k, json_object 
     }
     v = inner;
   }
-  if (!json_object_is_type(v, json_type_array)) {
+  if (!vs_is_vector(rq, v)) {
     vs_fail(rq, rs, 400, "Bad request: `vector` must be a list of %u numbers", k->dim);
     return -1;
   }
@@ -258,4 +258,18 @@ void vs_points_query(vs_request *rq, vs_response *rs, char **args) { searches(rq
 
 void vs_points_query_batch(vs_request *rq, vs_response *rs, char **args) {
   searches(rq, rs, args, 1, 1);
+}
+
+int vs_search_is_light(json_object *body) {
+  json_object *v, *params;
+  if (!json_object_is_type(body, json_type_object)) return 1; /* answered at once with a 400 */
+  if (json_object_object_get_ex(body, "filter", &v) && !json_object_is_type(v, json_type_null))
+    return 0;
+  if (json_object_object_get_ex(body, "params", &params) &&
+      json_object_object_get_ex(params, "exact", &v) && json_object_get_boolean(v))
+    return 0;
+  int64_t hits = 10;
+  if (json_object_object_get_ex(body, "limit", &v)) hits = json_object_get_int64(v);
+  if (json_object_object_get_ex(body, "offset", &v)) hits += json_object_get_int64(v);
+  return hits <= 256;
 }

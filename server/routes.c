@@ -8,35 +8,40 @@
 typedef struct route {
   const char *method, *pattern;
   vs_handler handler;
-  int at_once; /* answered by the polling thread itself: instant, and never queued behind work */
+  vs_light_fn light; /* which requests the polling thread answers itself; NULL: none */
 } route;
 
+static int always(json_object *body) {
+  (void)body;
+  return 1;
+}
+
 static const route routes[] = {
-    {"GET", "/", vs_root, 1},
-    {"GET", "/healthz", vs_health, 1},
-    {"GET", "/livez", vs_health, 1},
-    {"GET", "/readyz", vs_health, 1},
-    {"GET", "/collections", vs_collections_list, 0},
-    {"PUT", "/collections/{}", vs_collection_create, 0},
-    {"GET", "/collections/{}", vs_collection_get, 0},
-    {"DELETE", "/collections/{}", vs_collection_delete, 0},
-    {"GET", "/collections/{}/exists", vs_collection_exists, 0},
-    {"PUT", "/collections/{}/index", vs_index_create, 0},
-    {"DELETE", "/collections/{}/index/{}", vs_index_delete, 0},
-    {"PUT", "/collections/{}/points", vs_points_upsert, 0},
-    {"POST", "/collections/{}/points", vs_points_retrieve, 0},
-    {"GET", "/collections/{}/points/{}", vs_point_get, 0},
-    {"POST", "/collections/{}/points/delete", vs_points_delete, 0},
-    {"POST", "/collections/{}/points/count", vs_points_count, 0},
-    {"POST", "/collections/{}/points/scroll", vs_points_scroll, 0},
-    {"POST", "/collections/{}/points/search", vs_points_search, 0},
-    {"POST", "/collections/{}/points/search/batch", vs_points_search_batch, 0},
-    {"POST", "/collections/{}/points/query", vs_points_query, 0},
-    {"POST", "/collections/{}/points/query/batch", vs_points_query_batch, 0},
-    {"POST", "/collections/{}/points/payload", vs_payload_set, 0},
-    {"PUT", "/collections/{}/points/payload", vs_payload_overwrite, 0},
-    {"POST", "/collections/{}/points/payload/delete", vs_payload_delete, 0},
-    {"POST", "/collections/{}/points/payload/clear", vs_payload_clear, 0},
+    {"GET", "/", vs_root, always},
+    {"GET", "/healthz", vs_health, always},
+    {"GET", "/livez", vs_health, always},
+    {"GET", "/readyz", vs_health, always},
+    {"GET", "/collections", vs_collections_list, NULL},
+    {"PUT", "/collections/{}", vs_collection_create, NULL},
+    {"GET", "/collections/{}", vs_collection_get, NULL},
+    {"DELETE", "/collections/{}", vs_collection_delete, NULL},
+    {"GET", "/collections/{}/exists", vs_collection_exists, NULL},
+    {"PUT", "/collections/{}/index", vs_index_create, NULL},
+    {"DELETE", "/collections/{}/index/{}", vs_index_delete, NULL},
+    {"PUT", "/collections/{}/points", vs_points_upsert, NULL},
+    {"POST", "/collections/{}/points", vs_points_retrieve, NULL},
+    {"GET", "/collections/{}/points/{}", vs_point_get, always},
+    {"POST", "/collections/{}/points/delete", vs_points_delete, NULL},
+    {"POST", "/collections/{}/points/count", vs_points_count, NULL},
+    {"POST", "/collections/{}/points/scroll", vs_points_scroll, NULL},
+    {"POST", "/collections/{}/points/search", vs_points_search, vs_search_is_light},
+    {"POST", "/collections/{}/points/search/batch", vs_points_search_batch, NULL},
+    {"POST", "/collections/{}/points/query", vs_points_query, vs_search_is_light},
+    {"POST", "/collections/{}/points/query/batch", vs_points_query_batch, NULL},
+    {"POST", "/collections/{}/points/payload", vs_payload_set, NULL},
+    {"PUT", "/collections/{}/points/payload", vs_payload_overwrite, NULL},
+    {"POST", "/collections/{}/points/payload/delete", vs_payload_delete, NULL},
+    {"POST", "/collections/{}/points/payload/clear", vs_payload_clear, NULL},
 };
 
 /* Matches path against pattern, filling args; 1 on a match. */
@@ -61,8 +66,8 @@ static int match(const char *pattern, const char *path, char **args, int max_arg
   }
 }
 
-int vs_route(const char *method, const char *path, vs_handler *out, int *at_once, char **args,
-             int max_args, unsigned *status) {
+int vs_route(const char *method, const char *path, vs_handler *out, vs_light_fn *light,
+             char **args, int max_args, unsigned *status) {
   size_t plen = strlen(path);
   char trimmed[4096];
   if (plen > 1 && path[plen - 1] == '/' && plen < sizeof trimmed) { /* "/collections/" too */
@@ -76,7 +81,7 @@ int vs_route(const char *method, const char *path, vs_handler *out, int *at_once
     int hit = match(routes[i].pattern, path, args, max_args, &n);
     if (hit && strcmp(routes[i].method, method) == 0) {
       *out = routes[i].handler;
-      *at_once = routes[i].at_once;
+      *light = routes[i].light;
       return 1;
     }
     for (int j = 0; j < n; j++) free(args[j]), args[j] = NULL;

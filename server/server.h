@@ -68,12 +68,22 @@ typedef struct vs_server {
   _Atomic uint64_t operation_id;
 } vs_server;
 
+/* The vectors a body's check lifted out of its text (json_check.c says which). */
+typedef struct vs_vectors {
+  uint64_t nonce; /* set by the caller, random: in each placeholder */
+  float *values;  /* every lifted vector's coordinates, one after the other */
+  size_t nvalues, values_cap;
+  size_t *first, *count; /* per vector: its first value and how many */
+  size_t n, cap;
+} vs_vectors;
+
 /* A request as handlers see it: the body is parsed before the handler runs. */
 typedef struct vs_request {
   vs_server *srv;
   const char *method, *path;
   void *conn;          /* struct MHD_Connection *, for query arguments (vs_query_arg) */
   json_object *body;   /* NULL when the request has no body */
+  const vs_vectors *vectors; /* lifted out of the body (vs_read_vector finds them); may be NULL */
   uint64_t start_ns;
 } vs_request;
 
@@ -93,21 +103,26 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port);
  * connection and stops the workers. */
 void vs_http_stop(vs_http *h, unsigned grace_s);
 
-/* json_check.c: whether text[0, len) (followed by a NUL) is one strict RFC 8259 value, nested at
- * most max_depth deep, with finite numbers, valid UTF-8, paired surrogates and no \u0000 in
- * keys. 0, with *wide (malloc'd, or NULL) the offsets where the *nwide integers that 64 bits
- * cannot hold end; or -1 with the byte offset and the problem. */
-int vs_json_check(const char *text, size_t len, int max_depth, size_t *at, const char **why,
-                  size_t **wide, size_t *nwide);
-/* text with ".0" after each of those integers, so that json-c reads them as doubles instead of
- * saturating them (malloc'd; NULL when out of memory). */
-char *vs_json_widen(const char *text, size_t len, const size_t *wide, size_t nwide);
+/* json_check.c: whether text[0, len) (followed by a NUL) is one strict RFC 8259 value, nested at most
+ * max_depth deep, with finite numbers, valid UTF-8, paired surrogates and no \u0000 in keys.
+ * 0, with *rewritten (malloc'd; NULL when text needs no change) the text json-c is to parse:
+ * wide integers made doubles, vectors (into *vectors, when not NULL) replaced by placeholders;
+ * or -1 with the byte offset and the problem. */
+int vs_json_check(const char *text, size_t len, int max_depth, vs_vectors *vectors,
+                  char **rewritten, size_t *rewritten_len, size_t *at, const char **why);
+/* The coordinates a placeholder string stands for (*count of them), or NULL when o is none. */
+const float *vs_vectors_lookup(const vs_vectors *v, json_object *o, size_t *count);
+void vs_vectors_free(vs_vectors *v);
 
-/* routes.c: finds the handler of method + path (at_once: one to run without a worker, as health
- * checks are); args receives the path's {parameters}, malloc'd (the caller frees them). Returns
- * 0 with *status 404 (no such path) or 405 (no such method on it) when none. */
-int vs_route(const char *method, const char *path, vs_handler *out, int *at_once, char **args,
-             int max_args, unsigned *status);
+/* Whether a request (its parsed body, NULL when none) is light enough for the polling thread to
+ * answer itself, without the two thread hand-offs of a worker: bounded work, such as a health
+ * check or an unfiltered search of a few hits. */
+typedef int (*vs_light_fn)(json_object *body);
+/* routes.c: finds the handler of method + path and its lightness test (NULL: always a worker's);
+ * args receives the path's {parameters}, malloc'd (the caller frees them). Returns 0 with
+ * *status 404 (no such path) or 405 (no such method on it) when none. */
+int vs_route(const char *method, const char *path, vs_handler *out, vs_light_fn *light,
+             char **args, int max_args, unsigned *status);
 #define VS_MAX_ARGS 3
 
 /* reply.c */

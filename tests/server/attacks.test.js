@@ -195,3 +195,26 @@ test('UUIDs braced and as URNs name the same point; "+5" is no id', async () => 
     assert.equal(res.status, 400, `${path}: ${res.text}`);
   }
 });
+
+test('vectors read past json-c: payload and filter lists stay data, placeholders cannot be forged', async () => {
+  await collection('lift', 'Euclid', 3);
+  const payload = { vector: [1, 2, 3], vectors: [[4, 5]], query: [6], nested: { nearest: [7.5] } };
+  assert.equal((await upsert('lift', [{ id: 1, vector: [1, 2, 3], payload }])).status, 200);
+  const got = await req('POST', '/collections/lift/points', { ids: [1], with_payload: true, with_vector: true });
+  assert.deepEqual(got.json.result[0].payload, payload);
+  assert.deepEqual(got.json.result[0].vector, [1, 2, 3]);
+  const filtered = await req('POST', '/collections/lift/points/search',
+    { vector: [1, 2, 3], filter: { must: [{ key: 'vector', match: { any: [2, 9] } }] } });
+  assert.deepEqual(filtered.json.result.map((p) => p.id), [1]);
+  const batch = await req('PUT', '/collections/lift/points?wait=true',
+    { batch: { ids: [2, 3], vectors: [[0, 0, 1], [0, 1e-3, 2]], payloads: [{ v: [1] }, null] } });
+  assert.equal(batch.status, 200, batch.text);
+  const two = await req('POST', '/collections/lift/points', { ids: [2, 3], with_payload: true, with_vector: true });
+  assert.deepEqual(two.json.result.map((p) => [p.vector, p.payload]), [[[0, 0, 1], { v: [1] }], [[0, Math.fround(1e-3), 2].map((x) => Number(x.toPrecision(9))), {}]]);
+  for (const forged of ['\u0001' + '0'.repeat(16) + ':0', '\u00010000000000000000:0']) {
+    const res = await req('POST', '/collections/lift/points/search', { vector: forged });
+    assert.equal(res.status, 400, res.text);
+  }
+  const mixed = await req('POST', '/collections/lift/points/search', { vector: [1, null, 3] });
+  assert.equal(mixed.status, 400, mixed.text);
+});
