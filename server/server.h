@@ -31,7 +31,7 @@ typedef struct vs_options {
   size_t max_body;       /* bytes, default 32 MiB */
   unsigned idle_timeout; /* seconds a connection may stay idle, default 60 */
   unsigned max_connections;
-  unsigned threads;      /* request workers; default: online CPUs */
+  unsigned threads;      /* polling threads and request workers, each; default: online CPUs */
   int log_requests;      /* --log-level info */
   vexfs_sync_mode sync;
   const char *tls_cert, *tls_key;
