@@ -16,9 +16,6 @@
 // LSH and IVF collections (the test rows under new ids). Prints markdown tables, writes
 // lsh_ivf_<dataset>.dat and a gnuplot recall/QPS plot per dataset (plot_lsh_ivf.sh).
 //
-// While libvexfs refuses LSH or IVF collections (VEXFS_E_UNSUPPORTED), their rows are skipped
-// with a printed note.
-//
 // usage: lsh_ivf_bench [--quick] [--dataset fmnist|rotated|both] [--queries N] [--rounds N]
 //          [--out DIR] [--only SUBSTRING] [--lsh-tables T] [--lsh-bits B] [--vexfs-nlist A,B,..]
 //          [--faiss-lsh-bits A,B,..] [--stop-recall R] [--min-qps Q] [--point-seconds S]
@@ -86,8 +83,7 @@ struct Index {
   std::string family;  // what it is compared as: "vexfs-lsh", "faiss-ivfflat", ...
   int nlist = 0;       // IVF lists asked for (0 = the index's default), for the build ratio
   std::vector<Point> points;
-  // builds over the rows; false (with *note set) when the library refuses the configuration
-  std::function<bool(const Data &, std::string *note)> build;
+  std::function<void(const Data &)> build;  // over the rows
   std::function<void(Knob)> set;
   std::function<void(const float *q, uint64_t *out)> search;  // kK ids
   std::function<double()> held_bytes;                         // bytes the index holds
@@ -95,8 +91,6 @@ struct Index {
   std::function<std::string()> describe;                      // after build: resolved settings
   std::function<void()> drop;
   // results
-  bool built = false;
-  std::string note;
   double build_s = 0, rss_per_vec = 0, held_per_vec = 0, insert_per_s = 0, first_query_ms = 0;
 };
 
@@ -127,26 +121,19 @@ Index make_vexfs(const std::string &name, const std::string &family,
   ix.name = name;
   ix.family = family;
   ix.points = std::move(points);
-  ix.build = [s, configure](const Data &d, std::string *note) {
+  ix.build = [s, configure](const Data &d) {
     vexfs_collection_config cfg;
     vexfs_collection_config_init(&cfg);
     cfg.dim = (uint32_t)d.dim;
     cfg.threads = 1;
     configure(&cfg);
-    vexfs_status st = vexfs_collection_create(&cfg, &s->col);
-    if (st == VEXFS_E_UNSUPPORTED) {
-      *note = std::string("vexfs_collection_create returned VEXFS_E_UNSUPPORTED (") + vexfs_last_error() +
-              ")";
-      return false;
-    }
-    check(st, "create");
+    check(vexfs_collection_create(&cfg, &s->col), "create");
     std::vector<uint64_t> ids(d.n);
     for (size_t i = 0; i < d.n; i++) ids[i] = i;
     check(vexfs_insert(s->col, ids.data(), d.v.data(), d.n), "insert");
     s->n = d.n;
     vexfs_search_params_init(&s->params);
     s->params.threads = 1;
-    return true;
   };
   ix.set = [s, set](Knob k) { set(&s->params, k); };
   ix.search = [s](const float *q, uint64_t *out) {
@@ -207,11 +194,10 @@ Index make_faiss(const std::string &name, const std::string &family, int nlist,
   ix.family = family;
   ix.nlist = nlist;
   ix.points = std::move(points);
-  ix.build = [idx, make](const Data &d, std::string *) {
+  ix.build = [idx, make](const Data &d) {
     idx->reset(make((int)d.dim));
     (*idx)->train((faiss::Index::idx_t)d.n, d.v.data());
     (*idx)->add((faiss::Index::idx_t)d.n, d.v.data());
-    return true;
   };
   ix.set = [idx, set](Knob k) { set(idx->get(), k); };
   ix.search = [idx](const float *q, uint64_t *out) {
@@ -413,7 +399,7 @@ double best_qps(const std::vector<const Index *> &ixs, double target, std::strin
 std::vector<const Index *> family(const std::vector<Index> &v, const std::string &f) {
   std::vector<const Index *> out;
   for (auto &ix : v)
-    if (ix.built && ix.family == f) out.push_back(&ix);
+    if (ix.family == f) out.push_back(&ix);
   return out;
 }
 
@@ -455,12 +441,7 @@ std::vector<uint64_t> run_dataset(const Options &o, const std::string &tag, cons
     malloc_trim(0);
     size_t before = rss_bytes();
     double b0 = now();
-    ix.built = ix.build(train, &ix.note);
-    if (!ix.built) {
-      printf("%s: skipped, %s\n", ix.name.c_str(), ix.note.c_str());
-      fflush(stdout);
-      continue;
-    }
+    ix.build(train);
     ix.build_s = now() - b0;
     ix.rss_per_vec = ((double)rss_bytes() - (double)before) / train.n;
     ix.held_per_vec = ix.held_bytes() / train.n;
@@ -479,7 +460,6 @@ std::vector<uint64_t> run_dataset(const Options &o, const std::string &tag, cons
     double r0 = now();
     for (size_t j = 0; j < ixs.size(); j++) {
       Index &ix = ixs[r % 2 ? ixs.size() - 1 - j : j];
-      if (!ix.built) continue;
       for (size_t pi = 0; pi < ix.points.size(); pi++) {
         Point &p = ix.points[pi];
         if (p.skipped) continue;
@@ -507,7 +487,7 @@ std::vector<uint64_t> run_dataset(const Options &o, const std::string &tag, cons
 
   // single-vector inserts into the built libvexfs LSH and IVF collections: the test rows, new ids
   for (auto &ix : ixs)
-    if (ix.built && ix.insert) {
+    if (ix.insert) {
       double i0 = now();
       for (size_t i = 0; i < test.n; i++) ix.insert(test.v.data() + i * test.dim, train.n + i);
       ix.insert_per_s = test.n / (now() - i0);
@@ -518,10 +498,6 @@ std::vector<uint64_t> run_dataset(const Options &o, const std::string &tag, cons
          "%zu B f32 row | single inserts/s |\n|---|---|---|---|---|---|\n",
          train.dim * sizeof(float));
   for (auto &ix : ixs) {
-    if (!ix.built) {
-      printf("| %s | skipped: %s | | | | |\n", ix.name.c_str(), ix.note.c_str());
-      continue;
-    }
     char ins[32] = "-";
     if (ix.insert) snprintf(ins, sizeof ins, "%.0f", ix.insert_per_s);
     printf("| %s | %.1f | %.0f | %.0f | %+.0f | %s |\n", ix.name.c_str(), ix.build_s, ix.rss_per_vec,
@@ -533,7 +509,6 @@ std::vector<uint64_t> run_dataset(const Options &o, const std::string &tag, cons
          title.c_str(), o.rounds, o.rounds == 1 ? "" : "s");
   FILE *dat = fopen((o.out + "/lsh_ivf_" + tag + ".dat").c_str(), "w");
   for (auto &ix : ixs) {
-    if (!ix.built) continue;
     if (dat) fprintf(dat, "# %s\n", ix.name.c_str());
     for (auto &p : ix.points) {
       if (p.skipped) continue;
@@ -551,7 +526,6 @@ std::vector<uint64_t> run_dataset(const Options &o, const std::string &tag, cons
          title.c_str());
   auto hnsw = family(ixs, "vexfs-hnsw");
   for (auto &ix : ixs) {
-    if (!ix.built) continue;
     printf("| %s |", ix.name.c_str());
     for (double t : targets) {
       std::string at;
@@ -587,15 +561,14 @@ std::vector<uint64_t> run_dataset(const Options &o, const std::string &tag, cons
          "index | s | faiss IVFFlat s | faiss / libvexfs |\n|---|---|---|---|---|\n",
          title.c_str());
   for (auto &ix : ixs) {
-    if (!ix.built || ix.family.rfind("vexfs-ivf", 0) != 0) continue;
+    if (ix.family.rfind("vexfs-ivf", 0) != 0) continue;
     int nlist = ix.nlist ? ix.nlist : 245;  // the default is about sqrt(60000) = 245
     for (const Index *f : family(ixs, "faiss-ivfflat"))
       if (f->nlist == nlist)
         printf("| %d%s | %s | %.1f | %.1f | %.2fx |\n", nlist, ix.nlist ? "" : " (default)", ix.name.c_str(),
                ix.build_s, f->build_s, f->build_s / ix.build_s);
   }
-  for (auto &ix : ixs)
-    if (ix.built) ix.drop();
+  for (auto &ix : ixs) ix.drop();
   malloc_trim(0);
 
   std::string cmd = std::string("sh '") + VX_PLOT_SCRIPT + "' '" + o.out + "' " + tag + " '" + title +
