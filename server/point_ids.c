@@ -104,9 +104,19 @@ int vs_ids_lookup(vs_request *rq, vs_response *rs, vs_coll *k, json_object *list
   return 0;
 }
 
-static int by_value(const void *a, const void *b) {
+int vs_compare_ids(const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
   return (x > y) - (x < y);
+}
+
+/* A UUID of a batch being written, and where in the batch it is. */
+typedef struct pending {
+  char uuid[37];
+  size_t at;
+} pending;
+
+static int by_uuid(const void *a, const void *b) {
+  return strcmp(((const pending *)a)->uuid, ((const pending *)b)->uuid);
 }
 
 /* Whether id is taken: by a point, by a UUID's record, or by a number of the batch being
@@ -114,49 +124,50 @@ static int by_value(const void *a, const void *b) {
 static int id_taken(vs_coll *k, uint64_t id, float *scratch, const uint64_t *nums, size_t nnums) {
   float v;
   return vexfs_get(k->points, id, scratch) == VEXFS_OK || vexfs_get(k->meta, id, &v) == VEXFS_OK ||
-         bsearch(&id, nums, nnums, sizeof *nums, by_value);
+         bsearch(&id, nums, nnums, sizeof *nums, vs_compare_ids);
 }
 
 int vs_ids_assign(vs_request *rq, vs_response *rs, vs_coll *k, json_object *const *given,
                   size_t n, uint64_t *ids) {
   uint64_t *fresh = malloc((n ? n : 1) * sizeof *fresh);
   char **fresh_json = calloc(n ? n : 1, sizeof *fresh_json);
-  char (*fresh_uuid)[37] = malloc((n ? n : 1) * sizeof *fresh_uuid);
+  pending *uuids = malloc((n ? n : 1) * sizeof *uuids);
   float *scratch = malloc(k->dim * sizeof(float));
   uint64_t *nums = malloc((n ? n : 1) * sizeof *nums);
-  size_t nfresh = 0, nnums = 0;
+  float *zeros = calloc(n ? n : 1, sizeof *zeros); /* the records' 1-d vectors */
+  size_t nfresh = 0, nnums = 0, nuuids = 0;
   int rc = -1;
-  if (!fresh || !fresh_json || !fresh_uuid || !scratch || !nums) {
+  if (!fresh || !fresh_json || !uuids || !scratch || !nums || !zeros) {
     vs_fail(rq, rs, 503, "Service unavailable: out of memory");
     goto done;
   }
   for (size_t i = 0; i < n; i++) { /* the numbers first: no UUID may be given one of them */
-    char uuid[37];
-    int kind = vs_point_id_parse(given[i], &ids[i], uuid);
+    int kind = vs_point_id_parse(given[i], &ids[i], uuids[nuuids].uuid);
     if (kind == 0) {
       bad_id(rq, rs, given[i]);
       goto done;
     }
-    if (kind == 2) continue;
+    if (kind == 2) {
+      uuids[nuuids++].at = i;
+      continue;
+    }
     if (held_by_uuid(k, ids[i])) {
       vs_fail(rq, rs, 400, "Bad request: point id %" PRIu64 " is taken by a UUID point", ids[i]);
       goto done;
     }
     nums[nnums++] = ids[i];
   }
-  qsort(nums, nnums, sizeof *nums, by_value);
+  qsort(nums, nnums, sizeof *nums, vs_compare_ids);
+  /* UUIDs in order, so that one given twice in the batch is looked up and given an id once */
+  qsort(uuids, nuuids, sizeof *uuids, by_uuid);
   uint64_t floor = k->uuid_floor;
-  for (size_t i = 0; i < n; i++) {
-    char uuid[37];
-    uint64_t num;
-    if (vs_point_id_parse(given[i], &num, uuid) != 2) continue;
-    if ((ids[i] = uuid_find(k, uuid)) != 0) continue;
-    size_t j = 0;
-    while (j < nfresh && strcmp(fresh_uuid[j], uuid) != 0) j++;
-    if (j < nfresh) { /* the same new UUID twice in one batch */
-      ids[i] = fresh[j];
+  for (size_t u = 0; u < nuuids; u++) {
+    const pending *p = &uuids[u];
+    if (u > 0 && strcmp(p->uuid, uuids[u - 1].uuid) == 0) {
+      ids[p->at] = ids[uuids[u - 1].at];
       continue;
     }
+    if ((ids[p->at] = uuid_find(k, p->uuid)) != 0) continue;
     do
       floor--;
     while (floor > 0 && id_taken(k, floor, scratch, nums, nnums));
@@ -164,20 +175,16 @@ int vs_ids_assign(vs_request *rq, vs_response *rs, vs_coll *k, json_object *cons
       vs_fail(rq, rs, 400, "Bad request: no ids are left for UUID points");
       goto done;
     }
-    memcpy(fresh_uuid[nfresh], uuid, 37);
-    fresh[nfresh] = ids[i] = floor;
+    fresh[nfresh] = ids[p->at] = floor;
     if (!(fresh_json[nfresh] = malloc(sizeof UUID_PREFIX + 40))) {
       vs_fail(rq, rs, 503, "Service unavailable: out of memory");
       goto done;
     }
-    sprintf(fresh_json[nfresh++], UUID_PREFIX "%s\"}", uuid);
+    sprintf(fresh_json[nfresh++], UUID_PREFIX "%s\"}", p->uuid);
   }
   if (nfresh) {
-    float *zeros = calloc(nfresh, sizeof *zeros);
-    vexfs_status st = zeros ? vexfs_insert_with_payload(k->meta, fresh, zeros,
-                                                         (const char *const *)fresh_json, nfresh)
-                            : VEXFS_E_NOMEM;
-    free(zeros);
+    vexfs_status st = vexfs_insert_with_payload(k->meta, fresh, zeros,
+                                                (const char *const *)fresh_json, nfresh);
     if (st != VEXFS_OK) {
       vs_fail_lib(rq, rs, st);
       goto done;
@@ -187,7 +194,7 @@ int vs_ids_assign(vs_request *rq, vs_response *rs, vs_coll *k, json_object *cons
   rc = 0;
 done:
   for (size_t i = 0; fresh_json && i < nfresh; i++) free(fresh_json[i]);
-  free(fresh), free(fresh_json), free(fresh_uuid), free(scratch), free(nums);
+  free(fresh), free(fresh_json), free(uuids), free(scratch), free(nums), free(zeros);
   return rc;
 }
 

@@ -8,14 +8,17 @@
 
 typedef enum change { SET, OVERWRITE, DELETE_KEYS, CLEAR } change;
 
-/* The payload of id without `keys` (dotted paths), as JSON text (malloc'd), or NULL. */
-static char *without_keys(vs_coll *k, uint64_t id, json_object *keys, vexfs_status *st) {
+/* The payload of id without `keys` (dotted paths), as JSON text (malloc'd), or NULL. A failure
+ * of the server's own (memory: the library's text always parses) is answered here. */
+static char *without_keys(vs_request *rq, vs_response *rs, vs_coll *k, uint64_t id,
+                          json_object *keys, vexfs_status *st) {
   char *text = NULL;
   if ((*st = vexfs_get_payload(k->points, id, &text)) != VEXFS_OK || !text) return NULL;
   json_object *p = vs_parse_payload(text);
   vexfs_free(text);
   if (!p) {
-    *st = VEXFS_E_NOMEM; /* the library's own text always parses */
+    *st = VEXFS_E_NOMEM;
+    vs_fail(rq, rs, 503, "Service unavailable: out of memory");
     return NULL;
   }
   size_t n = json_object_array_length(keys);
@@ -23,7 +26,10 @@ static char *without_keys(vs_coll *k, uint64_t id, json_object *keys, vexfs_stat
     vs_path_delete(p, json_object_get_string(json_object_array_get_idx(keys, i)));
   char *out = strdup(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
   json_object_put(p);
-  if (!out) *st = VEXFS_E_NOMEM;
+  if (!out) {
+    *st = VEXFS_E_NOMEM;
+    vs_fail(rq, rs, 503, "Service unavailable: out of memory");
+  }
   return out;
 }
 
@@ -64,7 +70,7 @@ static void apply(vs_request *rq, vs_response *rs, char **args, change what) {
       case OVERWRITE: st = vexfs_set_payload(k->points, ids[i], text, VEXFS_PAYLOAD_REPLACE); break;
       case CLEAR: st = vexfs_set_payload(k->points, ids[i], NULL, VEXFS_PAYLOAD_REPLACE); break;
       case DELETE_KEYS:
-        rest = without_keys(k, ids[i], keys, &st);
+        rest = without_keys(rq, rs, k, ids[i], keys, &st);
         if (st == VEXFS_OK && rest)
           st = vexfs_set_payload(k->points, ids[i], rest, VEXFS_PAYLOAD_REPLACE);
         free(rest);
@@ -72,8 +78,7 @@ static void apply(vs_request *rq, vs_response *rs, char **args, change what) {
       }
     }
     if (st == VEXFS_OK) vs_ok_operation(rq, rs);
-    else if (st == VEXFS_E_NOMEM && what == DELETE_KEYS) vs_fail(rq, rs, 503, "Service unavailable: out of memory");
-    else vs_fail_lib(rq, rs, st);
+    else if (!rs->text) vs_fail_lib(rq, rs, st); /* else answered where it failed */
   }
   pthread_mutex_unlock(&k->write);
   free(ids);

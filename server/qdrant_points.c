@@ -464,16 +464,11 @@ int vs_selected_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *bo
   return -1;
 }
 
-static int by_value(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return (x > y) - (x < y);
-}
-
 /* Removes those of ids (which may repeat) that are stored, in one call. Under k->write. */
 static vexfs_status remove_present(vs_coll *k, uint64_t *ids, size_t n) {
   float *scratch = malloc(k->dim * sizeof *scratch);
   if (!scratch) return VEXFS_E_NOMEM;
-  qsort(ids, n, sizeof *ids, by_value);
+  qsort(ids, n, sizeof *ids, vs_compare_ids);
   size_t m = 0;
   for (size_t i = 0; i < n; i++)
     if ((m == 0 || ids[m - 1] != ids[i]) && vexfs_get(k->points, ids[i], scratch) == VEXFS_OK)

@@ -155,9 +155,11 @@ static double score_of(vexfs_metric m, float distance) {
 
 /* Runs one search: the scored points, or NULL after vs_fail. */
 static json_object *run_search(vs_request *rq, vs_response *rs, vs_coll *k, search_req *s) {
+  size_t stored = vexfs_count(k->points);
   size_t want = (size_t)(s->limit + s->offset) + (s->exclude != UINT64_MAX);
+  if (want > stored) want = stored; /* there are no more hits: a huge limit allocates nothing */
   json_object *out = json_object_new_array();
-  if (s->limit == 0) return out;
+  if (s->limit == 0 || want == 0) return out;
   uint64_t *ids = malloc(want * sizeof *ids);
   float *dist = malloc(want * sizeof *dist);
   char **payloads = s->with_payload ? calloc(want, sizeof *payloads) : NULL;
@@ -168,14 +170,15 @@ static json_object *run_search(vs_request *rq, vs_response *rs, vs_coll *k, sear
   p.threads = 1; /* requests run in parallel already */
   p.ef = (uint32_t)s->ef;
   /* as in Qdrant, whose segments stay unindexed (searched exactly) below its indexing threshold */
-  p.exact = s->exact || (double)vexfs_count(k->points) * k->dim * sizeof(float) <
-                            VS_EXACT_BELOW_KB * 1024.0;
-  vexfs_status st = !ids || !dist || (s->with_payload && !payloads) ? VEXFS_E_NOMEM
+  p.exact = s->exact || (double)stored * k->dim * sizeof(float) < VS_EXACT_BELOW_KB * 1024.0;
+  int allocated = ids && dist && (!s->with_payload || payloads);
+  vexfs_status st = !allocated ? VEXFS_E_NOMEM
                     : payloads ? vexfs_search_with_payload(k->points, s->vector, 1, want, &p, ids,
                                                            dist, &count, payloads)
                                : vexfs_search(k->points, s->vector, 1, want, &p, ids, dist, &count);
   if (st != VEXFS_OK) {
-    vs_fail_lib(rq, rs, st);
+    if (allocated) vs_fail_lib(rq, rs, st);
+    else vs_fail(rq, rs, 503, "Service unavailable: out of memory for %zu hits", want);
     json_object_put(out);
     out = NULL;
     count = 0;

@@ -190,6 +190,8 @@ int vs_ids_lookup(vs_request *rq, vs_response *rs, vs_coll *k, json_object *list
  * the companion before the call returns; a number that a UUID already holds fails. */
 int vs_ids_assign(vs_request *rq, vs_response *rs, vs_coll *k, json_object *const *given,
                   size_t n, uint64_t *ids);
+/* qsort/bsearch order of u64 ids. */
+int vs_compare_ids(const void *a, const void *b);
 /* Whether a UUID maps to id (then copied into uuid). */
 int vs_id_uuid(vs_coll *k, uint64_t id, char uuid[37]);
 /* The client's form of a library id: its UUID string when one maps to it, else the number. */

@@ -218,3 +218,30 @@ test('vectors read past json-c: payload and filter lists stay data, placeholders
   const mixed = await req('POST', '/collections/lift/points/search', { vector: [1, null, 3] });
   assert.equal(mixed.status, 400, mixed.text);
 });
+
+test('a batch of many new UUIDs, each given twice, makes one point per UUID, the later winning', async () => {
+  await collection('manyuuid');
+  const uuids = Array.from({ length: 3000 }, () => crypto.randomUUID());
+  const points = [];
+  for (const [round, tag] of [[0, 'first'], [1, 'later']])
+    uuids.forEach((id, i) => points.push({ id: round ? id.toUpperCase() : id, vector: [i, round], payload: { tag } }));
+  const res = await upsert('manyuuid', points);
+  assert.equal(res.status, 200, res.text);
+  assert.equal((await req('POST', '/collections/manyuuid/points/count', {})).json.result.count, uuids.length);
+  const got = await req('POST', '/collections/manyuuid/points', { ids: uuids.slice(0, 50), with_vector: true });
+  got.json.result.forEach((p, i) => {
+    assert.equal(p.id, uuids[i]);
+    assert.deepEqual(p.payload, { tag: 'later' });
+    assert.deepEqual(p.vector, [i, 1]);
+  });
+});
+
+test('a search with the largest limit answers every point, allocating for those only', async () => {
+  await collection('hugelimit');
+  assert.equal((await upsert('hugelimit', [1, 2, 3].map((id) => ({ id, vector: [id, 0] })))).status, 200);
+  const res = await req('POST', '/collections/hugelimit/points/search', { vector: [0, 0], limit: 16777214 });
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json.result.map((p) => p.id), [1, 2, 3]);
+  const none = await req('POST', '/collections/lax/points/search', { vector: [0, 0], limit: 5, offset: 100 });
+  assert.equal(none.status, 200, none.text);
+});
