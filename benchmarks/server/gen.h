@@ -1,4 +1,5 @@
-/* The data of the server benchmark, made the same way by both sides (inproc.c, http_load.c).
+/* The data of the server benchmark, made the same way by both sides (inproc.c, http_load.c),
+ * and the option parsing they share.
  *
  * clustered(n + nq, dim, seed): rows 0 .. n-1 are the points (id = row), rows n .. n+nq-1 the
  * queries. The generator is the one auto_crossover.c uses: xorshift64* (state: the seed passed
@@ -15,6 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+/* An option's value: a decimal integer in [lo, hi], else usage() (which exits). */
+static size_t gen_parse_size(const char *s, size_t lo, size_t hi, void (*usage)(void)) {
+  char *end = NULL;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (!*s || *end || *s == '-' || v < lo || v > hi) usage();
+  return (size_t)v;
+}
 
 static uint64_t gen_splitmix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;

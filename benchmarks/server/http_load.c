@@ -54,13 +54,6 @@ static void usage(void) {
   exit(2);
 }
 
-static size_t parse_size(const char *s, size_t lo, size_t hi) {
-  char *end = NULL;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (!*s || *end || *s == '-' || v < lo || v > hi) usage();
-  return (size_t)v;
-}
-
 static opts parse(int argc, char **argv) {
   if (argc < 2) usage();
   opts o = {.mode = argv[1], .collection = "bench", .timeout = 60, .n = 100000, .dim = 128,
@@ -76,19 +69,19 @@ static opts parse(int argc, char **argv) {
   optind = 2;
   while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     switch (c) {
-    case 'p': o.port = (unsigned)parse_size(optarg, 1, 65535); break;
+    case 'p': o.port = (unsigned)gen_parse_size(optarg, 1, 65535, usage); break;
     case 'c': o.collection = optarg; break;
-    case 'n': o.n = parse_size(optarg, 1, 100000000); break;
-    case 'd': o.dim = parse_size(optarg, 1, 65536); break;
-    case 'q': o.nq = parse_size(optarg, 1, 10000000); break;
-    case 's': o.seed = parse_size(optarg, 0, SIZE_MAX); break;
-    case 'b': o.batch = parse_size(optarg, 1, 1000000); break;
-    case 'k': o.k = parse_size(optarg, 1, 64); break;
-    case 'e': o.ef = parse_size(optarg, 1, 1u << 24); break;
-    case 'w': o.warmup = parse_size(optarg, 0, 10000000); break;
-    case 'r': o.recall = parse_size(optarg, 0, 10000000); break;
+    case 'n': o.n = gen_parse_size(optarg, 1, 100000000, usage); break;
+    case 'd': o.dim = gen_parse_size(optarg, 1, 65536, usage); break;
+    case 'q': o.nq = gen_parse_size(optarg, 1, 10000000, usage); break;
+    case 's': o.seed = gen_parse_size(optarg, 0, SIZE_MAX, usage); break;
+    case 'b': o.batch = gen_parse_size(optarg, 1, 1000000, usage); break;
+    case 'k': o.k = gen_parse_size(optarg, 1, 64, usage); break;
+    case 'e': o.ef = gen_parse_size(optarg, 1, 1u << 24, usage); break;
+    case 'w': o.warmup = gen_parse_size(optarg, 0, 10000000, usage); break;
+    case 'r': o.recall = gen_parse_size(optarg, 0, 10000000, usage); break;
     case 'o': o.out = optarg; break;
-    case 't': o.timeout = (unsigned)parse_size(optarg, 1, 86400); break;
+    case 't': o.timeout = (unsigned)gen_parse_size(optarg, 1, 86400, usage); break;
     default: usage();
     }
   }

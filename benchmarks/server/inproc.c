@@ -75,13 +75,6 @@ static void usage(void) {
   exit(2);
 }
 
-static size_t parse_size(const char *s, size_t lo, size_t hi) {
-  char *end = NULL;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (!*s || *end || *s == '-' || v < lo || v > hi) usage();
-  return (size_t)v;
-}
-
 static opts parse(int argc, char **argv) {
   opts o = {.n = 100000, .dim = 128, .nq = 10000, .batch = 256, .k = 10, .warmup = 500,
             .recall = 100, .seed = 1, .threads = 2, .ef = 64, .seconds = 10,
@@ -97,17 +90,17 @@ static opts parse(int argc, char **argv) {
   int c;
   while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     switch (c) {
-    case 'n': o.n = parse_size(optarg, 1, 100000000); break;
-    case 'd': o.dim = parse_size(optarg, 1, 65536); break;
-    case 'q': o.nq = parse_size(optarg, 1, 10000000); break;
-    case 's': o.seed = parse_size(optarg, 0, SIZE_MAX); break;
-    case 't': o.threads = (unsigned)parse_size(optarg, 1, 256); break;
-    case 'S': o.seconds = (double)parse_size(optarg, 1, 3600); break;
-    case 'b': o.batch = parse_size(optarg, 1, 1000000); break;
-    case 'e': o.ef = (unsigned)parse_size(optarg, 1, 1u << 24); break;
-    case 'k': o.k = parse_size(optarg, 1, 64); break;
-    case 'w': o.warmup = parse_size(optarg, 0, 10000000); break;
-    case 'r': o.recall = parse_size(optarg, 0, 10000000); break;
+    case 'n': o.n = gen_parse_size(optarg, 1, 100000000, usage); break;
+    case 'd': o.dim = gen_parse_size(optarg, 1, 65536, usage); break;
+    case 'q': o.nq = gen_parse_size(optarg, 1, 10000000, usage); break;
+    case 's': o.seed = gen_parse_size(optarg, 0, SIZE_MAX, usage); break;
+    case 't': o.threads = (unsigned)gen_parse_size(optarg, 1, 256, usage); break;
+    case 'S': o.seconds = (double)gen_parse_size(optarg, 1, 3600, usage); break;
+    case 'b': o.batch = gen_parse_size(optarg, 1, 1000000, usage); break;
+    case 'e': o.ef = (unsigned)gen_parse_size(optarg, 1, 1u << 24, usage); break;
+    case 'k': o.k = gen_parse_size(optarg, 1, 64, usage); break;
+    case 'w': o.warmup = gen_parse_size(optarg, 0, 10000000, usage); break;
+    case 'r': o.recall = gen_parse_size(optarg, 0, 10000000, usage); break;
     case 'y':
       if (strcmp(optarg, "full") == 0) o.sync = VEXFS_SYNC_FULL;
       else if (strcmp(optarg, "normal") == 0) o.sync = VEXFS_SYNC_NORMAL;
