@@ -17,8 +17,7 @@
 #include "collection_internal.h"
 #include "db_util.h"
 #include "index_util.h"
-#include "persist/section.h"
-#include "persist/snapshot.h"
+#include "snapshot_edit.h"
 
 enum { K = 10 };
 
@@ -476,8 +475,6 @@ static size_t at_rows(const uint8_t *p) { /* L2: no reduction weights */
   return AT_PROJ + (size_t)sketch_bits_of(p) * DIM * 4 + sketch_bits_of(p) * 4;
 }
 
-static void put_u32(uint8_t *p, size_t at, uint32_t v) { memcpy(p + at, &v, 4); }
-
 static void edit_tables(uint8_t **p, size_t *n) { (void)n; put_u32(*p, AT_TABLES, 13); }
 static void edit_dir_bits(uint8_t **p, size_t *n) { (void)n; put_u32(*p, AT_DIR_BITS, 40); }
 static void edit_width(uint8_t **p, size_t *n) {
@@ -531,38 +528,18 @@ static void edit_bad_state(uint8_t **p, size_t *n) { (void)n; put_u32(*p, 0, 2);
 typedef void (*graph_edit)(uint8_t **p, size_t *n);
 
 /* Rewrites the snapshot with its GRAPH section passed through edit, every checksum valid. */
+static graph_edit crafting;
+static int crafted;
+static void graph_only(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind != VX_SEC_GRAPH) return;
+  crafting(p, n);
+  crafted = 1;
+}
 static void craft(const char *path, graph_edit edit) {
-  size_t n;
-  uint8_t *bytes = db_read_file(path, &n);
-  vx_snap *s;
-  assert_int_equal(vx_snap_open_bytes(bytes, n, &s), VEXFS_OK);
-  char temp[DB_PATH_MAX + 16];
-  snprintf(temp, sizeof temp, "%s.crafted", path);
-  vx_snap_writer *w;
-  assert_int_equal(vx_snapw_open(temp, &w), VEXFS_OK);
-  int seen = 0;
-  for (size_t i = 0; i < vx_snap_count(s); i++) {
-    const vx_snap_section *sec = vx_snap_at(s, i);
-    vx_sec_reader *r;
-    assert_int_equal(vx_secr_open(s, i, &r), VEXFS_OK);
-    size_t raw = (size_t)vx_secr_left(r);
-    uint8_t *body = malloc(raw + 8);
-    assert_int_equal(vx_secr_read(r, body, raw), 0);
-    vx_secr_close(r);
-    if (sec->kind == VX_SEC_GRAPH) {
-      edit(&body, &raw);
-      seen = 1;
-    }
-    vx_snapw_begin(w, sec->kind, sec->owner, sec->kind == VX_SEC_VECTORS);
-    vx_snapw_put(w, body, raw);
-    vx_snapw_end(w);
-    free(body);
-  }
-  assert_true(seen);
-  assert_int_equal(vx_snapw_finish(w, vx_snap_seq(s), 0), VEXFS_OK);
-  vx_snap_close(s);
-  free(bytes);
-  assert_int_equal(rename(temp, path), 0);
+  crafting = edit;
+  crafted = 0;
+  rewrite_snapshot(path, graph_only);
+  assert_true(crafted);
 }
 
 static void test_crafted_sections_refused(void **state) {
