@@ -35,44 +35,6 @@ static float *load_idx(const char *part, size_t *n, size_t *dim) {
   return v;
 }
 
-static double gauss(uint64_t *s) {
-  double u1, u2;
-  *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-  u1 = ((*s >> 11) + 1) * 0x1p-53;
-  *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-  u2 = (*s >> 11) * 0x1p-53;
-  return sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
-/* A random orthogonal matrix (Gram-Schmidt of a Gaussian one), applied to every row. */
-static void rotate(float *v, size_t n, size_t dim) {
-  double *m = malloc(dim * dim * sizeof *m);
-  uint64_t s = 42;
-  for (size_t i = 0; i < dim * dim; i++) m[i] = gauss(&s);
-  for (size_t i = 0; i < dim; i++) {
-    for (size_t j = 0; j < i; j++) {
-      double d = 0;
-      for (size_t k = 0; k < dim; k++) d += m[i * dim + k] * m[j * dim + k];
-      for (size_t k = 0; k < dim; k++) m[i * dim + k] -= d * m[j * dim + k];
-    }
-    double nn = 0;
-    for (size_t k = 0; k < dim; k++) nn += m[i * dim + k] * m[i * dim + k];
-    for (size_t k = 0; k < dim; k++) m[i * dim + k] /= sqrt(nn);
-  }
-  double *t = malloc(dim * sizeof *t);
-  for (size_t r = 0; r < n; r++) {
-    float *x = v + r * dim;
-    for (size_t i = 0; i < dim; i++) {
-      double d = 0;
-      for (size_t k = 0; k < dim; k++) d += m[i * dim + k] * x[k];
-      t[i] = d;
-    }
-    for (size_t i = 0; i < dim; i++) x[i] = (float)t[i];
-  }
-  free(t);
-  free(m);
-}
-
 static vexfs_collection *make(vexfs_index_kind kind, uint32_t dim, vexfs_ivf_codes codes,
                               uint32_t nlist) {
   vexfs_collection_config cfg;
@@ -112,8 +74,8 @@ int main(int argc, char **argv) {
   float *base = load_idx("train", &n, &dim), *test = load_idx("t10k", &tn, &tdim);
   if (nq > tn) nq = tn;
   if (rot) {
-    rotate(base, n, dim);
-    rotate(test, nq, dim);
+    fashion_mnist_rotate(base, n, dim, 42);
+    fashion_mnist_rotate(test, nq, dim, 42);
   }
   uint64_t *ids = malloc(n * sizeof *ids);
   for (size_t i = 0; i < n; i++) ids[i] = i;

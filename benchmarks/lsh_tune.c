@@ -43,53 +43,6 @@ static float *load_idx(const char *part, size_t *n, size_t *dim) {
   return v;
 }
 
-static uint64_t rng_state = 12345;
-static double gauss(void) {
-  uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  double u = ((z >> 11) + 0.5) * 0x1p-53;
-  z = (rng_state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  double w = ((z >> 11) + 0.5) * 0x1p-53;
-  return sqrt(-2 * log(u)) * cos(6.283185307179586 * w);
-}
-
-/* A random orthogonal matrix (Gram-Schmidt on Gaussian rows), applied to every row. */
-static void rotate(float *a, size_t n, float *b, size_t nb, size_t dim) {
-  double *q = malloc(dim * dim * sizeof *q);
-  for (size_t i = 0; i < dim; i++) {
-    double *r = q + i * dim;
-    for (size_t d = 0; d < dim; d++) r[d] = gauss();
-    for (size_t j = 0; j < i; j++) {
-      double dot = 0;
-      for (size_t d = 0; d < dim; d++) dot += r[d] * q[j * dim + d];
-      for (size_t d = 0; d < dim; d++) r[d] -= dot * q[j * dim + d];
-    }
-    double len = 0;
-    for (size_t d = 0; d < dim; d++) len += r[d] * r[d];
-    for (size_t d = 0; d < dim; d++) r[d] /= sqrt(len);
-  }
-  float *rows[2] = {a, b};
-  size_t counts[2] = {n, nb};
-  double *tmp = malloc(dim * sizeof *tmp);
-  for (int s = 0; s < 2; s++)
-    for (size_t i = 0; i < counts[s]; i++) {
-      float *x = rows[s] + i * dim;
-      for (size_t j = 0; j < dim; j++) {
-        double dot = 0;
-        for (size_t d = 0; d < dim; d++) dot += q[j * dim + d] * x[d];
-        tmp[j] = dot;
-      }
-      for (size_t j = 0; j < dim; j++) x[j] = (float)tmp[j];
-    }
-  free(tmp);
-  free(q);
-}
-
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -125,7 +78,10 @@ int main(int argc, char **argv) {
   size_t n, dim, nt, dim2;
   float *base = load_idx("train", &n, &dim), *queries = load_idx("t10k", &nt, &dim2);
   if (nq > nt) nq = nt;
-  if (rot) rotate(base, n, queries, nq, dim);
+  if (rot) {
+    fashion_mnist_rotate(base, n, dim, 42);
+    fashion_mnist_rotate(queries, nq, dim, 42);
+  }
   if (metric == VEXFS_METRIC_IP) { /* scale so that dots are O(1) */
     for (size_t i = 0; i < n * dim; i++) base[i] /= 2550.0f;
     for (size_t i = 0; i < nq * dim; i++) queries[i] /= 2550.0f;
