@@ -21,6 +21,7 @@
 
 #include <vexfs/vexfs.h>
 
+#include "clustered.h"
 #include "fashion_mnist_c.h"
 
 enum { K = 10, BATCH = 10000, KINDS = 4 };
@@ -34,25 +35,6 @@ static double now(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
-
-static uint64_t next(uint64_t *s) { /* xorshift64* */
-  *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
-  return *s * 2685821657736338717ull;
-}
-static float uniform(uint64_t *s) { return (float)(next(s) >> 40) / (float)(1 << 24); }
-
-static float *clustered(size_t n, size_t dim, uint64_t seed) {
-  float *centres = malloc(100 * dim * sizeof *centres), *v = malloc(n * dim * sizeof *v);
-  if (!centres || !v) exit(1);
-  for (size_t i = 0; i < 100 * dim; i++) centres[i] = uniform(&seed);
-  for (size_t i = 0; i < n; i++) {
-    const float *c = centres + next(&seed) % 100 * dim;
-    for (size_t d = 0; d < dim; d++) v[i * dim + d] = c[d] + 0.1f * (uniform(&seed) - 0.5f);
-  }
-  free(centres);
-  return v;
-}
-
 
 typedef struct run {
   double build_s, query_s, recall;
@@ -173,7 +155,7 @@ int main(int argc, char **argv) {
     float *v = NULL;
     size_t made = 0;
     for (size_t si = 0; si < sizeof sizes / sizeof *sizes && sizes[si] <= top; si++) made = sizes[si];
-    v = clustered(made + nq, dim, 1);
+    v = clustered_rows(made + nq, dim, 1);
     for (size_t si = 0; si < sizeof sizes / sizeof *sizes && sizes[si] <= top; si++)
       row(dat, "clustered", v, sizes[si], dim, v + made * dim, nq);
     free(v);

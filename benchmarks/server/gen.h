@@ -2,10 +2,8 @@
  * and the option parsing they share.
  *
  * clustered(n + nq, dim, seed): rows 0 .. n-1 are the points (id = row), rows n .. n+nq-1 the
- * queries. The generator is the one auto_crossover.c uses: xorshift64* (state: the seed passed
- * through splitmix64, never 0), 100 centres with coordinates uniform in [0, 1), then each row a
- * centre drawn uniformly plus uniform noise in [-0.05, 0.05) per coordinate. Uniform floats take
- * the top 24 bits of a draw, so they are exact in float.
+ * queries, from ../clustered.h (auto_crossover.c's generator) on the seed passed through
+ * splitmix64 (never 0).
  *
  * Over HTTP the vectors travel as "%.9g" decimals, which read back (strtod, then to float, as the
  * server does) as the same floats bit for bit: both sides index and search identical vectors. */
@@ -16,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include "../clustered.h"
 
 /* An option's value: a decimal integer in [lo, hi], else usage() (which exits). */
 static size_t gen_parse_size(const char *s, size_t lo, size_t hi, void (*usage)(void)) {
@@ -32,29 +32,10 @@ static uint64_t gen_splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-static uint64_t gen_next(uint64_t *s) { /* xorshift64* */
-  *s ^= *s >> 12, *s ^= *s << 25, *s ^= *s >> 27;
-  return *s * 2685821657736338717ull;
-}
-
-static float gen_uniform(uint64_t *s) { return (float)(gen_next(s) >> 40) / (float)(1 << 24); }
-
-/* rows * dim floats, malloc'd; exits on out of memory. */
+/* The benchmark's rows and queries (see the top), malloc'd; exits on out of memory. */
 static float *gen_clustered(size_t rows, size_t dim, uint64_t seed) {
   uint64_t s = gen_splitmix64(seed);
-  if (s == 0) s = 1;
-  float *centres = malloc(100 * dim * sizeof *centres), *v = malloc(rows * dim * sizeof *v);
-  if (!centres || !v) {
-    fprintf(stderr, "out of memory for %zu x %zu floats\n", rows, dim);
-    exit(1);
-  }
-  for (size_t i = 0; i < 100 * dim; i++) centres[i] = gen_uniform(&s);
-  for (size_t i = 0; i < rows; i++) {
-    const float *c = centres + gen_next(&s) % 100 * dim;
-    for (size_t d = 0; d < dim; d++) v[i * dim + d] = c[d] + 0.1f * (gen_uniform(&s) - 0.5f);
-  }
-  free(centres);
-  return v;
+  return clustered_rows(rows, dim, s ? s : 1);
 }
 
 /* The k nearest rows of v (n rows) to q by squared L2, ascending (ties by id): the truth that
