@@ -73,10 +73,10 @@ int main(int argc, char **argv) {
     lat[i] = now_ms() - t0;
   }
   qsort(lat, SINGLE, sizeof *lat, cmp_double);
-  printf("single-query search (AUTO index: HNSW past %d vectors), k=%d: p50 %.3f ms, p99 %.3f ms "
+  printf("single-query search (AUTO index, answering with %s), k=%d: p50 %.3f ms, p99 %.3f ms "
          "(%.0f queries/s)\n",
-         5000, K,
-         lat[SINGLE / 2], lat[SINGLE * 99 / 100], 1e3 / lat[SINGLE / 2]);
+         vexfs_index_in_use(col), K, lat[SINGLE / 2], lat[SINGLE * 99 / 100],
+         1e3 / lat[SINGLE / 2]);
   /* How close the default index's answers are to exact ones: recall@10 against a FLAT copy. */
   vexfs_collection *exact;
   cfg.index = VEXFS_INDEX_FLAT;
