@@ -3,9 +3,11 @@
  * write_lock plus the exclusive rows_lock, and are read under the shared rows_lock. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc_internal.h"
+#include "buf.h"
 #include "collection_impl.h"
 #include "errors_internal.h"
 #include "json/packed.h"
@@ -176,6 +178,53 @@ VEXFS_API vexfs_status vexfs_create_payload_index(vexfs_collection *c, const cha
   }
   pthread_mutex_unlock(&c->write_lock);
   return st;
+}
+
+/* Orders indexes by key, then kind, for vexfs_list_payload_indexes. */
+static int index_order(const void *a, const void *b) {
+  const vx_pindex *x = *(vx_pindex *const *)a, *y = *(vx_pindex *const *)b;
+  int by_key = strcmp(vx_pindex_key(x), vx_pindex_key(y));
+  return by_key ? by_key : (int)vx_pindex_kind(x) - (int)vx_pindex_kind(y);
+}
+
+/* A key as a JSON string: keys are any bytes but NUL, so quotes, backslashes and control
+ * characters are escaped. */
+static void put_json_string(vx_buf *b, const char *s) {
+  vx_buf_byte(b, '"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') {
+      vx_buf_byte(b, '\\');
+      vx_buf_byte(b, *p);
+    } else if (*p < 0x20) {
+      vx_buf_printf(b, "\\u%04x", *p);
+    } else {
+      vx_buf_byte(b, *p);
+    }
+  }
+  vx_buf_byte(b, '"');
+}
+
+VEXFS_API vexfs_status vexfs_list_payload_indexes(vexfs_collection *c, char **json_out) {
+  const char *fn = "vexfs_list_payload_indexes";
+  if (json_out) *json_out = NULL;
+  if (!c || !json_out) return vx_fail(VEXFS_E_INVALID, "%s: NULL argument", fn);
+  vx_pindex *sorted[VEXFS_MAX_PAYLOAD_INDEXES];
+  vx_buf b = {0};
+  pthread_rwlock_rdlock(&c->rows_lock);
+  size_t n = c->nindexes;
+  memcpy(sorted, c->indexes, n * sizeof *sorted);
+  qsort(sorted, n, sizeof *sorted, index_order);
+  vx_buf_byte(&b, '[');
+  for (size_t i = 0; i < n; i++) {
+    vx_buf_printf(&b, "%s{\"key\":", i ? "," : "");
+    put_json_string(&b, vx_pindex_key(sorted[i]));
+    vx_buf_printf(&b, ",\"kind\":\"%s\"}",
+                  vx_pindex_kind(sorted[i]) == VEXFS_PAYLOAD_INDEX_KEYWORD ? "keyword" : "numeric");
+  }
+  vx_buf_byte(&b, ']');
+  pthread_rwlock_unlock(&c->rows_lock);
+  *json_out = vx_buf_take_string(&b);
+  return *json_out ? VEXFS_OK : vx_fail(VEXFS_E_NOMEM, "%s: out of memory", fn);
 }
 
 VEXFS_API vexfs_status vexfs_drop_payload_index(vexfs_collection *c, const char *key,

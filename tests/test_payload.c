@@ -577,6 +577,30 @@ static void test_upsert(void **state) {
   }
 }
 
+static void test_list_payload_indexes(void **state) {
+  (void)state;
+  vexfs_collection *c = make(4, VEXFS_INDEX_FLAT);
+  char *json = (char *)1;
+  assert_int_equal(vexfs_list_payload_indexes(NULL, &json), VEXFS_E_INVALID);
+  assert_null(json);
+  assert_int_equal(vexfs_list_payload_indexes(c, NULL), VEXFS_E_INVALID);
+  assert_int_equal(vexfs_list_payload_indexes(c, &json), VEXFS_OK);
+  assert_string_equal(json, "[]");
+  vexfs_free(json);
+  assert_int_equal(vexfs_create_payload_index(c, "price", VEXFS_PAYLOAD_INDEX_NUMERIC), VEXFS_OK);
+  assert_int_equal(vexfs_create_payload_index(c, "a.\"q\"", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
+  assert_int_equal(vexfs_create_payload_index(c, "price", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
+  assert_int_equal(vexfs_create_payload_index(c, "b", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
+  /* a drop moves the last index into the hole: the list is still sorted by key, then kind */
+  assert_int_equal(vexfs_drop_payload_index(c, "b", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
+  assert_int_equal(vexfs_list_payload_indexes(c, &json), VEXFS_OK);
+  assert_string_equal(json, "[{\"key\":\"a.\\\"q\\\"\",\"kind\":\"keyword\"},"
+                            "{\"key\":\"price\",\"kind\":\"keyword\"},"
+                            "{\"key\":\"price\",\"kind\":\"numeric\"}]");
+  vexfs_free(json);
+  vexfs_collection_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip),
@@ -589,6 +613,7 @@ int main(void) {
       cmocka_unit_test(test_planner_selectivities),
       cmocka_unit_test(test_list_ids_filtered),
       cmocka_unit_test(test_upsert),
+      cmocka_unit_test(test_list_payload_indexes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,11 +72,11 @@ extern "C" {
  * Version
  * --------------------------------------------------------------------------------------------- */
 #define VEXFS_VERSION_MAJOR 0
-#define VEXFS_VERSION_MINOR 4
+#define VEXFS_VERSION_MINOR 5
 #define VEXFS_VERSION_PATCH 0
 #define VEXFS_VERSION_NUMBER \
   (VEXFS_VERSION_MAJOR * 10000 + VEXFS_VERSION_MINOR * 100 + VEXFS_VERSION_PATCH)
-#define VEXFS_VERSION_STRING "0.4.0"
+#define VEXFS_VERSION_STRING "0.5.0"
 
 /* MAJOR*10000 + MINOR*100 + PATCH of the library actually loaded (may differ from the macros the
  * caller compiled against). Never fails. */
@@ -369,6 +369,13 @@ VEXFS_API vexfs_status vexfs_create_payload_index(vexfs_collection *c, const cha
 VEXFS_API vexfs_status vexfs_drop_payload_index(vexfs_collection *c, const char *key,
                                                 vexfs_payload_index_kind kind);
 
+/* The payload indexes of c as a JSON array, sorted by key, then kind (keyword first):
+ * [{"key": "a.b", "kind": "keyword"}, {"key": "price", "kind": "numeric"}] ("[]" when none), in
+ * *json_out, which the caller frees with vexfs_free() (since 0.5.0).
+ * Threading: safe concurrently with every call but vexfs_collection_free().
+ * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOMEM. *json_out is NULL on error. */
+VEXFS_API vexfs_status vexfs_list_payload_indexes(vexfs_collection *c, char **json_out);
+
 /* k-nearest-neighbour search for nq queries at once.
  * queries: nq*dim floats, row-major, each query as vectors must be (finite, squared norm at
  * most VEXFS_MAX_SQUARED_NORM). params: NULL for defaults, else filled by
@@ -555,6 +562,28 @@ VEXFS_API vexfs_status vexfs_db_drop_collection(vexfs_db *db, const char *name);
  * caller frees with one vexfs_free(*names). (*names is NULL when there are none.)
  * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOMEM. Thread-safe. */
 VEXFS_API vexfs_status vexfs_db_list_collections(vexfs_db *db, char ***names, size_t *n);
+
+/* Verifies the database in directory path without changing anything, as SQLite's
+ * integrity_check does (since 0.5.0). In order:
+ *   - the snapshot: its header and table, then every section: its checksum, and each block
+ *     read back in full (decompressed where stored compressed);
+ *   - the write-ahead log: its header, every record the snapshot does not cover (checksums,
+ *     sequence), and the bytes where the valid records end: a record there that fails its
+ *     checksum (a torn write, or damage) is a problem here, though opening drops it silently;
+ *   - the contents: the database is opened read-only, loading every collection and index and
+ *     replaying the log, then closed.
+ * report (may be NULL): receives a JSON object the caller frees with vexfs_free(), on success
+ *   and on VEXFS_E_CORRUPT alike: {"ok": true|false, "problem": "..." (when not ok, the same
+ *   text as vexfs_last_error()), "snapshot": {"bytes", "sections", "covers_record"} (null when
+ *   there is none), "log": {"bytes", "records", "first_record", "last_record"} (null when
+ *   there is none), "collections": [{"name", "vectors"}] (when the contents were read)}.
+ *   NULL on any other error.
+ * Errors: VEXFS_E_INVALID (NULL path), VEXFS_E_IO (no database at path, a file cannot be read),
+ *         VEXFS_E_CORRUPT (the message names the file and the byte or section that failed),
+ *         VEXFS_E_UNSUPPORTED (files of a newer format version), VEXFS_E_BUSY (a handle has the
+ *         database open for writing: its files are changing), VEXFS_E_NOMEM.
+ * Threading: thread-safe. */
+VEXFS_API vexfs_status vexfs_db_check(const char *path, char **report);
 
 /* ------------------------------------------------------------------------------------------------
  * Memory: allocator hooks, the scratch pool, and freeing what the library returns

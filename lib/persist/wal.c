@@ -300,6 +300,48 @@ vexfs_status vx_wal_replay(vx_wal *w, uint64_t after, vx_wal_fn fn, void *ctx) {
   return VEXFS_OK;
 }
 
+static vexfs_status count_record(void *ctx, uint64_t seq, uint32_t type, const uint8_t *body,
+                                 size_t len) {
+  (void)type, (void)body, (void)len;
+  vx_wal_survey *s = ctx;
+  if (!s->records++) s->first = seq;
+  s->last = seq;
+  return VEXFS_OK;
+}
+
+/* Whether the 32 bytes at h (of a file of `size` bytes, at offset `at`) are the head of the record
+ * that would follow record `last`, rather than zeros or bytes of an earlier generation of a
+ * recycled file, whose sequence numbers are all at most `after`. One damaged byte spoils one
+ * field of a head, so three of its four checkable fields must hold: the magic, a known type, the
+ * next sequence number, a body that fits. */
+static int head_of_this_generation(const uint8_t *h, uint64_t size, uint64_t at, uint64_t after,
+                                   uint64_t last) {
+  uint64_t seq = get64(h + 8), type = get32(h + 4), body = get64(h + 16);
+  if (seq <= after) return 0;
+  int fields = (get32(h) == RECORD_MAGIC) + (type >= 1 && type <= VX_WAL_MAX_TYPE) +
+               (seq == last + 1) + (body <= size - at - VX_WAL_HEAD);
+  return fields >= 3;
+}
+
+vexfs_status vx_wal_survey_records(vx_wal *w, uint64_t after, vx_wal_survey *out) {
+  *out = (vx_wal_survey){0};
+  vexfs_status st = vx_wal_replay(w, after, count_record, out);
+  if (st != VEXFS_OK || w->fd < 0) return st;
+  struct stat sb;
+  if (fstat(w->fd, &sb) != 0) return io_fail("vexfs_db_check", "read", w->path);
+  out->bytes = (uint64_t)sb.st_size;
+  out->end = w->end;
+  if (out->bytes < w->end + VX_WAL_HEAD) return VEXFS_OK;
+  uint8_t h[VX_WAL_HEAD];
+  if (vx_io_read_at(w->fd, h, sizeof h, (off_t)w->end) != (ssize_t)sizeof h)
+    return io_fail("vexfs_db_check", "read", w->path);
+  if (head_of_this_generation(h, out->bytes, w->end, after, w->seq)) {
+    out->damaged_tail = 1;
+    out->damaged_seq = get64(h + 8);
+  }
+  return VEXFS_OK;
+}
+
 /* Marks the log failed: its file holds records whose fate is unknown. Under lock. */
 static void give_up(vx_wal *w, int err) {
   w->failed = 1;

@@ -48,6 +48,20 @@ typedef vexfs_status (*vx_wal_fn)(void *ctx, uint64_t seq, uint32_t type, const 
                                   size_t len);
 vexfs_status vx_wal_replay(vx_wal *w, uint64_t after, vx_wal_fn fn, void *ctx);
 
+/* What vexfs_db_check reports of a log: read without changing it (a read-only open of the file,
+ * then vx_wal_survey instead of vx_wal_replay). */
+typedef struct vx_wal_survey {
+  uint64_t bytes;           /* the file's length */
+  uint64_t records;         /* valid records the snapshot does not cover */
+  uint64_t first, last;     /* their sequence numbers (0 when none) */
+  uint64_t end;             /* where the valid records end */
+  int damaged_tail;         /* a record of this generation starts at `end` but fails its checks:
+                               a torn write or damage, which replay would drop silently */
+  uint64_t damaged_seq;     /* its sequence number as its head says */
+} vx_wal_survey;
+/* Checks every record as replay does (VEXFS_E_CORRUPT where replay would refuse), calling fn for
+ * none, then judges the bytes at the end of the valid records. */
+vexfs_status vx_wal_survey_records(vx_wal *w, uint64_t after, vx_wal_survey *out);
 /* Appends one record made of the concatenated parts and waits as the sync mode says. fn names the
  * public call for error messages. VEXFS_OK means the record is in the log (durably under FULL). */
 vexfs_status vx_wal_append(vx_wal *w, const char *fn, uint32_t type, const struct iovec *parts,
