@@ -10,11 +10,13 @@ cd "$(dirname "$0")/.."
 profile=${1:-core}
 
 core=(gcc g++ meson ninja-build pkg-config libzstd-dev libxxhash-dev
-      libmicrohttpd-dev libjson-c-dev) # vexfs-server (server/): HTTP, JSON
+      libmicrohttpd-dev libjson-c-dev # vexfs-server (server/): HTTP, JSON
+      libhdf5-dev) # vexctl (tools/vexctl): ann-benchmarks HDF5 files
 test=(libcmocka-dev abigail-tools binutils prometheus python3-numpy python3-pytest python3-pip python3-venv
       gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
       libcmocka-dev:arm64 libzstd-dev:arm64 clang libclang-rt-14-dev nodejs
-      openssl) # tests/server: a self-signed certificate for the TLS test
+      openssl # tests/server: a self-signed certificate for the TLS test
+      python3-h5py) # tests/vexctl: makes the ann-benchmarks-format HDF5 file it imports
 bench=(libbenchmark-dev python3-numpy python3-faiss libopenblas0-pthread dataset-fashion-mnist
        libfaiss-dev libhnswlib-dev python3-hnswlib gnuplot-nox libjemalloc2
        python3-matplotlib # benchmarks/reference_suite.py imports it, as the reference does

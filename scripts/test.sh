@@ -5,7 +5,8 @@
 #   TSan; NEON parity under qemu; ABI baseline; install + pkg-config; libFuzzer targets for 20 s
 #   each; Python (pytest, pip install); Node (node --test, npm pack + install); vexfs-server
 #   (node --test tests/server: Qdrant's JS client and raw HTTP against build/server/vexfs-server,
-#   and again against the ASan+UBSan and TSan builds).
+#   and again against the ASan+UBSan and TSan builds); vexctl (pytest tests/vexctl, driving
+#   build/tools/vexctl/vexctl, then the ASan+UBSan build of it).
 # A skipped test counts as failed (and is listed): setup.sh, run first, installs everything the
 # suites need, so a skip here means a missing tool, not an optional one.
 set -uo pipefail
@@ -76,5 +77,13 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
   reporting server-asan server_suite server-asan build-asan/server/vexfs-server
 # and the TSan build: its worker threads, catalog and per-collection locks under concurrent requests
 TSAN_OPTIONS=halt_on_error=1 reporting server-tsan server_suite server-tsan build-tsan/server/vexfs-server
+
+echo "== vexctl (pytest tests/vexctl: the real binary, then the ASan+UBSan build of it)"
+vexctl_suite() { # name, the vexctl binary
+  VEXCTL=$PWD/$2 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/vexctl --junitxml="$results/$1.xml"
+}
+reporting vexctl vexctl_suite vexctl build/tools/vexctl/vexctl
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  reporting vexctl-asan vexctl_suite vexctl-asan build-asan/tools/vexctl/vexctl
 
 /usr/bin/python3 scripts/count_results.py "$results"

@@ -1,0 +1,198 @@
+/* vexctl: errors, option values and database opening shared by the commands (cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int vc_fail(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "vexctl: %s: ", cmd);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return VC_FAIL;
+}
+
+int vc_usage(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "vexctl: %s: ", cmd);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\nTry 'vexctl help %s'.\n", cmd);
+  va_end(ap);
+  return VC_USAGE;
+}
+
+int vc_lib_fail(const char *cmd, const char *what, vexfs_status st) {
+  const char *msg = vexfs_last_error();
+  return vc_fail(cmd, "%s: %s", what, *msg ? msg : vexfs_status_string(st));
+}
+
+int vc_print_help(const vc_command *c) {
+  fputs(c->help, stdout);
+  return VC_OK;
+}
+
+int vc_bad_option(const char *cmd, int argc, char **argv) {
+  const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+  if (optopt && strncmp(word, "--", 2) != 0)
+    return vc_usage(cmd, "option -%c is unknown or needs a value", optopt);
+  return vc_usage(cmd, "option '%s' is unknown or needs a value", word);
+}
+
+int vc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out) {
+  if (!s || *s < '0' || *s > '9') return -1;
+  errno = 0;
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || *end || v < min || v > max) return -1;
+  *out = v;
+  return 0;
+}
+
+int vc_parse_double(const char *s, double *out) {
+  if (!s || !*s) return -1;
+  errno = 0;
+  char *end;
+  double v = strtod(s, &end);
+  if (errno || *end || !isfinite(v)) return -1;
+  *out = v;
+  return 0;
+}
+
+int vc_parse_duration_ms(const char *s, uint64_t *ms) {
+  if (!s || !*s || *s == '-' || *s == '+') return -1;
+  errno = 0;
+  char *end;
+  double v = strtod(s, &end);
+  if (errno || end == s || !isfinite(v) || v <= 0) return -1;
+  double scale;
+  if (!*end || !strcmp(end, "s")) scale = 1000;
+  else if (!strcmp(end, "ms")) scale = 1;
+  else if (!strcmp(end, "m")) scale = 60e3;
+  else if (!strcmp(end, "h")) scale = 3600e3;
+  else return -1;
+  double r = v * scale;
+  if (r < 1 || r > 1e12) return -1; /* under a millisecond, or over 30 years */
+  *ms = (uint64_t)llround(r);
+  return 0;
+}
+
+static const char *const metric_names[] = {[VEXFS_METRIC_L2] = "l2", [VEXFS_METRIC_IP] = "ip",
+                                           [VEXFS_METRIC_COSINE] = "cosine"};
+static const char *const index_names[] = {[VEXFS_INDEX_AUTO] = "auto", [VEXFS_INDEX_FLAT] = "flat",
+                                          [VEXFS_INDEX_HNSW] = "hnsw", [VEXFS_INDEX_LSH] = "lsh",
+                                          [VEXFS_INDEX_IVF] = "ivf"};
+#define COUNT(a) (sizeof(a) / sizeof *(a))
+
+int vc_parse_metric(const char *s, vexfs_metric *out) {
+  for (size_t i = 1; s && i < COUNT(metric_names); i++)
+    if (!strcmp(s, metric_names[i])) return *out = (vexfs_metric)i, 0;
+  return -1;
+}
+
+int vc_parse_index(const char *s, vexfs_index_kind *out) {
+  for (size_t i = 0; s && i < COUNT(index_names); i++)
+    if (!strcmp(s, index_names[i])) return *out = (vexfs_index_kind)i, 0;
+  return -1;
+}
+
+const char *vc_metric_name(vexfs_metric m) {
+  return (size_t)m < COUNT(metric_names) && metric_names[m] ? metric_names[m] : "?";
+}
+
+const char *vc_index_name(vexfs_index_kind k) {
+  return (size_t)k < COUNT(index_names) ? index_names[k] : "?";
+}
+
+int vc_parse_u32_list(const char *s, uint32_t *out, int max) {
+  int n = 0;
+  if (!s || !*s) return -1;
+  while (*s) {
+    if (n == max || *s < '0' || *s > '9') return -1;
+    errno = 0;
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || v == 0 || v > UINT32_MAX || (*end && *end != ',')) return -1;
+    out[n++] = (uint32_t)v;
+    s = *end ? end + 1 : end;
+    if (*end && !*s) return -1; /* a trailing comma */
+  }
+  return n;
+}
+
+static int holds_database(const char *path) {
+  static const char *const files[] = {"snapshot.vxs", "wal.log"};
+  for (size_t i = 0; i < COUNT(files); i++) {
+    char p[4096];
+    struct stat sb;
+    if (snprintf(p, sizeof p, "%s/%s", path, files[i]) < (int)sizeof p && stat(p, &sb) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+int vc_open_db(const char *cmd, const char *path, int writable, int create, vexfs_db **db) {
+  *db = NULL;
+  struct stat sb;
+  if (!create) {
+    if (stat(path, &sb) != 0)
+      return errno == ENOENT ? vc_fail(cmd, "%s: no vexfs database there (no such directory)", path)
+                             : vc_fail(cmd, "%s: %s", path, strerror(errno));
+    if (!S_ISDIR(sb.st_mode)) return vc_fail(cmd, "%s: not a directory", path);
+    if (!holds_database(path)) return vc_fail(cmd, "%s: no vexfs database there", path);
+  }
+  vexfs_db_options o;
+  vexfs_db_options_init(&o);
+  o.read_only = !writable;
+  vexfs_status st = vexfs_db_open(path, &o, db);
+  if (st != VEXFS_OK) return vc_lib_fail(cmd, path, st);
+  return VC_OK;
+}
+
+int vc_open_collection(const char *cmd, const char *path, const char *name, int writable,
+                       vexfs_db **db, vexfs_collection **c) {
+  *c = NULL;
+  if (vc_open_db(cmd, path, writable, 0, db) != VC_OK) return VC_FAIL;
+  vexfs_status st = vexfs_db_get_collection(*db, name, c);
+  if (st == VEXFS_OK) return VC_OK;
+  if (st == VEXFS_E_NOT_FOUND) vc_fail(cmd, "%s: no collection called '%s'", path, name);
+  else vc_lib_fail(cmd, name, st);
+  vexfs_db_close(*db);
+  *db = NULL;
+  return VC_FAIL;
+}
+
+void vc_close_db(const char *cmd, vexfs_db *db, int *rc) {
+  vexfs_status st = vexfs_db_close(db);
+  if (st != VEXFS_OK) *rc = vc_lib_fail(cmd, "closing the database", st);
+}
+
+int vc_stdout_tty(void) { return isatty(STDOUT_FILENO); }
+int vc_stderr_tty(void) { return isatty(STDERR_FILENO); }
+
+double vc_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* ---- added by the "database" helper (create, bench ann) ---- */
+int vc_check_config(const char *cmd, const vexfs_collection_config *cfg) {
+  vexfs_collection *c;
+  vexfs_status st = vexfs_collection_create(cfg, &c);
+  if (st == VEXFS_OK) {
+    vexfs_collection_free(c);
+    return VC_OK;
+  }
+  if (st != VEXFS_E_INVALID) return vc_lib_fail(cmd, "checking the configuration", st);
+  return vc_usage(cmd, "%s", vexfs_last_error());
+}
