@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs into a DESTDIR, then builds and runs a program against it through pkg-config alone, and
-# runs the installed vexfs-server on the installed library.
+# runs the installed vexfs-server and vexctl on the installed library; vexctl's man page and bash
+# completion are where man and bash-completion look.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -23,4 +24,10 @@ server=$(find "$dest" -type f -name vexfs-server | head -1)
 test -n "$server"
 LD_LIBRARY_PATH=$libdir ldd "$server" | grep -q "libvexfs.so.1 => $libdir/libvexfs.so.1"
 LD_LIBRARY_PATH=$libdir "$server" --help | head -1
+vexctl=$(find "$dest" -type f -name vexctl -path "*/bin/*" | head -1)
+test -n "$vexctl"
+LD_LIBRARY_PATH=$libdir ldd "$vexctl" | grep -q "libvexfs.so.1 => $libdir/libvexfs.so.1"
+LD_LIBRARY_PATH=$libdir "$vexctl" version
+test -n "$(find "$dest" -path "*/share/man/man1/vexctl.1")"
+test -n "$(find "$dest" -path "*/share/bash-completion/completions/vexctl")"
 echo "install ok"

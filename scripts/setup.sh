@@ -16,7 +16,8 @@ test=(libcmocka-dev abigail-tools binutils prometheus python3-numpy python3-pyte
       gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
       libcmocka-dev:arm64 libzstd-dev:arm64 clang libclang-rt-14-dev nodejs
       openssl # tests/server: a self-signed certificate for the TLS test
-      python3-h5py) # tests/vexctl: makes the ann-benchmarks-format HDF5 file it imports
+      python3-h5py # tests/vexctl: makes the ann-benchmarks-format HDF5 file it imports
+      bash-completion) # tests/vexctl: completes as bash would, with its helpers
 bench=(libbenchmark-dev python3-numpy python3-faiss libopenblas0-pthread dataset-fashion-mnist
        libfaiss-dev libhnswlib-dev python3-hnswlib gnuplot-nox libjemalloc2
        python3-matplotlib # benchmarks/reference_suite.py imports it, as the reference does

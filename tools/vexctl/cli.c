@@ -36,6 +36,14 @@ int vc_lib_fail(const char *cmd, const char *what, vexfs_status st) {
   return vc_fail(cmd, "%s: %s", what, *msg ? msg : vexfs_status_string(st));
 }
 
+int vc_errf(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
 int vc_print_help(const vc_command *c) {
   fputs(c->help, stdout);
   return VC_OK;
@@ -46,6 +54,31 @@ int vc_bad_option(const char *cmd, int argc, char **argv) {
   if (optopt && strncmp(word, "--", 2) != 0)
     return vc_usage(cmd, "option -%c is unknown or needs a value", optopt);
   return vc_usage(cmd, "option '%s' is unknown or needs a value", word);
+}
+
+int vc_parse_flags(const char *cmd, int argc, char **argv, const struct option *longopts, int min,
+                   int max, const char *expected) {
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+    if (c != 0) return vc_bad_option(cmd, argc, argv);
+  return vc_positionals(cmd, argc, min, max, expected);
+}
+
+int vc_positionals(const char *cmd, int argc, int min, int max, const char *expected) {
+  int n = argc - optind;
+  if (n < min) return vc_usage(cmd, "expected %s", expected);
+  if (n > max) return vc_usage(cmd, "unexpected argument after %s", expected);
+  return VC_OK;
+}
+
+int vc_db_name_file(const char *cmd, int argc, char **argv, const char **db, const char **name,
+                    const char **file) {
+  if (argc - optind != 3) return vc_usage(cmd, "expected DB NAME FILE");
+  *db = argv[optind];
+  *name = argv[optind + 1];
+  *file = argv[optind + 2];
+  return VC_OK;
 }
 
 int vc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out) {
@@ -86,6 +119,8 @@ int vc_parse_duration_ms(const char *s, uint64_t *ms) {
   return 0;
 }
 
+static const char *const sync_names[] = {[VEXFS_SYNC_OFF] = "off", [VEXFS_SYNC_NORMAL] = "normal",
+                                         [VEXFS_SYNC_FULL] = "full"};
 static const char *const metric_names[] = {[VEXFS_METRIC_L2] = "l2", [VEXFS_METRIC_IP] = "ip",
                                            [VEXFS_METRIC_COSINE] = "cosine"};
 static const char *const index_names[] = {[VEXFS_INDEX_AUTO] = "auto", [VEXFS_INDEX_FLAT] = "flat",
@@ -93,16 +128,26 @@ static const char *const index_names[] = {[VEXFS_INDEX_AUTO] = "auto", [VEXFS_IN
                                           [VEXFS_INDEX_IVF] = "ivf"};
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
-int vc_parse_metric(const char *s, vexfs_metric *out) {
-  for (size_t i = 1; s && i < COUNT(metric_names); i++)
-    if (!strcmp(s, metric_names[i])) return *out = (vexfs_metric)i, 0;
+/* The index of s among names[from..n) (entries may be NULL), or -1. */
+static int lookup(const char *const *names, size_t n, size_t from, const char *s) {
+  for (size_t i = from; s && i < n; i++)
+    if (names[i] && !strcmp(s, names[i])) return (int)i;
   return -1;
 }
 
+int vc_parse_metric(const char *s, vexfs_metric *out) {
+  int i = lookup(metric_names, COUNT(metric_names), 1, s);
+  return i < 0 ? -1 : (*out = (vexfs_metric)i, 0);
+}
+
 int vc_parse_index(const char *s, vexfs_index_kind *out) {
-  for (size_t i = 0; s && i < COUNT(index_names); i++)
-    if (!strcmp(s, index_names[i])) return *out = (vexfs_index_kind)i, 0;
-  return -1;
+  int i = lookup(index_names, COUNT(index_names), 0, s);
+  return i < 0 ? -1 : (*out = (vexfs_index_kind)i, 0);
+}
+
+int vc_parse_sync(const char *s, vexfs_sync_mode *out) {
+  int i = lookup(sync_names, COUNT(sync_names), 0, s);
+  return i < 0 ? -1 : (*out = (vexfs_sync_mode)i, 0);
 }
 
 const char *vc_metric_name(vexfs_metric m) {
@@ -140,7 +185,8 @@ static int holds_database(const char *path) {
   return 0;
 }
 
-int vc_open_db(const char *cmd, const char *path, int writable, int create, vexfs_db **db) {
+int vc_open_db(const char *cmd, const char *path, int writable, int create, vexfs_sync_mode sync,
+               vexfs_db **db) {
   *db = NULL;
   struct stat sb;
   if (!create) {
@@ -153,6 +199,7 @@ int vc_open_db(const char *cmd, const char *path, int writable, int create, vexf
   vexfs_db_options o;
   vexfs_db_options_init(&o);
   o.read_only = !writable;
+  o.sync = sync;
   vexfs_status st = vexfs_db_open(path, &o, db);
   if (st != VEXFS_OK) return vc_lib_fail(cmd, path, st);
   return VC_OK;
@@ -161,7 +208,7 @@ int vc_open_db(const char *cmd, const char *path, int writable, int create, vexf
 int vc_open_collection(const char *cmd, const char *path, const char *name, int writable,
                        vexfs_db **db, vexfs_collection **c) {
   *c = NULL;
-  if (vc_open_db(cmd, path, writable, 0, db) != VC_OK) return VC_FAIL;
+  if (vc_open_db(cmd, path, writable, 0, VEXFS_SYNC_FULL, db) != VC_OK) return VC_FAIL;
   vexfs_status st = vexfs_db_get_collection(*db, name, c);
   if (st == VEXFS_OK) return VC_OK;
   if (st == VEXFS_E_NOT_FOUND) vc_fail(cmd, "%s: no collection called '%s'", path, name);

@@ -5,10 +5,13 @@
  * command line is wrong). Every message goes to stderr as "vexctl: COMMAND: detail". */
 #ifndef VEXCTL_CLI_H
 #define VEXCTL_CLI_H
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include <vexfs/vexfs.h>
+
+struct option; /* <getopt.h> */
 
 #define VC_OK 0
 #define VC_FAIL 1
@@ -32,6 +35,10 @@ int vc_lib_fail(const char *cmd, const char *what, vexfs_status st);
 /* Prints a command's help text on stdout; returns VC_OK. */
 int vc_print_help(const vc_command *c);
 
+/* For the file readers and writers, which say what went wrong in a buffer: formats into err
+ * (errlen bytes) and returns -1. */
+int vc_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Option values. Each returns 0, or -1 when s is not one (nothing written then). */
 int vc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out); /* decimal */
 int vc_parse_double(const char *s, double *out);                            /* finite */
@@ -39,6 +46,7 @@ int vc_parse_double(const char *s, double *out);                            /* f
 int vc_parse_duration_ms(const char *s, uint64_t *ms);
 int vc_parse_metric(const char *s, vexfs_metric *out);          /* l2 | ip | cosine */
 int vc_parse_index(const char *s, vexfs_index_kind *out);       /* auto|flat|hnsw|lsh|ivf */
+int vc_parse_sync(const char *s, vexfs_sync_mode *out);         /* off | normal | full */
 /* A comma-separated list of at most max positive integers ("10,20,40"); returns the count or -1. */
 int vc_parse_u32_list(const char *s, uint32_t *out, int max);
 const char *vc_metric_name(vexfs_metric m);     /* "l2", "ip", "cosine", "?" */
@@ -46,9 +54,11 @@ const char *vc_index_name(vexfs_index_kind k);  /* "auto", "flat", ... "?" */
 
 /* Opens the database in directory path. Unless `create` is set the directory must already hold
  * a database (a typo must not leave an empty one behind): otherwise "PATH: no vexfs database
- * there". writable = 0 opens read-only (other readers may share it). Returns VC_OK with *db set,
- * or VC_FAIL after saying why. */
-int vc_open_db(const char *cmd, const char *path, int writable, int create, vexfs_db **db);
+ * there"; with it, a missing database is created. writable = 0 opens read-only (other readers
+ * may share it). sync: the durability of this process's writes (VEXFS_SYNC_FULL, the library's
+ * default, where nothing is written). Returns VC_OK with *db set, or VC_FAIL after saying why. */
+int vc_open_db(const char *cmd, const char *path, int writable, int create, vexfs_sync_mode sync,
+               vexfs_db **db);
 /* vc_open_db, then the collection called name (borrowed from *db); on failure *db is closed. */
 int vc_open_collection(const char *cmd, const char *path, const char *name, int writable,
                        vexfs_db **db, vexfs_collection **c);
@@ -64,6 +74,18 @@ double vc_now(void);
 /* getopt_long's opterr is off everywhere: commands report bad options themselves with this.
  * argv[optind - 1] was the offending word; optopt the short option. */
 int vc_bad_option(const char *cmd, int argc, char **argv);
+/* After the options: the words left, argv[optind..argc), must number min..max; `expected` names
+ * them ("DB [NAME]"): "expected DB [NAME]" when fewer, "unexpected argument after DB [NAME]"
+ * when more. VC_OK or VC_USAGE. */
+int vc_positionals(const char *cmd, int argc, int min, int max, const char *expected);
+/* The words DB NAME FILE after the options (import, export): exactly three, else the usage error
+ * "expected DB NAME FILE". VC_OK or VC_USAGE. */
+int vc_db_name_file(const char *cmd, int argc, char **argv, const char **db, const char **name,
+                    const char **file);
+/* A command line of flags (each long option sets its int through `flag`) and words: runs
+ * getopt_long over argv, then vc_positionals. VC_OK, or VC_USAGE after saying why. */
+int vc_parse_flags(const char *cmd, int argc, char **argv, const struct option *longopts, int min,
+                   int max, const char *expected);
 
 /* ---- added by the "database" helper (create, bench ann) ---- */
 /* Lets the library judge cfg before anything touches the disk: builds and frees an in-memory

@@ -11,23 +11,6 @@
 #include "json_in.h"
 #include "json_out.h"
 
-/* Parses options that are all flags (each long option sets its int through `flag`). */
-static int parse_flags(const char *cmd, int argc, char **argv, const struct option *longopts) {
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
-    if (c != 0) return vc_bad_option(cmd, argc, argv);
-  return VC_OK;
-}
-
-/* The words left after the options must number min..max; `expected` names them for the user. */
-static int positionals(const char *cmd, int argc, int min, int max, const char *expected) {
-  int n = argc - optind;
-  if (n < min) return vc_usage(cmd, "expected %s", expected);
-  if (n > max) return vc_usage(cmd, "unexpected argument after %s", expected);
-  return VC_OK;
-}
-
 /* The library's rule for collection names, checked here so that a bad name fails before the
  * database directory is created. */
 static int valid_name(const char *s) {
@@ -36,14 +19,6 @@ static int valid_name(const char *s) {
   for (; *s; s++)
     if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", *s)) return 0;
   return 1;
-}
-
-static int parse_sync(const char *s, vexfs_sync_mode *out) {
-  static const char *const names[] = {[VEXFS_SYNC_OFF] = "off", [VEXFS_SYNC_NORMAL] = "normal",
-                                      [VEXFS_SYNC_FULL] = "full"};
-  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-    if (!strcmp(s, names[i])) return *out = (vexfs_sync_mode)i, 0;
-  return -1;
 }
 
 /* ---- create ---------------------------------------------------------------------------------- */
@@ -71,8 +46,7 @@ static int run_create(int argc, char **argv) {
       {0, 0, 0, 0}};
   vexfs_collection_config cfg;
   vexfs_collection_config_init(&cfg);
-  vexfs_db_options opts;
-  vexfs_db_options_init(&opts);
+  vexfs_sync_mode sync = VEXFS_SYNC_FULL;
   int c, rc = VC_OK;
   opterr = 0;
   while (rc == VC_OK && (c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -96,14 +70,14 @@ static int run_create(int argc, char **argv) {
         rc = vc_usage(cmd, "--index is auto, flat, hnsw, lsh or ivf, not '%s'", optarg);
       break;
     case OPT_SYNC:
-      if (parse_sync(optarg, &opts.sync))
+      if (vc_parse_sync(optarg, &sync))
         rc = vc_usage(cmd, "--sync is off, normal or full, not '%s'", optarg);
       break;
     default: rc = vc_bad_option(cmd, argc, argv);
     }
   }
   if (rc != VC_OK) return rc;
-  if ((rc = positionals(cmd, argc, 2, 2, "DB NAME")) != VC_OK) return rc;
+  if ((rc = vc_positionals(cmd, argc, 2, 2, "DB NAME")) != VC_OK) return rc;
   const char *path = argv[optind], *name = argv[optind + 1];
   if (!cfg.dim) return vc_usage(cmd, "--dim D is required");
   if (!valid_name(name))
@@ -112,9 +86,8 @@ static int run_create(int argc, char **argv) {
   if ((rc = vc_check_config(cmd, &cfg)) != VC_OK) return rc;
 
   vexfs_db *db;
-  vexfs_status st = vexfs_db_open(path, &opts, &db);
-  if (st != VEXFS_OK) return vc_lib_fail(cmd, path, st);
-  st = vexfs_db_create_collection(db, name, &cfg, NULL);
+  if (vc_open_db(cmd, path, 1, 1, sync, &db) != VC_OK) return VC_FAIL;
+  vexfs_status st = vexfs_db_create_collection(db, name, &cfg, NULL);
   if (st == VEXFS_E_EXISTS) rc = vc_fail(cmd, "%s: a collection called '%s' already exists", path, name);
   else if (st != VEXFS_OK) rc = vc_lib_fail(cmd, name, st);
   vc_close_db(cmd, db, &rc);
@@ -153,11 +126,10 @@ static int run_list(int argc, char **argv) {
   const char *cmd = argv[0];
   int json = 0;
   const struct option longopts[] = {{"json", no_argument, &json, 1}, {0, 0, 0, 0}};
-  int rc = parse_flags(cmd, argc, argv, longopts);
-  if (rc == VC_OK) rc = positionals(cmd, argc, 1, 1, "DB");
+  int rc = vc_parse_flags(cmd, argc, argv, longopts, 1, 1, "DB");
   if (rc != VC_OK) return rc;
   vexfs_db *db;
-  if (vc_open_db(cmd, argv[optind], 0, 0, &db) != VC_OK) return VC_FAIL;
+  if (vc_open_db(cmd, argv[optind], 0, 0, VEXFS_SYNC_FULL, &db) != VC_OK) return VC_FAIL;
   char **names;
   size_t n;
   vexfs_status st = vexfs_db_list_collections(db, &names, &n);
@@ -352,12 +324,11 @@ static int run_info(int argc, char **argv) {
   const char *cmd = argv[0];
   int json = 0;
   const struct option longopts[] = {{"json", no_argument, &json, 1}, {0, 0, 0, 0}};
-  int rc = parse_flags(cmd, argc, argv, longopts);
-  if (rc == VC_OK) rc = positionals(cmd, argc, 1, 2, "DB [NAME]");
+  int rc = vc_parse_flags(cmd, argc, argv, longopts, 1, 2, "DB [NAME]");
   if (rc != VC_OK) return rc;
   const char *path = argv[optind], *only = optind + 1 < argc ? argv[optind + 1] : NULL;
   vexfs_db *db;
-  if (vc_open_db(cmd, path, 0, 0, &db) != VC_OK) return VC_FAIL;
+  if (vc_open_db(cmd, path, 0, 0, VEXFS_SYNC_FULL, &db) != VC_OK) return VC_FAIL;
   char **names = NULL;
   size_t n = 0;
   vexfs_collection *one = NULL;
@@ -440,8 +411,7 @@ static int run_drop(int argc, char **argv) {
   const char *cmd = argv[0];
   int yes = 0;
   const struct option longopts[] = {{"yes", no_argument, &yes, 1}, {0, 0, 0, 0}};
-  int rc = parse_flags(cmd, argc, argv, longopts);
-  if (rc == VC_OK) rc = positionals(cmd, argc, 2, 2, "DB NAME");
+  int rc = vc_parse_flags(cmd, argc, argv, longopts, 2, 2, "DB NAME");
   if (rc != VC_OK) return rc;
   int ask = !yes;
   if (ask && !isatty(STDIN_FILENO))
@@ -479,11 +449,10 @@ const vc_command vc_cmd_drop = {
 static int run_checkpoint(int argc, char **argv) {
   const char *cmd = argv[0];
   const struct option longopts[] = {{0, 0, 0, 0}};
-  int rc = parse_flags(cmd, argc, argv, longopts);
-  if (rc == VC_OK) rc = positionals(cmd, argc, 1, 1, "DB");
+  int rc = vc_parse_flags(cmd, argc, argv, longopts, 1, 1, "DB");
   if (rc != VC_OK) return rc;
   vexfs_db *db;
-  if (vc_open_db(cmd, argv[optind], 1, 0, &db) != VC_OK) return VC_FAIL;
+  if (vc_open_db(cmd, argv[optind], 1, 0, VEXFS_SYNC_FULL, &db) != VC_OK) return VC_FAIL;
   vexfs_status st = vexfs_db_checkpoint(db);
   if (st != VEXFS_OK) rc = vc_lib_fail(cmd, "checkpoint", st);
   vc_close_db(cmd, db, &rc);
@@ -537,8 +506,7 @@ static int run_check(int argc, char **argv) {
   const char *cmd = argv[0];
   int json = 0;
   const struct option longopts[] = {{"json", no_argument, &json, 1}, {0, 0, 0, 0}};
-  int rc = parse_flags(cmd, argc, argv, longopts);
-  if (rc == VC_OK) rc = positionals(cmd, argc, 1, 1, "DB");
+  int rc = vc_parse_flags(cmd, argc, argv, longopts, 1, 1, "DB");
   if (rc != VC_OK) return rc;
   const char *path = argv[optind];
   char *report;
@@ -578,8 +546,7 @@ static int run_index(int argc, char **argv) {
   const char *cmd = argv[0];
   int drop = 0;
   const struct option longopts[] = {{"drop", no_argument, &drop, 1}, {0, 0, 0, 0}};
-  int rc = parse_flags(cmd, argc, argv, longopts);
-  if (rc == VC_OK) rc = positionals(cmd, argc, 4, 4, "DB NAME KEY keyword|numeric");
+  int rc = vc_parse_flags(cmd, argc, argv, longopts, 4, 4, "DB NAME KEY keyword|numeric");
   if (rc != VC_OK) return rc;
   const char *path = argv[optind], *name = argv[optind + 1], *key = argv[optind + 2],
              *kind_word = argv[optind + 3];

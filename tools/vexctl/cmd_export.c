@@ -38,10 +38,7 @@ static int parse_args(int argc, char **argv, export_options *o) {
     default: return vc_bad_option(CMD, argc, argv);
     }
   }
-  if (argc - optind != 3) return vc_usage(CMD, "expected DB NAME FILE");
-  o->db_path = argv[optind];
-  o->name = argv[optind + 1];
-  o->file = argv[optind + 2];
+  if (vc_db_name_file(CMD, argc, argv, &o->db_path, &o->name, &o->file) != VC_OK) return VC_USAGE;
   if (!format_set && (vf_format_of_path(o->file, &o->format) || !vf_can_write(o->format)))
     return vc_usage(CMD, "%s: export writes .npy, .jsonl, .fvecs or .csv (or say --format)",
                     o->file);

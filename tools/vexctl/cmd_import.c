@@ -33,14 +33,6 @@ static void request_stop(int sig) {
   stop_requested = 1;
 }
 
-static int parse_sync(const char *s, vexfs_sync_mode *out) {
-  if (!strcmp(s, "full")) *out = VEXFS_SYNC_FULL;
-  else if (!strcmp(s, "normal")) *out = VEXFS_SYNC_NORMAL;
-  else if (!strcmp(s, "off")) *out = VEXFS_SYNC_OFF;
-  else return -1;
-  return 0;
-}
-
 static int parse_args(int argc, char **argv, import_options *o) {
   enum { FORMAT = 256, DATASET, IDS_FROM, BATCH, METRIC, INDEX, M, EFC, EFS, SYNC, JSON };
   static const struct option longs[] = {
@@ -95,17 +87,14 @@ static int parse_args(int argc, char **argv, import_options *o) {
       else o->cfg.hnsw_ef_search = (uint32_t)v, o->efs_set = 1;
       break;
     case SYNC:
-      if (parse_sync(optarg, &o->sync))
+      if (vc_parse_sync(optarg, &o->sync))
         return vc_usage(CMD, "--sync '%s': expected full, normal or off", optarg);
       break;
     case JSON: o->json = 1; break;
     default: return vc_bad_option(CMD, argc, argv);
     }
   }
-  if (argc - optind != 3) return vc_usage(CMD, "expected DB NAME FILE");
-  o->db_path = argv[optind];
-  o->name = argv[optind + 1];
-  o->file = argv[optind + 2];
+  if (vc_db_name_file(CMD, argc, argv, &o->db_path, &o->name, &o->file) != VC_OK) return VC_USAGE;
   if (!format_word && vf_format_of_path(o->file, &o->format))
     return vc_usage(CMD, "%s: cannot tell the format from the name (.npy .fvecs .bvecs .jsonl "
                          ".csv .hdf5 .h5); say it with --format", o->file);
@@ -165,12 +154,8 @@ static int check_existing(const import_options *o, vexfs_collection *c) {
 /* Opens (creating) the database with the sync mode asked, then the collection (creating it). */
 static int open_target(const import_options *o, vexfs_db **db, vexfs_collection **c,
                        int *created) {
-  vexfs_db_options dbo;
-  vexfs_db_options_init(&dbo);
-  dbo.sync = o->sync;
-  vexfs_status st = vexfs_db_open(o->db_path, &dbo, db);
-  if (st != VEXFS_OK) return vc_lib_fail(CMD, o->db_path, st);
-  st = vexfs_db_get_collection(*db, o->name, c);
+  if (vc_open_db(CMD, o->db_path, 1, 1, o->sync, db) != VC_OK) return VC_FAIL;
+  vexfs_status st = vexfs_db_get_collection(*db, o->name, c);
   if (st == VEXFS_OK) return check_existing(o, *c);
   if (st != VEXFS_E_NOT_FOUND) return vc_lib_fail(CMD, o->name, st);
   st = vexfs_db_create_collection(*db, o->name, &o->cfg, c);

@@ -1,7 +1,6 @@
 /* vexctl: search — the k nearest vectors of one query, given inline or as a row of a file. */
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +10,7 @@
 #include "vecfile.h"
 
 /* --vector's text, a JSON array of numbers, into a malloc'd *out of *dim floats; each number is
- * converted by strtof and must be a finite float32. Returns VC_OK or a usage error. */
+ * converted by strtof (vj_floats) and must be a finite float32. Returns VC_OK or a usage error. */
 static int parse_vector(const char *cmd, const char *text, float **out, uint32_t *dim) {
   char err[160];
   vj_value *v = vj_parse(text, err, sizeof err);
@@ -21,15 +20,14 @@ static int parse_vector(const char *cmd, const char *text, float **out, uint32_t
     rc = vc_usage(cmd, "--vector wants a JSON array of 1..%u numbers", VEXFS_MAX_DIM);
   float *q = rc == VC_OK ? malloc(v->n * sizeof *q) : NULL;
   if (rc == VC_OK && !q) rc = vc_fail(cmd, "out of memory");
-  for (size_t i = 0; rc == VC_OK && i < v->n; i++) {
-    const vj_value *x = &v->items[i];
-    if (x->type != VJ_NUMBER) {
-      rc = vc_usage(cmd, "--vector: element %zu is not a number", i);
-      break;
-    }
-    q[i] = strtof(x->text, NULL); /* overflow gives infinity; underflow a fine subnormal or 0 */
-    if (!isfinite(q[i]))
-      rc = vc_usage(cmd, "--vector: element %zu (%s) is beyond float32's range", i, x->text);
+  size_t bad;
+  int why = rc == VC_OK ? vj_floats(v->items, v->n, q, &bad) : VJ_FLOATS_OK;
+  if (why == VJ_FLOATS_NOT_A_NUMBER) {
+    rc = vc_usage(cmd, "--vector: element %zu is not a number", bad);
+  } else if (why == VJ_FLOATS_BEYOND_FLOAT32) {
+    const vj_value *x = &v->items[bad];
+    rc = vc_usage(cmd, "--vector: element %zu (%.*s) is beyond float32's range", bad, (int)x->len,
+                  x->src);
   }
   if (rc == VC_OK) {
     *out = q;
@@ -165,15 +163,15 @@ static int run_search(int argc, char **argv) {
     default: return vc_bad_option(cmd, argc, argv);
     }
   }
-  if (argc - optind != 2)
-    return vc_usage(cmd, argc - optind < 2 ? "expected DB NAME" : "unexpected argument after DB NAME");
+  int rc = vc_positionals(cmd, argc, 2, 2, "DB NAME");
+  if (rc != VC_OK) return rc;
   if (!vector == !query_file) return vc_usage(cmd, "give the query as --vector or --query FILE (one of them)");
   if (row_text && !query_file) return vc_usage(cmd, "--row goes with --query FILE");
   const char *path = argv[optind], *name = argv[optind + 1];
 
   float *query = NULL;
   uint32_t qdim = 0;
-  int rc = vector ? parse_vector(cmd, vector, &query, &qdim)
+  rc = vector ? parse_vector(cmd, vector, &query, &qdim)
                   : read_query_row(cmd, query_file, row, &query, &qdim);
   if (rc != VC_OK) return rc;
   vexfs_db *db;

@@ -4,27 +4,21 @@
 
 #include <errno.h>
 #include <hdf5.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-static void say(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
+#include "cli.h"
 
 /* Opens path read-only, or says why not. */
 static hid_t open_file(const char *path, char *err, size_t errlen) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   struct stat sb;
-  if (stat(path, &sb) != 0) return say(err, errlen, "%s", strerror(errno)), -1;
-  if (H5Fis_hdf5(path) <= 0) return say(err, errlen, "not an HDF5 file"), -1;
+  if (stat(path, &sb) != 0) return vc_errf(err, errlen, "%s", strerror(errno));
+  if (H5Fis_hdf5(path) <= 0) return vc_errf(err, errlen, "not an HDF5 file");
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) say(err, errlen, "HDF5 could not open the file");
+  if (f < 0) vc_errf(err, errlen, "HDF5 could not open the file");
   return f;
 }
 
@@ -68,11 +62,12 @@ static hid_t open_2d(hid_t f, const char *name, int want_float, uint64_t *rows, 
     char names[512] = "";
     name_list l = {names, sizeof names, 0};
     H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, NULL, add_dataset_name, &l);
-    say(err, errlen, "no dataset '%s' (the file holds: %s)", name, l.len ? names : "no datasets");
+    vc_errf(err, errlen, "no dataset '%s' (the file holds: %s)", name,
+            l.len ? names : "no datasets");
     return -1;
   }
   hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-  if (d < 0) return say(err, errlen, "'%s' is not a dataset", name), -1;
+  if (d < 0) return vc_errf(err, errlen, "'%s' is not a dataset", name);
   hid_t space = H5Dget_space(d), type = H5Dget_type(d);
   int ndims = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
   hsize_t dims[H5S_MAX_RANK] = {0};
@@ -87,8 +82,8 @@ static hid_t open_2d(hid_t f, const char *name, int want_float, uint64_t *rows, 
       snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%llu", i ? ", " : "",
                (unsigned long long)dims[i]);
     strcat(shape, ndims == 1 ? ",)" : ")");
-    say(err, errlen, "dataset '%s': expected a 2-D %s array, got %s %s", name,
-        want_float ? "float32 or float64" : "integer", tn, shape);
+    vc_errf(err, errlen, "dataset '%s': expected a 2-D %s array, got %s %s", name,
+            want_float ? "float32 or float64" : "integer", tn, shape);
     H5Sclose(space), H5Tclose(type), H5Dclose(d);
     return -1;
   }
@@ -112,13 +107,13 @@ static int read_2d(const char *path, const char *name, int want_float, hid_t mem
   int rc = -1;
   void *buf = NULL;
   if (c != 0 && r > SIZE_MAX / elem / c) {
-    say(err, errlen, "dataset '%s': %llu x %llu is too large", name, (unsigned long long)r,
-        (unsigned long long)c);
+    vc_errf(err, errlen, "dataset '%s': %llu x %llu is too large", name, (unsigned long long)r,
+            (unsigned long long)c);
   } else if (!(buf = malloc(r && c ? r * c * elem : 1))) {
-    say(err, errlen, "dataset '%s': out of memory for %llu x %llu", name, (unsigned long long)r,
-        (unsigned long long)c);
+    vc_errf(err, errlen, "dataset '%s': out of memory for %llu x %llu", name, (unsigned long long)r,
+            (unsigned long long)c);
   } else if (r && c && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-    say(err, errlen, "dataset '%s': HDF5 could not read it", name);
+    vc_errf(err, errlen, "dataset '%s': HDF5 could not read it", name);
   } else {
     *data = buf, buf = NULL;
     *rows = r, *cols = c;

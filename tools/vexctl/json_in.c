@@ -2,40 +2,40 @@
 #include "json_in.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DEPTH 64
-
 typedef struct parser {
   const char *start, *p;
-  char *err;
-  size_t errlen;
+  int max_depth;
+  vj_fault *fault;
   int failed;
 } parser;
 
-static int fail(parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(parser *ps, const char *fmt, ...) {
+/* Records the first fault, at `at`; returns -1. */
+static int fail_at(parser *ps, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail_at(parser *ps, const char *at, const char *fmt, ...) {
   if (ps->failed) return -1;
   ps->failed = 1;
-  int at = snprintf(ps->err, ps->errlen, "column %zu: ", (size_t)(ps->p - ps->start) + 1);
-  if (at >= 0 && (size_t)at < ps->errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ps->err + at, ps->errlen - (size_t)at, fmt, ap);
-    va_end(ap);
-  }
+  ps->fault->at = (size_t)(at - ps->start);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ps->fault->what, sizeof ps->fault->what, fmt, ap);
+  va_end(ap);
   return -1;
 }
+#define fail(ps, ...) fail_at(ps, (ps)->p, __VA_ARGS__)
 
 static void skip_space(parser *ps) {
   while (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r') ps->p++;
 }
 
-static void free_contents(vj_value *v) {
-  for (size_t i = 0; i < v->n; i++) free_contents(&v->items[i]);
+void vj_free_contents(vj_value *v) {
+  for (size_t i = 0; i < v->n; i++) vj_free_contents(&v->items[i]);
   free(v->items);
   free(v->text);
   free(v->key);
@@ -43,7 +43,7 @@ static void free_contents(vj_value *v) {
 
 void vj_free(vj_value *v) {
   if (!v) return;
-  free_contents(v);
+  vj_free_contents(v);
   free(v);
 }
 
@@ -131,7 +131,6 @@ static int digits(parser *ps) {
 }
 
 static int number(parser *ps, vj_value *v) {
-  const char *from = ps->p;
   if (*ps->p == '-') ps->p++;
   if (*ps->p == '0') ps->p++;
   else if (digits(ps)) return -1;
@@ -144,9 +143,8 @@ static int number(parser *ps, vj_value *v) {
     if (*ps->p == '+' || *ps->p == '-') ps->p++;
     if (digits(ps)) return -1;
   }
-  v->type = VJ_NUMBER;
-  v->text = strndup(from, (size_t)(ps->p - from));
-  return v->text ? 0 : fail(ps, "out of memory");
+  v->type = VJ_NUMBER; /* its text is its span */
+  return 0;
 }
 
 static int value(parser *ps, vj_value *v, int depth);
@@ -177,10 +175,11 @@ static int container(parser *ps, vj_value *v, int depth, char close) {
     skip_space(ps);
     if (close == '}') {
       if (*ps->p != '"') return fail(ps, "a member name in quotes expected");
-      ps->p++;
+      item->key_src = ps->p++;
       if (!(item->key = string(ps))) return -1;
       for (size_t i = 0; i + 1 < v->n; i++)
-        if (!strcmp(v->items[i].key, item->key)) return fail(ps, "duplicate key \"%s\"", item->key);
+        if (!strcmp(v->items[i].key, item->key))
+          return fail_at(ps, item->key_src, "key \"%s\" appears twice", item->key);
       skip_space(ps);
       if (*ps->p != ':') return fail(ps, "':' expected after a member name");
       ps->p++;
@@ -201,34 +200,66 @@ static int literal(parser *ps, vj_value *v, const char *word, vj_type type) {
   return 0;
 }
 
+/* One value of any type; on success its span ends where the parser stands. */
 static int value(parser *ps, vj_value *v, int depth) {
-  if (depth > MAX_DEPTH) return fail(ps, "nested deeper than %d", MAX_DEPTH);
+  if (depth > ps->max_depth) return fail(ps, "nested deeper than %d", ps->max_depth);
   skip_space(ps);
+  v->src = ps->p;
   char c = *ps->p;
-  if (c == '{' || c == '[') return ps->p++, container(ps, v, depth, c == '{' ? '}' : ']');
-  if (c == '"') {
+  int rc;
+  if (c == '{' || c == '[') {
+    ps->p++;
+    rc = container(ps, v, depth, c == '{' ? '}' : ']');
+  } else if (c == '"') {
     ps->p++;
     v->type = VJ_STRING;
-    return (v->text = string(ps)) ? 0 : -1;
+    rc = (v->text = string(ps)) ? 0 : -1;
+  } else if (c == '-' || (c >= '0' && c <= '9')) {
+    rc = number(ps, v);
+  } else if (c == 't') {
+    rc = literal(ps, v, "true", VJ_TRUE);
+  } else if (c == 'f') {
+    rc = literal(ps, v, "false", VJ_FALSE);
+  } else if (c == 'n') {
+    rc = literal(ps, v, "null", VJ_NULL);
+  } else {
+    return fail(ps, c ? "not a JSON value" : "unexpected end of text");
   }
-  if (c == '-' || (c >= '0' && c <= '9')) return number(ps, v);
-  if (c == 't') return literal(ps, v, "true", VJ_TRUE);
-  if (c == 'f') return literal(ps, v, "false", VJ_FALSE);
-  if (c == 'n') return literal(ps, v, "null", VJ_NULL);
-  return fail(ps, c ? "not a JSON value" : "unexpected end of text");
+  if (rc == 0) v->len = (size_t)(ps->p - v->src);
+  return rc;
+}
+
+int vj_parse_tree(const char *text, int max_depth, vj_value *root, vj_fault *fault) {
+  parser ps = {text, text, max_depth, fault, 0};
+  memset(root, 0, sizeof *root);
+  if (value(&ps, root, 1) == 0) {
+    skip_space(&ps);
+    if (!*ps.p) return 0;
+    fail(&ps, "text after the JSON value");
+  }
+  return -1;
 }
 
 vj_value *vj_parse(const char *text, char *err, size_t errlen) {
-  parser ps = {text, text, err, errlen, 0};
-  vj_value *v = calloc(1, sizeof *v);
+  vj_value *v = malloc(sizeof *v);
   if (!v) return snprintf(err, errlen, "out of memory"), NULL;
-  if (value(&ps, v, 1) == 0) {
-    skip_space(&ps);
-    if (!*ps.p) return v;
-    fail(&ps, "text after the JSON value");
-  }
+  vj_fault f;
+  if (vj_parse_tree(text, VJ_MAX_DEPTH, v, &f) == 0) return v;
+  snprintf(err, errlen, "column %zu: %s", f.at + 1, f.what);
   vj_free(v);
   return NULL;
+}
+
+int vj_floats(const vj_value *items, size_t n, float *out, size_t *bad) {
+  for (size_t i = 0; i < n; i++) {
+    const vj_value *x = &items[i];
+    char *end;
+    if (x->type != VJ_NUMBER) return *bad = i, VJ_FLOATS_NOT_A_NUMBER;
+    out[i] = strtof(x->src, &end); /* stops where the number's span does */
+    if (end != x->src + x->len) return *bad = i, VJ_FLOATS_NOT_A_NUMBER;
+    if (isinf(out[i])) return *bad = i, VJ_FLOATS_BEYOND_FLOAT32; /* strtof's overflow */
+  }
+  return VJ_FLOATS_OK;
 }
 
 const vj_value *vj_get(const vj_value *obj, const char *key) {
@@ -240,11 +271,11 @@ const vj_value *vj_get(const vj_value *obj, const char *key) {
 
 uint64_t vj_get_u64(const vj_value *obj, const char *key, uint64_t fallback) {
   const vj_value *v = vj_get(obj, key);
-  if (!v || v->type != VJ_NUMBER || v->text[0] == '-') return fallback;
+  if (!v || v->type != VJ_NUMBER || v->src[0] == '-') return fallback;
   errno = 0;
   char *end;
-  unsigned long long n = strtoull(v->text, &end, 10);
-  return errno || *end ? fallback : (uint64_t)n;
+  unsigned long long n = strtoull(v->src, &end, 10);
+  return errno || end != v->src + v->len ? fallback : (uint64_t)n;
 }
 
 const char *vj_get_str(const vj_value *obj, const char *key, const char *fallback) {

@@ -48,17 +48,43 @@ static int unknown(const char *name) {
   return VC_USAGE;
 }
 
+static const char version_help[] =
+    "usage: vexctl version\n\n"
+    "Prints the versions of vexctl and of the libvexfs it loaded, and the SIMD level its\n"
+    "distance kernels use.\n";
+
+static const char help_help[] =
+    "usage: vexctl help [COMMAND]\n\n"
+    "Lists the commands, or prints COMMAND's help (the same as `vexctl COMMAND --help`).\n";
+
 static int help(int argc, char **argv) {
   if (argc < 3) {
     list_commands(stdout);
     return VC_OK;
   }
-  if (!strcmp(argv[2], "help") || !strcmp(argv[2], "version")) {
-    list_commands(stdout);
+  if (!strcmp(argv[2], "help") || !strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) {
+    fputs(help_help, stdout);
+    return VC_OK;
+  }
+  if (!strcmp(argv[2], "version")) {
+    fputs(version_help, stdout);
     return VC_OK;
   }
   const vc_command *c = find(argv[2]);
   return c ? vc_print_help(c) : unknown(argv[2]);
+}
+
+static int version(int argc, char **argv) {
+  if (argc > 2) {
+    if (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) {
+      fputs(version_help, stdout);
+      return VC_OK;
+    }
+    return vc_usage("version", "takes no arguments");
+  }
+  printf("vexctl %s (libvexfs %s, kernels: %s)\n", VEXFS_VERSION_STRING, vexfs_version_string(),
+         vexfs_simd_isa());
+  return VC_OK;
 }
 
 /* Whether `--help` (or -h) comes before any "--" among the command's words. */
@@ -77,11 +103,7 @@ int main(int argc, char **argv) {
   }
   const char *name = argv[1];
   if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) return help(argc, argv);
-  if (!strcmp(name, "version") || !strcmp(name, "--version")) {
-    printf("vexctl %s (libvexfs %s, kernels: %s)\n", VEXFS_VERSION_STRING, vexfs_version_string(),
-           vexfs_simd_isa());
-    return VC_OK;
-  }
+  if (!strcmp(name, "version") || !strcmp(name, "--version")) return version(argc, argv);
   const vc_command *c = find(name);
   if (!c) return unknown(name);
   if (asks_for_help(argc, argv)) return vc_print_help(c);

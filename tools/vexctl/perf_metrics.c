@@ -161,7 +161,7 @@ int vc_perf_metrics(int argc, char **argv) {
   if (argc - optind < 1 || argc - optind > 2) return vc_usage(CMD, "give DB, and optionally NAME");
   const char *path = argv[optind], *only = argc - optind == 2 ? argv[optind + 1] : NULL;
   vexfs_db *db;
-  if (vc_open_db(CMD, path, 0, 0, &db) != VC_OK) return VC_FAIL;
+  if (vc_open_db(CMD, path, 0, 0, VEXFS_SYNC_FULL, &db) != VC_OK) return VC_FAIL;
   char *one[1] = {(char *)only};
   char **names = NULL;
   size_t n = 0;

@@ -24,22 +24,10 @@ static const char style[] =
     "td.n{text-align:right;font-variant-numeric:tabular-nums}"
     ".met{color:#2a7a2a}.missed{color:#b02020}svg{display:block;margin:1em 0}";
 
-static void put_escaped(FILE *f, const char *s) {
-  for (; s && *s; s++) {
-    switch (*s) {
-    case '&': fputs("&amp;", f); break;
-    case '<': fputs("&lt;", f); break;
-    case '>': fputs("&gt;", f); break;
-    case '"': fputs("&quot;", f); break;
-    default: fputc(*s, f);
-    }
-  }
-}
-
 /* One table row: a label and a value already formatted (escaped here). */
 static void row(FILE *f, const char *label, const char *value) {
   fprintf(f, "<tr><th>%s</th><td class=\"n\">", label);
-  put_escaped(f, value);
+  vc_xml_escaped(f, value);
   fputs("</td></tr>\n", f);
 }
 
@@ -97,7 +85,7 @@ static void results_table(FILE *f, const vc_report_data *d) {
   if (d->target_ops_per_sec > 0) {
     vc_format_achievement(buf, sizeof buf, rate, d->target_ops_per_sec);
     fprintf(f, "<p class=\"%s\">", rate >= d->target_ops_per_sec ? "met" : "missed");
-    put_escaped(f, buf);
+    vc_xml_escaped(f, buf);
     fputs("</p>\n", f);
   }
 }
@@ -224,9 +212,9 @@ static int write_report(FILE *f, const vc_report_data *d) {
              "<h1>vexctl performance report</h1>\n<p>libvexfs %s, %s: a %s workload on ",
           style, vexfs_version_string(), when, vc_workload_name(d->cfg->kind));
   if (d->target->db_path) {
-    put_escaped(f, d->target->db_path);
+    vc_xml_escaped(f, d->target->db_path);
     fputs(" / ", f);
-    put_escaped(f, d->target->name);
+    vc_xml_escaped(f, d->target->name);
   } else {
     fputs("an in-memory collection", f);
   }

@@ -24,7 +24,7 @@ typedef struct axis {
   int nticks;
 } axis;
 
-static void write_escaped(FILE *f, const char *s) {
+void vc_xml_escaped(FILE *f, const char *s) {
   for (; s && *s; s++) {
     switch (*s) {
     case '&': fputs("&amp;", f); break;
@@ -132,7 +132,7 @@ static void draw_frame(FILE *f, const vc_chart *c, const frame *fr) {
   if (c->title) {
     fprintf(f, "<text x=\"%d\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" "
                "font-weight=\"bold\">", fr->width / 2);
-    write_escaped(f, c->title);
+    vc_xml_escaped(f, c->title);
     fputs("</text>\n", f);
   }
   for (int i = 0; i < fr->x.nticks; i++) {
@@ -155,14 +155,14 @@ static void draw_frame(FILE *f, const vc_chart *c, const frame *fr) {
   if (c->x_label) {
     fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
             (fr->x.px_lo + fr->x.px_hi) / 2, fr->height - 12);
-    write_escaped(f, c->x_label);
+    vc_xml_escaped(f, c->x_label);
     fputs("</text>\n", f);
   }
   if (c->y_label) {
     double cy = (fr->y.px_lo + fr->y.px_hi) / 2;
     fprintf(f, "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">",
             cy, cy);
-    write_escaped(f, c->y_label);
+    vc_xml_escaped(f, c->y_label);
     fputs("</text>\n", f);
   }
 }
@@ -181,7 +181,7 @@ static void draw_legend(FILE *f, const frame *fr, const vc_series *series, size_
     fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                "stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\">",
             x0 + 6, y - 4, x0 + 26, y - 4, palette[i % PALETTE_SIZE], x0 + 32, y);
-    write_escaped(f, series[i].label);
+    vc_xml_escaped(f, series[i].label);
     fputs("</text>\n", f);
   }
 }

@@ -26,4 +26,7 @@ void vc_svg_lines(FILE *f, const vc_chart *chart, const vc_series *series, size_
 void vc_svg_histogram(FILE *f, const vc_chart *chart, const double *edges, const double *counts,
                       size_t nbins);
 
+/* Writes s (NULL: nothing) with &, <, > and " escaped, for XML and HTML text and attributes. */
+void vc_xml_escaped(FILE *f, const char *s);
+
 #endif

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include <vexfs/vexfs.h>
 
+#include "cli.h"
 #include "hdf5_file.h"
 
 static const char *const format_names[] = {[VF_NPY] = "npy",     [VF_FVECS] = "fvecs",
@@ -37,25 +37,17 @@ int vf_format_of_path(const char *path, vf_format *out) {
   return vf_format_parse(dot + 1, out);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
-}
-
 /* Maps the whole file read-only (the binary formats). An empty file maps nothing. */
 static int map_file(vf_source *s, char *err, size_t errlen) {
   int fd = open(s->path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(err, errlen, "%s", strerror(errno));
+  if (fd < 0) return vc_errf(err, errlen, "%s", strerror(errno));
   struct stat sb;
   int rc = 0;
-  if (fstat(fd, &sb) != 0) rc = fail(err, errlen, "%s", strerror(errno));
-  else if (!S_ISREG(sb.st_mode)) rc = fail(err, errlen, "not a regular file");
+  if (fstat(fd, &sb) != 0) rc = vc_errf(err, errlen, "%s", strerror(errno));
+  else if (!S_ISREG(sb.st_mode)) rc = vc_errf(err, errlen, "not a regular file");
   else if (sb.st_size > 0) {
     void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (m == MAP_FAILED) rc = fail(err, errlen, "cannot map it: %s", strerror(errno));
+    if (m == MAP_FAILED) rc = vc_errf(err, errlen, "cannot map it: %s", strerror(errno));
     else {
       madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
       s->map = m;
@@ -71,15 +63,15 @@ static int map_file(vf_source *s, char *err, size_t errlen) {
  * strings in place). */
 static int read_text(vf_source *s, size_t *len, char *err, size_t errlen) {
   FILE *f = fopen(s->path, "rb");
-  if (!f) return fail(err, errlen, "%s", strerror(errno));
+  if (!f) return vc_errf(err, errlen, "%s", strerror(errno));
   struct stat sb;
   int rc = 0;
   if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode))
-    rc = fail(err, errlen, "not a regular file");
+    rc = vc_errf(err, errlen, "not a regular file");
   else if (!(s->text = malloc((size_t)sb.st_size + 1)))
-    rc = fail(err, errlen, "out of memory for %lld bytes", (long long)sb.st_size);
+    rc = vc_errf(err, errlen, "out of memory for %lld bytes", (long long)sb.st_size);
   else if (fread(s->text, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size)
-    rc = fail(err, errlen, "cannot read it: %s", ferror(f) ? strerror(errno) : "it shrank");
+    rc = vc_errf(err, errlen, "cannot read it: %s", ferror(f) ? strerror(errno) : "it shrank");
   else {
     s->text[sb.st_size] = '\0';
     *len = (size_t)sb.st_size;
@@ -94,8 +86,8 @@ static int read_hdf5(vf_source *s, const char *dataset, char *err, size_t errlen
                           errlen) != 0)
     return -1;
   if (cols == 0 || cols > VEXFS_MAX_DIM)
-    return fail(err, errlen, "dataset '%s': rows of %llu coordinates (1..%u allowed)",
-                dataset ? dataset : "train", (unsigned long long)cols, VEXFS_MAX_DIM);
+    return vc_errf(err, errlen, "dataset '%s': rows of %llu coordinates (1..%u allowed)",
+                   dataset ? dataset : "train", (unsigned long long)cols, VEXFS_MAX_DIM);
   s->rows = rows;
   s->dim = (uint32_t)cols;
   s->layout = VF_ROWS_F32;
@@ -119,10 +111,10 @@ static int check_values(vf_source *s, char *err, size_t errlen) {
       vf_row_name(s, first + r, row, sizeof row);
       for (uint32_t j = 0; j < s->dim; j++)
         if (!isfinite(v[j]))
-          return fail(err, errlen, "%s: coordinate %u is %s: vectors must be finite float32", row,
-                      j, isnan(v[j]) ? "NaN" : "infinite (or beyond float32's range)");
-      return fail(err, errlen, "%s: squared norm %g is above the library's limit %g", row,
-                  (double)norm, (double)VEXFS_MAX_SQUARED_NORM);
+          return vc_errf(err, errlen, "%s: coordinate %u is %s: vectors must be finite float32",
+                         row, j, isnan(v[j]) ? "NaN" : "infinite (or beyond float32's range)");
+      return vc_errf(err, errlen, "%s: squared norm %g is above the library's limit %g", row,
+                     (double)norm, (double)VEXFS_MAX_SQUARED_NORM);
     }
   }
   return 0;
@@ -141,7 +133,7 @@ static int by_id_then_row(const void *a, const void *b) {
 /* A file's own ids: none reserved, none twice (the library would refuse the batch mid-import). */
 static int check_file_ids(vf_source *s, char *err, size_t errlen) {
   id_row *t = malloc((size_t)s->rows * sizeof *t);
-  if (!t) return fail(err, errlen, "out of memory for %llu ids", (unsigned long long)s->rows);
+  if (!t) return vc_errf(err, errlen, "out of memory for %llu ids", (unsigned long long)s->rows);
   for (uint64_t r = 0; r < s->rows; r++) t[r] = (id_row){s->ids[r], r};
   qsort(t, (size_t)s->rows, sizeof *t, by_id_then_row);
   int rc = 0;
@@ -149,11 +141,12 @@ static int check_file_ids(vf_source *s, char *err, size_t errlen) {
   for (uint64_t i = 0; i < s->rows && rc == 0; i++) {
     if (t[i].id == UINT64_MAX) {
       vf_row_name(s, t[i].row, row, sizeof row);
-      rc = fail(err, errlen, "%s: id %llu is reserved", row, (unsigned long long)UINT64_MAX);
+      rc = vc_errf(err, errlen, "%s: id %llu is reserved", row, (unsigned long long)UINT64_MAX);
     } else if (i + 1 < s->rows && t[i + 1].id == t[i].id) {
       vf_row_name(s, t[i + 1].row, row, sizeof row);
       vf_row_name(s, t[i].row, other, sizeof other);
-      rc = fail(err, errlen, "%s: id %llu is also %s's", row, (unsigned long long)t[i].id, other);
+      rc = vc_errf(err, errlen, "%s: id %llu is also %s's", row, (unsigned long long)t[i].id,
+                   other);
     }
   }
   free(t);
@@ -163,9 +156,9 @@ static int check_file_ids(vf_source *s, char *err, size_t errlen) {
 static int check_ids(vf_source *s, char *err, size_t errlen) {
   if (s->ids) return check_file_ids(s, err, errlen);
   if (s->ids_from > UINT64_MAX - s->rows) /* the last id, ids_from + rows - 1, below the reserved one */
-    return fail(err, errlen, "--ids-from %llu leaves no room for %llu ids below %llu",
-                (unsigned long long)s->ids_from, (unsigned long long)s->rows,
-                (unsigned long long)UINT64_MAX);
+    return vc_errf(err, errlen, "--ids-from %llu leaves no room for %llu ids below %llu",
+                   (unsigned long long)s->ids_from, (unsigned long long)s->rows,
+                   (unsigned long long)UINT64_MAX);
   return 0;
 }
 
@@ -189,13 +182,13 @@ int vf_open(vf_source *s, const char *path, vf_format format, const char *datase
     break;
   default: rc = read_hdf5(s, dataset, err, errlen); break;
   }
-  if (rc == 0 && s->dim == 0) rc = fail(err, errlen, "the file holds no vectors");
+  if (rc == 0 && s->dim == 0) rc = vc_errf(err, errlen, "the file holds no vectors");
   if (rc == 0) {
     s->batch = batch;
     int direct = s->layout == VF_ROWS_F32; /* rows passed to the library straight from the file */
     if (!(s->batch_ids = malloc(batch * sizeof *s->batch_ids)) ||
         (!direct && !(s->batch_vectors = malloc(batch * s->dim * sizeof(float)))))
-      rc = fail(err, errlen, "out of memory for a batch of %zu rows of %u", batch, s->dim);
+      rc = vc_errf(err, errlen, "out of memory for a batch of %zu rows of %u", batch, s->dim);
   }
   if (rc == 0) rc = check_ids(s, err, errlen);
   if (rc == 0) rc = check_values(s, err, errlen);

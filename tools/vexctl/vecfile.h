@@ -81,6 +81,8 @@ int vf_parse_csv(vf_source *s, size_t text_len, char *err, size_t errlen);
 /* For the text formats' parsers (vecfile_text.c). */
 /* Appends one coordinate of the row being parsed; 0, or -1 when out of memory. */
 int vf_push_float(vf_source *s, float v);
+/* Appends n coordinates for the caller to write; NULL when out of memory. */
+float *vf_push_floats(vf_source *s, size_t n);
 /* Ends the row being parsed, read from `line`: its coordinates must number the first row's
  * (which sets dim); id, else (has_id 0) ids_from + row; payload may be NULL. 0, or -1 with err
  * set ("line 5: 15 coordinates, expected 16 (as on line 2)"). */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "vecfile.h"
 
 /* The field starting at p, without the spaces around it: [*start, *start + *len); returns where
@@ -37,17 +38,17 @@ static int parse_row(vf_source *s, const char *p, uint64_t line, int may_be_head
   if (parse_id(f, len, &id) != 0) {
     float ignored;
     if (may_be_header && vf_parse_float(f, len, &ignored) != 0) return 0; /* a header */
-    return snprintf(err, errlen, "line %llu: the id '%.*s' is not an integer 0..%llu",
-                    (unsigned long long)line, (int)(len > 40 ? 40 : len), f,
-                    (unsigned long long)UINT64_MAX - 1), -1;
+    return vc_errf(err, errlen, "line %llu: the id '%.*s' is not an integer 0..%llu",
+                   (unsigned long long)line, (int)(len > 40 ? 40 : len), f,
+                   (unsigned long long)UINT64_MAX - 1);
   }
   for (unsigned i = 0; *p == ','; i++) {
     p = field(p + 1, &f, &len);
     float v;
     if (vf_parse_float(f, len, &v) != 0)
-      return snprintf(err, errlen, "line %llu: coordinate %u ('%.*s') is not a number",
-                      (unsigned long long)line, i, (int)(len > 40 ? 40 : len), f), -1;
-    if (vf_push_float(s, v)) return snprintf(err, errlen, "out of memory"), -1;
+      return vc_errf(err, errlen, "line %llu: coordinate %u ('%.*s') is not a number",
+                     (unsigned long long)line, i, (int)(len > 40 ? 40 : len), f);
+    if (vf_push_float(s, v)) return vc_errf(err, errlen, "out of memory");
   }
   return vf_end_row(s, line, 1, id, NULL, err, errlen);
 }
@@ -59,7 +60,7 @@ int vf_parse_csv(vf_source *s, size_t len, char *err, size_t errlen) {
     char *nl = memchr(p, '\n', (size_t)(end - p)), *eol = nl ? nl : end;
     *eol = '\0';
     if (strlen(p) != (size_t)(eol - p))
-      return snprintf(err, errlen, "line %llu: a NUL byte", (unsigned long long)line), -1;
+      return vc_errf(err, errlen, "line %llu: a NUL byte", (unsigned long long)line);
     if (p[strspn(p, " \t\r")]) {
       if (parse_row(s, p, line, first, err, errlen)) return -1;
       first = 0;

@@ -1,12 +1,12 @@
 /* vexctl: checking a .npy file for import (numpy's format, versions 1.0, 2.0 and 3.0): the magic,
  * the header dict {'descr', 'fortran_order', 'shape'}, and that the data is all there. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <vexfs/vexfs.h>
 
+#include "cli.h"
 #include "vecfile.h"
 
 #define MAX_RANK 32
@@ -17,14 +17,6 @@ typedef struct npy_header {
   int rank;
   uint64_t shape[MAX_RANK];
 } npy_header;
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 /* A cursor over the header's Python literal (not NUL-terminated). */
 typedef struct cursor {
@@ -137,41 +129,43 @@ int vf_check_npy(vf_source *s, char *err, size_t errlen) {
   const unsigned char *m = s->data;
   size_t size = s->map_len;
   if (size < 6 || memcmp(m, "\x93NUMPY", 6) != 0)
-    return fail(err, errlen, "not a .npy file (it does not start with numpy's magic \\x93NUMPY)");
-  if (size < 10) return fail(err, errlen, "truncated npy header (%zu bytes)", size);
+    return vc_errf(err, errlen,
+                   "not a .npy file (it does not start with numpy's magic \\x93NUMPY)");
+  if (size < 10) return vc_errf(err, errlen, "truncated npy header (%zu bytes)", size);
   unsigned major = m[6], minor = m[7];
   if (major < 1 || major > 3 || minor != 0)
-    return fail(err, errlen, "npy format version %u.%u (this vexctl reads 1.0, 2.0 and 3.0)",
-                major, minor);
+    return vc_errf(err, errlen, "npy format version %u.%u (this vexctl reads 1.0, 2.0 and 3.0)",
+                   major, minor);
   size_t prefix = major == 1 ? 10 : 12;
-  if (size < prefix) return fail(err, errlen, "truncated npy header (%zu bytes)", size);
+  if (size < prefix) return vc_errf(err, errlen, "truncated npy header (%zu bytes)", size);
   size_t hlen = major == 1 ? (size_t)m[8] | (size_t)m[9] << 8
                            : (size_t)m[8] | (size_t)m[9] << 8 | (size_t)m[10] << 16 |
                                  (size_t)m[11] << 24;
   if (hlen > size - prefix)
-    return fail(err, errlen, "truncated npy header: it says %zu bytes, the file has %zu after the "
-                             "prefix", hlen, size - prefix);
+    return vc_errf(err, errlen, "truncated npy header: it says %zu bytes, the file has %zu after "
+                                "the prefix", hlen, size - prefix);
   npy_header h = {0};
   if (parse_dict((const char *)m + prefix, hlen, &h) != 0)
-    return fail(err, errlen, "malformed npy header (expected {'descr': ..., 'fortran_order': ..., "
-                             "'shape': (...)})");
+    return vc_errf(err, errlen, "malformed npy header (expected {'descr': ..., 'fortran_order': "
+                                "..., 'shape': (...)})");
   char type[48], shape[256];
   dtype_name(h.descr, type, sizeof type);
   shape_text(&h, shape, sizeof shape);
   size_t elem = !strcmp(h.descr, "<f4") ? 4 : !strcmp(h.descr, "<f8") ? 8 : 0;
   if (h.rank != 2 || !elem)
-    return fail(err, errlen, "expected a 2-D float32 or float64 array, got %s %s", type, shape);
+    return vc_errf(err, errlen, "expected a 2-D float32 or float64 array, got %s %s", type, shape);
   uint64_t rows = h.shape[0], cols = h.shape[1];
   if (cols == 0 || cols > VEXFS_MAX_DIM)
-    return fail(err, errlen, "rows of %llu coordinates (1..%u allowed)", (unsigned long long)cols,
-                VEXFS_MAX_DIM);
+    return vc_errf(err, errlen, "rows of %llu coordinates (1..%u allowed)",
+                   (unsigned long long)cols, VEXFS_MAX_DIM);
   size_t have = size - prefix - hlen;
   if (rows > have / elem / cols)
-    return fail(err, errlen, "truncated: a %s %s array needs %.0f bytes of data, the file has %zu",
-                type, shape, (double)rows * (double)cols * (double)elem, have);
+    return vc_errf(err, errlen,
+                   "truncated: a %s %s array needs %.0f bytes of data, the file has %zu", type,
+                   shape, (double)rows * (double)cols * (double)elem, have);
   if (rows * cols * elem != have)
-    return fail(err, errlen, "%zu bytes after the %s %s array's data", have - rows * cols * elem,
-                type, shape);
+    return vc_errf(err, errlen, "%zu bytes after the %s %s array's data", have - rows * cols * elem,
+                   type, shape);
   s->rows = rows;
   s->dim = (uint32_t)cols;
   s->data = m + prefix + hlen;
@@ -179,7 +173,7 @@ int vf_check_npy(vf_source *s, char *err, size_t errlen) {
   if (h.fortran) s->layout = elem == 4 ? VF_COLS_F32 : VF_COLS_F64;
   else s->layout = elem == 8 ? VF_ROWS_F64 : VF_ROWS_F32;
   if (!aligned) /* numpy pads headers to 64 bytes; a writer that does not is refused */
-    return fail(err, errlen, "the npy data starts at byte %zu, not a multiple of %zu",
-                prefix + hlen, elem);
+    return vc_errf(err, errlen, "the npy data starts at byte %zu, not a multiple of %zu",
+                   prefix + hlen, elem);
   return 0;
 }

@@ -4,22 +4,15 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
+
 #define NPY_ALIGN 64            /* numpy pads the header so that the data starts aligned */
 #define NPY_GROWTH_DIGITS 21    /* numpy leaves room for the first axis to grow to this many */
 #define WRITE_BUFFER (1u << 20)
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 int vf_can_write(vf_format format) {
   return format == VF_NPY || format == VF_JSONL || format == VF_FVECS || format == VF_CSV;
@@ -58,7 +51,7 @@ int vf_writer_open(vf_writer *w, const char *path, vf_format format, int ids_onl
   size_t n = strlen(path);
   if (!(w->path = strdup(path)) || !(w->tmp_path = malloc(n + 5))) {
     vf_writer_discard(w);
-    return fail(err, errlen, "out of memory");
+    return vc_errf(err, errlen, "out of memory");
   }
   memcpy(w->tmp_path, path, n);
   memcpy(w->tmp_path + n, ".tmp", 5);
@@ -66,7 +59,7 @@ int vf_writer_open(vf_writer *w, const char *path, vf_format format, int ids_onl
     int e = errno;
     free(w->path), free(w->tmp_path);
     memset(w, 0, sizeof *w);
-    return fail(err, errlen, "%s.tmp: %s", path, strerror(e));
+    return vc_errf(err, errlen, "%s.tmp: %s", path, strerror(e));
   }
   setvbuf(w->f, NULL, _IOFBF, WRITE_BUFFER);
   if (format == VF_NPY) write_npy_header(w->f, ids_only ? "<u8" : "<f4", rows, ids_only, dim);
@@ -126,11 +119,12 @@ int vf_writer_finish(vf_writer *w, char *err, size_t errlen) {
   w->f = NULL;
   if (!bad) return 0;
   unlink(w->tmp_path);
-  return fail(err, errlen, "%s: %s", w->tmp_path, strerror(e));
+  return vc_errf(err, errlen, "%s: %s", w->tmp_path, strerror(e));
 }
 
 int vf_writer_commit(vf_writer *w, char *err, size_t errlen) {
-  if (rename(w->tmp_path, w->path) != 0) return fail(err, errlen, "%s: %s", w->path, strerror(errno));
+  if (rename(w->tmp_path, w->path) != 0)
+    return vc_errf(err, errlen, "%s: %s", w->path, strerror(errno));
   free(w->tmp_path);
   w->tmp_path = NULL;
   return 0;
