@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -242,4 +243,28 @@ int vc_check_config(const char *cmd, const vexfs_collection_config *cfg) {
   }
   if (st != VEXFS_E_INVALID) return vc_lib_fail(cmd, "checking the configuration", st);
   return vc_usage(cmd, "%s", vexfs_last_error());
+}
+
+int vc_check_name(const char *cmd, const char *name) {
+  size_t n = strlen(name);
+  int ok = n > 0 && n <= VEXFS_MAX_NAME && name[0] != '.';
+  for (const char *p = name; ok && *p; p++)
+    ok = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", *p) != NULL;
+  if (ok) return VC_OK;
+  return vc_usage(cmd, "'%s' is not a collection name: 1..%u letters, digits, '_', '-' and '.', "
+                       "not starting with '.'", name, VEXFS_MAX_NAME);
+}
+
+int vc_open_regular(const char *path, char *err, size_t errlen) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* O_NONBLOCK: a FIFO opens at once */
+  if (fd < 0) return vc_errf(err, errlen, "%s", strerror(errno));
+  struct stat sb;
+  int failed = fstat(fd, &sb) != 0, e = errno;
+  if (failed || !S_ISREG(sb.st_mode)) {
+    close(fd);
+    return failed ? vc_errf(err, errlen, "%s", strerror(e))
+                  : vc_errf(err, errlen, "not a regular file");
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
 }

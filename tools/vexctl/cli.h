@@ -87,6 +87,16 @@ int vc_db_name_file(const char *cmd, int argc, char **argv, const char **db, con
 int vc_parse_flags(const char *cmd, int argc, char **argv, const struct option *longopts, int min,
                    int max, const char *expected);
 
+/* The library's rule for collection names (1..VEXFS_MAX_NAME bytes of letters, digits, '_', '-'
+ * and '.', not starting with '.'), checked before anything touches the disk: VC_OK, or
+ * VC_USAGE after saying so. */
+int vc_check_name(const char *cmd, const char *name);
+
+/* Opens path for reading if it is a regular file: the file descriptor, or -1 with the reason in
+ * err ("not a regular file", or the system's). Never waits: a FIFO is refused, not opened for
+ * reading until a writer comes. */
+int vc_open_regular(const char *path, char *err, size_t errlen);
+
 /* ---- added by the "database" helper (create, bench ann) ---- */
 /* Lets the library judge cfg before anything touches the disk: builds and frees an in-memory
  * collection. Returns VC_OK, VC_USAGE after printing the library's reason for refusing it (a

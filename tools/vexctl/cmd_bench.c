@@ -46,11 +46,8 @@ static int metric_of(const char *distance, vexfs_metric *out) {
 static int read_ann(const char *cmd, const char *path, ann_file *a) {
   memset(a, 0, sizeof *a);
   char distance[64], err[256];
-  if (vc_hdf5_attr_string(path, "distance", distance, sizeof distance))
-    return vc_fail(cmd, "%s: no string attribute 'distance' (ann-benchmarks files name their metric there)", path);
-  if (metric_of(distance, &a->metric))
-    return vc_fail(cmd, "%s: distance '%s' is not one vexfs has (euclidean, angular, dot or ip)", path, distance);
   uint64_t test_dim, nrows;
+  /* the datasets first: their reader says what is wrong with a file that is not HDF5 at all */
   if (vc_hdf5_read_floats(path, "train", &a->train, &a->ntrain, &a->dim, err, sizeof err) ||
       vc_hdf5_read_floats(path, "test", &a->test, &a->ntest, &test_dim, err, sizeof err) ||
       vc_hdf5_read_ints(path, "neighbors", &a->neighbors, &nrows, &a->nneighbors, err, sizeof err)) {
@@ -58,7 +55,11 @@ static int read_ann(const char *cmd, const char *path, ann_file *a) {
     return vc_fail(cmd, "%s: %s", path, err);
   }
   int rc = VC_OK;
-  if (!a->ntrain || !a->ntest)
+  if (vc_hdf5_attr_string(path, "distance", distance, sizeof distance))
+    rc = vc_fail(cmd, "%s: no string attribute 'distance' (ann-benchmarks files name their metric there)", path);
+  else if (metric_of(distance, &a->metric))
+    rc = vc_fail(cmd, "%s: distance '%s' is not one vexfs has (euclidean, angular, dot or ip)", path, distance);
+  else if (!a->ntrain || !a->ntest)
     rc = vc_fail(cmd, "%s: 'train' has %" PRIu64 " rows and 'test' %" PRIu64 ": both need some", path,
                  a->ntrain, a->ntest);
   else if (test_dim != a->dim)
@@ -67,6 +68,19 @@ static int read_ann(const char *cmd, const char *path, ann_file *a) {
     rc = vc_fail(cmd, "%s: 'neighbors' has %" PRIu64 " rows, 'test' %" PRIu64, path, nrows, a->ntest);
   if (rc != VC_OK) free_ann(a);
   return rc;
+}
+
+/* The first k ids of each row of 'neighbors', the truth recall is counted against, must be rows
+ * of 'train'. */
+static int check_neighbors(const char *cmd, const char *path, const ann_file *a, uint64_t k) {
+  for (uint64_t q = 0; q < a->ntest; q++)
+    for (uint64_t j = 0; j < k; j++) {
+      int64_t id = a->neighbors[q * a->nneighbors + j];
+      if (id < 0 || (uint64_t)id >= a->ntrain)
+        return vc_fail(cmd, "%s: 'neighbors' row %" PRIu64 ", column %" PRIu64 " holds %" PRId64
+                            ", not a row of 'train' (0..%" PRIu64 ")", path, q, j, id, a->ntrain - 1);
+    }
+  return VC_OK;
 }
 
 /* How many of the k ids found are among the first k true neighbours. */
@@ -300,6 +314,10 @@ static int run_bench(int argc, char **argv) {
     free_ann(&a);
     return vc_fail(cmd, "%s: 'neighbors' holds %" PRIu64 " per query, fewer than -k %" PRIu64, path,
                    a.nneighbors, k);
+  }
+  if (check_neighbors(cmd, path, &a, k) != VC_OK) {
+    free_ann(&a);
+    return VC_FAIL;
   }
   sweep_row rows[MAX_EFS];
   bench_result r = {path, &a, queries < a.ntest ? (size_t)queries : (size_t)a.ntest, (size_t)k,

@@ -11,16 +11,6 @@
 #include "json_in.h"
 #include "json_out.h"
 
-/* The library's rule for collection names, checked here so that a bad name fails before the
- * database directory is created. */
-static int valid_name(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > VEXFS_MAX_NAME || s[0] == '.') return 0;
-  for (; *s; s++)
-    if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", *s)) return 0;
-  return 1;
-}
-
 /* ---- create ---------------------------------------------------------------------------------- */
 
 enum { OPT_DIM = 256, OPT_METRIC, OPT_INDEX, OPT_M, OPT_EFC, OPT_EFS, OPT_SEED, OPT_SYNC };
@@ -80,9 +70,7 @@ static int run_create(int argc, char **argv) {
   if ((rc = vc_positionals(cmd, argc, 2, 2, "DB NAME")) != VC_OK) return rc;
   const char *path = argv[optind], *name = argv[optind + 1];
   if (!cfg.dim) return vc_usage(cmd, "--dim D is required");
-  if (!valid_name(name))
-    return vc_usage(cmd, "'%s' is not a collection name: 1..%u letters, digits, '_', '-' and '.', "
-                         "not starting with '.'", name, VEXFS_MAX_NAME);
+  if ((rc = vc_check_name(cmd, name)) != VC_OK) return rc;
   if ((rc = vc_check_config(cmd, &cfg)) != VC_OK) return rc;
 
   vexfs_db *db;
@@ -515,8 +503,18 @@ static int run_check(int argc, char **argv) {
     if (json) printf("%s\n", report);
     else rc = print_check_report(cmd, path, report);
   } else {
-    /* A damaged database still has a report (ok: false) for scripts; the problem goes to stderr. */
-    if (json && report) printf("%s\n", report);
+    /* Scripts get a report (ok: false) whatever went wrong: the library's for a damaged
+     * database, else one saying why nothing could be checked; the problem goes to stderr too. */
+    if (json && report) {
+      printf("%s\n", report);
+    } else if (json) {
+      vc_json j;
+      vcj_init(&j, stdout);
+      vcj_object(&j, NULL);
+      vcj_bool(&j, "ok", 0);
+      vcj_str(&j, "problem", *vexfs_last_error() ? vexfs_last_error() : vexfs_status_string(st));
+      vcj_end(&j);
+    }
     rc = vc_lib_fail(cmd, path, st);
   }
   vexfs_free(report);

@@ -1,6 +1,8 @@
 /* vexctl export DB NAME FILE: writes a collection's vectors, in ascending id order, as .npy,
  * .jsonl, .fvecs or .csv (vecfile_write.h); the file appears whole or not at all. */
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,10 +125,24 @@ static int export_collection(const export_options *o, vexfs_collection *c) {
   return VC_OK;
 }
 
+/* Whether file (existing or not) would lie in directory dir itself, where a database keeps its
+ * snapshot, log and lock: export must never replace those. */
+static int lies_in(const char *file, const char *dir) {
+  char *copy = strdup(file), where[PATH_MAX], db[PATH_MAX];
+  int in = copy && realpath(dirname(copy), where) && realpath(dir, db) && !strcmp(where, db);
+  free(copy);
+  return in;
+}
+
 static int run_export(int argc, char **argv) {
   export_options o = {0};
   int rc = parse_args(argc, argv, &o);
   if (rc != VC_OK) return rc;
+  const char *const outputs[] = {o.file, o.ids_file};
+  for (size_t i = 0; i < 2; i++)
+    if (outputs[i] && lies_in(outputs[i], o.db_path))
+      return vc_usage(CMD, "%s: inside the database directory %s: write it elsewhere", outputs[i],
+                      o.db_path);
   vexfs_db *db;
   vexfs_collection *c;
   if (vc_open_collection(CMD, o.db_path, o.name, 0, &db, &c) != VC_OK) return VC_FAIL;
@@ -140,7 +156,9 @@ const vc_command vc_cmd_export = {
     "usage: vexctl export DB NAME FILE [--format npy|jsonl|fvecs|csv] [--ids IDS.npy] [--json]\n"
     "\n"
     "Writes the vectors of collection NAME of database DB to FILE, in ascending id order. FILE\n"
-    "is written as FILE.tmp and renamed when complete, so a failure leaves no partial file.\n"
+    "is written as a new temporary file beside it, renamed over FILE when complete, so a\n"
+    "failure leaves no partial file. Only a regular file (or the one a symbolic link names) is\n"
+    "replaced, and never one inside DB.\n"
     "\n"
     "Formats, by FILE's extension or --format:\n"
     "  .npy     a 2-D float32 array, its header as numpy.save writes it\n"

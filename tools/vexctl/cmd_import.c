@@ -99,18 +99,7 @@ static int parse_args(int argc, char **argv, import_options *o) {
     return vc_usage(CMD, "%s: cannot tell the format from the name (.npy .fvecs .bvecs .jsonl "
                          ".csv .hdf5 .h5); say it with --format", o->file);
   if (o->dataset && o->format != VF_HDF5) return vc_usage(CMD, "--dataset is for HDF5 files");
-  return VC_OK;
-}
-
-/* Creates the collection in a scratch in-memory database first, so that a bad name or
- * configuration is refused before anything is written to DB. */
-static int try_config(const import_options *o) {
-  vexfs_db *scratch = NULL;
-  vexfs_status st = vexfs_db_open(NULL, NULL, &scratch);
-  if (st == VEXFS_OK) st = vexfs_db_create_collection(scratch, o->name, &o->cfg, NULL);
-  int rc = st == VEXFS_OK ? VC_OK : vc_lib_fail(CMD, o->name, st);
-  vexfs_db_close(scratch);
-  return rc;
+  return vc_check_name(CMD, o->name);
 }
 
 /* An existing collection must have the file's dimension and whatever the options ask. */
@@ -249,7 +238,7 @@ static int run_import(int argc, char **argv) {
   if (vf_open(&s, o.file, o.format, o.dataset, o.ids_from, o.batch, err, sizeof err) != 0)
     return vc_fail(CMD, "%s: %s", o.file, err);
   o.cfg.dim = s.dim;
-  if ((rc = try_config(&o)) != VC_OK) return vf_close(&s), rc;
+  if ((rc = vc_check_config(CMD, &o.cfg)) != VC_OK) return vf_close(&s), rc;
 
   struct sigaction stop = {.sa_handler = request_stop, .sa_flags = SA_RESTART}, old_int, old_term;
   sigemptyset(&stop.sa_mask);

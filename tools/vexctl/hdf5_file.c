@@ -7,15 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 /* Opens path read-only, or says why not. */
 static hid_t open_file(const char *path, char *err, size_t errlen) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  struct stat sb;
-  if (stat(path, &sb) != 0) return vc_errf(err, errlen, "%s", strerror(errno));
+  int fd = vc_open_regular(path, err, errlen); /* HDF5 itself would wait on a FIFO */
+  if (fd < 0) return -1;
+  close(fd);
   if (H5Fis_hdf5(path) <= 0) return vc_errf(err, errlen, "not an HDF5 file");
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) vc_errf(err, errlen, "HDF5 could not open the file");

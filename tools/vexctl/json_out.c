@@ -11,9 +11,36 @@ void vcj_init(vc_json *j, FILE *f) {
   j->f = f;
 }
 
+/* The length of the well-formed UTF-8 sequence at p (1..4), or 0: a stray continuation byte,
+ * a truncated or overlong sequence, a surrogate, or past U+10FFFF. */
+static size_t utf8_sequence(const unsigned char *p) {
+  if (p[0] < 0x80) return 1;
+  size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+  if (n == 0 || p[0] > 0xf4) return 0;
+  uint32_t cp = p[0] & (0x7f >> n);
+  for (size_t i = 1; i < n; i++) {
+    if ((p[i] & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (p[i] & 0x3f);
+  }
+  static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < least[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
 void vcj_write_string(FILE *f, const char *s) {
   fputc('"', f);
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+  for (const unsigned char *p = (const unsigned char *)s; *p;) {
+    size_t n = utf8_sequence(p);
+    if (n > 1) {
+      fwrite(p, 1, n, f);
+      p += n;
+      continue;
+    }
+    if (n == 0) { /* not UTF-8 (a file name can be any bytes): JSON cannot carry it */
+      fputs("\\ufffd", f);
+      p++;
+      continue;
+    }
     switch (*p) {
     case '"': fputs("\\\"", f); break;
     case '\\': fputs("\\\\", f); break;
@@ -24,6 +51,7 @@ void vcj_write_string(FILE *f, const char *s) {
       if (*p < 0x20) fprintf(f, "\\u%04x", *p);
       else fputc(*p, f);
     }
+    p++;
   }
   fputc('"', f);
 }

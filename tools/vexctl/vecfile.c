@@ -39,12 +39,11 @@ int vf_format_of_path(const char *path, vf_format *out) {
 
 /* Maps the whole file read-only (the binary formats). An empty file maps nothing. */
 static int map_file(vf_source *s, char *err, size_t errlen) {
-  int fd = open(s->path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return vc_errf(err, errlen, "%s", strerror(errno));
+  int fd = vc_open_regular(s->path, err, errlen);
+  if (fd < 0) return -1;
   struct stat sb;
   int rc = 0;
   if (fstat(fd, &sb) != 0) rc = vc_errf(err, errlen, "%s", strerror(errno));
-  else if (!S_ISREG(sb.st_mode)) rc = vc_errf(err, errlen, "not a regular file");
   else if (sb.st_size > 0) {
     void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (m == MAP_FAILED) rc = vc_errf(err, errlen, "cannot map it: %s", strerror(errno));
@@ -62,12 +61,16 @@ static int map_file(vf_source *s, char *err, size_t errlen) {
 /* Reads the whole file into s->text with a NUL after it (the text formats, which are cut into
  * strings in place). */
 static int read_text(vf_source *s, size_t *len, char *err, size_t errlen) {
-  FILE *f = fopen(s->path, "rb");
-  if (!f) return vc_errf(err, errlen, "%s", strerror(errno));
+  int fd = vc_open_regular(s->path, err, errlen);
+  FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+  if (!f) {
+    if (fd >= 0) close(fd);
+    return fd >= 0 ? vc_errf(err, errlen, "%s", strerror(errno)) : -1;
+  }
   struct stat sb;
   int rc = 0;
-  if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode))
-    rc = vc_errf(err, errlen, "not a regular file");
+  if (fstat(fileno(f), &sb) != 0)
+    rc = vc_errf(err, errlen, "%s", strerror(errno));
   else if (!(s->text = malloc((size_t)sb.st_size + 1)))
     rc = vc_errf(err, errlen, "out of memory for %lld bytes", (long long)sb.st_size);
   else if (fread(s->text, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size)
@@ -75,6 +78,11 @@ static int read_text(vf_source *s, size_t *len, char *err, size_t errlen) {
   else {
     s->text[sb.st_size] = '\0';
     *len = (size_t)sb.st_size;
+    static const char bom[] = "\xef\xbb\xbf"; /* editors on Windows start UTF-8 files with it */
+    if (*len >= 3 && !memcmp(s->text, bom, 3)) {
+      memmove(s->text, s->text + 3, *len - 2);
+      *len -= 3;
+    }
   }
   fclose(f);
   return rc;

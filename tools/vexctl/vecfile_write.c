@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -42,31 +43,72 @@ static void write_npy_header(FILE *f, const char *descr, uint64_t rows, int ids_
   fputc('\n', f);
 }
 
+/* The file that export replaces: path itself, or the regular file a symbolic link at path names
+ * (so the link stays a link). Anything else that exists there, a FIFO, a device, a directory, is
+ * refused: renaming over it would destroy it. *out is malloc'd. */
+static int destination(const char *path, char **out, char *err, size_t errlen) {
+  struct stat sb;
+  *out = NULL;
+  if (lstat(path, &sb) != 0) {
+    if (errno != ENOENT) return vc_errf(err, errlen, "%s: %s", path, strerror(errno));
+    *out = strdup(path);
+  } else if (S_ISLNK(sb.st_mode)) {
+    if (!(*out = realpath(path, NULL)))
+      return vc_errf(err, errlen, "%s: a symbolic link to nothing that can be written", path);
+  } else {
+    *out = strdup(path);
+  }
+  if (!*out) return vc_errf(err, errlen, "out of memory");
+  if (stat(*out, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+    free(*out);
+    *out = NULL;
+    return vc_errf(err, errlen, "%s: %s", path,
+                   S_ISDIR(sb.st_mode) ? "is a directory, not a file"
+                                       : "not a regular file: export replaces regular files only");
+  }
+  return 0;
+}
+
 int vf_writer_open(vf_writer *w, const char *path, vf_format format, int ids_only, uint64_t rows,
                    uint32_t dim, char *err, size_t errlen) {
   memset(w, 0, sizeof *w);
   w->format = format;
   w->ids_only = ids_only;
   w->dim = dim;
-  size_t n = strlen(path);
-  if (!(w->path = strdup(path)) || !(w->tmp_path = malloc(n + 5))) {
+  if (destination(path, &w->path, err, errlen) != 0) return -1;
+  size_t n = strlen(w->path);
+  if (!(w->tmp_path = malloc(n + sizeof ".tmp-XXXXXX"))) {
     vf_writer_discard(w);
     return vc_errf(err, errlen, "out of memory");
   }
-  memcpy(w->tmp_path, path, n);
-  memcpy(w->tmp_path + n, ".tmp", 5);
-  if (!(w->f = fopen(w->tmp_path, "wb"))) {
+  memcpy(w->tmp_path, w->path, n);
+  memcpy(w->tmp_path + n, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
+  /* a name of its own: a file or link already called PATH.tmp is never followed or clobbered */
+  int fd = mkstemp(w->tmp_path);
+  if (fd < 0) {
     int e = errno;
-    free(w->path), free(w->tmp_path);
-    memset(w, 0, sizeof *w);
-    return vc_errf(err, errlen, "%s.tmp: %s", path, strerror(e));
+    free(w->tmp_path);
+    w->tmp_path = NULL;
+    vf_writer_discard(w);
+    return vc_errf(err, errlen, "%s: cannot create a file beside it: %s", path, strerror(e));
+  }
+  mode_t mask = umask(0); /* mkstemp makes 0600; the file gets what a new file would */
+  umask(mask);
+  fchmod(fd, 0666 & ~mask);
+  if (!(w->f = fdopen(fd, "wb"))) {
+    int e = errno;
+    close(fd);
+    vf_writer_discard(w);
+    return vc_errf(err, errlen, "%s: %s", path, strerror(e));
   }
   setvbuf(w->f, NULL, _IOFBF, WRITE_BUFFER);
   if (format == VF_NPY) write_npy_header(w->f, ids_only ? "<u8" : "<f4", rows, ids_only, dim);
   return 0;
 }
 
-void vf_format_float(float v, char *out, size_t n) {
+/* Writes the shortest decimal that strtof reads back as exactly v into out[32]. */
+static void format_float(float v, char out[32]) {
+  const size_t n = 32;
   if (v == 0 && signbit(v)) { /* "-0" would read as the integer 0 in JSON parsers */
     snprintf(out, n, "-0.0");
     return;
@@ -86,7 +128,7 @@ static void write_text_row(vf_writer *w, uint64_t id, const float *v, const char
   int jsonl = w->format == VF_JSONL;
   fprintf(w->f, jsonl ? "{\"id\":%" PRIu64 ",\"vector\":[" : "%" PRIu64, id);
   for (uint32_t j = 0; j < w->dim; j++) {
-    vf_format_float(v[j], num, sizeof num);
+    format_float(v[j], num);
     if (j || !jsonl) fputc(',', w->f);
     fputs(num, w->f);
   }
@@ -119,7 +161,7 @@ int vf_writer_finish(vf_writer *w, char *err, size_t errlen) {
   w->f = NULL;
   if (!bad) return 0;
   unlink(w->tmp_path);
-  return vc_errf(err, errlen, "%s: %s", w->tmp_path, strerror(e));
+  return vc_errf(err, errlen, "%s: cannot write it: %s", w->path, strerror(e));
 }
 
 int vf_writer_commit(vf_writer *w, char *err, size_t errlen) {

@@ -1,7 +1,8 @@
 /* vexctl: writing vector files for `export`: .npy (float32, with a header byte-identical to
  * numpy.save's), .jsonl (import's line format), .fvecs and .csv; and a uint64 .npy of ids.
- * A file is written to PATH.tmp and renamed over PATH only when complete, so that a failure
- * never leaves a partial file. */
+ * A file is written to a new PATH.tmp-XXXXXX beside it and renamed over PATH only when
+ * complete, so that a failure never leaves a partial file; only a regular file (or the one a
+ * symbolic link names) is ever replaced. */
 #ifndef VEXCTL_VECFILE_WRITE_H
 #define VEXCTL_VECFILE_WRITE_H
 #include <stdint.h>
@@ -19,19 +20,17 @@ typedef struct vf_writer {
 
 /* Whether export writes this format. */
 int vf_can_write(vf_format format);
-/* Starts PATH.tmp for rows x dim (ids_only: a 1-D uint64 array of rows ids). 0, or -1 with err. */
+/* Starts the temporary beside PATH for rows x dim (ids_only: a 1-D uint64 array of rows ids). 0, or -1 with err. */
 int vf_writer_open(vf_writer *w, const char *path, vf_format format, int ids_only, uint64_t rows,
                    uint32_t dim, char *err, size_t errlen);
 /* One row: its id, vector (dim floats) and payload (JSON text or NULL; jsonl only). */
 void vf_writer_row(vf_writer *w, uint64_t id, const float *v, const char *payload);
-/* Flushes, syncs and closes PATH.tmp (0, or -1 with err, the tmp file removed). */
+/* Flushes, syncs and closes the temporary (0, or -1 with err, the temporary removed). */
 int vf_writer_finish(vf_writer *w, char *err, size_t errlen);
-/* Renames a finished PATH.tmp over PATH; 0, or -1 with err. */
+/* Renames the finished temporary over PATH; 0, or -1 with err. */
 int vf_writer_commit(vf_writer *w, char *err, size_t errlen);
-/* Removes PATH.tmp (open or finished, not committed) and frees w; NULL-safe after commit. */
+/* Removes the temporary (open or finished, not committed) and frees w; NULL-safe after
+ * commit. */
 void vf_writer_discard(vf_writer *w);
-
-/* Writes the shortest decimal that strtof reads back as exactly v into out (at least 32 bytes). */
-void vf_format_float(float v, char *out, size_t n);
 
 #endif
