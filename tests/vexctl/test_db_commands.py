@@ -57,25 +57,29 @@ def test_create_then_list_and_info_show_the_configuration(ok, db):
     [col] = info["collections"]
     assert col["name"] == "docs" and col["count"] == 0 and col["index_in_use"] == "hnsw"
     assert col["config"] == {"dim": 4, "metric": "cosine", "index": "hnsw", "hnsw_m": 8,
-                             "ef_construction": 50, "ef_search": 20, "seed": 3}
+                             "ef_construction": 50, "ef_search": 20, "seed": 3,
+                             "lsh_tables": 0, "lsh_bits": 0, "lsh_probes": 0,
+                             "lsh_bucket_width": 0, "lsh_projection": "random",
+                             "ivf_nlist": 0, "ivf_nprobe": 0, "ivf_codes": "f32"}
     assert set(col["memory_bytes"]) == {"vectors", "index", "payloads"}
     assert col["payload_indexes"] == []
     both = ok("info", db, "--json").json()
     assert [c["name"] for c in both["collections"]] == ["docs", "flat4"]
     text = ok("info", db, "flat4").out
     assert "collection flat4" in text and "snapshot.vxs" in text
-    assert "ivf_nlist" not in text and "lsh_tables" not in text
+    assert "ivf_nlist" in text and "lsh_tables" in text
 
 
-def test_info_shows_the_fields_of_the_index_in_use(ok, db):
+def test_info_shows_every_config_field_whatever_the_index(ok, db):
     ok("create", db, "v", "--dim", "8", "--index", "ivf")
     ok("create", db, "l", "--dim", "8", "--index", "lsh")
     cols = {c["name"]: c for c in ok("info", db, "--json").json()["collections"]}
-    assert {"ivf_nlist", "ivf_nprobe", "ivf_codes"} <= set(cols["v"]["config"])
+    # the same keys for every kind, so scripts can rely on them (AUTO switches kind as it grows)
+    assert set(cols["v"]["config"]) == set(cols["l"]["config"])
+    assert {"ivf_nlist", "ivf_nprobe", "ivf_codes", "lsh_tables", "lsh_bits", "lsh_probes",
+            "lsh_bucket_width", "lsh_projection"} <= set(cols["v"]["config"])
+    assert cols["v"]["config"]["index"] == "ivf" and cols["l"]["config"]["index"] == "lsh"
     assert cols["v"]["config"]["ivf_codes"] == "f32"
-    assert {"lsh_tables", "lsh_bits", "lsh_probes", "lsh_bucket_width",
-            "lsh_projection"} <= set(cols["l"]["config"])
-    assert "ivf_nlist" not in cols["l"]["config"]
 
 
 def test_create_an_existing_name_fails(ok, vexctl, db):

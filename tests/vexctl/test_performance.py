@@ -218,7 +218,7 @@ def test_report_json_and_errors(ok, vexctl, docs_db, tmp_path):
     r = vexctl("performance", "report", "--duration", "200ms", *SMALL)
     assert r.rc == 2 and "--output" in r.err
     r = vexctl("performance", "report", "--output", tmp_path / "no" / "r.html", *SMALL)
-    assert r.rc == 1 and "cannot write there" in r.err and r.out == ""
+    assert r.rc == 1 and "cannot create a file beside it" in r.err and r.out == ""
 
 
 # ---- simd and memory pools ----

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -226,6 +227,22 @@ void vc_close_db(const char *cmd, vexfs_db *db, int *rc) {
 
 int vc_stdout_tty(void) { return isatty(STDOUT_FILENO); }
 int vc_stderr_tty(void) { return isatty(STDERR_FILENO); }
+
+void vc_term_line(FILE *f, int newline, const char *fmt, ...) {
+  struct winsize ws;
+  size_t width = ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 ? ws.ws_col : 80;
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  /* one column left free: a line that fills the last one wraps on some terminals */
+  size_t cut = 0, shown = 0;
+  for (; line[cut] && shown < width - 1; cut++)
+    if (((unsigned char)line[cut] & 0xc0) != 0x80) shown++; /* UTF-8: count characters */
+  while (((unsigned char)line[cut] & 0xc0) == 0x80) cut++;  /* never split one */
+  fprintf(f, "%.*s\033[K%s", (int)cut, line, newline ? "\n" : "");
+}
 
 double vc_now(void) {
   struct timespec t;

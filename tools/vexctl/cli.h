@@ -68,6 +68,10 @@ void vc_close_db(const char *cmd, vexfs_db *db, int *rc);
 /* Whether stdout / stderr is a terminal (progress bars and live views draw only there). */
 int vc_stdout_tty(void);
 int vc_stderr_tty(void);
+/* Writes the formatted text to f as one terminal line: cut to the width of the terminal f is
+ * (so that it never wraps and a redraw in place finds its lines where it left them), then the
+ * rest of the line cleared ("\033[K"); newline adds "\n". */
+void vc_term_line(FILE *f, int newline, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Monotonic time in seconds. */
 double vc_now(void);
 

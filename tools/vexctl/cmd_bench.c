@@ -1,7 +1,6 @@
 /* vexctl: bench ann — the ann-benchmarks sweep on one of its HDF5 files: build an in-memory
  * collection of `train`, run the `test` queries one per call on one thread for each ef, and
  * compare with the file's `neighbors`: recall@k, QPS, latency; build time and memory. */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -11,6 +10,7 @@
 #include "commands.h"
 #include "hdf5_file.h"
 #include "json_out.h"
+#include "outfile.h"
 #include "svg_chart.h"
 
 #define MAX_EFS 64
@@ -197,11 +197,13 @@ static int write_plot(const char *cmd, const char *plot, const bench_result *r) 
   snprintf(title, sizeof title, "%s: recall@%zu against queries per second", base ? base + 1 : r->path, r->k);
   vc_series s = {label, x, y, (size_t)r->nrows};
   vc_chart chart = {title, "recall", "queries per second (one thread)", 0, 1, 0, 0};
-  FILE *f = fopen(plot, "w");
-  if (!f) return vc_fail(cmd, "%s: %s", plot, strerror(errno));
-  vc_svg_lines(f, &chart, &s, 1);
-  if (ferror(f) | fclose(f)) return vc_fail(cmd, "%s: could not write it", plot);
-  return VC_OK;
+  char err[1024];
+  vc_outfile o;
+  if (vc_outfile_open(&o, plot, err, sizeof err) != 0) return vc_fail(cmd, "%s", err);
+  vc_svg_lines(o.f, &chart, &s, 1);
+  int ok = vc_outfile_finish(&o, err, sizeof err) == 0 && vc_outfile_commit(&o, err, sizeof err) == 0;
+  vc_outfile_discard(&o);
+  return ok ? VC_OK : vc_fail(cmd, "%s", err);
 }
 
 /* Builds the collection and runs the sweep; fills r. */

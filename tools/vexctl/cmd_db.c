@@ -283,19 +283,16 @@ static int describe_collection(const char *cmd, sink *s, vexfs_collection *c, co
   sink_u64(s, "ef_construction", cfg.hnsw_ef_construction);
   sink_u64(s, "ef_search", cfg.hnsw_ef_search);
   sink_u64(s, "seed", cfg.hnsw_seed);
-  /* Each kind's own fields only where that kind answers (an AUTO collection's "auto:ivf"). */
-  if (strstr(in_use, "lsh")) {
-    sink_u64(s, "lsh_tables", cfg.lsh_tables);
-    sink_u64(s, "lsh_bits", cfg.lsh_bits);
-    sink_u64(s, "lsh_probes", cfg.lsh_probes);
-    sink_double(s, "lsh_bucket_width", cfg.lsh_bucket_width);
-    sink_str(s, "lsh_projection", lsh_projection_name(cfg.lsh_projection));
-  }
-  if (strstr(in_use, "ivf")) {
-    sink_u64(s, "ivf_nlist", cfg.ivf_nlist);
-    sink_u64(s, "ivf_nprobe", cfg.ivf_nprobe);
-    sink_str(s, "ivf_codes", ivf_codes_name(cfg.ivf_codes));
-  }
+  /* Every field, whatever the kind, so that the keys never change (an AUTO collection switches
+   * kind as it grows); each kind ignores the others' fields, and 0 means chosen by the index. */
+  sink_u64(s, "lsh_tables", cfg.lsh_tables);
+  sink_u64(s, "lsh_bits", cfg.lsh_bits);
+  sink_u64(s, "lsh_probes", cfg.lsh_probes);
+  sink_double(s, "lsh_bucket_width", cfg.lsh_bucket_width);
+  sink_str(s, "lsh_projection", lsh_projection_name(cfg.lsh_projection));
+  sink_u64(s, "ivf_nlist", cfg.ivf_nlist);
+  sink_u64(s, "ivf_nprobe", cfg.ivf_nprobe);
+  sink_str(s, "ivf_codes", ivf_codes_name(cfg.ivf_codes));
   sink_close(s);
   sink_open(s, "memory_bytes", "memory_bytes");
   sink_u64(s, "vectors", m.memory_vectors);
@@ -372,9 +369,9 @@ const vc_command vc_cmd_info = {
     "\n"
     "Describes the database DB (its directory, the sizes of snapshot.vxs and wal.log) and each\n"
     "of its collections, or only NAME: vector count, the index answering searches now, the\n"
-    "configuration (dim, metric, index, hnsw_m, ef_construction, ef_search, seed, and the LSH\n"
-    "or IVF fields when that index is in use; 0 there means chosen by the index), memory held\n"
-    "by vectors, index and payloads, and the payload indexes. Opens DB read-only.\n"
+    "configuration (every field: dim, metric, index, hnsw_m, ef_construction, ef_search, seed\n"
+    "and the LSH and IVF fields, which other kinds ignore; 0 there means chosen by the index),\n"
+    "memory held by vectors, index and payloads, and the payload indexes. Opens DB read-only.\n"
     "\n"
     "  --json   one JSON object: {\"database\": {\"path\", \"snapshot.vxs\", \"wal.log\"} (bytes,\n"
     "           null when absent), \"collections\": [{\"name\", \"count\", \"index_in_use\",\n"

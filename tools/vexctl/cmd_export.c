@@ -95,13 +95,13 @@ static int export_collection(const export_options *o, vexfs_collection *c) {
     if (o->ids_file && vf_writer_open(&ids, o->ids_file, VF_NPY, 1, n, 0, err, sizeof err) != 0)
       rc = vc_fail(CMD, "%s", err);
     if (rc == VC_OK) rc = write_rows(o, c, list, n, &vectors, o->ids_file ? &ids : NULL);
-    if (rc == VC_OK && (vf_writer_finish(&vectors, err, sizeof err) ||
-                        (o->ids_file && vf_writer_finish(&ids, err, sizeof err)) ||
-                        vf_writer_commit(&vectors, err, sizeof err) ||
-                        (o->ids_file && vf_writer_commit(&ids, err, sizeof err))))
+    if (rc == VC_OK && (vc_outfile_finish(&vectors.out, err, sizeof err) ||
+                        (o->ids_file && vc_outfile_finish(&ids.out, err, sizeof err)) ||
+                        vc_outfile_commit(&vectors.out, err, sizeof err) ||
+                        (o->ids_file && vc_outfile_commit(&ids.out, err, sizeof err))))
       rc = vc_fail(CMD, "%s", err);
-    vf_writer_discard(&vectors);
-    vf_writer_discard(&ids);
+    vc_outfile_discard(&vectors.out);
+    vc_outfile_discard(&ids.out);
   }
   vexfs_free(list);
   if (rc != VC_OK) return rc;

@@ -233,17 +233,18 @@ static void on_monitor_interval(const vc_workload_sample *iv, void *ctx) {
     char what[512];
     describe_target(what, sizeof what, v->target);
     if (v->lines_drawn) printf("\033[%dA", v->lines_drawn); /* back to the view's first line */
-    printf("\033[1mvexctl performance monitor\033[0m  %s, %u thread%s, %s\033[K\n",
-           vc_workload_name(v->a->cfg.kind), v->a->cfg.threads, v->a->cfg.threads == 1 ? "" : "s",
-           what);
-    printf("  elapsed   %.1f s of %.1f s\033[K\n", iv->end_s, (double)v->a->cfg.duration_ms / 1e3);
-    printf("  ops/s     %.1f   (search %llu, insert %llu in the last %.2f s)\033[K\n",
-           (double)ops / span, (unsigned long long)iv->searches, (unsigned long long)iv->inserts,
-           span);
-    printf("  latency   p50 %s   p95 %s   p99 %s\033[K\n", p50, p95, p99);
-    printf("  pool hit  %s\033[K\n", hit);
-    printf("  total     %llu ops, %.1f ops/s on average\033[K\n",
-           (unsigned long long)v->ops_so_far, (double)v->ops_so_far / iv->end_s);
+    vc_term_line(stdout, 1, "vexctl performance monitor  %s, %u thread%s, %s",
+                 vc_workload_name(v->a->cfg.kind), v->a->cfg.threads,
+                 v->a->cfg.threads == 1 ? "" : "s", what);
+    vc_term_line(stdout, 1, "  elapsed   %.1f s of %.1f s", iv->end_s,
+                 (double)v->a->cfg.duration_ms / 1e3);
+    vc_term_line(stdout, 1, "  ops/s     %.1f   (search %llu, insert %llu in the last %.2f s)",
+                 (double)ops / span, (unsigned long long)iv->searches,
+                 (unsigned long long)iv->inserts, span);
+    vc_term_line(stdout, 1, "  latency   p50 %s   p95 %s   p99 %s", p50, p95, p99);
+    vc_term_line(stdout, 1, "  pool hit  %s", hit);
+    vc_term_line(stdout, 1, "  total     %llu ops, %.1f ops/s on average",
+                 (unsigned long long)v->ops_so_far, (double)v->ops_so_far / iv->end_s);
     v->lines_drawn = 6;
   }
   fflush(stdout);
@@ -268,34 +269,34 @@ static double ops_per_sec(const vc_workload_sample *s) {
   return s->end_s > 0 ? (double)(s->searches + s->inserts) / s->end_s : 0;
 }
 
-static void print_summary_text(const measure_args *a, const vc_workload_target *t,
+static void print_summary_text(FILE *f, const measure_args *a, const vc_workload_target *t,
                                const vc_workload_sample *s) {
   char what[512], lat[5][24], hit[16];
   describe_target(what, sizeof what, t);
-  printf("workload  %s, %u thread%s, %.1f s, k=%u on %s\n", vc_workload_name(a->cfg.kind),
+  fprintf(f, "workload  %s, %u thread%s, %.1f s, k=%u on %s\n", vc_workload_name(a->cfg.kind),
          a->cfg.threads, a->cfg.threads == 1 ? "" : "s", s->end_s, a->cfg.k, what);
-  printf("ops       %llu (search %llu, insert %llu)\n",
+  fprintf(f, "ops       %llu (search %llu, insert %llu)\n",
          (unsigned long long)(s->searches + s->inserts), (unsigned long long)s->searches,
          (unsigned long long)s->inserts);
-  printf("ops/s     %.1f\n", ops_per_sec(s));
+  fprintf(f, "ops/s     %.1f\n", ops_per_sec(s));
   static const double q[4] = {0.50, 0.95, 0.99, 0.999};
   for (int i = 0; i < 4; i++) vc_format_us(lat[i], sizeof lat[i], vc_hist_quantile(&s->latency, q[i]));
   vc_format_us(lat[4], sizeof lat[4], s->latency.count ? s->latency.max_us : NAN);
-  printf("latency   p50 %s   p95 %s   p99 %s   p99.9 %s   max %s\n", lat[0], lat[1], lat[2],
+  fprintf(f, "latency   p50 %s   p95 %s   p99 %s   p99.9 %s   max %s\n", lat[0], lat[1], lat[2],
          lat[3], lat[4]);
   format_hit_rate(hit, sizeof hit, s->pool_hit_rate);
-  printf("pool hit  %s   simd %s\n", hit, vexfs_simd_isa());
+  fprintf(f, "pool hit  %s   simd %s\n", hit, vexfs_simd_isa());
   if (a->target_ops > 0) {
     char line[160];
     vc_format_achievement(line, sizeof line, ops_per_sec(s), a->target_ops);
-    printf("%s\n", line);
+    fprintf(f, "%s\n", line);
   }
 }
 
-static void print_summary_json(const measure_args *a, const vc_workload_target *t,
+static void print_summary_json(FILE *f, const measure_args *a, const vc_workload_target *t,
                                const vc_workload_sample *s) {
   vc_json j;
-  vcj_init(&j, stdout);
+  vcj_init(&j, f);
   vcj_object(&j, NULL);
   vcj_str(&j, "workload", vc_workload_name(a->cfg.kind));
   vcj_u64(&j, "threads", a->cfg.threads);
@@ -343,10 +344,32 @@ static void print_summary_json(const measure_args *a, const vc_workload_target *
   vcj_end(&j);
 }
 
-static void print_summary(const measure_args *a, const vc_workload_target *t,
-                          const vc_workload_sample *s) {
-  if (a->json) print_summary_json(a, t, s);
-  else print_summary_text(a, t, s);
+/* The summary as text to print, made while the workload is still open (it describes the
+ * collection) and printed only once closing it went well: a scratch collection that could not be
+ * dropped, or a final checkpoint that failed, must not follow a success report. The caller frees
+ * it; NULL when out of memory. */
+static char *summary(const measure_args *a, const vc_workload_target *t,
+                     const vc_workload_sample *s, const char *report_path) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) return NULL;
+  if (a->json) print_summary_json(f, a, t, s);
+  else print_summary_text(f, a, t, s);
+  if (report_path && !a->json) fprintf(f, "report    %s\n", report_path);
+  if (fclose(f) != 0) {
+    free(text);
+    return NULL;
+  }
+  return text;
+}
+
+/* Closes the workload, then prints the summary if all went well. */
+static void close_and_print(vc_workload *w, char *text, const char *cmd, int *rc) {
+  if (*rc == VC_OK && !text) *rc = vc_fail(cmd, "out of memory");
+  vc_workload_close(w, rc);
+  if (*rc == VC_OK) fputs(text, stdout);
+  free(text);
 }
 
 int vc_perf_benchmark(int argc, char **argv) {
@@ -357,8 +380,8 @@ int vc_perf_benchmark(int argc, char **argv) {
   if (vc_workload_open(a.cmd, &a.cfg, &w) != VC_OK) return VC_FAIL;
   vc_workload_sample total;
   rc = vc_workload_run(w, NULL, NULL, &total);
-  if (rc == VC_OK) print_summary(&a, vc_workload_target_of(w), &total);
-  vc_workload_close(w, &rc);
+  char *text = rc == VC_OK ? summary(&a, vc_workload_target_of(w), &total, NULL) : NULL;
+  close_and_print(w, text, a.cmd, &rc);
   return rc;
 }
 
@@ -405,11 +428,8 @@ int vc_perf_report(int argc, char **argv) {
                         .nintervals = log.n, .metrics = &m, .target_ops_per_sec = a.target_ops};
     rc = vc_report_html_write(a.cmd, a.output, &d);
   }
-  if (rc == VC_OK) {
-    print_summary(&a, t, &total);
-    if (!a.json) printf("report    %s\n", a.output);
-  }
+  char *text = rc == VC_OK ? summary(&a, t, &total, a.output) : NULL;
   free(log.items);
-  vc_workload_close(w, &rc);
+  close_and_print(w, text, a.cmd, &rc);
   return rc;
 }

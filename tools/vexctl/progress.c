@@ -34,8 +34,9 @@ void vc_progress_update(vc_progress *p, uint64_t done) {
   for (int i = 0; i < BAR_WIDTH; i++) bar[i] = i < filled ? '#' : '.';
   bar[BAR_WIDTH] = '\0';
   if (rate > 0) format_eta((double)(p->total - done) / rate, eta, sizeof eta);
-  fprintf(stderr, "\r[%s] %llu/%llu rows %5.1f%% %.0f rows/s ETA %s\033[K", bar,
-          (unsigned long long)done, (unsigned long long)p->total, 100 * frac, rate, eta);
+  fputc('\r', stderr);
+  vc_term_line(stderr, 0, "[%s] %llu/%llu rows %5.1f%% %.0f rows/s ETA %s", bar,
+               (unsigned long long)done, (unsigned long long)p->total, 100 * frac, rate, eta);
   fflush(stderr);
 }
 

@@ -1,15 +1,14 @@
 /* vexctl: the HTML report (report_html.h). */
 #include "report_html.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "outfile.h"
 #include "perf_commands.h"
 #include "svg_chart.h"
 
@@ -227,46 +226,22 @@ static int write_report(FILE *f, const vc_report_data *d) {
   return ferror(f) ? -1 : 0;
 }
 
-/* The temporary file beside path; the caller frees it. */
-static char *temp_path(const char *path) {
-  size_t len = strlen(path) + 32;
-  char *tmp = malloc(len);
-  if (tmp) snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
-  return tmp;
-}
-
 int vc_report_html_check(const char *cmd, const char *path) {
-  char *tmp = temp_path(path);
-  if (!tmp) return vc_fail(cmd, "out of memory");
-  FILE *f = fopen(tmp, "w");
-  int rc = f ? VC_OK : vc_fail(cmd, "%s: cannot write there: %s", path, strerror(errno));
-  if (f) {
-    fclose(f);
-    unlink(tmp);
-  }
-  free(tmp);
-  return rc;
+  char err[1024];
+  vc_outfile o;
+  if (vc_outfile_open(&o, path, err, sizeof err) != 0) return vc_fail(cmd, "%s", err);
+  vc_outfile_discard(&o);
+  return VC_OK;
 }
 
 int vc_report_html_write(const char *cmd, const char *path, const vc_report_data *d) {
-  char *tmp = temp_path(path);
-  if (!tmp) return vc_fail(cmd, "out of memory");
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    int rc = vc_fail(cmd, "%s: cannot write there: %s", path, strerror(errno));
-    free(tmp);
-    return rc;
-  }
-  errno = 0;
-  int bad = write_report(f, d);
-  int saved = errno;
-  if (fclose(f) != 0 && !bad) bad = 1, saved = errno;
-  if (!bad && rename(tmp, path) != 0) bad = 1, saved = errno;
-  int rc = VC_OK;
-  if (bad) {
-    rc = vc_fail(cmd, "%s: %s", path, saved ? strerror(saved) : "write failed");
-    unlink(tmp);
-  }
-  free(tmp);
-  return rc;
+  char err[1024];
+  vc_outfile o;
+  if (vc_outfile_open(&o, path, err, sizeof err) != 0) return vc_fail(cmd, "%s", err);
+  int bad = write_report(o.f, d);
+  int ok = !bad && vc_outfile_finish(&o, err, sizeof err) == 0 &&
+           vc_outfile_commit(&o, err, sizeof err) == 0;
+  if (bad) snprintf(err, sizeof err, "%s: cannot write it", path);
+  vc_outfile_discard(&o);
+  return ok ? VC_OK : vc_fail(cmd, "%s", err);
 }

@@ -1,21 +1,19 @@
 /* vexctl: writing vector files for `export`: .npy (float32, with a header byte-identical to
  * numpy.save's), .jsonl (import's line format), .fvecs and .csv; and a uint64 .npy of ids.
- * A file is written to a new PATH.tmp-XXXXXX beside it and renamed over PATH only when
- * complete, so that a failure never leaves a partial file; only a regular file (or the one a
- * symbolic link names) is ever replaced. */
+ * Each file is written all or nothing (outfile.h). */
 #ifndef VEXCTL_VECFILE_WRITE_H
 #define VEXCTL_VECFILE_WRITE_H
 #include <stdint.h>
 #include <stdio.h>
 
+#include "outfile.h"
 #include "vecfile.h"
 
 typedef struct vf_writer {
   vf_format format; /* VF_NPY, VF_JSONL, VF_FVECS or VF_CSV; VF_NPY with ids_only: ids */
   int ids_only;
   uint32_t dim;
-  FILE *f;
-  char *path, *tmp_path;
+  vc_outfile out;
 } vf_writer;
 
 /* Whether export writes this format. */
@@ -25,12 +23,7 @@ int vf_writer_open(vf_writer *w, const char *path, vf_format format, int ids_onl
                    uint32_t dim, char *err, size_t errlen);
 /* One row: its id, vector (dim floats) and payload (JSON text or NULL; jsonl only). */
 void vf_writer_row(vf_writer *w, uint64_t id, const float *v, const char *payload);
-/* Flushes, syncs and closes the temporary (0, or -1 with err, the temporary removed). */
-int vf_writer_finish(vf_writer *w, char *err, size_t errlen);
-/* Renames the finished temporary over PATH; 0, or -1 with err. */
-int vf_writer_commit(vf_writer *w, char *err, size_t errlen);
-/* Removes the temporary (open or finished, not committed) and frees w; NULL-safe after
- * commit. */
-void vf_writer_discard(vf_writer *w);
+/* Then finish, commit or discard w->out (outfile.h): both files of an export are finished
+ * before either replaces its old one. */
 
 #endif

@@ -341,6 +341,29 @@ static int load_synthetic(vc_workload *w) {
   return rc;
 }
 
+#define SCRATCH_PREFIX "vexctl-bench-"
+
+/* Drops the scratch collections that runs killed before their cleanup left behind (SIGKILL, a
+ * power cut). With the database open for writing no other run can be using one: the writer's
+ * lock is this process's. Only names of the exact form SCRATCH_PREFIX + digits are touched. */
+static int drop_leftover_scratch(vc_workload *w) {
+  char **names;
+  size_t n;
+  vexfs_status st = vexfs_db_list_collections(w->db, &names, &n);
+  if (st != VEXFS_OK) return vc_lib_fail(w->cmd, "listing the collections", st);
+  int rc = VC_OK;
+  for (size_t i = 0; rc == VC_OK && i < n; i++) {
+    const char *tail = names[i] + strlen(SCRATCH_PREFIX);
+    if (strncmp(names[i], SCRATCH_PREFIX, strlen(SCRATCH_PREFIX)) || !*tail ||
+        strspn(tail, "0123456789") != strlen(tail) || !strcmp(names[i], w->cfg.name))
+      continue;
+    if ((st = vexfs_db_drop_collection(w->db, names[i])) != VEXFS_OK)
+      rc = vc_lib_fail(w->cmd, names[i], st);
+  }
+  vexfs_free(names);
+  return rc;
+}
+
 /* Opens the database collection to search and, for inserts, makes the scratch collection. */
 static int open_database(vc_workload *w) {
   int writable = w->cfg.kind != VC_WORKLOAD_SEARCH;
@@ -351,7 +374,8 @@ static int open_database(vc_workload *w) {
   vexfs_collection_config_init(&cc);
   vexfs_status st = vexfs_collection_get_config(w->search, &cc);
   if (st != VEXFS_OK) return vc_lib_fail(w->cmd, w->cfg.name, st);
-  snprintf(w->scratch, sizeof w->scratch, "vexctl-bench-%ld", (long)getpid());
+  if (drop_leftover_scratch(w) != VC_OK) return VC_FAIL;
+  snprintf(w->scratch, sizeof w->scratch, SCRATCH_PREFIX "%ld", (long)getpid());
   st = vexfs_db_create_collection(w->db, w->scratch, &cc, &w->insert);
   if (st != VEXFS_OK) return vc_lib_fail(w->cmd, "creating the scratch collection", st);
   w->target.scratch_name = w->scratch;
