@@ -21,7 +21,8 @@ test=(libcmocka-dev abigail-tools binutils prometheus python3-numpy python3-pyte
 bench=(libbenchmark-dev python3-numpy python3-faiss libopenblas0-pthread dataset-fashion-mnist
        libfaiss-dev libhnswlib-dev python3-hnswlib gnuplot-nox libjemalloc2
        python3-matplotlib # benchmarks/reference_suite.py imports it, as the reference does
-       wrk curl) # benchmarks/server: HTTP load
+       wrk curl # benchmarks/server: HTTP load
+       python3-h5py) # benchmarks/vexctl/fashion_mnist_hdf5.py: the ann-benchmarks file
 case $profile in
   core) want=("${core[@]}") ;;
   test) want=("${core[@]}" "${test[@]}") ;;
