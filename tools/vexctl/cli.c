@@ -250,7 +250,6 @@ double vc_now(void) {
   return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* ---- added by the "database" helper (create, bench ann) ---- */
 int vc_check_config(const char *cmd, const vexfs_collection_config *cfg) {
   vexfs_collection *c;
   vexfs_status st = vexfs_collection_create(cfg, &c);

@@ -101,7 +101,6 @@ int vc_check_name(const char *cmd, const char *name);
  * reading until a writer comes. */
 int vc_open_regular(const char *path, char *err, size_t errlen);
 
-/* ---- added by the "database" helper (create, bench ann) ---- */
 /* Lets the library judge cfg before anything touches the disk: builds and frees an in-memory
  * collection. Returns VC_OK, VC_USAGE after printing the library's reason for refusing it (a
  * value out of range is a usage error), or VC_FAIL (out of memory). */
