@@ -194,3 +194,23 @@ def test_upsert_replaces_and_survives_reopening(tmp_path):
         assert c.ids().tolist() == [1, 2, 3, 9]
         assert c.get(2).tolist() == [20, 20] and c.get_payload(9) == {"v": 9}
         assert c.get_payload(2) is None and c.get(3).tolist() == [3, 3]
+
+
+def test_check_reports_a_healthy_database_and_finds_damage(tmp_path):
+    path = tmp_path / "db"
+    with vexfs.Database(path) as db:
+        c = db.create_collection("c", dim=4, index="hnsw")
+        c.add(np.arange(50), np.random.default_rng(1).random((50, 4), dtype=np.float32))
+        with pytest.raises(vexfs.BusyError, match="open for writing"):
+            vexfs.Database.check(path)
+    report = vexfs.Database.check(path)
+    assert report["ok"] is True and report["collections"] == [{"name": "c", "vectors": 50}]
+    assert report["snapshot"]["sections"] > 0
+    snapshot = path / "snapshot.vxs"
+    data = bytearray(snapshot.read_bytes())
+    data[len(data) // 2] ^= 0x10
+    snapshot.write_bytes(data)
+    with pytest.raises(vexfs.CorruptError, match="snapshot.vxs"):
+        vexfs.Database.check(path)
+    with pytest.raises(vexfs.VexfsIOError, match="holds no database"):
+        vexfs.Database.check(tmp_path)

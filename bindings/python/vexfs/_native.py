@@ -103,6 +103,7 @@ _sigs = {
     "vexfs_db_get_collection": (ctypes.c_int, [_P, ctypes.c_char_p, _P]),
     "vexfs_db_drop_collection": (ctypes.c_int, [_P, ctypes.c_char_p]),
     "vexfs_db_list_collections": (ctypes.c_int, [_P, _P, _P]),
+    "vexfs_db_check": (ctypes.c_int, [ctypes.c_char_p, _P]),
 }
 for _name, (_res, _args) in _sigs.items():
     _f = getattr(lib, _name)

@@ -10,7 +10,7 @@ from typing import Any
 from . import _native
 from ._arguments import U64_MAX, c_path, c_text, choice, integer
 from ._native import lib
-from .collection import Collection, _config
+from .collection import Collection, _config, _take_json
 from .errors import InvalidArgumentError, check
 
 _SYNC = {"off": 0, "normal": 1, "full": 2}
@@ -44,6 +44,21 @@ class Database:
         self._collections: "weakref.WeakValueDictionary[str, Collection]" = \
             weakref.WeakValueDictionary()
         check(lib.vexfs_db_open(encoded, ctypes.byref(opts), ctypes.byref(self._db)))
+
+    @staticmethod
+    def check(path: str | os.PathLike) -> dict:
+        """Verifies the database in directory path without changing it, as SQLite's
+        integrity_check does: every snapshot section read back, every log record (a damaged last
+        one included, which opening would drop as a torn write), then a read-only load. Returns
+        the report: {"ok": True, "snapshot": {...} or None, "log": {...} or None,
+        "collections": [{"name", "vectors"}]}. Raises CorruptError naming the damaged file and
+        place, BusyError while a writer has the database open, VexfsIOError when path holds no
+        database."""
+        report = ctypes.c_void_p()
+        status = lib.vexfs_db_check(c_path(path), ctypes.byref(report))
+        result = _take_json(report.value)
+        check(status)
+        return result
 
     def _handle(self) -> ctypes.c_void_p:
         if not self._db:
