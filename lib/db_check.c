@@ -30,7 +30,9 @@ static char *join(const char *dir, const char *file) {
 }
 
 /* The calling thread's last message restated as this call's: the readers word theirs for
- * vexfs_db_open, and the snapshot's do not name the file. */
+ * vexfs_db_open, and the snapshot's (the one file of its kind in a database) do not name the
+ * file, so it is put in front: "vexfs_db_check: DIR/snapshot.vxs: the snapshot's HNSW graph is
+ * damaged: ...". */
 static vexfs_status restate(vexfs_status st, const char *snapshot_path) {
   char msg[1024];
   snprintf(msg, sizeof msg, "%s", vexfs_last_error());
@@ -38,10 +40,8 @@ static vexfs_status restate(vexfs_status st, const char *snapshot_path) {
   const char *rest = msg;
   static const char open_prefix[] = "vexfs_db_open: ";
   if (!strncmp(rest, open_prefix, sizeof open_prefix - 1)) rest += sizeof open_prefix - 1;
-  static const char snapshot_word[] = "the snapshot ";
-  if (!strncmp(rest, snapshot_word, sizeof snapshot_word - 1))
-    return vx_fail(st, "%s: the snapshot %s %s", FN, snapshot_path,
-                   rest + sizeof snapshot_word - 1);
+  if (!strncmp(rest, "the snapshot", strlen("the snapshot")) && !strstr(rest, snapshot_path))
+    return vx_fail(st, "%s: %s: %s", FN, snapshot_path, rest);
   return vx_fail(st, "%s: %s", FN, rest);
 }
 
@@ -146,7 +146,7 @@ static void put_report(vx_buf *b, const char *problem, const snap_figures *snap,
 
 VEXFS_API vexfs_status vexfs_db_check(const char *path, char **report) {
   if (report) *report = NULL;
-  if (!path) return vx_fail(VEXFS_E_INVALID, "%s: path is NULL", FN);
+  if (!path || !*path) return vx_fail(VEXFS_E_INVALID, "%s: path is %s", FN, path ? "empty" : "NULL");
   char *snap_path = join(path, "snapshot.vxs"), *wal_path = join(path, "wal.log");
   vexfs_status st = VEXFS_OK;
   struct stat sb;

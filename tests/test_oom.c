@@ -373,6 +373,46 @@ static vexfs_status read_back(world *w) {
   return VEXFS_OK;
 }
 
+/* vexfs_db_check of a small database of its own (made without faults: a snapshot of an HNSW
+ * collection with payloads and an index, and a log after it), and the world's payload indexes
+ * listed: both only read. */
+static vexfs_status check_small_database(world *w) {
+  char *dir = db_tempdir();
+  long saved = atomic_exchange(&countdown, -1);
+  vexfs_db *db;
+  vexfs_collection *c;
+  vexfs_collection_config cfg = config(VEXFS_INDEX_HNSW);
+  assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);
+  assert_int_equal(vexfs_db_create_collection(db, "c", &cfg, &c), VEXFS_OK);
+  assert_int_equal(vexfs_create_payload_index(c, "group", VEXFS_PAYLOAD_INDEX_KEYWORD), VEXFS_OK);
+  assert_int_equal(db_insert_range(c, 0, 20), VEXFS_OK);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK); /* checkpoints */
+  assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);
+  assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+  assert_int_equal(db_insert_range(c, 20, 5), VEXFS_OK);
+  char *image = db_tempdir(); /* the files as they are now: the log holds the last insert */
+  copy_dir(dir, image);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  atomic_store(&countdown, saved);
+
+  char *report = NULL;
+  vexfs_status st = vexfs_db_check(image, &report);
+  if (st == VEXFS_OK) assert_non_null(strstr(report, "{\"name\":\"c\",\"vectors\":25}"));
+  else assert_null(report);
+  vexfs_free(report);
+  db_rmdir(image);
+  db_rmdir(dir);
+  free(image);
+  free(dir);
+  char *indexes;
+  if (st == VEXFS_OK && (st = vexfs_list_payload_indexes(w->col[0], &indexes)) == VEXFS_OK) {
+    assert_string_equal(indexes, "[{\"key\":\"group\",\"kind\":\"keyword\"},"
+                                 "{\"key\":\"id\",\"kind\":\"numeric\"}]");
+    vexfs_free(indexes);
+  }
+  return st;
+}
+
 static vexfs_status checkpoint(world *w) { return vexfs_db_checkpoint(w->db); }
 
 static vexfs_status drop_exact(world *w) { return vexfs_db_drop_collection(w->db, names[1]); }
@@ -418,6 +458,7 @@ static const step steps[] = {
     {"insert into freed IVF rows", insert_more_ivf, inserted_more_ivf},
     {"remove from LSH", remove_lsh_rows, removed_lsh_rows},
     {"read back ids, names, metrics", read_back, no_change},
+    {"check a database, list indexes", check_small_database, no_change},
     {"drop a payload index", unindex_group, no_change},
     {"checkpoint", checkpoint, no_change},
     {"drop a collection", drop_exact, dropped_exact},

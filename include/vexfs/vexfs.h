@@ -578,9 +578,9 @@ VEXFS_API vexfs_status vexfs_db_list_collections(vexfs_db *db, char ***names, si
  *   there is none), "log": {"bytes", "records", "first_record", "last_record"} (null when
  *   there is none), "collections": [{"name", "vectors"}] (when the contents were read)}.
  *   NULL on any other error.
- * Errors: VEXFS_E_INVALID (NULL path), VEXFS_E_IO (no database at path, a file cannot be read),
- *         VEXFS_E_CORRUPT (the message names the file and the byte or section that failed),
- *         VEXFS_E_UNSUPPORTED (files of a newer format version), VEXFS_E_BUSY (a handle has the
+ * Errors: VEXFS_E_INVALID (NULL or empty path), VEXFS_E_IO (no database at path, a file cannot
+ *         be read), VEXFS_E_CORRUPT (the message names the file and the byte or section that
+ *         failed), VEXFS_E_UNSUPPORTED (files of a newer format version), VEXFS_E_BUSY (a handle has the
  *         database open for writing: its files are changing), VEXFS_E_NOMEM.
  * Threading: thread-safe. */
 VEXFS_API vexfs_status vexfs_db_check(const char *path, char **report);
