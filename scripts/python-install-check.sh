@@ -23,6 +23,8 @@ assert vexfs.library_path == os.path.join(sys.argv[1], "vexfs", "libvexfs.so.1")
 c = vexfs.Collection(dim=2)
 c.add([1, 2], [[0, 1], [1, 0]])
 assert list(c.search([0, 1], k=1)[0]) == [1]
+# vexfs.distributed is in the wheel, whole (importing it needs Dask, which this python may lack)
+assert os.path.isfile(os.path.join(sys.argv[1], "vexfs", "distributed", "sharded.py"))
 print("pip install ok:", sys.executable, vexfs.__version__, vexfs.library_path)
 PY
   )

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a profile needs (only those missing) and builds libvexfs.
 #   scripts/setup.sh          the library and examples, in build/
-#   scripts/setup.sh test     + test suites, sanitizer builds (build-asan, build-tsan), the
-#                             aarch64 cross build run under qemu (build-arm64), the libFuzzer
-#                             targets (build-fuzz, clang) and tests/server's npm packages
+#   scripts/setup.sh test     + test suites (Python's: numpy, pytest, Dask distributed),
+#                             sanitizer builds (build-asan, build-tsan), the aarch64 cross build
+#                             run under qemu (build-arm64), the libFuzzer targets (build-fuzz,
+#                             clang) and tests/server's npm packages
 #   scripts/setup.sh bench    + Google Benchmark, faiss, hnswlib and the Fashion-MNIST data
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,12 +18,14 @@ test=(libcmocka-dev abigail-tools binutils prometheus python3-numpy python3-pyte
       libcmocka-dev:arm64 libzstd-dev:arm64 clang libclang-rt-14-dev nodejs
       openssl # tests/server: a self-signed certificate for the TLS test
       python3-h5py # tests/vexctl: makes the ann-benchmarks-format HDF5 file it imports
-      bash-completion) # tests/vexctl: completes as bash would, with its helpers
+      bash-completion # tests/vexctl: completes as bash would, with its helpers
+      python3-distributed) # tests/distributed: vexfs.distributed on a Dask LocalCluster
 bench=(libbenchmark-dev python3-numpy python3-faiss libopenblas0-pthread dataset-fashion-mnist
        libfaiss-dev libhnswlib-dev python3-hnswlib gnuplot-nox libjemalloc2
        python3-matplotlib # benchmarks/reference_suite.py imports it, as the reference does
        wrk curl # benchmarks/server: HTTP load
-       python3-h5py) # benchmarks/vexctl/fashion_mnist_hdf5.py: the ann-benchmarks file
+       python3-h5py # benchmarks/vexctl/fashion_mnist_hdf5.py: the ann-benchmarks file
+       python3-distributed) # benchmarks/distributed.py: sharded build and search on Dask
 case $profile in
   core) want=("${core[@]}") ;;
   test) want=("${core[@]}" "${test[@]}") ;;

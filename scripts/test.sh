@@ -3,7 +3,8 @@
 # "N passed, N failed" (scripts/count_results.py; CI reads it and the exit status).
 #   C (CMocka) in build/; the same under ASan+UBSan; concurrency, internals, HNSW, pool, db under
 #   TSan; NEON parity under qemu; ABI baseline; install + pkg-config; libFuzzer targets for 20 s
-#   each; Python (pytest, pip install); Node (node --test, npm pack + install); vexfs-server
+#   each; Python (pytest, pip install); sharded collections (pytest tests/distributed on a Dask
+#   LocalCluster); Node (node --test, npm pack + install); vexfs-server
 #   (node --test tests/server: Qdrant's JS client and raw HTTP against build/server/vexfs-server,
 #   and again against the ASan+UBSan and TSan builds); vexctl (pytest tests/vexctl, driving
 #   build/tools/vexctl/vexctl, then the ASan+UBSan build of it).
@@ -55,6 +56,10 @@ echo "== python (pytest, /usr/bin/python3: Debian's numpy and pytest)"
 VEXFS_LIBRARY=$PWD/build/lib/libvexfs.so.1 PYTHONPATH=$PWD/bindings/python reporting python \
   /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python --junitxml="$results/python.xml"
 step python-install scripts/python-install-check.sh
+echo "== distributed (pytest tests/distributed: vexfs.distributed on a 2-worker Dask LocalCluster)"
+VEXFS_LIBRARY=$PWD/build/lib/libvexfs.so.1 PYTHONPATH=$PWD/bindings/python reporting distributed \
+  timeout 900 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/distributed \
+  --junitxml="$results/distributed.xml"
 
 echo "== node (node --test; the addon built by npm run build)"
 node_suite() (

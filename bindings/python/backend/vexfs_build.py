@@ -127,9 +127,12 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None) 
     project = _project()
     library = _built_library()
     wheel = _Wheel(wheel_directory, project)
-    for name in sorted(os.listdir(PACKAGE)):
-        if name.endswith(".py") or name == "py.typed":
-            wheel.add(f"vexfs/{name}", _read(os.path.join(PACKAGE, name)))
+    for folder, subfolders, names in os.walk(PACKAGE):  # vexfs/ and its subpackages
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+        inside = os.path.relpath(folder, os.path.dirname(PACKAGE))
+        for name in sorted(names):
+            if name.endswith(".py") or name == "py.typed":
+                wheel.add(f"{inside}/{name}", _read(os.path.join(folder, name)))
     wheel.add(f"vexfs/{LIBRARY}", _read(library), executable=True)
     return wheel.finish(project)
 
