@@ -171,7 +171,7 @@ def main():
         print(f"ef {ef:3d}                       {s:20.0f}   {d:11.0f}   {d / s:5.2f}   "
               f"{rs:13.4f}   {rd:14.4f}   {rd - rs:+10.4f}")
     ls, ld = statistics.median(latency["single"]), statistics.median(latency["sharded"])
-    print(f"\none query per call (median us)            local   sharded   overhead")
+    print("\none query per call (median us)            local   sharded   overhead")
     print(f"HNSW ef 40, Fashion-MNIST, direct    {ls:12.0f}   {ld:7.0f}   {ld - ls:8.0f}")
     for direct, name in ((True, "direct_to_workers"), (False, "relayed by the scheduler")):
         lo = statistics.median(r[0] for r in small[direct])

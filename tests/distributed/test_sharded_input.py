@@ -31,17 +31,17 @@ def unchanged(sc):
     ([100, 101], np.ones((3, 4), np.float32), None, "2 ids for 3"),
     ([100, 2**64 - 1], np.ones((2, 4), np.float32), None, "ids"),
     ([100, -1], np.ones((2, 4), np.float32), None, "ids"),
-    ([100, 101], [[1, 2, 3, 4], [1, 2, float("nan"), 4]], None, "row 1 holds NaN"),
+    ([100, 101], [[1, 2, 3, 4], [1, 2, float("nan"), 4]], None, "row 1, element 2 is NaN"),
     ([100, 101], [[1, 2, 3, 4], [1e38, 0, 0, 0]], None, "squared norm"),
     ([100, 101], [[1, 2, 3, 4], ["a", 2, 3, 4]], None, "real numbers"),
     ([100.0, 101], np.ones((2, 4), np.float32), None, "integer"),
     ([100, 101], np.ones((2, 4), np.float32), [{}], "1 payloads for 2"),
-    ([100, 101], np.ones((2, 4), np.float32), [{}, "[1, 2]"], "not a JSON object"),
-    ([100, 101], np.ones((2, 4), np.float32), [{}, '{"a": 1, "a": 2}'], "duplicate key"),
+    ([100, 101], np.ones((2, 4), np.float32), [{}, "[1, 2]"], "row 1: payload must be a JSON object"),
+    ([100, 101], np.ones((2, 4), np.float32), [{}, '{"a": 1, "a": 2}'], "repeats a key"),
     ([100, 101], np.ones((2, 4), np.float32), [{}, '{"a": NaN}'], "not valid JSON"),
     ([100, 101], np.ones((2, 4), np.float32), [{}, '{"a": '], "not valid JSON"),
-    ([100, 101], np.ones((2, 4), np.float32), [{}, "[" * 70 + "]" * 70], "not a JSON object"),
-    ([100, 101], np.ones((2, 4), np.float32), [{}, '{"a":' * 65 + "1" + "}" * 65], "deeper"),
+    ([100, 101], np.ones((2, 4), np.float32), [{}, "[" * 70 + "]" * 70], "nested deeper than 64"),
+    ([100, 101], np.ones((2, 4), np.float32), [{}, '{"a":' * 65 + "1" + "}" * 65], "nested deeper than 64"),
     ([100, 101], np.ones((2, 4), np.float32), [{}, 7], "must be a dict"),
     ([100, 101], np.ones((2, 4), np.float32), [{}, "{\"a\": \"x\0\"}"], "NUL"),
 ])
@@ -71,7 +71,7 @@ def test_bad_reads_and_removes(sc):
         sc.get(1000)
     with pytest.raises(vexfs.NotFoundError):
         sc.set_payload(1000, {"a": 1})
-    with pytest.raises(vexfs.InvalidArgumentError, match="not a JSON object"):
+    with pytest.raises(vexfs.InvalidArgumentError, match="must be a JSON object"):
         sc.set_payload(1, "[1]")
     with pytest.raises(vexfs.InvalidArgumentError, match="merging"):
         sc.set_payload(1, None, merge=True)

@@ -211,6 +211,18 @@ def test_nul_inside_a_dict_payload_round_trips():
     assert c.get_payload(1) == {"s": "a\x00b"}
 
 
+def test_a_dict_nested_past_what_json_encodes_is_refused(collection):
+    """json.dumps gives up (RecursionError) on a dict nested 100 000 deep: InvalidArgumentError
+    before any C call, for payloads and filters alike."""
+    deep = {}
+    for _ in range(100000):
+        deep = {"a": deep}
+    c = collection
+    refused(c, c.add, [9], rows(1), payloads=[deep], match="cannot be encoded as JSON")
+    refused(c, c.set_payload, 1, deep, match="cannot be encoded as JSON")
+    refused(c, c.search, rows(1)[0], k=1, filter=deep, match="cannot be encoded as JSON")
+
+
 def test_keys_names_and_paths_with_nul_are_refused(collection, tmp_path):
     c = collection
     refused(c, c.create_payload_index, "n\x00x", "numeric", match="^key contains a NUL")

@@ -219,5 +219,5 @@ def json_text(value: Any, what: str) -> bytes:
         raise InvalidArgumentError(f"{what} must be a dict (or JSON text), not {type(value).__name__}")
     try:
         return json.dumps(value, separators=(",", ":"), allow_nan=False, default=_plain).encode()
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, RecursionError) as e:  # nested too deep for json
         raise InvalidArgumentError(f"{what} cannot be encoded as JSON: {e}") from None

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
-from ..errors import CorruptError, NotFoundError, UnsupportedError
+from ..errors import CorruptError, NotFoundError, UnsupportedError, VexfsIOError
 from .routing import HASHING
 
 FILE = "manifest.json"
 FORMAT = "vexfs-sharded"
 VERSION = 1
 MAX_SHARDS = 1 << 16  # shard-XXXX
+MAX_BYTES = 1 << 20  # a manifest is a few hundred bytes
+_SHARD_DIR = re.compile(r"shard-[0-9a-f]{4}")
 
 
 def shard_dir(path: str, shard: int) -> str:
@@ -47,13 +50,19 @@ def read(path: str) -> dict:
     hold what version 1 holds, UnsupportedError for another format version or hashing."""
     where = os.path.join(path, FILE)
     try:
-        with open(where, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
+        with open(where, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+    except (FileNotFoundError, NotADirectoryError):
         raise NotFoundError(f"{where}: no sharded collection here (no manifest)") from None
+    except IsADirectoryError:
+        raise CorruptError(f"{where}: a directory, not a manifest") from None
+    except OSError as e:
+        raise VexfsIOError(f"{where}: cannot read: {e.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise CorruptError(f"{where}: over {MAX_BYTES} bytes, not a manifest")
     try:
-        m = json.loads(text)
-    except ValueError as e:
+        m = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise CorruptError(f"{where}: not JSON: {e}") from None
     if not isinstance(m, dict) or m.get("format") != FORMAT:
         raise CorruptError(f"{where}: not a vexfs sharded-collection manifest")
@@ -71,3 +80,13 @@ def read(path: str) -> dict:
     if not 1 <= m["shards"] <= MAX_SHARDS:
         raise CorruptError(f"{where}: shards must be 1..{MAX_SHARDS}, not {m['shards']}")
     return m
+
+
+def check_shard_dirs(path: str, shards: int) -> None:
+    """CorruptError when path holds shard directories past the manifest's count (their rows
+    would be out of reach, and their ids routed elsewhere)."""
+    extra = sorted(name for name in os.listdir(path)
+                   if _SHARD_DIR.fullmatch(name) and int(name[6:], 16) >= shards)
+    if extra:
+        raise CorruptError(f"{os.path.join(path, FILE)}: says {shards} shard(s), but "
+                           f"{', '.join(extra)} exist(s) too")

@@ -6,11 +6,11 @@ checked by the client (batch.py), so what a shard raises comes from its contents
 """
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 
+from ..collection import Collection
 from ..database import Database
 from ..errors import NotFoundError
 
@@ -83,17 +83,31 @@ class Shard:
         """Checkpoints and closes the database; later calls raise InvalidArgumentError."""
         self._db.close()
 
+    def config(self) -> dict:
+        """The collection's configuration (vexfs.Collection.config)."""
+        return self._c.config()
+
     def holds(self, ids: np.ndarray, rows: np.ndarray, payloads: list | None) -> bool:
         """Whether every id is here with exactly this vector and payload: what an add that was
-        cut off by a lost worker leaves when it had in fact been applied."""
+        cut off by a lost worker leaves when it had in fact been applied. Payloads are compared
+        as the library stores them (numbers past 64 bits become doubles, and so on): each one
+        given is stored once in a scratch collection and read back."""
         present = set(self._c.ids().tolist())
-        for i, id in enumerate(ids.tolist()):
-            if id not in present or not np.array_equal(self._c.get(id), rows[i]):
-                return False
-            text = None if payloads is None else payloads[i]
-            if self._c.get_payload(id) != (None if text is None else json.loads(text)):
-                return False
-        return True
+        if payloads is not None:
+            scratch = Collection(1, index="flat", threads=1)
+            scratch.add(np.arange(len(payloads)), np.zeros((len(payloads), 1), np.float32),
+                        payloads)
+        try:
+            for i, id in enumerate(ids.tolist()):
+                if id not in present or not np.array_equal(self._c.get(id), rows[i]):
+                    return False
+                stored = None if payloads is None else scratch.get_payload(i)
+                if self._c.get_payload(id) != stored:
+                    return False
+            return True
+        finally:
+            if payloads is not None:
+                scratch.close()
 
     def holds_none(self, ids: np.ndarray) -> bool:
         """Whether none of ids is here: what a remove that had been applied leaves."""

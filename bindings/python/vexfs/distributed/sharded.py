@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import operator
 import os
 import shutil
 import threading
@@ -16,10 +18,10 @@ from .. import __version__
 from .._arguments import MAX_K, c_text, choice, float_rows, integer, is_one_query, json_text, one_id
 from ..collection import Collection
 from ..database import _SYNC
-from ..errors import (AlreadyExistsError, BusyError, InvalidArgumentError, NotFoundError,
-                      VexfsError)
+from ..errors import (AlreadyExistsError, BusyError, CorruptError, InvalidArgumentError,
+                      NotFoundError, VexfsError, VexfsIOError)
 from . import manifest
-from .batch import id_batch, payload_text, write_batch
+from .batch import id_batch, write_batch
 from .errors import ShardError, ShardLostError
 from .merge import merge, merge_payloads
 from .routing import shard_of, split
@@ -94,13 +96,16 @@ class ShardedCollection:
         c_text(name, "name")
         choice(sync, _SYNC, "sync")
         Collection(dim, metric, index, **index_params).close()  # checks every parameter
-        # as the manifest stores them: plain ints, not numpy's
         layout = {"name": name, "dim": integer(dim, "dim"), "metric": metric, "index": index,
-                  "index_params": {k: v.item() if isinstance(v, np.generic) else v
-                                   for k, v in index_params.items()}, "shards": shards}
+                  "index_params": {k: _plain(v) for k, v in index_params.items()},
+                  "shards": shards}
+        try:
+            json.dumps(layout)
+        except (TypeError, ValueError) as e:
+            raise InvalidArgumentError(f"a parameter the manifest cannot store: {e}") from None
         made = None
         if path is not None:
-            path = os.path.abspath(os.fspath(path))
+            path = _absolute(path)
             made = _new_directory(path)
         self = cls(client, layout, path, sync)
         try:
@@ -123,17 +128,30 @@ class ShardedCollection:
         CorruptError / UnsupportedError (a manifest this version cannot read), BusyError (a shard
         is open elsewhere), and what opening a vexfs.Database raises."""
         choice(sync, _SYNC, "sync")
-        path = os.path.abspath(os.fspath(path))
+        path = _absolute(path)
         layout = manifest.read(path)
+        manifest.check_shard_dirs(path, layout["shards"])
         self = cls(client, layout, path, sync)
         try:
             workers = self._live_workers()
             self._start(range(self.shards),
                         [workers[s % len(workers)] for s in range(self.shards)], create=False)
+            self._check_layout()
         except BaseException:
             self._abandon()
             raise
         return self
+
+    def _check_layout(self) -> None:
+        """CorruptError when a shard's collection is not what the manifest says it is."""
+        configs = self._broadcast("open", "config")
+        for s in range(self.shards):
+            real = configs[s]
+            for field, said in (("dim", self.dim), ("metric", self.metric),
+                                ("index", self.index)):
+                if real[field] != said:
+                    raise CorruptError(f"{manifest.shard_dir(self._path, s)}: its collection's "
+                                       f"{field} is {real[field]!r}, the manifest says {said!r}")
 
     def _start(self, shards: Iterable[int], workers: list, create: bool) -> None:
         """Starts an actor for each shard on the matching worker, all at once; raises the first
@@ -191,8 +209,7 @@ class ShardedCollection:
     def _run(self, what: str, calls: dict) -> dict:
         """Runs calls = {shard: (method, args)} on their shards at once and returns {shard: result}.
         A shard whose worker was lost is reopened and its call runs again (see _settled)."""
-        if self._closed:
-            raise InvalidArgumentError(f"{what}: the sharded collection is closed")
+        self._check_open(what)
         gone = sorted(set(calls) & self._lost)
         if gone:
             raise ShardLostError(what, gone, "their worker died and they were in memory")
@@ -213,14 +230,24 @@ class ShardedCollection:
             raise _failure(what, failed, applied=list(results))
         return results
 
+    def _check_open(self, what: str) -> None:
+        if self._closed:
+            raise InvalidArgumentError(f"{what}: the sharded collection is closed")
+
     def _call_all(self, calls: dict) -> tuple:
         """({shard: result}, {shard: error}, [lost shards]) of calls made all at once. The
         answers are collected together on the client's event loop, POLL_S at a time; between
         polls it asks the scheduler whether a worker it waits on is gone, since a call to a dead
         worker would otherwise wait for Dask's connect timeout (30 s by default)."""
-        pending = {s: getattr(self._actors[s], method)(*args)
-                   for s, (method, args) in calls.items()}
-        results, failed, lost = {}, {}, []
+        results, failed, lost, pending = {}, {}, [], {}
+        for s, (method, args) in calls.items():
+            try:  # a proxy whose actor Dask knows is lost raises here, without calling
+                pending[s] = getattr(self._actors[s], method)(*args)
+            except _COMM_ERRORS as e:
+                if self._worker_lost(s):
+                    lost.append(s)
+                else:
+                    failed[s] = e
         while pending:
             answered = self._client.sync(_answers, pending, POLL_S)
             for s, (ok, value) in answered.items():
@@ -328,7 +355,8 @@ class ShardedCollection:
 
     def _write(self, what: str, ids: Any, vectors: Any, payloads: Sequence | None,
                upsert: bool) -> None:
-        batch = write_batch(ids, vectors, payloads, self.dim)
+        self._check_open(what)
+        batch = write_batch(ids, vectors, payloads, self.dim, self.metric)
         calls = {}
         for s, positions in split(batch.ids, self.shards).items():
             part = batch.part(positions)
@@ -339,6 +367,7 @@ class ShardedCollection:
     def remove(self, ids: Any) -> None:
         """Removes ids (one or many), all or nothing per shard (as add: NotFoundError when every
         shard involved refused, ShardError when some applied their part)."""
+        self._check_open("remove")
         ids = id_batch(ids)
         calls = {s: ("remove", (ids[positions],))
                  for s, positions in split(ids, self.shards).items()}
@@ -348,7 +377,7 @@ class ShardedCollection:
     def set_payload(self, id: int, payload: dict | str | None, merge: bool = False) -> None:
         """As vexfs.Collection.set_payload, on id's shard."""
         id = one_id(id)
-        text = None if payload is None else payload_text(payload, "payload")
+        text = None if payload is None else json_text(payload, "payload")
         if merge and text is None:
             raise InvalidArgumentError("merging needs a payload, not None")
         self._run("set_payload", {self._owner(id): ("set_payload", (id, text, bool(merge)))})
@@ -377,7 +406,7 @@ class ShardedCollection:
         ef = None if ef is None else integer(ef, "ef")
         rows = float_rows(queries, self.dim)[2]
         single = is_one_query(queries)
-        text = None if filter is None else json_text(filter, "filter").decode()
+        text = None if filter is None else json_text(filter, "filter")
         if type(with_payload) is not bool:
             raise InvalidArgumentError(f"with_payload must be True or False, not {with_payload!r}")
         answers = self._broadcast("search", "search", rows, k, ef, text, with_payload)
@@ -445,7 +474,12 @@ class ShardedCollection:
             return
         try:
             live = {s: ("close", ()) for s in range(self.shards) if s not in self._lost}
-            self._run("close", live)
+            try:
+                self._run("close", live)
+            except ShardLostError:
+                if self._path is not None:
+                    raise  # a durable shard that could not be reopened: its log keeps its rows
+                # in memory, the lost shards died with their rows; the others are closed
         finally:
             self._closed = True
             self._futures = [None] * self.shards
@@ -493,9 +527,36 @@ def _failure(what: str, failed: dict, applied: list) -> VexfsError:
     return ShardError(what, failed, applied)
 
 
+def _plain(value: Any) -> Any:
+    """An index parameter (already accepted by vexfs.Collection) as JSON stores it: an int for
+    integers of any kind, a float for other real numbers, anything else as given."""
+    if isinstance(value, (str, bool)):
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        pass
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _absolute(path: Any) -> str:
+    """path (str, bytes or os.PathLike) made absolute, as the workers must see it."""
+    try:
+        text = os.fsdecode(os.fspath(path))
+    except TypeError:
+        raise InvalidArgumentError(f"path must be a str, bytes or os.PathLike, not "
+                                   f"{type(path).__name__}") from None
+    if "\0" in text:
+        raise InvalidArgumentError("path contains a NUL character")
+    return os.path.abspath(text)
+
+
 def _new_directory(path: str) -> bool:
     """Makes path (True) or accepts an empty directory there (False); AlreadyExistsError when it
-    holds anything."""
+    holds anything, VexfsIOError when it cannot be made."""
     try:
         os.mkdir(path)
         return True
@@ -504,6 +565,8 @@ def _new_directory(path: str) -> bool:
             return False
         raise AlreadyExistsError(f"{path}: not an empty directory; a sharded collection is made "
                                  "in a new or empty one") from None
+    except OSError as e:
+        raise VexfsIOError(f"{path}: cannot make the directory: {e.strerror}") from None
 
 
 def _remove_made(path: str, made: bool, shards: int) -> None:
