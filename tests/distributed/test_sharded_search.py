@@ -165,3 +165,35 @@ def test_payload_index_and_metrics(client):
     with pytest.raises(vexfs.InvalidArgumentError, match="closed"):
         sharded.count()
     sharded.close()  # idempotent
+
+
+def test_index_knobs_reach_every_shard(client):
+    """nprobe (IVF), probes (LSH) and exact=True are applied by each shard: IVF shards scanning
+    every list, or exact, answer as one FLAT collection does."""
+    rng = np.random.default_rng(13)
+    rows = clustered(rng, 3000, 16)
+    queries = clustered(rng, 30, 16)
+    exact = vexfs.Collection(16, index="flat")
+    exact.add(np.arange(3000), rows)
+    truth = exact.search(queries, k=10)
+    ivf = ShardedCollection.create(client, "ivf_knobs", 16, shards=2, index="ivf", ivf_nlist=16,
+                                   nprobe=1)
+    lsh = ShardedCollection.create(client, "lsh_knobs", 16, shards=2, index="lsh")
+    try:
+        ivf.add(np.arange(3000), rows)
+        lsh.add(np.arange(3000), rows)
+        for got in (ivf.search(queries, k=10, nprobe=16), ivf.search(queries, k=10, exact=True),
+                    lsh.search(queries, k=10, exact=True)):
+            assert np.array_equal(got[0], truth[0]) and np.array_equal(got[1], truth[1])
+        few = lsh.search(queries, k=10, probes=1)[0]
+        many = lsh.search(queries, k=10, probes=64)[0]
+        def hits(found):
+            return np.mean([len(set(f) & set(t)) for f, t in zip(found, truth[0])])
+        assert hits(many) >= hits(few)
+        with pytest.raises(vexfs.InvalidArgumentError):
+            ivf.search(queries, nprobe=-1)
+        with pytest.raises(vexfs.InvalidArgumentError):
+            ivf.search(queries, exact=1)
+    finally:
+        ivf.close()
+        lsh.close()

@@ -21,11 +21,15 @@ class ShardError(VexfsError):
 
 class ShardLostError(ShardError):
     """Shards whose worker died and that cannot be reopened: in memory (their rows died with the
-    worker), or no live worker could open their database. lost: those shards, ascending; applied:
-    the shards that did apply their part of this call."""
+    worker), or no live worker could open their database. lost: those shards, ascending; failed:
+    them (None) and the shards that refused their part of this call (their errors); applied: the
+    shards that did apply it."""
 
-    def __init__(self, what: str, lost: list, reason: str, applied: list | None = None):
-        VexfsError.__init__(self, f"{what}: shard(s) {sorted(lost)} lost: {reason}")
+    def __init__(self, what: str, lost: list, reason: str, applied: list | None = None,
+                 failed: dict | None = None):
+        others = "".join(f"; shard {s}: {type(e).__name__}: {e}"
+                         for s, e in sorted((failed or {}).items()))
+        VexfsError.__init__(self, f"{what}: shard(s) {sorted(lost)} lost: {reason}{others}")
         self.lost = sorted(lost)
-        self.failed = {s: None for s in self.lost}
+        self.failed = dict(sorted({**(failed or {}), **{s: None for s in self.lost}}.items()))
         self.applied = sorted(applied or [])

@@ -44,10 +44,12 @@ class Shard:
         else:
             self._c.add(ids, rows, payloads)
 
-    def search(self, queries: np.ndarray, k: int, ef: int | None, filter: str | None,
-               with_payload: bool) -> tuple:
+    def search(self, queries: np.ndarray, k: int, ef: int | None, filter: bytes | None,
+               with_payload: bool, probes: int | None, nprobe: int | None,
+               exact: bool) -> tuple:
         """(ids, distances[, payloads]) of shape (nq, k) for 2-D queries."""
-        return self._c.search(queries, k=k, ef=ef, filter=filter, with_payload=with_payload)
+        return self._c.search(queries, k=k, ef=ef, filter=filter, with_payload=with_payload,
+                              probes=probes, nprobe=nprobe, exact=exact)
 
     def remove(self, ids: np.ndarray) -> None:
         self._c.remove(ids)

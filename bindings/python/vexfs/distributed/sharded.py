@@ -12,6 +12,7 @@ import uuid
 from concurrent.futures import CancelledError
 from typing import Any, Iterable, Sequence
 
+import distributed
 import numpy as np
 
 from .. import __version__
@@ -33,6 +34,7 @@ LOST_WAIT_S = 30.0
 # How long reopening a shard waits, for a live worker to appear and for the dead one's lock.
 REOPEN_WAIT_S = 60.0
 POLL_S = 0.5  # how often a call waiting on shards asks the scheduler whether their workers live
+_WAIT_TIMEOUTS = (TimeoutError, asyncio.TimeoutError)  # distributed.wait's (one class in 3.11+)
 _COMM_ERRORS = (OSError, ValueError, CancelledError, KeyError)  # how Dask reports a lost actor
 _SUMMED = ("inserts", "searches", "removes", "vectors", "distance_computations")
 # a failed call's error that, found on the rerun after a lost worker, means the first attempt had
@@ -109,9 +111,7 @@ class ShardedCollection:
             made = _new_directory(path)
         self = cls(client, layout, path, sync)
         try:
-            workers = self._live_workers()
-            placement = [workers[s % len(workers)] for s in range(shards)]
-            self._start(range(shards), placement, create=True)
+            self._start_all("create", create=True)
             if path is not None:
                 manifest.write(path, {**layout, "created_by": __version__})
         except BaseException:
@@ -133,9 +133,7 @@ class ShardedCollection:
         manifest.check_shard_dirs(path, layout["shards"])
         self = cls(client, layout, path, sync)
         try:
-            workers = self._live_workers()
-            self._start(range(self.shards),
-                        [workers[s % len(workers)] for s in range(self.shards)], create=False)
+            self._start_all("open", create=False)
             self._check_layout()
         except BaseException:
             self._abandon()
@@ -170,15 +168,39 @@ class ShardedCollection:
                 workers=[worker], allow_other_workers=False, pure=False,
                 key=f"vexfs-shard-{self.name}-{s:04x}-{uuid.uuid4().hex}"))
         errors = {}
-        for s, (worker, future) in started.items():
-            try:
-                actor = future.result()
-            except BaseException as e:  # noqa: B902: reported once every shard has answered
-                errors[s] = e
+        while started:
+            try:  # the task of a worker that died would wait for that address forever
+                distributed.wait([f for _, f in started.values()], timeout=POLL_S,
+                                 return_when="FIRST_COMPLETED")
+            except _WAIT_TIMEOUTS:
+                alive = self._client.scheduler_info()["workers"]
+                for s in [s for s, (worker, _) in started.items() if worker not in alive]:
+                    worker, future = started.pop(s)
+                    future.cancel()
+                    errors[s] = ConnectionError(f"worker {worker} died while shard {s} started")
                 continue
-            self._futures[s], self._actors[s], self._workers[s] = future, actor, worker
+            for s in [s for s, (_, future) in started.items() if future.done()]:
+                worker, future = started.pop(s)
+                try:
+                    actor = future.result()
+                except BaseException as e:  # noqa: B902: reported once every shard has answered
+                    errors[s] = e
+                    continue
+                self._futures[s], self._actors[s], self._workers[s] = future, actor, worker
         if errors:
             raise errors[min(errors)]
+
+    def _start_all(self, what: str, create: bool) -> None:
+        """Starts every shard, round-robin over the live workers; ShardLostError when a worker
+        dies meanwhile (the call can be made again)."""
+        workers = self._live_workers()
+        try:
+            self._start(range(self.shards),
+                        [workers[s % len(workers)] for s in range(self.shards)], create)
+        except VexfsError:
+            raise
+        except _COMM_ERRORS as e:
+            raise ShardLostError(what, [], f"a worker died while the shards started: {e}") from e
 
     def _abandon(self) -> None:
         """Closes whatever shards started (a failed create or open)."""
@@ -215,11 +237,12 @@ class ShardedCollection:
             raise ShardLostError(what, gone, "their worker died and they were in memory")
         results, failed, lost = self._call_all(calls)
         if lost:
-            self._reopen(what, lost, applied=list(results))
+            self._reopen(what, lost, applied=list(results), failed=failed)
             again, failed_again, lost_again = self._call_all({s: calls[s] for s in lost})
             if lost_again:
                 raise ShardLostError(what, lost_again, "lost again right after being reopened",
-                                     applied=list(results) + list(again))
+                                     applied=list(results) + list(again),
+                                     failed={**failed, **failed_again})
             for s, e in failed_again.items():
                 if self._settled(calls[s], s, e):
                     again[s] = None
@@ -240,11 +263,13 @@ class ShardedCollection:
         polls it asks the scheduler whether a worker it waits on is gone, since a call to a dead
         worker would otherwise wait for Dask's connect timeout (30 s by default)."""
         results, failed, lost, pending = {}, {}, [], {}
+        # the actor each call goes to: another thread may reopen the shard meanwhile
+        used = {s: (self._futures[s], self._workers[s]) for s in calls}
         for s, (method, args) in calls.items():
             try:  # a proxy whose actor Dask knows is lost raises here, without calling
                 pending[s] = getattr(self._actors[s], method)(*args)
             except _COMM_ERRORS as e:
-                if self._worker_lost(s):
+                if self._worker_lost(s, used[s]):
                     lost.append(s)
                 else:
                     failed[s] = e
@@ -256,12 +281,12 @@ class ShardedCollection:
                     results[s] = value
                 elif isinstance(value, VexfsError):
                     failed[s] = value
-                elif isinstance(value, _COMM_ERRORS) and self._worker_lost(s):
+                elif isinstance(value, _COMM_ERRORS) and self._worker_lost(s, used[s]):
                     lost.append(s)
                 else:
                     failed[s] = value
             if pending and not answered:  # still running: is any of the workers it waits on gone?
-                for s in self._gone(pending):
+                for s in self._gone({s: used[s] for s in pending}):
                     lost.append(s)
                     del pending[s]
         return results, failed, sorted(lost)
@@ -280,35 +305,40 @@ class ShardedCollection:
             return actor.holds_none(args[0]).result()
         return True
 
-    def _gone(self, shards: Iterable[int]) -> list:
-        """Those of shards whose worker the scheduler has dropped (or whose actor it lost)."""
-        workers = self._client.scheduler_info()["workers"]
-        return [s for s in shards
-                if self._futures[s].status != "finished" or self._workers[s] not in workers]
+    def _current(self, shards: Iterable[int]) -> dict:
+        return {s: (self._futures[s], self._workers[s]) for s in shards}
 
-    def _worker_lost(self, shard: int) -> bool:
-        """Whether shard's worker is gone, after a call to it failed to connect: waits up to
-        LOST_WAIT_S for the scheduler to notice (a nanny tells it at once when its worker process
-        dies); False when the worker is still there."""
+    def _gone(self, used: dict) -> list:
+        """Those shards of used = {shard: (actor's future, worker)} whose actor is lost: its worker
+        dropped by the scheduler, its task no longer finished, or the shard since reopened."""
+        workers = self._client.scheduler_info()["workers"]
+        return [s for s, (future, worker) in used.items()
+                if future is not self._futures[s] or future.status != "finished"
+                or worker not in workers]
+
+    def _worker_lost(self, shard: int, used: tuple) -> bool:
+        """Whether the actor a call to shard went to (used: its future and worker) is lost, after
+        the call failed to connect: waits up to LOST_WAIT_S for the scheduler to notice (a nanny
+        tells it at once when its worker process dies); False when the worker is still there."""
         deadline = time.monotonic() + LOST_WAIT_S
-        while not self._gone([shard]):
+        while not self._gone({shard: used}):
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.1)
         return True
 
-    def _reopen(self, what: str, shards: list, applied: list) -> None:
+    def _reopen(self, what: str, shards: list, applied: list, failed: dict) -> None:
         """Opens the lost shards' databases again on live workers (the least loaded first);
         ShardLostError when they were in memory or cannot be reopened."""
         with self._recovering:
             if self._path is None:
                 self._lost.update(shards)
                 raise ShardLostError(what, shards, "their worker died and they were in memory",
-                                     applied=applied)
+                                     applied=applied, failed=failed)
             deadline = time.monotonic() + REOPEN_WAIT_S
             while True:
                 # those still gone: another thread, or an earlier pass, may have reopened some
-                shards = self._gone(shards)
+                shards = self._gone(self._current(shards))
                 if not shards:
                     return
                 workers = self._live_workers(wait_s=REOPEN_WAIT_S)
@@ -326,12 +356,15 @@ class ShardedCollection:
                     return
                 except BusyError as e:  # the dead process's lock, until the kernel drops it
                     if time.monotonic() >= deadline:
-                        raise ShardLostError(what, shards, f"cannot reopen: {e}", applied) from e
+                        raise ShardLostError(what, shards, f"cannot reopen: {e}", applied,
+                                             failed) from e
                 except VexfsError as e:
-                    raise ShardLostError(what, shards, f"cannot reopen: {e}", applied) from e
+                    raise ShardLostError(what, shards, f"cannot reopen: {e}", applied,
+                                         failed) from e
                 except _COMM_ERRORS as e:  # the chosen worker died too
                     if time.monotonic() >= deadline:
-                        raise ShardLostError(what, shards, f"cannot reopen: {e}", applied) from e
+                        raise ShardLostError(what, shards, f"cannot reopen: {e}", applied,
+                                             failed) from e
                 time.sleep(0.2)
 
     def _broadcast(self, what: str, method: str, *args: Any) -> dict:
@@ -397,19 +430,26 @@ class ShardedCollection:
     # ---- reads ----
 
     def search(self, queries: Any, k: int = 10, ef: int | None = None,
-               filter: dict | str | None = None, with_payload: bool = False) -> tuple:
+               filter: dict | str | None = None, with_payload: bool = False,
+               probes: int | None = None, nprobe: int | None = None,
+               exact: bool = False) -> tuple:
         """The k nearest neighbours over every shard, as vexfs.Collection.search returns them:
         one query (1-D): its hits only, nearest first; several (2-D): (nq, k) arrays, missing
         hits NO_ID at distance inf. with_payload adds the hits' payloads. The batch goes to every
-        shard in one call each, at once. ef: per shard (HNSW); filter: applied by each shard."""
+        shard in one call each, at once. ef (HNSW), probes (LSH), nprobe (IVF) and exact apply
+        in each shard as in vexfs.Collection.search; filter: applied by each shard."""
         k = integer(k, "k", 1, MAX_K)
-        ef = None if ef is None else integer(ef, "ef")
+        ef, probes, nprobe = (None if v is None else integer(v, name)
+                              for v, name in ((ef, "ef"), (probes, "probes"), (nprobe, "nprobe")))
+        if type(exact) is not bool:
+            raise InvalidArgumentError(f"exact must be True or False, not {exact!r}")
         rows = float_rows(queries, self.dim)[2]
         single = is_one_query(queries)
         text = None if filter is None else json_text(filter, "filter")
         if type(with_payload) is not bool:
             raise InvalidArgumentError(f"with_payload must be True or False, not {with_payload!r}")
-        answers = self._broadcast("search", "search", rows, k, ef, text, with_payload)
+        answers = self._broadcast("search", "search", rows, k, ef, text, with_payload, probes,
+                                  nprobe, exact)
         parts = [answers[s] for s in range(self.shards)]
         ids, dist, positions = merge(parts, k)
         payloads = merge_payloads([p[2] for p in parts], positions) if with_payload else None
@@ -445,14 +485,20 @@ class ShardedCollection:
     def metrics(self) -> dict:
         """{"shards": [each shard's vexfs.Collection.metrics() with "shard" and "worker"],
         "total": the counters (inserts, searches, removes, vectors, distance_computations) and
-        memory_bytes summed}."""
+        memory_bytes summed, the scratch pool (one per worker process, which every shard there
+        reports) once per worker}."""
         per = self._broadcast("metrics", "metrics")
         shards = [{"shard": s, "worker": self._workers[s], **per[s]} for s in range(self.shards)]
         total = {key: sum(m.get(key, 0) for m in shards) for key in _SUMMED}
-        memory = {}
+        memory, pools = {}, {}
         for m in shards:
             for part, n in m.get("memory_bytes", {}).items():
-                memory[part] = memory.get(part, 0) + n
+                if part == "pool":  # the scratch pool is the worker process's, shared by its shards
+                    pools[m["worker"]] = n
+                else:
+                    memory[part] = memory.get(part, 0) + n
+        if pools:
+            memory["pool"] = sum(pools.values())
         total["memory_bytes"] = memory
         return {"shards": shards, "total": total}
 
