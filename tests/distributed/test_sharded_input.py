@@ -127,3 +127,14 @@ def test_the_cluster_listens_on_loopback_only(client):
     sockets = [s for pid in pids for s in listening(pid)]
     assert len(sockets) >= 3  # the scheduler's and each worker's, at least
     assert all(address in LOOPBACK for address, _ in sockets), sockets
+
+
+def test_what_is_not_a_client_is_refused(tmp_path):
+    """create and open take a dask.distributed.Client: anything else is InvalidArgumentError
+    before anything is made."""
+    for bad in (None, "tcp://127.0.0.1:8786", object()):
+        with pytest.raises(vexfs.InvalidArgumentError, match="dask.distributed.Client"):
+            ShardedCollection.create(bad, "c", 4, path=tmp_path / "c")
+        with pytest.raises(vexfs.InvalidArgumentError, match="dask.distributed.Client"):
+            ShardedCollection.open(bad, tmp_path)
+    assert not os.listdir(tmp_path)

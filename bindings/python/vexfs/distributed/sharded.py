@@ -94,6 +94,7 @@ class ShardedCollection:
         Errors: InvalidArgumentError (a bad parameter: checked on an empty collection here first),
         AlreadyExistsError (path holds files), VexfsIOError; on any error nothing is left
         behind."""
+        _check_client(client)
         shards = integer(shards, "shards", 1, manifest.MAX_SHARDS)
         c_text(name, "name")
         choice(sync, _SYNC, "sync")
@@ -127,6 +128,7 @@ class ShardedCollection:
         worker (round-robin, by address). Errors: NotFoundError (no manifest, a missing shard),
         CorruptError / UnsupportedError (a manifest this version cannot read), BusyError (a shard
         is open elsewhere), and what opening a vexfs.Database raises."""
+        _check_client(client)
         choice(sync, _SYNC, "sync")
         path = _absolute(path)
         layout = manifest.read(path)
@@ -586,6 +588,16 @@ def _plain(value: Any) -> Any:
         return float(value)
     except (TypeError, ValueError):
         return value
+
+
+def _check_client(client: Any) -> None:
+    """A ShardedCollection blocks on its calls: it needs a synchronous Dask Client."""
+    if not isinstance(client, distributed.Client):
+        raise InvalidArgumentError(f"client must be a dask.distributed.Client, not "
+                                   f"{type(client).__name__}")
+    if client.asynchronous:
+        raise InvalidArgumentError("the client is asynchronous (asynchronous=True); a "
+                                   "ShardedCollection needs a synchronous Client")
 
 
 def _absolute(path: Any) -> str:
