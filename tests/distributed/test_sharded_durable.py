@@ -261,3 +261,18 @@ def test_a_rerun_call_counts_as_done_only_when_its_effect_is_there(client):
         assert sc._settled(("remove", (ids,)), 0, gone)
     finally:
         sc.close()
+
+
+def test_a_manifest_that_cannot_be_written_fails_create_cleanly(client, tmp_path, monkeypatch):
+    """The disk fills while the manifest is written: create raises VexfsIOError naming it, and
+    leaves no shard, manifest or directory behind."""
+    import errno
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)  # the manifest is the only file the client writes
+    with pytest.raises(vexfs.VexfsIOError, match="manifest.json: cannot write the manifest: No "
+                                                 "space left on device"):
+        ShardedCollection.create(client, "full", 4, shards=2, path=tmp_path / "d")
+    assert not (tmp_path / "d").exists()

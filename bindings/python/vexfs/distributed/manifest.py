@@ -28,21 +28,25 @@ def shard_dir(path: str, shard: int) -> str:
 
 
 def write(path: str, manifest: dict) -> None:
-    """Writes path/manifest.json durably (temporary file, fsync, rename, fsync of the folder)."""
+    """Writes path/manifest.json durably (temporary file, fsync, rename, fsync of the folder);
+    VexfsIOError when any step fails (a full disk, say)."""
     final = os.path.join(path, FILE)
     temporary = final + ".tmp"
-    with open(temporary, "w", encoding="utf-8") as f:
-        json.dump({"format": FORMAT, "version": VERSION, "hashing": HASHING, **manifest}, f,
-                  indent=1, sort_keys=True)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, final)
-    folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
+        with open(temporary, "w", encoding="utf-8") as f:
+            json.dump({"format": FORMAT, "version": VERSION, "hashing": HASHING, **manifest}, f,
+                      indent=1, sort_keys=True)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, final)
+        folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError as e:
+        raise VexfsIOError(f"{final}: cannot write the manifest: {e.strerror or e}") from None
 
 
 def read(path: str) -> dict:

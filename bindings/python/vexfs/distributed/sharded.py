@@ -628,14 +628,18 @@ def _new_directory(path: str) -> bool:
 
 
 def _remove_made(path: str, made: bool, shards: int) -> None:
-    """Undoes a failed create: the shard directories and manifest, and path when it made it."""
+    """Undoes a failed create: the shard directories and manifest, and path when it made it.
+    Best effort: the error that made create fail is the one raised."""
     for s in range(shards):
         shutil.rmtree(manifest.shard_dir(path, s), ignore_errors=True)
     for leftover in (manifest.FILE, manifest.FILE + ".tmp"):
         try:
             os.remove(os.path.join(path, leftover))
-        except FileNotFoundError:
+        except OSError:
             pass
     if made:
-        os.rmdir(path)
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
 
