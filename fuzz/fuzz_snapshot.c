@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   if (st == VEXFS_OK) {
-    st = vx_snapshot_load(s, adopt, NULL);
+    st = vx_snapshot_load(s, NULL, adopt, NULL);
     vx_snap_close(s);
   }
   if (st != VEXFS_OK && st != VEXFS_E_CORRUPT && st != VEXFS_E_UNSUPPORTED && st != VEXFS_E_NOMEM)

@@ -16,6 +16,7 @@
 typedef struct vx_chunked {
   size_t elem_size; /* bytes per element, a multiple of the alignment it needs */
   int unzeroed;     /* new chunks are not zeroed (vx_chunked_init_unzeroed) */
+  int paged;        /* chunks are whole pages of their own mappings (vx_chunked_init_paged) */
   atomic_size_t capacity; /* elements allocated; read by metrics while a writer grows it */
   unsigned char *chunks[VX_MAX_CHUNKS];
 } vx_chunked;
@@ -35,10 +36,19 @@ void vx_chunked_init(vx_chunked *a, size_t elem_size);
 /* For arrays whose every element is written before it is read (vector rows): new chunks are
  * left as the allocator gives them, so their pages are first touched by those writes. */
 void vx_chunked_init_unzeroed(vx_chunked *a, size_t elem_size);
+/* For arrays whose chunks may later be replaced in place by pages of a file (vx_chunked_map):
+ * each chunk is an anonymous mapping of its own, zero-filled, rounded up to whole pages. */
+void vx_chunked_init_paged(vx_chunked *a, size_t elem_size);
 /* Allocates chunks (zeroed, unless made by vx_chunked_init_unzeroed) until `n` elements exist.
  * 0, or -1 when out of memory (chunks already allocated stay). */
 int vx_chunked_reserve(vx_chunked *a, size_t n);
 void vx_chunked_destroy(vx_chunked *a);
+/* Paged arrays: maps elements [0, n) from the file fd, whose bytes hold them back to back from
+ * offset 0, privately (writes stay in memory) over the chunks that hold them, which must exist.
+ * The file must hold the same bytes as memory does; no reader may run meanwhile. Chunks whose
+ * place in the file is not page-aligned stay as they are. 0, or
+ * -1 (errno set) with each chunk either mapped or as it was. */
+int vx_chunked_map(vx_chunked *a, int fd, size_t n);
 /* Bytes held. Thread-safe. */
 size_t vx_chunked_bytes(const vx_chunked *a);
 

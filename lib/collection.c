@@ -55,7 +55,36 @@ VEXFS_API void(vexfs_search_params_init)(vexfs_search_params *p) {
   vexfs_search_params_init_sized(p, VX_PARAMS_SIZE_0_1);
 }
 
-static vexfs_status check_config(const vexfs_collection_config *cfg) {
+/* storage and rerank; MAPPED rows need the files of a database (in_database: made for one). */
+static vexfs_status check_storage(const char *fn, const vexfs_collection_config *cfg,
+                                  int in_database) {
+  switch (cfg->storage) {
+  case VEXFS_STORAGE_F32: break;
+  case VEXFS_STORAGE_F16:
+  case VEXFS_STORAGE_SQ8:
+  case VEXFS_STORAGE_SQ4:
+    return vx_fail(VEXFS_E_UNSUPPORTED, "%s: storage %d is not available in libvexfs %s (F32 is)",
+                   fn, (int)cfg->storage, VEXFS_VERSION_STRING);
+  default:
+    return vx_fail(VEXFS_E_INVALID, "%s: unknown storage %d (F32 = 0, F16 = 1, SQ8 = 2, SQ4 = 3)",
+                   fn, (int)cfg->storage);
+  }
+  switch (cfg->rerank) {
+  case VEXFS_RERANK_IN_MEMORY: return VEXFS_OK;
+  case VEXFS_RERANK_MAPPED:
+    if (in_database) return VEXFS_OK;
+    return vx_fail(VEXFS_E_INVALID, "%s: rerank MAPPED keeps the rows in a database's files: "
+                   "create the collection with vexfs_db_create_collection in a database opened "
+                   "on a directory", fn);
+  case VEXFS_RERANK_NONE:
+    return vx_fail(VEXFS_E_INVALID, "%s: rerank NONE drops the exact copy, but F32 storage is the "
+                   "exact copy (NONE needs another storage)", fn);
+  }
+  return vx_fail(VEXFS_E_INVALID, "%s: unknown rerank %d (IN_MEMORY = 0, MAPPED = 1, NONE = 2)", fn,
+                 (int)cfg->rerank);
+}
+
+static vexfs_status check_config(const vexfs_collection_config *cfg, int in_database) {
   const char *fn = "vexfs_collection_create";
   if (cfg->dim == 0 || cfg->dim > VEXFS_MAX_DIM)
     return vx_fail(VEXFS_E_INVALID, "%s: dim is %" PRIu32 "; it must be 1..%u", fn, cfg->dim,
@@ -96,6 +125,8 @@ static vexfs_status check_config(const vexfs_collection_config *cfg) {
       cfg->lsh_projection != VEXFS_LSH_PROJECTION_LEARNED)
     return vx_fail(VEXFS_E_INVALID, "%s: unknown lsh_projection %d (RANDOM = 0, LEARNED = 1)", fn,
                    (int)cfg->lsh_projection);
+  vexfs_status st = check_storage(fn, cfg, in_database);
+  if (st != VEXFS_OK) return st;
   switch (cfg->index) {
   case VEXFS_INDEX_AUTO:
   case VEXFS_INDEX_FLAT:
@@ -121,6 +152,11 @@ static const vx_index_ops *index_ops(vexfs_index_kind kind) {
 
 VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cfg,
                                                vexfs_collection **out) {
+  return vx_collection_create(cfg, 0, out);
+}
+
+vexfs_status vx_collection_create(const vexfs_collection_config *cfg, int in_database,
+                                  vexfs_collection **out) {
   if (out) *out = NULL;
   if (!cfg || !out)
     return vx_fail(VEXFS_E_INVALID, "vexfs_collection_create: %s is NULL", cfg ? "out" : "cfg");
@@ -128,7 +164,7 @@ VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cf
   vexfs_collection_config_init(&c);
   vexfs_status st =
       vx_versioned_read("vexfs_collection_create", "cfg", &vx_config_kind, &c, cfg);
-  if (st == VEXFS_OK) st = check_config(&c);
+  if (st == VEXFS_OK) st = check_config(&c, in_database);
   if (st != VEXFS_OK) return st;
 
   vexfs_collection *col = vx_calloc(1, sizeof *col);
@@ -153,7 +189,7 @@ VEXFS_API vexfs_status vexfs_collection_create(const vexfs_collection_config *cf
   memset(col->metrics, 0, sizeof *col->metrics);
   col->cfg = c;
   col->index = index_ops(c.index);
-  vx_store_init(&col->store, c.dim);
+  vx_store_init(&col->store, c.dim, c.rerank == VEXFS_RERANK_MAPPED);
   vx_payloads_init(&col->payloads);
   if (col->index->create && (st = col->index->create(&c, &col->index_state)) != VEXFS_OK) {
     vx_store_destroy(&col->store);
@@ -634,7 +670,9 @@ vx_metrics *vx_collection_metrics_of(vexfs_collection *c) { return c->metrics; }
 void vx_collection_memory(vexfs_collection *c, vx_memory *m) {
   vx_store *s = &c->store;
   pthread_rwlock_rdlock(&c->rows_lock); /* the id map, free list and indexes change under its write side */
-  m->vectors = vx_chunked_bytes(&s->rows_at) + vx_chunked_bytes(&s->norms_at) +
+  m->mapped = (uint64_t)atomic_load_explicit(&s->mapped, memory_order_relaxed) *
+              vx_store_row_bytes(s);
+  m->vectors = vx_chunked_bytes(&s->rows_at) - m->mapped + vx_chunked_bytes(&s->norms_at) +
                vx_chunked_bytes(&s->ids_at) + s->free_cap * sizeof(uint32_t) +
                (s->map.keys ? (s->map.mask + 1) * (sizeof(uint64_t) + sizeof(uint32_t)) : 0);
   m->payloads = atomic_load(&c->payloads.bytes) + vx_chunked_bytes(&c->payloads.at);
@@ -666,6 +704,7 @@ void vx_collections_memory(vx_memory *total) {
     total->vectors += m.vectors;
     total->index += m.index;
     total->payloads += m.payloads;
+    total->mapped += m.mapped;
   }
   pthread_mutex_unlock(&registry_lock);
 }

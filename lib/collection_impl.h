@@ -13,6 +13,7 @@
 #include "payload/payload_index.h"
 #include "payload/payloads.h"
 #include "persist/journal.h"
+#include "persist/rowfile.h"
 #include "store.h"
 #include "vexfs/vexfs.h"
 
@@ -28,6 +29,8 @@ struct vexfs_collection {
   pthread_rwlock_t rows_lock;
   vx_metrics *metrics;            /* 64-byte aligned, its own block */
   vx_db_link *link;               /* set when the collection belongs to a database */
+  vx_rowfile_ref rows_file;       /* MAPPED: the row file of the snapshot in force ("" if none) */
+  vx_rowfile_ref rows_pending;    /* MAPPED: written by the checkpoint under way */
   struct vexfs_collection *next;  /* in the registry of live collections */
 };
 

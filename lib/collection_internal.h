@@ -6,6 +6,11 @@
 #include "metrics/metrics.h"
 #include "vexfs/vexfs.h"
 
+/* vexfs_collection_create, for a database too when in_database (which allows rerank MAPPED: the
+ * database attaches the collection before it holds rows, and checkpoints map them). */
+vexfs_status vx_collection_create(const vexfs_collection_config *cfg, int in_database,
+                                  vexfs_collection **out);
+
 /* vexfs_search with a predicate over slots in place of params->filter_json (which must be NULL):
  * only rows the filter admits are returned. filter may be NULL. */
 vexfs_status vx_collection_search(vexfs_collection *c, const float *queries, size_t nq, size_t k,
@@ -23,9 +28,10 @@ const char *vx_collection_name(const vexfs_collection *c);
 const char *vx_collection_index_name(const vexfs_collection *c);
 
 /* Bytes a collection holds: vectors (with ids, norms, id map), its index (graph), and payloads
- * (with payload indexes). */
+ * (with payload indexes); and the bytes of its rows mapped from a row file. */
 typedef struct vx_memory {
   uint64_t vectors, index, payloads;
+  uint64_t mapped; /* rows mapped from row files, left out of `vectors` */
 } vx_memory;
 
 /* The collection's metrics, and its memory. */
@@ -55,10 +61,27 @@ void vx_collection_release_writes(vexfs_collection *c);
  * with the collection's write lock held; and loading them into a new, empty collection made
  * from the stored configuration. Load errors: VEXFS_E_CORRUPT (naming the collection),
  * VEXFS_E_NOMEM. */
+/* Where a checkpoint writes: the database's directory, the log sequence its snapshot covers, and
+ * whether it syncs; for the row files of MAPPED collections. */
+typedef struct vx_checkpoint_ctx {
+  const char *dir;
+  uint64_t seq;
+  int sync;
+} vx_checkpoint_ctx;
 void vx_collection_rows(const vexfs_collection *c, uint64_t *rows, uint64_t *live);
-void vx_collection_save(const vexfs_collection *c, uint32_t id, vx_snap_writer *w);
-vexfs_status vx_collection_load(vexfs_collection *c, uint32_t id, vx_snap *snap, uint64_t rows,
-                                uint64_t live);
+void vx_collection_save(vexfs_collection *c, uint32_t id, vx_snap_writer *w,
+                        const vx_checkpoint_ctx *ctx);
+/* dir: the database's directory (NULL: none, which refuses MAPPED collections). */
+vexfs_status vx_collection_load(vexfs_collection *c, uint32_t id, vx_snap *snap, const char *dir,
+                                uint64_t rows, uint64_t live);
+
+/* MAPPED collections, after a checkpoint: commit (the snapshot naming the row file it wrote is in
+ * force: the rows are mapped from it) or abandon it (the checkpoint failed; the file is left to
+ * the next sweep). Under the write lock. Nothing happens for other collections. */
+void vx_collection_commit_rows(vexfs_collection *c, const char *dir);
+void vx_collection_abandon_rows(vexfs_collection *c);
+/* The name of the row file the snapshot in force names for the collection, or NULL. */
+const char *vx_collection_rows_file(const vexfs_collection *c);
 
 /* Whether the collection's graph (if any) traverses on exact vectors, its codes being too coarse. */
 int vx_collection_traverses_exactly(vexfs_collection *c);

@@ -8,6 +8,7 @@
 
 #include "alloc_internal.h"
 #include "collection_impl.h"
+#include "collection_internal.h"
 #include "errors_internal.h"
 #include "payload/payloads.h"
 #include "persist/snapshot.h"
@@ -20,7 +21,25 @@ void vx_collection_rows(const vexfs_collection *c, uint64_t *rows, uint64_t *liv
   *live = atomic_load_explicit(&c->store.live, memory_order_acquire);
 }
 
-void vx_collection_save(const vexfs_collection *c, uint32_t id, vx_snap_writer *w) {
+#define ROWS_FILE_FORMAT 1u
+
+/* MAPPED: the rows go to a new row file, which the ROWS_FILE section names. */
+static void save_row_file(vexfs_collection *c, uint32_t id, size_t rows, vx_snap_writer *w,
+                          const vx_checkpoint_ctx *ctx) {
+  vx_rowfile_ref *ref = &c->rows_pending;
+  vexfs_status st = vx_rowfile_write(ctx->dir, id, ctx->seq, &c->store, rows, ctx->sync, ref);
+  if (st != VEXFS_OK) vx_snapw_fail(w, st);
+  uint32_t head[2] = {ROWS_FILE_FORMAT, (uint32_t)strlen(ref->name)};
+  uint64_t figures[3] = {ref->rows, ref->row_bytes, ref->checksum};
+  vx_snapw_begin(w, VX_SEC_ROWS_FILE, id, 0);
+  vx_snapw_put(w, head, sizeof head);
+  vx_snapw_put(w, ref->name, head[1]);
+  vx_snapw_put(w, figures, sizeof figures);
+  vx_snapw_end(w);
+}
+
+void vx_collection_save(vexfs_collection *c, uint32_t id, vx_snap_writer *w,
+                        const vx_checkpoint_ctx *ctx) {
   const vx_store *s = &c->store;
   size_t rows = atomic_load_explicit(&s->rows, memory_order_acquire);
   vx_snapw_begin(w, VX_SEC_IDS, id, 0);
@@ -30,10 +49,14 @@ void vx_collection_save(const vexfs_collection *c, uint32_t id, vx_snap_writer *
   }
   vx_snapw_end(w);
 
-  vx_snapw_begin(w, VX_SEC_VECTORS, id, 1);
-  for (size_t slot = 0; slot < rows; slot++)
-    vx_snapw_put(w, vx_store_row(s, slot), c->cfg.dim * sizeof(float));
-  vx_snapw_end(w);
+  if (c->cfg.rerank == VEXFS_RERANK_MAPPED) {
+    save_row_file(c, id, rows, w, ctx);
+  } else {
+    vx_snapw_begin(w, VX_SEC_VECTORS, id, 1);
+    for (size_t slot = 0; slot < rows; slot++)
+      vx_snapw_put(w, vx_store_row(s, slot), c->cfg.dim * sizeof(float));
+    vx_snapw_end(w);
+  }
 
   vx_snapw_begin(w, VX_SEC_PAYLOADS, id, 0);
   for (size_t slot = 0; slot < rows; slot++) {
@@ -91,6 +114,46 @@ static vexfs_status open_section(vx_snap *snap, uint32_t kind, uint32_t id, vx_s
   }
   *r = NULL;
   return damaged(id, "a section is missing");
+}
+
+/* Reads a ROWS_FILE section into *ref. */
+static vexfs_status read_row_file_ref(vx_snap *snap, uint32_t id, vx_rowfile_ref *ref) {
+  vx_sec_reader *r;
+  vexfs_status st = open_section(snap, VX_SEC_ROWS_FILE, id, &r);
+  if (st != VEXFS_OK) return st;
+  uint32_t head[2];
+  uint64_t figures[3];
+  memset(ref, 0, sizeof *ref);
+  int ok = !vx_secr_read(r, head, sizeof head) && head[0] == ROWS_FILE_FORMAT &&
+           head[1] < sizeof ref->name && !vx_secr_read(r, ref->name, head[1]) &&
+           !vx_secr_read(r, figures, sizeof figures) && vx_secr_left(r) == 0;
+  vx_secr_close(r);
+  if (!ok) return damaged(id, "its row file section is malformed");
+  ref->name[head[1]] = '\0';
+  ref->rows = figures[0];
+  ref->row_bytes = figures[1];
+  ref->checksum = figures[2];
+  return VEXFS_OK;
+}
+
+/* MAPPED: ids from the snapshot, rows mapped from the row file it names. */
+static vexfs_status load_mapped_rows(vx_snap *snap, vexfs_collection *c, uint32_t id,
+                                     const char *dir, size_t rows) {
+  if (!dir) return damaged(id, "its rows are in a row file, and there is no directory");
+  vx_store *s = &c->store;
+  vx_rowfile_ref ref;
+  vx_sec_reader *ids = NULL;
+  vexfs_status st = read_row_file_ref(snap, id, &ref);
+  if (st == VEXFS_OK) st = open_section(snap, VX_SEC_IDS, id, &ids);
+  if (st == VEXFS_OK && (vx_secr_left(ids) / sizeof(uint64_t) != rows || ref.rows != rows))
+    st = damaged(id, "ids or its row file do not match its row count");
+  if (st == VEXFS_OK && vx_store_reserve_load(s, rows) != 0)
+    st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for %zu rows", rows);
+  if (st == VEXFS_OK) st = vx_rowfile_load(dir, &ref, s, ids, id);
+  if (st == VEXFS_OK && vx_secr_left(ids)) st = damaged(id, "ids have bytes past the last row");
+  vx_secr_close(ids);
+  if (st == VEXFS_OK) c->rows_file = ref;
+  return st;
 }
 
 static vexfs_status load_rows(vx_snap *snap, vexfs_collection *c, uint32_t id, size_t rows) {
@@ -194,10 +257,17 @@ static vexfs_status load_payload_indexes(vx_snap *snap, vexfs_collection *c, uin
   return st;
 }
 
-vexfs_status vx_collection_load(vexfs_collection *c, uint32_t id, vx_snap *snap, uint64_t rows,
-                                uint64_t live) {
+vexfs_status vx_collection_load(vexfs_collection *c, uint32_t id, vx_snap *snap, const char *dir,
+                                uint64_t rows, uint64_t live) {
   if (rows > VX_MAX_ROWS) return damaged(id, "its row count is beyond any collection's");
-  vexfs_status st = load_rows(snap, c, id, (size_t)rows);
+  vexfs_status st = c->cfg.rerank == VEXFS_RERANK_MAPPED
+                        ? load_mapped_rows(snap, c, id, dir, (size_t)rows)
+                        : load_rows(snap, c, id, (size_t)rows);
+  if (st == VEXFS_OK && c->cfg.rerank == VEXFS_RERANK_MAPPED) {
+    int rc = vx_store_finish_load(&c->store, (size_t)rows);
+    if (rc == -1) st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for the id map");
+    if (rc == -2) st = damaged(id, "an id appears twice");
+  }
   if (st == VEXFS_OK && atomic_load(&c->store.live) != live)
     st = damaged(id, "its vector count does not match its ids");
   if (st == VEXFS_OK) st = load_payloads(snap, c, id, (size_t)rows);
@@ -209,4 +279,24 @@ vexfs_status vx_collection_load(vexfs_collection *c, uint32_t id, vx_snap *snap,
     vx_secr_close(g);
   }
   return st;
+}
+
+void vx_collection_commit_rows(vexfs_collection *c, const char *dir) {
+  if (!c->rows_pending.name[0]) return;
+  /* the pages hold the same bytes before and after, but a reader must not be inside them while
+   * the mapping changes under it (the kernel's replacement is atomic; tools and the memory model
+   * make no such promise) */
+  pthread_rwlock_wrlock(&c->rows_lock);
+  vx_rowfile_adopt(dir, &c->rows_pending, &c->store);
+  pthread_rwlock_unlock(&c->rows_lock);
+  c->rows_file = c->rows_pending;
+  memset(&c->rows_pending, 0, sizeof c->rows_pending);
+}
+
+void vx_collection_abandon_rows(vexfs_collection *c) {
+  memset(&c->rows_pending, 0, sizeof c->rows_pending);
+}
+
+const char *vx_collection_rows_file(const vexfs_collection *c) {
+  return c->rows_file.name[0] ? c->rows_file.name : NULL;
 }

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "alloc_internal.h"
@@ -24,6 +26,7 @@
 #include "errors_internal.h"
 #include "persist/io.h"
 #include "persist/journal.h"
+#include "persist/rowfile.h"
 #include "persist/snapshot.h"
 #include "persist/wal.h"
 #include "versioned.h"
@@ -221,7 +224,7 @@ static vexfs_status replay_record(void *ctx, uint64_t seq, uint32_t type, const 
     if (type == VX_REC_CREATE) {
       vexfs_collection *c;
       if (check_name("vexfs_db_open", name) != VEXFS_OK ||
-          vexfs_collection_create(&r.cfg, &c) != VEXFS_OK)
+          vx_collection_create(&r.cfg, 1, &c) != VEXFS_OK)
         st = replay_failed(seq, "creates an invalid collection", vexfs_last_error());
       else
         st = adopt(db, r.collection, name, c);
@@ -326,16 +329,36 @@ static vexfs_status lock_directory(vexfs_db *db) {
   return VEXFS_OK;
 }
 
+/* Deletes the row files (persist/rowfile.h) of the directory that no collection's snapshot in
+ * force names: those of dropped collections and of earlier checkpoints, once a checkpoint has
+ * put its snapshot in force; and, always, temporaries of checkpoints that never finished. Best
+ * effort: a file left behind is deleted next time. */
+static void sweep_row_files(vexfs_db *db, int named_too) {
+  DIR *d = opendir(db->dir);
+  if (!d) return;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (!vx_rowfile_is_name(e->d_name) || (!named_too && vx_rowfile_name_ok(e->d_name))) continue;
+    int named = 0;
+    for (size_t i = 0; i < db->n && !named; i++) {
+      const char *mine = vx_collection_rows_file(db->cols[i]);
+      named = mine && strcmp(mine, e->d_name) == 0;
+    }
+    if (!named) unlinkat(dirfd(d), e->d_name, 0);
+  }
+  closedir(d);
+}
+
 /* Loads the snapshot and replays the log after it. */
 static vexfs_status load(vexfs_db *db) {
   if (!db->opts.read_only) unlink(db->temp_path); /* a checkpoint that never finished */
+  if (!db->opts.read_only) sweep_row_files(db, 0);
   vx_snap *snap = NULL;
   int missing;
   vexfs_status st = vx_snap_open(db->snapshot_path, &snap, &missing);
   uint64_t seq = 0;
   if (st == VEXFS_OK && snap) {
     seq = vx_snap_seq(snap);
-    st = vx_snapshot_load(snap, adopt, db);
+    st = vx_snapshot_load(snap, db->dir, adopt, db);
     vx_snap_close(snap);
   }
   if (st == VEXFS_OK) st = vx_wal_open(db->wal_path, db->opts.sync, db->opts.read_only, &db->wal);
@@ -411,8 +434,8 @@ static vexfs_status checkpoint_locked(vexfs_db *db) {
   const char *fn = "vexfs_db_checkpoint";
   for (size_t i = 0; i < db->n; i++) vx_collection_hold_writes(db->cols[i]);
   int sync = db->opts.sync != VEXFS_SYNC_OFF;
-  vexfs_status st =
-      vx_snapshot_write(db->temp_path, db->cols, db->n, vx_wal_last_seq(db->wal), sync);
+  vexfs_status st = vx_snapshot_write(db->temp_path, db->dir, db->cols, db->n,
+                                      vx_wal_last_seq(db->wal), sync);
   if (st == VEXFS_OK && vx_io_rename(db->temp_path, db->snapshot_path) != 0) {
     st = vx_fail(VEXFS_E_IO, "%s: cannot rename %s to %s: %s", fn, db->temp_path,
                  db->snapshot_path, strerror(errno));
@@ -423,6 +446,13 @@ static vexfs_status checkpoint_locked(vexfs_db *db) {
   if (st == VEXFS_OK && sync && vx_io_sync_dir(db->dir) != 0)
     st = vx_fail(VEXFS_E_IO, "%s: cannot sync the directory %s: %s", fn, db->dir,
                  strerror(errno));
+  /* MAPPED collections' rows move to the files the snapshot in force names (on failure, the old
+   * snapshot and its files stay in force) */
+  for (size_t i = 0; i < db->n; i++) {
+    if (st == VEXFS_OK) vx_collection_commit_rows(db->cols[i], db->dir);
+    else vx_collection_abandon_rows(db->cols[i]);
+  }
+  if (st == VEXFS_OK) sweep_row_files(db, 1);
   if (st == VEXFS_OK) st = vx_wal_reset(db->wal, recycled_log_bytes(db));
   for (size_t i = db->n; i-- > 0;) vx_collection_release_writes(db->cols[i]);
   return st;
@@ -471,7 +501,7 @@ VEXFS_API vexfs_status vexfs_db_create_collection(vexfs_db *db, const char *name
   if (db->opts.read_only)
     return vx_fail(VEXFS_E_READONLY, "%s: the database %s is open read-only", fn, where(db));
   vexfs_collection *c;
-  if ((st = vexfs_collection_create(cfg, &c)) != VEXFS_OK) return st;
+  if ((st = vx_collection_create(cfg, db->dir != NULL, &c)) != VEXFS_OK) return st;
   pthread_mutex_lock(&db->lock);
   vx_db_link *link = NULL;
   if (find(db, name, 0) >= 0)

@@ -5,11 +5,13 @@
 
 #include "alloc_internal.h"
 
-void vx_store_init(vx_store *s, uint32_t dim) {
+void vx_store_init(vx_store *s, uint32_t dim, int paged) {
   memset(s, 0, sizeof *s);
   s->dim = dim;
   s->stride = ((size_t)dim + 15) & ~(size_t)15;
-  vx_chunked_init_unzeroed(&s->rows_at, s->stride * sizeof(float)); /* vx_store_write fills rows */
+  if (paged) vx_chunked_init_paged(&s->rows_at, s->stride * sizeof(float));
+  else vx_chunked_init_unzeroed(&s->rows_at, s->stride * sizeof(float)); /* written before read */
+  atomic_init(&s->mapped, 0);
   vx_chunked_init(&s->norms_at, sizeof(float));
   vx_chunked_init(&s->ids_at, sizeof(uint64_t));
   atomic_init(&s->rows, 0);
@@ -54,8 +56,18 @@ void vx_store_write(vx_store *s, size_t slot, const float *vec, uint64_t id, flo
   float *row = vx_store_row(s, slot);
   memcpy(row, vec, s->dim * sizeof(float));
   memset(row + s->dim, 0, (s->stride - s->dim) * sizeof(float));
+  vx_store_write_meta(s, slot, id, norm);
+}
+
+void vx_store_write_meta(vx_store *s, size_t slot, uint64_t id, float norm) {
   *(float *)vx_chunked_at(&s->norms_at, slot) = norm;
   *(uint64_t *)vx_chunked_at(&s->ids_at, slot) = id;
+}
+
+int vx_store_map(vx_store *s, int fd, size_t rows) {
+  int rc = vx_chunked_map(&s->rows_at, fd, rows);
+  if (rc == 0) atomic_store_explicit(&s->mapped, rows, memory_order_relaxed);
+  return rc;
 }
 
 void vx_store_publish_insert(vx_store *s, const uint32_t *slots, size_t n, size_t appended) {

@@ -26,6 +26,7 @@ typedef struct vx_store {
   vx_chunked rows_at;  /* stride floats per row */
   vx_chunked norms_at; /* float: squared L2 norm */
   vx_chunked ids_at;   /* uint64_t: id, or VX_NO_ID when free */
+  atomic_size_t mapped; /* rows [0, mapped) are pages of a row file (paged stores, vx_store_map) */
   atomic_size_t rows;  /* published rows, free ones included */
   atomic_size_t live;  /* rows holding a vector */
   uint32_t *free_rows; /* stack of free slots */
@@ -33,7 +34,9 @@ typedef struct vx_store {
   vx_idmap map;
 } vx_store;
 
-void vx_store_init(vx_store *s, uint32_t dim);
+/* paged: the rows' chunks are mappings of their own, which vx_store_map can replace by a file's
+ * pages (collections whose rows are MAPPED). */
+void vx_store_init(vx_store *s, uint32_t dim, int paged);
 void vx_store_destroy(vx_store *s);
 
 static inline float *vx_store_row(const vx_store *s, size_t slot) {
@@ -53,6 +56,17 @@ int vx_store_plan_insert(vx_store *s, size_t n, uint32_t *slots, size_t *appende
 
 /* Writes a row's vector, id and squared norm (a planned slot). */
 void vx_store_write(vx_store *s, size_t slot, const float *vec, uint64_t id, float norm);
+/* The same for a row whose vector is in place already (mapped from a file): its id and norm. */
+void vx_store_write_meta(vx_store *s, size_t slot, uint64_t id, float norm);
+
+/* Bytes of one row as stored: stride floats. */
+static inline size_t vx_store_row_bytes(const vx_store *s) { return s->stride * sizeof(float); }
+
+/* Paged stores: maps rows [0, rows) from the file fd, which holds them back to back (row_bytes
+ * each) and the same bytes as memory where rows are published (no reader may run: the caller
+ * holds the rows' exclusive lock). Rows written later stay in memory (copy on write). 0, or -1
+ * with errno set (rows then read as before). */
+int vx_store_map(vx_store *s, int fd, size_t rows);
 
 /* Publishes an insert planned by vx_store_plan_insert: pops the reused free rows, maps the ids,
  * and moves `rows` past the appended ones. Cannot fail. */

@@ -21,13 +21,14 @@ void vx_versioned_init(void *theirs, size_t size, const void *defaults, size_t o
   memcpy(theirs, &stamp, sizeof stamp);
 }
 
-/* The collection config took 32 bytes before hnsw_seed (pre-release callers) and 0.1.0's size
- * until 0.3.0's LSH and IVF fields; search params 20 without their tail padding, then 0.1.0's
- * size until 0.3.0's probes, then 0.3.0's until 0.4.0's exact. Every other struct is as 0.1.0
- * had it. */
+/* The collection config took 32 bytes before hnsw_seed (pre-release callers), 0.1.0's size
+ * until 0.3.0's LSH and IVF fields, then 0.3.0's until 0.6.0's storage; search params 20 without their tail padding, then 0.1.0's
+ * size until 0.3.0's probes, then 0.3.0's until 0.4.0's exact; metrics 0.1.0's size until
+ * 0.6.0's memory_mapped. Every other struct is as 0.1.0 had it. */
 const vx_struct_kind vx_config_kind = {
     sizeof(vexfs_collection_config),
-    {offsetof(vexfs_collection_config, threads) + sizeof(uint32_t), VX_CONFIG_SIZE_0_1}};
+    {offsetof(vexfs_collection_config, threads) + sizeof(uint32_t), VX_CONFIG_SIZE_0_1,
+     VX_CONFIG_SIZE_0_3}};
 const vx_struct_kind vx_params_kind = {
     sizeof(vexfs_search_params),
     {offsetof(vexfs_search_params, threads) + sizeof(uint32_t), VX_PARAMS_SIZE_0_1,
@@ -36,11 +37,15 @@ const vx_struct_kind vx_db_options_kind = {sizeof(vexfs_db_options), {0}};
 const vx_struct_kind vx_allocator_kind = {sizeof(vexfs_allocator), {0}};
 const vx_struct_kind vx_pool_config_kind = {sizeof(vexfs_pool_config), {0}};
 const vx_struct_kind vx_pool_stats_kind = {sizeof(vexfs_pool_stats), {0}};
-const vx_struct_kind vx_metrics_kind = {sizeof(vexfs_metrics), {0}};
+const vx_struct_kind vx_metrics_kind = {sizeof(vexfs_metrics), {VX_METRICS_SIZE_0_1}};
 
 /* New fields start past the former sizeof, never in its tail padding (see versioned.h). */
 _Static_assert(offsetof(vexfs_collection_config, lsh_tables) >= VX_CONFIG_SIZE_0_1,
                "0.3.0's config fields follow 0.1.0's struct");
+_Static_assert(offsetof(vexfs_collection_config, storage) >= VX_CONFIG_SIZE_0_3,
+               "0.6.0's config fields follow 0.3.0's struct");
+_Static_assert(offsetof(vexfs_metrics, memory_mapped) >= VX_METRICS_SIZE_0_1,
+               "0.6.0's metrics follow 0.1.0's struct");
 _Static_assert(offsetof(vexfs_search_params, probes) >= VX_PARAMS_SIZE_0_1,
                "0.3.0's search fields follow 0.1.0's struct");
 _Static_assert(offsetof(vexfs_search_params, exact) >= VX_PARAMS_SIZE_0_3,

@@ -28,6 +28,7 @@
 
 /* Sizes of 0.1.0's structs, the first release, which its _init functions fill forever. */
 #define VX_CONFIG_SIZE_0_1 VX_SIZE_UP_TO(vexfs_collection_config, hnsw_seed)
+#define VX_CONFIG_SIZE_0_3 VX_SIZE_UP_TO(vexfs_collection_config, lsh_projection)
 #define VX_PARAMS_SIZE_0_1 VX_SIZE_UP_TO(vexfs_search_params, threads)
 #define VX_PARAMS_SIZE_0_3 VX_SIZE_UP_TO(vexfs_search_params, nprobe)
 #define VX_DB_OPTIONS_SIZE_0_1 VX_SIZE_UP_TO(vexfs_db_options, wal_checkpoint_bytes)

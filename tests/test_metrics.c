@@ -186,7 +186,7 @@ static void test_named_collection_labels(void **state) {
       assert_true(strstr(line, "{collection=") < strchr(line, '\n'));
     }
   }
-  assert_int_equal(samples, 21);
+  assert_int_equal(samples, 22); /* memory: vectors, index, payloads, pool, mapped */
   vexfs_free(prom);
   char *json = vexfs_metrics_json(c);
   assert_non_null(json);

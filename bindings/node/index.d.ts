@@ -45,6 +45,11 @@ export interface CollectionOptions {
   ivfNlist?: Integer;
   nprobe?: Integer;
   ivfCodes?: 'f32' | 'sq8';
+  /** how vectors are held: 'f32' ('f16', 'sq8', 'sq4' are reserved) */
+  storage?: 'f32' | 'f16' | 'sq8' | 'sq4';
+  /** where the exact rows live: 'mapped' (a Database's collections only) = in the database's
+   *  row files from each checkpoint on, read through the page cache */
+  rerank?: 'in_memory' | 'mapped' | 'none';
 }
 
 /** ef (HNSW; 0 = the collection's efSearch), probes (LSH; 0 = lshProbes), nprobe (IVF; 0 = the
@@ -92,6 +97,8 @@ export interface CollectionConfig {
   ivfNlist: number;
   nprobe: number;
   ivfCodes: 'f32' | 'sq8';
+  storage: 'f32' | 'f16' | 'sq8' | 'sq4';
+  rerank: 'in_memory' | 'mapped' | 'none';
 }
 
 export class Collection {

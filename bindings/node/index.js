@@ -20,6 +20,8 @@ const METRICS = { l2: 1, ip: 2, cosine: 3 };
 const INDEXES = { auto: 0, flat: 1, hnsw: 2, lsh: 3, ivf: 4 };
 const PROJECTIONS = { random: 0, learned: 1 };
 const IVF_CODES = { f32: 0, sq8: 1 };
+const STORAGES = { f32: 0, f16: 1, sq8: 2, sq4: 3 };
+const RERANKS = { in_memory: 0, mapped: 1, none: 2 };
 const PAYLOAD_INDEXES = { keyword: 1, numeric: 2 };
 const NO_ID = 0xffffffffffffffffn;
 
@@ -63,11 +65,13 @@ function toFloats(v, dim) {
 function configArgs(options) {
   const { dim, metric = 'l2', index = 'auto', m = 16, efConstruction = 200, efSearch = 64,
           threads = 0, seed = 0, lshTables = 0, lshBits = 0, lshProbes = 0, lshBucketWidth = 0,
-          lshProjection = 'random', ivfNlist = 0, nprobe = 0, ivfCodes = 'f32' } = options;
+          lshProjection = 'random', ivfNlist = 0, nprobe = 0, ivfCodes = 'f32', storage = 'f32',
+          rerank = 'in_memory' } = options;
   return [dim, pick(METRICS, metric, 'metric'), pick(INDEXES, index, 'index'), m, efConstruction,
     efSearch, threads, seed, lshTables, lshBits, lshProbes, lshBucketWidth,
     pick(PROJECTIONS, lshProjection, 'lshProjection'), ivfNlist, nprobe,
-    pick(IVF_CODES, ivfCodes, 'ivfCodes')];
+    pick(IVF_CODES, ivfCodes, 'ivfCodes'), pick(STORAGES, storage, 'storage'),
+    pick(RERANKS, rerank, 'rerank')];
 }
 
 const nameOf = (table, value) => Object.keys(table).find((k) => table[k] === value);
@@ -78,7 +82,9 @@ class Collection {
    *          efSearch?: number, threads?: number, seed?: number, lshTables?: number,
    *          lshBits?: number, lshProbes?: number, lshBucketWidth?: number,
    *          lshProjection?: 'random'|'learned', ivfNlist?: number, nprobe?: number,
-   *          ivfCodes?: 'f32'|'sq8'}} options (0: chosen by the index; see README "LSH", "IVF")
+   *          ivfCodes?: 'f32'|'sq8', storage?: 'f32', rerank?: 'in_memory'|'mapped'}} options
+   *          (0: chosen by the index; see README "LSH", "IVF"; rerank 'mapped': a Database's
+   *          collections only, see README "Memory")
    */
   constructor(options = {}) {
     this._adopt(new native.NativeCollection(...configArgs(options)), null, null);
@@ -103,7 +109,8 @@ class Collection {
   config() {
     const c = this._n.config();
     return { ...c, metric: nameOf(METRICS, c.metric), index: nameOf(INDEXES, c.index),
-      lshProjection: nameOf(PROJECTIONS, c.lshProjection), ivfCodes: nameOf(IVF_CODES, c.ivfCodes) };
+      lshProjection: nameOf(PROJECTIONS, c.lshProjection), ivfCodes: nameOf(IVF_CODES, c.ivfCodes),
+      storage: nameOf(STORAGES, c.storage), rerank: nameOf(RERANKS, c.rerank) };
   }
 
   /** Every id in the collection, ascending. */

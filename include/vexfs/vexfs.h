@@ -72,11 +72,11 @@ extern "C" {
  * Version
  * --------------------------------------------------------------------------------------------- */
 #define VEXFS_VERSION_MAJOR 0
-#define VEXFS_VERSION_MINOR 5
+#define VEXFS_VERSION_MINOR 6
 #define VEXFS_VERSION_PATCH 0
 #define VEXFS_VERSION_NUMBER \
   (VEXFS_VERSION_MAJOR * 10000 + VEXFS_VERSION_MINOR * 100 + VEXFS_VERSION_PATCH)
-#define VEXFS_VERSION_STRING "0.5.0"
+#define VEXFS_VERSION_STRING "0.6.0"
 
 /* MAJOR*10000 + MINOR*100 + PATCH of the library actually loaded (may differ from the macros the
  * caller compiled against). Never fails. */
@@ -167,6 +167,28 @@ typedef enum vexfs_ivf_codes {
                               re-ranked on the f32 rows */
 } vexfs_ivf_codes;
 
+/* The form in which a collection holds its vectors in memory (since 0.6.0). */
+typedef enum vexfs_storage {
+  VEXFS_STORAGE_F32 = 0, /* 4 bytes per coordinate, exact (the default) */
+  VEXFS_STORAGE_F16 = 1, /* reserved for half floats: VEXFS_E_UNSUPPORTED in 0.6.0 */
+  VEXFS_STORAGE_SQ8 = 2, /* reserved for 8-bit codes: VEXFS_E_UNSUPPORTED in 0.6.0 */
+  VEXFS_STORAGE_SQ4 = 3  /* reserved for 4-bit codes: VEXFS_E_UNSUPPORTED in 0.6.0 */
+} vexfs_storage;
+
+/* Where a collection keeps the exact f32 copy of its vectors, which searches read to score their
+ * final candidates and scans read whole (since 0.6.0). */
+typedef enum vexfs_rerank {
+  VEXFS_RERANK_IN_MEMORY = 0, /* in the process's memory (the default) */
+  VEXFS_RERANK_MAPPED = 1,    /* collections of an on-disk database only: from each checkpoint on,
+                                 the rows live in a file of the database (rows-*.vxr, written and
+                                 checksummed by the checkpoint, verified on open) that the library
+                                 maps, so the page cache, not the process, decides what stays in
+                                 RAM; rows inserted or rewritten since the last checkpoint stay in
+                                 memory until the next one (automatic checkpoints bound them).
+                                 Results are those of IN_MEMORY, bit for bit */
+  VEXFS_RERANK_NONE = 2       /* no exact copy: for storage kinds other than F32 (none in 0.6.0) */
+} vexfs_rerank;
+
 typedef struct vexfs_collection_config {
   uint32_t struct_size;          /* sizeof(vexfs_collection_config); set by _init */
   uint32_t dim;                  /* vector dimension, 1 .. VEXFS_MAX_DIM; no default (0) */
@@ -206,6 +228,11 @@ typedef struct vexfs_collection_config {
                                     collection); SQ8: lists hold 8-bit codes, the best 4k + 32
                                     re-ranked exactly */
   vexfs_lsh_projection lsh_projection; /* default VEXFS_LSH_PROJECTION_RANDOM */
+  /* appended in 0.6.0: memory-lean storage */
+  vexfs_storage storage;         /* default VEXFS_STORAGE_F32 */
+  vexfs_rerank rerank;           /* default VEXFS_RERANK_IN_MEMORY; MAPPED needs a collection made
+                                    by vexfs_db_create_collection in a database with a directory
+                                    (VEXFS_E_INVALID elsewhere) */
 } vexfs_collection_config;
 
 #define VEXFS_LSH_MAX_TABLES 256u
@@ -685,6 +712,9 @@ typedef struct vexfs_metrics {
   uint64_t memory_vectors, memory_index, memory_payloads, memory_pool;
   double pool_hit_rate; /* the process's scratch pool */
   const char *simd_isa; /* static storage */
+  /* appended in 0.6.0 */
+  uint64_t memory_mapped; /* bytes of rows read from row files (rerank MAPPED): the page cache
+                             holds what of them is in RAM; memory_vectors leaves them out */
 } vexfs_metrics;
 
 /* Zeroes the caller's size bytes of *m and sets struct_size = size. Never fails. */

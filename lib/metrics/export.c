@@ -133,6 +133,7 @@ static void fill(vexfs_collection *c, vexfs_metrics *m) {
   m->memory_index = mem.index;
   m->memory_payloads = mem.payloads;
   m->memory_pool = vx_pool_reserved_bytes();
+  m->memory_mapped = mem.mapped;
   vexfs_pool_stats ps;
   vexfs_pool_stats_init(&ps);
   m->pool_hit_rate = vexfs_pool_get_stats(&ps) == VEXFS_OK ? ps.hit_rate : 1.0;
@@ -205,9 +206,11 @@ VEXFS_API char *vexfs_metrics_json(vexfs_collection *c) {
       "\"insert_1s\":%.3f,\"insert_10s\":%.3f,\"insert_60s\":%.3f}",
       m.search_per_sec_1s, m.search_per_sec_10s, m.search_per_sec_60s, m.insert_per_sec_1s,
       m.insert_per_sec_10s, m.insert_per_sec_60s);
-  vx_buf_printf(&t, ",\"memory_bytes\":{\"vectors\":%llu,\"index\":%llu,\"payloads\":%llu,\"pool\":%llu}",
+  vx_buf_printf(&t, ",\"memory_bytes\":{\"vectors\":%llu,\"index\":%llu,\"payloads\":%llu,\"pool\":%llu,"
+      "\"mapped\":%llu}",
       (unsigned long long)m.memory_vectors, (unsigned long long)m.memory_index,
-      (unsigned long long)m.memory_payloads, (unsigned long long)m.memory_pool);
+      (unsigned long long)m.memory_payloads, (unsigned long long)m.memory_pool,
+      (unsigned long long)m.memory_mapped);
   vexfs_pool_stats ps;
   vexfs_pool_stats_init(&ps);
   vexfs_pool_get_stats(&ps);
@@ -294,6 +297,7 @@ VEXFS_API char *vexfs_metrics_prometheus(vexfs_collection *c) {
   count_sample(&t, who, "vexfs_memory_bytes", "kind=\"index\"", m.memory_index);
   count_sample(&t, who, "vexfs_memory_bytes", "kind=\"payloads\"", m.memory_payloads);
   count_sample(&t, who, "vexfs_memory_bytes", "kind=\"pool\"", m.memory_pool);
+  count_sample(&t, who, "vexfs_memory_bytes", "kind=\"mapped\"", m.memory_mapped);
   family(&t, "vexfs_simd_info", "gauge", "The instruction set the distance kernels use.");
   char isa[64];
   snprintf(isa, sizeof isa, "isa=\"%s\"", m.simd_isa);

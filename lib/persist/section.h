@@ -20,7 +20,8 @@
 
 #include "vexfs/vexfs.h"
 
-#define VX_SNAP_VERSION 2u /* 2: COLLECTION sections hold format 2 configs (config_codec.h) */
+#define VX_SNAP_VERSION 3u /* 2: COLLECTION sections hold format 2 configs (config_codec.h);
+                              3: format 3 configs, and ROWS_FILE sections */
 
 /* ---- writing ---- */
 typedef struct vx_snap_writer vx_snap_writer;

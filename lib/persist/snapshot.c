@@ -13,7 +13,8 @@
 
 /* ---- writing ---- */
 
-static void write_collection(vx_snap_writer *w, vexfs_collection *c) {
+static void write_collection(vx_snap_writer *w, vexfs_collection *c,
+                             const vx_checkpoint_ctx *ctx) {
   const vx_db_link *link = vx_collection_link(c);
   uint32_t id = link->id, name_len = (uint32_t)strlen(link->name);
   vexfs_collection_config cfg;
@@ -30,22 +31,24 @@ static void write_collection(vx_snap_writer *w, vexfs_collection *c) {
   vx_snapw_put(w, config, sizeof config);
   vx_snapw_put(w, counts, sizeof counts);
   vx_snapw_end(w);
-  vx_collection_save(c, id, w);
+  vx_collection_save(c, id, w, ctx);
 }
 
-vexfs_status vx_snapshot_write(const char *path, vexfs_collection *const *cols, size_t n,
-                               uint64_t seq, int sync) {
+vexfs_status vx_snapshot_write(const char *path, const char *dir, vexfs_collection *const *cols,
+                               size_t n, uint64_t seq, int sync) {
   vx_snap_writer *w;
   vexfs_status st = vx_snapw_open(path, &w);
   if (st != VEXFS_OK) return st;
-  for (size_t i = 0; i < n; i++) write_collection(w, cols[i]);
+  vx_checkpoint_ctx ctx = {dir, seq, sync};
+  for (size_t i = 0; i < n; i++) write_collection(w, cols[i], &ctx);
   return vx_snapw_finish(w, seq, sync);
 }
 
 /* ---- loading ---- */
 
 /* Creates the collection of the COLLECTION section i and loads its data. */
-static vexfs_status load_collection(vx_snap *snap, size_t i, vx_adopt_fn adopt, void *ctx) {
+static vexfs_status load_collection(vx_snap *snap, size_t i, const char *dir, vx_adopt_fn adopt,
+                                    void *ctx) {
   vx_sec_reader *r;
   vexfs_status st = vx_secr_open(snap, i, &r);
   if (st != VEXFS_OK) return st;
@@ -69,13 +72,13 @@ static vexfs_status load_collection(vx_snap *snap, size_t i, vx_adopt_fn adopt, 
                    owner);
   name[name_len] = '\0';
   vexfs_collection *c;
-  st = vexfs_collection_create(&cfg, &c);
+  st = vx_collection_create(&cfg, 1, &c);
   if (st != VEXFS_OK && st != VEXFS_E_NOMEM)
     st = vx_fail(VEXFS_E_CORRUPT,
                  "vexfs_db_open: the snapshot is damaged: collection %" PRIu32
                  ": its config is invalid: %s",
                  id, vexfs_last_error());
-  if (st == VEXFS_OK) st = vx_collection_load(c, id, snap, counts[0], counts[1]);
+  if (st == VEXFS_OK) st = vx_collection_load(c, id, snap, dir, counts[0], counts[1]);
   if (st != VEXFS_OK) {
     vexfs_collection_free(c);
     return st;
@@ -83,9 +86,10 @@ static vexfs_status load_collection(vx_snap *snap, size_t i, vx_adopt_fn adopt, 
   return adopt(ctx, id, name, c);
 }
 
-vexfs_status vx_snapshot_load(vx_snap *snap, vx_adopt_fn adopt, void *ctx) {
+vexfs_status vx_snapshot_load(vx_snap *snap, const char *dir, vx_adopt_fn adopt, void *ctx) {
   vexfs_status st = VEXFS_OK;
   for (size_t i = 0; st == VEXFS_OK && i < vx_snap_count(snap); i++)
-    if (vx_snap_at(snap, i)->kind == VX_SEC_COLLECTION) st = load_collection(snap, i, adopt, ctx);
+    if (vx_snap_at(snap, i)->kind == VX_SEC_COLLECTION)
+      st = load_collection(snap, i, dir, adopt, ctx);
   return st;
 }

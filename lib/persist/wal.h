@@ -28,8 +28,8 @@
 
 #include "vexfs/vexfs.h"
 
-#define VX_WAL_VERSION 3u /* 2: CREATE records hold format 2 configs (config_codec.h);
-                             3: UPSERT records */
+#define VX_WAL_VERSION 4u /* 2: CREATE records hold format 2 configs (config_codec.h);
+                             3: UPSERT records; 4: format 3 configs */
 #define VX_WAL_HEADER 32u
 #define VX_WAL_HEAD 32u
 #define VX_WAL_MAX_TYPE 8u /* record types are 1..8 (journal.h) */

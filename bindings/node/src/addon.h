@@ -87,9 +87,9 @@ napi_value wrap_borrowed(napi_env env, vexfs_collection *c, db_shared *owner);
 napi_value check(napi_env env, vexfs_status st);
 /* A collection config from VX_CONFIG_ARGS arguments: dim, metric, index, m, efConstruction,
  * efSearch, threads, seed, lshTables, lshBits, lshProbes, lshBucketWidth, lshProjection,
- * ivfNlist, nprobe, ivfCodes, each exact in its C type (the library checks their ranges). 0, or
- * -1 with an error thrown. */
-#define VX_CONFIG_ARGS 16
+ * ivfNlist, nprobe, ivfCodes, storage, rerank, each exact in its C type (the library checks their
+ * ranges). 0, or -1 with an error thrown. */
+#define VX_CONFIG_ARGS 18
 int config_args(napi_env env, const napi_value *argv, vexfs_collection_config *cfg);
 /* searchAsync / addAsync: napi_create_async_work on the libuv pool. */
 napi_value collection_add_async(napi_env env, napi_callback_info info);

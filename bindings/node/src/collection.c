@@ -28,7 +28,7 @@ static void finalize(napi_env env, void *data, void *hint) {
 }
 
 int config_args(napi_env env, const napi_value *argv, vexfs_collection_config *cfg) {
-  uint32_t metric, index, projection, codes;
+  uint32_t metric, index, projection, codes, storage, rerank;
   double width;
   vexfs_collection_config_init(cfg);
   if (get_u32(env, argv[0], 0, UINT32_MAX, &cfg->dim, "dim") != 0 ||
@@ -46,13 +46,17 @@ int config_args(napi_env env, const napi_value *argv, vexfs_collection_config *c
       get_u32(env, argv[12], 0, UINT32_MAX, &projection, "lshProjection") != 0 ||
       get_u32(env, argv[13], 0, UINT32_MAX, &cfg->ivf_nlist, "ivfNlist") != 0 ||
       get_u32(env, argv[14], 0, UINT32_MAX, &cfg->ivf_nprobe, "nprobe") != 0 ||
-      get_u32(env, argv[15], 0, UINT32_MAX, &codes, "ivfCodes") != 0)
+      get_u32(env, argv[15], 0, UINT32_MAX, &codes, "ivfCodes") != 0 ||
+      get_u32(env, argv[16], 0, UINT32_MAX, &storage, "storage") != 0 ||
+      get_u32(env, argv[17], 0, UINT32_MAX, &rerank, "rerank") != 0)
     return -1;
   cfg->metric = (vexfs_metric)metric;
   cfg->index = (vexfs_index_kind)index;
   cfg->lsh_bucket_width = (float)width; /* the library refuses what is not finite and >= 0 */
   cfg->lsh_projection = (vexfs_lsh_projection)projection;
   cfg->ivf_codes = (vexfs_ivf_codes)codes;
+  cfg->storage = (vexfs_storage)storage;
+  cfg->rerank = (vexfs_rerank)rerank;
   return 0;
 }
 
@@ -83,7 +87,8 @@ napi_value wrap_borrowed(napi_env env, vexfs_collection *c, db_shared *owner) {
 }
 
 /* new Collection(dim, metric, index, m, efConstruction, efSearch, threads, seed, lshTables,
- *                lshBits, lshProbes, lshBucketWidth, lshProjection, ivfNlist, nprobe, ivfCodes) */
+ *                lshBits, lshProbes, lshBucketWidth, lshProjection, ivfNlist, nprobe, ivfCodes,
+ *                storage, rerank) */
 static napi_value construct(napi_env env, napi_callback_info info) {
   ARGS(VX_CONFIG_ARGS);
   napi_value self;
@@ -132,7 +137,8 @@ static napi_value close_collection(napi_env env, napi_callback_info info) {
 }
 
 /* config(): {dim, metric, index, m, efConstruction, efSearch, threads, seed, lshTables, lshBits,
- * lshProbes, lshBucketWidth, lshProjection, ivfNlist, nprobe, ivfCodes} as numbers; the seed as
+ * lshProbes, lshBucketWidth, lshProjection, ivfNlist, nprobe, ivfCodes, storage, rerank} as
+ * numbers; the seed as
  * a BigInt when a Number cannot hold it exactly (above 2^53 - 1) */
 static napi_value config(napi_env env, napi_callback_info info) {
   ARGS(0);
@@ -151,7 +157,8 @@ static napi_value config(napi_env env, napi_callback_info info) {
                 {"lshTables", cfg.lsh_tables}, {"lshBits", cfg.lsh_bits},
                 {"lshProbes", cfg.lsh_probes}, {"lshBucketWidth", cfg.lsh_bucket_width},
                 {"lshProjection", cfg.lsh_projection}, {"ivfNlist", cfg.ivf_nlist},
-                {"nprobe", cfg.ivf_nprobe}, {"ivfCodes", cfg.ivf_codes}};
+                {"nprobe", cfg.ivf_nprobe}, {"ivfCodes", cfg.ivf_codes},
+                {"storage", cfg.storage}, {"rerank", cfg.rerank}};
   napi_value out, v;
   napi_create_object(env, &out);
   for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {

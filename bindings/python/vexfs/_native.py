@@ -21,7 +21,8 @@ class Config(ctypes.Structure):
                 ("threads", _U32), ("hnsw_seed", _U64),
                 ("lsh_tables", _U32), ("lsh_bits", _U32), ("lsh_probes", _U32),
                 ("lsh_bucket_width", ctypes.c_float), ("ivf_nlist", _U32), ("ivf_nprobe", _U32),
-                ("ivf_codes", ctypes.c_int), ("lsh_projection", ctypes.c_int)]
+                ("ivf_codes", ctypes.c_int), ("lsh_projection", ctypes.c_int),
+                ("storage", ctypes.c_int), ("rerank", ctypes.c_int)]
 
 
 class SearchParams(ctypes.Structure):

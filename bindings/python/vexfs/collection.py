@@ -19,20 +19,26 @@ _METRICS = {"l2": 1, "ip": 2, "cosine": 3}
 _INDEXES = {"auto": 0, "flat": 1, "hnsw": 2, "lsh": 3, "ivf": 4}
 _PROJECTIONS = {"random": 0, "learned": 1}
 _IVF_CODES = {"f32": 0, "sq8": 1}
+_STORAGES = {"f32": 0, "f16": 1, "sq8": 2, "sq4": 3}
+_RERANKS = {"in_memory": 0, "mapped": 1, "none": 2}
 _PAYLOAD_INDEXES = {"keyword": 1, "numeric": 2}
 _METRIC_NAMES = {v: k for k, v in _METRICS.items()}
 _INDEX_NAMES = {v: k for k, v in _INDEXES.items()}
 _PROJECTION_NAMES = {v: k for k, v in _PROJECTIONS.items()}
 _IVF_CODE_NAMES = {v: k for k, v in _IVF_CODES.items()}
+_STORAGE_NAMES = {v: k for k, v in _STORAGES.items()}
+_RERANK_NAMES = {v: k for k, v in _RERANKS.items()}
 
-# Keyword options of the LSH and IVF indexes: name -> (config field, converter). 0 (and
-# "random", "f32") are the library's defaults, chosen by the index.
+# Keyword options of the LSH and IVF indexes and of storage: name -> (config field, converter).
+# 0 (and "random", "f32", "in_memory") are the library's defaults.
 _INDEX_OPTIONS = {
     "lsh_tables": ("lsh_tables", integer), "lsh_bits": ("lsh_bits", integer),
     "lsh_probes": ("lsh_probes", integer), "lsh_bucket_width": ("lsh_bucket_width", real),
     "lsh_projection": ("lsh_projection", lambda v, what: choice(v, _PROJECTIONS, what)),
     "ivf_nlist": ("ivf_nlist", integer), "nprobe": ("ivf_nprobe", integer),
     "ivf_codes": ("ivf_codes", lambda v, what: choice(v, _IVF_CODES, what)),
+    "storage": ("storage", lambda v, what: choice(v, _STORAGES, what)),
+    "rerank": ("rerank", lambda v, what: choice(v, _RERANKS, what)),
 }
 
 
@@ -106,7 +112,9 @@ class Collection:
     Index options (keywords; 0 lets the index choose, see README "LSH" and "IVF"): lsh_tables,
     lsh_bits, lsh_probes (buckets probed per table), lsh_bucket_width (L2; a real number),
     lsh_projection ("random" or "learned"), ivf_nlist, nprobe (IVF lists scanned by default),
-    ivf_codes ("f32" or "sq8").
+    ivf_codes ("f32" or "sq8"); storage ("f32"; "f16", "sq8" and "sq4" are reserved) and rerank
+    ("in_memory", or "mapped" for a Database's collections: rows live in the database's row files
+    from each checkpoint on, read through the page cache; see README "Memory").
     Thread-safe: searches run concurrently with each other and with writes; the GIL is released
     during every C call.
 
@@ -156,7 +164,8 @@ class Collection:
                 "lsh_bucket_width": cfg.lsh_bucket_width,
                 "lsh_projection": _PROJECTION_NAMES[cfg.lsh_projection],
                 "ivf_nlist": cfg.ivf_nlist, "nprobe": cfg.ivf_nprobe,
-                "ivf_codes": _IVF_CODE_NAMES[cfg.ivf_codes]}
+                "ivf_codes": _IVF_CODE_NAMES[cfg.ivf_codes],
+                "storage": _STORAGE_NAMES[cfg.storage], "rerank": _RERANK_NAMES[cfg.rerank]}
 
     def close(self) -> None:
         """Frees a standalone collection now (otherwise on garbage collection). For a database's
