@@ -657,12 +657,26 @@ const char *vx_collection_index_name(const vexfs_collection *c) {
   return c->index == &vx_index_auto ? vx_auto_name(c->index_state) : c->index->name;
 }
 
-int vx_collection_traverses_exactly(vexfs_collection *c) {
-  if (c->index == &vx_index_hnsw) return vx_hnsw_traverses_exactly(c->index_state);
+/* The collection's HNSW index (its own, or the one AUTO built), or NULL. */
+static const void *hnsw_of(vexfs_collection *c) {
+  if (c->index == &vx_index_hnsw) return c->index_state;
   void *built = NULL;
   const vx_index_ops *ops =
       c->index == &vx_index_auto ? vx_auto_built(c->index_state, &built) : NULL;
-  return ops == &vx_index_hnsw && vx_hnsw_traverses_exactly(built);
+  return ops == &vx_index_hnsw ? built : NULL;
+}
+
+int vx_collection_traverses_exactly(vexfs_collection *c) {
+  const void *h = hnsw_of(c);
+  return h && vx_hnsw_traverses_exactly(h);
+}
+
+int vx_collection_hnsw_codes(vexfs_collection *c, int *lossless, int *exact_traversal) {
+  const void *h = hnsw_of(c);
+  if (!h) return 0;
+  *lossless = vx_hnsw_codes_lossless(h);
+  *exact_traversal = vx_hnsw_traverses_exactly(h);
+  return 1;
 }
 
 vx_metrics *vx_collection_metrics_of(vexfs_collection *c) { return c->metrics; }

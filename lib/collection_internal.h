@@ -85,5 +85,8 @@ const char *vx_collection_rows_file(const vexfs_collection *c);
 
 /* Whether the collection's graph (if any) traverses on exact vectors, its codes being too coarse. */
 int vx_collection_traverses_exactly(vexfs_collection *c);
+/* For a collection with an HNSW graph (1; else 0): whether its 8-bit codes are lossless for every
+ * row, and whether traversal reads the exact rows. */
+int vx_collection_hnsw_codes(vexfs_collection *c, int *lossless, int *exact_traversal);
 
 #endif

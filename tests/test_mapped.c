@@ -381,6 +381,62 @@ static void test_search_during_checkpoints(void **state) {
   free(dir);
 }
 
+/* Whether the collection's metrics say its HNSW codes are lossless. */
+static int codes_lossless(vexfs_collection *c) {
+  char *json = vexfs_metrics_json(c);
+  assert_non_null(json);
+  int yes = strstr(json, "\"codes_lossless\":true") != NULL;
+  assert_true(yes || strstr(json, "\"codes_lossless\":false"));
+  vexfs_free(json);
+  return yes;
+}
+
+/* Integer rows within 256 values (pixels): HNSW's 8-bit codes hold them exactly, and searches
+ * re-rank from the codes, never reading the row file: with its pages gone (the file truncated
+ * under the mapping, which makes any read of them SIGBUS) they still answer, the same. */
+static void test_lossless_codes_read_no_rows(void **state) {
+  (void)state;
+  char *dir = db_tempdir();
+  vexfs_db *db = open_db(dir, 0);
+  vexfs_collection_config cfg = config(VEXFS_INDEX_HNSW, VEXFS_RERANK_MAPPED);
+  vexfs_collection *c = NULL;
+  assert_int_equal(vexfs_db_create_collection(db, "pixels", &cfg, &c), VEXFS_OK);
+  enum { N = 2000 };
+  uint64_t *ids = malloc(N * sizeof *ids), seed = 9;
+  float *rows = malloc((size_t)N * DIM * sizeof *rows);
+  for (size_t i = 0; i < N; i++) {
+    ids[i] = i;
+    for (size_t d = 0; d < DIM; d++) rows[i * DIM + d] = (float)(test_rng(&seed) % 256);
+  }
+  assert_int_equal(vexfs_insert(c, ids, rows, N), VEXFS_OK);
+  assert_int_equal(vexfs_db_checkpoint(db), VEXFS_OK);
+  assert_true(codes_lossless(c));
+  uint64_t want_ids[NQ * K], got_ids[NQ * K];
+  float want[NQ * K], got[NQ * K];
+  assert_int_equal(answers(c, 0, want_ids, want), VEXFS_OK);
+  char name[256], file[DB_PATH_MAX];
+  assert_int_equal(row_files(dir, name, sizeof name), 1);
+  db_join(file, dir, name);
+  size_t n;
+  uint8_t *bytes = db_read_file(file, &n);
+  assert_int_equal(truncate(file, 0), 0);
+  assert_int_equal(answers(c, 0, got_ids, got), VEXFS_OK);
+  assert_memory_equal(got_ids, want_ids, sizeof got_ids);
+  assert_memory_equal(got, want, sizeof got);
+  assert_int_equal(db_write_file(file, bytes, n), 0); /* the rows are back for what reads them */
+  /* one row off the grid: the codes are no longer lossless */
+  uint64_t odd = N;
+  for (size_t d = 0; d < DIM; d++) rows[d] = 0.5f;
+  assert_int_equal(vexfs_insert(c, &odd, rows, 1), VEXFS_OK);
+  assert_false(codes_lossless(c));
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  free(bytes);
+  free(ids);
+  free(rows);
+  db_rmdir(dir);
+  free(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_config_checked),
@@ -391,6 +447,7 @@ int main(void) {
       cmocka_unit_test(test_sweep),
       cmocka_unit_test(test_checkpoint_faults),
       cmocka_unit_test(test_search_during_checkpoints),
+      cmocka_unit_test(test_lossless_codes_read_no_rows),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

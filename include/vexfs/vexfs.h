@@ -732,8 +732,11 @@ VEXFS_API vexfs_status vexfs_collection_metrics(vexfs_collection *c, vexfs_metri
 /* The same figures as a JSON object (keys: inserts, searches, removes, vectors,
  * distance_computations, search_latency_us and insert_latency_us {p50, p95, p99, p999, mean,
  * max}, ops_per_sec {search_1s, search_10s, search_60s, insert_1s, insert_10s, insert_60s},
- * memory_bytes {vectors, index, payloads, pool}, pool {hit_rate, tiers: [...]}, simd_isa, and
- * first "collection": name for a database's collection), or in the Prometheus text exposition
+ * memory_bytes {vectors, index, payloads, pool, mapped}, pool {hit_rate, tiers: [...]},
+ * simd_isa, for a collection with an HNSW graph hnsw {codes_lossless: its 8-bit codes decode to
+ * every row exactly, so searches never read the rows (integer data within 256 values: pixels);
+ * exact_traversal: the codes are too coarse and traversal reads the rows}, and first
+ * "collection": name for a database's collection), or in the Prometheus text exposition
  * format (every sample of a database's collection labelled collection="name"; collections made
  * by vexfs_collection_create have no name). The caller owns the string and frees it with
  * vexfs_free(). c NULL: process-wide. Returns NULL only when out of memory (vexfs_last_error()

@@ -1,7 +1,7 @@
 /* HNSW internals shared by its phases: hnsw.c (create, prepare, quantiser), hnsw_build.c
  * (insert), hnsw_search.c (layer search, queries), hnsw_delete.c (remove and repair).
  *
- * Nodes are keyed by store slot. Each node is one 64-byte-aligned block in a chunked array that
+ * Nodes are keyed by store slot. Each node is one 16-byte-aligned block in a chunked array that
  * never moves: its 8-bit code (what traversal reads), then its level-0 links, then a small head.
  * Upper levels (a few percent of nodes) have a separately allocated block of per-level links.
  *
@@ -52,6 +52,7 @@ typedef struct hnsw_scratch {
   hnsw_pair *shrink;     /* a neighbour's links while they are re-selected (m0 + 1) */
   uint32_t *fresh;       /* unvisited links of the node being expanded (m0) */
   uint8_t *qcode;        /* query code */
+  float *decoded;        /* a node's vector decoded from its lossless code (dim floats) */
   size_t sel_n, m0, code_size; /* buffer sizes, to give the blocks back to the pool */
   uint64_t distances;          /* computed by level searches since init */
 } hnsw_scratch;
@@ -71,6 +72,8 @@ typedef struct hnsw {
   int sq_fitted;
   float max_norm, pending_max_norm; /* IP: the largest squared norm, M^2 (see hnsw_distance) */
   int codes_precise; /* codes resolve neighbour distances; else traversal reads the f32 rows */
+  atomic_int codes_lossless; /* every node's code decodes to its row exactly (vx_sq8_lossless):
+                                searches re-rank from codes and never read the rows */
   const vx_store *store;
   float *range_lo, *range_hi; /* per-coordinate range of every vector added so far */
   int refit_pending;          /* publish must refit sq to the range and re-encode every node */

@@ -118,9 +118,16 @@ static size_t graph_pass(const query_ctx *c, hnsw_scratch *sc, const hnsw_point 
   atomic_fetch_add_explicit(q->distance_count, sc->distances + n, memory_order_relaxed);
   sc->distances = 0;
   top->n = 0;
+  /* read after the traversal's acquire loads: every node it reached was coded before this */
+  int lossless = atomic_load_explicit(&((hnsw *)h)->codes_lossless, memory_order_relaxed);
   for (size_t i = 0; i < n; i++) {
     uint32_t slot = sc->found.a[i].slot;
-    float exact = vx_flat_exact_distance(h->kern, q->metric, p->vec, vx_store_row(c->s, slot), h->dim);
+    const float *row = vx_store_row(c->s, slot);
+    if (lossless) { /* the same floats, from memory the graph holds anyway */
+      vx_sq8_decode(&h->sq, hnsw_code(h, slot), 0, h->dim, sc->decoded);
+      row = sc->decoded;
+    }
+    float exact = vx_flat_exact_distance(h->kern, q->metric, p->vec, row, h->dim);
     vx_topk_push(top, exact, slot, vx_store_id(c->s, slot));
   }
   return top->n;

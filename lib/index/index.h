@@ -108,6 +108,8 @@ const char *vx_auto_name(const void *state);
 /* Whether an HNSW index traverses on exact vectors because its 8-bit codes are too coarse for
  * the data (see hnsw.c). */
 int vx_hnsw_traverses_exactly(const void *state);
+/* Whether every code of an HNSW index decodes to its row exactly (so searches never read rows). */
+int vx_hnsw_codes_lossless(const void *state);
 
 /* Exact search of q over the first `rows` rows of s (the flat index), or over q->slots when
  * q->listed (the filter planner's admitted rows); also the fallback of approximate indexes that

@@ -2,6 +2,7 @@
 #include "sq8.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "../alloc_internal.h"
 
@@ -56,4 +57,18 @@ float vx_sq8_encode(const vx_sq8 *q, const float *x, uint8_t *code) {
     lx += q->lo[d] * c;
   }
   return lx;
+}
+
+void vx_sq8_decode(const vx_sq8 *q, const uint8_t *code, uint32_t first, uint32_t n, float *out) {
+  for (uint32_t i = 0; i < n; i++) out[i] = q->lo[first + i] + q->scale * (float)code[i];
+}
+
+int vx_sq8_lossless(const vx_sq8 *q, const float *x, const uint8_t *code) {
+  float part[256];
+  for (uint32_t d = 0; d < q->dim; d += 256) {
+    uint32_t n = q->dim - d < 256 ? q->dim - d : 256;
+    vx_sq8_decode(q, code + d, d, n, part);
+    if (memcmp(part, x + d, n * sizeof *part) != 0) return 0;
+  }
+  return 1;
 }

@@ -35,4 +35,13 @@ int vx_sq8_covers(const vx_sq8 *q, const float *lo, const float *hi);
 /* Codes x (clamped to the range); returns Lx = sum lo[d] * code[d]. */
 float vx_sq8_encode(const vx_sq8 *q, const float *x, uint8_t *code);
 
+/* The vector codes [first, first + n) stand for: out[i] = lo[d] + scale * code[i], d = first + i.
+ * One function for every use, so that whether a code is lossless (below) and what decoding gives
+ * agree to the bit. */
+void vx_sq8_decode(const vx_sq8 *q, const uint8_t *code, uint32_t first, uint32_t n, float *out);
+
+/* Whether code decodes to x exactly, bit for bit (integers within 256 consecutive values, with
+ * scale 1, do). */
+int vx_sq8_lossless(const vx_sq8 *q, const float *x, const uint8_t *code);
+
 #endif

@@ -225,7 +225,12 @@ VEXFS_API char *vexfs_metrics_json(vexfs_collection *c) {
         (unsigned long long)s->misses_empty, (unsigned long long)s->bytes_in_use,
         (unsigned long long)s->bytes_reserved, (unsigned long long)s->peak_bytes);
   }
-  vx_buf_printf(&t, "]},\"simd_isa\":\"%s\"}", m.simd_isa);
+  vx_buf_printf(&t, "]},\"simd_isa\":\"%s\"", m.simd_isa);
+  int lossless, exact_traversal;
+  if (c && vx_collection_hnsw_codes(c, &lossless, &exact_traversal))
+    vx_buf_printf(&t, ",\"hnsw\":{\"codes_lossless\":%s,\"exact_traversal\":%s}",
+                  lossless ? "true" : "false", exact_traversal ? "true" : "false");
+  vx_buf_printf(&t, "}");
   return finish(&t, "vexfs_metrics_json");
 }
 

@@ -60,8 +60,9 @@ def test_create_then_list_and_info_show_the_configuration(ok, db):
                              "ef_construction": 50, "ef_search": 20, "seed": 3,
                              "lsh_tables": 0, "lsh_bits": 0, "lsh_probes": 0,
                              "lsh_bucket_width": 0, "lsh_projection": "random",
-                             "ivf_nlist": 0, "ivf_nprobe": 0, "ivf_codes": "f32"}
-    assert set(col["memory_bytes"]) == {"vectors", "index", "payloads"}
+                             "ivf_nlist": 0, "ivf_nprobe": 0, "ivf_codes": "f32",
+                             "storage": "f32", "rerank": "in_memory"}
+    assert set(col["memory_bytes"]) == {"vectors", "index", "payloads", "mapped"}
     assert col["payload_indexes"] == []
     both = ok("info", db, "--json").json()
     assert [c["name"] for c in both["collections"]] == ["docs", "flat4"]

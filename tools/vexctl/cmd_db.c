@@ -255,6 +255,14 @@ static const char *lsh_projection_name(vexfs_lsh_projection p) {
 }
 
 static const char *ivf_codes_name(vexfs_ivf_codes c) { return c == VEXFS_IVF_CODES_SQ8 ? "sq8" : "f32"; }
+static const char *storage_name(vexfs_storage s) {
+  static const char *const names[] = {"f32", "f16", "sq8", "sq4"};
+  return (unsigned)s < sizeof names / sizeof *names ? names[s] : "unknown";
+}
+static const char *rerank_name(vexfs_rerank r) {
+  static const char *const names[] = {"in_memory", "mapped", "none"};
+  return (unsigned)r < sizeof names / sizeof *names ? names[r] : "unknown";
+}
 
 static int describe_collection(const char *cmd, sink *s, vexfs_collection *c, const char *name) {
   vexfs_collection_config cfg;
@@ -293,11 +301,14 @@ static int describe_collection(const char *cmd, sink *s, vexfs_collection *c, co
   sink_u64(s, "ivf_nlist", cfg.ivf_nlist);
   sink_u64(s, "ivf_nprobe", cfg.ivf_nprobe);
   sink_str(s, "ivf_codes", ivf_codes_name(cfg.ivf_codes));
+  sink_str(s, "storage", storage_name(cfg.storage));
+  sink_str(s, "rerank", rerank_name(cfg.rerank));
   sink_close(s);
   sink_open(s, "memory_bytes", "memory_bytes");
   sink_u64(s, "vectors", m.memory_vectors);
   sink_u64(s, "index", m.memory_index);
   sink_u64(s, "payloads", m.memory_payloads);
+  sink_u64(s, "mapped", m.memory_mapped);
   sink_close(s);
   int rc = sink_payload_indexes(cmd, s, name, indexes);
   vexfs_free(indexes);
