@@ -3,7 +3,10 @@
  * elements (coordinates) per second.
  *   kernel/<isa>/<op>/<dim>          one pair
  *   kernel/<isa>/<op>_many/<dim>     one query against 256 rows (the streaming search loop)
- *   kernel/<isa>/gemm_tile           the blocked-search micro-kernel; items/s = multiply-adds/s */
+ *   kernel/<isa>/gemm_tile           the blocked-search micro-kernel; items/s = multiply-adds/s
+ *   kernel/<isa>/<lean op>/<dim>     the memory-lean kernels, one call: f16 rows against an f32
+ *                                    query, 4-bit and 8-bit codes, and the f16 conversions */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -48,6 +51,41 @@ static void gemm_tile(vxb_state *s, void *ctx) {
   vxb_set_items_processed(s, vxb_iterations(s) * (int64_t)KC * k->gemm_mr * k->gemm_nr);
 }
 
+static const char *const lean_ops[] = {"f16_l2sq", "f16_dot", "f32_to_f16", "f16_to_f32",
+                                       "u4_l2sq",  "u4_dot",  "u8_l2sq",    "u8_dot"};
+
+typedef struct lean_case {
+  const vx_kernels *k;
+  int op; /* index into lean_ops */
+  size_t dim;
+  float *q, *f; /* the query; floats to convert, and converted into */
+  uint16_t *row;
+  uint8_t *a, *b; /* codes: dim bytes, or dim / 2 packed nibbles */
+} lean_case;
+
+static volatile uint32_t isink;
+
+static void lean(vxb_state *s, void *ctx) {
+  lean_case *c = ctx;
+  const vx_kernels *k = c->k;
+  size_t d = c->dim;
+  float acc = 0;
+  uint32_t iacc = 0;
+  switch (c->op) {
+  case 0: while (vxb_keep_running(s)) acc += k->f16_l2sq(c->q, c->row, d); break;
+  case 1: while (vxb_keep_running(s)) acc += k->f16_dot(c->q, c->row, d); break;
+  case 2: while (vxb_keep_running(s)) k->f32_to_f16(c->q, c->row, d); break;
+  case 3: while (vxb_keep_running(s)) k->f16_to_f32(c->row, c->f, d); break;
+  case 4: while (vxb_keep_running(s)) iacc += k->u4_l2sq(c->a, c->b, d); break;
+  case 5: while (vxb_keep_running(s)) iacc += k->u4_dot(c->a, c->b, d); break;
+  case 6: while (vxb_keep_running(s)) iacc += k->u8_l2sq(c->a, c->b, d); break;
+  default: while (vxb_keep_running(s)) iacc += k->u8_dot(c->a, c->b, d);
+  }
+  sink = acc + c->f[d - 1] + (float)c->row[d - 1];
+  isink = iacc;
+  vxb_set_items_processed(s, vxb_iterations(s) * (int64_t)d);
+}
+
 static float *filled(size_t n) {
   float *v = aligned_alloc(64, ((n * sizeof(float)) + 63) / 64 * 64);
   for (size_t i = 0; v && i < n; i++) v[i] = (float)((i * 7919) % 1000) / 1000.0f;
@@ -57,6 +95,7 @@ static float *filled(size_t n) {
 int main(int argc, char **argv) {
   static const size_t dims[] = {96, 128, 384, 768, 1536};
   static const char *const ops[] = {"dot", "l2sq", "cosine"};
+  static const size_t lean_dims[] = {96, 128, 784};
   size_t n;
   const vx_kernels *const *tabs = vx_simd_available(&n);
   char name[128];
@@ -76,6 +115,17 @@ int main(int argc, char **argv) {
                        filled(KC * tabs[t]->gemm_nr), filled(tabs[t]->gemm_mr * tabs[t]->gemm_nr)};
     snprintf(name, sizeof name, "kernel/%s/gemm_tile", tabs[t]->isa);
     vxb_register(name, gemm_tile, g);
+    for (int op = 0; op < (int)(sizeof lean_ops / sizeof *lean_ops); op++)
+      for (size_t d = 0; d < sizeof lean_dims / sizeof *lean_dims; d++) {
+        size_t dim = lean_dims[d];
+        lean_case *c = malloc(sizeof *c);
+        *c = (lean_case){tabs[t], op, dim, filled(dim), filled(dim), malloc(dim * 2),
+                         malloc(dim), malloc(dim)};
+        tabs[t]->f32_to_f16(c->f, c->row, dim);
+        for (size_t i = 0; i < dim; i++) c->a[i] = (uint8_t)(i * 7919), c->b[i] = (uint8_t)(i * 31);
+        snprintf(name, sizeof name, "kernel/%s/%s/%zu", tabs[t]->isa, lean_ops[op], dim);
+        vxb_register(name, lean, c);
+      }
   }
   return vxb_main(argc, argv); /* cases live until exit */
 }

@@ -119,10 +119,11 @@ VEXFS_API const char *vexfs_last_error(void);
 /* ------------------------------------------------------------------------------------------------
  * SIMD
  * --------------------------------------------------------------------------------------------- */
-/* The instruction set the distance kernels use now: "scalar", "avx2", "avx512" or "neon". Chosen
+/* The instruction set the distance kernels use now: "scalar", "avx2", "avx2vnni" (AVX2 with
+ * AVX-VNNI byte dot products), "avx512", "avx512vnni" (AVX-512 with AVX512-VNNI) or "neon". Chosen
  * once when the library loads, from CPUID and the state the OS enabled (XGETBV). The environment
- * variable VEXFS_SIMD=scalar|avx2|avx512|neon, read at load time, caps the level (a level the CPU
- * lacks is never chosen). Static storage. Never fails. */
+ * variable VEXFS_SIMD=scalar|avx2|avx2vnni|avx512|avx512vnni|neon, read at load time, caps the
+ * level in that order (a level the CPU lacks is never chosen). Static storage. Never fails. */
 VEXFS_API const char *vexfs_simd_isa(void);
 
 /* ------------------------------------------------------------------------------------------------

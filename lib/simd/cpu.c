@@ -15,37 +15,52 @@ static uint64_t read_xcr0(void) {
   return ((uint64_t)edx << 32) | eax;
 }
 
-/* Leaf 1 ECX and leaf 7 EBX, or zeros when the leaves are missing. */
-static void read_leaves(uint32_t *leaf1_ecx, uint32_t *leaf7_ebx) {
+/* The CPUID words the predicates read, zero where a leaf or subleaf is missing. */
+typedef struct cpu_leaves {
+  uint32_t leaf1_ecx, leaf7_ebx, leaf7_ecx, leaf7_1_eax;
+} cpu_leaves;
+
+static cpu_leaves read_leaves(void) {
+  cpu_leaves l = {0, 0, 0, 0};
   uint32_t a, b, c, d;
-  *leaf1_ecx = *leaf7_ebx = 0;
-  if (!__get_cpuid(1, &a, &b, &c, &d)) return;
-  *leaf1_ecx = c;
-  if (__get_cpuid_max(0, 0) >= 7 && __get_cpuid_count(7, 0, &a, &b, &c, &d)) *leaf7_ebx = b;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return l;
+  l.leaf1_ecx = c;
+  if (__get_cpuid_max(0, 0) < 7 || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) return l;
+  l.leaf7_ebx = b;
+  l.leaf7_ecx = c;
+  if (a >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d)) l.leaf7_1_eax = a; /* a: last subleaf */
+  return l;
 }
 
 static int os_saves(uint64_t mask) {
-  uint32_t ecx, ebx;
-  read_leaves(&ecx, &ebx);
-  if (!(ecx & bit_OSXSAVE)) return 0; /* XGETBV itself would fault */
+  if (!(read_leaves().leaf1_ecx & bit_OSXSAVE)) return 0; /* XGETBV itself would fault */
   return (read_xcr0() & mask) == mask;
 }
 
+/* F16C comes with every AVX2 CPU, but the avx2 table's f16 kernels use it, so it is checked too. */
 int vx_cpu_has_avx2_fma(void) {
-  uint32_t ecx, ebx;
-  read_leaves(&ecx, &ebx);
-  int cpu = (ecx & bit_AVX) && (ecx & bit_FMA) && (ebx & bit_AVX2);
+  cpu_leaves l = read_leaves();
+  int cpu = (l.leaf1_ecx & bit_AVX) && (l.leaf1_ecx & bit_FMA) && (l.leaf1_ecx & bit_F16C) &&
+            (l.leaf7_ebx & bit_AVX2);
   return cpu && os_saves(XCR0_YMM);
 }
 
+int vx_cpu_has_avx2_vnni(void) {
+  return vx_cpu_has_avx2_fma() && (read_leaves().leaf7_1_eax & bit_AVXVNNI);
+}
+
 int vx_cpu_has_avx512(void) {
-  uint32_t ecx, ebx;
-  read_leaves(&ecx, &ebx);
   uint32_t need = bit_AVX512F | bit_AVX512BW | bit_AVX512VL | bit_AVX512DQ;
-  return vx_cpu_has_avx2_fma() && (ebx & need) == need && os_saves(XCR0_ZMM);
+  return vx_cpu_has_avx2_fma() && (read_leaves().leaf7_ebx & need) == need && os_saves(XCR0_ZMM);
+}
+
+int vx_cpu_has_avx512_vnni(void) {
+  return vx_cpu_has_avx512() && (read_leaves().leaf7_ecx & bit_AVX512VNNI);
 }
 
 #else
 int vx_cpu_has_avx2_fma(void) { return 0; }
+int vx_cpu_has_avx2_vnni(void) { return 0; }
 int vx_cpu_has_avx512(void) { return 0; }
+int vx_cpu_has_avx512_vnni(void) { return 0; }
 #endif

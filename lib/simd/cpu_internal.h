@@ -3,7 +3,9 @@
 #ifndef VEXFS_CPU_INTERNAL_H
 #define VEXFS_CPU_INTERNAL_H
 
-int vx_cpu_has_avx2_fma(void);   /* AVX2 + FMA + OS-enabled YMM state */
-int vx_cpu_has_avx512(void);     /* AVX-512 F/BW/VL/DQ + OS-enabled opmask and ZMM state */
+int vx_cpu_has_avx2_fma(void);    /* AVX2 + FMA + F16C + OS-enabled YMM state */
+int vx_cpu_has_avx2_vnni(void);   /* the above + AVX-VNNI (VEX-encoded vpdpbusd) */
+int vx_cpu_has_avx512(void);      /* AVX-512 F/BW/VL/DQ + OS-enabled opmask and ZMM state */
+int vx_cpu_has_avx512_vnni(void); /* the above + AVX512-VNNI */
 
 #endif

@@ -7,16 +7,17 @@
 #include "simd_internal.h"
 #include "vexfs/vexfs.h"
 
-static const vx_kernels *available[4];
+static const vx_kernels *available[5];
 static size_t n_available;
 static const vx_kernels *chosen;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* Ordering of the instruction sets for VEXFS_SIMD; -1 for a name that is none of them. */
+/* Ordering of the instruction sets for VEXFS_SIMD; -1 for a name that is none of them. A VNNI
+ * level sits just above the one it extends, so naming that one turns VNNI off. */
 static int level_of(const char *isa) {
-  static const char *const names[] = {"scalar", "avx2", "avx512"};
+  static const char *const names[] = {"scalar", "avx2", "avx2vnni", "avx512", "avx512vnni"};
   if (strcmp(isa, "neon") == 0) return 1;
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 5; i++)
     if (strcmp(isa, names[i]) == 0) return i;
   return -1;
 }
@@ -25,7 +26,9 @@ static void choose(void) {
   available[n_available++] = &vx_kernels_scalar;
 #if defined(__x86_64__)
   if (vx_cpu_has_avx2_fma()) available[n_available++] = &vx_kernels_avx2;
+  if (vx_cpu_has_avx2_vnni()) available[n_available++] = &vx_kernels_avx2vnni;
   if (vx_cpu_has_avx512()) available[n_available++] = &vx_kernels_avx512;
+  if (vx_cpu_has_avx512_vnni()) available[n_available++] = &vx_kernels_avx512vnni;
 #endif
 #if defined(__aarch64__)
   available[n_available++] = &vx_kernels_neon; /* Advanced SIMD is mandatory on AArch64 */

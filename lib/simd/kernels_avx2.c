@@ -1,116 +1,20 @@
-/* AVX2 + FMA kernels. Compiled with -mavx2 -mfma; only called after cpu.c confirmed support. */
-#include <immintrin.h>
-#include <stdint.h>
+/* AVX2 + FMA + F16C kernels. Compiled with -mavx2 -mfma -mf16c; only called after cpu.c confirmed
+ * support. The f32, f16, 4-bit and GEMM kernels are in kernels_avx2.h, shared with avx2vnni. */
+#include "kernels_avx2.h"
 
-#include "simd_internal.h"
-
-static inline float hsum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
+/* maddubs sums byte-product pairs into 16 bits (at most 2 * 15 * 15 each, nowhere near saturating),
+ * the two halves add, and madd against ones widens pairs of those into 32 bits. */
+static inline void nibble_dot(__m256i *s0, __m256i *s1, __m256i x0, __m256i y0, __m256i x1,
+                              __m256i y1) {
+  (void)s1;
+  __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(x0, y0), _mm256_maddubs_epi16(x1, y1));
+  *s0 = _mm256_add_epi32(*s0, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
 }
 
-/* Lane mask for the last `rest` (1..7) elements: lanes below rest are loaded, the others read 0. */
-static inline __m256i tail_mask(size_t rest) {
-  static const int32_t ramp[8] = {0, 1, 2, 3, 4, 5, 6, 7};
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)rest), _mm256_loadu_si256((const void *)ramp));
-}
-
-static inline float isa_dot(const float *a, const float *b, size_t d) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-  size_t i = 0;
-  for (; i + 32 <= d; i += 32) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-    s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
-    s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
-  }
-  for (; i + 8 <= d; i += 8)
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-  if (i < d) {
-    __m256i m = tail_mask(d - i);
-    s1 = _mm256_fmadd_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m), s1);
-  }
-  return hsum8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-}
-
-static inline float isa_l2sq(const float *a, const float *b, size_t d) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-  size_t i = 0;
-  for (; i + 32 <= d; i += 32) {
-    __m256 e0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-    __m256 e1 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
-    __m256 e2 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
-    __m256 e3 = _mm256_sub_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
-    s0 = _mm256_fmadd_ps(e0, e0, s0);
-    s1 = _mm256_fmadd_ps(e1, e1, s1);
-    s2 = _mm256_fmadd_ps(e2, e2, s2);
-    s3 = _mm256_fmadd_ps(e3, e3, s3);
-  }
-  for (; i + 8 <= d; i += 8) {
-    __m256 e = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-    s0 = _mm256_fmadd_ps(e, e, s0);
-  }
-  if (i < d) {
-    __m256i m = tail_mask(d - i);
-    __m256 e = _mm256_sub_ps(_mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m));
-    s1 = _mm256_fmadd_ps(e, e, s1);
-  }
-  return hsum8(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-}
-
-static inline void isa_dot_norms(const float *a, const float *b, size_t d, float *ab, float *aa,
-                                 float *bb) {
-  __m256 sab = _mm256_setzero_ps(), saa = sab, sbb = sab;
-  size_t i = 0;
-  for (; i + 8 <= d; i += 8) {
-    __m256 x = _mm256_loadu_ps(a + i), y = _mm256_loadu_ps(b + i);
-    sab = _mm256_fmadd_ps(x, y, sab);
-    saa = _mm256_fmadd_ps(x, x, saa);
-    sbb = _mm256_fmadd_ps(y, y, sbb);
-  }
-  if (i < d) {
-    __m256i m = tail_mask(d - i);
-    __m256 x = _mm256_maskload_ps(a + i, m), y = _mm256_maskload_ps(b + i, m);
-    sab = _mm256_fmadd_ps(x, y, sab);
-    saa = _mm256_fmadd_ps(x, x, saa);
-    sbb = _mm256_fmadd_ps(y, y, sbb);
-  }
-  *ab = hsum8(sab);
-  *aa = hsum8(saa);
-  *bb = hsum8(sbb);
-}
-
-static inline uint32_t hsum8_epi32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-  return (uint32_t)_mm_cvtsi128_si32(s);
-}
-
-/* Codes widen to 16 bits; madd sums pairs of squares (or products) into 32-bit lanes. */
-static uint32_t isa_u8_l2sq(const uint8_t *a, const uint8_t *b, size_t d) {
-  __m256i s0 = _mm256_setzero_si256(), s1 = s0;
-  size_t i = 0;
-  for (; i + 32 <= d; i += 32) {
-    __m256i e0 = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(a + i))),
-                                  _mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(b + i))));
-    __m256i e1 =
-        _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(a + i + 16))),
-                         _mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(b + i + 16))));
-    s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(e0, e0));
-    s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(e1, e1));
-  }
-  uint32_t s = hsum8_epi32(_mm256_add_epi32(s0, s1));
-  for (; i < d; i++) {
-    int e = (int)a[i] - (int)b[i];
-    s += (uint32_t)(e * e);
-  }
-  return s;
-}
-
-static uint32_t isa_u8_dot(const uint8_t *a, const uint8_t *b, size_t d) {
+/* Codes widen to 16 bits (for l2, into their differences); madd sums pairs of squares or
+ * products into 32-bit lanes. */
+static inline uint32_t isa_u8_head(const uint8_t *a, const uint8_t *b, size_t d, size_t *done,
+                                   int l2) {
   __m256i s0 = _mm256_setzero_si256(), s1 = s0;
   size_t i = 0;
   for (; i + 32 <= d; i += 32) {
@@ -118,41 +22,15 @@ static uint32_t isa_u8_dot(const uint8_t *a, const uint8_t *b, size_t d) {
     __m256i y0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(b + i)));
     __m256i x1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(a + i + 16)));
     __m256i y1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const void *)(b + i + 16)));
+    if (l2) {
+      x0 = y0 = _mm256_sub_epi16(x0, y0);
+      x1 = y1 = _mm256_sub_epi16(x1, y1);
+    }
     s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(x0, y0));
     s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(x1, y1));
   }
-  uint32_t s = hsum8_epi32(_mm256_add_epi32(s0, s1));
-  for (; i < d; i++) s += (uint32_t)a[i] * b[i];
-  return s;
-}
-
-/* 6 rows x 16 columns: 12 accumulators, 2 panel loads and 1 broadcast per k. */
-#define ISA_GEMM_MR 6
-#define ISA_GEMM_NR 16
-
-static void isa_gemm_tile(size_t kc, const float *a, size_t lda, const float *bp, float *c,
-                          size_t ldc, int accumulate) {
-  __m256 acc[ISA_GEMM_MR][2];
-  for (int r = 0; r < ISA_GEMM_MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-  for (size_t k = 0; k < kc; k++) {
-    __m256 b0 = _mm256_load_ps(bp + k * ISA_GEMM_NR);
-    __m256 b1 = _mm256_load_ps(bp + k * ISA_GEMM_NR + 8);
-#pragma GCC unroll 6
-    for (int r = 0; r < ISA_GEMM_MR; r++) {
-      __m256 x = _mm256_broadcast_ss(a + r * lda + k);
-      acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);
-    }
-  }
-  for (int r = 0; r < ISA_GEMM_MR; r++) {
-    float *row = c + r * ldc;
-    if (accumulate) {
-      acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(row));
-      acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(row + 8));
-    }
-    _mm256_storeu_ps(row, acc[r][0]);
-    _mm256_storeu_ps(row + 8, acc[r][1]);
-  }
+  *done = i;
+  return hsum8_epi32(_mm256_add_epi32(s0, s1));
 }
 
 #define ISA_NAME "avx2"

@@ -61,38 +61,96 @@ static inline void isa_dot_norms(const float *a, const float *b, size_t d, float
   *bb = tbb;
 }
 
-/* Differences widen to 16 bits (|e| <= 255 fits a signed lane); squares accumulate in 32 bits. */
-static uint32_t isa_u8_l2sq(const uint8_t *a, const uint8_t *b, size_t d) {
+/* Byte products widen to 16 bits (255 * 255 fits) and pairs of them into 32. For l2 both operands
+ * are the absolute differences, bytes too. */
+static inline uint32_t isa_u8_head(const uint8_t *a, const uint8_t *b, size_t d, size_t *done,
+                                   int l2) {
   uint32x4_t s0 = vdupq_n_u32(0), s1 = s0;
   size_t i = 0;
   for (; i + 16 <= d; i += 16) {
     uint8x16_t x = vld1q_u8(a + i), y = vld1q_u8(b + i);
-    int16x8_t lo = vreinterpretq_s16_u16(vsubl_u8(vget_low_u8(x), vget_low_u8(y)));
-    int16x8_t hi = vreinterpretq_s16_u16(vsubl_u8(vget_high_u8(x), vget_high_u8(y)));
-    s0 = vaddq_u32(s0, vreinterpretq_u32_s32(vmull_s16(vget_low_s16(lo), vget_low_s16(lo))));
-    s1 = vaddq_u32(s1, vreinterpretq_u32_s32(vmull_high_s16(lo, lo)));
-    s0 = vaddq_u32(s0, vreinterpretq_u32_s32(vmull_s16(vget_low_s16(hi), vget_low_s16(hi))));
-    s1 = vaddq_u32(s1, vreinterpretq_u32_s32(vmull_high_s16(hi, hi)));
+    if (l2) x = y = vabdq_u8(x, y);
+    s0 = vpadalq_u16(s0, vmull_u8(vget_low_u8(x), vget_low_u8(y)));
+    s1 = vpadalq_u16(s1, vmull_high_u8(x, y));
   }
-  uint32_t s = vaddvq_u32(vaddq_u32(s0, s1));
-  for (; i < d; i++) {
-    int e = (int)a[i] - (int)b[i];
-    s += (uint32_t)(e * e);
-  }
-  return s;
+  *done = i;
+  return vaddvq_u32(vaddq_u32(s0, s1));
 }
 
-static uint32_t isa_u8_dot(const uint8_t *a, const uint8_t *b, size_t d) {
+/* 16 bytes of 4-bit codes: the nibbles split, then for l2 their absolute differences. Products
+ * are at most 15 * 15, so four of them share a 16-bit lane before widening into s. */
+static inline uint32x4_t u4_step(uint32x4_t s, uint8x16_t x, uint8x16_t y, int l2) {
+  const uint8x16_t low = vdupq_n_u8(0x0f);
+  uint8x16_t x0 = vandq_u8(x, low), y0 = vandq_u8(y, low);
+  uint8x16_t x1 = vshrq_n_u8(x, 4), y1 = vshrq_n_u8(y, 4);
+  if (l2) {
+    x0 = y0 = vabdq_u8(x0, y0);
+    x1 = y1 = vabdq_u8(x1, y1);
+  }
+  uint16x8_t p = vmull_u8(vget_low_u8(x0), vget_low_u8(y0));
+  p = vmlal_high_u8(p, x0, y0);
+  p = vmlal_u8(p, vget_low_u8(x1), vget_low_u8(y1));
+  p = vmlal_high_u8(p, x1, y1);
+  return vpadalq_u16(s, p);
+}
+
+/* Whole 16-byte blocks, then one of 8 (zero-extended: zero bytes add nothing). */
+static inline uint32_t isa_u4_head(const uint8_t *a, const uint8_t *b, size_t n, size_t *done,
+                                   int l2) {
   uint32x4_t s = vdupq_n_u32(0);
   size_t i = 0;
-  for (; i + 16 <= d; i += 16) {
-    uint8x16_t x = vld1q_u8(a + i), y = vld1q_u8(b + i);
-    s = vpadalq_u16(s, vmull_u8(vget_low_u8(x), vget_low_u8(y)));
-    s = vpadalq_u16(s, vmull_high_u8(x, y));
+  for (; i + 16 <= n; i += 16) s = u4_step(s, vld1q_u8(a + i), vld1q_u8(b + i), l2);
+  if (i + 8 <= n) {
+    s = u4_step(s, vcombine_u8(vld1_u8(a + i), vdup_n_u8(0)),
+                vcombine_u8(vld1_u8(b + i), vdup_n_u8(0)), l2);
+    i += 8;
   }
-  uint32_t t = vaddvq_u32(s);
-  for (; i < d; i++) t += (uint32_t)a[i] * b[i];
-  return t;
+  *done = i;
+  return vaddvq_u32(s);
+}
+
+/* Four f16 values at any alignment, decoded exactly (fcvtl). */
+static inline float32x4_t load_f16x4(const uint16_t *p) {
+  return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p)));
+}
+
+static inline size_t isa_f16_to_f32_head(const uint16_t *in, float *out, size_t n) {
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(out + i, load_f16x4(in + i));
+  return i;
+}
+
+/* Clamped first: fcvtn rounds (to nearest even, the FPCR default) what lies past +-65504 to
+ * infinity. */
+static inline size_t isa_f32_to_f16_head(const float *in, uint16_t *out, size_t n) {
+  const float32x4_t lo = vdupq_n_f32(-65504.0f), hi = vdupq_n_f32(65504.0f);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    float32x4_t x = vminq_f32(vmaxq_f32(vld1q_f32(in + i), lo), hi);
+    vst1_u16(out + i, vreinterpret_u16_f16(vcvt_f16_f32(x)));
+  }
+  return i;
+}
+
+static inline float32x4_t f16_step(float32x4_t s, const float *q, const uint16_t *row, int l2) {
+  float32x4_t x = vld1q_f32(q), y = load_f16x4(row);
+  if (l2) x = y = vsubq_f32(x, y);
+  return vfmaq_f32(s, x, y);
+}
+
+static inline float isa_f16_head(const float *q, const uint16_t *row, size_t d, size_t *done,
+                                 int l2) {
+  float32x4_t s0 = vdupq_n_f32(0), s1 = s0, s2 = s0, s3 = s0;
+  size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    s0 = f16_step(s0, q + i, row + i, l2);
+    s1 = f16_step(s1, q + i + 4, row + i + 4, l2);
+    s2 = f16_step(s2, q + i + 8, row + i + 8, l2);
+    s3 = f16_step(s3, q + i + 12, row + i + 12, l2);
+  }
+  for (; i + 4 <= d; i += 4) s0 = f16_step(s0, q + i, row + i, l2);
+  *done = i;
+  return vaddvq_f32(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3)));
 }
 
 /* 8 rows x 8 columns: 16 accumulators. */

@@ -42,19 +42,36 @@ static inline void isa_dot_norms(const float *a, const float *b, size_t d, float
   *bb = sbb;
 }
 
-static uint32_t isa_u8_l2sq(const uint8_t *a, const uint8_t *b, size_t d) {
-  uint32_t s = 0;
-  for (size_t i = 0; i < d; i++) {
-    int e = (int)a[i] - (int)b[i];
-    s += (uint32_t)(e * e);
-  }
-  return s;
+/* No vectors here: the shared loops in kernels_template.h do all the f16 and byte-code work. */
+static inline size_t isa_f16_to_f32_head(const uint16_t *in, float *out, size_t n) {
+  (void)in, (void)out, (void)n;
+  return 0;
 }
 
-static uint32_t isa_u8_dot(const uint8_t *a, const uint8_t *b, size_t d) {
-  uint32_t s = 0;
-  for (size_t i = 0; i < d; i++) s += (uint32_t)a[i] * b[i];
-  return s;
+static inline size_t isa_f32_to_f16_head(const float *in, uint16_t *out, size_t n) {
+  (void)in, (void)out, (void)n;
+  return 0;
+}
+
+static inline float isa_f16_head(const float *q, const uint16_t *row, size_t d, size_t *done,
+                                 int l2) {
+  (void)q, (void)row, (void)d, (void)l2;
+  *done = 0;
+  return 0;
+}
+
+static inline uint32_t isa_u8_head(const uint8_t *a, const uint8_t *b, size_t d, size_t *done,
+                                   int l2) {
+  (void)a, (void)b, (void)d, (void)l2;
+  *done = 0;
+  return 0;
+}
+
+static inline uint32_t isa_u4_head(const uint8_t *a, const uint8_t *b, size_t n, size_t *done,
+                                   int l2) {
+  (void)a, (void)b, (void)n, (void)l2;
+  *done = 0;
+  return 0;
 }
 
 #define ISA_GEMM_MR 4

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 typedef struct vx_kernels {
-  const char *isa; /* "scalar" | "avx2" | "avx512" | "neon" */
+  const char *isa; /* "scalar" | "avx2" | "avx2vnni" | "avx512" | "avx512vnni" | "neon" */
 
   /* One to one, over d floats at any alignment. cosine returns 1 - cos(a, b), and 1 when either
    * vector is zero. */
@@ -26,6 +26,27 @@ typedef struct vx_kernels {
    * differences, and the sum of products. */
   uint32_t (*u8_l2sq)(const uint8_t *a, const uint8_t *b, size_t d);
   uint32_t (*u8_dot)(const uint8_t *a, const uint8_t *b, size_t d);
+
+  /* Over 4-bit codes, two a byte (the low nibble holds the even coordinate, the high nibble the
+   * odd one), d coordinates in (d + 1) / 2 bytes at any alignment; d <= 65536. Exact: the sum of
+   * squared differences, and the sum of products. For odd d the last byte's high nibble is
+   * padding and is not read as a coordinate. */
+  uint32_t (*u4_l2sq)(const uint8_t *a, const uint8_t *b, size_t d);
+  uint32_t (*u4_dot)(const uint8_t *a, const uint8_t *b, size_t d);
+
+  /* IEEE binary16 (f16) rows, stored as their bits in uint16_t, against an f32 query of d floats,
+   * any length and alignment: each row element is decoded exactly and the sums run in f32 as in
+   * l2sq and dot on the decoded row (so tables agree to rounding, not bit for bit). */
+  float (*f16_l2sq)(const float *q, const uint16_t *row, size_t d);
+  float (*f16_dot)(const float *q, const uint16_t *row, size_t d);
+
+  /* Conversions of n values at any alignment; every table gives the same bits. f32_to_f16 rounds
+   * to nearest, ties to even, and clamps what lies beyond f16's range to +-65504 (the largest
+   * finite f16) where IEEE would give +-infinity: magnitudes from 65520 up, infinities included,
+   * so a stored vector stays finite. NaN must not be passed. f16_to_f32 is exact (a NaN stays a
+   * NaN, its payload bits not promised). */
+  void (*f32_to_f16)(const float *in, uint16_t *out, size_t n);
+  void (*f16_to_f32)(const uint16_t *in, float *out, size_t n);
 
   /* Register-blocked dot-product tile for batched search (a GEMM micro-kernel):
    *   c[r*ldc + j] (+)= sum over k < kc of a[r*lda + k] * bp[k*gemm_nr + j]
@@ -48,7 +69,9 @@ const vx_kernels *const *vx_simd_available(size_t *n);
 extern const vx_kernels vx_kernels_scalar;
 #if defined(__x86_64__)
 extern const vx_kernels vx_kernels_avx2;
+extern const vx_kernels vx_kernels_avx2vnni;   /* avx2 with its byte kernels on AVX-VNNI */
 extern const vx_kernels vx_kernels_avx512;
+extern const vx_kernels vx_kernels_avx512vnni; /* avx512 with its byte kernels on AVX512-VNNI */
 #endif
 #if defined(__aarch64__)
 extern const vx_kernels vx_kernels_neon;

@@ -115,7 +115,7 @@ static int run_performance(int argc, char **argv) {
     }
     if (!strcmp(sub, "simd")) {
       vc_fail(cmd, "configure: the level is picked from the CPU when the library "
-                             "loads; set VEXFS_SIMD=scalar|avx2|avx512|neon in the program's "
+                             "loads; set VEXFS_SIMD=scalar|avx2|avx2vnni|avx512|avx512vnni|neon in the program's "
                              "environment to cap it");
       return VC_USAGE;
     }

@@ -29,15 +29,17 @@ typedef struct feature {
 } feature;
 
 /* A level the library can be capped to, and the CPU features it needs. */
+#define LEVEL_NEEDS 6
 typedef struct level {
   const char *name;
-  const char *needs[4];
+  const char *needs[LEVEL_NEEDS];
 } level;
 
 #if defined(__x86_64__) || defined(__i386__)
 #define HAVE(name) ((feature){name, __builtin_cpu_supports(name) != 0})
-/* The compilers that know f16c, avx512bf16 and avx512fp16 in __builtin_cpu_supports (clang 14
- * refuses them; the strings of the others are older than both compilers' minimum here). */
+/* The compilers that know f16c, avxvnni, avx512bf16 and avx512fp16 in __builtin_cpu_supports
+ * (clang 14 refuses them; the strings of the others are older than both compilers' minimum
+ * here). */
 #if (defined(__clang__) && __clang_major__ >= 16) || (!defined(__clang__) && __GNUC__ >= 12)
 #define KNOWS_16BIT_FEATURES 1
 #endif
@@ -57,6 +59,7 @@ static size_t cpu_features(feature *out) {
   out[n++] = HAVE("avx512dq");
   out[n++] = HAVE("avx512vnni");
 #ifdef KNOWS_16BIT_FEATURES
+  out[n++] = HAVE("avxvnni");
   out[n++] = HAVE("avx512bf16");
   out[n++] = HAVE("avx512fp16");
 #endif
@@ -64,7 +67,10 @@ static size_t cpu_features(feature *out) {
 }
 static const level levels[] = {{"scalar", {NULL}},
                                {"avx2", {"avx2", "fma", NULL}},
-                               {"avx512", {"avx512f", "avx512bw", "avx512vl", "avx512dq"}}};
+                               {"avx2vnni", {"avx2", "fma", "avxvnni", NULL}},
+                               {"avx512", {"avx512f", "avx512bw", "avx512vl", "avx512dq"}},
+                               {"avx512vnni", {"avx512f", "avx512bw", "avx512vl", "avx512dq",
+                                               "avx512vnni"}}};
 #elif defined(__aarch64__)
 static size_t cpu_features(feature *out) {
   out[0] = (feature){"neon", 1}; /* Advanced SIMD is part of every AArch64 CPU */
@@ -204,7 +210,7 @@ static int measure_level(kernel_speed *s) {
 static void missing_list(char *buf, size_t size, const level *l, const feature *f, size_t nf) {
   size_t used = 0;
   buf[0] = 0;
-  for (int i = 0; i < 4 && l->needs[i]; i++)
+  for (int i = 0; i < LEVEL_NEEDS && l->needs[i]; i++)
     if (!has_feature(f, nf, l->needs[i]) && used < size)
       used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "", l->needs[i]);
 }
@@ -256,7 +262,7 @@ static void print_json(const feature *f, size_t nf, const kernel_speed *k) {
       vcj_double(&j, "gb_per_sec", k[i].bytes_per_s / 1e9);
     } else {
       vcj_array(&j, "missing");
-      for (int n = 0; n < 4 && levels[i].needs[n]; n++)
+      for (int n = 0; n < LEVEL_NEEDS && levels[i].needs[n]; n++)
         if (!has_feature(f, nf, levels[i].needs[n])) vcj_str(&j, NULL, levels[i].needs[n]);
       vcj_end(&j);
     }
@@ -289,7 +295,7 @@ int vc_perf_simd(int argc, char **argv) {
   for (size_t i = 0; i < LEVELS; i++) {
     k[i].level = levels[i].name;
     k[i].runnable = 1;
-    for (int n = 0; n < 4 && levels[i].needs[n]; n++)
+    for (int n = 0; n < LEVEL_NEEDS && levels[i].needs[n]; n++)
       if (!has_feature(f, nf, levels[i].needs[n])) k[i].runnable = 0;
     if (k[i].runnable && measure_level(&k[i]) != VC_OK) return VC_FAIL;
   }

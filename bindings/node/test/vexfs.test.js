@@ -20,7 +20,7 @@ function random(n, dim, seed = 1) {
 
 test('module: version, SIMD level, SDK functions', () => {
   assert.match(vexfs.version, /^\d+\.\d+\.\d+$/);
-  assert.ok(['scalar', 'avx2', 'avx512', 'neon'].includes(vexfs.simdIsa()));
+  assert.ok(['scalar', 'avx2', 'avx2vnni', 'avx512', 'avx512vnni', 'neon'].includes(vexfs.simdIsa()));
   const c = vexfs.createCollection({ dim: 2 });
   assert.ok(c instanceof vexfs.Collection);
   assert.equal(typeof vexfs.getPerformanceMetrics().searches, 'number');

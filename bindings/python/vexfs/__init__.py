@@ -38,7 +38,8 @@ __all__ = ["Collection", "Database", "NO_ID", "VexfsError", "InvalidArgumentErro
 
 
 def simd_isa() -> str:
-    """The instruction set the distance kernels use: scalar, avx2, avx512 or neon."""
+    """The instruction set the distance kernels use: scalar, avx2, avx2vnni, avx512, avx512vnni
+    or neon."""
     return _native.lib.vexfs_simd_isa().decode()
 
 
