@@ -5,7 +5,8 @@
 #                             sanitizer builds (build-asan, build-tsan), the aarch64 cross build
 #                             run under qemu (build-arm64), the libFuzzer targets (build-fuzz,
 #                             clang) and tests/server's npm packages
-#   scripts/setup.sh bench    + Google Benchmark, faiss, hnswlib and the Fashion-MNIST data
+#   scripts/setup.sh bench    + Google Benchmark, faiss, hnswlib, the Fashion-MNIST data and
+#                             USearch 2.25 from npm (benchmarks/ann/.npm, for memory_bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-core}
@@ -25,7 +26,8 @@ bench=(libbenchmark-dev python3-numpy python3-faiss libopenblas0-pthread dataset
        python3-matplotlib # benchmarks/reference_suite.py imports it, as the reference does
        wrk curl # benchmarks/server: HTTP load
        python3-h5py # benchmarks/vexctl/fashion_mnist_hdf5.py: the ann-benchmarks file
-       python3-distributed) # benchmarks/distributed.py: sharded build and search on Dask
+       python3-distributed # benchmarks/distributed.py: sharded build and search on Dask
+       nodejs) # benchmarks/ann/memory_bench: npm fetches USearch (below)
 case $profile in
   core) want=("${core[@]}") ;;
   test) want=("${core[@]}" "${test[@]}") ;;
@@ -59,6 +61,16 @@ configure() { # dir, meson options... (--cross-file=F applies when the dir is fi
   fi
   ninja -C "$dir" >/dev/null
 }
+
+# benchmarks/ann/memory_bench: USearch 2.25's C++ headers and the NumKong kernels it ships, which
+# the benchmark compiles in (benchmarks/ann/meson.build looks in .npm/node_modules/usearch). Before
+# meson runs, so that it finds them (a build set up without them looks again); --ignore-scripts:
+# the Node addon is not wanted, nor built.
+if [ "$profile" = bench ] &&
+   ! grep -qs '"version": "2\.25\.' benchmarks/ann/.npm/node_modules/usearch/package.json; then
+  npm install --prefix benchmarks/ann/.npm --no-save --ignore-scripts --no-audit --no-fund usearch@2.25 >/dev/null
+  if [ -f build/build.ninja ]; then meson setup --reconfigure build >/dev/null; fi
+fi
 
 features=(-Dtests=disabled -Dbenchmarks=disabled)
 [ "$profile" = test ] && features=(-Dtests=enabled -Dbenchmarks=auto)

@@ -9,16 +9,15 @@
 //
 // usage: ann_bench [--rounds N] [--build-rounds N] [--queries N] [--out DIR] [--no-faiss]
 #include <faiss/IndexHNSW.h>
-#include <hnswlib/hnswlib.h>
 #include <malloc.h>
 #include <omp.h>
 #include <vexfs/vexfs.h>
 
 #include "../fashion_mnist.h"
 #include "ann_common.h"
+#include "hnswlib_index.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,7 +26,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -51,13 +49,7 @@ Lib make_vexfs() {
   Lib l;
   l.name = "libvexfs";
   l.build = [col, params](const Data &d, int threads) {
-    vexfs_collection_config cfg;
-    vexfs_collection_config_init(&cfg);
-    cfg.dim = (uint32_t)d.dim;
-    cfg.index = VEXFS_INDEX_HNSW;
-    cfg.hnsw_m = kM;
-    cfg.hnsw_ef_construction = kEfc;
-    cfg.threads = threads;
+    vexfs_collection_config cfg = hnsw_config(d.dim, kM, kEfc, threads);
     check(vexfs_collection_create(&cfg, col.get()), "create");
     std::vector<uint64_t> ids(d.n);
     for (size_t i = 0; i < d.n; i++) ids[i] = i;
@@ -75,35 +67,13 @@ Lib make_vexfs() {
 }
 
 Lib make_hnswlib() {
-  struct State {
-    std::unique_ptr<hnswlib::L2Space> space;
-    std::unique_ptr<hnswlib::HierarchicalNSW<float>> alg;
-  };
-  auto s = std::make_shared<State>();
+  auto s = std::make_shared<HnswlibIndex>();
   Lib l;
   l.name = "hnswlib";
-  l.build = [s](const Data &d, int threads) {
-    s->space.reset(new hnswlib::L2Space(d.dim));
-    s->alg.reset(new hnswlib::HierarchicalNSW<float>(s->space.get(), d.n, kM, kEfc));
-    s->alg->addPoint(d.v.data(), 0);
-    std::atomic<size_t> next{1};
-    auto work = [&] {
-      for (size_t i; (i = next++) < d.n;) s->alg->addPoint(d.v.data() + i * d.dim, i);
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; t++) pool.emplace_back(work);
-    work();
-    for (auto &t : pool) t.join();
-  };
+  l.build = [s](const Data &d, int threads) { s->build(d, kM, kEfc, threads); };
   l.set_ef = [s](int ef) { s->alg->setEf(ef); };
-  l.search = [s](const float *q, uint64_t *out) {
-    auto res = s->alg->searchKnn(q, kK);
-    for (int i = kK - 1; i >= 0; i--) {
-      out[i] = res.empty() ? UINT64_MAX : res.top().second;
-      if (!res.empty()) res.pop();
-    }
-  };
-  l.drop = [s] { s->alg.reset(); s->space.reset(); };
+  l.search = [s](const float *q, uint64_t *out) { s->knn(q, kK, out); };
+  l.drop = [s] { s->reset(); };
   return l;
 }
 

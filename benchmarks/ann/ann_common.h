@@ -1,5 +1,6 @@
-// What the ANN benchmarks (ann_bench, lsh_ivf_bench) share: process RSS, failing on a libvexfs
-// error, exact ground truth, recall@k and the median of samples.
+// What the ANN benchmarks (ann_bench, lsh_ivf_bench, memory_bench) share: process RSS, failing on a
+// libvexfs error, an HNSW config, exact ground truth, recall@k, agreement of two results and the
+// median of samples.
 #ifndef VEXFS_BENCH_ANN_COMMON_H
 #define VEXFS_BENCH_ANN_COMMON_H
 
@@ -57,6 +58,30 @@ inline std::vector<uint64_t> exact_truth(const Data &train, const Data &test, si
   check(vexfs_search(flat, test.v.data(), nq, k, nullptr, truth.data(), dist.data(), nullptr), "gt");
   vexfs_collection_free(flat);
   return truth;
+}
+
+// Queries whose top-k id sets agree.
+inline size_t agreeing(const uint64_t *a, const uint64_t *b, size_t nq, size_t k = 10) {
+  size_t same = 0;
+  for (size_t q = 0; q < nq; q++) {
+    std::unordered_set<uint64_t> t(a + q * k, a + (q + 1) * k);
+    size_t hit = 0;
+    for (size_t i = 0; i < k; i++) hit += t.count(b[q * k + i]);
+    same += hit == k;
+  }
+  return same;
+}
+
+// A libvexfs HNSW collection's config: M, efConstruction, threads for batch work.
+inline vexfs_collection_config hnsw_config(size_t dim, int m, int ef_construction, int threads) {
+  vexfs_collection_config cfg;
+  vexfs_collection_config_init(&cfg);
+  cfg.dim = (uint32_t)dim;
+  cfg.index = VEXFS_INDEX_HNSW;
+  cfg.hnsw_m = (uint32_t)m;
+  cfg.hnsw_ef_construction = (uint32_t)ef_construction;
+  cfg.threads = (uint32_t)threads;
+  return cfg;
 }
 
 inline double median(std::vector<double> s) {

@@ -231,18 +231,6 @@ faiss::IndexIVF *ivf_of(faiss::Index *i) {
 
 // ---- measuring ------------------------------------------------------------------------------
 
-// Queries whose top-k id sets agree.
-size_t agreeing(const uint64_t *a, const uint64_t *b, size_t nq) {
-  size_t same = 0;
-  for (size_t q = 0; q < nq; q++) {
-    std::unordered_set<uint64_t> t(a + q * kK, a + (q + 1) * kK);
-    int hit = 0;
-    for (int i = 0; i < kK; i++) hit += (int)t.count(b[q * kK + i]);
-    same += hit == kK;
-  }
-  return same;
-}
-
 // Runs queries [0, nq) one per call into got, stopping early once `seconds` have passed (0: never);
 // returns the seconds taken and sets *done to the queries run.
 double run_queries(Index &ix, const Data &queries, size_t nq, std::vector<uint64_t> &got, double seconds = 0,
