@@ -162,7 +162,7 @@ static vexfs_status hnsw_create(const vexfs_collection_config *cfg, void **state
   h->seed = cfg->struct_size >= offsetof(vexfs_collection_config, hnsw_seed) + sizeof(uint64_t)
                 ? cfg->hnsw_seed
                 : 0;
-  /* Blocks are packed to 16 bytes rather than cache lines: at d = 784 and M = 16, 944 bytes a
+  /* Blocks are packed to 16 bytes rather than cache lines: at d = 784 and M = 16, 928 bytes a
    * node instead of 1 024, for a cache line more touched now and then (the kernels take any
    * alignment and length). */
   h->code_size = ((size_t)cfg->dim + 15) & ~(size_t)15;
@@ -352,7 +352,7 @@ static void add_task(void *arg, size_t i, unsigned worker) {
   /* A node is reachable only once its own insert links it, so its code is written first. */
   vx_hnsw_encode_node(a->h, a->s, slot);
   hnsw_head *hd = hnsw_node_head(a->h, slot);
-  hd->level = vx_hnsw_draw_level(a->h, slot);
+  hd->level = (uint8_t)vx_hnsw_draw_level(a->h, slot);
   atomic_store_explicit(&hd->lock, 0, memory_order_relaxed);
   hnsw_store(&hd->count0, 0);
   vx_hnsw_insert(a->h, &a->h->build[worker], slot);

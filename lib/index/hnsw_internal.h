@@ -26,12 +26,13 @@
 #define HNSW_MAX_LEVEL 30
 
 typedef struct hnsw_head {
-  atomic_uint lock; /* spin lock over this node's link lists */
-  uint32_t level;   /* top level of this node */
-  float lx;         /* sq8 correction: sum lo[d] * code[d] */
-  float norm;       /* exact squared norm of the vector */
-  uint32_t count0;  /* number of level-0 links, read and written atomically */
+  atomic_uchar lock; /* spin lock over this node's link lists */
+  uint8_t level;     /* top level of this node, at most HNSW_MAX_LEVEL */
+  float lx;          /* sq8 correction: sum lo[d] * code[d] */
+  float norm;        /* exact squared norm of the vector */
+  uint32_t count0;   /* number of level-0 links, read and written atomically */
 } hnsw_head;
+_Static_assert(sizeof(hnsw_head) == 16, "a node's head fills one 16-byte step of its block");
 
 /* Scratch of one thread: a visited bitset and the two heaps of a layer search. */
 typedef struct hnsw_pair {

@@ -124,7 +124,7 @@ vexfs_status vx_hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r
     if (head[0] && vx_hnsw_alloc_upper(h, &sl, 1) != 0)
       return vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for HNSW levels");
     hnsw_head *hd = hnsw_node_head(h, sl);
-    hd->level = head[0];
+    hd->level = (uint8_t)head[0]; /* checked above: its drawn level, at most HNSW_MAX_LEVEL */
     hd->count0 = head[1];
     atomic_store_explicit(&hd->lock, 0, memory_order_relaxed);
     if (vx_secr_read(r, hnsw_links0(h, sl), head[1] * sizeof(uint32_t)) ||
