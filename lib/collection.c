@@ -63,8 +63,11 @@ static vexfs_status check_storage(const char *fn, const vexfs_collection_config 
   case VEXFS_STORAGE_F16:
   case VEXFS_STORAGE_SQ8:
   case VEXFS_STORAGE_SQ4:
-    return vx_fail(VEXFS_E_UNSUPPORTED, "%s: storage %d is not available in libvexfs %s (F32 is)",
-                   fn, (int)cfg->storage, VEXFS_VERSION_STRING);
+    if (cfg->index == VEXFS_INDEX_FLAT || cfg->index == VEXFS_INDEX_HNSW) break;
+    return vx_fail(VEXFS_E_INVALID, "%s: storage %s works with the FLAT and HNSW indexes only "
+                   "(LSH, IVF and AUTO keep F32 rows: IVF has ivf_codes for its own codes)",
+                   fn, cfg->storage == VEXFS_STORAGE_F16 ? "F16" :
+                   cfg->storage == VEXFS_STORAGE_SQ8 ? "SQ8" : "SQ4");
   default:
     return vx_fail(VEXFS_E_INVALID, "%s: unknown storage %d (F32 = 0, F16 = 1, SQ8 = 2, SQ4 = 3)",
                    fn, (int)cfg->storage);
@@ -77,6 +80,7 @@ static vexfs_status check_storage(const char *fn, const vexfs_collection_config 
                    "create the collection with vexfs_db_create_collection in a database opened "
                    "on a directory", fn);
   case VEXFS_RERANK_NONE:
+    if (cfg->storage != VEXFS_STORAGE_F32) return VEXFS_OK;
     return vx_fail(VEXFS_E_INVALID, "%s: rerank NONE drops the exact copy, but F32 storage is the "
                    "exact copy (NONE needs another storage)", fn);
   }
@@ -125,14 +129,12 @@ static vexfs_status check_config(const vexfs_collection_config *cfg, int in_data
       cfg->lsh_projection != VEXFS_LSH_PROJECTION_LEARNED)
     return vx_fail(VEXFS_E_INVALID, "%s: unknown lsh_projection %d (RANDOM = 0, LEARNED = 1)", fn,
                    (int)cfg->lsh_projection);
-  vexfs_status st = check_storage(fn, cfg, in_database);
-  if (st != VEXFS_OK) return st;
   switch (cfg->index) {
   case VEXFS_INDEX_AUTO:
   case VEXFS_INDEX_FLAT:
   case VEXFS_INDEX_HNSW:
   case VEXFS_INDEX_LSH:
-  case VEXFS_INDEX_IVF: return VEXFS_OK;
+  case VEXFS_INDEX_IVF: return check_storage(fn, cfg, in_database);
   }
   return vx_fail(VEXFS_E_INVALID,
                  "%s: unknown index kind %d (AUTO = 0, FLAT = 1, HNSW = 2, LSH = 3, IVF = 4)", fn,
@@ -189,9 +191,14 @@ vexfs_status vx_collection_create(const vexfs_collection_config *cfg, int in_dat
   memset(col->metrics, 0, sizeof *col->metrics);
   col->cfg = c;
   col->index = index_ops(c.index);
-  vx_store_init(&col->store, c.dim, c.rerank == VEXFS_RERANK_MAPPED);
+  size_t index_bytes = c.index == VEXFS_INDEX_HNSW && c.storage != VEXFS_STORAGE_F32
+                           ? vx_hnsw_store_extra(c.hnsw_m)
+                           : 0;
+  int stored = vx_store_init(&col->store, c.dim, c.storage, c.rerank, index_bytes) == 0;
   vx_payloads_init(&col->payloads);
-  if (col->index->create && (st = col->index->create(&c, &col->index_state)) != VEXFS_OK) {
+  if (!stored) st = vx_fail(VEXFS_E_NOMEM, "vexfs_collection_create: out of memory");
+  if (!stored ||
+      (col->index->create && (st = col->index->create(&c, &col->index_state)) != VEXFS_OK)) {
     vx_store_destroy(&col->store);
     pthread_rwlock_destroy(&col->rows_lock);
     pthread_mutex_destroy(&col->write_lock);
@@ -364,6 +371,13 @@ static vexfs_status insert_locked(vexfs_collection *c, const char *fn, const uin
     if (vx_payloads_reserve(&c->payloads, (size_t)top + 1) != 0)
       return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu payloads", fn, n);
   }
+  if (s->coded && vx_store_codes_stretch(s, vectors, n)) {
+    /* the batch leaves the codes' range: published codes are re-coded to a wider one first, so
+     * that this batch is coded by the quantiser searches will read it with */
+    pthread_rwlock_wrlock(&c->rows_lock);
+    vx_store_recode(s);
+    pthread_rwlock_unlock(&c->rows_lock);
+  }
   unsigned threads = vx_resolve_threads(c->cfg.threads);
   if (c->index->prepare &&
       (st = c->index->prepare(c->index_state, s, slots, vectors, norms, n, threads)) != VEXFS_OK)
@@ -511,7 +525,10 @@ VEXFS_API vexfs_status vexfs_get(vexfs_collection *c, uint64_t id, float *vector
   pthread_rwlock_rdlock(&c->rows_lock);
   uint32_t slot;
   int found = vx_idmap_find(&c->store.map, id, &slot);
-  if (found) memcpy(vector_out, vx_store_row(&c->store, slot), c->cfg.dim * sizeof(float));
+  if (found && c->store.keeps_rows)
+    memcpy(vector_out, vx_store_row(&c->store, slot), c->cfg.dim * sizeof(float));
+  else if (found) /* rerank NONE: the code is the vector */
+    vx_codec_decode(&c->store.codec, vx_store_code(&c->store, slot), vector_out);
   pthread_rwlock_unlock(&c->rows_lock);
   if (!found) return vx_fail(VEXFS_E_NOT_FOUND, "vexfs_get: id %" PRIu64 " is not in the collection", id);
   return VEXFS_OK;
@@ -679,6 +696,14 @@ int vx_collection_hnsw_codes(vexfs_collection *c, int *lossless, int *exact_trav
   return 1;
 }
 
+int vx_collection_store_codes(vexfs_collection *c, const char **storage, int *lossless) {
+  const vx_store *s = &c->store;
+  if (!s->coded) return 0;
+  *storage = s->codec.kind == VEXFS_STORAGE_F16 ? "f16" : s->codec.kind == VEXFS_STORAGE_SQ8 ? "sq8" : "sq4";
+  *lossless = atomic_load_explicit(&((vx_store *)s)->codes_lossless, memory_order_relaxed);
+  return 1;
+}
+
 vx_metrics *vx_collection_metrics_of(vexfs_collection *c) { return c->metrics; }
 
 void vx_collection_memory(vexfs_collection *c, vx_memory *m) {
@@ -686,13 +711,19 @@ void vx_collection_memory(vexfs_collection *c, vx_memory *m) {
   pthread_rwlock_rdlock(&c->rows_lock); /* the id map, free list and indexes change under its write side */
   m->mapped = (uint64_t)atomic_load_explicit(&s->mapped, memory_order_relaxed) *
               vx_store_row_bytes(s);
-  m->vectors = vx_chunked_bytes(&s->rows_at) - m->mapped + vx_chunked_bytes(&s->norms_at) +
+  m->vectors = vx_chunked_bytes(&s->rows_at) - m->mapped + vx_chunked_bytes(&s->codes_at) +
+               vx_chunked_bytes(&s->lx_at) +
+               vx_chunked_bytes(&s->norms_at) +
                vx_chunked_bytes(&s->ids_at) + s->free_cap * sizeof(uint32_t) +
                (s->map.keys ? (s->map.mask + 1) * (sizeof(uint64_t) + sizeof(uint32_t)) : 0);
+  /* a coded HNSW's nodes live beside the codes: their share of the elements is the index's */
+  size_t codes = vx_chunked_bytes(&s->codes_at), node_share = 0;
+  if (s->coded) node_share = codes / s->codes_at.elem_size * (s->codes_at.elem_size - s->codec.element);
+  m->vectors -= node_share;
   m->payloads = atomic_load(&c->payloads.bytes) + vx_chunked_bytes(&c->payloads.at);
   for (size_t i = 0; i < c->nindexes; i++) m->payloads += vx_pindex_memory(c->indexes[i]);
   pthread_rwlock_unlock(&c->rows_lock);
-  m->index = c->index->memory ? c->index->memory(c->index_state) : 0;
+  m->index = node_share + (c->index->memory ? c->index->memory(c->index_state) : 0);
 }
 
 void vx_collections_each(void (*fn)(vexfs_collection *c, void *ctx), void *ctx) {

@@ -89,4 +89,8 @@ int vx_collection_traverses_exactly(vexfs_collection *c);
  * row, and whether traversal reads the exact rows. */
 int vx_collection_hnsw_codes(vexfs_collection *c, int *lossless, int *exact_traversal);
 
+/* For a collection whose storage is not F32 (1; else 0): its storage's name ("f16", "sq8",
+ * "sq4"), and whether every live row's code decodes to the vector inserted, bit for bit. */
+int vx_collection_store_codes(vexfs_collection *c, const char **storage, int *lossless);
+
 #endif

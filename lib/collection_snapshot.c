@@ -4,6 +4,7 @@
  * description around it; like index->save/load, this is the collection's codec, so the
  * persistence layer never reaches into it. */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "alloc_internal.h"
@@ -38,6 +39,31 @@ static void save_row_file(vexfs_collection *c, uint32_t id, size_t rows, vx_snap
   vx_snapw_end(w);
 }
 
+#define CODES_FORMAT 1u
+
+/* Coded stores: the codec, and the codes themselves where they are the rows (NONE). */
+static void save_codes(const vx_store *s, uint32_t id, size_t rows, vx_snap_writer *w) {
+  const vx_codec *cd = &s->codec;
+  uint32_t head[4] = {CODES_FORMAT, (uint32_t)cd->kind, (uint32_t)cd->fitted,
+                      (uint32_t)atomic_load_explicit(&((vx_store *)s)->codes_lossless,
+                                                     memory_order_relaxed)};
+  vx_snapw_begin(w, VX_SEC_CODES, id, 0);
+  vx_snapw_put(w, head, sizeof head);
+  if (cd->kind != VEXFS_STORAGE_F16) {
+    size_t vec = s->dim * sizeof(float);
+    vx_snapw_put(w, &cd->sq.scale, sizeof cd->sq.scale);
+    vx_snapw_put(w, &cd->sq.inv_scale, sizeof cd->sq.inv_scale);
+    vx_snapw_put(w, &cd->sq.lo_sq, sizeof cd->sq.lo_sq);
+    vx_snapw_put(w, cd->sq.lo, vec);
+    vx_snapw_put(w, cd->range_lo, vec);
+    vx_snapw_put(w, cd->range_hi, vec);
+  }
+  if (!s->keeps_rows)
+    for (size_t slot = 0; slot < rows; slot++)
+      vx_snapw_put(w, vx_store_code(s, slot), cd->code_bytes);
+  vx_snapw_end(w);
+}
+
 void vx_collection_save(vexfs_collection *c, uint32_t id, vx_snap_writer *w,
                         const vx_checkpoint_ctx *ctx) {
   const vx_store *s = &c->store;
@@ -49,9 +75,10 @@ void vx_collection_save(vexfs_collection *c, uint32_t id, vx_snap_writer *w,
   }
   vx_snapw_end(w);
 
+  if (s->coded) save_codes(s, id, rows, w);
   if (c->cfg.rerank == VEXFS_RERANK_MAPPED) {
     save_row_file(c, id, rows, w, ctx);
-  } else {
+  } else if (s->keeps_rows) {
     vx_snapw_begin(w, VX_SEC_VECTORS, id, 1);
     for (size_t slot = 0; slot < rows; slot++)
       vx_snapw_put(w, vx_store_row(s, slot), c->cfg.dim * sizeof(float));
@@ -104,6 +131,14 @@ void vx_collection_save(vexfs_collection *c, uint32_t id, vx_snap_writer *w,
 static vexfs_status damaged(uint32_t id, const char *what) {
   return vx_fail(VEXFS_E_CORRUPT, "vexfs_db_open: the snapshot is damaged: collection %" PRIu32
                  ": %s", id, what);
+}
+
+/* Publishes the loaded rows of collection id (vx_store_finish_load), its failures as statuses. */
+static vexfs_status finish_load(vx_store *s, uint32_t id, size_t rows) {
+  int rc = vx_store_finish_load(s, rows);
+  if (rc == -1) return vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for the id map");
+  if (rc == -2) return damaged(id, "an id appears twice");
+  return VEXFS_OK;
 }
 
 /* Opens the section of `kind` owned by id; VEXFS_E_CORRUPT when there is none. */
@@ -184,14 +219,96 @@ static vexfs_status load_rows(vx_snap *snap, vexfs_collection *c, uint32_t id, s
   }
   if (st == VEXFS_OK && (vx_secr_left(ids) || vx_secr_left(vecs)))
     st = damaged(id, "ids or vectors have bytes past the last row");
-  if (st == VEXFS_OK) {
-    int rc = vx_store_finish_load(s, rows);
-    if (rc == -1) st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for the id map");
-    if (rc == -2) st = damaged(id, "an id appears twice");
-  }
+  if (st == VEXFS_OK) st = finish_load(s, id, rows);
   vx_release(row);
   vx_secr_close(ids);
   vx_secr_close(vecs);
+  return st;
+}
+
+/* Whether a read quantiser is one the codec could have made: a finite positive scale with its
+ * exact inverse, finite offsets whose sum of squares is the stored one, and ranges (once fitted)
+ * that are finite, ordered and within what the codes cover. */
+static int quantiser_valid(const vx_codec *cd) {
+  const vx_sq8 *q = &cd->sq;
+  if (!(q->scale > 0) || !isfinite(q->scale) || q->inv_scale != 1.0f / q->scale) return 0;
+  double lo_sq = 0;
+  for (uint32_t d = 0; d < cd->dim; d++) {
+    if (!isfinite(q->lo[d])) return 0;
+    lo_sq += (double)q->lo[d] * q->lo[d];
+    if (cd->fitted && !(isfinite(cd->range_lo[d]) && isfinite(cd->range_hi[d]) &&
+                        cd->range_lo[d] <= cd->range_hi[d]))
+      return 0;
+  }
+  return lo_sq == q->lo_sq && (!cd->fitted || vx_sq8_covers(q, cd->range_lo, cd->range_hi));
+}
+
+/* Coded stores: reads the codec from CODES into the store, and leaves the reader at the codes
+ * (NONE) in *codes, or closes it. */
+static vexfs_status load_codec(vx_snap *snap, vexfs_collection *c, uint32_t id,
+                               vx_sec_reader **codes) {
+  vx_store *s = &c->store;
+  vx_codec *cd = &s->codec;
+  vx_sec_reader *r;
+  vexfs_status st = open_section(snap, VX_SEC_CODES, id, &r);
+  if (st != VEXFS_OK) return st;
+  uint32_t head[4];
+  size_t vec = s->dim * sizeof(float);
+  int ok = !vx_secr_read(r, head, sizeof head) && head[0] == CODES_FORMAT &&
+           head[1] == (uint32_t)cd->kind && head[2] <= 1 && head[3] <= 1;
+  if (ok && cd->kind != VEXFS_STORAGE_F16) {
+    cd->fitted = (int)head[2];
+    ok = !vx_secr_read(r, &cd->sq.scale, sizeof cd->sq.scale) &&
+         !vx_secr_read(r, &cd->sq.inv_scale, sizeof cd->sq.inv_scale) &&
+         !vx_secr_read(r, &cd->sq.lo_sq, sizeof cd->sq.lo_sq) && !vx_secr_read(r, cd->sq.lo, vec) &&
+         !vx_secr_read(r, cd->range_lo, vec) && !vx_secr_read(r, cd->range_hi, vec) &&
+         quantiser_valid(cd);
+  }
+  if (!ok) {
+    vx_secr_close(r);
+    return damaged(id, "its codes' section is malformed or its quantiser impossible");
+  }
+  /* with rows, the codes are made again from them (and whether they are lossless with them) */
+  atomic_store_explicit(&s->codes_lossless, s->keeps_rows ? 1 : (int)head[3], memory_order_relaxed);
+  if (s->keeps_rows) vx_secr_close(r);
+  else *codes = r;
+  return VEXFS_OK;
+}
+
+/* NONE: ids and codes, each row's norm that of its decoded code. */
+static vexfs_status load_coded_rows(vx_snap *snap, vexfs_collection *c, uint32_t id, size_t rows,
+                                    vx_sec_reader *codes) {
+  vx_store *s = &c->store;
+  size_t bytes = s->codec.code_bytes;
+  vx_sec_reader *ids = NULL;
+  vexfs_status st = open_section(snap, VX_SEC_IDS, id, &ids);
+  if (st == VEXFS_OK && (vx_secr_left(ids) / sizeof(uint64_t) != rows ||
+                         vx_secr_left(codes) / bytes != rows || vx_secr_left(codes) % bytes))
+    st = damaged(id, "ids or codes do not match its row count");
+  if (st == VEXFS_OK && vx_store_reserve_load(s, rows) != 0)
+    st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for %zu rows", rows);
+  uint8_t *code = vx_alloc(bytes);
+  float *vec = vx_alloc(c->cfg.dim * sizeof *vec);
+  if (st == VEXFS_OK && (!code || !vec)) st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory");
+  const vx_kernels *kern = vx_simd();
+  for (size_t slot = 0; st == VEXFS_OK && slot < rows; slot++) {
+    uint64_t vid;
+    if (vx_secr_read(ids, &vid, sizeof vid) || vx_secr_read(codes, code, bytes)) {
+      st = damaged(id, "ids or codes are short");
+      break;
+    }
+    vx_codec_decode(&s->codec, code, vec);
+    float norm = kern->dot(vec, vec, c->cfg.dim);
+    if (vid != VX_NO_ID && !vx_norm_acceptable(norm))
+      st = damaged(id, "a code does not stand for a finite vector (VEXFS_MAX_SQUARED_NORM)");
+    else
+      vx_store_write_code(s, slot, code, vid, norm);
+  }
+  if (st == VEXFS_OK && vx_secr_left(ids)) st = damaged(id, "ids have bytes past the last row");
+  if (st == VEXFS_OK) st = finish_load(s, id, rows);
+  vx_release(code);
+  vx_release(vec);
+  vx_secr_close(ids);
   return st;
 }
 
@@ -260,13 +377,16 @@ static vexfs_status load_payload_indexes(vx_snap *snap, vexfs_collection *c, uin
 vexfs_status vx_collection_load(vexfs_collection *c, uint32_t id, vx_snap *snap, const char *dir,
                                 uint64_t rows, uint64_t live) {
   if (rows > VX_MAX_ROWS) return damaged(id, "its row count is beyond any collection's");
-  vexfs_status st = c->cfg.rerank == VEXFS_RERANK_MAPPED
-                        ? load_mapped_rows(snap, c, id, dir, (size_t)rows)
-                        : load_rows(snap, c, id, (size_t)rows);
+  vx_sec_reader *codes = NULL;
+  vexfs_status st = c->store.coded ? load_codec(snap, c, id, &codes) : VEXFS_OK;
+  if (st == VEXFS_OK)
+    st = codes                                     ? load_coded_rows(snap, c, id, (size_t)rows, codes)
+         : c->cfg.rerank == VEXFS_RERANK_MAPPED ? load_mapped_rows(snap, c, id, dir, (size_t)rows)
+                                                  : load_rows(snap, c, id, (size_t)rows);
+  vx_secr_close(codes);
   if (st == VEXFS_OK && c->cfg.rerank == VEXFS_RERANK_MAPPED) {
-    int rc = vx_store_finish_load(&c->store, (size_t)rows);
-    if (rc == -1) st = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for the id map");
-    if (rc == -2) st = damaged(id, "an id appears twice");
+    st = finish_load(&c->store, id, (size_t)rows);
+    if (st == VEXFS_OK && c->store.coded) vx_store_encode_rows(&c->store, (size_t)rows);
   }
   if (st == VEXFS_OK && atomic_load(&c->store.live) != live)
     st = damaged(id, "its vector count does not match its ids");

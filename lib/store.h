@@ -1,6 +1,10 @@
 /* Vector storage of one collection: rows of `dim` floats (64-byte aligned, never moving), each
  * row's id and squared norm, the id -> row map, and the list of free rows.
  *
+ * A store whose storage is not F32 also holds each row's code (codec.h), and keeps the f32 rows
+ * only when the collection has an exact copy (rerank IN_MEMORY or MAPPED): with rerank NONE a
+ * row is its code, and vx_store_vector decodes it.
+ *
  * Rows below `rows` are published; a removed row is marked free (id VX_NO_ID) and reused by a
  * later insert, so a row's number (its slot) never changes while it holds a vector: indexes key
  * their nodes by slot. Scans over [0, rows) skip free rows.
@@ -15,6 +19,7 @@
 #include <stdint.h>
 
 #include "chunked.h"
+#include "codec.h"
 #include "idmap.h"
 #include "vexfs/vexfs.h"
 
@@ -26,6 +31,14 @@ typedef struct vx_store {
   vx_chunked rows_at;  /* stride floats per row */
   vx_chunked norms_at; /* float: squared L2 norm */
   vx_chunked ids_at;   /* uint64_t: id, or VX_NO_ID when free */
+  int keeps_rows;      /* rows_at holds the f32 rows (else only codes) */
+  int coded;           /* codes_at holds a code per row (storage other than F32) */
+  vx_codec codec;      /* when coded */
+  vx_chunked codes_at; /* codec.element bytes per row (the code), then the index's bytes */
+  vx_chunked lx_at;    /* SQ: float per row, its code's lx */
+  atomic_int codes_lossless; /* coded: every live row's code decodes to the vector inserted, bit
+                                for bit (then searches need not read rows) */
+  float *scratch;      /* coded: 3 dim floats for the one mutating thread */
   atomic_size_t mapped; /* rows [0, mapped) are pages of a row file (paged stores, vx_store_map) */
   atomic_size_t rows;  /* published rows, free ones included */
   atomic_size_t live;  /* rows holding a vector */
@@ -34,9 +47,12 @@ typedef struct vx_store {
   vx_idmap map;
 } vx_store;
 
-/* paged: the rows' chunks are mappings of their own, which vx_store_map can replace by a file's
- * pages (collections whose rows are MAPPED). */
-void vx_store_init(vx_store *s, uint32_t dim, int paged);
+/* A store for rows of a collection of this storage and rerank policy. MAPPED: the rows' chunks
+ * are mappings of their own, which vx_store_map can replace by a file's pages. Coded stores give
+ * each code's element index_bytes more, which the index owns (HNSW keeps a node's links beside
+ * its code). 0, or -1 when out of memory (destroy it then). */
+int vx_store_init(vx_store *s, uint32_t dim, vexfs_storage storage, vexfs_rerank rerank,
+                  size_t index_bytes);
 void vx_store_destroy(vx_store *s);
 
 static inline float *vx_store_row(const vx_store *s, size_t slot) {
@@ -44,6 +60,12 @@ static inline float *vx_store_row(const vx_store *s, size_t slot) {
 }
 static inline uint64_t vx_store_id(const vx_store *s, size_t slot) {
   return *(const uint64_t *)vx_chunked_at(&s->ids_at, slot);
+}
+static inline uint8_t *vx_store_code(const vx_store *s, size_t slot) {
+  return (uint8_t *)vx_chunked_at(&s->codes_at, slot);
+}
+static inline float vx_store_code_lx(const vx_store *s, size_t slot) {
+  return s->codec.kind == VEXFS_STORAGE_F16 ? 0 : *(const float *)vx_chunked_at(&s->lx_at, slot);
 }
 static inline float vx_store_norm(const vx_store *s, size_t slot) {
   return *(const float *)vx_chunked_at(&s->norms_at, slot);
@@ -54,7 +76,26 @@ static inline float vx_store_norm(const vx_store *s, size_t slot) {
  * changes. *appended receives how many slots are new rows. 0, or -1 when out of memory. */
 int vx_store_plan_insert(vx_store *s, size_t n, uint32_t *slots, size_t *appended);
 
-/* Writes a row's vector, id and squared norm (a planned slot). */
+/* The vector of a live row: its f32 row, or (no rows kept) its code decoded into buf (dim
+ * floats). Rows decoded for one call need one buffer each. */
+static inline const float *vx_store_vector(const vx_store *s, size_t slot, float *buf) {
+  if (s->keeps_rows) return vx_store_row(s, slot);
+  vx_codec_decode(&s->codec, vx_store_code(s, slot), buf);
+  return buf;
+}
+
+/* Coded stores: whether the n vectors of an insert fit the codec's range; if not, its range is
+ * widened and 1 returned, and the caller runs vx_store_recode before writing them. */
+int vx_store_codes_stretch(vx_store *s, const float *vectors, size_t n);
+/* Refits the codec and re-codes every published row (from its f32 row, or from its old code when
+ * none is kept). The caller holds the rows' exclusive lock. Cannot fail. */
+void vx_store_recode(vx_store *s);
+/* Codes the published rows [0, rows) from their f32 rows (a load whose rows are in place). */
+void vx_store_encode_rows(vx_store *s, size_t rows);
+/* Writes a coded row of a store without rows (a load): its code, id and squared norm. */
+void vx_store_write_code(vx_store *s, size_t slot, const uint8_t *code, uint64_t id, float norm);
+
+/* Writes a row's vector (and code), id and squared norm (a planned slot). */
 void vx_store_write(vx_store *s, size_t slot, const float *vec, uint64_t id, float norm);
 /* The same for a row whose vector is in place already (mapped from a file): its id and norm. */
 void vx_store_write_meta(vx_store *s, size_t slot, uint64_t id, float norm);
@@ -86,7 +127,7 @@ int vx_store_reserve_load(vx_store *s, size_t rows);
  * id repeats. */
 int vx_store_finish_load(vx_store *s, size_t rows);
 
-/* Calls fn for each run of consecutive rows [first, first+n) below `rows` that lie in one chunk,
+/* Stores that keep rows: calls fn for each run of consecutive rows [first, first+n) below `rows` that lie in one chunk,
  * in slot order; rows of a run are `stride` floats apart starting at `base`. Free rows are
  * included: callers skip rows whose id is VX_NO_ID. */
 typedef void (*vx_run_fn)(void *ctx, size_t first, const float *base, size_t n);

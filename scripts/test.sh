@@ -43,7 +43,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 # TSan runs these 20-30x slower than a plain build: hnsw took 294 s of its 300 s limit on a quiet
 # machine and 740 s on a loaded one. The limit is there to catch hangs, so it is stretched here.
 TSAN_OPTIONS=halt_on_error=1 reporting build-tsan meson_suite build-tsan --timeout-multiplier 4 \
-  --suite concurrency --suite internals --suite hnsw --suite pool --suite db --suite mapped
+  --suite concurrency --suite internals --suite hnsw --suite pool --suite db --suite mapped --suite storage
 if [ "$(uname -m)" = x86_64 ]; then # where setup.sh makes the cross build (elsewhere: native)
   reporting build-arm64 meson_suite build-arm64 \
     --suite simd --suite api --suite internals --suite hnsw

@@ -60,8 +60,8 @@ static void disarm(void) {
 
 /* ---- the world the steps act on ---- */
 
-enum { DIM = 8, NCOLS = 5 };
-static const char *const names[NCOLS] = {"graph", "exact", "ivf", "ivf-sq8", "lsh"};
+enum { DIM = 8, NCOLS = 6 };
+static const char *const names[NCOLS] = {"graph", "exact", "ivf", "ivf-sq8", "lsh", "coded"};
 
 /* What the database should hold: which collections exist, and their contents. */
 typedef struct contents {
@@ -212,6 +212,24 @@ static vexfs_status create_lsh(world *w) {
   vexfs_collection_config cfg = config(VEXFS_INDEX_LSH);
   return vexfs_db_create_collection(w->db, names[4], &cfg, &w->col[4]);
 }
+/* HNSW over SQ8 codes in the store (with the exact rows in memory, so gets are exact): the second
+ * batch leaves the first's range, which re-codes every row */
+static vexfs_status create_coded(world *w) {
+  vexfs_collection_config cfg = config(VEXFS_INDEX_HNSW);
+  cfg.storage = VEXFS_STORAGE_SQ8;
+  return vexfs_db_create_collection(w->db, names[5], &cfg, &w->col[5]);
+}
+static void created_coded(world *w) { w->want.exists[5] = 1; }
+static vexfs_status insert_coded(world *w) { return db_insert_range(w->col[5], 0, 3); }
+static void inserted_coded(world *w) { db_model_insert(&w->want.model[5], 0, 3); }
+static vexfs_status insert_coded_more(world *w) { return db_insert_range(w->col[5], 100, 30); }
+static void inserted_coded_more(world *w) { db_model_insert(&w->want.model[5], 100, 30); }
+static const uint64_t coded_removed[] = {1, 105};
+static vexfs_status remove_coded_rows(world *w) { return vexfs_remove(w->col[5], coded_removed, 2); }
+static void removed_coded_rows(world *w) {
+  for (int i = 0; i < 2; i++) db_model_remove(&w->want.model[5], coded_removed[i]);
+}
+
 static void created_graph(world *w) { w->want.exists[0] = 1; }
 static void created_exact(world *w) { w->want.exists[1] = 1; }
 static void created_lsh(world *w) { w->want.exists[4] = 1; }
@@ -437,6 +455,9 @@ static const step steps[] = {
     {"create an LSH collection", create_lsh, created_lsh},
     {"insert with payloads (HNSW)", insert_graph, inserted_graph},
     {"insert with payloads (flat)", insert_exact, inserted_exact},
+    {"create a coded (SQ8) HNSW collection", create_coded, created_coded},
+    {"insert (coded)", insert_coded, inserted_coded},
+    {"insert past the codes' range", insert_coded_more, inserted_coded_more},
     {"create an IVF collection", create_ivf_f32, created_ivf_f32},
     {"create an IVF-SQ8 collection", create_ivf_sq8, created_ivf_sq8},
     {"insert, training IVF", insert_ivf_f32, inserted_ivf_f32},
@@ -457,6 +478,7 @@ static const step steps[] = {
     {"remove from IVF lists", remove_ivf_rows, removed_ivf_rows},
     {"insert into freed IVF rows", insert_more_ivf, inserted_more_ivf},
     {"remove from LSH", remove_lsh_rows, removed_lsh_rows},
+    {"remove (coded)", remove_coded_rows, removed_coded_rows},
     {"read back ids, names, metrics", read_back, no_change},
     {"check a database, list indexes", check_small_database, no_change},
     {"drop a payload index", unindex_group, no_change},

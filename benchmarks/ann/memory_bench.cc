@@ -17,7 +17,7 @@
 // recall 0.99 (plot_memory.sh).
 //
 // usage: memory_bench [--rounds N] [--queries N] [--time-queries N] [--dataset fmnist|rotated|both]
-//          [--out DIR] [--db-dir DIR] [--stop-recall R] [--plateau G] [--only SUBSTRING]
+//          [--out DIR] [--db-dir DIR] [--stop-recall R] [--plateau G] [--only SUBSTRING[,SUBSTRING...]]
 //          (ROUNDS=N as --rounds N)
 #include <fcntl.h>
 #include <malloc.h>
@@ -369,10 +369,18 @@ std::vector<Lib> make_libs(const Options &o, const std::string &tag) {
     v.push_back(make_usearch(kind));
 #endif
   for (const Mode &m : kModes) v.push_back(make_vexfs(m, o.db_dir + "/memory_bench_" + tag + "_"));
-  if (!o.only.empty())
-    v.erase(std::remove_if(v.begin(), v.end(),
-                           [&](const Lib &l) { return l.name.find(o.only) == std::string::npos; }),
-            v.end());
+  if (!o.only.empty()) { // comma-separated substrings: a library runs when its name holds one
+    auto wanted = [&](const Lib &l) {
+      for (size_t at = 0; at <= o.only.size();) {
+        size_t end = o.only.find(',', at);
+        if (end == std::string::npos) end = o.only.size();
+        if (end > at && l.name.find(o.only.substr(at, end - at)) != std::string::npos) return true;
+        at = end + 1;
+      }
+      return false;
+    };
+    v.erase(std::remove_if(v.begin(), v.end(), [&](const Lib &l) { return !wanted(l); }), v.end());
+  }
   for (Lib &l : v)
     for (int ef : kEfs) {
       l.points.emplace_back();
@@ -667,7 +675,7 @@ int main(int argc, char **argv) {
   Options o;
   if (!parse_options(argc, argv, &o)) {
     fprintf(stderr, "usage: %s [--rounds N] [--queries N] [--time-queries N] [--dataset fmnist|rotated|both]\n"
-                    "          [--out DIR] [--db-dir DIR] [--stop-recall R] [--plateau G] [--only SUBSTRING]\n"
+                    "          [--out DIR] [--db-dir DIR] [--stop-recall R] [--plateau G] [--only SUBSTRING[,SUBSTRING...]]\n"
                     "          (ROUNDS=N as --rounds N)\n",
             argv[0]);
     return 2;

@@ -45,10 +45,12 @@ export interface CollectionOptions {
   ivfNlist?: Integer;
   nprobe?: Integer;
   ivfCodes?: 'f32' | 'sq8';
-  /** how vectors are held: 'f32' ('f16', 'sq8', 'sq4' are reserved) */
+  /** how vectors are held in memory: 'f32', or (index 'flat' / 'hnsw') codes searches score,
+   *  the best re-scored on the exact copy: 'f16', 'sq8' (8-bit), 'sq4' (4-bit) */
   storage?: 'f32' | 'f16' | 'sq8' | 'sq4';
   /** where the exact rows live: 'mapped' (a Database's collections only) = in the database's
-   *  row files from each checkpoint on, read through the page cache */
+   *  row files from each checkpoint on, read through the page cache; 'none' (a coded storage)
+   *  = nowhere: get() returns the decoded vector */
   rerank?: 'in_memory' | 'mapped' | 'none';
 }
 

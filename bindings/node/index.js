@@ -82,9 +82,11 @@ class Collection {
    *          efSearch?: number, threads?: number, seed?: number, lshTables?: number,
    *          lshBits?: number, lshProbes?: number, lshBucketWidth?: number,
    *          lshProjection?: 'random'|'learned', ivfNlist?: number, nprobe?: number,
-   *          ivfCodes?: 'f32'|'sq8', storage?: 'f32', rerank?: 'in_memory'|'mapped'}} options
-   *          (0: chosen by the index; see README "LSH", "IVF"; rerank 'mapped': a Database's
-   *          collections only, see README "Memory")
+   *          ivfCodes?: 'f32'|'sq8', storage?: 'f32'|'f16'|'sq8'|'sq4',
+   *          rerank?: 'in_memory'|'mapped'|'none'}} options
+   *          (0: chosen by the index; see README "LSH", "IVF"; storage other than 'f32': index
+   *          'flat' or 'hnsw'; rerank 'mapped': a Database's collections only, 'none': a coded
+   *          storage, get() returns the decoded vector; see README "Memory")
    */
   constructor(options = {}) {
     this._adopt(new native.NativeCollection(...configArgs(options)), null, null);

@@ -72,11 +72,11 @@ extern "C" {
  * Version
  * --------------------------------------------------------------------------------------------- */
 #define VEXFS_VERSION_MAJOR 0
-#define VEXFS_VERSION_MINOR 6
+#define VEXFS_VERSION_MINOR 7
 #define VEXFS_VERSION_PATCH 0
 #define VEXFS_VERSION_NUMBER \
   (VEXFS_VERSION_MAJOR * 10000 + VEXFS_VERSION_MINOR * 100 + VEXFS_VERSION_PATCH)
-#define VEXFS_VERSION_STRING "0.6.0"
+#define VEXFS_VERSION_STRING "0.7.0"
 
 /* MAJOR*10000 + MINOR*100 + PATCH of the library actually loaded (may differ from the macros the
  * caller compiled against). Never fails. */
@@ -168,12 +168,28 @@ typedef enum vexfs_ivf_codes {
                               re-ranked on the f32 rows */
 } vexfs_ivf_codes;
 
-/* The form in which a collection holds its vectors in memory (since 0.6.0). */
+/* The form in which a collection holds its vectors in memory (since 0.6.0; F16, SQ8 and SQ4
+ * since 0.7.0, for the FLAT and HNSW indexes: AUTO, LSH and IVF take F32 only, VEXFS_E_INVALID
+ * otherwise). Searches score candidates on these codes, then re-score the best of them on the
+ * exact copy that `rerank` keeps (FLAT: the best k + max(k, 16) by code, SQ4 4k + 64; HNSW: its
+ * candidate list's best k + max(k, 16)).
+ *   SQ ranges: per coordinate, one step for all, fitted exactly to the first batch inserted and
+ *   refitted 10% wider whenever a later batch leaves them: every row is then re-coded under the
+ *   collection's write lock (from its exact copy; with rerank NONE from its old code, which can
+ *   move a coordinate by half of the new step). Integer data within 256 values (pixels) codes
+ *   exactly in SQ8: the collection's metrics JSON says so ("codes": {"lossless": true}), and
+ *   searches then read no exact copy at all. */
 typedef enum vexfs_storage {
-  VEXFS_STORAGE_F32 = 0, /* 4 bytes per coordinate, exact (the default) */
-  VEXFS_STORAGE_F16 = 1, /* reserved for half floats: VEXFS_E_UNSUPPORTED in 0.6.0 */
-  VEXFS_STORAGE_SQ8 = 2, /* reserved for 8-bit codes: VEXFS_E_UNSUPPORTED in 0.6.0 */
-  VEXFS_STORAGE_SQ4 = 3  /* reserved for 4-bit codes: VEXFS_E_UNSUPPORTED in 0.6.0 */
+  VEXFS_STORAGE_F32 = 0, /* 4 bytes per coordinate, exact (the default); HNSW traverses 8-bit
+                            codes of its own, beside the rows */
+  VEXFS_STORAGE_F16 = 1, /* IEEE half floats, 2 bytes per coordinate, rounded to nearest: each
+                            within 2^-11 of its value relative (from magnitude 2^-14 up; below,
+                            within 2^-25 absolute; past 65504 clamped to it), distances computed
+                            in f32 from them */
+  VEXFS_STORAGE_SQ8 = 2, /* 8-bit scalar codes, 1 byte per coordinate: each coordinate within
+                            half a step (its range's widest span / 255) */
+  VEXFS_STORAGE_SQ4 = 3  /* 4-bit scalar codes, two coordinates a byte: half a step of span / 15;
+                            meant with an exact copy (MAPPED), as a traversal code */
 } vexfs_storage;
 
 /* Where a collection keeps the exact f32 copy of its vectors, which searches read to score their
@@ -187,7 +203,12 @@ typedef enum vexfs_rerank {
                                  RAM; rows inserted or rewritten since the last checkpoint stay in
                                  memory until the next one (automatic checkpoints bound them).
                                  Results are those of IN_MEMORY, bit for bit */
-  VEXFS_RERANK_NONE = 2       /* no exact copy: for storage kinds other than F32 (none in 0.6.0) */
+  VEXFS_RERANK_NONE = 2       /* no exact copy (storage F16, SQ8 or SQ4; with F32, VEXFS_E_INVALID):
+                                 each row is its code. vexfs_get returns the decoded vector, and
+                                 every distance a search returns is the exact distance between the
+                                 query and that decoded vector (the candidates themselves are
+                                 chosen on codes, so neighbours can be missed: SQ4 without an
+                                 exact copy loses much recall). Snapshots store the codes */
 } vexfs_rerank;
 
 typedef struct vexfs_collection_config {
@@ -734,9 +755,11 @@ VEXFS_API vexfs_status vexfs_collection_metrics(vexfs_collection *c, vexfs_metri
  * distance_computations, search_latency_us and insert_latency_us {p50, p95, p99, p999, mean,
  * max}, ops_per_sec {search_1s, search_10s, search_60s, insert_1s, insert_10s, insert_60s},
  * memory_bytes {vectors, index, payloads, pool, mapped}, pool {hit_rate, tiers: [...]},
- * simd_isa, for a collection with an HNSW graph hnsw {codes_lossless: its 8-bit codes decode to
+ * simd_isa, for a collection with an HNSW graph hnsw {codes_lossless: its codes decode to
  * every row exactly, so searches never read the rows (integer data within 256 values: pixels);
- * exact_traversal: the codes are too coarse and traversal reads the rows}, and first
+ * exact_traversal: the codes are too coarse and traversal reads the rows}, for a collection
+ * whose storage is not F32 codes {storage: "f16", "sq8" or "sq4"; lossless: every live row's code
+ * decodes to the vector inserted, bit for bit}, and first
  * "collection": name for a database's collection), or in the Prometheus text exposition
  * format (every sample of a database's collection labelled collection="name"; collections made
  * by vexfs_collection_create have no name). The caller owns the string and frees it with

@@ -184,6 +184,7 @@ vexfs_status vx_flat_search(const vx_store *store, size_t rows, const vx_query *
   search_ctx s = {.kern = vx_simd(), .store = store, .rows = rows, .q = q};
   size_t live = q->listed ? q->nslots : atomic_load_explicit(&store->live, memory_order_acquire);
   s.k_eff = q->k < live ? q->k : live;
+  if (store->coded) return vx_flat_coded_search(store, rows, q, s.k_eff);
   /* filtered searches stream, scoring only the rows the filter admits */
   s.blocked = s.k_eff > 0 && !q->filter && !q->listed &&
               vx_blocked_plan_for(s.kern, store->dim, q, s.k_eff, &s.plan);

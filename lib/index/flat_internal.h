@@ -33,6 +33,11 @@ void vx_flat_emit(const vx_query *q, size_t qi, vx_topk *hits);
 uint64_t vx_flat_stream(const vx_kernels *kern, const vx_store *store, size_t rows,
                         const vx_query *q, size_t qi, vx_topk *top);
 
+/* Answers q over the rows below `rows` of a coded store (flat_coded.c): codes scored, the best
+ * re-scored on their vectors; k_eff = min(k, rows q may return). */
+vexfs_status vx_flat_coded_search(const vx_store *s, size_t rows, const vx_query *q,
+                                  size_t k_eff);
+
 /* How the blocked path runs a search: queries per task, scratch floats per worker, and the
  * candidates it keeps per query (hits entries per query). */
 typedef struct vx_blocked_plan {

@@ -10,8 +10,6 @@
 #include "../threadpool.h"
 #include "hnsw_internal.h"
 
-/* A refit widens the range by this share of its span, so drifting data refits rarely. */
-#define REFIT_MARGIN 0.1f
 /* Codes are precise enough while their rounding error (dim * scale^2 / 12 in squared distance)
  * stays below this share of the typical squared distance to a nearest neighbour. */
 #define PRECISION_SHARE 0.01
@@ -93,20 +91,21 @@ int vx_hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots) {
   sc->visited_bits = slots;
   sc->sel_n = (size_t)h->ef_construction + 1;
   sc->m0 = h->m0;
-  sc->code_size = h->code_size;
+  sc->qcode_size = h->qcode_size;
+  sc->dim = h->dim;
   sc->visited = vx_pool_get(visited_bytes(sc));
   sc->sel = vx_pool_get(sc->sel_n * sizeof *sc->sel);
   sc->shrink = vx_pool_get((sc->m0 + 1) * sizeof *sc->shrink);
   sc->fresh = vx_pool_get(sc->m0 * sizeof *sc->fresh);
-  sc->qcode = vx_pool_get(sc->code_size);
-  sc->decoded = vx_pool_get(sc->code_size * sizeof(float));
+  sc->qcode = vx_pool_get(sc->qcode_size);
+  sc->decoded = vx_pool_get(sc->dim * sizeof(float));
   if (!sc->visited || !sc->sel || !sc->shrink || !sc->fresh || !sc->qcode || !sc->decoded ||
       heap_grow(&sc->cand) || heap_grow(&sc->found)) {
     vx_hnsw_scratch_destroy(sc);
     return -1;
   }
   memset(sc->visited, 0, visited_bytes(sc));
-  memset(sc->qcode, 0, sc->code_size);
+  memset(sc->qcode, 0, sc->qcode_size);
   return 0;
 }
 
@@ -115,8 +114,8 @@ void vx_hnsw_scratch_destroy(hnsw_scratch *sc) {
   vx_pool_put(sc->sel, sc->sel_n * sizeof *sc->sel);
   vx_pool_put(sc->shrink, (sc->m0 + 1) * sizeof *sc->shrink);
   vx_pool_put(sc->fresh, sc->m0 * sizeof *sc->fresh);
-  vx_pool_put(sc->qcode, sc->code_size);
-  vx_pool_put(sc->decoded, sc->code_size * sizeof(float));
+  vx_pool_put(sc->qcode, sc->qcode_size);
+  vx_pool_put(sc->decoded, sc->dim * sizeof(float));
   vx_pool_put(sc->cand.a, sc->cand.cap * sizeof *sc->cand.a);
   vx_pool_put(sc->found.a, sc->found.cap * sizeof *sc->found.a);
   memset(sc, 0, sizeof *sc);
@@ -165,7 +164,12 @@ static vexfs_status hnsw_create(const vexfs_collection_config *cfg, void **state
   /* Blocks are packed to 16 bytes rather than cache lines: at d = 784 and M = 16, 928 bytes a
    * node instead of 1 024, for a cache line more touched now and then (the kernels take any
    * alignment and length). */
-  h->code_size = ((size_t)cfg->dim + 15) & ~(size_t)15;
+  h->store_coded = cfg->storage != VEXFS_STORAGE_F32;
+  h->code_size = h->store_coded ? 0 : ((size_t)cfg->dim + 15) & ~(size_t)15;
+  /* a query's code: the node codes' size, or the store codec's (F16 scores the query as f32) */
+  h->qcode_size = h->store_coded ? vx_codec_query_bytes(cfg->storage, cfg->dim) : h->code_size;
+  if (h->qcode_size == 0) h->qcode_size = 1; /* (a pool block all the same) */
+  h->codes_precise = h->store_coded; /* else judged on the first rows */
   h->links0_off = h->code_size;
   h->head_off = h->links0_off + (size_t)h->m0 * sizeof(uint32_t);
   h->node_size = (h->head_off + sizeof(hnsw_head) + 15) & ~(size_t)15;
@@ -173,6 +177,7 @@ static vexfs_status hnsw_create(const vexfs_collection_config *cfg, void **state
   /* every node is written by its insert (or load) before anything reads it, so new chunks stay
    * untouched (and out of the resident set) until rows reach them */
   vx_chunked_init_unzeroed(&h->nodes, h->node_size);
+  h->nodes_at = &h->nodes; /* store-coded: the store's, from vx_hnsw_attach */
   vx_chunked_init(&h->upper, sizeof(uint32_t *));
   atomic_init(&h->entry, hnsw_pack_entry(HNSW_NONE, 0));
   atomic_init(&h->upper_bytes, 0);
@@ -190,6 +195,18 @@ static vexfs_status hnsw_create(const vexfs_collection_config *cfg, void **state
   }
   *state = h;
   return VEXFS_OK;
+}
+
+size_t vx_hnsw_store_extra(uint32_t m) { return (size_t)2 * m * sizeof(uint32_t) + sizeof(hnsw_head); }
+
+void vx_hnsw_attach(hnsw *h, const vx_store *s) {
+  if (h->store) return;
+  h->store = s; /* set before any node exists */
+  if (!h->store_coded) return;
+  h->nodes_at = &s->codes_at;
+  h->links0_off = s->codec.element;
+  h->head_off = h->links0_off + (size_t)h->m0 * sizeof(uint32_t);
+  h->node_size = s->codes_at.elem_size;
 }
 
 /* ---- insert plumbing ---- */
@@ -233,11 +250,12 @@ static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t 
                                  unsigned threads) {
   hnsw *h = state;
   const char *fn = "vexfs_insert";
-  if (!h->store) h->store = s; /* the collection's, for life; set before any node exists */
+  vx_hnsw_attach(h, s);
   size_t top = 0;
   for (size_t i = 0; i < n; i++)
     if (slots[i] + (size_t)1 > top) top = slots[i] + (size_t)1;
-  if (vx_chunked_reserve(&h->nodes, top) || vx_chunked_reserve(&h->upper, top))
+  /* (store-coded nodes are the store's: reserved as it planned the rows) */
+  if ((!h->store_coded && vx_chunked_reserve(&h->nodes, top)) || vx_chunked_reserve(&h->upper, top))
     return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW nodes", fn);
 
   unsigned workers = threads < n ? threads : (unsigned)n;
@@ -245,7 +263,7 @@ static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t 
   h->build = vx_pool_get(workers * sizeof *h->build);
   if (!h->build) return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW scratch", fn);
   for (h->build_workers = 0; h->build_workers < workers; h->build_workers++)
-    if (vx_hnsw_scratch_init(&h->build[h->build_workers], h, h->nodes.capacity) != 0) {
+    if (vx_hnsw_scratch_init(&h->build[h->build_workers], h, h->nodes_at->capacity) != 0) {
       free_build_scratch(h);
       return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW scratch", fn);
     }
@@ -254,13 +272,16 @@ static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t 
     return vx_fail(VEXFS_E_NOMEM, "%s: out of memory for HNSW levels", fn);
   }
 
+  for (size_t i = 0; i < n; i++) {
+    float norm = norms ? norms[i] : vx_store_norm(s, slots[i]);
+    if (norm > h->pending_max_norm) h->pending_max_norm = norm;
+  }
+  if (h->store_coded) return VEXFS_OK; /* the store's codec fits itself */
   /* Does the quantiser still cover every coordinate? If not, publish refits it. */
   float *lo = h->range_lo, *hi = h->range_hi;
   for (size_t i = 0; i < n; i++) {
     const float *row = input_row(s, slots, vectors, i);
     vx_sq8_extend_range(h->dim, &row, 1, lo, hi);
-    float norm = norms ? norms[i] : vx_store_norm(s, slots[i]);
-    if (norm > h->pending_max_norm) h->pending_max_norm = norm;
   }
   if (!h->sq_fitted || !vx_sq8_covers(&h->sq, lo, hi)) h->refit_pending = 1;
   return VEXFS_OK;
@@ -268,6 +289,11 @@ static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t 
 
 void vx_hnsw_encode_node(hnsw *h, const vx_store *s, uint32_t slot) {
   hnsw_head *hd = hnsw_node_head(h, slot);
+  if (h->store_coded) { /* the code is the store's */
+    hd->lx = 0;
+    hd->norm = vx_store_norm(s, slot);
+    return;
+  }
   const float *row = vx_store_row(s, slot);
   hd->lx = vx_sq8_encode(&h->sq, row, hnsw_code(h, slot));
   hd->norm = vx_store_norm(s, slot);
@@ -325,15 +351,7 @@ static void hnsw_publish(void *state, const vx_store *s) {
     h->codes_precise = codes_precise_for(h, s);
     return;
   }
-  /* widen, so that data drifting past the range refits rarely */
-  float span = 0;
-  for (uint32_t d = 0; d < h->dim; d++)
-    if (h->range_hi[d] - h->range_lo[d] > span) span = h->range_hi[d] - h->range_lo[d];
-  for (uint32_t d = 0; d < h->dim; d++) {
-    h->range_lo[d] -= REFIT_MARGIN * span;
-    h->range_hi[d] += REFIT_MARGIN * span;
-  }
-  vx_sq8_fit(&h->sq, h->range_lo, h->range_hi);
+  vx_sq8_fit_widened(&h->sq, h->range_lo, h->range_hi);
   size_t rows = atomic_load_explicit(&s->rows, memory_order_relaxed);
   for (size_t slot = 0; slot < rows; slot++)
     if (vx_store_id(s, slot) != VX_NO_ID) vx_hnsw_encode_node(h, s, (uint32_t)slot);
@@ -390,11 +408,14 @@ static size_t hnsw_memory(const void *state) {
 
 int vx_hnsw_traverses_exactly(const void *state) {
   const hnsw *h = state;
-  return h->sq_fitted && !h->codes_precise;
+  return !h->store_coded && h->sq_fitted && !h->codes_precise;
 }
 
 int vx_hnsw_codes_lossless(const void *state) {
   const hnsw *h = state;
+  if (h->store_coded) /* the store's codes, reported as the collection's (vexfs_collection_metrics) */
+    return h->store && atomic_load(&h->store->live) &&
+           atomic_load_explicit(&((vx_store *)h->store)->codes_lossless, memory_order_relaxed);
   return h->sq_fitted && atomic_load_explicit(&((hnsw *)h)->codes_lossless, memory_order_relaxed);
 }
 

@@ -3,6 +3,9 @@
  *
  * Nodes are keyed by store slot. Each node is one 16-byte-aligned block in a chunked array that
  * never moves: its 8-bit code (what traversal reads), then its level-0 links, then a small head.
+ * A collection whose storage is not F32 keeps its codes in the store (store.h, codec.h), which
+ * traversal reads instead: its nodes hold links and head only, and the store's codec is its
+ * quantiser ("store-coded").
  * Upper levels (a few percent of nodes) have a separately allocated block of per-level links.
  *
  * Concurrency: links are written with release stores under the node's spin lock and read with
@@ -17,6 +20,7 @@
 #include <stdint.h>
 
 #include "../chunked.h"
+#include "../codec.h"
 #include "../simd/simd_internal.h"
 #include "flat_internal.h"
 #include "index.h"
@@ -53,8 +57,8 @@ typedef struct hnsw_scratch {
   hnsw_pair *shrink;     /* a neighbour's links while they are re-selected (m0 + 1) */
   uint32_t *fresh;       /* unvisited links of the node being expanded (m0) */
   uint8_t *qcode;        /* query code */
-  float *decoded;        /* a node's vector decoded from its lossless code (dim floats) */
-  size_t sel_n, m0, code_size; /* buffer sizes, to give the blocks back to the pool */
+  float *decoded;        /* a node's vector decoded from its code (dim floats) */
+  size_t sel_n, m0, qcode_size, dim; /* buffer sizes, to give the blocks back to the pool */
   uint64_t distances;          /* computed by level searches since init */
 } hnsw_scratch;
 
@@ -63,9 +67,14 @@ typedef struct hnsw {
   vexfs_metric metric;
   double level_mult;
   uint64_t seed;
-  size_t code_size; /* dim rounded up to 64 bytes */
+  size_t code_size; /* of a node's code: dim rounded up to 16 bytes; 0 when store-coded */
+  size_t qcode_size; /* of a query's code */
+  int store_coded;   /* traversal reads the store's codes (storage other than F32) */
   size_t links0_off, head_off, node_size;
   vx_chunked nodes;  /* node blocks */
+  const vx_chunked *nodes_at; /* &nodes; store-coded: the store's codes, whose elements carry each
+                                 node's links and head after the code (vx_hnsw_store_extra), so
+                                 that they share cache lines as in an inline node */
   vx_chunked upper;  /* uint32_t * per slot: levels 1..level, each [count, m links] */
   _Atomic uint64_t entry; /* (level << 32) | slot, or HNSW_NONE slot when empty */
   pthread_mutex_t entry_lock;
@@ -86,13 +95,13 @@ typedef struct hnsw {
 
 /* ---- node access ---- */
 static inline uint8_t *hnsw_code(const hnsw *h, uint32_t slot) {
-  return (uint8_t *)vx_chunked_at(&h->nodes, slot);
+  return (uint8_t *)vx_chunked_at(h->nodes_at, slot);
 }
 static inline hnsw_head *hnsw_node_head(const hnsw *h, uint32_t slot) {
-  return (hnsw_head *)((unsigned char *)vx_chunked_at(&h->nodes, slot) + h->head_off);
+  return (hnsw_head *)((unsigned char *)vx_chunked_at(h->nodes_at, slot) + h->head_off);
 }
 static inline uint32_t *hnsw_links0(const hnsw *h, uint32_t slot) {
-  return (uint32_t *)((unsigned char *)vx_chunked_at(&h->nodes, slot) + h->links0_off);
+  return (uint32_t *)((unsigned char *)vx_chunked_at(h->nodes_at, slot) + h->links0_off);
 }
 /* The list of `slot` at `level`: *count (atomic) then the links. */
 static inline uint32_t *hnsw_list(const hnsw *h, uint32_t slot, uint32_t level,
@@ -138,6 +147,11 @@ typedef struct hnsw_point {
 
 static inline hnsw_point hnsw_node_point(const hnsw *h, uint32_t slot) {
   const hnsw_head *hd = hnsw_node_head(h, slot);
+  if (h->store_coded) { /* scored on its code alone (codec.h), never on a row */
+    hnsw_point p = {NULL, vx_store_code(h->store, slot), vx_store_code_lx(h->store, slot),
+                    hd->norm, 1};
+    return p;
+  }
   hnsw_point p = {vx_store_row(h->store, slot), hnsw_code(h, slot), hd->lx, hd->norm, 1};
   return p;
 }
@@ -162,7 +176,20 @@ static inline float hnsw_exact_distance(const hnsw *h, const hnsw_point *a, uint
  * usual reduction to L2: each node gets one more coordinate sqrt(M^2 - |x|^2), M^2 the largest
  * squared norm, so that |x'-y'|^2 = |x|^2 + |y|^2 - 2x.y + (ax - ay)^2; a query's 1 - q.x ranks
  * nodes as its L2 distance to them in that space does. */
+/* The same on the store's codes (store-coded). */
+static inline float hnsw_store_code_distance(const hnsw *h, const hnsw_point *a, uint32_t slot) {
+  const vx_store *s = h->store;
+  const uint8_t *code = vx_store_code(s, slot);
+  vx_codec_point p = {a->vec, a->code, a->lx, a->norm};
+  if (h->metric == VEXFS_METRIC_L2) return vx_codec_l2(&s->codec, &p, code);
+  float norm = hnsw_node_head(h, slot)->norm;
+  if (h->metric == VEXFS_METRIC_IP && a->is_node)
+    return hnsw_ip_node_distance(h, vx_codec_l2(&s->codec, &p, code), a->norm, norm);
+  return vx_codec_distance(&s->codec, h->metric, &p, code, vx_store_code_lx(s, slot), norm);
+}
+
 static inline float hnsw_distance(const hnsw *h, const hnsw_point *a, uint32_t slot) {
+  if (h->store_coded) return hnsw_store_code_distance(h, a, slot);
   if (!h->codes_precise) return hnsw_exact_distance(h, a, slot);
   const uint8_t *code = hnsw_code(h, slot);
   float s2 = h->sq.scale * h->sq.scale;
@@ -178,9 +205,24 @@ static inline float hnsw_distance(const hnsw *h, const hnsw_point *a, uint32_t s
   return 1.0f - dot / sqrtf(a->norm * hd->norm);
 }
 
+/* hnsw_distance of a query (not a node), given up once a partial L2 sum of codes passes bound:
+ * then a value above bound, which a layer search drops as it would the distance (codec.h). */
+static inline float hnsw_distance_within(const hnsw *h, const hnsw_point *a, uint32_t slot,
+                                         float bound) {
+  if (h->metric != VEXFS_METRIC_L2 || a->is_node) return hnsw_distance(h, a, slot);
+  if (h->store_coded) {
+    vx_codec_point p = {a->vec, a->code, a->lx, a->norm};
+    return vx_codec_l2_within(&h->store->codec, &p, vx_store_code(h->store, slot), bound);
+  }
+  if (!h->codes_precise) return hnsw_exact_distance(h, a, slot);
+  return vx_u8_l2_within(h->kern, a->code, hnsw_code(h, slot), h->dim, h->sq.scale * h->sq.scale,
+                         bound);
+}
+
 static inline void hnsw_prefetch_code(const hnsw *h, uint32_t slot) {
-  const char *p = h->codes_precise ? (const char *)hnsw_code(h, slot)
-                                   : (const char *)vx_store_row(h->store, slot);
+  const char *p = h->store_coded     ? (const char *)vx_store_code(h->store, slot)
+                  : h->codes_precise ? (const char *)hnsw_code(h, slot)
+                                     : (const char *)vx_store_row(h->store, slot);
   for (size_t off = 0; off < 4 * 64; off += 64) __builtin_prefetch(p + off);
 }
 
@@ -243,6 +285,9 @@ void vx_hnsw_encode_node(hnsw *h, const vx_store *s, uint32_t slot);
 int vx_hnsw_alloc_upper(hnsw *h, const uint32_t *slots, size_t n);
 /* Frees the upper-level blocks of slots (set to NULL). */
 void vx_hnsw_free_upper(hnsw *h, const uint32_t *slots, size_t n);
+
+/* Binds the index to its collection's store, for life (the first prepare or load). */
+void vx_hnsw_attach(hnsw *h, const vx_store *s);
 
 /* ---- ops ---- */
 vexfs_status vx_hnsw_search_queries(void *state, const vx_store *s, size_t rows, const vx_query *q);

@@ -95,7 +95,7 @@ static int quantiser_valid(const hnsw *h, const vx_store *s, size_t rows) {
 
 vexfs_status vx_hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r) {
   hnsw *h = state;
-  h->store = s;
+  vx_hnsw_attach(h, s);
   size_t rows = atomic_load_explicit(&s->rows, memory_order_relaxed);
   uint64_t entry, nrows;
   uint32_t flags[2];
@@ -110,10 +110,11 @@ vexfs_status vx_hnsw_load_graph(void *state, const vx_store *s, vx_sec_reader *r
   if (nrows != rows) return bad("it does not cover the stored rows");
   h->sq_fitted = flags[0] != 0;
   h->codes_precise = flags[1] != 0;
-  if (flags[0] > 1 || flags[1] > 1 || !quantiser_valid(h, s, rows))
+  /* store-coded: the quantiser is the store's, which its own section brought */
+  if (flags[0] > 1 || flags[1] > 1 || (!h->store_coded && !quantiser_valid(h, s, rows)))
     return bad("its quantiser does not fit its rows");
   h->pending_max_norm = h->max_norm;
-  if (vx_chunked_reserve(&h->nodes, rows) || vx_chunked_reserve(&h->upper, rows))
+  if ((!h->store_coded && vx_chunked_reserve(&h->nodes, rows)) || vx_chunked_reserve(&h->upper, rows))
     return vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for HNSW nodes");
   for (size_t slot = 0; slot < rows; slot++) {
     uint32_t head[2], sl = (uint32_t)slot;

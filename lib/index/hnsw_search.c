@@ -67,7 +67,7 @@ void vx_hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, 
     }
     for (uint32_t i = 0; i < nfresh; i++) {
       uint32_t nb = sc->fresh[i];
-      float d = hnsw_distance(h, q, nb);
+      float d = hnsw_distance_within(h, q, nb, sc->found.n >= ef ? bound : INFINITY);
       sc->distances++;
       if (sc->found.n >= ef && d >= bound) continue;
       /* a heap that cannot grow (out of memory) drops the candidate: a worse answer, not a crash */
@@ -119,14 +119,18 @@ static size_t graph_pass(const query_ctx *c, hnsw_scratch *sc, const hnsw_point 
   sc->distances = 0;
   top->n = 0;
   /* read after the traversal's acquire loads: every node it reached was coded before this */
-  int lossless = atomic_load_explicit(&((hnsw *)h)->codes_lossless, memory_order_relaxed);
+  const vx_store *s = c->s;
+  int from_codes = h->store_coded
+                       ? !s->keeps_rows || atomic_load_explicit(&((vx_store *)s)->codes_lossless,
+                                                                memory_order_relaxed)
+                       : atomic_load_explicit(&((hnsw *)h)->codes_lossless, memory_order_relaxed);
   for (size_t i = 0; i < n; i++) {
     uint32_t slot = sc->found.a[i].slot;
-    const float *row = vx_store_row(c->s, slot);
-    if (lossless) { /* the same floats, from memory the graph holds anyway */
-      vx_sq8_decode(&h->sq, hnsw_code(h, slot), 0, h->dim, sc->decoded);
-      row = sc->decoded;
-    }
+    const float *row = from_codes ? sc->decoded : vx_store_row(s, slot);
+    /* the same floats where codes are lossless, from memory the graph reads anyway; else (NONE)
+     * the vector the code stands for */
+    if (from_codes && h->store_coded) vx_codec_decode(&s->codec, vx_store_code(s, slot), sc->decoded);
+    else if (from_codes) vx_sq8_decode(&h->sq, hnsw_code(h, slot), 0, h->dim, sc->decoded);
     float exact = vx_flat_exact_distance(h->kern, q->metric, p->vec, row, h->dim);
     vx_topk_push(top, exact, slot, vx_store_id(c->s, slot));
   }
@@ -144,8 +148,9 @@ static void query_task(void *arg, size_t qi, unsigned worker) {
     exact_one(c, qi);
     return;
   }
-  hnsw_point p = {query, sc->qcode, vx_sq8_encode(&h->sq, query, sc->qcode),
-                  h->kern->dot(query, query, h->dim), 0};
+  float lx = h->store_coded ? vx_codec_encode_query(&c->s->codec, query, sc->qcode)
+                           : vx_sq8_encode(&h->sq, query, sc->qcode);
+  hnsw_point p = {query, sc->qcode, lx, h->kern->dot(query, query, h->dim), 0};
   float d;
   uint32_t start = vx_hnsw_descend(h, &p, entry, 0, &d);
   vx_topk top;

@@ -105,6 +105,10 @@ const vx_index_ops *vx_auto_built(const void *state, void **index);
 /* "auto" while exact, then "auto:" and the built kind's name (vexfs_index_in_use). */
 const char *vx_auto_name(const void *state);
 
+/* Bytes an HNSW index of this M keeps with each code of a coded store (its node's links and
+ * head: vx_store_init's index_bytes). */
+size_t vx_hnsw_store_extra(uint32_t m);
+
 /* Whether an HNSW index traverses on exact vectors because its 8-bit codes are too coarse for
  * the data (see hnsw.c). */
 int vx_hnsw_traverses_exactly(const void *state);

@@ -6,13 +6,16 @@
 
 #include "../alloc_internal.h"
 
-int vx_sq8_init(vx_sq8 *q, uint32_t dim) {
+int vx_sq8_init_levels(vx_sq8 *q, uint32_t dim, uint32_t levels) {
   q->dim = dim;
+  q->levels = levels;
   q->lo = vx_calloc(dim, sizeof *q->lo);
   q->scale = q->inv_scale = 1.0f;
   q->lo_sq = 0;
   return q->lo ? 0 : -1;
 }
+
+int vx_sq8_init(vx_sq8 *q, uint32_t dim) { return vx_sq8_init_levels(q, dim, 255); }
 
 void vx_sq8_destroy(vx_sq8 *q) {
   vx_release(q->lo);
@@ -32,7 +35,7 @@ void vx_sq8_fit(vx_sq8 *q, const float *lo, const float *hi) {
   float span = 0;
   for (uint32_t d = 0; d < q->dim; d++)
     if (hi[d] - lo[d] > span) span = hi[d] - lo[d];
-  q->scale = span > 0 ? span / 255.0f : 1.0f;
+  q->scale = span > 0 ? span / (float)q->levels : 1.0f;
   q->inv_scale = 1.0f / q->scale;
   q->lo_sq = 0;
   for (uint32_t d = 0; d < q->dim; d++) {
@@ -41,8 +44,19 @@ void vx_sq8_fit(vx_sq8 *q, const float *lo, const float *hi) {
   }
 }
 
+void vx_sq8_fit_widened(vx_sq8 *q, float *lo, float *hi) {
+  float span = 0;
+  for (uint32_t d = 0; d < q->dim; d++)
+    if (hi[d] - lo[d] > span) span = hi[d] - lo[d];
+  for (uint32_t d = 0; d < q->dim; d++) {
+    lo[d] -= 0.1f * span;
+    hi[d] += 0.1f * span;
+  }
+  vx_sq8_fit(q, lo, hi);
+}
+
 int vx_sq8_covers(const vx_sq8 *q, const float *lo, const float *hi) {
-  float top = 255.5f * q->scale;
+  float top = ((float)q->levels + 0.5f) * q->scale;
   for (uint32_t d = 0; d < q->dim; d++)
     if (lo[d] < q->lo[d] || hi[d] - q->lo[d] > top) return 0;
   return 1;
@@ -51,10 +65,8 @@ int vx_sq8_covers(const vx_sq8 *q, const float *lo, const float *hi) {
 float vx_sq8_encode(const vx_sq8 *q, const float *x, uint8_t *code) {
   float lx = 0;
   for (uint32_t d = 0; d < q->dim; d++) {
-    float c = nearbyintf((x[d] - q->lo[d]) * q->inv_scale);
-    c = c < 0 ? 0 : c > 255 ? 255 : c;
-    code[d] = (uint8_t)c;
-    lx += q->lo[d] * c;
+    code[d] = vx_sq8_code_of(q, d, x[d]);
+    lx += q->lo[d] * (float)code[d];
   }
   return lx;
 }

@@ -1,4 +1,5 @@
-/* Scalar quantisation to 8-bit codes, for graph traversal: x[d] ~ lo[d] + scale * code[d].
+/* Scalar quantisation to 8-bit (or narrower) codes: x[d] ~ lo[d] + scale * code[d], code[d] in
+ * [0, levels] (255 for 8-bit codes, 15 for 4-bit ones, which lib/codec.c packs two a byte).
  *
  * One scale for all coordinates (per-coordinate offsets), so that distances between codes are
  * plain integer sums the u8 kernels compute:
@@ -14,12 +15,15 @@
 typedef struct vx_sq8 {
   uint32_t dim;
   float *lo;       /* dim offsets */
+  uint32_t levels; /* the largest code */
   float scale;     /* value of one code step */
   float inv_scale;
   double lo_sq;    /* sum of lo[d]^2 */
 } vx_sq8;
 
-/* Allocates the offsets; 0 or -1 when out of memory. */
+/* Allocates the offsets of a quantiser to codes 0..levels; 0 or -1 when out of memory. */
+int vx_sq8_init_levels(vx_sq8 *q, uint32_t dim, uint32_t levels);
+/* The same for 8-bit codes (levels 255). */
 int vx_sq8_init(vx_sq8 *q, uint32_t dim);
 void vx_sq8_destroy(vx_sq8 *q);
 
@@ -29,10 +33,23 @@ void vx_sq8_extend_range(uint32_t dim, const float *const *rows, size_t n, float
 /* Sets the quantiser to cover [lo, hi] per coordinate. */
 void vx_sq8_fit(vx_sq8 *q, const float *lo, const float *hi);
 
+/* Widens [lo, hi] by a tenth of its largest span on each side, so that data drifting past a
+ * range refits rarely, and fits q to it. */
+void vx_sq8_fit_widened(vx_sq8 *q, float *lo, float *hi);
+
 /* Whether every coordinate of [lo, hi] is inside what q codes without clamping. */
 int vx_sq8_covers(const vx_sq8 *q, const float *lo, const float *hi);
 
-/* Codes x (clamped to the range); returns Lx = sum lo[d] * code[d]. */
+/* The code of value v at coordinate d (clamped to 0..levels). */
+static inline uint8_t vx_sq8_code_of(const vx_sq8 *q, uint32_t d, float v) {
+  float c = (v - q->lo[d]) * q->inv_scale, top = (float)q->levels;
+  c = c < 0 ? 0 : c > top ? top : c;
+  /* nearbyintf's rounding (to nearest, ties to even) without its call, which baseline x86-64
+   * cannot inline: adding and taking away 1.5 * 2^23 leaves c rounded, for 0 <= c < 2^22 */
+  return (uint8_t)((c + 0x1.8p23f) - 0x1.8p23f);
+}
+
+/* Codes x (clamped to the range), one byte a coordinate; returns Lx = sum lo[d] * code[d]. */
 float vx_sq8_encode(const vx_sq8 *q, const float *x, uint8_t *code);
 
 /* The vector codes [first, first + n) stand for: out[i] = lo[d] + scale * code[i], d = first + i.

@@ -230,6 +230,10 @@ VEXFS_API char *vexfs_metrics_json(vexfs_collection *c) {
   if (c && vx_collection_hnsw_codes(c, &lossless, &exact_traversal))
     vx_buf_printf(&t, ",\"hnsw\":{\"codes_lossless\":%s,\"exact_traversal\":%s}",
                   lossless ? "true" : "false", exact_traversal ? "true" : "false");
+  const char *storage;
+  if (c && vx_collection_store_codes(c, &storage, &lossless))
+    vx_buf_printf(&t, ",\"codes\":{\"storage\":\"%s\",\"lossless\":%s}", storage,
+                  lossless ? "true" : "false");
   vx_buf_printf(&t, "}");
   return finish(&t, "vexfs_metrics_json");
 }

@@ -5,7 +5,11 @@
  * graph indexes, GRAPH (the index's own save format). Rows keep their slots, so the graph loads
  * as it was. A collection whose rows are MAPPED has ROWS_FILE in place of VECTORS: u32 format (1),
  * u32 name length, the name of its row file (rowfile.h), u64 rows, row bytes and XXH3-64 of the
- * file. The container is section.h's. */
+ * file. A collection whose storage is not F32 has CODES (codes.h of lib/, written by
+ * collection_snapshot.c): u32 format (1), u32 storage, u32 fitted, u32 lossless, f32 scale,
+ * f32 inverse scale, f64 sum of squared offsets, dim f32 offsets, dim f32 range low, dim f32
+ * range high; then, for rerank NONE (no VECTORS section: the codes are the rows), each row's code.
+ * The container is section.h's. */
 #ifndef VEXFS_SNAPSHOT_H
 #define VEXFS_SNAPSHOT_H
 
@@ -22,7 +26,8 @@ enum vx_section_kind {
   VX_SEC_PAYLOADS = 4,
   VX_SEC_PAYLOAD_INDEXES = 5,
   VX_SEC_GRAPH = 6,
-  VX_SEC_ROWS_FILE = 7
+  VX_SEC_ROWS_FILE = 7,
+  VX_SEC_CODES = 8
 };
 
 /* Writes the database collections (the caller holds each one's write lock) as a snapshot covering

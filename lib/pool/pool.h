@@ -73,6 +73,32 @@ static inline uint64_t vx_pool_state(const vx_pool_cache *c, size_t i) {
   return atomic_load_explicit(&c->state[i], memory_order_relaxed);
 }
 
+/* Under AddressSanitizer a lent block is addressable for the bytes asked only, and a block in the
+ * pool not at all: an overflow past a request, or a use after the block went back, is reported
+ * as it would be for malloc's blocks (the tiers' larger blocks hide it otherwise). */
+#if defined(__SANITIZE_ADDRESS__)
+#define VX_POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VX_POOL_ASAN 1
+#endif
+#endif
+#ifdef VX_POOL_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+size_t vx_pool_block_size(size_t bytes);
+static inline void *vx_pool_lend(void *block, size_t bytes) {
+#ifdef VX_POOL_ASAN
+  if (block) {
+    ASAN_POISON_MEMORY_REGION(block, vx_pool_block_size(bytes));
+    ASAN_UNPOISON_MEMORY_REGION(block, bytes);
+  }
+#else
+  (void)bytes;
+#endif
+  return block;
+}
+
 /* A block of at least `bytes`, 64-byte aligned; NULL when out of memory. */
 static inline void *vx_pool_get(size_t bytes) {
   vx_pool_cache *c = vx_pool_mine;
@@ -81,15 +107,18 @@ static inline void *vx_pool_get(size_t bytes) {
   unsigned n = (unsigned)s & VX_POOL_COUNT_MASK;
   if (__builtin_expect(n != 0, 1)) {
     atomic_store_explicit(&c->state[i], s + VX_POOL_SERVED_ONE - 1, memory_order_relaxed);
-    return c->blocks[i][n - 1];
+    return vx_pool_lend(c->blocks[i][n - 1], bytes);
   }
-  return vx_pool_get_slow(bytes);
+  return vx_pool_lend(vx_pool_get_slow(bytes), bytes);
 }
 
 /* Returns a block from vx_pool_get; `bytes` must be what was asked for. NULL-safe. */
 static inline void vx_pool_put(void *block, size_t bytes) {
   vx_pool_cache *c = vx_pool_mine;
   size_t i = vx_pool_tier(bytes);
+#ifdef VX_POOL_ASAN
+  if (block && i != VX_POOL_NO_TIER) ASAN_POISON_MEMORY_REGION(block, vx_pool_block_size(bytes));
+#endif
   uint64_t s = vx_pool_state(c, i);
   unsigned n = (unsigned)s & VX_POOL_COUNT_MASK;
   if (__builtin_expect(block && n < c->cap[i], 1)) {
@@ -102,8 +131,8 @@ static inline void vx_pool_put(void *block, size_t bytes) {
 }
 
 /* The size of the block vx_pool_get(bytes) hands out: the tier's block size, or bytes itself
- * when no tier holds it. A caller may use all of it, and gives it back with that size. */
-size_t vx_pool_block_size(size_t bytes);
+ * when no tier holds it. A caller may use all of it if it asks for that size, and gives it back
+ * with that size. (Declared above.) */
 
 /* Bytes reserved by the pool's slabs (for memory metrics). */
 size_t vx_pool_reserved_bytes(void);

@@ -27,9 +27,9 @@ def test_wrong_values_are_refused_before_c(name, value):
         vexfs.Collection(dim=4, **{name: value})
 
 
-def test_reserved_storage_is_unsupported_and_none_needs_codes():
-    with pytest.raises(vexfs.UnsupportedError, match="storage"):
-        vexfs.Collection(dim=4, storage="sq8")
+def test_coded_storage_needs_flat_or_hnsw_and_none_needs_codes():
+    with pytest.raises(vexfs.InvalidArgumentError, match="FLAT and HNSW"):
+        vexfs.Collection(dim=4, storage="sq8")  # index "auto"
     with pytest.raises(vexfs.InvalidArgumentError, match="NONE"):
         vexfs.Collection(dim=4, rerank="none")
 

@@ -83,6 +83,13 @@ def test_info_shows_every_config_field_whatever_the_index(ok, db):
     assert cols["v"]["config"]["ivf_codes"] == "f32"
 
 
+@pytest.mark.parametrize("storage,rerank", [("sq8", "mapped"), ("f16", "none"), ("sq4", "in_memory")])
+def test_create_takes_storage_and_rerank(ok, db, storage, rerank):
+    ok("create", db, "v", "--dim", "6", "--index", "hnsw", "--storage", storage, "--rerank", rerank)
+    [col] = ok("info", db, "--json").json()["collections"]
+    assert col["config"]["storage"] == storage and col["config"]["rerank"] == rerank
+
+
 def test_create_an_existing_name_fails(ok, vexctl, db):
     ok("create", db, "docs", "--dim", "4")
     r = vexctl("create", db, "docs", "--dim", "8")
@@ -94,6 +101,10 @@ def test_create_an_existing_name_fails(ok, vexctl, db):
     ["--dim", "0"], ["--dim", "x"], ["--dim", "65537"], [], ["--dim", "4", "--metric", "hamming"],
     ["--dim", "4", "--index", "tree"], ["--dim", "4", "--m", "1"], ["--dim", "4", "--sync", "sometimes"],
     ["--dim", "4", "--ef-search", "0"], ["--dim", "4", "--bogus"], ["--dim"],
+    ["--dim", "4", "--index", "flat", "--storage", "int8"],
+    ["--dim", "4", "--index", "flat", "--rerank", "disk"],
+    ["--dim", "4", "--storage", "sq8"],  # index auto keeps f32 rows
+    ["--dim", "4", "--index", "flat", "--rerank", "none"],  # f32 is the exact copy
 ])
 def test_bad_create_options_exit_2_and_create_nothing(vexctl, db, args):
     r = vexctl("create", db, "docs", *args)

@@ -252,7 +252,10 @@ double vc_now(void) {
 
 int vc_check_config(const char *cmd, const vexfs_collection_config *cfg) {
   vexfs_collection *c;
-  vexfs_status st = vexfs_collection_create(cfg, &c);
+  /* a standalone collection has no files for MAPPED rows; vexctl's databases always do */
+  vexfs_collection_config probe = *cfg;
+  if (probe.rerank == VEXFS_RERANK_MAPPED) probe.rerank = VEXFS_RERANK_IN_MEMORY;
+  vexfs_status st = vexfs_collection_create(&probe, &c);
   if (st == VEXFS_OK) {
     vexfs_collection_free(c);
     return VC_OK;

@@ -13,7 +13,22 @@
 
 /* ---- create ---------------------------------------------------------------------------------- */
 
-enum { OPT_DIM = 256, OPT_METRIC, OPT_INDEX, OPT_M, OPT_EFC, OPT_EFS, OPT_SEED, OPT_SYNC };
+enum {
+  OPT_DIM = 256, OPT_METRIC, OPT_INDEX, OPT_M, OPT_EFC, OPT_EFS, OPT_SEED, OPT_SYNC, OPT_STORAGE,
+  OPT_RERANK
+};
+
+/* vexfs_storage and vexfs_rerank by value, as create takes them and info shows them. */
+static const char *const STORAGE_NAMES[] = {"f32", "f16", "sq8", "sq4"};
+static const char *const RERANK_NAMES[] = {"in_memory", "mapped", "none"};
+#define NAMES(a) (sizeof a / sizeof *a)
+
+/* The value whose name is arg, or -1. */
+static int value_named(const char *const *names, size_t n, const char *arg) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(names[i], arg) == 0) return (int)i;
+  return -1;
+}
 
 /* Reads one numeric option of create into *field, within lo..hi. */
 static int u32_option(const char *cmd, const char *name, const char *arg, uint64_t lo, uint64_t hi,
@@ -33,6 +48,8 @@ static int run_create(int argc, char **argv) {
       {"ef-construction", required_argument, NULL, OPT_EFC},
       {"ef-search", required_argument, NULL, OPT_EFS},
       {"seed", required_argument, NULL, OPT_SEED},   {"sync", required_argument, NULL, OPT_SYNC},
+      {"storage", required_argument, NULL, OPT_STORAGE},
+      {"rerank", required_argument, NULL, OPT_RERANK},
       {0, 0, 0, 0}};
   vexfs_collection_config cfg;
   vexfs_collection_config_init(&cfg);
@@ -63,6 +80,18 @@ static int run_create(int argc, char **argv) {
       if (vc_parse_sync(optarg, &sync))
         rc = vc_usage(cmd, "--sync is off, normal or full, not '%s'", optarg);
       break;
+    case OPT_STORAGE: {
+      int v = value_named(STORAGE_NAMES, NAMES(STORAGE_NAMES), optarg);
+      if (v < 0) rc = vc_usage(cmd, "--storage is f32, f16, sq8 or sq4, not '%s'", optarg);
+      cfg.storage = (vexfs_storage)v;
+      break;
+    }
+    case OPT_RERANK: {
+      int v = value_named(RERANK_NAMES, NAMES(RERANK_NAMES), optarg);
+      if (v < 0) rc = vc_usage(cmd, "--rerank is in_memory, mapped or none, not '%s'", optarg);
+      cfg.rerank = (vexfs_rerank)v;
+      break;
+    }
     default: rc = vc_bad_option(cmd, argc, argv);
     }
   }
@@ -86,6 +115,7 @@ const vc_command vc_cmd_create = {
     "create", "create a collection (and the database when missing)",
     "usage: vexctl create DB NAME --dim D [--metric l2|ip|cosine] [--index auto|flat|hnsw|lsh|ivf]\n"
     "                     [--m M] [--ef-construction N] [--ef-search N] [--seed S]\n"
+    "                     [--storage f32|f16|sq8|sq4] [--rerank in_memory|mapped|none]\n"
     "                     [--sync off|normal|full]\n"
     "\n"
     "Creates the collection NAME in the database directory DB, creating the database when DB\n"
@@ -99,6 +129,11 @@ const vc_command vc_cmd_create = {
     "  --ef-construction N  HNSW candidate list while building (default 200)\n"
     "  --ef-search N        default candidate list of a search (default 64)\n"
     "  --seed S             seed of HNSW levels, LSH projections, IVF training (default 0)\n"
+    "  --storage S          how vectors are held in memory: f32 (default), or for flat and\n"
+    "                       hnsw codes that searches score: f16, sq8 (8-bit), sq4 (4-bit)\n"
+    "  --rerank R           where the exact copy lives: in_memory (default), mapped (in the\n"
+    "                       database's row files, read through the page cache) or none (a\n"
+    "                       coded storage only: each vector is its code)\n"
     "  --sync MODE          durability of this command's write: full (default: fsynced),\n"
     "                       normal (written, not fsynced) or off; not stored with the database\n"
     "\n"
@@ -256,12 +291,10 @@ static const char *lsh_projection_name(vexfs_lsh_projection p) {
 
 static const char *ivf_codes_name(vexfs_ivf_codes c) { return c == VEXFS_IVF_CODES_SQ8 ? "sq8" : "f32"; }
 static const char *storage_name(vexfs_storage s) {
-  static const char *const names[] = {"f32", "f16", "sq8", "sq4"};
-  return (unsigned)s < sizeof names / sizeof *names ? names[s] : "unknown";
+  return (unsigned)s < NAMES(STORAGE_NAMES) ? STORAGE_NAMES[s] : "unknown";
 }
 static const char *rerank_name(vexfs_rerank r) {
-  static const char *const names[] = {"in_memory", "mapped", "none"};
-  return (unsigned)r < sizeof names / sizeof *names ? names[r] : "unknown";
+  return (unsigned)r < NAMES(RERANK_NAMES) ? RERANK_NAMES[r] : "unknown";
 }
 
 static int describe_collection(const char *cmd, sink *s, vexfs_collection *c, const char *name) {

@@ -30,7 +30,7 @@ test('mapped needs a database with a directory; wrong names are refused', () => 
   mem.close();
   expectCode(() => new vexfs.Collection({ dim: 4, rerank: 'disk' }), 'VEXFS_E_INVALID', /rerank/);
   expectCode(() => new vexfs.Collection({ dim: 4, storage: 'int8' }), 'VEXFS_E_INVALID', /storage/);
-  expectCode(() => new vexfs.Collection({ dim: 4, storage: 'sq8' }), 'VEXFS_E_UNSUPPORTED', /storage/);
+  expectCode(() => new vexfs.Collection({ dim: 4, storage: 'sq8' }), 'VEXFS_E_INVALID', /FLAT and HNSW/);
 });
 
 test('a mapped collection answers as its in-memory twin and persists', () => {

@@ -112,9 +112,11 @@ class Collection:
     Index options (keywords; 0 lets the index choose, see README "LSH" and "IVF"): lsh_tables,
     lsh_bits, lsh_probes (buckets probed per table), lsh_bucket_width (L2; a real number),
     lsh_projection ("random" or "learned"), ivf_nlist, nprobe (IVF lists scanned by default),
-    ivf_codes ("f32" or "sq8"); storage ("f32"; "f16", "sq8" and "sq4" are reserved) and rerank
-    ("in_memory", or "mapped" for a Database's collections: rows live in the database's row files
-    from each checkpoint on, read through the page cache; see README "Memory").
+    ivf_codes ("f32" or "sq8"); storage ("f32", or for index "flat" and "hnsw" "f16", "sq8",
+    "sq4": codes searches score, the best re-scored on the exact copy) and rerank (where that copy
+    lives: "in_memory"; "mapped" for a Database's collections: in the database's row files from
+    each checkpoint on, read through the page cache; "none" with a coded storage: no copy, get()
+    returns the decoded vector; see README "Memory").
     Thread-safe: searches run concurrently with each other and with writes; the GIL is released
     during every C call.
 
