@@ -30,7 +30,7 @@ typedef struct vx_codec {
   vexfs_storage kind; /* F16, SQ8 or SQ4 */
   uint32_t dim;
   size_t code_bytes;   /* F16: 2 dim; SQ8: dim; SQ4: (dim + 1) / 2 */
-  size_t element;      /* code_bytes rounded up to 16: a code's room in the store */
+  size_t element;      /* code_bytes rounded up to 8: a code's room in the store */
   vx_sq8 sq;           /* SQ8, SQ4: the quantiser (levels 255 or 15) */
   int fitted;          /* SQ: sq has been fitted to rows */
   float *range_lo, *range_hi; /* SQ: per-coordinate range of every row coded so far */

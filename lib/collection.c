@@ -194,7 +194,7 @@ vexfs_status vx_collection_create(const vexfs_collection_config *cfg, int in_dat
   size_t index_bytes = c.index == VEXFS_INDEX_HNSW && c.storage != VEXFS_STORAGE_F32
                            ? vx_hnsw_store_extra(c.hnsw_m)
                            : 0;
-  int stored = vx_store_init(&col->store, c.dim, c.storage, c.rerank, index_bytes) == 0;
+  int stored = vx_store_init(&col->store, &c, index_bytes) == 0;
   vx_payloads_init(&col->payloads);
   if (!stored) st = vx_fail(VEXFS_E_NOMEM, "vexfs_collection_create: out of memory");
   if (!stored ||

@@ -5,8 +5,10 @@
 
 #include "alloc_internal.h"
 
-int vx_store_init(vx_store *s, uint32_t dim, vexfs_storage storage, vexfs_rerank rerank,
-                  size_t index_bytes) {
+int vx_store_init(vx_store *s, const vexfs_collection_config *cfg, size_t index_bytes) {
+  uint32_t dim = cfg->dim;
+  vexfs_storage storage = cfg->storage;
+  vexfs_rerank rerank = cfg->rerank;
   memset(s, 0, sizeof *s);
   s->dim = dim;
   s->stride = ((size_t)dim + 15) & ~(size_t)15;
@@ -22,6 +24,7 @@ int vx_store_init(vx_store *s, uint32_t dim, vexfs_storage storage, vexfs_rerank
   atomic_init(&s->live, 0);
   if (!s->coded) return 0;
   if (vx_codec_init(&s->codec, storage, dim) != 0) return -1;
+  s->has_lx = storage != VEXFS_STORAGE_F16 && cfg->metric != VEXFS_METRIC_L2;
   vx_chunked_init_unzeroed(&s->codes_at, s->codec.element + index_bytes);
   vx_chunked_init(&s->lx_at, sizeof(float));
   s->scratch = vx_alloc(3 * (size_t)dim * sizeof(float));
@@ -47,7 +50,7 @@ void vx_store_destroy(vx_store *s) {
 static int reserve(vx_store *s, size_t rows) {
   return (s->keeps_rows && vx_chunked_reserve(&s->rows_at, rows)) ||
          (s->coded && (vx_chunked_reserve(&s->codes_at, rows) ||
-                       (s->codec.kind != VEXFS_STORAGE_F16 && vx_chunked_reserve(&s->lx_at, rows)))) ||
+                       (s->has_lx && vx_chunked_reserve(&s->lx_at, rows)))) ||
          vx_chunked_reserve(&s->norms_at, rows) || vx_chunked_reserve(&s->ids_at, rows);
 }
 
@@ -75,7 +78,7 @@ int vx_store_plan_insert(vx_store *s, size_t n, uint32_t *slots, size_t *appende
 }
 
 static void set_lx(vx_store *s, size_t slot, float lx) {
-  if (s->codec.kind != VEXFS_STORAGE_F16) *(float *)vx_chunked_at(&s->lx_at, slot) = lx;
+  if (s->has_lx) *(float *)vx_chunked_at(&s->lx_at, slot) = lx;
 }
 
 /* Codes one row from vec, and clears codes_lossless when the code does not give vec back. */

@@ -35,7 +35,8 @@ typedef struct vx_store {
   int coded;           /* codes_at holds a code per row (storage other than F32) */
   vx_codec codec;      /* when coded */
   vx_chunked codes_at; /* codec.element bytes per row (the code), then the index's bytes */
-  vx_chunked lx_at;    /* SQ: float per row, its code's lx */
+  int has_lx;          /* SQ codes of an IP or cosine collection (L2 never needs lx) */
+  vx_chunked lx_at;    /* when has_lx: float per row, its code's lx */
   atomic_int codes_lossless; /* coded: every live row's code decodes to the vector inserted, bit
                                 for bit (then searches need not read rows) */
   float *scratch;      /* coded: 3 dim floats for the one mutating thread */
@@ -47,12 +48,11 @@ typedef struct vx_store {
   vx_idmap map;
 } vx_store;
 
-/* A store for rows of a collection of this storage and rerank policy. MAPPED: the rows' chunks
+/* A store for the rows of a collection of config cfg (its dim, storage, rerank, metric). MAPPED: the rows' chunks
  * are mappings of their own, which vx_store_map can replace by a file's pages. Coded stores give
  * each code's element index_bytes more, which the index owns (HNSW keeps a node's links beside
  * its code). 0, or -1 when out of memory (destroy it then). */
-int vx_store_init(vx_store *s, uint32_t dim, vexfs_storage storage, vexfs_rerank rerank,
-                  size_t index_bytes);
+int vx_store_init(vx_store *s, const vexfs_collection_config *cfg, size_t index_bytes);
 void vx_store_destroy(vx_store *s);
 
 static inline float *vx_store_row(const vx_store *s, size_t slot) {
@@ -65,7 +65,7 @@ static inline uint8_t *vx_store_code(const vx_store *s, size_t slot) {
   return (uint8_t *)vx_chunked_at(&s->codes_at, slot);
 }
 static inline float vx_store_code_lx(const vx_store *s, size_t slot) {
-  return s->codec.kind == VEXFS_STORAGE_F16 ? 0 : *(const float *)vx_chunked_at(&s->lx_at, slot);
+  return s->has_lx ? *(const float *)vx_chunked_at(&s->lx_at, slot) : 0;
 }
 static inline float vx_store_norm(const vx_store *s, size_t slot) {
   return *(const float *)vx_chunked_at(&s->norms_at, slot);

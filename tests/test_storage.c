@@ -111,6 +111,8 @@ static int codes_lossless(vexfs_collection *c, const char *storage) {
   return r;
 }
 
+static vexfs_db *open_db(const char *path);
+
 /* ---- configurations ---- */
 
 static void test_configurations(void **state) {
@@ -302,6 +304,58 @@ static void test_answers(void **state) {
         vexfs_collection_free(c);
       }
   vexfs_collection_free(twin);
+}
+
+/* IP and cosine score SQ codes with their dot products' corrections (each code's lx): with an
+ * exact copy FLAT gives the F32 twin's answers, HNSW a high recall, with and without the copy,
+ * also after a checkpoint and reopen (NONE's corrections are recomputed from the loaded codes). */
+static void test_ip_and_cosine(void **state) {
+  (void)state;
+  const vexfs_metric metrics[] = {VEXFS_METRIC_IP, VEXFS_METRIC_COSINE};
+  char *dir = db_tempdir();
+  for (size_t m = 0; m < 2; m++) {
+    vexfs_collection_config tc = config(VEXFS_INDEX_FLAT, VEXFS_STORAGE_F32, VEXFS_RERANK_IN_MEMORY);
+    tc.metric = metrics[m];
+    vexfs_collection *twin = NULL;
+    assert_int_equal(vexfs_collection_create(&tc, &twin), VEXFS_OK);
+    insert_range(twin, 0, N, 1.0f); /* the queries' scale: SQ codes a query in the data's range */
+    uint64_t want[NQ * K];
+    float wd[NQ * K];
+    search(twin, NULL, 1, want, wd);
+    for (size_t s = 0; s < 3; s++)
+      for (size_t r = 0; r < 3; r += 2)
+        for (vexfs_index_kind k = VEXFS_INDEX_FLAT; k <= VEXFS_INDEX_HNSW; k++) {
+          vexfs_db *db = open_db(dir);
+          vexfs_collection_config cfg = config(k, CODED[s], RERANKS[r]);
+          cfg.metric = metrics[m];
+          vexfs_collection *c = NULL;
+          assert_int_equal(vexfs_db_create_collection(db, "c", &cfg, &c), VEXFS_OK);
+          insert_range(c, 0, N, 1.0f);
+          for (int reopened = 0; reopened < 2; reopened++) {
+            uint64_t got[NQ * K];
+            float gd[NQ * K];
+            search(c, NULL, 0, got, gd);
+            double rc = recall(got, want);
+            if (k == VEXFS_INDEX_FLAT && RERANKS[r] != VEXFS_RERANK_NONE) {
+              assert_memory_equal(got, want, sizeof got);
+              assert_memory_equal(gd, wd, sizeof gd);
+            } else {
+              double floor = CODED[s] == VEXFS_STORAGE_SQ4 && RERANKS[r] == VEXFS_RERANK_NONE ? 0.4 : 0.85;
+              if (rc < floor) fprintf(stderr, "metric %d storage %zu rerank %zu index %d: %.3f\n", (int)metrics[m], s, r, k, rc);
+              assert_true(rc >= floor);
+            }
+            assert_int_equal(vexfs_db_checkpoint(db), VEXFS_OK);
+            assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+            db = open_db(dir);
+            assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+          }
+          assert_int_equal(vexfs_db_drop_collection(db, "c"), VEXFS_OK);
+          assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+        }
+    vexfs_collection_free(twin);
+  }
+  db_rmdir(dir);
+  free(dir);
 }
 
 /* ---- persistence ---- */
@@ -513,6 +567,7 @@ int main(void) {
       cmocka_unit_test(test_get_decodes),
       cmocka_unit_test(test_refit),
       cmocka_unit_test(test_answers),
+      cmocka_unit_test(test_ip_and_cosine),
       cmocka_unit_test(test_reopen),
       cmocka_unit_test(test_crafted),
       cmocka_unit_test(test_concurrent_refits),

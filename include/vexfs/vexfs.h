@@ -171,8 +171,8 @@ typedef enum vexfs_ivf_codes {
 /* The form in which a collection holds its vectors in memory (since 0.6.0; F16, SQ8 and SQ4
  * since 0.7.0, for the FLAT and HNSW indexes: AUTO, LSH and IVF take F32 only, VEXFS_E_INVALID
  * otherwise). Searches score candidates on these codes, then re-score the best of them on the
- * exact copy that `rerank` keeps (FLAT: the best k + max(k, 16) by code, SQ4 4k + 64; HNSW: its
- * candidate list's best k + max(k, 16)).
+ * exact copy that `rerank` keeps: the best k + max(k, 16) by code (SQ4, coarser: 4k + 64), of
+ * every row for FLAT, of its candidate list (ef) for HNSW.
  *   SQ ranges: per coordinate, one step for all, fitted exactly to the first batch inserted and
  *   refitted 10% wider whenever a later batch leaves them: every row is then re-coded under the
  *   collection's write lock (from its exact copy; with rerank NONE from its old code, which can

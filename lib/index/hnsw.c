@@ -170,6 +170,10 @@ static vexfs_status hnsw_create(const vexfs_collection_config *cfg, void **state
   h->qcode_size = h->store_coded ? vx_codec_query_bytes(cfg->storage, cfg->dim) : h->code_size;
   if (h->qcode_size == 0) h->qcode_size = 1; /* (a pool block all the same) */
   h->codes_precise = h->store_coded; /* else judged on the first rows */
+  h->traversed_bytes = !h->store_coded ? cfg->dim
+                       : cfg->storage == VEXFS_STORAGE_F16 ? 2 * (size_t)cfg->dim
+                       : cfg->storage == VEXFS_STORAGE_SQ4 ? ((size_t)cfg->dim + 1) / 2
+                                                           : cfg->dim;
   h->links0_off = h->code_size;
   h->head_off = h->links0_off + (size_t)h->m0 * sizeof(uint32_t);
   h->node_size = (h->head_off + sizeof(hnsw_head) + 15) & ~(size_t)15;

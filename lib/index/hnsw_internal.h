@@ -70,6 +70,7 @@ typedef struct hnsw {
   size_t code_size; /* of a node's code: dim rounded up to 16 bytes; 0 when store-coded */
   size_t qcode_size; /* of a query's code */
   int store_coded;   /* traversal reads the store's codes (storage other than F32) */
+  size_t traversed_bytes; /* of what traversal reads per node: its code (or row) */
   size_t links0_off, head_off, node_size;
   vx_chunked nodes;  /* node blocks */
   const vx_chunked *nodes_at; /* &nodes; store-coded: the store's codes, whose elements carry each
@@ -219,11 +220,21 @@ static inline float hnsw_distance_within(const hnsw *h, const hnsw_point *a, uin
                          bound);
 }
 
+static inline const char *hnsw_code_bytes(const hnsw *h, uint32_t slot) {
+  return h->store_coded     ? (const char *)vx_store_code(h->store, slot)
+         : h->codes_precise ? (const char *)hnsw_code(h, slot)
+                            : (const char *)vx_store_row(h->store, slot);
+}
+
+/* The first line of a neighbour's code as its visit is found, the rest just before it is scored:
+ * a node's links list up to 2M neighbours, whose whole codes at once would overrun the cache's
+ * outstanding misses. */
 static inline void hnsw_prefetch_code(const hnsw *h, uint32_t slot) {
-  const char *p = h->store_coded     ? (const char *)vx_store_code(h->store, slot)
-                  : h->codes_precise ? (const char *)hnsw_code(h, slot)
-                                     : (const char *)vx_store_row(h->store, slot);
-  for (size_t off = 0; off < 4 * 64; off += 64) __builtin_prefetch(p + off);
+  __builtin_prefetch(hnsw_code_bytes(h, slot));
+}
+static inline void hnsw_prefetch_rest(const hnsw *h, uint32_t slot, size_t bytes) {
+  const char *p = hnsw_code_bytes(h, slot);
+  for (size_t off = 64; off < bytes; off += 64) __builtin_prefetch(p + off);
 }
 
 /* ---- heaps (min for candidates, max for results) ---- */

@@ -65,8 +65,10 @@ void vx_hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, 
         hnsw_prefetch_code(h, nb);
       }
     }
+    if (nfresh) hnsw_prefetch_rest(h, sc->fresh[0], h->traversed_bytes);
     for (uint32_t i = 0; i < nfresh; i++) {
       uint32_t nb = sc->fresh[i];
+      if (i + 1 < nfresh) hnsw_prefetch_rest(h, sc->fresh[i + 1], h->traversed_bytes);
       float d = hnsw_distance_within(h, q, nb, sc->found.n >= ef ? bound : INFINITY);
       sc->distances++;
       if (sc->found.n >= ef && d >= bound) continue;
@@ -109,8 +111,9 @@ static size_t graph_pass(const query_ctx *c, hnsw_scratch *sc, const hnsw_point 
   vx_hnsw_search_level(h, sc, p, start, start_dist, 0, ef, &admit);
 
   /* Re-rank the nearest hits by their exact distances. Codes order them nearly right, so the
-   * first k + max(k, 16) of them hold the true top k. */
-  size_t n = sc->found.n, rerank = q->k + (q->k > 16 ? q->k : 16);
+   * first k + max(k, 16) of them hold the true top k (coarser store codes: vx_codec_rerank_depth). */
+  size_t n = sc->found.n, rerank = h->store_coded ? vx_codec_rerank_depth(&c->s->codec, q->k)
+                                                  : q->k + (q->k > 16 ? q->k : 16);
   while (n > rerank) {
     vx_hnsw_heap_pop_max(&sc->found);
     n--;
@@ -126,6 +129,9 @@ static size_t graph_pass(const query_ctx *c, hnsw_scratch *sc, const hnsw_point 
                        : atomic_load_explicit(&((hnsw *)h)->codes_lossless, memory_order_relaxed);
   for (size_t i = 0; i < n; i++) {
     uint32_t slot = sc->found.a[i].slot;
+    if (!from_codes && i + 1 < n) /* the next row, while this one is scored */
+      for (size_t off = 0; off < h->dim * sizeof(float); off += 64)
+        __builtin_prefetch((const char *)vx_store_row(s, sc->found.a[i + 1].slot) + off);
     const float *row = from_codes ? sc->decoded : vx_store_row(s, slot);
     /* the same floats where codes are lossless, from memory the graph reads anyway; else (NONE)
      * the vector the code stands for */
