@@ -79,22 +79,33 @@ void vx_codec_decode(const vx_codec *c, const uint8_t *code, float *out) {
   }
 }
 
-int vx_codec_lossless(const vx_codec *c, const float *x, const uint8_t *code, float *scratch) {
-  vx_codec_decode(c, code, scratch);
-  return memcmp(scratch, x, c->dim * sizeof(float)) == 0;
+/* The widest span of the range coded so far. */
+static float range_span(const vx_codec *c) {
+  float span = 0;
+  for (uint32_t d = 0; d < c->dim; d++)
+    if (c->range_hi[d] - c->range_lo[d] > span) span = c->range_hi[d] - c->range_lo[d];
+  return span;
 }
 
 int vx_codec_extend(vx_codec *c, const float *const *rows, size_t n) {
   if (c->kind == VEXFS_STORAGE_F16 || n == 0) return 0;
+  /* Fitted to a range of width 0 (rows all one point), the quantiser's step is vx_sq8_fit's
+   * fallback of 1, no step of the data: vx_sq8_covers would then accept any later rows within
+   * 255 of that point and code them to whole units (data within [0, 1] after a zero first row:
+   * every coordinate 0 or 1). Rows that give the range a width refit it, exactly, as a first
+   * batch would. (The range is the data's: a widened zero span stays zero.) */
+  int degenerate = c->fitted && range_span(c) == 0;
   vx_sq8_extend_range(c->dim, rows, n, c->range_lo, c->range_hi);
-  return !c->fitted || !vx_sq8_covers(&c->sq, c->range_lo, c->range_hi);
+  if (degenerate && range_span(c) > 0) c->refit_exact = 1;
+  return !c->fitted || c->refit_exact || !vx_sq8_covers(&c->sq, c->range_lo, c->range_hi);
 }
 
 void vx_codec_refit(vx_codec *c) {
   if (c->kind == VEXFS_STORAGE_F16) return;
-  if (c->fitted) vx_sq8_fit_widened(&c->sq, c->range_lo, c->range_hi);
+  if (c->fitted && !c->refit_exact) vx_sq8_fit_widened(&c->sq, c->range_lo, c->range_hi);
   else vx_sq8_fit(&c->sq, c->range_lo, c->range_hi);
   c->fitted = 1;
+  c->refit_exact = 0;
 }
 
 float vx_codec_f16_codes(const vx_codec *c, const uint16_t *a, const uint16_t *b, int dot) {

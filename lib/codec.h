@@ -33,6 +33,7 @@ typedef struct vx_codec {
   size_t element;      /* code_bytes rounded up to 8: a code's room in the store */
   vx_sq8 sq;           /* SQ8, SQ4: the quantiser (levels 255 or 15) */
   int fitted;          /* SQ: sq has been fitted to rows */
+  int refit_exact;     /* SQ: the next refit fits the range exactly, not widened (vx_codec_extend) */
   float *range_lo, *range_hi; /* SQ: per-coordinate range of every row coded so far */
   const vx_kernels *kern;
 } vx_codec;
@@ -66,8 +67,6 @@ static inline float vx_codec_encode_query(const vx_codec *c, const float *x, uin
 }
 /* The vector code stands for, into out (dim floats). */
 void vx_codec_decode(const vx_codec *c, const uint8_t *code, float *out);
-/* Whether code decodes to x bit for bit; scratch holds dim floats. */
-int vx_codec_lossless(const vx_codec *c, const float *x, const uint8_t *code, float *scratch);
 
 /* Whether the n rows (rows[i], dim floats each) lie in the SQ range (F16: always): if not, the
  * range is widened to hold them and 1 is returned: the caller refits (vx_codec_refit) and

@@ -271,6 +271,17 @@ static vexfs_status check_rows(const char *fn, const char *what, const float *ro
   return VEXFS_OK;
 }
 
+/* F16 storage without an exact copy: every element within half floats' range, since the code
+ * is all that is kept (an element past 65504 would be stored as 65504). */
+static vexfs_status check_half_floats(const char *fn, const float *rows, size_t n, size_t dim) {
+  for (size_t i = 0; i < n * dim; i++)
+    if (fabsf(rows[i]) > 65504.0f)
+      return vx_fail(VEXFS_E_INVALID, "%s: row %zu, element %zu is %g, beyond what storage F16 "
+                     "holds without an exact copy (magnitudes up to 65504)", fn, i / dim, i % dim,
+                     (double)rows[i]);
+  return VEXFS_OK;
+}
+
 /* Fails when ids repeats an id, naming both rows. */
 static vexfs_status check_unique(const char *fn, const uint64_t *ids, size_t n) {
   vx_idmap seen = {0};
@@ -443,6 +454,9 @@ static vexfs_status insert_batch(vexfs_collection *c, const char *fn, const uint
   if (!norms || !slots || (with_payloads && !blobs) || (upsert && !old))
     st = vx_fail(VEXFS_E_NOMEM, "%s: out of memory for %zu rows", fn, n);
   if (st == VEXFS_OK) st = check_rows(fn, "row", vectors, n, c->cfg.dim, norms);
+  if (st == VEXFS_OK && c->store.coded && !c->store.keeps_rows &&
+      c->cfg.storage == VEXFS_STORAGE_F16)
+    st = check_half_floats(fn, vectors, n, c->cfg.dim);
   if (st == VEXFS_OK) st = check_unique(fn, ids, n);
   int parsed = 0; /* blobs hold parsed payloads that a failed insert must release */
   if (st == VEXFS_OK && blobs)

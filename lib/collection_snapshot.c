@@ -3,6 +3,7 @@
  * collection's number. The database's snapshot (persist/snapshot.c) writes the collection's
  * description around it; like index->save/load, this is the collection's codec, so the
  * persistence layer never reaches into it. */
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
@@ -299,8 +300,11 @@ static vexfs_status load_coded_rows(vx_snap *snap, vexfs_collection *c, uint32_t
     }
     vx_codec_decode(&s->codec, code, vec);
     float norm = kern->dot(vec, vec, c->cfg.dim);
-    if (vid != VX_NO_ID && !vx_norm_acceptable(norm))
-      st = damaged(id, "a code does not stand for a finite vector (VEXFS_MAX_SQUARED_NORM)");
+    /* Finite, not within VEXFS_MAX_SQUARED_NORM: a row inserted within it may decode a little
+     * past it (each coordinate within half a step, and a refit re-codes from the old code), and
+     * the library must open the snapshots it writes. */
+    if (vid != VX_NO_ID && !(norm <= FLT_MAX))
+      st = damaged(id, "a code does not stand for a vector of finite squared norm");
     else
       vx_store_write_code(s, slot, code, vid, norm);
   }

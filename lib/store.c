@@ -81,14 +81,18 @@ static void set_lx(vx_store *s, size_t slot, float lx) {
   if (s->has_lx) *(float *)vx_chunked_at(&s->lx_at, slot) = lx;
 }
 
-/* Codes one row from vec, and clears codes_lossless when the code does not give vec back. */
-static void encode_row(vx_store *s, size_t slot, const float *vec) {
+/* Codes one row from vec, and clears codes_lossless when the code does not give vec back.
+ * Returns the squared norm the row has from now on: norm, or (no rows kept: the code is the row)
+ * its decoded vector's. */
+static float encode_row(vx_store *s, size_t slot, const float *vec, float norm) {
   uint8_t *code = vx_store_code(s, slot);
-  float lx = vx_codec_encode(&s->codec, vec, code);
-  set_lx(s, slot, lx);
-  if (atomic_load_explicit(&s->codes_lossless, memory_order_relaxed) &&
-      !vx_codec_lossless(&s->codec, vec, code, s->scratch))
+  set_lx(s, slot, vx_codec_encode(&s->codec, vec, code));
+  int check = atomic_load_explicit(&s->codes_lossless, memory_order_relaxed);
+  if (!check && s->keeps_rows) return norm;
+  vx_codec_decode(&s->codec, code, s->scratch);
+  if (check && memcmp(s->scratch, vec, s->dim * sizeof(float)) != 0)
     atomic_store_explicit(&s->codes_lossless, 0, memory_order_relaxed);
+  return s->keeps_rows ? norm : s->codec.kern->dot(s->scratch, s->scratch, s->dim);
 }
 
 void vx_store_write(vx_store *s, size_t slot, const float *vec, uint64_t id, float norm) {
@@ -97,7 +101,8 @@ void vx_store_write(vx_store *s, size_t slot, const float *vec, uint64_t id, flo
     memcpy(row, vec, s->dim * sizeof(float));
     memset(row + s->dim, 0, (s->stride - s->dim) * sizeof(float));
   }
-  if (s->coded && id != VX_NO_ID) encode_row(s, slot, vec); /* (a free row may hold anything) */
+  if (s->coded && id != VX_NO_ID) /* (a free row may hold anything) */
+    norm = encode_row(s, slot, vec, norm);
   vx_store_write_meta(s, slot, id, norm);
 }
 
@@ -136,7 +141,10 @@ void vx_store_recode(vx_store *s) {
     if (!s->keeps_rows) vx_codec_decode(&before, code, vec);
     float lx = vx_codec_encode(c, x, code);
     set_lx(s, slot, lx);
-    if (lossless) lossless = vx_codec_lossless(c, x, code, check);
+    if (lossless || !s->keeps_rows) vx_codec_decode(c, code, check);
+    if (lossless) lossless = memcmp(check, x, s->dim * sizeof(float)) == 0;
+    if (!s->keeps_rows) /* the row is its code: its norm moves with it */
+      *(float *)vx_chunked_at(&s->norms_at, slot) = c->kern->dot(check, check, s->dim);
   }
   atomic_store_explicit(&s->codes_lossless, lossless, memory_order_relaxed);
 }
@@ -144,7 +152,7 @@ void vx_store_recode(vx_store *s) {
 void vx_store_encode_rows(vx_store *s, size_t rows) {
   atomic_store_explicit(&s->codes_lossless, 1, memory_order_relaxed);
   for (size_t slot = 0; slot < rows; slot++)
-    if (vx_store_id(s, slot) != VX_NO_ID) encode_row(s, slot, vx_store_row(s, slot));
+    if (vx_store_id(s, slot) != VX_NO_ID) encode_row(s, slot, vx_store_row(s, slot), 0);
 }
 
 void vx_store_write_meta(vx_store *s, size_t slot, uint64_t id, float norm) {

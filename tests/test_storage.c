@@ -255,6 +255,64 @@ static void test_refit(void **state) {
     }
 }
 
+/* F16 without an exact copy keeps only half floats: an element past 65504 is refused, naming
+ * it, and nothing is inserted; with an exact copy it is accepted (and returned exactly). */
+static void test_f16_range(void **state) {
+  (void)state;
+  float v[DIM] = {0};
+  v[5] = 70000.0f;
+  uint64_t id = 1;
+  vexfs_collection *none = standalone(VEXFS_INDEX_FLAT, VEXFS_STORAGE_F16, VEXFS_RERANK_NONE);
+  assert_int_equal(vexfs_insert(none, &id, v, 1), VEXFS_E_INVALID);
+  assert_non_null(strstr(vexfs_last_error(), "element 5"));
+  assert_int_equal(vexfs_count(none), 0);
+  v[5] = -65504.0f; /* the largest half float is held exactly */
+  assert_int_equal(vexfs_insert(none, &id, v, 1), VEXFS_OK);
+  float got[DIM];
+  assert_int_equal(vexfs_get(none, id, got), VEXFS_OK);
+  assert_memory_equal(got, v, sizeof got);
+  vexfs_collection *copy = standalone(VEXFS_INDEX_HNSW, VEXFS_STORAGE_F16, VEXFS_RERANK_IN_MEMORY);
+  v[5] = 70000.0f;
+  assert_int_equal(vexfs_insert(copy, &id, v, 1), VEXFS_OK);
+  assert_int_equal(vexfs_get(copy, id, got), VEXFS_OK);
+  assert_memory_equal(got, v, sizeof got);
+  vexfs_collection_free(none);
+  vexfs_collection_free(copy);
+}
+
+/* Without an exact copy, cosine and IP searches (which score codes with stored norms: a row's is
+ * its decoded vector's, through refits) answer alike before and after a reopen. */
+static void test_none_norms_follow_codes(void **state) {
+  (void)state;
+  const vexfs_metric metrics[] = {VEXFS_METRIC_COSINE, VEXFS_METRIC_IP};
+  char *dir = db_tempdir();
+  for (size_t m = 0; m < 2; m++)
+    for (size_t s = 0; s < 3; s++)
+      for (vexfs_index_kind k = VEXFS_INDEX_FLAT; k <= VEXFS_INDEX_HNSW; k++) {
+        vexfs_db *db = open_db(dir);
+        vexfs_collection_config cfg = config(k, CODED[s], VEXFS_RERANK_NONE);
+        cfg.metric = metrics[m];
+        vexfs_collection *c = NULL;
+        assert_int_equal(vexfs_db_create_collection(db, "c", &cfg, &c), VEXFS_OK);
+        insert_range(c, 0, 400, 0.3f);
+        insert_range(c, 400, 400, 1.0f); /* a refit re-codes the first rows */
+        assert_int_equal(vexfs_db_checkpoint(db), VEXFS_OK);
+        uint64_t before[NQ * K], after[NQ * K];
+        float bd[NQ * K], ad[NQ * K];
+        search(c, NULL, 0, before, bd);
+        assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+        db = open_db(dir);
+        assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+        search(c, NULL, 0, after, ad);
+        assert_memory_equal(after, before, sizeof after);
+        assert_memory_equal(ad, bd, sizeof ad);
+        assert_int_equal(vexfs_db_drop_collection(db, "c"), VEXFS_OK);
+        assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+      }
+  db_rmdir(dir);
+  free(dir);
+}
+
 /* ---- answers ---- */
 
 /* Against an exact F32 twin: exact searches (FLAT, or HNSW's exact path) with an exact copy give
@@ -566,6 +624,8 @@ int main(void) {
       cmocka_unit_test(test_lossless_integers),
       cmocka_unit_test(test_get_decodes),
       cmocka_unit_test(test_refit),
+      cmocka_unit_test(test_f16_range),
+      cmocka_unit_test(test_none_norms_follow_codes),
       cmocka_unit_test(test_answers),
       cmocka_unit_test(test_ip_and_cosine),
       cmocka_unit_test(test_reopen),

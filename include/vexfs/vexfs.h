@@ -208,7 +208,10 @@ typedef enum vexfs_rerank {
                                  every distance a search returns is the exact distance between the
                                  query and that decoded vector (the candidates themselves are
                                  chosen on codes, so neighbours can be missed: SQ4 without an
-                                 exact copy loses much recall). Snapshots store the codes */
+                                 exact copy loses much recall; a row near VEXFS_MAX_SQUARED_NORM
+                                 may decode a rounding step past it). With F16, inserts refuse
+                                 elements beyond +-65504 (VEXFS_E_INVALID). Snapshots store the
+                                 codes */
 } vexfs_rerank;
 
 typedef struct vexfs_collection_config {
@@ -471,7 +474,9 @@ VEXFS_API vexfs_status vexfs_search_with_payload(vexfs_collection *c, const floa
  *         id UINT64_MAX), VEXFS_E_NOT_FOUND (an id not in the collection), VEXFS_E_NOMEM. */
 VEXFS_API vexfs_status vexfs_remove(vexfs_collection *c, const uint64_t *ids, size_t n);
 
-/* Copies the vector stored under id into vector_out (dim floats, caller-owned), bit-exact.
+/* Copies the vector stored under id into vector_out (dim floats, caller-owned), bit-exact; for a
+ * collection without an exact copy (rerank VEXFS_RERANK_NONE), the vector its code decodes to
+ * (vexfs_storage says how close; bit-exact where the metrics JSON says the codes are lossless).
  * Threading: safe concurrently with every call but vexfs_collection_free().
  * Errors: VEXFS_E_INVALID (NULL), VEXFS_E_NOT_FOUND (UINT64_MAX, reserved, included); nothing
  *         is written to vector_out on error. */

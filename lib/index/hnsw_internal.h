@@ -150,7 +150,7 @@ static inline hnsw_point hnsw_node_point(const hnsw *h, uint32_t slot) {
   const hnsw_head *hd = hnsw_node_head(h, slot);
   if (h->store_coded) { /* scored on its code alone (codec.h), never on a row */
     hnsw_point p = {NULL, vx_store_code(h->store, slot), vx_store_code_lx(h->store, slot),
-                    hd->norm, 1};
+                    vx_store_norm(h->store, slot), 1}; /* (a refit moves it: the store's) */
     return p;
   }
   hnsw_point p = {vx_store_row(h->store, slot), hnsw_code(h, slot), hd->lx, hd->norm, 1};
@@ -183,7 +183,7 @@ static inline float hnsw_store_code_distance(const hnsw *h, const hnsw_point *a,
   const uint8_t *code = vx_store_code(s, slot);
   vx_codec_point p = {a->vec, a->code, a->lx, a->norm};
   if (h->metric == VEXFS_METRIC_L2) return vx_codec_l2(&s->codec, &p, code);
-  float norm = hnsw_node_head(h, slot)->norm;
+  float norm = vx_store_norm(s, slot); /* (a refit without rows moves it: the store's) */
   if (h->metric == VEXFS_METRIC_IP && a->is_node)
     return hnsw_ip_node_distance(h, vx_codec_l2(&s->codec, &p, code), a->norm, norm);
   return vx_codec_distance(&s->codec, h->metric, &p, code, vx_store_code_lx(s, slot), norm);
