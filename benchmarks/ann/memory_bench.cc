@@ -561,7 +561,8 @@ void recall_kept_target(const std::vector<Lib> &libs, const std::string &mode, c
     if (!p.skipped && !q.skipped && q.recall - p.recall > worst) worst = q.recall - p.recall, at = p.ef;
   }
   target_row(mode + ": recall within 0.001 of " + ref, a && b,
-             fmt("%.4f below at worst (ef %.0f)", worst, at), worst <= 0.001);
+             at ? fmt("%.4f below at worst (ef %.0f)", worst, at) : std::string("never below"),
+             worst <= 0.001);
 }
 
 void print_targets(const std::string &title, const std::vector<Lib> &libs) {
