@@ -14,9 +14,7 @@ int vx_codec_init(vx_codec *c, vexfs_storage kind, uint32_t dim) {
   c->kind = kind;
   c->dim = dim;
   c->kern = vx_simd();
-  c->code_bytes = kind == VEXFS_STORAGE_F16   ? 2 * (size_t)dim
-                  : kind == VEXFS_STORAGE_SQ4 ? ((size_t)dim + 1) / 2
-                                              : dim;
+  c->code_bytes = vx_codec_code_bytes(kind, dim);
   c->element = (c->code_bytes + 7) & ~(size_t)7;
   if (kind == VEXFS_STORAGE_F16) return 0;
   c->range_lo = vx_alloc(dim * sizeof(float));

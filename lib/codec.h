@@ -56,10 +56,16 @@ void vx_codec_destroy(vx_codec *c);
 float vx_codec_encode(const vx_codec *c, const float *x, uint8_t *code);
 /* A code's lx (SQ: sum lo[d] * c[d]; F16: 0), as vx_codec_encode returns it. */
 float vx_codec_lx(const vx_codec *c, const uint8_t *code);
-/* Bytes of a query's code for storage `kind` at dim (vx_codec_encode_query): F16 scores the f32
- * query itself and codes nothing. */
+/* Bytes of one row's code for storage `kind` (F16, SQ8 or SQ4) at dim. */
+static inline size_t vx_codec_code_bytes(vexfs_storage kind, uint32_t dim) {
+  return kind == VEXFS_STORAGE_F16 ? 2 * (size_t)dim
+         : kind == VEXFS_STORAGE_SQ4 ? ((size_t)dim + 1) / 2
+                                     : dim;
+}
+/* Bytes of a query's code (vx_codec_encode_query): F16 scores the f32 query itself and codes
+ * nothing. */
 static inline size_t vx_codec_query_bytes(vexfs_storage kind, uint32_t dim) {
-  return kind == VEXFS_STORAGE_F16 ? 0 : kind == VEXFS_STORAGE_SQ4 ? ((size_t)dim + 1) / 2 : dim;
+  return kind == VEXFS_STORAGE_F16 ? 0 : vx_codec_code_bytes(kind, dim);
 }
 /* Codes a query for scoring against codes (code holds vx_codec_query_bytes); returns its lx. */
 static inline float vx_codec_encode_query(const vx_codec *c, const float *x, uint8_t *code) {

@@ -15,8 +15,9 @@ typedef struct coded_ctx {
   size_t rows;
   const vx_query *q;
   size_t k_eff, depth;
+  size_t qstride;  /* bytes of a worker's query code (one more than it needs: F16 needs none) */
   vx_hit *hits;    /* per worker: depth */
-  uint8_t *qcodes; /* per worker: code_bytes */
+  uint8_t *qcodes; /* per worker: qstride */
   float *vecs;     /* per worker: dim floats */
 } coded_ctx;
 
@@ -33,7 +34,7 @@ static void coded_task(void *arg, size_t qi, unsigned worker) {
   const vx_query *q = c->q;
   const vx_kernels *kern = s->codec.kern;
   const float *query = q->queries + qi * s->dim;
-  uint8_t *qcode = c->qcodes + (size_t)worker * (vx_codec_query_bytes(s->codec.kind, s->dim) + 1);
+  uint8_t *qcode = c->qcodes + (size_t)worker * c->qstride;
   float *vec = c->vecs + (size_t)worker * s->dim;
   vx_codec_point p = {query, qcode, vx_codec_encode_query(&s->codec, query, qcode),
                       kern->dot(query, query, s->dim)};
@@ -62,12 +63,12 @@ static void coded_task(void *arg, size_t qi, unsigned worker) {
 
 vexfs_status vx_flat_coded_search(const vx_store *s, size_t rows, const vx_query *q,
                                   size_t k_eff) {
-  coded_ctx c = {s, rows, q, k_eff, 0, NULL, NULL, NULL};
+  coded_ctx c = {s, rows, q, k_eff, 0, vx_codec_query_bytes(s->codec.kind, s->dim) + 1, NULL, NULL,
+                NULL};
   c.depth = vx_codec_rerank_depth(&s->codec, k_eff);
   if (c.depth < k_eff) c.depth = k_eff; /* k near SIZE_MAX cannot be met anyway */
   unsigned workers = q->threads < q->nq ? q->threads : (unsigned)q->nq;
-  size_t qbytes = vx_codec_query_bytes(s->codec.kind, s->dim) + 1; /* (F16: none) */
-  size_t hit_bytes = 0, code_bytes = (size_t)workers * qbytes,
+  size_t hit_bytes = 0, code_bytes = (size_t)workers * c.qstride,
          vec_bytes = (size_t)workers * s->dim * sizeof(float);
   if (!vx_mul_ok((size_t)workers * c.depth, sizeof(vx_hit), &hit_bytes))
     return vx_fail(VEXFS_E_NOMEM, "vexfs_search: k = %zu needs more memory than exists", q->k);

@@ -170,10 +170,7 @@ static vexfs_status hnsw_create(const vexfs_collection_config *cfg, void **state
   h->qcode_size = h->store_coded ? vx_codec_query_bytes(cfg->storage, cfg->dim) : h->code_size;
   if (h->qcode_size == 0) h->qcode_size = 1; /* (a pool block all the same) */
   h->codes_precise = h->store_coded; /* else judged on the first rows */
-  h->traversed_bytes = !h->store_coded ? cfg->dim
-                       : cfg->storage == VEXFS_STORAGE_F16 ? 2 * (size_t)cfg->dim
-                       : cfg->storage == VEXFS_STORAGE_SQ4 ? ((size_t)cfg->dim + 1) / 2
-                                                           : cfg->dim;
+  h->traversed_bytes = h->store_coded ? vx_codec_code_bytes(cfg->storage, cfg->dim) : cfg->dim;
   h->links0_off = h->code_size;
   h->head_off = h->links0_off + (size_t)h->m0 * sizeof(uint32_t);
   h->node_size = (h->head_off + sizeof(hnsw_head) + 15) & ~(size_t)15;
@@ -292,12 +289,8 @@ static vexfs_status hnsw_prepare(void *state, const vx_store *s, const uint32_t 
 }
 
 void vx_hnsw_encode_node(hnsw *h, const vx_store *s, uint32_t slot) {
+  if (h->store_coded) return; /* code, lx and norm are the store's (a refit moves them there) */
   hnsw_head *hd = hnsw_node_head(h, slot);
-  if (h->store_coded) { /* the code is the store's */
-    hd->lx = 0;
-    hd->norm = vx_store_norm(s, slot);
-    return;
-  }
   const float *row = vx_store_row(s, slot);
   hd->lx = vx_sq8_encode(&h->sq, row, hnsw_code(h, slot));
   hd->norm = vx_store_norm(s, slot);
