@@ -15,7 +15,7 @@
 
 #include "../fashion_mnist.h"
 #include "ann_common.h"
-#include "hnswlib_index.h"
+#include "hnsw_libs.h"
 
 #include <algorithm>
 #include <chrono>
@@ -33,49 +33,6 @@ namespace {
 
 constexpr int kM = 16, kEfc = 200, kK = 10;
 const int kEfs[] = {10, 16, 24, 32, 48, 64, 96, 128, 256};
-
-// One library under test: build on some threads, then answer one query at a given ef.
-struct Lib {
-  std::string name;
-  std::function<void(const Data &, int threads)> build;
-  std::function<void(int ef)> set_ef;
-  std::function<void(const float *q, uint64_t *out)> search;  // kK ids
-  std::function<void()> drop;
-};
-
-Lib make_vexfs() {
-  auto col = std::make_shared<vexfs_collection *>(nullptr);
-  auto params = std::make_shared<vexfs_search_params>();
-  Lib l;
-  l.name = "libvexfs";
-  l.build = [col, params](const Data &d, int threads) {
-    vexfs_collection_config cfg = hnsw_config(d.dim, kM, kEfc, threads);
-    check(vexfs_collection_create(&cfg, col.get()), "create");
-    std::vector<uint64_t> ids(d.n);
-    for (size_t i = 0; i < d.n; i++) ids[i] = i;
-    check(vexfs_insert(*col, ids.data(), d.v.data(), d.n), "insert");
-    vexfs_search_params_init(params.get());
-    params->threads = 1;
-  };
-  l.set_ef = [params](int ef) { params->ef = ef; };
-  l.search = [col, params](const float *q, uint64_t *out) {
-    float dist[kK];
-    check(vexfs_search(*col, q, 1, kK, params.get(), out, dist, nullptr), "search");
-  };
-  l.drop = [col] { vexfs_collection_free(*col); *col = nullptr; };
-  return l;
-}
-
-Lib make_hnswlib() {
-  auto s = std::make_shared<HnswlibIndex>();
-  Lib l;
-  l.name = "hnswlib";
-  l.build = [s](const Data &d, int threads) { s->build(d, kM, kEfc, threads); };
-  l.set_ef = [s](int ef) { s->alg->setEf(ef); };
-  l.search = [s](const float *q, uint64_t *out) { s->knn(q, kK, out); };
-  l.drop = [s] { s->reset(); };
-  return l;
-}
 
 Lib make_faiss() {
   auto idx = std::make_shared<std::unique_ptr<faiss::IndexHNSWFlat>>();
@@ -135,7 +92,7 @@ int main(int argc, char **argv) {
   // exact ground truth
   std::vector<uint64_t> truth = exact_truth(train, test, nq);
 
-  std::vector<Lib> libs = {make_vexfs(), make_hnswlib()};
+  std::vector<Lib> libs = {make_vexfs_hnsw(kM, kEfc, kK), make_hnswlib(kM, kEfc, kK)};
   if (with_faiss) libs.push_back(make_faiss());
 
   std::vector<uint64_t> got(nq * kK);
