@@ -24,15 +24,19 @@ struct Lib {
 };
 
 // libvexfs VEXFS_INDEX_HNSW, one vexfs_insert of every row (ids = row numbers); searches on one
-// thread, one at a time (not thread-safe).
-inline Lib make_vexfs_hnsw(int m, int ef_construction, size_t k) {
+// thread, one at a time (not thread-safe). `storage` is what traversal reads (F32: the index's
+// 8-bit codes; F16, SQ8, SQ4: the store's codes), re-ranked on the rows kept in memory.
+inline Lib make_vexfs_hnsw(int m, int ef_construction, size_t k,
+                           vexfs_storage storage = VEXFS_STORAGE_F32) {
   auto col = std::make_shared<vexfs_collection *>(nullptr);
   auto params = std::make_shared<vexfs_search_params>();
   auto dist = std::make_shared<std::vector<float>>(k);  // one query at a time: shared
   Lib l;
-  l.name = "libvexfs";
+  const char *names[] = {"libvexfs", "libvexfs-f16", "libvexfs-sq8", "libvexfs-sq4"};
+  l.name = (unsigned)storage < 4 ? names[storage] : "libvexfs-?";
   l.build = [=](const Data &d, int threads) {
     vexfs_collection_config cfg = hnsw_config(d.dim, m, ef_construction, threads);
+    cfg.storage = storage;
     check(vexfs_collection_create(&cfg, col.get()), "create");
     std::vector<uint64_t> ids(d.n);
     for (size_t i = 0; i < d.n; i++) ids[i] = i;

@@ -22,7 +22,8 @@
 // and writes scale_sweep.dat, scale.dat and, through plot_scale.sh, scale.png.
 //
 // usage: scale_bench [--datasets gauss96,gauss128,fmnist,rotated] [--sizes 100000,300000,1000000]
-//                    [--libs libvexfs,hnswlib] (one alone: the summary's ratios are left empty)
+//                    [--libs libvexfs,hnswlib] (one alone: the summary's ratios are left empty;
+//                    libvexfs-f16: storage F16, traversal on half floats, re-rank on the rows)
 //                    [--queries N] [--time-queries N] [--point-seconds S] [--rounds N]
 //                    [--build-rounds N] [--threads N] [--out DIR]
 #include <malloc.h>
@@ -208,7 +209,7 @@ std::vector<std::string> split(const std::string &s) {
 int usage(const char *argv0) {
   fprintf(stderr,
           "usage: %s [--datasets gauss96,gauss128,fmnist,rotated] [--sizes 100000,300000,1000000]\n"
-          "          [--libs libvexfs,hnswlib]\n"
+          "          [--libs libvexfs,libvexfs-f16,hnswlib]\n"
           "          [--queries N] [--time-queries N] [--point-seconds S] [--rounds N] [--build-rounds N]\n"
           "          [--threads N] [--out DIR]\n",
           argv0);
@@ -240,7 +241,7 @@ int main(int argc, char **argv) {
   for (auto &d : o.datasets)
     if (d != "fmnist" && d != "rotated" && d.rfind("gauss", 0) != 0) return usage(argv[0]);
   for (auto &l : o.libs)
-    if (l != "libvexfs" && l != "hnswlib") return usage(argv[0]);
+    if (l != "libvexfs" && l != "libvexfs-f16" && l != "hnswlib") return usage(argv[0]);
   if (o.sizes.empty() || o.rounds < 1 || o.build_rounds < 1 || o.threads < 1 || o.queries < 1 ||
       o.time_queries < 1)
     return usage(argv[0]);
@@ -253,7 +254,9 @@ int main(int argc, char **argv) {
   double start = now();
   std::vector<Lib> libs;
   for (auto &name : o.libs)
-    libs.push_back(name == "hnswlib" ? make_hnswlib(kM, kEfc, kK) : make_vexfs_hnsw(kM, kEfc, kK));
+    libs.push_back(name == "hnswlib"       ? make_hnswlib(kM, kEfc, kK)
+                   : name == "libvexfs-f16" ? make_vexfs_hnsw(kM, kEfc, kK, VEXFS_STORAGE_F16)
+                                            : make_vexfs_hnsw(kM, kEfc, kK));
   std::vector<Result> results;
   for (auto &name : o.datasets) {
     if (name == "fmnist" || name == "rotated") {
