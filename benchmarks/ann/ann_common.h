@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
@@ -82,6 +83,14 @@ inline vexfs_collection_config hnsw_config(size_t dim, int m, int ef_constructio
   cfg.hnsw_ef_construction = (uint32_t)ef_construction;
   cfg.threads = (uint32_t)threads;
   return cfg;
+}
+
+// "a/b" as "1.23x", or "-" when either is not positive (not reached, not run).
+inline std::string ratio_text(double a, double b) {
+  if (a <= 0 || b <= 0) return "-";
+  char s[32];
+  snprintf(s, sizeof s, "%.2fx", a / b);
+  return s;
 }
 
 inline double median(std::vector<double> s) {

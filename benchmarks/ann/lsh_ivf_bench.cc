@@ -398,13 +398,6 @@ std::string fmt_qps(double q, const std::string &at) {
   return b;
 }
 
-std::string fmt_ratio(double a, double b) {
-  if (a <= 0 || b <= 0) return "-";
-  char s[32];
-  snprintf(s, sizeof s, "%.2fx", a / b);
-  return s;
-}
-
 // Builds, sweeps and prints one dataset; writes its curves to DIR/lsh_ivf_<tag>.dat. Returns its
 // ground truth; `same` (if not null) is another dataset's, which should agree (a rotation).
 std::vector<uint64_t> run_dataset(const Options &o, const std::string &tag, const std::string &title,
@@ -519,7 +512,7 @@ std::vector<uint64_t> run_dataset(const Options &o, const std::string &tag, cons
       std::string at;
       double q = best_qps({&ix}, t, &at), h = best_qps(hnsw, t, nullptr);
       if (!at.empty()) at = at.substr(ix.name.size() + 1);
-      printf(" %s | %s |", fmt_qps(q, at).c_str(), fmt_ratio(q, h).c_str());
+      printf(" %s | %s |", fmt_qps(q, at).c_str(), ratio_text(q, h).c_str());
     }
     printf("\n");
   }
@@ -539,7 +532,7 @@ std::vector<uint64_t> run_dataset(const Options &o, const std::string &tag, cons
       std::string a_at, b_at;
       auto us = family(ixs, p.us), them = family(ixs, p.them);
       double a = best_qps(us, t, &a_at), b = best_qps(them, t, &b_at);
-      printf(" %s: %s against %s |", fmt_ratio(a, b).c_str(), us.empty() ? "none built" : fmt_qps(a, a_at).c_str(),
+      printf(" %s: %s against %s |", ratio_text(a, b).c_str(), us.empty() ? "none built" : fmt_qps(a, a_at).c_str(),
              them.empty() ? "none built" : fmt_qps(b, b_at).c_str());
     }
     printf("\n");

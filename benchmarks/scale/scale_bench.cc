@@ -177,13 +177,6 @@ Result run_one(const Options &o, const std::string &dataset, const Data &train, 
   return res;
 }
 
-std::string ratio(double a, double b) {
-  if (a <= 0 || b <= 0) return "-";
-  char buf[32];
-  snprintf(buf, sizeof buf, "%.2fx", a / b);
-  return buf;
-}
-
 // Least-squares slope of log y against log n over the results of one dataset (those with y > 0).
 double exponent(const std::vector<const Result *> &rs, const std::function<double(const Result &)> &y) {
   double sx = 0, sy = 0, sxx = 0, sxy = 0;
@@ -294,9 +287,9 @@ int main(int argc, char **argv) {
     auto a95 = r.best(us, 0.95), b95 = r.best(peer, 0.95), a99 = r.best(us, 0.99), b99 = r.best(peer, 0.99);
     printf("| %s | %zu | %s: %.0f (ef=%d) / %.0f (ef=%d) | %s: %.0f (ef=%d) / %.0f (ef=%d) | %s: %.1f / %.1f | "
            "%.0f / %.0f |\n",
-           r.dataset.c_str(), r.n, ratio(a95.first, b95.first).c_str(), a95.first, a95.second, b95.first,
-           b95.second, ratio(a99.first, b99.first).c_str(), a99.first, a99.second, b99.first, b99.second,
-           ratio(r.build_s[peer], r.build_s[us]).c_str(), r.build_s[us], r.build_s[peer], r.bytes[us],
+           r.dataset.c_str(), r.n, ratio_text(a95.first, b95.first).c_str(), a95.first, a95.second, b95.first,
+           b95.second, ratio_text(a99.first, b99.first).c_str(), a99.first, a99.second, b99.first, b99.second,
+           ratio_text(r.build_s[peer], r.build_s[us]).c_str(), r.build_s[us], r.build_s[peer], r.bytes[us],
            r.bytes[peer]);
     for (auto &l : libs) {
       if (dat)
