@@ -73,6 +73,25 @@ static size_t drain_found(hnsw_scratch *sc, uint32_t self) {
   return n;
 }
 
+/* Links back to the node at `level` the neighbours its own list there names, with distances
+ * recomputed from codes. Called bottom-up, once per level, so that each list is read before the
+ * node is reachable at that level and no other insert can have changed it yet. */
+static void link_level_back(hnsw *h, hnsw_scratch *sc, const hnsw_point *q, uint32_t slot,
+                            uint32_t level) {
+  uint32_t *count, *links = hnsw_list(h, slot, level, &count);
+  uint32_t n = hnsw_load(count); /* at most ef_construction: fits sc->sel */
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t nb = hnsw_load(&links[i]);
+    sc->sel[i] = (hnsw_pair){hnsw_distance(h, q, nb), nb};
+  }
+  for (uint32_t i = 0; i < n; i++) link_back(h, sc, sc->sel[i].slot, slot, level, sc->sel[i].d);
+}
+
+/* Two phases: first the node's own lists at every level, top-down (each level's search starts
+ * from the nearest node found above); then the links back to it, bottom-up. Until the second
+ * phase nothing links to the node, so no search reaches it while a lower list of it is still
+ * empty (a search through it there would link the searching node to it alone), and no link back
+ * into one of its lists is overwritten when it writes that list. */
 void vx_hnsw_insert(hnsw *h, hnsw_scratch *sc, uint32_t slot) {
   hnsw_head *hd = hnsw_node_head(h, slot);
   uint32_t level = hd->level;
@@ -90,8 +109,8 @@ void vx_hnsw_insert(hnsw *h, hnsw_scratch *sc, uint32_t slot) {
   if (!new_top) pthread_mutex_unlock(&h->entry_lock);
 
   float d;
-  uint32_t cur = vx_hnsw_descend(h, &q, entry, level, &d);
-  for (uint32_t l = level < top ? level : top;; l--) {
+  uint32_t cur = vx_hnsw_descend(h, &q, entry, level, &d), linked = level < top ? level : top;
+  for (uint32_t l = linked;; l--) {
     vx_hnsw_scratch_reset(sc);
     vx_hnsw_search_level(h, sc, &q, cur, d, l, h->ef_construction, NULL);
     size_t n = drain_found(sc, slot);
@@ -101,13 +120,11 @@ void vx_hnsw_insert(hnsw *h, hnsw_scratch *sc, uint32_t slot) {
     }
     size_t kept = vx_hnsw_select(h, sc->sel, n, h->m);
     uint32_t *count, *links = hnsw_list(h, slot, l, &count);
-    vx_hnsw_lock(hd);
     for (size_t i = 0; i < kept; i++) hnsw_store(&links[i], sc->sel[i].slot);
     hnsw_store(count, (uint32_t)kept);
-    vx_hnsw_unlock(hd);
-    for (size_t i = 0; i < kept; i++) link_back(h, sc, sc->sel[i].slot, slot, l, sc->sel[i].d);
     if (l == 0) break;
   }
+  for (uint32_t l = 0; l <= linked; l++) link_level_back(h, sc, &q, slot, l);
   if (new_top) {
     atomic_store(&h->entry, hnsw_pack_entry(slot, level));
     pthread_mutex_unlock(&h->entry_lock);
