@@ -86,31 +86,38 @@ static size_t visited_bytes(const hnsw_scratch *sc) {
   return (sc->visited_bits + 63) / 64 * sizeof(uint64_t);
 }
 
+static size_t touched_bytes(const hnsw_scratch *sc) {
+  return (sc->touched_cap + 1) * sizeof(uint32_t); /* (+ 1: a block even when 0) */
+}
+
 int vx_hnsw_scratch_init(hnsw_scratch *sc, const hnsw *h, size_t slots) {
   memset(sc, 0, sizeof *sc);
   sc->visited_bits = slots;
+  sc->touched_cap = (slots + 63) / 64 / 8;
   sc->sel_n = (size_t)h->ef_construction + 1;
   sc->m0 = h->m0;
   sc->qcode_size = h->qcode_size;
   sc->dim = h->dim;
   sc->visited = vx_pool_get(visited_bytes(sc));
+  sc->touched = vx_pool_get(touched_bytes(sc));
   sc->sel = vx_pool_get(sc->sel_n * sizeof *sc->sel);
   sc->shrink = vx_pool_get((sc->m0 + 1) * sizeof *sc->shrink);
   sc->fresh = vx_pool_get(sc->m0 * sizeof *sc->fresh);
   sc->qcode = vx_pool_get(sc->qcode_size);
   sc->decoded = vx_pool_get(sc->dim * sizeof(float));
-  if (!sc->visited || !sc->sel || !sc->shrink || !sc->fresh || !sc->qcode || !sc->decoded ||
-      heap_grow(&sc->cand) || heap_grow(&sc->found)) {
+  if (!sc->visited || !sc->touched || !sc->sel || !sc->shrink || !sc->fresh || !sc->qcode ||
+      !sc->decoded || heap_grow(&sc->cand) || heap_grow(&sc->found)) {
     vx_hnsw_scratch_destroy(sc);
     return -1;
   }
-  memset(sc->visited, 0, visited_bytes(sc));
+  sc->ntouched = SIZE_MAX; /* (the pool's block is not clean: the first reset clears it all) */
   memset(sc->qcode, 0, sc->qcode_size);
   return 0;
 }
 
 void vx_hnsw_scratch_destroy(hnsw_scratch *sc) {
   vx_pool_put(sc->visited, visited_bytes(sc));
+  vx_pool_put(sc->touched, touched_bytes(sc));
   vx_pool_put(sc->sel, sc->sel_n * sizeof *sc->sel);
   vx_pool_put(sc->shrink, (sc->m0 + 1) * sizeof *sc->shrink);
   vx_pool_put(sc->fresh, sc->m0 * sizeof *sc->fresh);
@@ -122,7 +129,11 @@ void vx_hnsw_scratch_destroy(hnsw_scratch *sc) {
 }
 
 void vx_hnsw_scratch_reset(hnsw_scratch *sc) {
-  memset(sc->visited, 0, visited_bytes(sc));
+  if (sc->ntouched <= sc->touched_cap)
+    for (size_t i = 0; i < sc->ntouched; i++) sc->visited[sc->touched[i]] = 0;
+  else
+    memset(sc->visited, 0, visited_bytes(sc));
+  sc->ntouched = 0;
   sc->cand.n = sc->found.n = 0;
 }
 

@@ -38,7 +38,9 @@ typedef struct hnsw_head {
 } hnsw_head;
 _Static_assert(sizeof(hnsw_head) == 16, "a node's head fills one 16-byte step of its block");
 
-/* Scratch of one thread: a visited bitset and the two heaps of a layer search. */
+/* Scratch of one thread: a visited bitset and the two heaps of a layer search. The bitset is
+ * cleared word by word where a search set few words (it lists them), so that a search at a
+ * million nodes, which visits a few thousand, does not clear 125 KiB each time. */
 typedef struct hnsw_pair {
   float d;
   uint32_t slot;
@@ -52,6 +54,9 @@ typedef struct hnsw_heap {
 typedef struct hnsw_scratch {
   uint64_t *visited;     /* bitset over slots */
   size_t visited_bits;
+  uint32_t *touched;     /* words of visited set since the last reset, while they are few */
+  size_t ntouched;       /* how many; past touched_cap: too many to list, clear them all */
+  size_t touched_cap;    /* an eighth of the words: listing more costs what clearing all does */
   hnsw_heap cand, found; /* min-heap of candidates, max-heap of results */
   hnsw_pair *sel;        /* neighbour candidates of the node being inserted (ef + 1) */
   hnsw_pair *shrink;     /* a neighbour's links while they are re-selected (m0 + 1) */
@@ -252,6 +257,10 @@ static inline int hnsw_visit(hnsw_scratch *sc, uint32_t slot) { /* 1 if newly vi
   if (slot >= sc->visited_bits) return 0; /* a node newer than this search: skip it */
   uint64_t bit = 1ull << (slot & 63), *w = &sc->visited[slot >> 6];
   if (*w & bit) return 0;
+  if (!*w && sc->ntouched <= sc->touched_cap) { /* counts up to one past the cap */
+    if (sc->ntouched < sc->touched_cap) sc->touched[sc->ntouched] = (uint32_t)(slot >> 6);
+    sc->ntouched++;
+  }
   *w |= bit;
   return 1;
 }
