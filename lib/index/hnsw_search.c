@@ -18,12 +18,15 @@
  * filter is the planner's choice: payload/planner.c.) */
 #define MAX_WIDENED_EF 8192u
 
-/* A query's descent keeps UPPER_EF nodes at level 1 instead of one: greedy descent all the way
- * down often ends in a poor local minimum of level 1 on clustered data, and the bottom-level
- * search cannot make up for a bad start at small ef. Measured on 1M x 96 Gaussian clusters
- * (benchmarks/README.md "HNSW at scale"): recall at ef 48 from 0.9425 to 0.97, at ef 10 from
- * 0.58 to 0.73, for about 4% more distances (fewer at level 0 make up most of the beam's). */
-#define UPPER_EF 16u
+/* A query's descent keeps several nodes at level 1 instead of one once level 1 is large: greedy
+ * descent all the way down then often ends in a poor local minimum of level 1 on clustered data,
+ * and the bottom-level search cannot make up for a bad start at small ef. One node more per
+ * UPPER_NODES_PER_WIDTH upper-level lists, up to UPPER_EF_MAX. Measured on Gaussian clusters
+ * (benchmarks/README.md "HNSW at scale"): at 1M x 96 (66 000 upper lists) a width of 16 takes
+ * recall at ef 48 from 0.943 to 0.976 and at ef 10 from 0.58 to 0.73 for about 5% more
+ * distances; at 60 000 x 96 and 40 000 x 32 it changes nothing and costs 5-25% of the QPS. */
+#define UPPER_EF_MAX 16u
+#define UPPER_NODES_PER_WIDTH 4096u
 
 uint32_t vx_hnsw_descend(const hnsw *h, const hnsw_point *q, uint64_t entry, uint32_t stop,
                       float *dist) {
@@ -93,15 +96,24 @@ void vx_hnsw_search_level(const hnsw *h, hnsw_scratch *sc, const hnsw_point *q, 
 
 /* ---- queries ---- */
 
+/* How many nodes a query keeps at level 1. */
+static size_t upper_width(const hnsw *h) {
+  size_t lists = atomic_load_explicit(&((hnsw *)h)->upper_bytes, memory_order_relaxed) /
+                 ((1 + (size_t)h->m) * sizeof(uint32_t)); /* about the nodes above level 0 */
+  size_t w = lists / UPPER_NODES_PER_WIDTH;
+  return w < 1 ? 1 : w > UPPER_EF_MAX ? UPPER_EF_MAX : w;
+}
+
 /* Where a query's bottom-level search starts (and its distance): greedy descent to level 1, then
- * a best-first search of level 1 keeping UPPER_EF nodes, the nearest of which. */
+ * a best-first search of level 1 keeping upper_width nodes, the nearest of which. */
 static uint32_t bottom_start(const hnsw *h, hnsw_scratch *sc, const hnsw_point *p, uint64_t entry,
                              float *dist) {
-  if ((uint32_t)(entry >> 32) == 0) return vx_hnsw_descend(h, p, entry, 0, dist);
+  size_t width = upper_width(h);
+  if ((uint32_t)(entry >> 32) == 0 || width == 1) return vx_hnsw_descend(h, p, entry, 0, dist);
   float d;
   uint32_t cur = vx_hnsw_descend(h, p, entry, 1, &d);
   vx_hnsw_scratch_reset(sc);
-  vx_hnsw_search_level(h, sc, p, cur, d, 1, UPPER_EF, NULL);
+  vx_hnsw_search_level(h, sc, p, cur, d, 1, width, NULL);
   for (size_t i = 0; i < sc->found.n; i++)
     if (sc->found.a[i].d < d) {
       d = sc->found.a[i].d;
