@@ -40,8 +40,8 @@ static int chunk_bytes(const vx_chunked *a, unsigned c, size_t *bytes) {
 /* Chunks of at least two huge pages ask for transparent huge pages over their 2 MiB-aligned
  * interior: a graph search at a million nodes reads a node block per neighbour at random, and
  * with 4 KiB pages nearly each of those reads is a TLB miss as well as a cache miss (measured at
- * 1M x 96: searches 0-7% faster, benchmarks/README.md "HNSW at scale"). Advice only: the kernel
- * may decline, and what the memory holds is unchanged. */
+ * 1M x 96: searches about 5% faster in the median, benchmarks/README.md "HNSW at scale"). Advice
+ * only: the kernel may decline, and what the memory holds is unchanged. */
 static void advise_huge_pages(unsigned char *chunk, size_t bytes) {
 #ifdef MADV_HUGEPAGE
   const uintptr_t huge = (uintptr_t)2 << 20;
