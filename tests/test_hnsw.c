@@ -1,7 +1,8 @@
 /* HNSW and AUTO: recall against exact search for every metric, exact returned distances, a
  * deterministic single-thread build, parallel build, removal with repair (recall after deleting
  * half and re-inserting as many, against a fresh build), no shortfall below k, the filter hook,
- * the quantiser refit when data outgrows its range, and AUTO's switch to a graph. */
+ * the quantiser refit when data outgrows its range, a graph large enough for a wider level-1
+ * search, and AUTO's switch to a graph. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,8 +16,9 @@
 
 enum { K = 10 };
 
-static vexfs_collection *make(vexfs_index_kind kind, vexfs_metric metric, uint32_t dim,
-                              unsigned threads, uint64_t seed) {
+/* m: hnsw_m, 0 for the default */
+static vexfs_collection *make_m(vexfs_index_kind kind, vexfs_metric metric, uint32_t dim,
+                                unsigned threads, uint64_t seed, uint32_t m) {
   vexfs_collection_config cfg;
   vexfs_collection_config_init(&cfg);
   cfg.dim = dim;
@@ -24,9 +26,15 @@ static vexfs_collection *make(vexfs_index_kind kind, vexfs_metric metric, uint32
   cfg.index = kind;
   cfg.threads = threads;
   cfg.hnsw_seed = seed;
+  if (m) cfg.hnsw_m = m;
   vexfs_collection *c;
   assert_int_equal(vexfs_collection_create(&cfg, &c), VEXFS_OK);
   return c;
+}
+
+static vexfs_collection *make(vexfs_index_kind kind, vexfs_metric metric, uint32_t dim,
+                              unsigned threads, uint64_t seed) {
+  return make_m(kind, metric, dim, threads, seed, 0);
 }
 
 /* recall@K of `approx` against an exact collection holding the same vectors */
@@ -252,6 +260,25 @@ static void test_refit_when_data_outgrows_range(void **state) {
 /* 20x wider: one code step for all data cannot resolve the narrow half, so traversal falls back
  * to the exact vectors (codes gave 0.901 here, exact traversal 0.923: what the graph allows on
  * data of two scales). */
+/* A graph with many upper-level nodes, where queries search level 1 keeping several nodes rather
+ * than descending greedily (hnsw_search.c, upper_width): M = 4 puts a quarter of the nodes above
+ * level 0, about 13 000 of 40 000, so the width is 3. Built on 2 threads. */
+static void test_wide_level1_search(void **state) {
+  (void)state;
+  enum { N = 40000, D = 8, NQ = 200 };
+  float *v = clustered_by(N + NQ, D, 9, 0.3f), *q = v + (size_t)N * D; /* queries: the last NQ */
+  vexfs_collection *h = make_m(VEXFS_INDEX_HNSW, VEXFS_METRIC_L2, D, 2, 0, 4);
+  vexfs_collection *f = make(VEXFS_INDEX_FLAT, VEXFS_METRIC_L2, D, 1, 0);
+  insert_range(h, v, 0, N);
+  insert_range(f, v, 0, N);
+  double r = recall(h, f, q, NQ, 40);
+  print_message("M=4, 40 000 nodes: recall@10 ef=40 %.4f\n", r);
+  assert_true(r >= 0.9);
+  vexfs_collection_free(h);
+  vexfs_collection_free(f);
+  free(v);
+}
+
 static void test_coarse_codes_fall_back_to_exact_traversal(void **state) {
   (void)state;
   check_range_growth(20.0f, 1, 0.915);
@@ -267,6 +294,7 @@ int main(void) {
       cmocka_unit_test(test_filter_hook),
       cmocka_unit_test(test_refit_when_data_outgrows_range),
       cmocka_unit_test(test_coarse_codes_fall_back_to_exact_traversal),
+      cmocka_unit_test(test_wide_level1_search),
   };
   return cmocka_run_group_tests_name("hnsw", tests, NULL, NULL);
 }
