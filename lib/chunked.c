@@ -37,11 +37,15 @@ static int chunk_bytes(const vx_chunked *a, unsigned c, size_t *bytes) {
   return 0;
 }
 
-/* Chunks of at least two huge pages ask for transparent huge pages over their 2 MiB-aligned
- * interior: a graph search at a million nodes reads a node block per neighbour at random, and
- * with 4 KiB pages nearly each of those reads is a TLB miss as well as a cache miss (measured at
- * 1M x 96: searches about 5% faster in the median, benchmarks/README.md "HNSW at scale"). Advice
- * only: the kernel may decline, and what the memory holds is unchanged. */
+/* Chunks from HUGE_PAGE_CHUNK on (elements past 261 888) ask for transparent huge pages over their
+ * 2 MiB-aligned interior: a graph search at a million nodes reads a node block per neighbour at
+ * random, and with 4 KiB pages nearly each of those reads is a TLB miss as well as a cache miss
+ * (measured at 1M x 96: searches about 5% faster in the median, benchmarks/README.md "HNSW at
+ * scale"). Not earlier chunks: a huge page counts whole in the resident set once touched, up to
+ * 2 MiB more per array, which a collection of 60 000 would feel (Fashion-MNIST: 4 124 -> 4 256
+ * bytes per vector). Advice only: the kernel may decline, and what the memory holds is unchanged. */
+#define HUGE_PAGE_CHUNK 10u
+
 static void advise_huge_pages(unsigned char *chunk, size_t bytes) {
 #ifdef MADV_HUGEPAGE
   const uintptr_t huge = (uintptr_t)2 << 20;
@@ -53,10 +57,10 @@ static void advise_huge_pages(unsigned char *chunk, size_t bytes) {
 #endif
 }
 
-static unsigned char *chunk_alloc(const vx_chunked *a, size_t bytes) {
+static unsigned char *chunk_alloc(const vx_chunked *a, unsigned c, size_t bytes) {
   if (!a->paged) {
     unsigned char *chunk = vx_alloc_aligned(bytes, VX_CACHE_LINE);
-    if (chunk) advise_huge_pages(chunk, bytes); /* before the first touch */
+    if (chunk && c >= HUGE_PAGE_CHUNK) advise_huge_pages(chunk, bytes); /* before the first touch */
     if (chunk && !a->unzeroed) memset(chunk, 0, bytes);
     return chunk;
   }
@@ -109,7 +113,7 @@ int vx_chunked_reserve(vx_chunked *a, size_t n) {
     unsigned c = vx_slot_chunk(a->capacity);
     size_t bytes;
     if (chunk_bytes(a, c, &bytes) != 0) return -1;
-    unsigned char *chunk = chunk_alloc(a, bytes);
+    unsigned char *chunk = chunk_alloc(a, c, bytes);
     if (!chunk) return -1;
     a->chunks[c] = chunk;
     atomic_fetch_add_explicit(&a->capacity, vx_chunk_rows(c), memory_order_relaxed);
