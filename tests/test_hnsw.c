@@ -260,6 +260,11 @@ static void test_refit_when_data_outgrows_range(void **state) {
 /* 20x wider: one code step for all data cannot resolve the narrow half, so traversal falls back
  * to the exact vectors (codes gave 0.901 here, exact traversal 0.923: what the graph allows on
  * data of two scales). */
+static void test_coarse_codes_fall_back_to_exact_traversal(void **state) {
+  (void)state;
+  check_range_growth(20.0f, 1, 0.915);
+}
+
 /* A graph with many upper-level nodes, where queries search level 1 keeping several nodes rather
  * than descending greedily (hnsw_search.c, upper_width): M = 4 puts a quarter of the nodes above
  * level 0, about 13 000 of 40 000, so the width is 3. Built on 2 threads. */
@@ -277,11 +282,6 @@ static void test_wide_level1_search(void **state) {
   vexfs_collection_free(h);
   vexfs_collection_free(f);
   free(v);
-}
-
-static void test_coarse_codes_fall_back_to_exact_traversal(void **state) {
-  (void)state;
-  check_range_growth(20.0f, 1, 0.915);
 }
 
 int main(void) {

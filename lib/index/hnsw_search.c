@@ -24,7 +24,8 @@
  * UPPER_NODES_PER_WIDTH upper-level lists, up to UPPER_EF_MAX. Measured on Gaussian clusters
  * (benchmarks/README.md "HNSW at scale"): at 1M x 96 (66 000 upper lists) a width of 16 takes
  * recall at ef 48 from 0.943 to 0.976 and at ef 10 from 0.58 to 0.73 for about 5% more
- * distances; at 60 000 x 96 and 40 000 x 32 it changes nothing and costs 5-25% of the QPS. */
+ * distances; at 60 000 x 96 it changes no recall and costs 5-25% of the QPS (nor recall at
+ * 40 000 x 32 with 1 000 clusters). */
 #define UPPER_EF_MAX 16u
 #define UPPER_NODES_PER_WIDTH 4096u
 
