@@ -16,17 +16,25 @@ echo "pkg-config --cflags --libs vexfs: $flags"
 cc -std=c99 -o "$dest/quickstart" examples/quickstart.c $flags
 libdir=$(dirname "$pc")
 LD_LIBRARY_PATH=$libdir "$dest/quickstart" 2000 16 | tail -1
+# Output is captured before it is matched: under pipefail, `ldd | grep -q` fails whenever grep exits
+# on its match while ldd is still writing (SIGPIPE), which a loaded machine makes common.
+links_installed_library() { # binary
+  local deps
+  deps=$(LD_LIBRARY_PATH=$libdir ldd "$1")
+  grep -q "libvexfs.so.1 => $libdir/libvexfs.so.1" <<<"$deps"
+}
 test -f "$libdir/libvexfs.a"
 test -L "$libdir/libvexfs.so.1"
 test -n "$(find "$dest" -path "*/include/vexfs/vexfs.h")"
 # vexfs-server is installed and runs on the installed libvexfs.so.1
 server=$(find "$dest" -type f -name vexfs-server | head -1)
 test -n "$server"
-LD_LIBRARY_PATH=$libdir ldd "$server" | grep -q "libvexfs.so.1 => $libdir/libvexfs.so.1"
-LD_LIBRARY_PATH=$libdir "$server" --help | head -1
+links_installed_library "$server"
+usage=$(LD_LIBRARY_PATH=$libdir "$server" --help)
+echo "${usage%%$'\n'*}"
 vexctl=$(find "$dest" -type f -name vexctl -path "*/bin/*" | head -1)
 test -n "$vexctl"
-LD_LIBRARY_PATH=$libdir ldd "$vexctl" | grep -q "libvexfs.so.1 => $libdir/libvexfs.so.1"
+links_installed_library "$vexctl"
 LD_LIBRARY_PATH=$libdir "$vexctl" version
 test -n "$(find "$dest" -path "*/share/man/man1/vexctl.1")"
 test -n "$(find "$dest" -path "*/share/bash-completion/completions/vexctl")"
