@@ -1,4 +1,5 @@
-/* HTTP on libmicrohttpd. Its polling threads (epoll, --threads of them) move bytes and answer
+/* HTTP on libmicrohttpd. Its polling threads (--threads daemons on one listening socket, each
+ * run by a thread of poll.c) move bytes and answer
  * light requests themselves (health checks, unfiltered searches of a few hits: bounded work, and
  * two thread hand-offs saved); any other request whose body has arrived is suspended and queued
  * for a worker thread, which parses the body, runs the handler and resumes the connection with
@@ -23,7 +24,10 @@
 typedef struct job job;
 struct vs_http {
   vs_server *srv;
-  struct MHD_Daemon *daemon;
+  struct MHD_Daemon **daemons;
+  unsigned ndaemons;
+  MHD_socket listener; /* theirs until they are quiesced, then ours to close */
+  vs_pollers *pollers;
   pthread_mutex_t lock;
   pthread_cond_t wake;
   job *head, **tail;
@@ -39,6 +43,7 @@ struct vs_http {
 struct job {
   vs_http *h;
   struct MHD_Connection *conn;
+  const struct MHD_Daemon *daemon; /* the connection's, whose thread a resume must wake */
   char *body;
   size_t len, cap;
   unsigned early_status; /* 401 or 413, answered without reading further */
@@ -168,8 +173,10 @@ static void *worker(void *arg) {
     if (!h->head) h->tail = &h->head;
     pthread_mutex_unlock(&h->lock);
     run(j);
+    const struct MHD_Daemon *daemon = j->daemon; /* j may be freed once resumed */
     j->done = 1;
     MHD_resume_connection(j->conn);
+    vs_pollers_wake(h->pollers, daemon);
     pthread_mutex_lock(&h->lock);
   }
   pthread_mutex_unlock(&h->lock);
@@ -184,8 +191,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   job *j = *state;
   if (!j) { /* headers have arrived */
     if (!(j = calloc(1, sizeof *j))) return MHD_NO;
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
     j->h = h;
     j->conn = conn;
+    j->daemon = info ? info->daemon : NULL;
     j->rq = (vs_request){.srv = h->srv, .method = method, .conn = conn, .start_ns = vs_now_ns()};
     j->path = strdup(url);
     j->rq.path = j->path;
@@ -279,6 +288,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
   atomic_fetch_sub(&h->in_flight, 1);
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **state,
+                          enum MHD_ConnectionNotificationCode code) {
+  (void)cls, (void)conn, (void)state;
+  if (code == MHD_CONNECTION_NOTIFY_CLOSED) vs_pollers_run_again();
+}
+
 static int hexval(char c) {
   return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
                                       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
@@ -318,7 +333,19 @@ static char *read_file(const char *path) {
   return text;
 }
 
+/* Stops the daemons (their threads have stopped), then closes the socket they shared. */
+static void stop_daemons(vs_http *h) {
+  for (unsigned i = 0; i < h->ndaemons; i++) {
+    if (!h->pollers) MHD_quiesce_daemon(h->daemons[i]); /* a start that failed: none has been */
+    MHD_stop_daemon(h->daemons[i]);
+  }
+  if (h->listener != MHD_INVALID_SOCKET) close(h->listener);
+  h->ndaemons = 0;
+  h->listener = MHD_INVALID_SOCKET;
+}
+
 static void free_http(vs_http *h) {
+  free(h->daemons);
   free(h->workers);
   free(h->cert);
   free(h->key);
@@ -332,6 +359,7 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port) {
   vs_http *h = calloc(1, sizeof *h);
   if (!h) return NULL;
   h->srv = srv;
+  h->listener = MHD_INVALID_SOCKET;
   h->tail = &h->head;
   pthread_mutex_init(&h->lock, NULL);
   pthread_cond_init(&h->wake, NULL);
@@ -345,8 +373,8 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port) {
     free_http(h);
     return NULL;
   }
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                   MHD_USE_ITC | (addr->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+                   (addr->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
   if (o->tls_cert) {
     if (!(h->cert = read_file(o->tls_cert)) || !(h->key = read_file(o->tls_key))) {
       fprintf(stderr, "vexfs-server: cannot read %s\n", h->cert ? o->tls_key : o->tls_cert);
@@ -360,20 +388,41 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port) {
       {h->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, h->cert},
       {MHD_OPTION_HTTPS_MEM_KEY, 0, h->key},
       {MHD_OPTION_END, 0, NULL}};
-  h->daemon = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, addr->ai_addr,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
-      (unsigned)o->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
-      MHD_OPTION_THREAD_POOL_SIZE, o->threads, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-      MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+  /* one daemon per polling thread; the first binds, the others share its socket. Connections are
+   * shared out as libmicrohttpd's own thread pool does: each daemon takes its part of the limit */
+  unsigned n = o->threads < o->max_connections ? o->threads : o->max_connections;
+  h->daemons = calloc(n, sizeof *h->daemons);
+  for (unsigned i = 0; h->daemons && i < n; i++) {
+    unsigned limit = o->max_connections / n + (i < o->max_connections % n);
+    struct MHD_OptionItem where[] = {
+        i == 0 ? (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, addr->ai_addr}
+               : (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, (intptr_t)h->listener, NULL},
+        {MHD_OPTION_END, 0, NULL}};
+    h->daemons[i] = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_ARRAY, where, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, limit,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+    if (!h->daemons[i]) break;
+    h->ndaemons++;
+    if (i == 0) {
+      const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemons[0], MHD_DAEMON_INFO_LISTEN_FD);
+      h->listener = info ? info->listen_fd : MHD_INVALID_SOCKET;
+      if (h->listener == MHD_INVALID_SOCKET) break;
+    }
+  }
   freeaddrinfo(addr);
-  if (!h->daemon) {
-    fprintf(stderr, "vexfs-server: cannot listen on %s port %u (in use, or not an address here)\n",
-            o->host, o->port);
+  if (h->ndaemons < n || !(h->pollers = vs_pollers_start(h->daemons, n, o->busy_poll_us))) {
+    if (h->ndaemons == 0)
+      fprintf(stderr, "vexfs-server: cannot listen on %s port %u (in use, or not an address here)\n",
+              o->host, o->port);
+    else
+      fprintf(stderr, "vexfs-server: cannot start the polling threads\n");
+    stop_daemons(h);
     free_http(h);
     return NULL;
   }
-  const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemons[0], MHD_DAEMON_INFO_BIND_PORT);
   *port = info ? info->port : o->port;
   h->workers = calloc(o->threads, sizeof *h->workers);
   for (unsigned i = 0; h->workers && i < o->threads; i++)
@@ -387,10 +436,8 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port) {
 }
 
 void vs_http_stop(vs_http *h, unsigned grace_s) {
-  MHD_socket listener = MHD_INVALID_SOCKET;
-  if (h->daemon) {
-    /* no new connections; the socket is ours to close, once the daemon has stopped using it */
-    listener = MHD_quiesce_daemon(h->daemon);
+  if (h->pollers) {
+    vs_pollers_quiesce(h->pollers); /* no new connections */
     /* requests being answered get up to grace_s; bodies still arriving, 2 s */
     for (unsigned waited = 0; waited < grace_s * 100; waited++) {
       if (atomic_load(&h->suspended) == 0 && (atomic_load(&h->in_flight) == 0 || waited >= 200))
@@ -405,8 +452,9 @@ void vs_http_stop(vs_http *h, unsigned grace_s) {
   for (unsigned i = 0; i < h->nworkers; i++) pthread_join(h->workers[i], NULL);
   /* every job is done and its connection resumed; libmicrohttpd must have taken each back
    * before it stops (it aborts on a suspended one) */
-  for (int waited = 0; atomic_load(&h->suspended) > 0 && waited < 1000; waited++) usleep(1000);
-  if (h->daemon) MHD_stop_daemon(h->daemon);
-  if (listener != MHD_INVALID_SOCKET) close(listener);
+  for (int waited = 0; h->pollers && atomic_load(&h->suspended) > 0 && waited < 1000; waited++)
+    usleep(1000);
+  if (h->pollers) vs_pollers_stop(h->pollers);
+  stop_daemons(h);
   free_http(h);
 }

@@ -32,6 +32,7 @@ typedef struct vs_options {
   unsigned idle_timeout; /* seconds a connection may stay idle, default 60 */
   unsigned max_connections;
   unsigned threads;      /* polling threads and request workers, each; default: online CPUs */
+  unsigned busy_poll_us; /* a polling thread polls this long at most before it sleeps (poll.c) */
   int log_requests;      /* --log-level info */
   vexfs_sync_mode sync;
   const char *tls_cert, *tls_key;
@@ -102,6 +103,25 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port);
 /* Stops accepting, lets requests in progress finish (at most grace_s seconds), then closes every
  * connection and stops the workers. */
 void vs_http_stop(vs_http *h, unsigned grace_s);
+
+/* poll.c: runs n libmicrohttpd daemons (external epoll mode), one thread each, which poll
+ * without sleeping for up to busy_poll_us after activity (adaptively; 0: never) before they sleep
+ * in epoll_wait. NULL when the threads cannot start. */
+struct MHD_Daemon;
+typedef struct vs_pollers vs_pollers;
+vs_pollers *vs_pollers_start(struct MHD_Daemon *const *daemons, unsigned n, unsigned busy_poll_us);
+/* Wakes the thread of daemon: a connection of it was resumed (libmicrohttpd signals that only
+ * to its own threads). Thread-safe. */
+void vs_pollers_wake(vs_pollers *all, const struct MHD_Daemon *daemon);
+/* Called from a daemon's callback: it is to run again at once. A daemon at its connection limit
+ * that closes one takes the listening socket back only when it runs next (its own threads would
+ * be told through their ITC, which external polling lacks). */
+void vs_pollers_run_again(void);
+/* Has every daemon stop accepting (MHD_quiesce_daemon, by its own thread, so that no call races
+ * its MHD_run) and returns once all have; they go on serving the connections they have. */
+void vs_pollers_quiesce(vs_pollers *all);
+/* Stops and joins the threads; the daemons are the caller's to stop afterwards. */
+void vs_pollers_stop(vs_pollers *all);
 
 /* json_check.c: whether text[0, len) (followed by a NUL) is one strict RFC 8259 value, nested at most
  * max_depth deep, with finite numbers, valid UTF-8, paired surrogates and no \u0000 in keys.

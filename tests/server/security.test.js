@@ -339,6 +339,42 @@ describe('--max-connections', () => {
   });
 });
 
+describe('--busy-poll-us', () => {
+  // Requests a worker answers (a create, an upsert, a listing) are resumed on the polling thread:
+  // each must come back promptly whether that thread polls or sleeps when the worker finishes.
+  for (const [busy, threads] of [['0', '1'], ['0', '2'], ['1000', '2']]) {
+    test(`${busy} with --threads ${threads}: worker-answered and light requests alike are served at once`, async () => {
+      const server = await startServer({ args: ['--busy-poll-us', busy, '--threads', threads] });
+      try {
+        const t0 = Date.now();
+        assert.equal((await http(server.url, 'PUT', '/collections/bp', COLLECTION, {}, 3000)).status, 200);
+        for (let i = 0; i < 20; i++) {
+          const up = await http(server.url, 'PUT', '/collections/bp/points?wait=true',
+            { points: [{ id: i, vector: [i, 1, 0, 0] }] }, {}, 3000);
+          assert.equal(up.status, 200, up.text);
+          assert.equal((await http(server.url, 'GET', '/collections', undefined, {}, 3000)).status, 200);
+          const found = await http(server.url, 'POST', '/collections/bp/points/search',
+            { vector: [1, 0, 0, 0], limit: 1 }, {}, 3000);
+          assert.equal(found.status, 200, found.text);
+          assert.equal(found.json.result[0].id, i, found.text); // Dot: the largest first coordinate
+        }
+        assert.ok(Date.now() - t0 < 10000, `61 requests took ${Date.now() - t0} ms`);
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+
+  test('a bad value is a usage error naming the option', async () => {
+    for (const bad of ['-1', 'abc', '1000001']) {
+      const r = await runServerExpectingExit(['--busy-poll-us', bad, '--port', '0']);
+      assert.equal(r.listening, false, `it listened with --busy-poll-us ${bad}`);
+      assert.equal(r.code, 2, `--busy-poll-us ${bad}: exit ${r.code}, signal ${r.signal}`);
+      assert.match(r.stderr, /--busy-poll-us: bad value/);
+    }
+  });
+});
+
 describe('collection names', () => {
   // Names that must not become files outside --data DIR (or anywhere): sent on a raw socket,
   // since fetch would resolve the dot segments itself.
