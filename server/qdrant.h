@@ -44,9 +44,13 @@ int vs_search_is_light(json_object *body);
 int vs_payload_selector_ok(vs_request *rq, vs_response *rs, json_object *selector);
 /* Deletes the value at a dotted path ("a.b": key b of object a) of o, when there is one. */
 void vs_path_delete(json_object *o, const char *path);
-/* {"id", "payload"?, "vector"?} of a stored point (NULL when it is gone); payload_text is taken. */
-json_object *vs_point_record(vs_coll *k, uint64_t id, json_object *with_payload, int with_vector,
-                             char *payload_text, int have_payload_text);
+/* Appends {"id", "payload", "vector"} of a stored point (null where not asked for), and with a
+ * score `"version": 0, "score"` as a search hit has them; payload_text (the library's, taken) is
+ * the point's payload when have_payload_text, else it is read. -1 when the point is gone. */
+int vs_point_write(vs_text *out, vs_coll *k, uint64_t id, json_object *with_payload,
+                   int with_vector, char *payload_text, int have_payload_text, const float *score);
+/* The same as a json-c value (serialized as that text), or NULL when the point is gone. */
+json_object *vs_point_record(vs_coll *k, uint64_t id, json_object *with_payload, int with_vector);
 
 /* Whether v is a vector: a list, or a placeholder of one the body's check lifted. */
 int vs_is_vector(const vs_request *rq, json_object *v);

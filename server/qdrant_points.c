@@ -92,33 +92,63 @@ static json_object *select_keys(const char *text, json_object *sel) {
   return out;
 }
 
-json_object *vs_point_record(vs_coll *k, uint64_t id, json_object *with_payload, int with_vector,
-                             char *text, int have_text) {
+int vs_point_write(vs_text *out, vs_coll *k, uint64_t id, json_object *with_payload,
+                   int with_vector, char *text, int have_text, const float *score) {
   int want = with_payload && !(json_object_is_type(with_payload, json_type_boolean) &&
                                !json_object_get_boolean(with_payload));
-  if (want && !have_text && vexfs_get_payload(k->points, id, &text) != VEXFS_OK) return NULL;
-  json_object *vector = NULL;
-  if (with_vector) {
-    float *v = malloc(k->dim * sizeof *v);
-    if (!v || vexfs_get(k->points, id, v) != VEXFS_OK) {
-      free(v);
-      vexfs_free(text);
-      return NULL;
-    }
-    vector = json_object_new_array_ext((int)k->dim);
-    for (uint32_t i = 0; i < k->dim; i++) json_object_array_add(vector, vs_float(v[i]));
+  if (want && !have_text && vexfs_get_payload(k->points, id, &text) != VEXFS_OK) return -1;
+  float *v = NULL;
+  if (with_vector && (!(v = malloc(k->dim * sizeof *v)) || vexfs_get(k->points, id, v) != VEXFS_OK)) {
     free(v);
+    vexfs_free(text);
+    return -1;
   }
-  json_object *r = json_object_new_object(), *payload = NULL;
-  json_object_object_add(r, "id", vs_id_json(k, id));
-  if (want && json_object_is_type(with_payload, json_type_boolean))
-    payload = text ? vs_raw_json(text) : json_object_new_object(), text = NULL;
-  else if (want)
-    payload = select_keys(text, with_payload);
+  char uuid[37];
+  vs_text_puts(out, "{\"id\":");
+  if (vs_id_uuid(k, id, uuid)) {
+    vs_text_put(out, "\"", 1);
+    vs_text_puts(out, uuid); /* hex digits and dashes: nothing to escape */
+    vs_text_put(out, "\"", 1);
+  } else {
+    vs_text_u64(out, id);
+  }
+  vs_text_puts(out, ",\"payload\":");
+  if (want && json_object_is_type(with_payload, json_type_boolean)) {
+    vs_text_puts(out, text ? text : "{}"); /* the library's text, byte for byte */
+  } else if (want) {
+    json_object *selected = select_keys(text, with_payload);
+    vs_text_json(out, selected);
+    json_object_put(selected);
+  } else {
+    vs_text_puts(out, "null");
+  }
   vexfs_free(text);
-  json_object_object_add(r, "payload", payload);
-  json_object_object_add(r, "vector", vector);
-  return r;
+  vs_text_puts(out, ",\"vector\":");
+  if (v) {
+    for (uint32_t i = 0; i < k->dim; i++) {
+      vs_text_put(out, i ? "," : "[", 1);
+      vs_text_float(out, v[i]);
+    }
+    vs_text_put(out, "]", 1);
+    free(v);
+  } else {
+    vs_text_puts(out, "null");
+  }
+  if (score) {
+    vs_text_puts(out, ",\"version\":0,\"score\":");
+    vs_text_float(out, *score);
+  }
+  vs_text_put(out, "}", 1);
+  return 0;
+}
+
+json_object *vs_point_record(vs_coll *k, uint64_t id, json_object *with_payload, int with_vector) {
+  vs_text t = {0};
+  if (vs_point_write(&t, k, id, with_payload, with_vector, NULL, 0, NULL) != 0 || t.failed) {
+    vs_text_free(&t);
+    return NULL;
+  }
+  return vs_raw_json(t.p);
 }
 
 int vs_is_vector(const vs_request *rq, json_object *v) {
@@ -388,7 +418,7 @@ void vs_points_retrieve(vs_request *rq, vs_response *rs, char **args) {
     json_object *out = json_object_new_array();
     for (size_t i = 0; i < n; i++) {
       json_object *r = found[i] ? vs_point_record(k, ids[i], with_payload ? with_payload : yes,
-                                                  with_vector, NULL, 0)
+                                                  with_vector)
                                 : NULL;
       if (r) json_object_array_add(out, r);
     }
@@ -414,7 +444,7 @@ void vs_point_get(vs_request *rq, vs_response *rs, char **args) {
   uint8_t *found = NULL;
   size_t n = 0;
   if (existing_ids(rq, rs, k, list, &ids, &found, &n) == 0) {
-    json_object *r = found[0] ? vs_point_record(k, ids[0], yes, 1, NULL, 0) : NULL;
+    json_object *r = found[0] ? vs_point_record(k, ids[0], yes, 1) : NULL;
     if (r) vs_ok(rq, rs, r);
     else vs_fail(rq, rs, 404, "Not found: No point with id %s found", args[1]);
   }
@@ -577,7 +607,7 @@ void vs_points_scroll(vs_request *rq, vs_response *rs, char **args) {
     json_object *points = json_object_new_array(), *yes = json_object_new_boolean(1);
     for (i = lo; i < n && (uint64_t)json_object_array_length(points) < limit; i++) {
       json_object *r = vs_point_record(k, keys[i].id, with_payload ? with_payload : yes,
-                                       with_vector, NULL, 0);
+                                       with_vector);
       if (r) json_object_array_add(points, r);
     }
     json_object *r = json_object_new_object();

@@ -153,13 +153,16 @@ static double score_of(vexfs_metric m, float distance) {
   return 1.0 - (double)distance; /* cosine similarity, dot product */
 }
 
-/* Runs one search: the scored points, or NULL after vs_fail. */
-static json_object *run_search(vs_request *rq, vs_response *rs, vs_coll *k, search_req *s) {
+/* Runs one search and appends its scored points, a list; -1 after vs_fail. */
+static int run_search(vs_request *rq, vs_response *rs, vs_coll *k, search_req *s, vs_text *out) {
   size_t stored = vexfs_count(k->points);
   size_t want = (size_t)(s->limit + s->offset) + (s->exclude != UINT64_MAX);
   if (want > stored) want = stored; /* there are no more hits: a huge limit allocates nothing */
-  json_object *out = json_object_new_array();
-  if (s->limit == 0 || want == 0) return out;
+  vs_text_put(out, "[", 1);
+  if (s->limit == 0 || want == 0) {
+    vs_text_put(out, "]", 1);
+    return 0;
+  }
   uint64_t *ids = malloc(want * sizeof *ids);
   float *dist = malloc(want * sizeof *dist);
   char **payloads = s->with_payload ? calloc(want, sizeof *payloads) : NULL;
@@ -179,31 +182,31 @@ static json_object *run_search(vs_request *rq, vs_response *rs, vs_coll *k, sear
   if (st != VEXFS_OK) {
     if (allocated) vs_fail_lib(rq, rs, st);
     else vs_fail(rq, rs, 503, "Service unavailable: out of memory for %zu hits", want);
-    json_object_put(out);
-    out = NULL;
     count = 0;
   }
-  size_t skipped = 0;
+  size_t skipped = 0, written = 0;
   for (size_t i = 0; i < count; i++) {
     char *text = payloads ? payloads[i] : NULL;
     if (payloads) payloads[i] = NULL;
     double score = score_of(k->metric, dist[i]);
     int below = s->has_threshold &&
                 (k->metric == VEXFS_METRIC_L2 ? score > s->threshold : score < s->threshold);
-    if (ids[i] == s->exclude || below || skipped++ < s->offset ||
-        json_object_array_length(out) >= s->limit) {
+    if (ids[i] == s->exclude || below || skipped++ < s->offset || written >= s->limit) {
       vexfs_free(text);
       continue;
     }
-    json_object *r = vs_point_record(k, ids[i], s->with_payload, s->with_vector, text, 1);
-    if (!r) continue;
-    json_object_object_add(r, "version", json_object_new_int(0));
-    json_object_object_add(r, "score", vs_float((float)score));
-    json_object_array_add(out, r);
+    float shown = (float)score;
+    size_t mark = out->len;
+    if (written) vs_text_put(out, ",", 1);
+    if (vs_point_write(out, k, ids[i], s->with_payload, s->with_vector, text, 1, &shown) == 0)
+      written++;
+    else if (!out->failed) /* the point went meanwhile: its comma goes too */
+      out->p[out->len = mark] = 0;
   }
   for (size_t i = 0; payloads && i < want; i++) vexfs_free(payloads[i]);
   free(ids), free(dist), free(payloads);
-  return out;
+  vs_text_put(out, "]", 1);
+  return st == VEXFS_OK ? 0 : -1;
 }
 
 /* One search of a request's body, or each of its `searches`; query_form selects /query. */
@@ -218,35 +221,23 @@ static void searches(vs_request *rq, vs_response *rs, char **args, int query_for
   vs_coll *k = vs_request_collection(rq, rs, args[0]);
   if (!k) return;
   size_t n = batch ? json_object_array_length(list) : 1;
-  json_object *results = json_object_new_array();
-  for (size_t i = 0; i < n; i++) {
+  vs_text out = {0};
+  int ok = 1;
+  if (batch) vs_text_put(&out, "[", 1);
+  for (size_t i = 0; ok && i < n; i++) {
     search_req s;
-    json_object *points = NULL;
-    if (read_search(rq, rs, k, batch ? json_object_array_get_idx(list, i) : body, &s,
-                    query_form) == 0)
-      points = run_search(rq, rs, k, &s);
+    if (i) vs_text_put(&out, ",", 1);
+    if (query_form) vs_text_puts(&out, "{\"points\":");
+    ok = read_search(rq, rs, k, batch ? json_object_array_get_idx(list, i) : body, &s,
+                     query_form) == 0 &&
+         run_search(rq, rs, k, &s, &out) == 0;
     search_free(&s);
-    if (!points) {
-      json_object_put(results);
-      results = NULL;
-      break;
-    }
-    if (query_form) {
-      json_object *r = json_object_new_object();
-      json_object_object_add(r, "points", points);
-      points = r;
-    }
-    json_object_array_add(results, points);
+    if (query_form) vs_text_put(&out, "}", 1);
   }
+  if (batch) vs_text_put(&out, "]", 1);
   vs_catalog_put(&rq->srv->catalog, k);
-  if (!results) return; /* rs holds the failure */
-  if (batch) {
-    vs_ok(rq, rs, results);
-    return;
-  }
-  json_object *one = json_object_get(json_object_array_get_idx(results, 0));
-  json_object_put(results);
-  vs_ok(rq, rs, one);
+  if (ok) vs_ok_text(rq, rs, &out);
+  else vs_text_free(&out); /* rs holds the failure */
 }
 
 void vs_points_search(vs_request *rq, vs_response *rs, char **args) {

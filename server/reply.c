@@ -17,11 +17,17 @@ uint64_t vs_now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Seconds since the request began, to the microsecond. */
+/* Seconds since the request began, to the microsecond: its text into out (32 bytes). */
+static double elapsed_text(const vs_request *rq, char out[32]) {
+  uint64_t us = rq ? (vs_now_ns() - rq->start_ns) / 1000 : 0;
+  snprintf(out, 32, "%llu.%06llu", (unsigned long long)(us / 1000000),
+           (unsigned long long)(us % 1000000));
+  return (double)us / 1e6;
+}
+
 static json_object *elapsed(const vs_request *rq) {
-  double s = rq ? (double)(vs_now_ns() - rq->start_ns) / 1e9 : 0.0;
   char text[32];
-  snprintf(text, sizeof text, "%.6f", s);
+  double s = elapsed_text(rq, text);
   return json_object_new_double_s(s, text);
 }
 
@@ -40,6 +46,76 @@ void vs_ok(vs_request *rq, vs_response *rs, json_object *result) {
   json_object_object_add(e, "status", json_object_new_string("ok"));
   json_object_object_add(e, "time", elapsed(rq));
   finish(rs, 200, e);
+}
+
+void vs_text_put(vs_text *t, const char *s, size_t n) {
+  if (t->failed) return;
+  if (t->len + n + 1 > t->cap) {
+    size_t cap = t->cap ? t->cap : 1024;
+    while (cap < t->len + n + 1) cap *= 2;
+    char *grown = realloc(t->p, cap);
+    if (!grown) {
+      t->failed = 1;
+      return;
+    }
+    t->p = grown;
+    t->cap = cap;
+  }
+  memcpy(t->p + t->len, s, n);
+  t->len += n;
+  t->p[t->len] = 0;
+}
+
+void vs_text_puts(vs_text *t, const char *s) { vs_text_put(t, s, strlen(s)); }
+
+void vs_text_u64(vs_text *t, uint64_t v) {
+  char digits[20], *d = digits + sizeof digits;
+  do *--d = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  vs_text_put(t, d, (size_t)(digits + sizeof digits - d));
+}
+
+void vs_text_float(vs_text *t, float v) {
+  char text[VS_FLOAT_TEXT_MAX];
+  vs_text_put(t, text, vs_float_text(v, text));
+}
+
+void vs_text_json(vs_text *t, json_object *o) {
+  size_t n = 0;
+  const char *text = json_object_to_json_string_length(
+      o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+  if (text) vs_text_put(t, text, n);
+  else t->failed = 1;
+}
+
+void vs_text_free(vs_text *t) {
+  free(t->p);
+  *t = (vs_text){0};
+}
+
+void vs_ok_text(vs_request *rq, vs_response *rs, vs_text *result) {
+  if (result->failed || !result->p) {
+    vs_text_free(result);
+    vs_fail(rq, rs, 503, "Service unavailable: out of memory for the answer");
+    return;
+  }
+  vs_text e = {0};
+  char time[32];
+  elapsed_text(rq, time);
+  vs_text_put(&e, "{\"result\":", 10);
+  vs_text_put(&e, result->p, result->len);
+  vs_text_puts(&e, ",\"status\":\"ok\",\"time\":");
+  vs_text_puts(&e, time);
+  vs_text_put(&e, "}", 1);
+  vs_text_free(result);
+  if (e.failed) {
+    vs_text_free(&e);
+    vs_fail(rq, rs, 503, "Service unavailable: out of memory for the answer");
+    return;
+  }
+  free(rs->text);
+  rs->text = e.p;
+  rs->status = 200;
 }
 
 void vs_ok_operation(vs_request *rq, vs_response *rs) {
@@ -90,7 +166,7 @@ static int print_raw(json_object *o, struct printbuf *pb, int level, int flags) 
 
 static void free_raw(json_object *o, void *text) {
   (void)o;
-  vexfs_free(text);
+  free(text);
 }
 
 json_object *vs_raw_json(char *text) {
@@ -107,8 +183,8 @@ json_object *vs_parse_payload(const char *text) {
 }
 
 json_object *vs_float(float v) {
-  char text[32];
-  snprintf(text, sizeof text, "%.9g", (double)v);
+  char text[VS_FLOAT_TEXT_MAX];
+  vs_float_text(v, text);
   return json_object_new_double_s((double)v, text);
 }
 

@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "float_text.h"
 #include "vexfs/vexfs.h"
 
 #define VS_API_VERSION "1.18.0" /* the Qdrant REST API level served, for the client's check */
@@ -155,15 +156,31 @@ void vs_fail_lib(vs_request *rq, vs_response *rs, vexfs_status st);
 unsigned vs_http_status(vexfs_status st);
 /* An operation's answer: {"operation_id": n, "status": "completed"}. */
 void vs_ok_operation(vs_request *rq, vs_response *rs);
-/* A JSON value that serializes as `text` (taken; freed with vexfs_free), unparsed: payloads go
- * from the library to the client byte for byte. */
+/* A JSON value that serializes as `text` (malloc'd; taken), unparsed. */
 json_object *vs_raw_json(char *text);
 /* A payload as the library returns it, parsed (as deep as the library allows), or NULL when
  * out of memory. */
 #define VEXFS_PAYLOAD_DEPTH 64
 json_object *vs_parse_payload(const char *text);
-/* A float as the shortest decimal that reads back as the same float. */
+/* A float as nine significant digits, which read back as the same float (float_text.h). */
 json_object *vs_float(float v);
+
+/* A JSON text being written. An allocation that fails marks it failed (appends then do
+ * nothing), which vs_ok_text answers with a 503. */
+typedef struct vs_text {
+  char *p; /* NUL-terminated; malloc'd */
+  size_t len, cap;
+  int failed;
+} vs_text;
+void vs_text_put(vs_text *t, const char *s, size_t n);
+void vs_text_puts(vs_text *t, const char *s);
+void vs_text_u64(vs_text *t, uint64_t v);
+void vs_text_float(vs_text *t, float v);
+/* o serialized (plain, slashes unescaped), or null for NULL. */
+void vs_text_json(vs_text *t, json_object *o);
+void vs_text_free(vs_text *t);
+/* Answers 200 with Qdrant's envelope around result, the text of one JSON value (freed). */
+void vs_ok_text(vs_request *rq, vs_response *rs, vs_text *result);
 /* The query argument `key` of the request, or NULL. */
 const char *vs_query_arg(vs_request *rq, const char *key);
 
