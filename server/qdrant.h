@@ -16,6 +16,9 @@ void vs_collection_exists(vs_request *rq, vs_response *rs, char **args);
 void vs_index_create(vs_request *rq, vs_response *rs, char **args);
 void vs_index_delete(vs_request *rq, vs_response *rs, char **args);
 
+/* metrics.c: GET /metrics (Qdrant serves one too), the Prometheus text of every collection. */
+void vs_metrics(vs_request *rq, vs_response *rs, char **args);
+
 /* qdrant_points.c */
 void vs_points_upsert(vs_request *rq, vs_response *rs, char **args);
 void vs_points_retrieve(vs_request *rq, vs_response *rs, char **args);

@@ -21,6 +21,7 @@ static const route routes[] = {
     {"GET", "/healthz", vs_health, always},
     {"GET", "/livez", vs_health, always},
     {"GET", "/readyz", vs_health, always},
+    {"GET", "/metrics", vs_metrics, NULL},
     {"GET", "/collections", vs_collections_list, NULL},
     {"PUT", "/collections/{}", vs_collection_create, NULL},
     {"GET", "/collections/{}", vs_collection_get, NULL},
