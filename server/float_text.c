@@ -1,19 +1,22 @@
-/* Floats as JSON text, as printf's "%.9g" writes them (nine significant digits, which always read
- * back as the same float), without printf: its exact multi-precision conversion took 210 ns a
- * float here (this takes 40), a tenth of a search answer's making and 25 us of each 128-d vector
- * an answer carries.
+/* Floats as JSON text, the same text as printf's "%.9g" (nine significant digits, which always
+ * read back as the same float), mostly without printf: its exact multi-precision conversion took
+ * 210 ns a float here (this takes 40), a tenth of a search answer's making and 25 us of each
+ * 128-d vector an answer carries.
  *
  * How: the float is exact as a double; scaling it by a power of ten in double arithmetic is off
- * by a few units in the 16th digit at most, so the nine digits rounded from it (ties to even, as
- * printf rounds) are printf's, but where the exact value lies within that error of a tie without
- * being one: none in tests/test_server_float.c's three million floats. Even there the ninth
- * digit would be off by one only, well inside half a float ulp (the ninth digit is at most 1e-8
- * of the value; a float's half ulp at least 3e-8), so the text still reads back the same. */
+ * by at most a few roundings (about 1e-7 of a unit of the ninth digit), so the nine digits
+ * rounded from it are printf's unless the scaled value lies that near a tie; there (one float in
+ * tens of thousands; exact ties among them) printf writes it. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "float_text.h"
+
+/* How near a tie the scaled value may come before printf decides: far above the scaling's error,
+ * at most 4 roundings of a value below 1e9 (each within half an ulp, 6e-8: 2.4e-7 all told). */
+#define NEAR_TIE 1e-5
 
 /* x * 10^e, e in [-60, 60]: a product of exact powers (10^22 is the largest exact double). */
 static double scale10(double x, int e) {
@@ -38,7 +41,10 @@ size_t vs_float_text(float v, char out[VS_FLOAT_TEXT_MAX]) {
   int e10 = (int)floor(log10(x)); /* the decimal exponent: corrected below if off by one */
   uint64_t digits = 0;
   for (int tries = 0; tries < 3; tries++) {
-    digits = (uint64_t)nearbyint(scale10(x, 8 - e10)); /* ties to even, as printf */
+    double scaled = scale10(x, 8 - e10);
+    if (fabs(scaled - floor(scaled) - 0.5) < NEAR_TIE) /* the roundings may decide it: printf's */
+      return (size_t)(o - out) + (size_t)snprintf(o, VS_FLOAT_TEXT_MAX - (size_t)(o - out), "%.9g", x);
+    digits = (uint64_t)nearbyint(scaled);
     if (digits >= 1000000000u) e10++;
     else if (digits < 100000000u) e10--;
     else break;

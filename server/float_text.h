@@ -6,9 +6,9 @@
 
 #define VS_FLOAT_TEXT_MAX 24 /* "-1.23456789e-45" and its NUL fit */
 
-/* Writes v as printf("%.9g") would (nine significant digits, trailing zeros dropped), which
- * reads back as the same float (float_text.c says why, and where the two could differ). NaN and
- * infinities, which JSON lacks, are "null". Returns the length, without the NUL. Thread-safe. */
+/* Writes v as printf("%.9g") does (nine significant digits, trailing zeros dropped), which reads
+ * back as the same float. NaN and infinities, which JSON lacks, are "null". Returns the length,
+ * without the NUL. Thread-safe. */
 size_t vs_float_text(float v, char out[VS_FLOAT_TEXT_MAX]);
 
 #endif

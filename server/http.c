@@ -5,6 +5,7 @@
  * for a worker thread, which parses the body, runs the handler and resumes the connection with
  * the answer, so a long search or insert never stalls other connections. Limits: bodies past --max-body get 413 (at once when Content-Length says so),
  * idle connections close after --idle-timeout, connections are capped at --max-connections. */
+#include <fcntl.h>
 #include <netdb.h>
 #include <sys/random.h>
 #include <stdatomic.h>
@@ -25,9 +26,11 @@ typedef struct job job;
 struct vs_http {
   vs_server *srv;
   struct MHD_Daemon **daemons;
+  MHD_socket *listeners; /* each daemon's descriptor of the one listening socket: theirs until
+                            they are quiesced, then ours to close */
   unsigned ndaemons;
-  MHD_socket listener; /* theirs until they are quiesced, then ours to close */
   vs_pollers *pollers;
+  int running; /* every polling and worker thread started */
   pthread_mutex_t lock;
   pthread_cond_t wake;
   job *head, **tail;
@@ -348,19 +351,25 @@ static char *read_file(const char *path) {
   return text;
 }
 
-/* Stops the daemons (their threads have stopped), then closes the socket they shared. */
-static void stop_daemons(vs_http *h) {
+/* Closes the listening socket's descriptors (once the daemons have let go of them). */
+static void close_listeners(vs_http *h) {
   for (unsigned i = 0; i < h->ndaemons; i++) {
-    if (!h->pollers) MHD_quiesce_daemon(h->daemons[i]); /* a start that failed: none has been */
-    MHD_stop_daemon(h->daemons[i]);
+    if (h->listeners[i] != MHD_INVALID_SOCKET) close(h->listeners[i]);
+    h->listeners[i] = MHD_INVALID_SOCKET;
   }
-  if (h->listener != MHD_INVALID_SOCKET) close(h->listener);
+}
+
+/* Stops the daemons, whose threads have stopped or never ran. */
+static void stop_daemons(vs_http *h) {
+  for (unsigned i = 0; i < h->ndaemons; i++) MHD_quiesce_daemon(h->daemons[i]); /* again: harmless */
+  close_listeners(h);
+  for (unsigned i = 0; i < h->ndaemons; i++) MHD_stop_daemon(h->daemons[i]);
   h->ndaemons = 0;
-  h->listener = MHD_INVALID_SOCKET;
 }
 
 static void free_http(vs_http *h) {
   free(h->daemons);
+  free(h->listeners);
   free(h->workers);
   free(h->cert);
   free(h->key);
@@ -374,7 +383,6 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port) {
   vs_http *h = calloc(1, sizeof *h);
   if (!h) return NULL;
   h->srv = srv;
-  h->listener = MHD_INVALID_SOCKET;
   h->tail = &h->head;
   pthread_mutex_init(&h->lock, NULL);
   pthread_cond_init(&h->wake, NULL);
@@ -403,56 +411,62 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port) {
       {h->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, h->cert},
       {MHD_OPTION_HTTPS_MEM_KEY, 0, h->key},
       {MHD_OPTION_END, 0, NULL}};
-  /* one daemon per polling thread; the first binds, the others share its socket. Connections are
-   * shared out as libmicrohttpd's own thread pool does: each daemon takes its part of the limit */
+  /* one daemon per polling thread; the first binds, the others share its socket through a
+   * descriptor of their own (a daemon that fails to start may close the one it was given).
+   * Connections are shared out as libmicrohttpd's own thread pool does: each daemon takes its
+   * part of the limit */
   unsigned n = o->threads < o->max_connections ? o->threads : o->max_connections;
   h->daemons = calloc(n, sizeof *h->daemons);
-  for (unsigned i = 0; h->daemons && i < n; i++) {
+  h->listeners = calloc(n, sizeof *h->listeners);
+  for (unsigned i = 0; h->daemons && h->listeners && i < n; i++) {
     unsigned limit = o->max_connections / n + (i < o->max_connections % n);
+    MHD_socket own = i == 0 ? MHD_INVALID_SOCKET : fcntl(h->listeners[0], F_DUPFD_CLOEXEC, 0);
+    if (i > 0 && own == MHD_INVALID_SOCKET) break;
     struct MHD_OptionItem where[] = {
         i == 0 ? (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, addr->ai_addr}
-               : (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, (intptr_t)h->listener, NULL},
+               : (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, (intptr_t)own, NULL},
         {MHD_OPTION_END, 0, NULL}};
     h->daemons[i] = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h, MHD_OPTION_ARRAY, where, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->idle_timeout, MHD_OPTION_CONNECTION_LIMIT, limit,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
-    if (!h->daemons[i]) break;
-    h->ndaemons++;
-    if (i == 0) {
-      const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemons[0], MHD_DAEMON_INFO_LISTEN_FD);
-      h->listener = info ? info->listen_fd : MHD_INVALID_SOCKET;
-      if (h->listener == MHD_INVALID_SOCKET) break;
+    if (!h->daemons[i]) {
+      if (own != MHD_INVALID_SOCKET && fcntl(own, F_GETFD) != -1) close(own); /* if it did not */
+      break;
     }
+    const union MHD_DaemonInfo *info =
+        i == 0 ? MHD_get_daemon_info(h->daemons[0], MHD_DAEMON_INFO_LISTEN_FD) : NULL;
+    h->listeners[i] = i == 0 ? (info ? info->listen_fd : MHD_INVALID_SOCKET) : own;
+    h->ndaemons++;
+    if (h->listeners[i] == MHD_INVALID_SOCKET) break;
   }
   freeaddrinfo(addr);
-  if (h->ndaemons < n || !(h->pollers = vs_pollers_start(h->daemons, n, o->busy_poll_us))) {
+  /* the pollers are made before the workers start (a worker wakes them through h->pollers) and
+   * run last, once there are workers to take what they queue */
+  if (h->ndaemons == n) h->pollers = vs_pollers_new(h->daemons, n, o->busy_poll_us);
+  h->workers = h->pollers ? calloc(o->threads, sizeof *h->workers) : NULL;
+  for (unsigned i = 0; h->workers && i < o->threads; i++)
+    if (pthread_create(&h->workers[i], NULL, worker, h) == 0) h->nworkers++;
+  if (h->pollers && h->nworkers > 0 && vs_pollers_run(h->pollers) == 0) h->running = 1;
+  if (!h->running) {
     if (h->ndaemons == 0)
       fprintf(stderr, "vexfs-server: cannot listen on %s port %u (in use, or not an address here)\n",
               o->host, o->port);
     else
-      fprintf(stderr, "vexfs-server: cannot start the polling threads\n");
-    stop_daemons(h);
-    free_http(h);
+      fprintf(stderr, "vexfs-server: cannot start the polling and worker threads\n");
+    vs_http_stop(h, 0);
     return NULL;
   }
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemons[0], MHD_DAEMON_INFO_BIND_PORT);
   *port = info ? info->port : o->port;
-  h->workers = calloc(o->threads, sizeof *h->workers);
-  for (unsigned i = 0; h->workers && i < o->threads; i++)
-    if (pthread_create(&h->workers[i], NULL, worker, h) == 0) h->nworkers++;
-  if (h->nworkers == 0) {
-    fprintf(stderr, "vexfs-server: cannot start worker threads\n");
-    vs_http_stop(h, 0);
-    return NULL;
-  }
   return h;
 }
 
 void vs_http_stop(vs_http *h, unsigned grace_s) {
-  if (h->pollers) {
+  if (h->running) {
     vs_pollers_quiesce(h->pollers); /* no new connections */
+    close_listeners(h); /* connections waiting in the backlog are refused now, not after grace */
     /* requests being answered get up to grace_s; bodies still arriving, 2 s */
     for (unsigned waited = 0; waited < grace_s * 100; waited++) {
       if (atomic_load(&h->suspended) == 0 && (atomic_load(&h->in_flight) == 0 || waited >= 200))
@@ -470,6 +484,7 @@ void vs_http_stop(vs_http *h, unsigned grace_s) {
   for (int waited = 0; h->pollers && atomic_load(&h->suspended) > 0 && waited < 1000; waited++)
     usleep(1000);
   if (h->pollers) vs_pollers_stop(h->pollers);
+  h->pollers = NULL;
   stop_daemons(h);
   free_http(h);
 }

@@ -9,10 +9,12 @@
  * window, up to --busy-poll-us; a longer sleep halves it; a poll that catches its event keeps
  * it. So an idle server sleeps, and a busy one rarely does.
  *
- * libmicrohttpd tells only its own threads (through its ITC) of a resumed connection and of a
- * connection slot freed at the limit, so here the worker that resumes a connection wakes its
- * daemon's thread (vs_pollers_wake), and a closed connection has its daemon run again at once
- * (vs_pollers_run_again), which takes the listening socket back. */
+ * Two things the daemon's own fds do not always say: a resume that lands while MHD_run is past
+ * its look for resumed connections but before it drains its ITC is noticed only at the next
+ * event (MHD_get_timeout ignores it), so the worker that resumes a connection also wakes the
+ * daemon's thread (vs_pollers_wake); and a daemon at its connection limit takes the listening
+ * socket back only when it runs after a connection closes, so a close has it run once more
+ * before the thread waits (vs_pollers_run_again). */
 #include <limits.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -67,12 +69,13 @@ static void wait_for_events(poller *p, uint64_t *window) {
   if (MHD_get_timeout(p->daemon, &ms) == MHD_YES) timeout = ms > INT_MAX ? INT_MAX : (int)ms;
   if (timeout == 0) return;
   struct epoll_event ev;
-  uint64_t start = vs_now_ns();
-  if (*window) {
+  uint64_t start = vs_now_ns(), spin = *window;
+  if (timeout > 0 && (uint64_t)timeout * 1000000u < spin) spin = (uint64_t)timeout * 1000000u;
+  if (spin) {
     do {
       if (got_event(p, epoll_wait(p->epfd, &ev, 1, 0), &ev)) return;
       sched_yield(); /* poll only on a CPU nothing else wants: a client may share it */
-    } while (vs_now_ns() - start < *window);
+    } while (vs_now_ns() - start < spin);
   }
   if (!got_event(p, epoll_wait(p->epfd, &ev, 1, timeout), &ev) || all->max_window_ns == 0)
     return; /* a timeout or EINTR: nothing learnt */
@@ -95,18 +98,16 @@ static void *poll_loop(void *arg) {
   vs_pollers *all = p->all;
   uint64_t window = all->max_window_ns;
   for (;;) {
-    do {
-      run_again = 0;
-      MHD_run(p->daemon);
-    } while (run_again);
-    int state = atomic_load(&all->state);
+    run_again = 0;
+    MHD_run(p->daemon);
+    int state = atomic_load(&all->state); /* every round: closes arriving all along hold up nothing */
     if (state != RUNNING && !p->quiesced) {
-      MHD_quiesce_daemon(p->daemon); /* the listening socket is closed once all have let go */
+      MHD_quiesce_daemon(p->daemon); /* its listening socket is then the server's to close */
       p->quiesced = 1;
       atomic_fetch_add(&all->quiesced, 1);
     }
     if (state == EXITING) break;
-    wait_for_events(p, &window);
+    if (!run_again) wait_for_events(p, &window);
   }
   return NULL;
 }
@@ -125,7 +126,7 @@ static int watch(int epfd, int fd, uint32_t tag) {
   return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-vs_pollers *vs_pollers_start(struct MHD_Daemon *const *daemons, unsigned n, unsigned busy_poll_us) {
+vs_pollers *vs_pollers_new(struct MHD_Daemon *const *daemons, unsigned n, unsigned busy_poll_us) {
   vs_pollers *all = calloc(1, sizeof *all);
   if (!all) return NULL;
   if (!(all->p = calloc(n, sizeof *all->p))) {
@@ -145,14 +146,20 @@ vs_pollers *vs_pollers_start(struct MHD_Daemon *const *daemons, unsigned n, unsi
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     p->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (!info || p->epfd < 0 || p->wake_fd < 0 || watch(p->epfd, info->epoll_fd, 0) != 0 ||
-        watch(p->epfd, p->wake_fd, WAKE_TAG) != 0 ||
-        pthread_create(&p->thread, NULL, poll_loop, p) != 0) {
-      vs_pollers_stop(all);
+        watch(p->epfd, p->wake_fd, WAKE_TAG) != 0) {
+      free_pollers(all);
       return NULL;
     }
-    p->started = 1;
   }
   return all;
+}
+
+int vs_pollers_run(vs_pollers *all) {
+  for (unsigned i = 0; i < all->n; i++) {
+    if (pthread_create(&all->p[i].thread, NULL, poll_loop, &all->p[i]) != 0) return -1;
+    all->p[i].started = 1;
+  }
+  return 0;
 }
 
 static void wake(poller *p) {

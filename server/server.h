@@ -107,10 +107,13 @@ void vs_http_stop(vs_http *h, unsigned grace_s);
 
 /* poll.c: runs n libmicrohttpd daemons (external epoll mode), one thread each, which poll
  * without sleeping for up to busy_poll_us after activity (adaptively; 0: never) before they sleep
- * in epoll_wait. NULL when the threads cannot start. */
+ * in epoll_wait. vs_pollers_new makes what the threads need (NULL when it cannot), and
+ * vs_pollers_run starts them (-1 when one cannot start; vs_pollers_stop then stops those that
+ * did). */
 struct MHD_Daemon;
 typedef struct vs_pollers vs_pollers;
-vs_pollers *vs_pollers_start(struct MHD_Daemon *const *daemons, unsigned n, unsigned busy_poll_us);
+vs_pollers *vs_pollers_new(struct MHD_Daemon *const *daemons, unsigned n, unsigned busy_poll_us);
+int vs_pollers_run(vs_pollers *all);
 /* Wakes the thread of daemon: a connection of it was resumed (libmicrohttpd signals that only
  * to its own threads). Thread-safe. */
 void vs_pollers_wake(vs_pollers *all, const struct MHD_Daemon *daemon);
@@ -121,7 +124,7 @@ void vs_pollers_run_again(void);
 /* Has every daemon stop accepting (MHD_quiesce_daemon, by its own thread, so that no call races
  * its MHD_run) and returns once all have; they go on serving the connections they have. */
 void vs_pollers_quiesce(vs_pollers *all);
-/* Stops and joins the threads; the daemons are the caller's to stop afterwards. */
+/* Stops and joins the threads and frees all; the daemons are the caller's to stop afterwards. */
 void vs_pollers_stop(vs_pollers *all);
 
 /* json_check.c: whether text[0, len) (followed by a NUL) is one strict RFC 8259 value, nested at most

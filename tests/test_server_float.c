@@ -1,6 +1,7 @@
 /* vexfs-server's float writer (server/float_text.c) against printf("%.9g"), which it replaces:
  * the same text for millions of floats (random bit patterns, decimals of every magnitude, exact
- * binary fractions whose ninth digit is a rounding tie), each reading back as the same float;
+ * binary fractions whose ninth digit is a rounding tie, the smallest and largest binades), each
+ * reading back as the same float;
  * and JSON's null for what JSON cannot write. */
 #include <float.h>
 #include <math.h>
@@ -62,6 +63,22 @@ static void test_decimals_and_ties(void **state) {
   check(999999999.0f), check(100000000.0f), check(0.0001f), check(0.00001f), check(123456789.0f);
 }
 
+/* The smallest and largest binades, where the scaling takes several roundings: every 5th
+ * mantissa of exponent fields 0 (subnormals), 1, 2, 253 and 254, and two floats whose scaled value
+ * lands within those roundings of a tie. */
+static void test_extreme_binades(void **state) {
+  (void)state;
+  const uint32_t fields[] = {0, 1, 2, 253, 254};
+  for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
+    for (uint32_t m = 0; m < (1u << 23); m += 5) {
+      uint32_t bits = fields[f] << 23 | m;
+      float v;
+      memcpy(&v, &bits, sizeof v);
+      check(v);
+    }
+  check(0x1.22283cp-127f), check(0x1.ad990cp+127f);
+}
+
 static void test_what_json_lacks_is_null(void **state) {
   (void)state;
   char got[VS_FLOAT_TEXT_MAX];
@@ -76,6 +93,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random_bit_patterns),
       cmocka_unit_test(test_decimals_and_ties),
+      cmocka_unit_test(test_extreme_binades),
       cmocka_unit_test(test_what_json_lacks_is_null),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -365,6 +365,32 @@ describe('--busy-poll-us', () => {
     });
   }
 
+  test('SIGTERM amid a stream of one-request connections: it stops, exit 0', async () => {
+    // every round of a polling thread sees a connection close: the stop must still get through
+    const server = await startServer({ args: ['--threads', '2'] });
+    let go = true;
+    let served = 0;
+    const loops = Array.from({ length: 4 }, async () => {
+      while (go) {
+        try {
+          const res = await http(server.url, 'GET', '/healthz', undefined, { connection: 'close' }, 2000);
+          if (res.status === 200) served++;
+        } catch {
+          await sleep(5); // refused once it stops listening
+        }
+      }
+    });
+    try {
+      await sleep(500);
+      assert.ok(served > 0, 'nothing served before the stop');
+      await server.stop(); // throws unless it exits 0 on SIGTERM within 10 s
+    } finally {
+      go = false;
+      await Promise.all(loops);
+      await server.stop();
+    }
+  });
+
   test('a bad value is a usage error naming the option', async () => {
     for (const bad of ['-1', 'abc', '1000001']) {
       const r = await runServerExpectingExit(['--busy-poll-us', bad, '--port', '0']);
