@@ -93,13 +93,6 @@ void vs_metrics(vs_request *rq, vs_response *rs, char **args) {
     free(f->name);
   }
   free(all.f);
-  if (all.failed || out.failed) {
-    vs_text_free(&out);
-    vs_fail(rq, rs, 503, "Service unavailable: out of memory for the metrics");
-    return;
-  }
-  free(rs->text);
-  rs->text = out.p;
-  rs->status = 200;
-  rs->content_type = "text/plain; version=0.0.4; charset=utf-8";
+  out.failed |= all.failed;
+  vs_ok_body(rq, rs, &out, "text/plain; version=0.0.4; charset=utf-8");
 }

@@ -93,29 +93,32 @@ void vs_text_free(vs_text *t) {
   *t = (vs_text){0};
 }
 
-void vs_ok_text(vs_request *rq, vs_response *rs, vs_text *result) {
-  if (result->failed || !result->p) {
-    vs_text_free(result);
-    vs_fail(rq, rs, 503, "Service unavailable: out of memory for the answer");
-    return;
-  }
-  vs_text e = {0};
-  char time[32];
-  elapsed_text(rq, time);
-  vs_text_put(&e, "{\"result\":", 10);
-  vs_text_put(&e, result->p, result->len);
-  vs_text_puts(&e, ",\"status\":\"ok\",\"time\":");
-  vs_text_puts(&e, time);
-  vs_text_put(&e, "}", 1);
-  vs_text_free(result);
-  if (e.failed) {
-    vs_text_free(&e);
+void vs_ok_body(vs_request *rq, vs_response *rs, vs_text *body, const char *content_type) {
+  if (body->failed || !body->p) {
+    vs_text_free(body);
     vs_fail(rq, rs, 503, "Service unavailable: out of memory for the answer");
     return;
   }
   free(rs->text);
-  rs->text = e.p;
+  rs->text = body->p;
+  *body = (vs_text){0};
   rs->status = 200;
+  rs->content_type = content_type;
+}
+
+void vs_ok_text(vs_request *rq, vs_response *rs, vs_text *result) {
+  vs_text e = {.failed = result->failed || !result->p};
+  if (!e.failed) {
+    char time[32];
+    elapsed_text(rq, time);
+    vs_text_put(&e, "{\"result\":", 10);
+    vs_text_put(&e, result->p, result->len);
+    vs_text_puts(&e, ",\"status\":\"ok\",\"time\":");
+    vs_text_puts(&e, time);
+    vs_text_put(&e, "}", 1);
+  }
+  vs_text_free(result);
+  vs_ok_body(rq, rs, &e, NULL);
 }
 
 void vs_ok_operation(vs_request *rq, vs_response *rs) {

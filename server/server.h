@@ -169,7 +169,7 @@ json_object *vs_parse_payload(const char *text);
 json_object *vs_float(float v);
 
 /* A JSON text being written. An allocation that fails marks it failed (appends then do
- * nothing), which vs_ok_text answers with a 503. */
+ * nothing), which vs_ok_text and vs_ok_body answer with a 503. */
 typedef struct vs_text {
   char *p; /* NUL-terminated; malloc'd */
   size_t len, cap;
@@ -184,6 +184,8 @@ void vs_text_json(vs_text *t, json_object *o);
 void vs_text_free(vs_text *t);
 /* Answers 200 with Qdrant's envelope around result, the text of one JSON value (freed). */
 void vs_ok_text(vs_request *rq, vs_response *rs, vs_text *result);
+/* Answers 200 with body as it is (taken), of content_type (NULL: application/json). */
+void vs_ok_body(vs_request *rq, vs_response *rs, vs_text *body, const char *content_type);
 /* The query argument `key` of the request, or NULL. */
 const char *vs_query_arg(vs_request *rq, const char *key);
 
