@@ -4,7 +4,8 @@
 #   scripts/setup.sh test     + test suites (Python's: numpy, pytest, Dask distributed),
 #                             sanitizer builds (build-asan, build-tsan), the aarch64 cross build
 #                             run under qemu (build-arm64), the libFuzzer targets (build-fuzz,
-#                             clang) and tests/server's npm packages
+#                             clang) and tests/server's npm packages (Qdrant's and Chroma's
+#                             JS clients)
 #   scripts/setup.sh bench    + Google Benchmark, faiss, hnswlib, the Fashion-MNIST data and
 #                             USearch 2.25 from npm (benchmarks/ann/.npm, for memory_bench)
 set -euo pipefail
@@ -93,13 +94,15 @@ if [ "$profile" = test ]; then
   if [ "$(uname -m)" = x86_64 ]; then
     configure build-arm64 --cross-file=cross/aarch64-linux-gnu.ini -Dtests=enabled -Dbenchmarks=disabled
   fi
-  # tests/server (vexfs-server through Qdrant's JS client): the client as package-lock.json pins
-  # it, installed again when the lock changes (npm ci empties node_modules first). Peer
-  # dependencies are left out: the client names typescript as one and needs none at run time.
+  # tests/server (vexfs-server through Qdrant's and Chroma's JS clients): the clients as
+  # package-lock.json pins them, installed again when the lock changes (npm ci empties
+  # node_modules first). Peer dependencies are left out (Qdrant's client names typescript as one
+  # and needs none at run time), and optional ones: chromadb's are native builds of Chroma's own
+  # embedded server (51 MB), which its HTTP client never loads.
   lock_sum=$(sha256sum tests/server/package-lock.json | cut -d' ' -f1)
   if [ ! -d tests/server/node_modules/@qdrant/js-client-rest ] ||
      [ "$(cat tests/server/node_modules/.lock.sha256 2>/dev/null)" != "$lock_sum" ]; then
-    (cd tests/server && npm ci --ignore-scripts --no-audit --no-fund --omit=peer >/dev/null)
+    (cd tests/server && npm ci --ignore-scripts --no-audit --no-fund --omit=peer --omit=optional >/dev/null)
     echo "$lock_sum" >tests/server/node_modules/.lock.sha256
   fi
 fi

@@ -4,8 +4,9 @@
  * surrogates, each of which would change a client's data without a word.
  *
  * The same pass lifts the request's vectors out of the text: a list of numbers under "vector",
- * "query" or "nearest", or in the list under "vectors" (never below "payload", "payloads" or
- * "filter"), is read into a float table and replaced by a placeholder string, so that json-c
+ * "query" or "nearest", or in the list under "vectors" (Chroma's "embeddings" and
+ * "query_embeddings" too; never below "payload", "payloads" or "filter", nor Chroma's
+ * "metadatas", "metadata", "new_metadata" or "where"), is read into a float table and replaced by a placeholder string, so that json-c
  * makes no object per coordinate (most of a search's or an upsert's parsing time). The
  * placeholder holds a random number drawn per request, so a client cannot forge one. */
 #include <errno.h>
@@ -35,9 +36,9 @@ typedef struct scan {
 
 /* Where a value sits, as far as lifting vectors goes. */
 typedef struct place {
-  int excluded;            /* below "payload", "payloads" or "filter": user data, kept as text */
+  int excluded;            /* below "payload", "filter" and the like: user data, kept as text */
   int vector;              /* a vector may sit here */
-  int elements_are_vectors; /* (a list under "vectors") */
+  int elements_are_vectors; /* (a list under "vectors", "embeddings" or "query_embeddings") */
 } place;
 
 static int fail(scan *s, const char *why) {
@@ -208,10 +209,14 @@ static int container(scan *s, char close, place where) {
       if (string(s, 1) != 0) return -1;
       size_t len = (size_t)(s->p - 1 - key);
       inner.excluded = where.excluded || key_is(key, len, "payload") ||
-                       key_is(key, len, "payloads") || key_is(key, len, "filter");
+                       key_is(key, len, "payloads") || key_is(key, len, "filter") ||
+                       key_is(key, len, "metadatas") || key_is(key, len, "metadata") ||
+                       key_is(key, len, "new_metadata") || key_is(key, len, "where");
       inner.vector = !inner.excluded && (key_is(key, len, "vector") ||
                                          key_is(key, len, "query") || key_is(key, len, "nearest"));
-      inner.elements_are_vectors = !inner.excluded && key_is(key, len, "vectors");
+      inner.elements_are_vectors = !inner.excluded && (key_is(key, len, "vectors") ||
+                                                       key_is(key, len, "embeddings") ||
+                                                       key_is(key, len, "query_embeddings"));
       skip_space(s);
       if (s->p == s->end || *s->p != ':') return fail(s, "a ':' must follow an object key");
       s->p++;

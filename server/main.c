@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "chroma.h"
 
 #define GRACE_SECONDS 30
 #define DEFAULT_BUSY_POLL_US 100
@@ -144,9 +144,16 @@ int main(int argc, char **argv) {
             srv.opt.data ? srv.opt.data : "", vexfs_last_error());
     return 1;
   }
+  if ((st = vs_chroma_open(&srv)) != VEXFS_OK) {
+    fprintf(stderr, "vexfs-server: cannot read the Chroma collections: %s\n", vexfs_last_error());
+    vs_chroma_close(&srv);
+    vs_catalog_close(&srv.catalog);
+    return 1;
+  }
   unsigned port = 0;
   vs_http *http = vs_http_start(&srv, &port);
   if (!http) {
+    vs_chroma_close(&srv);
     vs_catalog_close(&srv.catalog);
     return 1;
   }
@@ -158,6 +165,7 @@ int main(int argc, char **argv) {
   sigwait(&stop, &sig);
   fprintf(stderr, "vexfs-server: %s: finishing requests in progress\n", strsignal(sig));
   vs_http_stop(http, GRACE_SECONDS);
+  vs_chroma_close(&srv);
   st = vs_catalog_close(&srv.catalog);
   if (st != VEXFS_OK) {
     fprintf(stderr, "vexfs-server: the final checkpoint failed (%s); the log keeps every write\n",

@@ -61,6 +61,11 @@ int vs_is_vector(const vs_request *rq, json_object *v);
  * them), else with a squared norm the library accepts; -1 after a 400 naming `what`. */
 int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, float *out,
                    const char *what);
+/* As vs_read_vector for dim numbers, made unit length when normalize is set. */
+int vs_read_floats(vs_request *rq, vs_response *rs, json_object *v, uint32_t dim, int normalize,
+                   float *out, const char *what);
+/* How many numbers vector v holds (SIZE_MAX when it is not a list). */
+size_t vs_vector_length(const vs_request *rq, json_object *v);
 
 /* The stored points a request selects by `points` (ids: one not stored is a 404 with must_exist,
  * else skipped) or by `filter`; *ids freed with free(). -1 after vs_fail. */

@@ -156,19 +156,25 @@ int vs_is_vector(const vs_request *rq, json_object *v) {
   return json_object_is_type(v, json_type_array) || vs_vectors_lookup(rq->vectors, v, &n);
 }
 
-int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, float *out,
-                   const char *what) {
+size_t vs_vector_length(const vs_request *rq, json_object *v) {
   size_t n = 0;
-  const float *lifted = vs_vectors_lookup(rq->vectors, v, &n); /* the body check read it */
+  if (vs_vectors_lookup(rq->vectors, v, &n)) return n; /* the body check read it */
+  return json_object_is_type(v, json_type_array) ? json_object_array_length(v) : SIZE_MAX;
+}
+
+int vs_read_floats(vs_request *rq, vs_response *rs, json_object *v, uint32_t dim, int normalize,
+                   float *out, const char *what) {
+  size_t n = 0;
+  const float *lifted = vs_vectors_lookup(rq->vectors, v, &n);
   if (!lifted && !json_object_is_type(v, json_type_array)) {
     vs_fail(rq, rs, 400, "Bad request: %s: the vector must be a list of %u numbers (named "
-                         "vectors are not supported by vexfs-server)", what, k->dim);
+                         "vectors are not supported by vexfs-server)", what, dim);
     return -1;
   }
   if (!lifted) n = json_object_array_length(v);
-  if (n != k->dim) {
+  if (n != dim) {
     vs_fail(rq, rs, 400, "Wrong input: Vector dimension error: expected dim: %u, got %zu (%s)",
-            k->dim, n, what);
+            dim, n, what);
     return -1;
   }
   double norm = 0;
@@ -183,8 +189,7 @@ int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, 
     out[i] = (float)d;
     norm += (double)out[i] * out[i];
   }
-  if (k->metric == VEXFS_METRIC_COSINE) { /* unit length, as Qdrant stores them, in double so
-                                             that tiny and huge norms both come out at 1 */
+  if (normalize) { /* unit length, in double so that tiny and huge norms both come out at 1 */
     double scale = norm > 0 ? 1.0 / sqrt(norm) : 0.0;
     for (size_t i = 0; norm > 0 && i < n; i++) out[i] = (float)(out[i] * scale);
     return 0;
@@ -195,6 +200,12 @@ int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, 
     return -1;
   }
   return 0;
+}
+
+int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, float *out,
+                   const char *what) {
+  /* cosine vectors are stored at unit length, as Qdrant stores them */
+  return vs_read_floats(rq, rs, v, k->dim, k->metric == VEXFS_METRIC_COSINE, out, what);
 }
 
 static int read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, float *out,

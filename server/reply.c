@@ -1,5 +1,6 @@
 /* Qdrant's response envelope ({"result": ..., "status": "ok", "time": seconds}; errors
- * {"status": {"error": "..."}, "time": seconds}) and the small JSON helpers handlers share. */
+ * {"status": {"error": "..."}, "time": seconds}, or Chroma's error body under /api/v2/) and the
+ * small JSON helpers handlers share. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,7 +10,7 @@
 
 #include <microhttpd.h>
 
-#include "server.h"
+#include "chroma.h"
 
 uint64_t vs_now_ns(void) {
   struct timespec ts;
@@ -134,6 +135,16 @@ void vs_fail(vs_request *rq, vs_response *rs, unsigned status, const char *fmt, 
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  if (rq && rq->path && strncmp(rq->path, "/api/v2/", 8) == 0) { /* Chroma's shape */
+    vs_text body = {0};
+    vs_chroma_error_text(&body, status, msg);
+    free(rs->text);
+    rs->text = body.failed ? NULL : body.p;
+    rs->status = rs->text ? status : 500;
+    rs->content_type = NULL;
+    if (body.failed) vs_text_free(&body);
+    return;
+  }
   json_object *err = json_object_new_object();
   json_object_object_add(err, "error", json_object_new_string(msg));
   json_object *e = json_object_new_object();

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chroma.h"
 #include "qdrant.h"
 
 typedef struct route {
@@ -43,6 +44,30 @@ static const route routes[] = {
     {"PUT", "/collections/{}/points/payload", vs_payload_overwrite, NULL},
     {"POST", "/collections/{}/points/payload/delete", vs_payload_delete, NULL},
     {"POST", "/collections/{}/points/payload/clear", vs_payload_clear, NULL},
+#define CHROMA_DB "/api/v2/tenants/{}/databases/{}"
+#define CHROMA_COLLECTION CHROMA_DB "/collections/{}"
+    {"GET", "/api/v2/heartbeat", vs_chroma_heartbeat, always},
+    {"GET", "/api/v2/healthcheck", vs_chroma_healthcheck, always},
+    {"GET", "/api/v2/version", vs_chroma_version, always},
+    {"GET", "/api/v2/pre-flight-checks", vs_chroma_preflight, always},
+    {"GET", "/api/v2/auth/identity", vs_chroma_identity, always},
+    {"GET", "/api/v2/tenants/{}", vs_chroma_tenant_get, always},
+    {"GET", "/api/v2/tenants/{}/databases", vs_chroma_databases_list, always},
+    {"GET", CHROMA_DB, vs_chroma_database_get, always},
+    {"GET", CHROMA_DB "/collections", vs_chroma_collections_list, NULL},
+    {"POST", CHROMA_DB "/collections", vs_chroma_collection_create, NULL},
+    {"GET", CHROMA_DB "/collections_count", vs_chroma_collections_count, NULL},
+    {"GET", CHROMA_DB "/collections/by-id/{}", vs_chroma_collection_get_by_id, NULL},
+    {"GET", CHROMA_COLLECTION, vs_chroma_collection_get, NULL},
+    {"PUT", CHROMA_COLLECTION, vs_chroma_collection_modify, NULL},
+    {"DELETE", CHROMA_COLLECTION, vs_chroma_collection_delete, NULL},
+    {"POST", CHROMA_COLLECTION "/add", vs_chroma_add, NULL},
+    {"POST", CHROMA_COLLECTION "/upsert", vs_chroma_upsert, NULL},
+    {"POST", CHROMA_COLLECTION "/update", vs_chroma_update, NULL},
+    {"POST", CHROMA_COLLECTION "/get", vs_chroma_get, NULL},
+    {"POST", CHROMA_COLLECTION "/delete", vs_chroma_delete_records, NULL},
+    {"GET", CHROMA_COLLECTION "/count", vs_chroma_count_records, NULL},
+    {"POST", CHROMA_COLLECTION "/query", vs_chroma_query, NULL},
 };
 
 /* Matches path against pattern, filling args; 1 on a match. */

@@ -10,7 +10,8 @@
  *   catalog.c       the database, its collections and each one's companion (payload schema, UUIDs)
  *   point_ids.c     Qdrant point ids (u64 or UUID) <-> the library's u64 ids
  *   filter.c        Qdrant filters checked and translated to the library's filter_json
- *   qdrant_collections.c, qdrant_points.c, qdrant_payload.c, qdrant_search.c: the REST API */
+ *   qdrant_collections.c, qdrant_points.c, qdrant_payload.c, qdrant_search.c: the REST API
+ *   chroma_*.c      Chroma's REST API (/api/v2; chroma.h lists its parts) */
 #ifndef VEXFS_SERVER_H
 #define VEXFS_SERVER_H
 
@@ -54,6 +55,8 @@ typedef struct vs_coll {
   unsigned refs;          /* requests using it (vs_catalog_acquire); under the catalog's lock */
   int dropping;           /* a drop waits for refs to reach 0; no new request gets it */
   uint64_t uuid_floor;    /* the lowest id given to a UUID (UINT64_MAX: none yet); under write */
+  uint64_t chroma_next;   /* the id the next new Chroma record takes (0: not read yet); under
+                             write (chroma_records.c) */
   struct vs_coll *next;
 } vs_coll;
 
@@ -67,6 +70,7 @@ typedef struct vs_catalog {
 typedef struct vs_server {
   vs_options opt;
   vs_catalog catalog;
+  struct vs_chroma *chroma; /* Chroma's collections (chroma_registry.c) */
   _Atomic uint64_t operation_id;
 } vs_server;
 
