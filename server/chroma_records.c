@@ -466,19 +466,16 @@ void vs_chroma_delete_records(vs_request *rq, vs_response *rs, char **args) {
   if (!body || vs_chroma_no_where_document(rq, rs, body) ||
       vs_get_uint(rq, rs, body, "limit", UINT64_MAX - 1, &limit))
     return;
+  /* without ids or where, nothing (as Chroma: never every record) */
   int has_ids = json_object_object_get_ex(body, "ids", &v) && !json_object_is_type(v, json_type_null);
   int has_where = json_object_object_get_ex(body, "where", &v) && !json_object_is_type(v, json_type_null);
-  if (!has_ids && !has_where) {
-    vs_fail(rq, rs, 400, "a delete names its records by `ids` or `where` (or both)");
-    return;
-  }
   vs_chroma_info info = {0};
   vs_coll *k = NULL;
   if (open_points(rq, rs, args, 0, &info, &k) != 0) return;
   uint64_t *ids = NULL;
   size_t n = 0;
   if (k) pthread_mutex_lock(&k->write);
-  if (!k || select_ids(rq, rs, k, body, &ids, &n) == 0) {
+  if (!k || !(has_ids || has_where) || select_ids(rq, rs, k, body, &ids, &n) == 0) {
     if (n > limit) n = (size_t)limit;
     vexfs_status st = n ? vexfs_remove(k->points, ids, n) : VEXFS_OK;
     if (st != VEXFS_OK) {
