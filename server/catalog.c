@@ -161,6 +161,15 @@ json_object *vs_catalog_list(vs_catalog *cat) {
   return list;
 }
 
+uint64_t vs_catalog_vectors(vs_catalog *cat) {
+  uint64_t n = 0;
+  pthread_mutex_lock(&cat->lock); /* a drop frees a collection under it */
+  for (vs_coll *k = cat->list; k; k = k->next)
+    if (!k->dropping) n += vexfs_count(k->points);
+  pthread_mutex_unlock(&cat->lock);
+  return n;
+}
+
 vexfs_status vs_catalog_create(vs_catalog *cat, const char *name,
                                const vexfs_collection_config *cfg) {
   pthread_mutex_lock(&cat->lock);

@@ -1,5 +1,6 @@
 /* Qdrant's response envelope ({"result": ..., "status": "ok", "time": seconds}; errors
- * {"status": {"error": "..."}, "time": seconds}) and the small JSON helpers handlers share. */
+ * {"status": {"error": "..."}, "time": seconds}; a request of /api/v1 gets that API's error body
+ * instead, api_v1_reply.c's) and the small JSON helpers handlers share. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -134,6 +135,10 @@ void vs_fail(vs_request *rq, vs_response *rs, unsigned status, const char *fmt, 
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  if (vs_v1_request(rq)) {
+    vs_v1_error(rq, rs, status, NULL, msg);
+    return;
+  }
   json_object *err = json_object_new_object();
   json_object_object_add(err, "error", json_object_new_string(msg));
   json_object *e = json_object_new_object();
@@ -158,6 +163,10 @@ unsigned vs_http_status(vexfs_status st) {
 }
 
 void vs_fail_lib(vs_request *rq, vs_response *rs, vexfs_status st) {
+  if (vs_v1_request(rq)) {
+    vs_v1_fail_lib(rq, rs, st);
+    return;
+  }
   vs_fail(rq, rs, vs_http_status(st), "%s: %s", vexfs_status_string(st), vexfs_last_error());
 }
 
