@@ -1,6 +1,7 @@
 /* /api/v1's vectors: insert one or a batch (all or nothing), get, delete, and search. Ids are the
- * library's u64; a vector sent without one gets one past the largest id in the collection (below
- * those given to Qdrant's UUIDs), as the SDK's client does. Cosine vectors are stored unit length,
+ * library's u64; a vector sent without one gets one past the largest id /api/v1 has given or been
+ * given, as the SDK's client does (found in the collection, below the ids of Qdrant's UUIDs, on
+ * first use and when an id was taken through Qdrant's routes meanwhile). Cosine vectors are stored unit length,
  * as through Qdrant's routes (the same collection is served by both).
  * Left out of the reference's answers: created_at and batch_id (nothing keeps them),
  * performance_stats' memory_pool_used, stack_usage_bytes, parallel_threads_used,
@@ -123,6 +124,8 @@ static int insert_rows(vs_request *rq, vs_response *rs, vs_coll *k, rows *r) {
     st = vexfs_insert_with_payload(k->points, r->ids, r->vectors, (const char *const *)r->payloads,
                                    r->n);
     if (st == VEXFS_OK && !r->given_ids) k->v1_next_id += r->n;
+    for (size_t i = 0; st == VEXFS_OK && r->given_ids && k->v1_next_id && i < r->n; i++)
+      if (r->ids[i] >= k->v1_next_id && r->ids[i] < k->uuid_floor) k->v1_next_id = r->ids[i] + 1;
     if (st != VEXFS_E_EXISTS || r->given_ids) break;
     k->v1_next_id = 0; /* ids were taken another way (Qdrant's routes): look again */
   }
