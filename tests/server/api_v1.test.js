@@ -36,16 +36,23 @@ function hits(json) {
   return json.results.map((h) => [h.id, f32(h.distance)]);
 }
 
-describe('/api/v1 collections, vectors and search', () => {
-  let server;
-  let req;
+// Starts a server for the enclosing describe() and stops it after; s.req(method, path, body).
+function serve(options) {
+  const s = {};
   before(async () => {
-    server = await startServer();
-    req = (method, path, body) => http(server.url, method, path, body);
+    s.server = await startServer(options);
+    s.url = s.server.url;
+    s.req = (method, path, body, headers) => http(s.url, method, path, body, headers);
   });
   after(async () => {
-    if (server) await server.stop();
+    if (s.server) await s.server.stop();
   });
+  return s;
+}
+
+describe('/api/v1 collections, vectors and search', () => {
+  const s = serve();
+  const req = (...a) => s.req(...a);
 
   test('create, get, list (sorted, paged), delete', async () => {
     const made = ok(await req('POST', '/api/v1/collections', {
@@ -388,15 +395,8 @@ describe('/api/v1 collections, vectors and search', () => {
 });
 
 describe('/api/v1 performance figures move with traffic', () => {
-  let server;
-  let req;
-  before(async () => {
-    server = await startServer();
-    req = (method, path, body) => http(server.url, method, path, body);
-  });
-  after(async () => {
-    if (server) await server.stop();
-  });
+  const s = serve();
+  const req = (...a) => s.req(...a);
 
   test('realtime, history and include_performance after inserts and searches', async () => {
     const idle = ok(await req('GET', '/api/v1/performance/metrics/realtime'));
@@ -459,27 +459,21 @@ describe('/api/v1 performance figures move with traffic', () => {
 });
 
 describe('/api/v1 behind an API key', () => {
-  let server;
   const KEY = 'v1-secret-key';
-  before(async () => {
-    server = await startServer({ args: ['--api-key', KEY] });
-  });
-  after(async () => {
-    if (server) await server.stop();
-  });
+  const s = serve({ args: ['--api-key', KEY] });
 
   test('refused with API_002 without the key or with a wrong one, served with it', async () => {
-    fails(await http(server.url, 'GET', '/api/v1/collections'), 401, 'API_002', 'no key');
-    fails(await http(server.url, 'POST', '/api/v1/collections', { name: 'k', dimension: 2 },
+    fails(await http(s.url, 'GET', '/api/v1/collections'), 401, 'API_002', 'no key');
+    fails(await http(s.url, 'POST', '/api/v1/collections', { name: 'k', dimension: 2 },
       { authorization: 'Bearer wrong' }), 401, 'API_002', 'a wrong key');
-    fails(await http(server.url, 'GET', '/api/v1/performance/metrics/realtime', undefined, { 'api-key': 'nope' }),
+    fails(await http(s.url, 'GET', '/api/v1/performance/metrics/realtime', undefined, { 'api-key': 'nope' }),
       401, 'API_002', 'a wrong api-key');
-    fails(await http(server.url, 'GET', '/api/v1/performance/stack/usage'), 401, 'API_002', 'a 404 route, no key');
-    assert.equal((await http(server.url, 'GET', '/api/v1/collections/k')).status, 401);
-    ok(await http(server.url, 'POST', '/api/v1/collections', { name: 'k', dimension: 2 }, { authorization: `Bearer ${KEY}` }));
-    ok(await http(server.url, 'GET', '/api/v1/collections/k', undefined, { 'api-key': KEY }));
+    fails(await http(s.url, 'GET', '/api/v1/performance/stack/usage'), 401, 'API_002', 'a 404 route, no key');
+    assert.equal((await http(s.url, 'GET', '/api/v1/collections/k')).status, 401);
+    ok(await http(s.url, 'POST', '/api/v1/collections', { name: 'k', dimension: 2 }, { authorization: `Bearer ${KEY}` }));
+    ok(await http(s.url, 'GET', '/api/v1/collections/k', undefined, { 'api-key': KEY }));
     // Qdrant's routes keep their envelope
-    const q = await http(server.url, 'GET', '/collections');
+    const q = await http(s.url, 'GET', '/collections');
     assert.equal(q.status, 401);
     assert.equal(typeof q.json.status.error, 'string');
   });
