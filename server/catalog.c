@@ -161,6 +161,15 @@ json_object *vs_catalog_list(vs_catalog *cat) {
   return list;
 }
 
+uint64_t vs_catalog_vectors(vs_catalog *cat) {
+  uint64_t n = 0;
+  pthread_mutex_lock(&cat->lock); /* a drop frees a collection under it */
+  for (vs_coll *k = cat->list; k; k = k->next)
+    if (!k->dropping) n += vexfs_count(k->points);
+  pthread_mutex_unlock(&cat->lock);
+  return n;
+}
+
 vexfs_status vs_catalog_create(vs_catalog *cat, const char *name,
                                const vexfs_collection_config *cfg) {
   pthread_mutex_lock(&cat->lock);
@@ -220,4 +229,27 @@ vexfs_status vs_coll_set_schema(vs_coll *k, json_object *schema) {
                                       VEXFS_PAYLOAD_REPLACE);
   json_object_put(row);
   return st;
+}
+
+vexfs_status vs_coll_take_ids(vs_coll *k, size_t n, uint64_t *first) {
+  if (!k->next_id_known) {
+    uint64_t *ids = NULL;
+    size_t m = 0;
+    vexfs_status st = vexfs_list_ids(k->points, &ids, &m);
+    if (st != VEXFS_OK) return st;
+    while (m > 0 && ids[m - 1] >= k->uuid_floor) m--;
+    k->next_id = m ? ids[m - 1] + 1 : 0;
+    k->next_id_known = 1;
+    vexfs_free(ids);
+  }
+  if (k->next_id + n < k->next_id || k->next_id + n > k->uuid_floor) return VEXFS_E_INVALID;
+  *first = k->next_id;
+  k->next_id += n;
+  return VEXFS_OK;
+}
+
+void vs_coll_saw_ids(vs_coll *k, const uint64_t *ids, size_t n) {
+  if (!ids) k->next_id_known = 0;
+  for (size_t i = 0; ids && k->next_id_known && i < n; i++)
+    if (ids[i] >= k->next_id && ids[i] < k->uuid_floor) k->next_id = ids[i] + 1;
 }

@@ -1,6 +1,6 @@
 /* Chroma's record routes: add, upsert, update, get, delete and count. A record is a point of the
  * collection's points (chroma.h): new string ids get the next library id, counting up; the
- * string id is found again through the keyword index on its payload key. Writes of a collection
+ * string id is found again through the keyword index on its payload key (vs_coll_take_ids). Writes of a collection
  * run one at a time (k->write), each as one library call, so a batch is stored whole or not at
  * all, and as Chroma does: add skips ids already stored, update skips ids not stored, upsert
  * updates those stored (metadata merged key by key, a null value removing its key) and adds the
@@ -157,23 +157,6 @@ static int read_batch(vs_request *rq, vs_response *rs, json_object *body, write_
   return 0;
 }
 
-/* The id after the largest one below the Qdrant UUIDs' (point_ids.c), read once; under write. */
-static uint64_t next_id(vs_coll *k) {
-  if (k->chroma_next == 0) {
-    uint64_t *ids = NULL;
-    size_t n = 0;
-    k->chroma_next = 1;
-    if (vexfs_list_ids(k->points, &ids, &n) == VEXFS_OK)
-      for (size_t i = n; i-- > 0;)
-        if (ids[i] < k->uuid_floor) {
-          k->chroma_next = ids[i] + 1;
-          break;
-        }
-    vexfs_free(ids);
-  }
-  return k->chroma_next++;
-}
-
 typedef struct found {
   const char *id;
   uint64_t at;
@@ -325,12 +308,23 @@ static void write_batch(vs_request *rq, vs_response *rs, vs_coll *k, const batch
       ok = 0;
     }
     vs_chroma_record_free(&old);
-    if (ok) ids[m++] = exists ? stored[i] : next_id(k);
+    if (ok) ids[m++] = exists ? stored[i] : UINT64_MAX; /* given below */
   }
   vexfs_status st = VEXFS_OK;
+  size_t fresh = 0;
+  for (size_t i = 0; ok && i < m; i++) fresh += ids[i] == UINT64_MAX;
+  uint64_t next = 0;
+  if (ok && fresh && (st = vs_coll_take_ids(k, fresh, &next)) != VEXFS_OK) {
+    if (st == VEXFS_E_INVALID) vs_fail(rq, rs, 400, "no room for %zu more records", fresh);
+    else vs_fail_lib(rq, rs, st);
+    ok = 0;
+  }
+  for (size_t i = 0; ok && i < m; i++)
+    if (ids[i] == UINT64_MAX) ids[i] = next++;
   if (ok && m)
     st = kind == ADD ? vexfs_insert_with_payload(k->points, ids, vectors, (const char *const *)payloads, m)
                      : vexfs_upsert(k->points, ids, vectors, (const char *const *)payloads, m);
+  if (ok && st == VEXFS_E_EXISTS) vs_coll_saw_ids(k, NULL, 0); /* taken through another API */
   if (ok && st != VEXFS_OK) vs_fail_lib(rq, rs, st);
   else if (ok) answer_literal(rq, rs, "{}", kind == ADD ? 201 : 200);
   for (size_t i = 0; payloads && i < m; i++) free(payloads[i]);

@@ -1,4 +1,5 @@
-/* vexfs-server: serves one libvexfs database over Qdrant's REST API.
+/* vexfs-server: serves one libvexfs database over Qdrant's REST API and the earlier VexFS's
+ * (/api/v1).
  *
  *   vexfs-server [--data DIR] [--host 127.0.0.1] [--port 6333] [--api-key KEY] ...
  *
@@ -144,16 +145,19 @@ int main(int argc, char **argv) {
             srv.opt.data ? srv.opt.data : "", vexfs_last_error());
     return 1;
   }
+  srv.perf = vs_perf_start(&srv);
   if ((st = vs_chroma_open(&srv)) != VEXFS_OK) {
     fprintf(stderr, "vexfs-server: cannot read the Chroma collections: %s\n", vexfs_last_error());
     vs_chroma_close(&srv);
+    vs_perf_stop(srv.perf);
     vs_catalog_close(&srv.catalog);
     return 1;
   }
   unsigned port = 0;
-  vs_http *http = vs_http_start(&srv, &port);
+  vs_http *http = srv.perf ? vs_http_start(&srv, &port) : NULL;
   if (!http) {
     vs_chroma_close(&srv);
+    vs_perf_stop(srv.perf);
     vs_catalog_close(&srv.catalog);
     return 1;
   }
@@ -166,6 +170,7 @@ int main(int argc, char **argv) {
   fprintf(stderr, "vexfs-server: %s: finishing requests in progress\n", strsignal(sig));
   vs_http_stop(http, GRACE_SECONDS);
   vs_chroma_close(&srv);
+  vs_perf_stop(srv.perf);
   st = vs_catalog_close(&srv.catalog);
   if (st != VEXFS_OK) {
     fprintf(stderr, "vexfs-server: the final checkpoint failed (%s); the log keeps every write\n",

@@ -1,6 +1,7 @@
 /* Qdrant's response envelope ({"result": ..., "status": "ok", "time": seconds}; errors
- * {"status": {"error": "..."}, "time": seconds}, or Chroma's error body under /api/v2/) and the
- * small JSON helpers handlers share. */
+ * {"status": {"error": "..."}, "time": seconds}; a request of /api/v1 gets that API's error body
+ * instead, api_v1_reply.c's, and one of /api/v2 Chroma's) and the small JSON helpers handlers
+ * share. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -135,6 +136,10 @@ void vs_fail(vs_request *rq, vs_response *rs, unsigned status, const char *fmt, 
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  if (vs_v1_request(rq)) {
+    vs_v1_error(rq, rs, status, NULL, msg);
+    return;
+  }
   if (rq && rq->path && strncmp(rq->path, "/api/v2/", 8) == 0) { /* Chroma's shape */
     vs_text body = {0};
     vs_chroma_error_text(&body, status, msg);
@@ -169,6 +174,10 @@ unsigned vs_http_status(vexfs_status st) {
 }
 
 void vs_fail_lib(vs_request *rq, vs_response *rs, vexfs_status st) {
+  if (vs_v1_request(rq)) {
+    vs_v1_fail_lib(rq, rs, st);
+    return;
+  }
   vs_fail(rq, rs, vs_http_status(st), "%s: %s", vexfs_status_string(st), vexfs_last_error());
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "chroma.h"
+#include "api_v1.h"
 #include "qdrant.h"
 
 typedef struct route {
@@ -68,6 +69,33 @@ static const route routes[] = {
     {"POST", CHROMA_COLLECTION "/delete", vs_chroma_delete_records, NULL},
     {"GET", CHROMA_COLLECTION "/count", vs_chroma_count_records, NULL},
     {"POST", CHROMA_COLLECTION "/query", vs_chroma_query, NULL},
+    {"POST", "/api/v1/collections", vs_v1_collection_create, NULL},
+    {"GET", "/api/v1/collections", vs_v1_collections_list, NULL},
+    {"GET", "/api/v1/collections/{}", vs_v1_collection_get, NULL},
+    {"DELETE", "/api/v1/collections/{}", vs_v1_collection_delete, NULL},
+    {"GET", "/api/v1/collections/{}/stats", vs_v1_collection_stats, NULL},
+    {"GET", "/api/v1/stats", vs_v1_stats, NULL},
+    {"POST", "/api/v1/collections/{}/vectors", vs_v1_vector_insert, NULL},
+    {"POST", "/api/v1/collections/{}/vectors/batch", vs_v1_vectors_insert_batch, NULL},
+    {"POST", "/api/v1/collections/{}/vectors/delete", vs_v1_vectors_delete, NULL},
+    {"GET", "/api/v1/collections/{}/vectors/{}", vs_v1_vector_get, NULL},
+    {"DELETE", "/api/v1/collections/{}/vectors/{}", vs_v1_vector_delete, NULL},
+    {"POST", "/api/v1/collections/{}/search", vs_v1_search, NULL},
+    {"GET", "/api/v1/performance/metrics/realtime", vs_v1_perf_realtime, NULL},
+    {"GET", "/api/v1/performance/metrics/history", vs_v1_perf_history, NULL},
+    {"GET", "/api/v1/performance/memory-pools/status", vs_v1_pools_status, NULL},
+    {"GET", "/api/v1/performance/memory-pools/metrics", vs_v1_pools_metrics, NULL},
+    {"GET", "/api/v1/performance/simd/capabilities", vs_v1_simd_capabilities, NULL},
+    {"GET", "/api/v1/performance/simd/status", vs_v1_simd_status, NULL},
+    {"POST", "/api/v1/performance/configure", vs_v1_perf_configure, NULL},
+    {"POST", "/api/v1/performance/memory-pools/configure", vs_v1_not_applicable, NULL},
+    {"POST", "/api/v1/performance/memory-pools/optimize", vs_v1_not_applicable, NULL},
+    {"POST", "/api/v1/performance/simd/enable", vs_v1_not_applicable, NULL},
+    {"POST", "/api/v1/performance/simd/benchmark", vs_v1_not_applicable, NULL},
+    {"GET", "/api/v1/performance/stack/{}", vs_v1_not_applicable, NULL},
+    {"POST", "/api/v1/performance/stack/{}", vs_v1_not_applicable, NULL},
+    {"GET", "/api/v1/performance/bridge/{}", vs_v1_not_applicable, NULL},
+    {"POST", "/api/v1/performance/bridge/{}", vs_v1_not_applicable, NULL},
 };
 
 /* Matches path against pattern, filling args; 1 on a match. */

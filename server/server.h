@@ -11,6 +11,9 @@
  *   point_ids.c     Qdrant point ids (u64 or UUID) <-> the library's u64 ids
  *   filter.c        Qdrant filters checked and translated to the library's filter_json
  *   qdrant_collections.c, qdrant_points.c, qdrant_payload.c, qdrant_search.c: the REST API
+ *   api_v1_reply.c  the earlier VexFS REST API (/api/v1): its error bodies and codes, answers
+ *   api_v1_collections.c, api_v1_vectors.c, api_v1_performance.c: that API (api_v1.h)
+ *   performance.c   the sampler of process-wide figures and its history (perf_ring.c)
  *   chroma_*.c      Chroma's REST API (/api/v2; chroma.h lists its parts) */
 #ifndef VEXFS_SERVER_H
 #define VEXFS_SERVER_H
@@ -55,8 +58,9 @@ typedef struct vs_coll {
   unsigned refs;          /* requests using it (vs_catalog_acquire); under the catalog's lock */
   int dropping;           /* a drop waits for refs to reach 0; no new request gets it */
   uint64_t uuid_floor;    /* the lowest id given to a UUID (UINT64_MAX: none yet); under write */
-  uint64_t chroma_next;   /* the id the next new Chroma record takes (0: not read yet); under
-                             write (chroma_records.c) */
+  uint64_t next_id;       /* a hint: the first id past the largest below the UUIDs', which
+                             points written without ids take (vs_coll_take_ids); under write */
+  int next_id_known;      /* 0: next_id is to be looked up */
   struct vs_coll *next;
 } vs_coll;
 
@@ -67,11 +71,14 @@ typedef struct vs_catalog {
   vs_coll *list;
 } vs_catalog;
 
+typedef struct vs_perf vs_perf; /* performance.c */
+
 typedef struct vs_server {
   vs_options opt;
   vs_catalog catalog;
   struct vs_chroma *chroma; /* Chroma's collections (chroma_registry.c) */
   _Atomic uint64_t operation_id;
+  vs_perf *perf;
 } vs_server;
 
 /* The vectors a body's check lifted out of its text (json_check.c says which). */
@@ -160,6 +167,9 @@ void vs_fail(vs_request *rq, vs_response *rs, unsigned status, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 /* Fails with the HTTP status a library status maps to and vexfs_last_error()'s message. */
 void vs_fail_lib(vs_request *rq, vs_response *rs, vexfs_status st);
+/* For a request of /api/v1 both write that API's error body instead (api_v1_reply.c), so that
+ * the helpers the two APIs share (fields, vectors, filters, ids) and http.c's early answers
+ * (401, 404, 405, 413, 503) answer each API in its own shape. */
 unsigned vs_http_status(vexfs_status st);
 /* An operation's answer: {"operation_id": n, "status": "completed"}. */
 void vs_ok_operation(vs_request *rq, vs_response *rs);
@@ -190,8 +200,45 @@ void vs_text_free(vs_text *t);
 void vs_ok_text(vs_request *rq, vs_response *rs, vs_text *result);
 /* Answers 200 with body as it is (taken), of content_type (NULL: application/json). */
 void vs_ok_body(vs_request *rq, vs_response *rs, vs_text *body, const char *content_type);
+/* api_v1_reply.c: the error body of /api/v1, {"error": {"code": "API_005", "type": "Resource
+ * not found", "message": "..."}} with the reference's codes (API_001 .. API_008). code NULL: the
+ * one status implies (vs_v1_code). */
+int vs_v1_request(const vs_request *rq);
+void vs_v1_error(vs_request *rq, vs_response *rs, unsigned status, const char *code,
+                 const char *message);
+void vs_v1_fail(vs_request *rq, vs_response *rs, unsigned status, const char *code,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The HTTP status and code of a library status, with vexfs_last_error()'s message. */
+void vs_v1_fail_lib(vs_request *rq, vs_response *rs, vexfs_status st);
+
 /* The query argument `key` of the request, or NULL. */
 const char *vs_query_arg(vs_request *rq, const char *key);
+
+/* performance.c: a thread samples the process-wide figures once a second into a ring of one
+ * hour of 1 s samples and one day of 1 min averages (perf_ring.h). */
+typedef struct vs_perf_sample {
+  uint64_t unix_ms;             /* when it was taken */
+  double vector_ops_per_sec;    /* inserts, upserts, removes and searched queries per second */
+  double search_ops_per_sec, insert_ops_per_sec;
+  double search_latency_p50_ms, search_latency_p99_ms;
+  double memory_pool_hit_rate;  /* 0..1 */
+  uint64_t vectors;             /* stored in every collection */
+  int simd_acceleration_active; const char *simd_isa;
+} vs_perf_sample;
+typedef struct vs_perf vs_perf;          /* the sampler and its ring */
+vs_perf *vs_perf_start(vs_server *srv);  /* NULL after printing why to stderr */
+void vs_perf_stop(vs_perf *p);
+/* The latest sample (taken now when none has been yet). Thread-safe. */
+void vs_perf_latest(vs_perf *p, vs_perf_sample *out);
+/* Writes s as the flat JSON object of the reference's stream and history rows:
+   {"timestamp":"2026-12-03T17:05:00.123Z","vector_ops_per_sec":...,"memory_pool_hit_rate":...,
+    "simd_acceleration_active":true, ...} */
+void vs_perf_sample_write(vs_text *out, const vs_perf_sample *s);
+/* The samples of the last duration_s seconds, averaged over interval_s (perf_ring.h says how):
+ * *n rows, oldest first, malloc'd (NULL with *n 0 when none or out of memory). Thread-safe. */
+vs_perf_sample *vs_perf_history(vs_perf *p, unsigned duration_s, unsigned interval_s, size_t *n);
+/* "2026-12-03T17:05:00.123Z" of a time in ms since the epoch, into out. */
+void vs_perf_timestamp(uint64_t unix_ms, char out[32]);
 
 /* Field helpers: each returns 0 and sets *out (or leaves a default when the key is absent and
  * `required` is 0), or -1 after vs_fail with a message naming `where`. */
@@ -213,6 +260,8 @@ vs_coll *vs_catalog_acquire(vs_catalog *cat, const char *name);
 void vs_catalog_put(vs_catalog *cat, vs_coll *k);
 /* [{"name": ...}, ...] of the collections, as GET /collections lists them. */
 json_object *vs_catalog_list(vs_catalog *cat);
+/* The points of every collection (companions left out). */
+uint64_t vs_catalog_vectors(vs_catalog *cat);
 vexfs_status vs_catalog_create(vs_catalog *cat, const char *name,
                                const vexfs_collection_config *cfg);
 vexfs_status vs_catalog_drop(vs_catalog *cat, const char *name);
@@ -222,6 +271,14 @@ int vs_catalog_name_ok(const char *name);
 json_object *vs_coll_schema(vs_coll *k);
 /* Replaces the payload schema (takes schema). Under k->write. */
 vexfs_status vs_coll_set_schema(vs_coll *k, json_object *schema);
+/* Ids for n points written without ids of their own (Chroma's records, /api/v1 vectors sent
+ * without one): *first .. *first + n - 1, past the largest id below the UUIDs' (looked up once,
+ * then kept as a hint). VEXFS_E_INVALID (said in vexfs_last_error's stead by the caller) when
+ * no n ids are left below the UUIDs'. Under k->write. */
+vexfs_status vs_coll_take_ids(vs_coll *k, size_t n, uint64_t *first);
+/* Keeps the hint past ids written with ids given; with ids NULL, forgets it (ids were taken
+ * another way: a write with taken ids failed as existing). Under k->write. */
+void vs_coll_saw_ids(vs_coll *k, const uint64_t *ids, size_t n);
 
 /* point_ids.c: Qdrant point ids. */
 /* Reads a point id (an unsigned integer, or a UUID string) into *num (numbers) or uuid (36 chars

@@ -9,7 +9,9 @@
         docs = db.create_collection("docs", dim=128)
 
 vexfs.Client(path) offers the VexFS SDK's names (create_collection(name=, dimension=, ...),
-collection.search(vector=, limit=) -> results with .id/.score/.metadata) over the same.
+collection.search(vector=, limit=) -> results with .id/.score/.metadata) over the same;
+vexfs.Client(endpoint="http://host:port", api_key=...) is a vexfs.RemoteClient with those calls,
+answered by a vexfs-server (/api/v1).
 
 VEXFS_LIBRARY=/path/libvexfs.so.1 chooses the library; otherwise the copy bundled in this package,
 then the system's libvexfs.so.1.
@@ -22,9 +24,11 @@ from .client import (Client, ClientCollection, CollectionStats, InsertResult, Pe
                      PerformanceStats, SearchResult, SystemStats)
 from .collection import Collection, _json_metrics
 from .database import Database
-from .errors import (AlreadyExistsError, BusyError, CorruptError, DimensionError,
-                     InvalidArgumentError, NotFoundError, OutOfMemoryError, ReadOnlyError,
-                     StateError, UnsupportedError, VexfsError, VexfsIOError)
+from .errors import (AlreadyExistsError, AuthenticationError, BusyError, CorruptError,
+                     DimensionError, InvalidArgumentError, NotFoundError, OutOfMemoryError,
+                     ReadOnlyError, StateError, UnsupportedError, VexfsConnectionError,
+                     VexfsError, VexfsIOError, VexfsTimeoutError)
+from .remote import RemoteClient, RemoteCollection
 
 __version__ = _native.lib.vexfs_version_string().decode()
 library_path = _native.path
@@ -32,8 +36,9 @@ library_path = _native.path
 __all__ = ["Collection", "Database", "NO_ID", "VexfsError", "InvalidArgumentError",
            "OutOfMemoryError", "DimensionError", "NotFoundError", "AlreadyExistsError",
            "VexfsIOError", "CorruptError", "UnsupportedError", "ReadOnlyError", "StateError",
-           "BusyError", "Client", "ClientCollection", "SearchResult", "InsertResult",
-           "PerformanceStats", "CollectionStats", "SystemStats", "PerformanceMetrics", "simd_isa",
+           "BusyError", "AuthenticationError", "VexfsConnectionError", "VexfsTimeoutError",
+           "Client", "ClientCollection", "RemoteClient", "RemoteCollection", "SearchResult",
+           "InsertResult", "PerformanceStats", "CollectionStats", "SystemStats", "PerformanceMetrics", "simd_isa",
            "metrics", "__version__", "library_path"]
 
 

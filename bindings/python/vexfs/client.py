@@ -11,6 +11,9 @@ only vector storage and search:
     for hit in docs.search(vector=query, limit=10, filter={"category": "tech"}):
         print(hit.id, hit.score, hit.metadata)
 
+vexfs.Client(endpoint="http://host:port", api_key=...) is the same API answered by a vexfs-server
+(vexfs/remote.py, over /api/v1): the classes below are shared, their primitives differ.
+
 Options of the server SDK that tune the server (performance_config, performance_options) are
 accepted with their documented keys and change nothing, batch_size aside (batch_insert splits by
 it): libvexfs always allocates from its pools and runs the widest SIMD the CPU has. An unknown
@@ -27,7 +30,7 @@ from typing import Any, Sequence
 from ._arguments import NO_ID, U32_MAX, id_list, integer, is_one_query
 from .collection import Collection, _json_metrics
 from .database import Database
-from .errors import AlreadyExistsError, InvalidArgumentError, UnsupportedError
+from .errors import AlreadyExistsError, InvalidArgumentError
 
 # Keys the server SDK documents for performance_config / performance_options.
 _ADVISORY_KEYS = frozenset({
@@ -58,6 +61,20 @@ def _check_options(options: dict | None, what: str) -> dict:
         raise InvalidArgumentError(f"{what}: unknown option(s) {unknown}; known: "
                                    f"{sorted(_ADVISORY_KEYS)}")
     return options
+
+
+def _index_options(algorithm: str, parameters: dict | None) -> dict:
+    """create_collection's parameters (the SDK's names for algorithm) as vexfs.Collection's
+    keyword options; unknown ones raise InvalidArgumentError."""
+    parameters = dict(parameters or {})
+    known = _PARAMETERS.get(algorithm, {})
+    derived = _DERIVED_PARAMETERS.get(algorithm, frozenset())
+    unknown = sorted(set(parameters) - set(known) - derived)
+    if unknown:
+        raise InvalidArgumentError(
+            f"create_collection: unknown parameter(s) {unknown} for algorithm "
+            f"{algorithm!r}; known: {sorted(set(known) | derived)}")
+    return {ours: parameters[theirs] for theirs, ours in known.items() if theirs in parameters}
 
 
 def _filter(f: dict | str | None) -> dict | str | None:
@@ -209,8 +226,7 @@ class ClientCollection:
         if "batch_size" in options:
             return self.insert_batch(vectors, metadata, batch_size=options["batch_size"], ids=ids)
         chosen = self._insert(vectors, metadata, ids)
-        return InsertResult(ids=chosen, count=len(chosen),
-                            performance_stats=_performance_stats(self.collection.metrics()))
+        return InsertResult(ids=chosen, count=len(chosen), performance_stats=self._performance())
 
     def insert_batch(self, vectors: Any, metadata: Sequence[dict | None] | None = None,
                      batch_size: int = 1000, ids: Sequence[int] | None = None) -> InsertResult:
@@ -227,8 +243,11 @@ class ClientCollection:
             end = at + batch_size
             chosen += self._insert(vectors[at:end], None if metadata is None else metadata[at:end],
                                    None if ids is None else ids[at:end])
-        return InsertResult(ids=chosen, count=len(chosen),
-                            performance_stats=_performance_stats(self.collection.metrics()))
+        return InsertResult(ids=chosen, count=len(chosen), performance_stats=self._performance())
+
+    def _performance(self) -> PerformanceStats:
+        """The PerformanceStats an InsertResult reports, after the insert."""
+        return _performance_stats(self.collection.metrics())
 
     def search(self, vector: Any, limit: int = 10, filter: dict | str | None = None,
                ef: int | None = None, performance_options: dict | None = None) -> list:
@@ -236,18 +255,23 @@ class ClientCollection:
         first. Several query rows give one list per query. ef: None for configure_search's
         value (the collection's ef_search until then)."""
         _check_options(performance_options, "search")
-        found = self.collection.search(vector, k=limit, ef=self._ef if ef is None else ef,
-                                       filter=_filter(filter), with_payload=True)
-        to_score = _SCORES[self.collection.metric]
+        rows = self._search(vector, limit, _filter(filter), self._ef if ef is None else ef)
+        to_score = _SCORES[self.metric]
+        results = [[SearchResult(i, d, to_score(d), p) for i, d, p in row] for row in rows]
+        return results[0] if is_one_query(vector) else results
 
-        def hits(ids: Any, dists: Any, payloads: list) -> list:
-            """One query's hits as SearchResults, padding dropped."""
-            return [SearchResult(int(i), float(d), to_score(float(d)), p)
-                    for i, d, p in zip(ids, dists, payloads) if int(i) != NO_ID]
+    @property
+    def metric(self) -> str:
+        """The collection's metric: "l2", "ip" or "cosine"."""
+        return self.collection.metric
 
-        if is_one_query(vector):
-            return hits(*found)
-        return [hits(*row) for row in zip(*found)]
+    def _search(self, vector: Any, limit: int, filter: dict | str | None,
+                ef: int | None) -> list:
+        """Per query row, its hits as (id, distance, metadata) tuples, nearest first."""
+        found = self.collection.search(vector, k=limit, ef=ef, filter=filter, with_payload=True)
+        rows = [found] if is_one_query(vector) else zip(*found)
+        return [[(int(i), float(d), p) for i, d, p in zip(*row) if int(i) != NO_ID]
+                for row in rows]
 
     def configure_search(self, ef_search: int) -> None:
         """Sets the candidate-list size later searches use (the collection's ef_search until
@@ -288,14 +312,19 @@ _SCORES = {"cosine": lambda d: 1.0 - d, "ip": lambda d: 1.0 - d, "l2": lambda d:
 class Client:
     """The SDK's entry point over an embedded database: a directory (path), or memory (None).
     Other keyword arguments are those of vexfs.Database (sync, read_only, checkpoint_bytes).
-    There is no server: passing endpoint= raises UnsupportedError."""
 
-    def __init__(self, path: str | os.PathLike | None = None, *, endpoint: str | None = None,
+    vexfs.Client(endpoint="http://host:port", api_key=...) is instead a vexfs.RemoteClient (a
+    subclass, in vexfs/remote.py) with the same calls and results, answered by a vexfs-server
+    over its /api/v1 routes."""
+
+    def __new__(cls, *args: Any, endpoint: str | None = None, **kwargs: Any) -> "Client":
+        if endpoint is not None and cls is Client:
+            from .remote import RemoteClient
+            cls = RemoteClient  # type() then runs RemoteClient.__init__ with these arguments
+        return super().__new__(cls)
+
+    def __init__(self, path: str | os.PathLike | None = None, *, endpoint: None = None,
                  **database_options: Any):
-        if endpoint is not None:
-            raise UnsupportedError("vexfs.Client: libvexfs is an embedded library with no server "
-                                   "to connect to; pass path= (a database directory) or nothing "
-                                   "(in memory)")
         self.database = Database(path, **database_options)
         self._lock = threading.Lock()
         self._collections: dict[str, ClientCollection] = {}
@@ -317,15 +346,7 @@ class Client:
         (the re-ranked candidates are 4 * ef_search); for ivf nlist, nprobe and codes ("f32" or
         "sq8"). metric: "l2", "cosine" or "ip"."""
         _check_options(performance_config, "create_collection")
-        parameters = dict(parameters or {})
-        known = _PARAMETERS.get(algorithm, {})
-        derived = _DERIVED_PARAMETERS.get(algorithm, frozenset())
-        unknown = sorted(set(parameters) - set(known) - derived)
-        if unknown:
-            raise InvalidArgumentError(
-                f"create_collection: unknown parameter(s) {unknown} for algorithm "
-                f"{algorithm!r}; known: {sorted(set(known) | derived)}")
-        tuned = {ours: parameters[theirs] for theirs, ours in known.items() if theirs in parameters}
+        tuned = _index_options(algorithm, parameters)
         return self._wrap(self.database.create_collection(name, dimension, metric=metric,
                                                           index=algorithm, **tuned))
 

@@ -10,6 +10,10 @@ class VexfsError(Exception):
     vexfs_last_error()."""
 
     status = -1
+    # set on errors a remote client (vexfs.Client(endpoint=...)) raises for a server's answer:
+    # the HTTP status and the /api/v1 error code ("API_005"); None otherwise
+    http_status: int | None = None
+    api_code: str | None = None
 
     def __init__(self, message: str, status: int | None = None):
         super().__init__(message)
@@ -90,6 +94,26 @@ class BusyError(VexfsError):
     """The database is open for writing elsewhere, in this process or another (VEXFS_E_BUSY)."""
 
     status = 11
+
+
+class AuthenticationError(VexfsError, PermissionError):
+    """vexfs-server refused the request's API key (HTTP 401/403, API_002/API_003): none given,
+    or not the server's --api-key. Remote clients only (vexfs.Client(endpoint=...))."""
+
+    code = "VEXFS_E_AUTH"  # no library status: a name of the remote client's own
+
+
+class VexfsConnectionError(VexfsError, ConnectionError):
+    """vexfs-server could not be reached, or the connection broke before an answer came (the
+    message names the endpoint). Remote clients only."""
+
+    code = "VEXFS_E_CONNECTION"
+
+
+class VexfsTimeoutError(VexfsConnectionError, TimeoutError):
+    """vexfs-server did not answer within the client's timeout. Remote clients only."""
+
+    code = "VEXFS_E_TIMEOUT"
 
 
 _BY_STATUS = {cls.status: cls for cls in (InvalidArgumentError, OutOfMemoryError, DimensionError,
