@@ -316,3 +316,14 @@ test('the remote client runs without the native addon', { skip }, () => withServ
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }));
+
+test('a connection the server closed while idle is not reused', { skip }, () => withServer(['--idle-timeout', '1'], async ({ url }) => {
+  const client = new VexFSClient({ endpoint: url });
+  const col = await client.createCollection({ name: 'idle', dimension: 2 });
+  await col.insert([1, 2]);
+  for (let round = 0; round < 3; round++) {
+    await new Promise((resolve) => setTimeout(resolve, 1600)); // the server closes it after 1 s
+    assert.equal((await col.search([1, 2], 1))[0].id, 0);
+  }
+  assert.equal(await col.insert([3, 4]), 1);
+}));
