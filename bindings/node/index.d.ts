@@ -81,6 +81,9 @@ export class VexfsError extends Error {
   constructor(message: string, code: string);
 }
 
+// The remote client (remote.js; also require('vexfs/remote'), which does not load the addon).
+export * from './remote';
+
 export interface CollectionConfig {
   dim: number;
   metric: 'l2' | 'ip' | 'cosine';
@@ -167,6 +170,7 @@ export class Database {
 
 export function createCollection(options: CollectionOptions): Collection;
 export function simdIsa(): string;
+/** the library's version (reading it loads the addon) */
 export const version: string;
 export const NO_ID: bigint;
 /** process-wide metrics, every collection together */

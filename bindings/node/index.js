@@ -1,20 +1,22 @@
 'use strict';
 // vexfs for Node: a thin layer over the Node-API addon (build/Release/vexfs.node, made by
 // `npm run build`). Typed arrays cross into C without copies; addAsync/searchAsync run on the
-// libuv thread pool.
+// libuv thread pool. VexFSClient (remote.js) is the same SDK answered by a vexfs-server.
 const path = require('node:path');
 
-const native = require(path.join(__dirname, 'build', 'Release', 'vexfs.node'));
+const { VexfsError, VexFSError } = require('./errors');
+const remote = require('./remote');
 
-/** An error from libvexfs: `code` is the status name (e.g. "VEXFS_E_INVALID"). */
-class VexfsError extends Error {
-  constructor(message, code) {
-    super(message);
-    this.name = 'VexfsError';
-    this.code = code;
+// The addon loads on first use, so that a program using only the remote client (VexFSClient,
+// also require('vexfs/remote')) runs where the addon is not built.
+let loaded = null;
+function addon() {
+  if (!loaded) {
+    loaded = require(path.join(__dirname, 'build', 'Release', 'vexfs.node'));
+    loaded.setErrorClass(VexfsError);
   }
+  return loaded;
 }
-native.setErrorClass(VexfsError);
 
 const METRICS = { l2: 1, ip: 2, cosine: 3 };
 const INDEXES = { auto: 0, flat: 1, hnsw: 2, lsh: 3, ivf: 4 };
@@ -89,7 +91,7 @@ class Collection {
    *          storage, get() returns the decoded vector; see README "Memory")
    */
   constructor(options = {}) {
-    this._adopt(new native.NativeCollection(...configArgs(options)), null, null);
+    this._adopt(new (addon().NativeCollection)(...configArgs(options)), null, null);
   }
 
   /** A collection a Database handed out (kept alive by it and keeping it alive). */
@@ -241,7 +243,7 @@ class Database {
    */
   constructor(path = null, options = {}) {
     const { sync = 'full', readOnly = false, checkpointBytes = 64 * 1024 * 1024 } = options;
-    this._n = new native.NativeDatabase(path, pick(SYNC, sync, 'sync'), !!readOnly, checkpointBytes);
+    this._n = new (addon().NativeDatabase)(path, pick(SYNC, sync, 'sync'), !!readOnly, checkpointBytes);
     this.path = path;
     this.readOnly = !!readOnly;
     this._collections = new Map();
@@ -302,8 +304,12 @@ module.exports = {
   VexfsError,
   NO_ID,
   createCollection,
-  simdIsa: native.simdIsa,
-  version: native.version,
-  metrics: () => JSON.parse(native.metricsJson()),
-  getPerformanceMetrics: () => JSON.parse(native.metricsJson()),
+  simdIsa: () => addon().simdIsa(),
+  metrics: () => JSON.parse(addon().metricsJson()),
+  getPerformanceMetrics: () => JSON.parse(addon().metricsJson()),
+  // the remote client (remote.js): vexfs-server's /api/v1, no addon needed
+  VexFSClient: remote.VexFSClient,
+  RemoteCollection: remote.RemoteCollection,
+  VexFSError,
 };
+Object.defineProperty(module.exports, 'version', { enumerable: true, get: () => addon().version });

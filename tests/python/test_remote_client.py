@@ -186,7 +186,8 @@ def test_same_answers_as_the_embedded_client(remote, metric, algorithm):
         va, vb = (c.get(i) for c in cols)
         assert vb.dtype == np.float32 and np.array_equal(va, vb)
         assert cols[0].get_metadata(i) == cols[1].get_metadata(i)
-    assert cols[1].get_metadata(5000) is None and cols[1].get(5000).tolist() == vectors[201].tolist()
+    assert cols[1].get_metadata(5000) is None
+    assert cols[1].get(5000).tolist() == vectors[201].tolist()
     for c in cols:
         c.delete([0, 5000])
         c.delete(17)
@@ -227,9 +228,22 @@ def test_cosine_is_unit_length_on_the_server(remote):
 def test_the_references_sdk_examples_run_unchanged(srv):
     """Reference 000 "Python SDK" and 001's benchmark calls, as written there (the endpoint is
     this test's server)."""
-    perf_config = {"enable_simd": True}  # theirs is a vexfs.performance.PerformanceConfig
+    from vexfs.performance import OptimizationLevel, PerformanceConfig
+    perf_config = PerformanceConfig(
+        enable_memory_pools=True, memory_pool_size='4GB', enable_simd=True,
+        enable_stack_optimization=True, enable_enhanced_bridge=True,
+        target_fuse_ops_per_sec=4125, target_vector_ops_per_sec=2120,
+        target_semantic_ops_per_sec=648)
     client = vexfs.Client(endpoint=srv.url, performance_config=perf_config,
                           enable_monitoring=True)
+    PerformanceConfig(optimization_level=OptimizationLevel.MAXIMUM, memory_pool_size='8GB',
+                      enable_all_optimizations=True,
+                      targets={'fuse_ops_per_sec': 4125, 'vector_ops_per_sec': 2120,
+                               'semantic_ops_per_sec': 648})
+    with pytest.raises(TypeError):
+        PerformanceConfig(turbo=True)
+    with pytest.raises(vexfs.InvalidArgumentError, match="unknown option"):
+        vexfs.Client(endpoint=srv.url, performance_config={"turbo": True})
     collection = client.create_collection(
         name="performance_optimized", dimension=384, algorithm="hnsw",
         performance_config={'optimization_level': 'maximum', 'memory_pool_size': '2GB',
@@ -248,7 +262,8 @@ def test_the_references_sdk_examples_run_unchanged(srv):
     metrics = client.get_performance_metrics()
     assert metrics.vector_ops_per_sec >= 0 and 0.0 <= metrics.memory_pool_hit_rate <= 1.0
     assert metrics.simd_acceleration_active == (vexfs.simd_isa() != "scalar")
-    assert metrics.simd_isa == vexfs.simd_isa() and metrics.raw["vector_operations"]["inserts"] >= 1000
+    assert metrics.simd_isa == vexfs.simd_isa()
+    assert metrics.raw["vector_operations"]["inserts"] >= 1000
 
     balanced = client.create_collection(name="balanced", dimension=384, algorithm="hnsw",
                                         parameters={"m": 16, "ef_construction": 200,
@@ -470,7 +485,8 @@ def test_a_connection_the_server_closed_while_idle_is_replaced():
 def test_threads_share_one_client(remote):
     embedded = vexfs.Client()
     vectors, metadata = data(500, 32, seed=21)
-    cols = [c.create_collection(name="t", dimension=32, algorithm="flat") for c in (embedded, remote)]
+    cols = [c.create_collection(name="t", dimension=32, algorithm="flat")
+            for c in (embedded, remote)]
     for c in cols:
         c.batch_insert(vectors=vectors, metadata=metadata)
     queries = np.random.default_rng(22).standard_normal((40, 32)).astype(np.float32)
@@ -511,7 +527,8 @@ def test_threads_share_one_client(remote):
     embedded.close()
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is needed to make a certificate")
+@pytest.mark.skipif(shutil.which("openssl") is None,
+                    reason="openssl is needed to make a certificate")
 def test_https(tmp_path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -538,10 +555,12 @@ sys.modules["numpy"] = None
 import vexfs
 client = vexfs.Client(endpoint={srv.url!r})
 col = client.create_collection(name="nonumpy", dimension=3, metric="ip")
-ids = col.batch_insert(vectors=[[1, 2, 3], [0.1, 0.2, 0.3], [-1, 0, 1]], metadata=[{{"a": 1}}, None, {{"a": 3}}]).ids
+ids = col.batch_insert(vectors=[[1, 2, 3], [0.1, 0.2, 0.3], [-1, 0, 1]],
+                       metadata=[{{"a": 1}}, None, {{"a": 3}}]).ids
 hits = col.search([1, 1, 1], limit=3)
 out = {{"ids": ids, "hits": [[h.id, h.distance, h.score, h.metadata] for h in hits],
-       "get": col.get(1), "rows": [[h.id for h in r] for r in col.search([[1, 1, 1], [-1, 0, 0]], limit=2)]}}
+       "get": col.get(1),
+       "rows": [[h.id for h in r] for r in col.search([[1, 1, 1], [-1, 0, 0]], limit=2)]}}
 client.delete_collection("nonumpy")
 print(json.dumps(out))
 """

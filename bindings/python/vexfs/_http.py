@@ -72,8 +72,8 @@ class Transport:
         if api_key is not None and (not isinstance(api_key, str) or not api_key
                                     or any(c in api_key for c in "\r\n\0")):
             raise InvalidArgumentError("api_key must be a non-empty str on one line")
-        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                    or not timeout > 0):
+        if timeout is not None and (isinstance(timeout, bool)
+                                    or not isinstance(timeout, (int, float)) or not timeout > 0):
             raise InvalidArgumentError(f"timeout must be a number of seconds > 0, or None, not "
                                        f"{timeout!r}")
         self.scheme, self.host, self.timeout = parts.scheme, parts.hostname, timeout
@@ -90,6 +90,7 @@ class Transport:
             self._headers["Authorization"] = f"Bearer {api_key}"
         self._idle: list[http.client.HTTPConnection] = []
         self._max_idle = max_idle
+        self._closed = False  # by close(): connections in use close when their call ends
         self._lock = threading.Lock()
         self.connections_made = 0  # TCP connections opened so far (tests, diagnostics)
 
@@ -113,7 +114,7 @@ class Transport:
 
     def _give_back(self, conn: http.client.HTTPConnection) -> None:
         with self._lock:
-            if self._max_idle is not None and len(self._idle) < self._max_idle:
+            if not self._closed and len(self._idle) < self._max_idle:
                 self._idle.append(conn)
                 return
         conn.close()
@@ -161,9 +162,9 @@ class Transport:
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        """Closes the idle connections (those in use close when their call ends); the transport
-        stays usable and opens new ones."""
+        """Closes the idle connections; those in use close when their call ends."""
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()

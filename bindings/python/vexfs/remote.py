@@ -31,6 +31,7 @@ from typing import Any, Sequence
 
 from ._arguments import MAX_K, c_text, float_rows, id_list, integer, np, one_id
 from ._http import Transport, quote
+from .performance import PerformanceConfig
 from .client import (Client, ClientCollection, CollectionStats, PerformanceMetrics,
                      PerformanceStats, SystemStats, _check_options, _index_options)
 from .errors import (AlreadyExistsError, AuthenticationError, BusyError, CorruptError,
@@ -246,8 +247,9 @@ class RemoteClient(Client):
     port is kept as a prefix, a trailing /api/v1 is allowed). api_key: sent as `Authorization:
     Bearer`. timeout: seconds per request (connect, send, answer), None for none. ssl_context:
     for https, an ssl.SSLContext (default: ssl.create_default_context(), which verifies the
-    server's certificate against the system's store). performance_config and enable_monitoring
-    (the reference's) are accepted and change nothing. Nothing is sent until the first call."""
+    server's certificate against the system's store). performance_config (a
+    vexfs.performance.PerformanceConfig or a dict of the SDK's keys) and enable_monitoring, the
+    reference's, are accepted and change nothing. Nothing is sent until the first call."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, endpoint: str,
                  api_key: str | None = None, timeout: float | None = 60.0,
@@ -258,6 +260,11 @@ class RemoteClient(Client):
                                        "endpoint (a server), not both")
         if isinstance(performance_config, dict):
             _check_options(performance_config, "Client")
+        elif performance_config is not None and not isinstance(performance_config,
+                                                               PerformanceConfig):
+            raise InvalidArgumentError("performance_config must be a "
+                                       "vexfs.performance.PerformanceConfig or a dict, not "
+                                       f"{type(performance_config).__name__}")
         from . import __version__
         self._http = Transport(endpoint, api_key=api_key, timeout=timeout,
                                ssl_context=ssl_context, user_agent=f"vexfs-python/{__version__}")
