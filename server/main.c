@@ -145,8 +145,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   unsigned port = 0;
-  vs_http *http = vs_http_start(&srv, &port);
-  if (!http) {
+  vs_http *http = NULL;
+  if (!(srv.perf = vs_perf_start(&srv)) || !(http = vs_http_start(&srv, &port))) {
+    if (srv.perf) vs_perf_stop(srv.perf);
     vs_catalog_close(&srv.catalog);
     return 1;
   }
@@ -158,6 +159,7 @@ int main(int argc, char **argv) {
   sigwait(&stop, &sig);
   fprintf(stderr, "vexfs-server: %s: finishing requests in progress\n", strsignal(sig));
   vs_http_stop(http, GRACE_SECONDS);
+  vs_perf_stop(srv.perf);
   st = vs_catalog_close(&srv.catalog);
   if (st != VEXFS_OK) {
     fprintf(stderr, "vexfs-server: the final checkpoint failed (%s); the log keeps every write\n",

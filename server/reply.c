@@ -88,6 +88,15 @@ void vs_text_json(vs_text *t, json_object *o) {
   else t->failed = 1;
 }
 
+void vs_text_utc_ms(vs_text *t, uint64_t unix_ms) {
+  time_t seconds = (time_t)(unix_ms / 1000);
+  struct tm utc;
+  char text[40];
+  size_t n = gmtime_r(&seconds, &utc) ? strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc) : 0;
+  snprintf(text + n, sizeof text - n, ".%03uZ", (unsigned)(unix_ms % 1000));
+  vs_text_puts(t, text);
+}
+
 void vs_text_free(vs_text *t) {
   free(t->p);
   *t = (vs_text){0};

@@ -8,6 +8,7 @@
  *   routes.c        method + path -> handler
  *   reply.c         Qdrant's response envelope and errors, JSON helpers
  *   catalog.c       the database, its collections and each one's companion (payload schema, UUIDs)
+ *   performance.c   the performance sampler: vector operations, latencies, pool, SIMD
  *   point_ids.c     Qdrant point ids (u64 or UUID) <-> the library's u64 ids
  *   filter.c        Qdrant filters checked and translated to the library's filter_json
  *   qdrant_collections.c, qdrant_points.c, qdrant_payload.c, qdrant_search.c: the REST API */
@@ -64,10 +65,13 @@ typedef struct vs_catalog {
   vs_coll *list;
 } vs_catalog;
 
+typedef struct vs_perf vs_perf; /* the sampler and its ring (performance.c) */
+
 typedef struct vs_server {
   vs_options opt;
   vs_catalog catalog;
   _Atomic uint64_t operation_id;
+  vs_perf *perf;
 } vs_server;
 
 /* The vectors a body's check lifted out of its text (json_check.c says which). */
@@ -182,6 +186,9 @@ void vs_text_float(vs_text *t, float v);
 /* o serialized (plain, slashes unescaped), or null for NULL. */
 void vs_text_json(vs_text *t, json_object *o);
 void vs_text_free(vs_text *t);
+/* An instant (ms since the Unix epoch) in ISO 8601 UTC to the millisecond:
+ * 2026-12-03T17:05:00.123Z. */
+void vs_text_utc_ms(vs_text *t, uint64_t unix_ms);
 /* Answers 200 with Qdrant's envelope around result, the text of one JSON value (freed). */
 void vs_ok_text(vs_request *rq, vs_response *rs, vs_text *result);
 /* Answers 200 with body as it is (taken), of content_type (NULL: application/json). */
@@ -198,6 +205,25 @@ int vs_get_uint(vs_request *rq, vs_response *rs, json_object *o, const char *key
 int vs_get_bool(vs_request *rq, vs_response *rs, json_object *o, const char *key, int *out);
 /* The body as an object (absent: an empty one, owned by rq). */
 json_object *vs_body(vs_request *rq, vs_response *rs);
+
+/* performance.c: the server's performance figures, sampled. */
+typedef struct vs_perf_sample {
+  uint64_t unix_ms;             /* when it was taken */
+  double vector_ops_per_sec;    /* inserts, upserts, removes and searched queries per second */
+  double search_ops_per_sec, insert_ops_per_sec;
+  double search_latency_p50_ms, search_latency_p99_ms;
+  double memory_pool_hit_rate;  /* 0..1 */
+  uint64_t vectors;             /* stored in every collection */
+  int simd_acceleration_active; const char *simd_isa;
+} vs_perf_sample;
+vs_perf *vs_perf_start(vs_server *srv);  /* NULL after printing why to stderr */
+void vs_perf_stop(vs_perf *p);
+/* The latest sample (taken now when none has been yet). Thread-safe. */
+void vs_perf_latest(vs_perf *p, vs_perf_sample *out);
+/* Writes s as the flat JSON object of the reference's stream and history rows:
+   {"timestamp":"2026-12-03T17:05:00.123Z","vector_ops_per_sec":...,"memory_pool_hit_rate":...,
+    "simd_acceleration_active":true, ...} */
+void vs_perf_sample_write(vs_text *out, const vs_perf_sample *s);
 
 /* catalog.c */
 vexfs_status vs_catalog_open(vs_catalog *cat, const vs_options *opt);
