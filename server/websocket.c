@@ -49,7 +49,8 @@
 #define INTERVAL_DEFAULT_MS 1000
 #define CLOSE_GRACE_MS 1000
 #define JSON_DEPTH 8
-#define WAKE_TAG UINT64_MAX /* epoll data of the thread's eventfd; else slot * 2 + (timer ? 1 : 0) */
+#define WAKE_TAG UINT64_MAX /* epoll data of the thread's eventfd; a connection's: slot * 2, and
+                               slot * 2 + 1 for its timer */
 
 /* A socket libmicrohttpd has handed over, on its way to the WebSocket thread. */
 typedef struct upgraded {
@@ -232,7 +233,8 @@ static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
                        void *user) {
   (void)flags;
   ws_conn *c = user;
-  if (owed(c) > MAX_QUEUED) { /* pongs pile up for a client that sends and does not read */
+  if (c->overflow || owed(c) > MAX_QUEUED) { /* pongs pile up for a client that sends and does
+                                                not read */
     c->overflow = 1;
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
     return -1;
@@ -315,7 +317,8 @@ static void subscribe(ws_conn *c, json_object *m) {
   int metrics = 0;
   for (size_t i = 0; i < json_object_array_length(channels); i++) {
     json_object *ch = json_object_array_get_idx(channels, i);
-    const char *name = json_object_is_type(ch, json_type_string) ? json_object_get_string(ch) : NULL;
+    const char *name =
+        json_object_is_type(ch, json_type_string) ? json_object_get_string(ch) : NULL;
     if (name && strcmp(name, "performance_metrics") == 0) {
       metrics = 1;
     } else if (!name || strcmp(name, "optimization_events") != 0) {
@@ -373,8 +376,9 @@ static void on_message(wslay_event_context_ptr ctx, const struct wslay_event_on_
   json_object *type = NULL;
   if (err != json_tokener_success || end != arg->msg_length) {
     queue_error(c, "malformed JSON at byte %zu: %s", end,
-                err == json_tokener_continue ? "unexpected end of input"
-                : err == json_tokener_success ? "text after the value" : json_tokener_error_desc(err));
+                err == json_tokener_continue  ? "unexpected end of input"
+                : err == json_tokener_success ? "text after the value"
+                                              : json_tokener_error_desc(err));
   } else if (!json_object_object_get_ex(m, "type", &type) ||
              !json_object_is_type(type, json_type_string)) {
     queue_error(c, "a message is a JSON object with a string `type`: subscribe or unsubscribe");

@@ -1,22 +1,28 @@
 'use strict';
 // GET /ws/performance: the WebSocket stream of performance samples. The client is undici's
-// WebSocket (the one Node ships behind --experimental-websocket, which `node --test` does not
-// pass on); what a browser-style client cannot do (send pings, never read) goes through a raw
-// socket that does the handshake and masks its frames by hand. Counts over time windows have
-// generous bounds: only the order of magnitude of the interval is checked.
+// WebSocket (the one Node 20 ships behind --experimental-websocket, which a plain
+// `node --test tests/server/` does not turn on); what a browser-style client cannot do (send
+// pings, never read) goes through a raw socket that does the handshake and masks its frames by
+// hand. One test runs over TLS (wss), where libmicrohttpd relays the upgraded stream through a
+// socket pair. Counts over time windows have generous bounds: only the order of magnitude of the
+// interval is checked.
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
+const fs = require('node:fs');
 const net = require('node:net');
-const { WebSocket } = require('undici');
+const os = require('node:os');
+const path = require('node:path');
+const { Agent, WebSocket } = require('undici');
 const { startServer, http, sleep } = require('./server_util.js');
 
 const PATH = '/ws/performance';
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 // A WebSocket with its messages collected (parsed) and its close awaited.
-function connect(url, headers) {
-  const ws = new WebSocket(url.replace(/^http/, 'ws') + PATH, headers ? { headers } : undefined);
+function connect(url, headers, dispatcher) {
+  const ws = new WebSocket(url.replace(/^http/, 'ws') + PATH, { headers, dispatcher });
   const client = { ws, messages: [] };
   client.opened = new Promise((resolve, reject) => {
     ws.addEventListener('open', resolve, { once: true });
@@ -354,5 +360,25 @@ describe('GET /ws/performance: limits, API key, stop', () => {
     assert.ok(Date.now() - started < 5000, `stopping took ${Date.now() - started} ms`);
     for (const c of clients) assert.equal((await c.closed).code, 1001);
     silent.socket.destroy();
+  });
+
+  test('over TLS (wss): the stream, and close 1001 on SIGTERM', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vexfs-wss-'));
+    let server;
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
+        '-subj', '/CN=127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
+      { stdio: 'ignore' });
+      server = await startServer({ args: ['--tls-cert', path.join(dir, 'cert.pem'), '--tls-key', path.join(dir, 'key.pem')] });
+      const c = connect(server.url, undefined, new Agent({ connect: { rejectUnauthorized: false } }));
+      await c.opened;
+      c.send({ type: 'subscribe', channels: ['performance_metrics'], interval: 100 });
+      await c.next((m) => m.type === 'performance_metrics' && ISO_MS.test(m.timestamp));
+      assert.equal((await server.stop()).code, 0);
+      assert.equal((await c.closed).code, 1001);
+    } finally {
+      if (server) await server.stop(); // once stopped, the same result again
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
