@@ -14,6 +14,7 @@ profile=${1:-core}
 
 core=(gcc g++ meson ninja-build pkg-config libzstd-dev libxxhash-dev
       libmicrohttpd-dev libjson-c-dev # vexfs-server (server/): HTTP, JSON
+      libwslay-dev libgnutls28-dev # vexfs-server's /ws/performance: WebSocket frames; the handshake's SHA-1, base64
       libhdf5-dev) # vexctl (tools/vexctl): ann-benchmarks HDF5 files
 test=(libcmocka-dev abigail-tools binutils prometheus python3-numpy python3-pytest python3-pip python3-venv
       gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user

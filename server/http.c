@@ -3,8 +3,10 @@
  * light requests themselves (health checks, unfiltered searches of a few hits: bounded work, and
  * two thread hand-offs saved); any other request whose body has arrived is suspended and queued
  * for a worker thread, which parses the body, runs the handler and resumes the connection with
- * the answer, so a long search or insert never stalls other connections. Limits: bodies past --max-body get 413 (at once when Content-Length says so),
- * idle connections close after --idle-timeout, connections are capped at --max-connections. */
+ * the answer, so a long search or insert never stalls other connections. A WebSocket's
+ * handshake is answered on the polling thread too (websocket.c takes the socket from there).
+ * Limits: bodies past --max-body get 413 (at once when Content-Length says so), idle
+ * connections close after --idle-timeout, connections are capped at --max-connections. */
 #include <fcntl.h>
 #include <netdb.h>
 #include <sys/random.h>
@@ -30,6 +32,7 @@ struct vs_http {
                             they are quiesced, then ours to close */
   unsigned ndaemons;
   vs_pollers *pollers;
+  vs_ws *ws;
   int running; /* every polling and worker thread started */
   pthread_mutex_t lock;
   pthread_cond_t wake;
@@ -53,6 +56,7 @@ struct job {
   size_t discarded;      /* bytes of a body past --max-body, read and dropped */
   int queued, done;
   int parsed, parse_ok;  /* the body was parsed (by the polling thread, for a light request) */
+  int websocket;         /* holds a WebSocket's place (vs_ws_accept) */
   vs_vectors vectors;    /* lifted out of the body by its check */
   vs_handler handler;
   char *args[VS_MAX_ARGS];
@@ -90,6 +94,10 @@ static enum MHD_Result send_response(job *j) {
   rs->text = NULL; /* the response owns it */
   MHD_add_response_header(r, "Content-Type", rs->content_type ? rs->content_type : "application/json");
   if (rs->status == 401) MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+  if (rs->status == 426) { /* only WebSocket paths answer it */
+    MHD_add_response_header(r, "Upgrade", "websocket");
+    MHD_add_response_header(r, "Sec-WebSocket-Version", "13");
+  }
   enum MHD_Result ok = MHD_queue_response(j->conn, rs->status, r);
   MHD_destroy_response(r);
   return ok;
@@ -180,6 +188,18 @@ static void run(job *j) {
   j->body = NULL;
 }
 
+/* A request for a WebSocket: the switch to it (101), or the error vs_ws_accept gave. */
+static enum MHD_Result upgrade(job *j, const char *version) {
+  struct MHD_Response *r = vs_ws_accept(j->h->ws, &j->rq, &j->rs, version);
+  j->queued = j->done = 1;
+  if (!r) return send_response(j);
+  j->websocket = 1;
+  j->rs.status = MHD_HTTP_SWITCHING_PROTOCOLS; /* for the log */
+  enum MHD_Result ok = MHD_queue_response(j->conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
 static void *worker(void *arg) {
   vs_http *h = arg;
   pthread_mutex_lock(&h->lock);
@@ -204,7 +224,6 @@ static void *worker(void *arg) {
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **state) {
-  (void)version;
   vs_http *h = cls;
   job *j = *state;
   if (!j) { /* headers have arrived */
@@ -258,6 +277,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
   }
   if (j->discarded) return answer_now(j, 413);
+  if (vs_ws_path(url)) return upgrade(j, version);
   unsigned status;
   vs_light_fn light = NULL;
   if (!vs_route(method, url, &j->handler, &light, j->args, VS_MAX_ARGS, &status))
@@ -297,6 +317,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
   if (h->srv->opt.log_requests)
     fprintf(stderr, "%s %s %u %lluus\n", j->rq.method, j->path ? j->path : "?",
             j->done ? j->rs.status : 0, (unsigned long long)((vs_now_ns() - j->rq.start_ns) / 1000));
+  if (j->websocket) vs_ws_release_place(h->ws);
   for (int i = 0; i < VS_MAX_ARGS; i++) free(j->args[i]);
   free(j->rs.text);
   free(j->body);
@@ -396,7 +417,7 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port) {
     free_http(h);
     return NULL;
   }
-  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+  unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ITC |
                    (addr->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
   if (o->tls_cert) {
     if (!(h->cert = read_file(o->tls_cert)) || !(h->key = read_file(o->tls_key))) {
@@ -445,7 +466,8 @@ vs_http *vs_http_start(vs_server *srv, unsigned *port) {
   /* the pollers are made before the workers start (a worker wakes them through h->pollers) and
    * run last, once there are workers to take what they queue */
   if (h->ndaemons == n) h->pollers = vs_pollers_new(h->daemons, n, o->busy_poll_us);
-  h->workers = h->pollers ? calloc(o->threads, sizeof *h->workers) : NULL;
+  if (h->pollers) h->ws = vs_ws_start(srv, h->pollers);
+  h->workers = h->ws ? calloc(o->threads, sizeof *h->workers) : NULL;
   for (unsigned i = 0; h->workers && i < o->threads; i++)
     if (pthread_create(&h->workers[i], NULL, worker, h) == 0) h->nworkers++;
   if (h->pollers && h->nworkers > 0 && vs_pollers_run(h->pollers) == 0) h->running = 1;
@@ -467,6 +489,7 @@ void vs_http_stop(vs_http *h, unsigned grace_s) {
   if (h->running) {
     vs_pollers_quiesce(h->pollers); /* no new connections */
     close_listeners(h); /* connections waiting in the backlog are refused now, not after grace */
+    vs_ws_stop(h->ws); /* streams have no end to wait for: they are closed (1001) first */
     /* requests being answered get up to grace_s; bodies still arriving, 2 s */
     for (unsigned waited = 0; waited < grace_s * 100; waited++) {
       if (atomic_load(&h->suspended) == 0 && (atomic_load(&h->in_flight) == 0 || waited >= 200))
@@ -486,5 +509,6 @@ void vs_http_stop(vs_http *h, unsigned grace_s) {
   if (h->pollers) vs_pollers_stop(h->pollers);
   h->pollers = NULL;
   stop_daemons(h);
+  if (h->ws) vs_ws_free(h->ws); /* after the daemons, which call into it until they stop */
   free_http(h);
 }

@@ -4,8 +4,8 @@
  *   vexfs-server [--data DIR] [--host 127.0.0.1] [--port 6333] [--api-key KEY] ...
  *
  * Without --data the database is in memory (said so on start). SIGTERM and SIGINT stop it in
- * order: no new connections, requests in progress finish, the database is checkpointed and
- * closed, exit 0. */
+ * order: no new connections, WebSockets closed (1001), requests in progress finish, the
+ * database is checkpointed and closed, exit 0. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +29,7 @@ static const char usage[] =
     "  --max-body BYTES      largest request body (default 33554432: 32 MiB), else 413\n"
     "  --idle-timeout S      close connections idle this long (default 60)\n"
     "  --max-connections N   at most this many open connections (default 1024)\n"
+    "  --max-websockets N    at most this many open WebSockets (default 64), else 503\n"
     "  --threads N           polling threads, which answer light requests themselves, and as\n"
     "                        many request workers (default: the CPUs online)\n"
     "  --busy-poll-us N      a polling thread polls up to N us for the next request before it\n"
@@ -55,13 +56,14 @@ static int is_loopback(const char *host) {
 
 /* 0, 1 (exit 0: --help) or 2 (usage error, said on stderr). */
 static int parse_options(int argc, char **argv, vs_options *o) {
-  enum { DATA = 256, HOST, PORT, KEY, INSECURE, MAX_BODY, IDLE, MAX_CONN, THREADS, BUSY_POLL,
+  enum { DATA = 256, HOST, PORT, KEY, INSECURE, MAX_BODY, IDLE, MAX_CONN, MAX_WS, THREADS, BUSY_POLL,
          SYNC, CERT, TLS_KEY, LOG, HELP };
   static const struct option opts[] = {
       {"data", required_argument, 0, DATA},          {"host", required_argument, 0, HOST},
       {"port", required_argument, 0, PORT},          {"api-key", required_argument, 0, KEY},
       {"insecure", no_argument, 0, INSECURE},        {"max-body", required_argument, 0, MAX_BODY},
       {"idle-timeout", required_argument, 0, IDLE},  {"max-connections", required_argument, 0, MAX_CONN},
+      {"max-websockets", required_argument, 0, MAX_WS},
       {"threads", required_argument, 0, THREADS},    {"busy-poll-us", required_argument, 0, BUSY_POLL},
       {"sync", required_argument, 0, SYNC},
       {"tls-cert", required_argument, 0, CERT},      {"tls-key", required_argument, 0, TLS_KEY},
@@ -69,7 +71,7 @@ static int parse_options(int argc, char **argv, vs_options *o) {
       {0, 0, 0, 0}};
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   *o = (vs_options){.host = "127.0.0.1", .port = 6333, .max_body = 32u << 20, .idle_timeout = 60,
-                    .max_connections = 1024, .threads = cpus > 0 ? (unsigned)cpus : 2,
+                    .max_connections = 1024, .max_websockets = 64, .threads = cpus > 0 ? (unsigned)cpus : 2,
                     .busy_poll_us = DEFAULT_BUSY_POLL_US,
                     .sync = VEXFS_SYNC_FULL, .api_key = getenv("VEXFS_API_KEY")};
   if (o->api_key && !*o->api_key) o->api_key = NULL;
@@ -87,6 +89,7 @@ static int parse_options(int argc, char **argv, vs_options *o) {
     case MAX_BODY: if (parse_uint(optarg, 1ull << 32, &v) == 0 && v > 0) o->max_body = v; else bad = "--max-body"; break;
     case IDLE: if (parse_uint(optarg, 86400, &v) == 0 && v > 0) o->idle_timeout = (unsigned)v; else bad = "--idle-timeout"; break;
     case MAX_CONN: if (parse_uint(optarg, 65536, &v) == 0 && v > 0) o->max_connections = (unsigned)v; else bad = "--max-connections"; break;
+    case MAX_WS: if (parse_uint(optarg, 65536, &v) == 0 && v > 0) o->max_websockets = (unsigned)v; else bad = "--max-websockets"; break;
     case THREADS: if (parse_uint(optarg, 1024, &v) == 0 && v > 0) o->threads = (unsigned)v; else bad = "--threads"; break;
     case BUSY_POLL: if (parse_uint(optarg, 1000000, &v) == 0) o->busy_poll_us = (unsigned)v; else bad = "--busy-poll-us"; break;
     case SYNC:

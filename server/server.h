@@ -4,10 +4,13 @@
  * Parts, one concern per file:
  *   main.c          options, signals, start and orderly stop
  *   http.c          libmicrohttpd: bodies, limits, API keys, the worker queue (suspend/resume), logs
+ *   poll.c          the polling threads, one per libmicrohttpd daemon
+ *   websocket.c     GET /ws/performance: the handshake, and the WebSocket thread's streams (wslay)
  *   json_check.c    the strict check of request bodies json-c lacks
  *   routes.c        method + path -> handler
  *   reply.c         Qdrant's response envelope and errors, JSON helpers
  *   catalog.c       the database, its collections and each one's companion (payload schema, UUIDs)
+ *   performance.c   the performance sampler: vector operations, latencies, pool, SIMD
  *   point_ids.c     Qdrant point ids (u64 or UUID) <-> the library's u64 ids
  *   filter.c        Qdrant filters checked and translated to the library's filter_json
  *   qdrant_collections.c, qdrant_points.c, qdrant_payload.c, qdrant_search.c: the REST API
@@ -36,6 +39,7 @@ typedef struct vs_options {
   size_t max_body;       /* bytes, default 32 MiB */
   unsigned idle_timeout; /* seconds a connection may stay idle, default 60 */
   unsigned max_connections;
+  unsigned max_websockets; /* open at once, default 64 */
   unsigned threads;      /* polling threads and request workers, each; default: online CPUs */
   unsigned busy_poll_us; /* a polling thread polls this long at most before it sleeps (poll.c) */
   int log_requests;      /* --log-level info */
@@ -71,7 +75,7 @@ typedef struct vs_catalog {
   vs_coll *list;
 } vs_catalog;
 
-typedef struct vs_perf vs_perf; /* performance.c */
+typedef struct vs_perf vs_perf; /* the sampler and its ring (performance.c) */
 
 typedef struct vs_server {
   vs_options opt;
@@ -137,6 +141,26 @@ void vs_pollers_run_again(void);
 void vs_pollers_quiesce(vs_pollers *all);
 /* Stops and joins the threads and frees all; the daemons are the caller's to stop afterwards. */
 void vs_pollers_stop(vs_pollers *all);
+
+/* websocket.c: WebSocket streams (GET /ws/performance; README.md gives its messages), served by
+ * one thread of their own over the sockets libmicrohttpd upgrades. vs_ws_start returns NULL
+ * after printing why to stderr. */
+typedef struct vs_ws vs_ws;
+vs_ws *vs_ws_start(vs_server *srv, vs_pollers *pollers);
+/* Whether url is a WebSocket's path. */
+int vs_ws_path(const char *url);
+/* Answers a request for a WebSocket's path, on a polling thread (version: its HTTP version): the
+ * 101 response to queue, which holds one of --max-websockets places until vs_ws_release_place
+ * (when the request completes); or NULL with the error in rs (405, 400, 426, 503). */
+struct MHD_Response;
+struct MHD_Response *vs_ws_accept(vs_ws *ws, vs_request *rq, vs_response *rs, const char *version);
+void vs_ws_release_place(vs_ws *ws);
+/* Sends every WebSocket a close frame 1001, gives them a second to answer, and hands them back
+ * to libmicrohttpd (whose polling threads must still run); later handshakes get 503. Once only:
+ * a second call does nothing. */
+void vs_ws_stop(vs_ws *ws);
+/* Stops (when vs_ws_stop has not) and frees ws, after the daemons have stopped. */
+void vs_ws_free(vs_ws *ws);
 
 /* json_check.c: whether text[0, len) (followed by a NUL) is one strict RFC 8259 value, nested at most
  * max_depth deep, with finite numbers, valid UTF-8, paired surrogates and no \u0000 in keys.
@@ -225,7 +249,6 @@ typedef struct vs_perf_sample {
   uint64_t vectors;             /* stored in every collection */
   int simd_acceleration_active; const char *simd_isa;
 } vs_perf_sample;
-typedef struct vs_perf vs_perf;          /* the sampler and its ring */
 vs_perf *vs_perf_start(vs_server *srv);  /* NULL after printing why to stderr */
 void vs_perf_stop(vs_perf *p);
 /* The latest sample (taken now when none has been yet). Thread-safe. */

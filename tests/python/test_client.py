@@ -133,8 +133,9 @@ def test_persistence_and_id_assignment_across_reopen(tmp_path):
 
 
 def test_sdk_errors():
-    with pytest.raises(vexfs.UnsupportedError, match="embedded"):
-        vexfs.Client(endpoint="http://localhost:8080")
+    # endpoint= makes a client of a server (tests/python/test_remote_client.py); nothing is sent
+    # before the first call
+    assert isinstance(vexfs.Client(endpoint="http://localhost:8080"), vexfs.RemoteClient)
     client = vexfs.Client()
     with pytest.raises(vexfs.InvalidArgumentError, match="unknown parameter.*'m'.*'lsh'"):
         client.create_collection(name="l", dimension=4, algorithm="lsh", parameters={"m": 16})
