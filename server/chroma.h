@@ -22,6 +22,7 @@
 #define VS_CHROMA_VERSION "1.0.0" /* the Chroma server API level served */
 #define VS_CHROMA_MAX_BATCH 10000u  /* records per add/upsert/update (pre-flight-checks) */
 #define VS_CHROMA_MAX_HITS (1u << 24) /* queries x n_results of one query request */
+#define VS_CHROMA_MAX_ANSWER (64u << 20) /* bytes of stored payloads one get or query reads */
 #define VS_CHROMA_KEY_ID "chroma:id"
 #define VS_CHROMA_KEY_DOCUMENT "chroma:document"
 #define VS_CHROMA_KEY_URI "chroma:uri"
@@ -88,6 +89,7 @@ typedef struct vs_chroma_record {
   json_object *payload; /* parsed; owns the strings below */
   const char *id, *document, *uri;
   json_object *metadata;
+  size_t bytes; /* of the payload's text */
 } vs_chroma_record;
 /* Reads point id of k (its payload; the vector is not read). -1 when it is gone. */
 int vs_chroma_record_read(vs_coll *k, uint64_t id, vs_chroma_record *r);

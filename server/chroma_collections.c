@@ -2,7 +2,8 @@
  * database) and its collection routes. Collections take their space (l2, cosine, ip) and HNSW
  * parameters from `configuration.hnsw` (or `configuration.spann`'s space), else from the older
  * metadata keys hnsw:space, hnsw:M, hnsw:construction_ef and hnsw:search_ef, with Chroma's
- * defaults (l2, M 16, ef 100 both). Records are always indexed with HNSW. */
+ * defaults (l2, M 16, ef 100 both); a key the configuration gives wins over the metadata's.
+ * Records are always indexed with HNSW. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -226,23 +227,22 @@ static int read_configuration(vs_request *rq, vs_response *rs, json_object *cfg,
   }
   json_object *given = hnsw && json_object_is_type(hnsw, json_type_object) ? hnsw
                        : spann && json_object_is_type(spann, json_type_object) ? spann : NULL;
-  if (given) {
-    if (json_object_object_get_ex(given, "space", &space) && !json_object_is_type(space, json_type_null) &&
-        read_space(rq, rs, space, &info->metric) != 0)
-      return -1;
-    if (given == hnsw && (read_param(rq, rs, hnsw, "max_neighbors", 2, 2048, &info->m) ||
-                          read_param(rq, rs, hnsw, "ef_construction", 1, VEXFS_MAX_K, &info->ef_construction) ||
-                          read_param(rq, rs, hnsw, "ef_search", 1, VEXFS_MAX_K, &info->ef_search)))
-      return -1;
-  } else if (metadata) {
-    if (json_object_object_get_ex(metadata, "hnsw:space", &space) &&
-        read_space(rq, rs, space, &info->metric) != 0)
-      return -1;
-    if (read_param(rq, rs, metadata, "hnsw:M", 2, 2048, &info->m) ||
-        read_param(rq, rs, metadata, "hnsw:construction_ef", 1, VEXFS_MAX_K, &info->ef_construction) ||
-        read_param(rq, rs, metadata, "hnsw:search_ef", 1, VEXFS_MAX_K, &info->ef_search))
-      return -1;
+  /* the configuration's where it says, else the metadata's */
+  if (metadata && (read_param(rq, rs, metadata, "hnsw:M", 2, 2048, &info->m) ||
+                   read_param(rq, rs, metadata, "hnsw:construction_ef", 1, VEXFS_MAX_K, &info->ef_construction) ||
+                   read_param(rq, rs, metadata, "hnsw:search_ef", 1, VEXFS_MAX_K, &info->ef_search)))
+    return -1;
+  if (given && json_object_object_get_ex(given, "space", &space) && !json_object_is_type(space, json_type_null)) {
+    if (read_space(rq, rs, space, &info->metric) != 0) return -1;
+  } else if (metadata && json_object_object_get_ex(metadata, "hnsw:space", &space) &&
+             read_space(rq, rs, space, &info->metric) != 0) {
+    return -1;
   }
+  if (given == hnsw && hnsw &&
+      (read_param(rq, rs, hnsw, "max_neighbors", 2, 2048, &info->m) ||
+       read_param(rq, rs, hnsw, "ef_construction", 1, VEXFS_MAX_K, &info->ef_construction) ||
+       read_param(rq, rs, hnsw, "ef_search", 1, VEXFS_MAX_K, &info->ef_search)))
+    return -1;
   json_object *out = json_object_new_object(), *h = json_object_new_object();
   json_object_object_add(h, "space", json_object_new_string(
       info->metric == VEXFS_METRIC_COSINE ? "cosine" : info->metric == VEXFS_METRIC_IP ? "ip" : "l2"));
@@ -321,8 +321,20 @@ void vs_chroma_collection_modify(vs_request *rq, vs_response *rs, char **args) {
   json_object *given_metadata = NULL;
   json_object_object_get_ex(body, "new_metadata", &given_metadata);
   bad = bad || read_metadata(rq, rs, given_metadata, &metadata);
+  json_object *space = NULL;
+  vexfs_metric metric = info.metric;
+  if (!bad && metadata && json_object_object_get_ex(metadata, "hnsw:space", &space) &&
+      (read_space(rq, rs, space, &metric) != 0 || metric != info.metric)) {
+    if (metric != info.metric)
+      vs_fail(rq, rs, 400, "new_metadata: hnsw:space cannot be changed once a collection exists");
+    bad = 1;
+  }
   if (!bad && json_object_object_get_ex(body, "new_configuration", &cfg) &&
-      !json_object_is_type(cfg, json_type_null)) {
+      !json_object_is_type(cfg, json_type_null) && !json_object_is_type(cfg, json_type_object)) {
+    vs_fail(rq, rs, 400, "`new_configuration` must be an object");
+    bad = 1;
+  }
+  if (!bad && cfg && json_object_is_type(cfg, json_type_object)) {
     json_object_object_foreach(cfg, key, value) {
       if (strcmp(key, "hnsw") == 0 && json_object_is_type(value, json_type_object)) hnsw = value;
       else if (strcmp(key, "embedding_function") != 0 && !json_object_is_type(value, json_type_null)) {

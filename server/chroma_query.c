@@ -1,6 +1,8 @@
 /* Chroma's query: the n_results nearest records of each query embedding that `where` (and `ids`)
  * admit, with distances in Chroma's convention, which is the library's: squared L2, 1 - cosine,
- * 1 - dot product. Searched with the collection's ef_search (raised to n_results). */
+ * 1 - dot product. Searched with the collection's ef_search (raised to n_results); the hits'
+ * records are read one by one after the search, within VS_CHROMA_MAX_ANSWER bytes, and those
+ * removed meanwhile are left out. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +28,93 @@ static void write_answer(vs_text *t, const vs_chroma_include *inc, vs_coll *k, s
       if (q) vs_text_put(t, ",", 1);
       size_t at = q * kk;
       vs_chroma_write_field(t, (vs_chroma_field)f, k, records + at, ids + at, distances + at,
-                            counts ? counts[q] : 0);
+                            counts[q]);
     }
     vs_text_puts(t, "],");
   }
   vs_chroma_write_include(t, inc);
   vs_text_put(t, "}", 1);
+}
+
+/* The query embeddings: nq lists of one dimension, read into *vectors (malloc'd). -1 after a
+ * 400. */
+static int read_queries(vs_request *rq, vs_response *rs, json_object *queries, size_t *nq,
+                        size_t *dim, float **vectors) {
+  *nq = json_object_is_type(queries, json_type_array) ? json_object_array_length(queries) : 0;
+  *vectors = NULL;
+  if (*nq == 0) {
+    vs_fail(rq, rs, 400, "`query_embeddings` must be a list of one or more embeddings");
+    return -1;
+  }
+  *dim = vs_vector_length(rq, json_object_array_get_idx(queries, 0));
+  for (size_t q = 0; q < *nq; q++) /* every length before the table is sized */
+    if (vs_vector_length(rq, json_object_array_get_idx(queries, q)) != *dim || *dim == 0 ||
+        *dim > VEXFS_MAX_DIM) {
+      vs_fail(rq, rs, 400, "`query_embeddings[%zu]` must be a list of 1 to %u numbers, as many as "
+                           "the first one's", q, VEXFS_MAX_DIM);
+      return -1;
+    }
+  if (!(*vectors = malloc(*nq * *dim * sizeof **vectors))) {
+    vs_fail(rq, rs, 503, "out of memory");
+    return -1;
+  }
+  for (size_t q = 0; q < *nq; q++) {
+    char what[48];
+    snprintf(what, sizeof what, "query_embeddings[%zu]", q);
+    if (vs_read_floats(rq, rs, json_object_array_get_idx(queries, q), (uint32_t)*dim, 0,
+                       *vectors + q * *dim, what) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* The filter of `where` and `ids` (the stored ones of them) into filter, left empty when there
+ * are neither. -1 after a failure answered. */
+static int query_filter(vs_request *rq, vs_response *rs, vs_coll *k, json_object *where,
+                        json_object *list, vs_text *filter) {
+  if (!where && !list) return 0;
+  size_t n = 0;
+  uint64_t *only = NULL;
+  if (list) {
+    if (vs_chroma_read_ids(rq, rs, list, SIZE_MAX, &n) != 0) return -1;
+    if (!(only = malloc(n * sizeof *only))) {
+      vs_fail(rq, rs, 503, "out of memory");
+      return -1;
+    }
+    if (vs_chroma_lookup_ids(rq, rs, k, list, only) != 0) {
+      free(only);
+      return -1;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+      if (only[i] != UINT64_MAX) only[m++] = only[i];
+    n = m;
+    qsort(only, n, sizeof *only, vs_compare_ids);
+  }
+  int rc = vs_chroma_filter(rq, rs, where, only, n, filter);
+  free(only);
+  return rc;
+}
+
+/* Reads the records of the hits, dropping those removed since the search, within the answer's
+ * budget of payload bytes. -1 after a 400 when over it. */
+static int read_hits(vs_request *rq, vs_response *rs, vs_coll *k, size_t nq, size_t kk,
+                     uint64_t *ids, float *distances, size_t *counts, vs_chroma_record *records) {
+  size_t bytes = 0;
+  for (size_t q = 0; q < nq; q++) {
+    size_t at = q * kk, kept = 0;
+    for (size_t i = 0; i < counts[q] && bytes <= VS_CHROMA_MAX_ANSWER; i++) {
+      if (vs_chroma_record_read(k, ids[at + i], &records[at + kept]) != 0) continue;
+      bytes += records[at + kept].bytes;
+      ids[at + kept] = ids[at + i];
+      distances[at + kept++] = distances[at + i];
+    }
+    counts[q] = kept;
+  }
+  if (bytes <= VS_CHROMA_MAX_ANSWER) return 0;
+  vs_fail(rq, rs, 400, "the records these queries find hold more than %u MiB: ask for fewer "
+                       "queries or n_results at a time", VS_CHROMA_MAX_ANSWER >> 20);
+  return -1;
 }
 
 void vs_chroma_query(vs_request *rq, vs_response *rs, char **args) {
@@ -49,98 +132,66 @@ void vs_chroma_query(vs_request *rq, vs_response *rs, char **args) {
                          "run: send query_embeddings");
     return;
   }
-  size_t nq = json_object_object_get_ex(body, "query_embeddings", &queries) &&
-                      json_object_is_type(queries, json_type_array)
-                  ? json_object_array_length(queries)
-                  : 0;
-  if (nq == 0 || n_results == 0) {
-    vs_fail(rq, rs, 400, nq ? "`n_results` must be at least 1"
-                            : "`query_embeddings` must be a list of one or more embeddings");
+  if (n_results == 0) {
+    vs_fail(rq, rs, 400, "`n_results` must be at least 1");
     return;
   }
   if (json_object_object_get_ex(body, "ids", &list) && json_object_is_type(list, json_type_null)) list = NULL;
   if (json_object_object_get_ex(body, "where", &where) && json_object_is_type(where, json_type_null)) where = NULL;
-  size_t dim = vs_vector_length(rq, json_object_array_get_idx(queries, 0));
-  if (dim == 0 || dim > VEXFS_MAX_DIM) {
-    vs_fail(rq, rs, 400, "`query_embeddings[0]` must be a list of 1 to %u numbers", VEXFS_MAX_DIM);
-    return;
-  }
+  json_object_object_get_ex(body, "query_embeddings", &queries);
+  size_t nq = 0, dim = 0;
+  float *vectors = NULL;
   vs_chroma_info info = {0};
   vexfs_status st;
-  if (vs_chroma_check_scope(rq, rs, args) != 0) return;
+  if (read_queries(rq, rs, queries, &nq, &dim, &vectors) != 0 ||
+      vs_chroma_check_scope(rq, rs, args) != 0) {
+    free(vectors);
+    return;
+  }
   if (vs_chroma_find(rq->srv, args[2], 1, &info) != 0) {
+    free(vectors);
     vs_fail(rq, rs, 404, "Collection [%s] does not exist", args[2]);
     return;
   }
   vs_coll *k = vs_chroma_points(rq->srv, &info, 0, &st);
   size_t stored = k ? vexfs_count(k->points) : 0; /* no more hits than records, as Chroma */
   size_t kk = stored < n_results ? stored : (size_t)n_results;
+  float *distances = malloc((nq * kk + 1) * sizeof *distances);
+  uint64_t *ids = malloc((nq * kk + 1) * sizeof *ids);
+  size_t *counts = calloc(nq, sizeof *counts);
+  vs_chroma_record *records = NULL;
+  vs_text filter = {0};
+  int ok = 1;
   if (nq * kk > VS_CHROMA_MAX_HITS) {
     vs_fail(rq, rs, 400, "%zu queries of n_results %zu ask for more than %u hits in one request",
             nq, kk, VS_CHROMA_MAX_HITS);
-    if (k) vs_catalog_put(&rq->srv->catalog, k);
-    vs_chroma_info_free(&info);
-    return;
-  }
-  if (k && kk == 0) { /* an empty collection: nothing to search */
-    vs_catalog_put(&rq->srv->catalog, k);
-    k = NULL;
-  }
-  float *vectors = malloc(nq * dim * sizeof *vectors), *distances = malloc((nq * kk + 1) * sizeof *distances);
-  uint64_t *ids = malloc((nq * kk + 1) * sizeof *ids), *only = NULL;
-  size_t *counts = calloc(nq, sizeof *counts), nonly = 0;
-  char **payloads = calloc(nq * kk + 1, sizeof *payloads);
-  vs_chroma_record *records = calloc(nq * kk + 1, sizeof *records);
-  vs_text filter = {0};
-  int ok = vectors && distances && ids && counts && payloads && records;
-  if (!ok) vs_fail(rq, rs, 503, "out of memory");
-  if (ok && k && k->dim != dim) {
+    ok = 0;
+  } else if (!distances || !ids || !counts || !(records = calloc(nq * kk + 1, sizeof *records))) {
+    vs_fail(rq, rs, 503, "out of memory");
+    ok = 0;
+  } else if (k && k->dim != dim) {
     vs_fail(rq, rs, 400, "Collection expecting embedding with dimension of %u, got %zu", k->dim, dim);
     ok = 0;
   }
-  for (size_t q = 0; ok && q < nq; q++) {
-    char what[48];
-    snprintf(what, sizeof what, "query_embeddings[%zu]", q);
-    ok = vs_read_floats(rq, rs, json_object_array_get_idx(queries, q), (uint32_t)dim, 0,
-                        vectors + q * dim, what) == 0;
-  }
-  ok = ok && (!list || vs_chroma_read_ids(rq, rs, list, SIZE_MAX, &nonly) == 0);
-  if (ok && k && list) { /* restricted to these records: the stored ones, by library id */
-    ok = (only = malloc(nonly * sizeof *only)) != NULL;
-    if (!ok) vs_fail(rq, rs, 503, "out of memory");
-    ok = ok && vs_chroma_lookup_ids(rq, rs, k, list, only) == 0;
-    if (ok) {
-      size_t m = 0;
-      for (size_t i = 0; i < nonly; i++)
-        if (only[i] != UINT64_MAX) only[m++] = only[i];
-      nonly = m;
-      qsort(only, nonly, sizeof *only, vs_compare_ids);
-    }
-  }
-  if (ok && k && (where || list)) ok = vs_chroma_filter(rq, rs, where, list ? only : NULL, nonly, &filter) == 0;
-  if (ok && k) {
+  ok = ok && (!k || query_filter(rq, rs, k, where, list, &filter) == 0);
+  if (ok && k && kk) {
     vexfs_search_params p;
     vexfs_search_params_init(&p);
     p.ef = info.ef_search;
     p.filter_json = filter.p;
-    st = vexfs_search_with_payload(k->points, vectors, nq, kk, &p, ids, distances, counts, payloads);
-    if (st != VEXFS_OK) {
-      vs_fail_lib(rq, rs, st);
-      ok = 0;
-    }
-    for (size_t i = 0; ok && i < nq * kk; i++) vs_chroma_record_parse(payloads[i], &records[i]);
+    st = vexfs_search(k->points, vectors, nq, kk, &p, ids, distances, counts);
+    if (st != VEXFS_OK) vs_fail_lib(rq, rs, st);
+    ok = st == VEXFS_OK && read_hits(rq, rs, k, nq, kk, ids, distances, counts, records) == 0;
   }
   if (ok) {
     vs_text t = {0};
-    write_answer(&t, &inc, k, nq, kk, records, ids, distances, k ? counts : NULL);
+    write_answer(&t, &inc, k, nq, kk, records, ids, distances, counts);
     vs_ok_body(rq, rs, &t, NULL);
   }
-  for (size_t i = 0; records && payloads && i < nq * kk; i++) {
-    vs_chroma_record_free(&records[i]);
-    vexfs_free(payloads[i]);
-  }
+  for (size_t q = 0; records && q < nq; q++)
+    for (size_t i = 0; i < counts[q]; i++) vs_chroma_record_free(&records[q * kk + i]);
   vs_text_free(&filter);
-  free(records), free(payloads), free(counts), free(only), free(ids), free(distances), free(vectors);
+  free(records), free(counts), free(ids), free(distances), free(vectors);
   if (k) vs_catalog_put(&rq->srv->catalog, k);
   vs_chroma_info_free(&info);
 }

@@ -16,8 +16,21 @@
 typedef struct batch {
   size_t n;
   json_object *ids, *embeddings, *metadatas, *documents, *uris;
-  uint32_t dim; /* of the embeddings (0: none given) */
+  uint32_t dim;   /* of the embeddings (0: none given) */
+  float *vectors; /* n * dim, read from embeddings (malloc'd; NULL when none given) */
+  uint8_t *given; /* given[i]: embeddings[i] is not null (an update keeps the stored vector) */
 } batch;
+
+static void batch_free(batch *b) {
+  free(b->vectors);
+  free(b->given);
+}
+
+/* Whether a string holds "\u0000", which ids, documents and URIs may not (they are C strings to
+ * the library's keyword index and to the answers written). */
+static int has_nul(json_object *s) {
+  return strlen(json_object_get_string(s)) != (size_t)json_object_get_string_len(s);
+}
 
 typedef enum write_kind { ADD, UPSERT, UPDATE } write_kind;
 
@@ -39,9 +52,10 @@ int vs_chroma_read_ids(vs_request *rq, vs_response *rs, json_object *ids, size_t
   }
   for (size_t i = 0; i < *n; i++) {
     sorted[i] = json_object_array_get_idx(ids, i);
-    if (!json_object_is_type(sorted[i], json_type_string) || json_object_get_string_len(sorted[i]) == 0) {
+    if (!json_object_is_type(sorted[i], json_type_string) || json_object_get_string_len(sorted[i]) == 0 ||
+        has_nul(sorted[i])) {
       free(sorted);
-      vs_fail(rq, rs, 400, "`ids[%zu]` must be a non-empty string", i);
+      vs_fail(rq, rs, 400, "`ids[%zu]` must be a non-empty string without \\u0000", i);
       return -1;
     }
   }
@@ -76,8 +90,9 @@ static int check_entries(vs_request *rq, vs_response *rs, json_object *list, con
                          json_type t, const char *what) {
   for (size_t i = 0; list && i < json_object_array_length(list); i++) {
     json_object *e = json_object_array_get_idx(list, i);
-    if (!json_object_is_type(e, json_type_null) && !json_object_is_type(e, t)) {
-      vs_fail(rq, rs, 400, "`%s[%zu]` must be %s or null", key, i, what);
+    if ((!json_object_is_type(e, json_type_null) && !json_object_is_type(e, t)) ||
+        (t == json_type_string && json_object_is_type(e, t) && has_nul(e))) {
+      vs_fail(rq, rs, 400, "`%s[%zu]` must be %s (without \\u0000) or null", key, i, what);
       return -1;
     }
   }
@@ -142,17 +157,34 @@ static int read_batch(vs_request *rq, vs_response *rs, json_object *body, write_
     return -1;
   }
   for (size_t i = 0; b->embeddings && i < b->n; i++) {
-    size_t len = vs_vector_length(rq, json_object_array_get_idx(b->embeddings, i));
+    json_object *e = json_object_array_get_idx(b->embeddings, i);
+    if (kind == UPDATE && json_object_is_type(e, json_type_null)) continue;
+    size_t len = vs_vector_length(rq, e);
     if (len == 0 || len > VEXFS_MAX_DIM) {
       vs_fail(rq, rs, 400, "`embeddings[%zu]` must be a list of 1 to %u numbers", i, VEXFS_MAX_DIM);
       return -1;
     }
-    if (i > 0 && len != b->dim) {
+    if (b->dim && len != b->dim) {
       vs_fail(rq, rs, 400, "Inconsistent dimensions in provided embeddings: %u, then %zu at "
                            "embeddings[%zu]", b->dim, len, i);
       return -1;
     }
     b->dim = (uint32_t)len;
+  }
+  if (!b->dim) return 0;
+  b->vectors = malloc(b->n * b->dim * sizeof *b->vectors);
+  b->given = calloc(b->n, 1);
+  if (!b->vectors || !b->given) {
+    vs_fail(rq, rs, 503, "out of memory");
+    return -1;
+  }
+  for (size_t i = 0; i < b->n; i++) {
+    json_object *e = json_object_array_get_idx(b->embeddings, i);
+    if (json_object_is_type(e, json_type_null)) continue;
+    char what[48];
+    snprintf(what, sizeof what, "embeddings[%zu]", i);
+    if (vs_read_floats(rq, rs, e, b->dim, 0, b->vectors + i * b->dim, what) != 0) return -1;
+    b->given[i] = 1;
   }
   return 0;
 }
@@ -235,8 +267,8 @@ static char *payload_text(const batch *b, size_t i, const vs_chroma_record *old)
 }
 
 /* The collection a record route names by id, with its points (NULL before its first add, made
- * then when dim > 0). -1 after a failure answered. */
-static int open_points(vs_request *rq, vs_response *rs, char **args, uint32_t dim,
+ * then when dim > 0); records of dim numbers (0: none) must fit. -1 after a failure answered. */
+static int open_points(vs_request *rq, vs_response *rs, char **args, uint32_t dim, int create,
                        vs_chroma_info *info, vs_coll **k) {
   *k = NULL;
   if (vs_chroma_check_scope(rq, rs, args) != 0) return -1;
@@ -245,7 +277,7 @@ static int open_points(vs_request *rq, vs_response *rs, char **args, uint32_t di
     return -1;
   }
   vexfs_status st;
-  *k = vs_chroma_points(rq->srv, info, dim, &st);
+  *k = vs_chroma_points(rq->srv, info, create ? dim : 0, &st);
   if (st == VEXFS_E_NOT_FOUND) /* deleted since it was looked up */
     vs_fail(rq, rs, 404, "Collection [%s] does not exist", args[2]);
   else if (st != VEXFS_OK)
@@ -296,11 +328,8 @@ static void write_batch(vs_request *rq, vs_response *rs, vs_coll *k, const batch
       ok = 0;
       break;
     }
-    char what[48];
-    snprintf(what, sizeof what, "embeddings[%zu]", i);
-    json_object *e = b->embeddings ? json_object_array_get_idx(b->embeddings, i) : NULL;
-    if (e && !json_object_is_type(e, json_type_null))
-      ok = vs_read_floats(rq, rs, e, k->dim, 0, vectors + m * k->dim, what) == 0;
+    if (b->given && b->given[i])
+      memcpy(vectors + m * k->dim, b->vectors + i * k->dim, k->dim * sizeof *vectors);
     else if (vexfs_get(k->points, stored[i], vectors + m * k->dim) != VEXFS_OK)
       vs_fail_lib(rq, rs, VEXFS_E_NOT_FOUND), ok = 0;
     if (ok && !(payloads[m] = payload_text(b, i, exists ? &old : NULL))) {
@@ -336,20 +365,22 @@ static void write_batch(vs_request *rq, vs_response *rs, vs_coll *k, const batch
 
 static void write_records(vs_request *rq, vs_response *rs, char **args, write_kind kind) {
   json_object *body = vs_body(rq, rs);
-  batch b;
+  batch b = {0};
   vs_chroma_info info = {0};
   vs_coll *k = NULL;
-  if (!body || read_batch(rq, rs, body, kind, &b) != 0 ||
-      open_points(rq, rs, args, b.dim, &info, &k) != 0)
-    return;
-  if (!k) { /* an update of a collection without records: none to update */
-    answer_literal(rq, rs, "{}", 200);
-  } else {
-    pthread_mutex_lock(&k->write);
-    write_batch(rq, rs, k, &b, kind);
-    pthread_mutex_unlock(&k->write);
+  /* the records' collection is made once they are known good, by an add or upsert */
+  if (body && read_batch(rq, rs, body, kind, &b) == 0 &&
+      open_points(rq, rs, args, b.dim, kind != UPDATE, &info, &k) == 0) {
+    if (!k) { /* an update of a collection without records: none to update */
+      answer_literal(rq, rs, "{}", 200);
+    } else {
+      pthread_mutex_lock(&k->write);
+      write_batch(rq, rs, k, &b, kind);
+      pthread_mutex_unlock(&k->write);
+    }
+    close_points(rq, &info, k);
   }
-  close_points(rq, &info, k);
+  batch_free(&b);
 }
 
 void vs_chroma_add(vs_request *rq, vs_response *rs, char **args) { write_records(rq, rs, args, ADD); }
@@ -421,19 +452,32 @@ void vs_chroma_get(vs_request *rq, vs_response *rs, char **args) {
     return;
   vs_chroma_info info = {0};
   vs_coll *k = NULL;
-  if (open_points(rq, rs, args, 0, &info, &k) != 0) return;
+  if (open_points(rq, rs, args, 0, 0, &info, &k) != 0) return;
   uint64_t *ids = NULL;
   size_t n = 0;
   if (k && select_ids(rq, rs, k, body, &ids, &n) != 0) {
     close_points(rq, &info, k);
     return;
   }
-  size_t first = offset < n ? (size_t)offset : n, count = n - first;
+  size_t first = offset < n ? (size_t)offset : n, count = n - first, got = 0, bytes = 0;
   if (count > limit) count = (size_t)limit;
   vs_chroma_record *records = calloc(count ? count : 1, sizeof *records);
   vs_text t = {.failed = !records};
-  for (size_t i = 0; records && i < count; i++)
-    vs_chroma_record_read(k, ids[first + i], &records[i]); /* one removed since: blank */
+  for (size_t i = 0; records && i < count && bytes <= VS_CHROMA_MAX_ANSWER; i++)
+    if (vs_chroma_record_read(k, ids[first + i], &records[got]) == 0) { /* else removed since */
+      bytes += records[got].bytes;
+      ids[first + got++] = ids[first + i];
+    }
+  count = got;
+  if (bytes > VS_CHROMA_MAX_ANSWER) {
+    for (size_t i = 0; i < count; i++) vs_chroma_record_free(&records[i]);
+    free(records);
+    free(ids);
+    close_points(rq, &info, k);
+    vs_fail(rq, rs, 400, "the records asked for hold more than %u MiB: get them in pages (limit, "
+                         "offset)", VS_CHROMA_MAX_ANSWER >> 20);
+    return;
+  }
   vs_text_put(&t, "{", 1);
   for (int f = VS_CHROMA_IDS; f < VS_CHROMA_DISTANCES; f++) {
     vs_text_put(&t, "\"", 1);
@@ -465,7 +509,7 @@ void vs_chroma_delete_records(vs_request *rq, vs_response *rs, char **args) {
   int has_where = json_object_object_get_ex(body, "where", &v) && !json_object_is_type(v, json_type_null);
   vs_chroma_info info = {0};
   vs_coll *k = NULL;
-  if (open_points(rq, rs, args, 0, &info, &k) != 0) return;
+  if (open_points(rq, rs, args, 0, 0, &info, &k) != 0) return;
   uint64_t *ids = NULL;
   size_t n = 0;
   if (k) pthread_mutex_lock(&k->write);
@@ -490,7 +534,7 @@ void vs_chroma_delete_records(vs_request *rq, vs_response *rs, char **args) {
 void vs_chroma_count_records(vs_request *rq, vs_response *rs, char **args) {
   vs_chroma_info info = {0};
   vs_coll *k = NULL;
-  if (open_points(rq, rs, args, 0, &info, &k) != 0) return;
+  if (open_points(rq, rs, args, 0, 0, &info, &k) != 0) return;
   vs_text t = {0};
   vs_text_u64(&t, k ? vexfs_count(k->points) : 0);
   close_points(rq, &info, k);

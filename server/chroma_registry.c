@@ -118,6 +118,7 @@ vexfs_status vs_chroma_open(vs_server *srv) {
     if ((st = vexfs_get_payload(c->registry, rows[i], &text)) != VEXFS_OK) break;
     entry *e = text ? row_entry(rows[i], text) : NULL;
     vexfs_free(text);
+    c->next_row = rows[i] + 1; /* past damaged rows too: their ids stay taken */
     if (!e) {
       fprintf(stderr, "vexfs-server: Chroma registry row %llu is damaged; skipped\n",
               (unsigned long long)rows[i]);
@@ -125,7 +126,6 @@ vexfs_status vs_chroma_open(vs_server *srv) {
     }
     *c->tail = e;
     c->tail = &e->next;
-    c->next_row = rows[i] + 1;
     /* a crash between making a points collection and its id index leaves it without one */
     vs_coll *k = vs_catalog_acquire(&srv->catalog, e->info.id);
     if (k) {
@@ -240,13 +240,24 @@ vexfs_status vs_chroma_modify(vs_server *srv, const char *id, const char *name,
     entry changed = *e;
     changed.info.name = name ? (char *)name : e->info.name;
     changed.info.metadata = metadata ? metadata : e->info.metadata;
-    if (ef_search) changed.info.ef_search = ef_search;
+    json_object *configuration = NULL, *hnsw = NULL;
+    if (ef_search) { /* and in the configuration answered */
+      changed.info.ef_search = ef_search;
+      if (json_object_deep_copy(e->info.configuration, &configuration, NULL) != 0) st = VEXFS_E_NOMEM;
+      else if (json_object_object_get_ex(configuration, "hnsw", &hnsw))
+        json_object_object_add(hnsw, "ef_search", json_object_new_int64(ef_search));
+      changed.info.configuration = configuration;
+    }
     char *new_name = name ? strdup(name) : NULL;
-    st = name && !new_name ? VEXFS_E_NOMEM : write_row(c, &changed, 1);
+    if (st == VEXFS_OK) st = name && !new_name ? VEXFS_E_NOMEM : write_row(c, &changed, 1);
     if (st == VEXFS_OK) {
       if (new_name) free(e->info.name), e->info.name = new_name, new_name = NULL;
       if (metadata) json_object_put(e->info.metadata), e->info.metadata = json_object_get(metadata);
+      if (configuration) json_object_put(e->info.configuration), e->info.configuration = configuration;
+      else json_object_put(configuration);
       e->info.ef_search = changed.info.ef_search;
+    } else {
+      json_object_put(configuration);
     }
     free(new_name);
   }
@@ -262,19 +273,21 @@ vexfs_status vs_chroma_delete(vs_server *srv, const char *name) {
   entry *e = *at;
   vexfs_status st = e ? vexfs_remove(c->registry, &e->row, 1) : VEXFS_E_NOT_FOUND;
   if (st == VEXFS_OK) {
-    /* the registry row first: a crash before the records go leaves them in a collection no
-     * Chroma client sees (named by the id, through the other APIs), never a Chroma collection
-     * that lost its records */
-    vexfs_status dropped = vs_catalog_drop(&srv->catalog, e->info.id);
-    if (dropped != VEXFS_OK && dropped != VEXFS_E_NOT_FOUND)
-      fprintf(stderr, "vexfs-server: Chroma collection %s deleted, but dropping its records "
-                      "(collection %s) failed: %s\n", name, e->info.id, vexfs_last_error());
     *at = e->next;
     if (c->tail == &e->next) c->tail = at;
-    free_entry(e);
   }
   pthread_mutex_unlock(&c->lock);
-  return st;
+  if (st != VEXFS_OK) return st;
+  /* the registry row first: a crash before the records go leaves them in a collection no
+   * Chroma client sees (named by the id, through the other APIs), never a Chroma collection
+   * that lost its records. The drop waits for the requests using the records only, out of
+   * the lock, so requests on other collections go on. */
+  vexfs_status dropped = vs_catalog_drop(&srv->catalog, e->info.id);
+  if (dropped != VEXFS_OK && dropped != VEXFS_E_NOT_FOUND)
+    fprintf(stderr, "vexfs-server: Chroma collection %s deleted, but dropping its records "
+                    "(collection %s) failed: %s\n", name, e->info.id, vexfs_last_error());
+  free_entry(e);
+  return VEXFS_OK;
 }
 
 vs_chroma_info *vs_chroma_list(vs_server *srv, size_t offset, size_t limit, size_t *n) {

@@ -103,6 +103,7 @@ void vs_chroma_record_free(vs_chroma_record *r) {
 int vs_chroma_record_parse(const char *payload, vs_chroma_record *r) {
   *r = (vs_chroma_record){0};
   if (!payload) return 0;
+  r->bytes = strlen(payload);
   if (!(r->payload = vs_parse_payload(payload))) return -1;
   json_object_object_foreach(r->payload, key, value) {
     if (strncmp(key, VS_CHROMA_RESERVED, sizeof VS_CHROMA_RESERVED - 1) == 0) {

@@ -31,29 +31,46 @@ static void condition_open(walk *w, const char *key) {
   vs_text_put(w->out, ",", 1);
 }
 
-static int match(walk *w, const char *key, const char *how, json_object *operand, int negated) {
-  if (negated) vs_text_puts(w->out, "{\"must_not\":[");
+/* key equals v: the library matches strings, integers and booleans; a fractional number is the
+ * range [v, v]. */
+static void equals(walk *w, const char *key, json_object *v) {
   condition_open(w, key);
-  vs_text_puts(w->out, "\"match\":{\"");
-  vs_text_puts(w->out, how);
-  vs_text_puts(w->out, "\":");
-  vs_text_json(w->out, operand);
-  vs_text_puts(w->out, negated ? "}}]}" : "}}");
+  int fractional = json_object_is_type(v, json_type_double);
+  vs_text_puts(w->out, fractional ? "\"range\":{\"gte\":" : "\"match\":{\"value\":");
+  vs_text_json(w->out, v);
+  if (fractional) {
+    vs_text_puts(w->out, ",\"lte\":");
+    vs_text_json(w->out, v);
+  }
+  vs_text_puts(w->out, "}}");
+}
+
+/* key equals one of the n values of list (a scalar when list is one): any of them, or, negated,
+ * none (records without the key included). */
+static int match(walk *w, const char *key, json_object *list, int negated) {
+  int one = !json_object_is_type(list, json_type_array);
+  size_t n = one ? 1 : json_object_array_length(list);
+  vs_text_puts(w->out, negated ? "{\"must_not\":[" : one ? "" : "{\"should\":[");
+  for (size_t i = 0; i < n; i++) {
+    if (i) vs_text_put(w->out, ",", 1);
+    equals(w, key, one ? list : json_object_array_get_idx(list, i));
+  }
+  vs_text_puts(w->out, negated || !one ? "]}" : "");
   return 0;
 }
 
 static int field(walk *w, const char *key, json_object *v, const char *at) {
-  if (strchr(key, '.')) {
-    vs_fail(w->rq, w->rs, 400, "%s: metadata key \"%s\" holds a '.', which vexfs-server's filters "
-                               "read as a path: such keys are stored but cannot be filtered on",
-            at, key);
+  if (strpbrk(key, ".[]")) {
+    vs_fail(w->rq, w->rs, 400, "%s: metadata key \"%s\" holds a '.', '[' or ']', which "
+                               "vexfs-server's filters read as a path: such keys are stored but "
+                               "cannot be filtered on", at, key);
     return -1;
   }
   if (strncmp(key, VS_CHROMA_RESERVED, sizeof VS_CHROMA_RESERVED - 1) == 0 || !*key) {
     vs_fail(w->rq, w->rs, 400, "%s: \"%s\" is not a metadata key clients may filter on", at, key);
     return -1;
   }
-  if (is_scalar(v)) return match(w, key, "value", v, 0);
+  if (is_scalar(v)) return match(w, key, v, 0);
   if (!json_object_is_type(v, json_type_object) || json_object_object_length(v) != 1) {
     vs_fail(w->rq, w->rs, 400, "%s: the value of \"%s\" must be a string, number or boolean, or an "
                                "object of one operator", at, key);
@@ -82,7 +99,7 @@ static int field(walk *w, const char *key, json_object *v, const char *at) {
         vs_fail(w->rq, w->rs, 400, "%s: %s on \"%s\" takes a string, number or boolean", at, op, key);
         return -1;
       }
-      return match(w, key, "value", operand, op[1] == 'n' || not_contains);
+      return match(w, key, operand, op[1] == 'n' || not_contains);
     }
     if (in || nin) {
       size_t n = json_object_is_type(operand, json_type_array) ? json_object_array_length(operand) : 0;
@@ -93,7 +110,7 @@ static int field(walk *w, const char *key, json_object *v, const char *at) {
                                    "or booleans", at, op, key);
         return -1;
       }
-      return match(w, key, "any", operand, nin);
+      return match(w, key, operand, nin);
     }
     vs_fail(w->rq, w->rs, 400, "%s: unsupported operator %s on \"%s\" (vexfs-server takes $eq, $ne, "
                                "$gt, $gte, $lt, $lte, $in, $nin, $contains and $not_contains)", at, op, key);

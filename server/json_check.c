@@ -6,7 +6,8 @@
  * The same pass lifts the request's vectors out of the text: a list of numbers under "vector",
  * "query" or "nearest", or in the list under "vectors" (Chroma's "embeddings" and
  * "query_embeddings" too; never below "payload", "payloads" or "filter", nor Chroma's
- * "metadatas", "metadata", "new_metadata" or "where"), is read into a float table and replaced by a placeholder string, so that json-c
+ * "metadatas", "metadata", "new_metadata", "where", "configuration" or "new_configuration"),
+ * is read into a float table and replaced by a placeholder string, so that json-c
  * makes no object per coordinate (most of a search's or an upsert's parsing time). The
  * placeholder holds a random number drawn per request, so a client cannot forge one. */
 #include <errno.h>
@@ -211,7 +212,8 @@ static int container(scan *s, char close, place where) {
       inner.excluded = where.excluded || key_is(key, len, "payload") ||
                        key_is(key, len, "payloads") || key_is(key, len, "filter") ||
                        key_is(key, len, "metadatas") || key_is(key, len, "metadata") ||
-                       key_is(key, len, "new_metadata") || key_is(key, len, "where");
+                       key_is(key, len, "new_metadata") || key_is(key, len, "where") ||
+                       key_is(key, len, "configuration") || key_is(key, len, "new_configuration");
       inner.vector = !inner.excluded && (key_is(key, len, "vector") ||
                                          key_is(key, len, "query") || key_is(key, len, "nearest"));
       inner.elements_are_vectors = !inner.excluded && (key_is(key, len, "vectors") ||

@@ -368,6 +368,7 @@ void vs_points_upsert(vs_request *rq, vs_response *rs, char **args) {
     if (vs_ids_assign(rq, rs, k, b.ids, b.n, b.lib_ids) == 0 && dedupe(rq, rs, &b, k->dim) == 0) {
       vexfs_status st = vexfs_upsert(k->points, b.lib_ids, b.vectors,
                                      (const char *const *)b.payloads, b.n);
+      if (st == VEXFS_OK) vs_coll_saw_ids(k, b.lib_ids, b.n); /* ids taken (Chroma, /api/v1) */
       if (st == VEXFS_OK) vs_ok_operation(rq, rs);
       else vs_fail_lib(rq, rs, st);
     }

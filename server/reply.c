@@ -134,8 +134,15 @@ void vs_fail(vs_request *rq, vs_response *rs, unsigned status, const char *fmt, 
   char msg[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  int len = vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  if (len >= (int)sizeof msg) { /* cut short: drop a UTF-8 sequence the cut left incomplete */
+    size_t last = sizeof msg - 2;
+    while (last > 0 && ((unsigned char)msg[last] & 0xC0) == 0x80) last--;
+    unsigned char lead = (unsigned char)msg[last];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (last + need > sizeof msg - 1) msg[last] = 0;
+  }
   if (vs_v1_request(rq)) {
     vs_v1_error(rq, rs, status, NULL, msg);
     return;

@@ -354,6 +354,62 @@ describe('Chroma API: errors as raw HTTP sees them', () => {
     assert.equal((await http(server.url, 'GET', `${base}/count`)).text, '2');
   });
 
+  test('what an attack review found: each holds', async () => {
+    // a new_configuration that is not an object (crashed the server once)
+    await fails('PUT', base, { new_configuration: 5 }, 400, 'InvalidArgumentError', /new_configuration/);
+    // \u0000 in ids or documents (the C strings would have cut them)
+    await fails('POST', `${base}/add`, { ids: ['x\u0000y'], embeddings: [[1, 2]] }, 400, 'InvalidArgumentError', /u0000/);
+    await fails('POST', `${base}/add`, { ids: ['x'], embeddings: [[1, 2]], documents: ['d\u0000e'] }, 400, 'InvalidArgumentError', /u0000/);
+    // keys the library would read as paths
+    await fails('POST', `${base}/get`, { where: { 'a[]': 'q' } }, 400, 'InvalidArgumentError', /path/);
+    // every query's length is checked before the table is sized
+    await fails('POST', `${base}/query`, { query_embeddings: [[1, 0], [1, 0, 0]] }, 400, 'InvalidArgumentError', /query_embeddings\[1\]/);
+    // lists of numbers in a configuration are kept as they are
+    const made = await http(server.url, 'POST', '/api/v2/tenants/default_tenant/databases/default_database/collections',
+      { name: 'confkeep', configuration: { embedding_function: { name: 'custom', config: { vector: [1, 2, 3] } } } });
+    assert.deepEqual(JSON.parse(made.text).configuration_json.embedding_function.config, { vector: [1, 2, 3] });
+    const cbase = `/api/v2/tenants/default_tenant/databases/default_database/collections/${JSON.parse(made.text).id}`;
+    // the space cannot change; ef_search can, and the configuration says so
+    await fails('PUT', cbase, { new_metadata: { 'hnsw:space': 'ip' } }, 400, 'InvalidArgumentError', /hnsw:space/);
+    assert.equal((await http(server.url, 'PUT', cbase, { new_configuration: { hnsw: { ef_search: 7 } } })).status, 200);
+    const after = await http(server.url, 'GET', '/api/v2/tenants/default_tenant/databases/default_database/collections/confkeep');
+    assert.equal(JSON.parse(after.text).configuration_json.hnsw.ef_search, 7);
+    // an update or a refused add does not fix the dimension of a collection without records
+    assert.equal((await http(server.url, 'POST', `${cbase}/update`, { ids: ['a'], embeddings: [[1, 2, 3]] })).status, 200);
+    await fails('POST', `${cbase}/add`, { ids: ['a'], embeddings: [[1e39, 0, 0]] }, 400, 'InvalidArgumentError', /finite/);
+    assert.equal(JSON.parse((await http(server.url, 'GET',
+      '/api/v2/tenants/default_tenant/databases/default_database/collections/confkeep')).text).dimension, null);
+    assert.equal((await http(server.url, 'POST', `${cbase}/add`, { ids: ['a'], embeddings: [[1, 2]] })).status, 201);
+    // a point written through Qdrant's view is never overwritten by a record given a fresh id
+    const made2 = JSON.parse(made.text).id;
+    assert.equal((await http(server.url, 'PUT', `/collections/${made2}/points?wait=true`,
+      { points: [{ id: 1, vector: [5, 5], payload: { foo: 1 } }, { id: 2, vector: [6, 6] }] })).status, 200);
+    assert.equal((await http(server.url, 'POST', `${cbase}/upsert`, { ids: ['b'], embeddings: [[3, 3]] })).status, 200);
+    const q = JSON.parse((await http(server.url, 'POST', `/collections/${made2}/points`,
+      { ids: [1], with_payload: true })).text);
+    assert.deepEqual(q.result[0].payload, { foo: 1 });
+    assert.equal((await http(server.url, 'GET', `${cbase}/count`)).text, '4');
+    // a tiny request asking for a huge answer is refused, not served from gigabytes
+    const big = 'x'.repeat(4 << 20);
+    assert.equal((await http(server.url, 'POST', `${cbase}/upsert`, { ids: ['big'], embeddings: [[0, 0]], documents: [big] })).status, 200);
+    await fails('POST', `${cbase}/query`, { query_embeddings: Array(20).fill([0, 0]), n_results: 1, include: ['documents'] },
+      400, 'InvalidArgumentError', /MiB/);
+  });
+
+  test('fractional numbers and booleans in where (the library matches integers and strings)', async () => {
+    const mk = await http(server.url, 'POST', '/api/v2/tenants/default_tenant/databases/default_database/collections', { name: 'floats' });
+    const fbase = `/api/v2/tenants/default_tenant/databases/default_database/collections/${JSON.parse(mk.text).id}`;
+    await http(server.url, 'POST', `${fbase}/add`, { ids: ['p', 'q', 'r'], embeddings: [[1], [2], [3]],
+      metadatas: [{ f: 1.5, b: true }, { f: 2, b: false }, { g: 1 }] });
+    const ids = async (where) => JSON.parse((await http(server.url, 'POST', `${fbase}/get`, { where })).text).ids;
+    assert.deepEqual(await ids({ f: 1.5 }), ['p']);
+    assert.deepEqual(await ids({ f: { $ne: 1.5 } }), ['q', 'r']);
+    assert.deepEqual(await ids({ f: { $in: [1.5, 2] } }), ['p', 'q']);
+    assert.deepEqual(await ids({ f: { $nin: [2.0] } }), ['p', 'r']);
+    assert.deepEqual(await ids({ b: { $in: [true] } }), ['p']);
+    assert.deepEqual(await ids({ b: { $nin: [true] } }), ['q', 'r']);
+  });
+
   test('n_results past the records stored gives them all', async () => {
     const res = await http(server.url, 'POST', `${base}/query`,
       { query_embeddings: [[1, 0], [0, 1]], n_results: 1000000, include: ['distances'] });
