@@ -122,6 +122,11 @@ int vs_chroma_read_ids(vs_request *rq, vs_response *rs, json_object *ids, size_t
 int vs_chroma_lookup_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *list,
                          uint64_t *ids);
 
+/* The stored ones of the string ids of list (checked by vs_chroma_read_ids) as library ids,
+ * ascending, *n of them in *ids (freed with free()). -1 after a failure answered. */
+int vs_chroma_stored_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *list,
+                         uint64_t **ids, size_t *n);
+
 /* chroma_where.c: appends the library filter of a `where` (an object; checked) to out, and of
  * a list of library ids when ids is not NULL (n of them, ascending) as a further condition.
  * -1 after a 400 naming what is wrong. */

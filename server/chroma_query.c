@@ -75,22 +75,7 @@ static int query_filter(vs_request *rq, vs_response *rs, vs_coll *k, json_object
   if (!where && !list) return 0;
   size_t n = 0;
   uint64_t *only = NULL;
-  if (list) {
-    if (vs_chroma_read_ids(rq, rs, list, SIZE_MAX, &n) != 0) return -1;
-    if (!(only = malloc(n * sizeof *only))) {
-      vs_fail(rq, rs, 503, "out of memory");
-      return -1;
-    }
-    if (vs_chroma_lookup_ids(rq, rs, k, list, only) != 0) {
-      free(only);
-      return -1;
-    }
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-      if (only[i] != UINT64_MAX) only[m++] = only[i];
-    n = m;
-    qsort(only, n, sizeof *only, vs_compare_ids);
-  }
+  if (list && vs_chroma_stored_ids(rq, rs, k, list, &only, &n) != 0) return -1;
   int rc = vs_chroma_filter(rq, rs, where, only, n, filter);
   free(only);
   return rc;

@@ -387,6 +387,27 @@ void vs_chroma_add(vs_request *rq, vs_response *rs, char **args) { write_records
 void vs_chroma_upsert(vs_request *rq, vs_response *rs, char **args) { write_records(rq, rs, args, UPSERT); }
 void vs_chroma_update(vs_request *rq, vs_response *rs, char **args) { write_records(rq, rs, args, UPDATE); }
 
+int vs_chroma_stored_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *list,
+                         uint64_t **ids, size_t *n) {
+  *ids = NULL;
+  if (vs_chroma_read_ids(rq, rs, list, SIZE_MAX, n) != 0) return -1;
+  if (!(*ids = malloc(*n * sizeof **ids))) {
+    vs_fail(rq, rs, 503, "out of memory");
+    return -1;
+  }
+  if (vs_chroma_lookup_ids(rq, rs, k, list, *ids) != 0) {
+    free(*ids);
+    *ids = NULL;
+    return -1;
+  }
+  size_t m = 0;
+  for (size_t i = 0; i < *n; i++)
+    if ((*ids)[i] != UINT64_MAX) (*ids)[m++] = (*ids)[i];
+  *n = m;
+  qsort(*ids, *n, sizeof **ids, vs_compare_ids);
+  return 0;
+}
+
 /* The library ids a get or delete selects, ascending (*out freed with free()): by `ids` and
  * `where` (both: those of the ids that match), else all. -1 after a failure answered. */
 static int select_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *body,
@@ -397,23 +418,8 @@ static int select_ids(vs_request *rq, vs_response *rs, vs_coll *k, json_object *
   if (json_object_object_get_ex(body, "ids", &list) && json_object_is_type(list, json_type_null)) list = NULL;
   if (json_object_object_get_ex(body, "where", &where) && json_object_is_type(where, json_type_null)) where = NULL;
   size_t nids = 0;
-  if (list && vs_chroma_read_ids(rq, rs, list, SIZE_MAX, &nids) != 0) return -1;
   uint64_t *ids = NULL;
-  if (list) {
-    if (!(ids = malloc(nids * sizeof *ids))) {
-      vs_fail(rq, rs, 503, "out of memory");
-      return -1;
-    }
-    if (vs_chroma_lookup_ids(rq, rs, k, list, ids) != 0) {
-      free(ids);
-      return -1;
-    }
-    size_t m = 0; /* the stored ones, ascending */
-    for (size_t i = 0; i < nids; i++)
-      if (ids[i] != UINT64_MAX) ids[m++] = ids[i];
-    nids = m;
-    qsort(ids, nids, sizeof *ids, vs_compare_ids);
-  }
+  if (list && vs_chroma_stored_ids(rq, rs, k, list, &ids, &nids) != 0) return -1;
   if (list && !where) {
     *out = ids;
     *n = nids;
