@@ -158,5 +158,8 @@ void vs_chroma_get(vs_request *rq, vs_response *rs, char **args);
 void vs_chroma_delete_records(vs_request *rq, vs_response *rs, char **args);
 void vs_chroma_count_records(vs_request *rq, vs_response *rs, char **args);
 void vs_chroma_query(vs_request *rq, vs_response *rs, char **args);
+/* Whether a query is light enough for the polling thread (server.h, vs_light_fn): unfiltered,
+ * at most 256 hits in all. */
+int vs_chroma_query_is_light(json_object *body);
 
 #endif

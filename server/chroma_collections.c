@@ -50,7 +50,7 @@ void vs_chroma_version(vs_request *rq, vs_response *rs, char **args) {
 void vs_chroma_preflight(vs_request *rq, vs_response *rs, char **args) {
   (void)args;
   char text[96];
-  snprintf(text, sizeof text, "{\"max_batch_size\":%u,\"supports_base64_encoding\":false}",
+  snprintf(text, sizeof text, "{\"max_batch_size\":%u,\"supports_base64_encoding\":true}",
            VS_CHROMA_MAX_BATCH);
   answer_literal(rq, rs, text);
 }

@@ -180,3 +180,18 @@ void vs_chroma_query(vs_request *rq, vs_response *rs, char **args) {
   if (k) vs_catalog_put(&rq->srv->catalog, k);
   vs_chroma_info_free(&info);
 }
+
+int vs_chroma_query_is_light(json_object *body) {
+  json_object *v;
+  if (!json_object_is_type(body, json_type_object)) return 1; /* answered at once with a 400 */
+  static const char *const heavy[] = {"where", "ids", "where_document"}; /* filtered: may scan */
+  for (size_t i = 0; i < sizeof heavy / sizeof *heavy; i++)
+    if (json_object_object_get_ex(body, heavy[i], &v) && !json_object_is_type(v, json_type_null))
+      return 0;
+  int64_t hits = 10;
+  if (json_object_object_get_ex(body, "n_results", &v)) hits = json_object_get_int64(v);
+  if (!json_object_object_get_ex(body, "query_embeddings", &v) ||
+      !json_object_is_type(v, json_type_array))
+    return 1;
+  return hits * (int64_t)json_object_array_length(v) <= 256;
+}

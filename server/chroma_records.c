@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/gnutls.h>
+
 #include "chroma.h"
 #include "qdrant.h"
 
@@ -137,6 +139,40 @@ static int check_metadatas(vs_request *rq, vs_response *rs, json_object *list) {
   return 0;
 }
 
+/* The numbers an embedding holds: a list's length, or for a base64 string (the client's form
+ * when pre-flight-checks says supports_base64_encoding) its bytes / 4; 0 when it is neither. */
+static size_t embedding_length(const vs_request *rq, json_object *e) {
+  size_t n = vs_vector_length(rq, e); /* a list, or one the body's check lifted */
+  if (n != SIZE_MAX) return n;
+  if (!json_object_is_type(e, json_type_string)) return 0;
+  size_t len = (size_t)json_object_get_string_len(e), pad = 0;
+  const char *s = json_object_get_string(e);
+  while (pad < 2 && pad < len && s[len - 1 - pad] == '=') pad++;
+  size_t bytes = len % 4 ? 1 : len / 4 * 3 - pad;
+  return bytes % 4 ? 0 : bytes / 4;
+}
+
+/* Reads embedding e (a list, or base64 of little-endian float32s) of dim numbers into out. -1
+ * after a 400 naming `what`. */
+static int read_embedding(vs_request *rq, vs_response *rs, json_object *e, uint32_t dim, float *out,
+                          const char *what) {
+  if (vs_vector_length(rq, e) != SIZE_MAX) return vs_read_floats(rq, rs, e, dim, 0, out, what);
+  gnutls_datum_t text = {(unsigned char *)json_object_get_string(e),
+                         (unsigned)json_object_get_string_len(e)}, raw = {0};
+  int ok = gnutls_base64_decode2(&text, &raw) == 0 && raw.size == (size_t)dim * 4;
+  for (uint32_t i = 0; ok && i < dim; i++) { /* little-endian, whatever this machine is */
+    const unsigned char *p = raw.data + 4 * i;
+    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    memcpy(&out[i], &u, sizeof u);
+  }
+  gnutls_free(raw.data);
+  if (!ok) {
+    vs_fail(rq, rs, 400, "%s: a string embedding must be base64 of %u little-endian float32s", what, dim);
+    return -1;
+  }
+  return vs_check_floats(rq, rs, out, dim, 0, what);
+}
+
 static int read_batch(vs_request *rq, vs_response *rs, json_object *body, write_kind kind, batch *b) {
   *b = (batch){0};
   if (!json_object_object_get_ex(body, "ids", &b->ids)) {
@@ -159,9 +195,10 @@ static int read_batch(vs_request *rq, vs_response *rs, json_object *body, write_
   for (size_t i = 0; b->embeddings && i < b->n; i++) {
     json_object *e = json_object_array_get_idx(b->embeddings, i);
     if (kind == UPDATE && json_object_is_type(e, json_type_null)) continue;
-    size_t len = vs_vector_length(rq, e);
+    size_t len = embedding_length(rq, e);
     if (len == 0 || len > VEXFS_MAX_DIM) {
-      vs_fail(rq, rs, 400, "`embeddings[%zu]` must be a list of 1 to %u numbers", i, VEXFS_MAX_DIM);
+      vs_fail(rq, rs, 400, "`embeddings[%zu]` must be a list of 1 to %u numbers (or their base64)",
+              i, VEXFS_MAX_DIM);
       return -1;
     }
     if (b->dim && len != b->dim) {
@@ -183,7 +220,7 @@ static int read_batch(vs_request *rq, vs_response *rs, json_object *body, write_
     if (json_object_is_type(e, json_type_null)) continue;
     char what[48];
     snprintf(what, sizeof what, "embeddings[%zu]", i);
-    if (vs_read_floats(rq, rs, e, b->dim, 0, b->vectors + i * b->dim, what) != 0) return -1;
+    if (read_embedding(rq, rs, e, b->dim, b->vectors + i * b->dim, what) != 0) return -1;
     b->given[i] = 1;
   }
   return 0;

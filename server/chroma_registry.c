@@ -28,11 +28,18 @@ static const char *metric_name(vexfs_metric m) {
   return m == VEXFS_METRIC_COSINE ? "cosine" : m == VEXFS_METRIC_IP ? "ip" : "l2";
 }
 
+/* A deep copy: json-c caches an object's text in the object as it writes it, so an object two
+ * requests write at once must be two objects. */
+static json_object *copy_json(json_object *o) {
+  json_object *copy = NULL;
+  return o && json_object_deep_copy(o, &copy, NULL) == 0 ? copy : NULL;
+}
+
 static void copy_info(vs_chroma_info *to, const vs_chroma_info *from) {
   *to = *from;
   to->name = strdup(from->name);
-  to->metadata = from->metadata ? json_object_get(from->metadata) : NULL;
-  to->configuration = from->configuration ? json_object_get(from->configuration) : NULL;
+  to->metadata = copy_json(from->metadata);
+  to->configuration = copy_json(from->configuration);
 }
 
 void vs_chroma_info_free(vs_chroma_info *info) {
@@ -252,7 +259,7 @@ vexfs_status vs_chroma_modify(vs_server *srv, const char *id, const char *name,
     if (st == VEXFS_OK) st = name && !new_name ? VEXFS_E_NOMEM : write_row(c, &changed, 1);
     if (st == VEXFS_OK) {
       if (new_name) free(e->info.name), e->info.name = new_name, new_name = NULL;
-      if (metadata) json_object_put(e->info.metadata), e->info.metadata = json_object_get(metadata);
+      if (metadata) json_object_put(e->info.metadata), e->info.metadata = copy_json(metadata);
       if (configuration) json_object_put(e->info.configuration), e->info.configuration = configuration;
       else json_object_put(configuration);
       e->info.ef_search = changed.info.ef_search;

@@ -64,6 +64,10 @@ int vs_read_vector(vs_request *rq, vs_response *rs, vs_coll *k, json_object *v, 
 /* As vs_read_vector for dim numbers, made unit length when normalize is set. */
 int vs_read_floats(vs_request *rq, vs_response *rs, json_object *v, uint32_t dim, int normalize,
                    float *out, const char *what);
+/* Checks n floats as vs_read_floats does once it has them (finite, a norm the library takes, or
+ * made unit length); -1 after a 400 naming `what`. */
+int vs_check_floats(vs_request *rq, vs_response *rs, float *out, size_t n, int normalize,
+                    const char *what);
 /* How many numbers vector v holds (SIZE_MAX when it is not a list). */
 size_t vs_vector_length(const vs_request *rq, json_object *v);
 

@@ -177,7 +177,6 @@ int vs_read_floats(vs_request *rq, vs_response *rs, json_object *v, uint32_t dim
             dim, n, what);
     return -1;
   }
-  double norm = 0;
   for (size_t i = 0; i < n; i++) {
     json_object *x = lifted ? NULL : json_object_array_get_idx(v, i);
     double d = lifted ? lifted[i] : json_object_get_double(x);
@@ -187,6 +186,18 @@ int vs_read_floats(vs_request *rq, vs_response *rs, json_object *v, uint32_t dim
       return -1;
     }
     out[i] = (float)d;
+  }
+  return vs_check_floats(rq, rs, out, n, normalize, what);
+}
+
+int vs_check_floats(vs_request *rq, vs_response *rs, float *out, size_t n, int normalize,
+                    const char *what) {
+  double norm = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(out[i])) {
+      vs_fail(rq, rs, 400, "Bad request: %s: coordinate %zu is not a finite 32-bit float", what, i);
+      return -1;
+    }
     norm += (double)out[i] * out[i];
   }
   if (normalize) { /* unit length, in double so that tiny and huge norms both come out at 1 */

@@ -250,6 +250,24 @@ describe('Chroma API through the chromadb 3.5 client', () => {
     await c.deleteCollection({ name: 'racy' });
   });
 
+  test('a collection described to many clients at once reads the same to each', async () => {
+    // (json-c caches an object's text inside it: shared objects written at once came out torn)
+    const c = client(server);
+    const metadata = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`key${i}`, `value ${i}`]));
+    await c.createCollection({ name: 'described', embeddingFunction: null, metadata,
+      configuration: { hnsw: { space: 'ip', ef_search: 33 } } });
+    const path = '/api/v2/tenants/default_tenant/databases/default_database/collections/described';
+    for (let round = 0; round < 10; round++) {
+      const answers = await Promise.all(Array.from({ length: 32 }, () => http(server.url, 'GET', path)));
+      for (const a of answers) {
+        const o = JSON.parse(a.text);
+        assert.deepEqual([o.metadata, o.configuration_json.hnsw.space, o.configuration_json.hnsw.ef_search],
+          [metadata, 'ip', 33]);
+      }
+    }
+    await c.deleteCollection({ name: 'described' });
+  });
+
   test('collections: get_or_create, list, count, rename, metadata, delete', async () => {
     const c = client(server);
     const a = await c.getOrCreateCollection({ name: 'alpha', embeddingFunction: null, metadata: { x: 1 } });
@@ -394,6 +412,20 @@ describe('Chroma API: errors as raw HTTP sees them', () => {
     assert.equal((await http(server.url, 'POST', `${cbase}/upsert`, { ids: ['big'], embeddings: [[0, 0]], documents: [big] })).status, 200);
     await fails('POST', `${cbase}/query`, { query_embeddings: Array(20).fill([0, 0]), n_results: 1, include: ['documents'] },
       400, 'InvalidArgumentError', /MiB/);
+  });
+
+  test('embeddings as base64 of little-endian float32s (the client sends them so: pre-flight-checks)', async () => {
+    const checks = JSON.parse((await http(server.url, 'GET', '/api/v2/pre-flight-checks')).text);
+    assert.equal(checks.supports_base64_encoding, true);
+    const b64 = (xs) => Buffer.from(new Float32Array(xs).buffer).toString('base64');
+    assert.equal((await http(server.url, 'POST', `${base}/upsert`, { ids: ['e64'], embeddings: [b64([0.25, -3])] })).status, 200);
+    const got = JSON.parse((await http(server.url, 'POST', `${base}/get`, { ids: ['e64'], include: ['embeddings'] })).text);
+    assert.deepEqual(got.embeddings, [[0.25, -3]]);
+    await fails('POST', `${base}/upsert`, { ids: ['e64'], embeddings: [b64([1, 2, 3])] }, 400, 'InvalidArgumentError', /dimension of 2, got 3/);
+    await fails('POST', `${base}/upsert`, { ids: ['e64'], embeddings: ['!!!!!!!!!!!='] }, 400, 'InvalidArgumentError', /base64/);
+    await fails('POST', `${base}/upsert`, { ids: ['e64'], embeddings: ['AAAA'] }, 400, 'InvalidArgumentError', /embeddings\[0\]/);
+    await fails('POST', `${base}/upsert`, { ids: ['e64'], embeddings: [b64([NaN, 1])] }, 400, 'InvalidArgumentError', /finite/);
+    assert.equal((await http(server.url, 'POST', `${base}/delete`, { ids: ['e64'] })).status, 200);
   });
 
   test('fractional numbers and booleans in where (the library matches integers and strings)', async () => {
