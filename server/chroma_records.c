@@ -344,6 +344,65 @@ static void answer_literal(vs_request *rq, vs_response *rs, const char *json, un
   if (rs->status == 200) rs->status = status;
 }
 
+/* The payload index kinds a metadata value wants: strings and booleans a keyword index (for
+ * $eq, $in, $contains), integers both (and the numeric one for ranges), fractional numbers a
+ * numeric one; a list, its elements'. */
+static unsigned index_kinds(json_object *v) {
+  if (json_object_is_type(v, json_type_array))
+    return json_object_array_length(v) ? index_kinds(json_object_array_get_idx(v, 0)) : 0;
+  if (json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_boolean))
+    return 1u << VEXFS_PAYLOAD_INDEX_KEYWORD;
+  if (json_object_is_type(v, json_type_int))
+    return 1u << VEXFS_PAYLOAD_INDEX_KEYWORD | 1u << VEXFS_PAYLOAD_INDEX_NUMERIC;
+  return json_object_is_type(v, json_type_double) ? 1u << VEXFS_PAYLOAD_INDEX_NUMERIC : 0;
+}
+
+/* Whether the collection has an index of kind over key (indexes: vexfs_list_payload_indexes's
+ * list, parsed). */
+static int has_index(json_object *indexes, const char *key, vexfs_payload_index_kind kind) {
+  for (size_t i = 0; i < json_object_array_length(indexes); i++) {
+    json_object *e = json_object_array_get_idx(indexes, i), *k = NULL, *t = NULL;
+    if (json_object_object_get_ex(e, "key", &k) && json_object_object_get_ex(e, "kind", &t) &&
+        strcmp(json_object_get_string(k), key) == 0 &&
+        strcmp(json_object_get_string(t), kind == VEXFS_PAYLOAD_INDEX_KEYWORD ? "keyword" : "numeric") == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* Indexes the batch's metadata keys as Chroma indexes every key, so that a where is answered from
+ * the rows it admits: each key and kind (index_kinds) not indexed yet gets its index, while the
+ * collection has room (VEXFS_MAX_PAYLOAD_INDEXES, the id's included). Keys a where cannot name
+ * (with '.', '[' or ']') are left out. Results never depend on indexes: one that cannot be made
+ * only leaves that key's filters slower. Under k->write, after the batch is written. */
+static void index_metadata(vs_coll *k, const batch *b) {
+  char *text = NULL;
+  if (!b->metadatas || vexfs_list_payload_indexes(k->points, &text) != VEXFS_OK) return;
+  json_object *indexes = vs_parse_payload(text);
+  vexfs_free(text);
+  size_t count = json_object_is_type(indexes, json_type_array) ? json_object_array_length(indexes) : 0;
+  for (size_t i = 0; indexes && i < b->n && count < VEXFS_MAX_PAYLOAD_INDEXES; i++) {
+    json_object *m = json_object_array_get_idx(b->metadatas, i);
+    if (!json_object_is_type(m, json_type_object)) continue;
+    json_object_object_foreach(m, key, value) {
+      if (strpbrk(key, ".[]")) continue;
+      unsigned kinds = index_kinds(value);
+      for (vexfs_payload_index_kind kind = VEXFS_PAYLOAD_INDEX_KEYWORD;
+           kind <= VEXFS_PAYLOAD_INDEX_NUMERIC && count < VEXFS_MAX_PAYLOAD_INDEXES; kind++) {
+        if (!(kinds & 1u << kind) || has_index(indexes, key, kind)) continue;
+        if (vexfs_create_payload_index(k->points, key, kind) != VEXFS_OK) continue;
+        json_object *made = json_object_new_object();
+        json_object_object_add(made, "key", json_object_new_string(key));
+        json_object_object_add(made, "kind", json_object_new_string(
+            kind == VEXFS_PAYLOAD_INDEX_KEYWORD ? "keyword" : "numeric"));
+        json_object_array_add(indexes, made);
+        count++;
+      }
+    }
+  }
+  json_object_put(indexes);
+}
+
 /* The writes of a batch under k->write: which records are stored (lookup), which are written
  * (skipping as the kind says), their vectors (the batch's, else the stored ones) and payloads,
  * then one library call. */
@@ -393,6 +452,7 @@ static void write_batch(vs_request *rq, vs_response *rs, vs_coll *k, const batch
   if (ok && st == VEXFS_E_EXISTS) vs_coll_saw_ids(k, NULL, 0); /* taken through another API */
   if (ok && st != VEXFS_OK) vs_fail_lib(rq, rs, st);
   else if (ok) answer_literal(rq, rs, "{}", kind == ADD ? 201 : 200);
+  if (ok && st == VEXFS_OK && m) index_metadata(k, b);
   for (size_t i = 0; payloads && i < m; i++) free(payloads[i]);
   free(payloads);
   free(vectors);

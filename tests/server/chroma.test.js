@@ -6,7 +6,12 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { ChromaClient } = require('chromadb');
-const { startServer, makeDataDir, removeDataDir, http } = require('./server_util.js');
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+const { ROOT, startServer, makeDataDir, removeDataDir, http } = require('./server_util.js');
+
+// the metadata indexes are checked in the database itself, as vexctl sees it
+const VEXCTL = process.env.VEXCTL || path.join(ROOT, 'build', 'tools', 'vexctl', 'vexctl');
 
 const DIM = 8;
 
@@ -474,6 +479,12 @@ describe('Chroma API: durable', () => {
       await coll.modify({ name: 'kept' });
       const before = await coll.query({ queryEmbeddings: [batch.embeddings[7]], nResults: 5 });
       await server.stop();
+      // every metadata key a where can name got its payload indexes, as Chroma indexes each key
+      const info = spawnSync(VEXCTL, ['info', dir, coll.id, '--json'], { encoding: 'utf8' });
+      assert.equal(info.status, 0, info.stderr);
+      const indexes = JSON.parse(info.stdout).collections[0].payload_indexes.map((i) => `${i.key}:${i.kind}`);
+      assert.deepEqual(indexes.sort(), ['cat:keyword', 'cat:numeric', 'chroma:id:keyword', 'flag:keyword',
+        'parity:keyword', 'price:keyword', 'price:numeric', 'tags:keyword']); // (price 3 is an integer)
       server = await startServer({ data: dir });
       const c2 = client(server);
       const again = await c2.getCollection({ name: 'kept', embeddingFunction: null });
