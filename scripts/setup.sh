@@ -6,8 +6,9 @@
 #                             run under qemu (build-arm64), the libFuzzer targets (build-fuzz,
 #                             clang) and tests/server's npm packages (Qdrant's and Chroma's
 #                             JS clients)
-#   scripts/setup.sh bench    + Google Benchmark, faiss, hnswlib, the Fashion-MNIST data and
-#                             USearch 2.25 from npm (benchmarks/ann/.npm, for memory_bench)
+#   scripts/setup.sh bench    + Google Benchmark, faiss, hnswlib, the Fashion-MNIST data,
+#                             USearch 2.25 from npm (benchmarks/ann/.npm, for memory_bench) and a
+#                             Chroma server and client (benchmarks/server/.npm, chroma_bench.js)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${1:-core}
@@ -81,6 +82,19 @@ if [ "$profile" = bench ] &&
    ! grep -qs '"version": "2\.25\.' benchmarks/ann/.npm/node_modules/usearch/package.json; then
   npm install --prefix benchmarks/ann/.npm --no-save --ignore-scripts --no-audit --no-fund usearch@2.25 >/dev/null
   if [ -f build/build.ninja ]; then meson setup --reconfigure build >/dev/null; fi
+fi
+
+# benchmarks/server/chroma_bench.js: a real Chroma server (chroma run of the chromadb 3.0.3 npm
+# package, Chroma 1.0: the newest whose server binary runs on this glibc; about 410 MB with its
+# native build) and, apart, the chromadb 3.5 client both servers are driven with.
+if [ "$profile" = bench ]; then
+  npm_prefix=benchmarks/server/.npm
+  if ! grep -qs '"version": "3\.0\.3"' $npm_prefix/chroma-server/node_modules/chromadb/package.json; then
+    npm install --prefix $npm_prefix/chroma-server --no-save --ignore-scripts --no-audit --no-fund chromadb@3.0.3 >/dev/null
+  fi
+  if ! grep -qs '"version": "3\.5\.0"' $npm_prefix/chroma-client/node_modules/chromadb/package.json; then
+    npm install --prefix $npm_prefix/chroma-client --no-save --ignore-scripts --no-audit --no-fund --omit=optional chromadb@3.5.0 >/dev/null
+  fi
 fi
 
 features=(-Dtests=disabled -Dbenchmarks=disabled)
