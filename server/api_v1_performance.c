@@ -97,6 +97,7 @@ void vs_v1_perf_realtime(vs_request *rq, vs_response *rs, char **args) {
   json_object_object_add(ops, "insert_ops_per_sec", vs_v1_number(s.insert_ops_per_sec));
   json_object_object_add(ops, "avg_latency_ms", vs_v1_number(m.search_latency_us.mean / 1000));
   json_object_object_add(ops, "search_latency_p50_ms", vs_v1_number(s.search_latency_p50_ms));
+  json_object_object_add(ops, "search_latency_p95_ms", vs_v1_number(s.search_latency_p95_ms));
   json_object_object_add(ops, "search_latency_p99_ms", vs_v1_number(s.search_latency_p99_ms));
   json_object_object_add(ops, "searches", json_object_new_uint64(m.searches));
   json_object_object_add(ops, "inserts", json_object_new_uint64(m.inserts));

@@ -10,6 +10,7 @@ static void accumulate(vs_perf_sample *sum, const vs_perf_sample *s) {
   sum->insert_ops_per_sec += s->insert_ops_per_sec;
   sum->search_latency_p50_ms += s->search_latency_p50_ms;
   sum->search_latency_p99_ms += s->search_latency_p99_ms;
+  sum->search_latency_p95_ms += s->search_latency_p95_ms;
   sum->memory_pool_hit_rate += s->memory_pool_hit_rate;
   sum->vectors = s->vectors;
   sum->simd_acceleration_active = s->simd_acceleration_active;
@@ -25,6 +26,7 @@ static vs_perf_sample average(const vs_perf_sample *sum, size_t n, uint64_t unix
   a.insert_ops_per_sec /= (double)n;
   a.search_latency_p50_ms /= (double)n;
   a.search_latency_p99_ms /= (double)n;
+  a.search_latency_p95_ms /= (double)n;
   a.memory_pool_hit_rate /= (double)n;
   return a;
 }

@@ -63,6 +63,7 @@ static void sample(vs_perf *p, vs_perf_sample *out) {
       .insert_ops_per_sec = inserts,
       .search_latency_p50_ms = m.search_latency_us.p50 / 1000,
       .search_latency_p99_ms = m.search_latency_us.p99 / 1000,
+      .search_latency_p95_ms = m.search_latency_us.p95 / 1000,
       .memory_pool_hit_rate = m.pool_hit_rate,
       .vectors = vs_catalog_vectors(&p->srv->catalog),
       .simd_acceleration_active = strcmp(vexfs_simd_isa(), "scalar") != 0,
@@ -172,6 +173,7 @@ void vs_perf_sample_write(vs_text *out, const vs_perf_sample *s) {
   put_number(out, "search_ops_per_sec", s->search_ops_per_sec);
   put_number(out, "insert_ops_per_sec", s->insert_ops_per_sec);
   put_number(out, "search_latency_p50_ms", s->search_latency_p50_ms);
+  put_number(out, "search_latency_p95_ms", s->search_latency_p95_ms);
   put_number(out, "search_latency_p99_ms", s->search_latency_p99_ms);
   put_number(out, "memory_pool_hit_rate", s->memory_pool_hit_rate);
   vs_text_puts(out, ",\"vectors\":");

@@ -245,6 +245,7 @@ typedef struct vs_perf_sample {
   double vector_ops_per_sec;    /* inserts, upserts, removes and searched queries per second */
   double search_ops_per_sec, insert_ops_per_sec;
   double search_latency_p50_ms, search_latency_p99_ms;
+  double search_latency_p95_ms; /* (the SDKs report it; appended to the interface as given) */
   double memory_pool_hit_rate;  /* 0..1 */
   uint64_t vectors;             /* stored in every collection */
   int simd_acceleration_active; const char *simd_isa;

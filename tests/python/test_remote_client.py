@@ -264,6 +264,7 @@ def test_the_references_sdk_examples_run_unchanged(srv):
     assert metrics.simd_acceleration_active == (vexfs.simd_isa() != "scalar")
     assert metrics.simd_isa == vexfs.simd_isa()
     assert metrics.raw["vector_operations"]["inserts"] >= 1000
+    assert 0 <= metrics.search_latency_p50_ms <= metrics.search_latency_p95_ms <= metrics.search_latency_p99_ms
 
     balanced = client.create_collection(name="balanced", dimension=384, algorithm="hnsw",
                                         parameters={"m": 16, "ef_construction": 200,

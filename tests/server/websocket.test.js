@@ -153,7 +153,8 @@ describe('GET /ws/performance', () => {
       assert.match(m.timestamp, ISO_MS);
       const k = m.metrics;
       for (const key of ['vector_ops_per_sec', 'search_ops_per_sec', 'insert_ops_per_sec',
-        'search_latency_p50_ms', 'search_latency_p99_ms', 'memory_pool_hit_rate', 'vectors']) {
+        'search_latency_p50_ms', 'search_latency_p95_ms', 'search_latency_p99_ms', 'memory_pool_hit_rate',
+        'vectors']) {
         assert.equal(typeof k[key], 'number', `${key} in ${JSON.stringify(k)}`);
       }
       assert.equal(typeof k.simd_acceleration_active, 'boolean');
