@@ -184,7 +184,12 @@ static vexfs_status hnsw_create(const vexfs_collection_config *cfg, void **state
   h->traversed_bytes = h->store_coded ? vx_codec_code_bytes(cfg->storage, cfg->dim) : cfg->dim;
   h->links0_off = h->code_size;
   h->head_off = h->links0_off + (size_t)h->m0 * sizeof(uint32_t);
-  h->node_size = (h->head_off + sizeof(hnsw_head) + 15) & ~(size_t)15;
+  /* ... except where a whole cache line costs at most 16 bytes more: at d = 96, M = 16, 256
+   * bytes instead of 240 built 200k clustered vectors in 18.5-19.7 s instead of 21.9-22.4 s
+   * (alternating builds, Sapphire Rapids), most of the time being the code loads' misses. */
+  size_t packed = (h->head_off + sizeof(hnsw_head) + 15) & ~(size_t)15;
+  size_t lined = (packed + 63) & ~(size_t)63;
+  h->node_size = lined - packed <= 16 ? lined : packed;
   h->kern = vx_simd();
   /* every node is written by its insert (or load) before anything reads it, so new chunks stay
    * untouched (and out of the resident set) until rows reach them */
