@@ -111,6 +111,11 @@ void vs_chroma_write_field(vs_text *out, vs_chroma_field field, vs_coll *k,
                            const float *distances, size_t n);
 /* Appends "include":[...] of the fields asked for. */
 void vs_chroma_write_include(vs_text *out, const vs_chroma_include *inc);
+/* Answers status (200, or 201 for an add) with a JSON text given whole. */
+void vs_chroma_answer(vs_request *rq, vs_response *rs, const char *json, unsigned status);
+/* What a metadata value is as Chroma types them: 1 a string, 2 a number, 3 a boolean, 0 none of
+ * those (null, an object, a list). */
+int vs_chroma_scalar_type(json_object *v);
 /* Appends a JSON string (escaped as JSON needs), or null for NULL. */
 void vs_text_string(vs_text *t, const char *s);
 

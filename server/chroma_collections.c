@@ -20,12 +20,6 @@ static void answer(vs_request *rq, vs_response *rs, vs_text *body) {
   vs_ok_body(rq, rs, body, NULL);
 }
 
-static void answer_literal(vs_request *rq, vs_response *rs, const char *json) {
-  vs_text t = {0};
-  vs_text_puts(&t, json);
-  answer(rq, rs, &t);
-}
-
 void vs_chroma_heartbeat(vs_request *rq, vs_response *rs, char **args) {
   (void)args;
   struct timespec ts;
@@ -39,12 +33,12 @@ void vs_chroma_heartbeat(vs_request *rq, vs_response *rs, char **args) {
 
 void vs_chroma_healthcheck(vs_request *rq, vs_response *rs, char **args) {
   (void)args;
-  answer_literal(rq, rs, "{\"is_executor_ready\":true,\"is_log_client_ready\":true}");
+  vs_chroma_answer(rq, rs, "{\"is_executor_ready\":true,\"is_log_client_ready\":true}", 200);
 }
 
 void vs_chroma_version(vs_request *rq, vs_response *rs, char **args) {
   (void)args;
-  answer_literal(rq, rs, "\"" VS_CHROMA_VERSION "\"");
+  vs_chroma_answer(rq, rs, "\"" VS_CHROMA_VERSION "\"", 200);
 }
 
 void vs_chroma_preflight(vs_request *rq, vs_response *rs, char **args) {
@@ -52,19 +46,19 @@ void vs_chroma_preflight(vs_request *rq, vs_response *rs, char **args) {
   char text[96];
   snprintf(text, sizeof text, "{\"max_batch_size\":%u,\"supports_base64_encoding\":true}",
            VS_CHROMA_MAX_BATCH);
-  answer_literal(rq, rs, text);
+  vs_chroma_answer(rq, rs, text, 200);
 }
 
 void vs_chroma_identity(vs_request *rq, vs_response *rs, char **args) {
   (void)args;
-  answer_literal(rq, rs, "{\"user_id\":\"\",\"tenant\":\"" VS_CHROMA_TENANT
-                         "\",\"databases\":[\"" VS_CHROMA_DATABASE "\"]}");
+  vs_chroma_answer(rq, rs, "{\"user_id\":\"\",\"tenant\":\"" VS_CHROMA_TENANT
+                           "\",\"databases\":[\"" VS_CHROMA_DATABASE "\"]}", 200);
 }
 
 void vs_chroma_tenant_get(vs_request *rq, vs_response *rs, char **args) {
   char *scope[2] = {args[0], VS_CHROMA_DATABASE};
   if (vs_chroma_check_scope(rq, rs, scope) == 0)
-    answer_literal(rq, rs, "{\"name\":\"" VS_CHROMA_TENANT "\"}");
+    vs_chroma_answer(rq, rs, "{\"name\":\"" VS_CHROMA_TENANT "\"}", 200);
 }
 
 #define DATABASE_JSON "{\"id\":\"00000000-0000-0000-0000-000000000000\",\"name\":\"" \
@@ -72,11 +66,11 @@ void vs_chroma_tenant_get(vs_request *rq, vs_response *rs, char **args) {
 
 void vs_chroma_databases_list(vs_request *rq, vs_response *rs, char **args) {
   char *scope[2] = {args[0], VS_CHROMA_DATABASE};
-  if (vs_chroma_check_scope(rq, rs, scope) == 0) answer_literal(rq, rs, "[" DATABASE_JSON "]");
+  if (vs_chroma_check_scope(rq, rs, scope) == 0) vs_chroma_answer(rq, rs, "[" DATABASE_JSON "]", 200);
 }
 
 void vs_chroma_database_get(vs_request *rq, vs_response *rs, char **args) {
-  if (vs_chroma_check_scope(rq, rs, args) == 0) answer_literal(rq, rs, DATABASE_JSON);
+  if (vs_chroma_check_scope(rq, rs, args) == 0) vs_chroma_answer(rq, rs, DATABASE_JSON, 200);
 }
 
 /* The dimension of a collection's records: 0 before its first add. */
@@ -169,9 +163,7 @@ static int read_metadata(vs_request *rq, vs_response *rs, json_object *v, json_o
   if (ok) {
     json_object_object_foreach(v, key, value) {
       (void)key;
-      if (!json_object_is_type(value, json_type_string) && !json_object_is_type(value, json_type_int) &&
-          !json_object_is_type(value, json_type_double) && !json_object_is_type(value, json_type_boolean))
-        ok = 0;
+      if (!vs_chroma_scalar_type(value)) ok = 0;
     }
   }
   if (!ok) {
@@ -361,7 +353,7 @@ void vs_chroma_collection_modify(vs_request *rq, vs_response *rs, char **args) {
     vexfs_status st = vs_chroma_modify(rq->srv, info.id, name, metadata, ef_search);
     if (st == VEXFS_E_EXISTS) vs_fail(rq, rs, 409, "Collection [%s] already exists", name);
     else if (st != VEXFS_OK) vs_fail_lib(rq, rs, st);
-    else answer_literal(rq, rs, "{}");
+    else vs_chroma_answer(rq, rs, "{}", 200);
   }
   vs_chroma_info_free(&info);
 }
@@ -371,5 +363,5 @@ void vs_chroma_collection_delete(vs_request *rq, vs_response *rs, char **args) {
   vexfs_status st = vs_chroma_delete(rq->srv, args[2]);
   if (st == VEXFS_E_NOT_FOUND) vs_fail(rq, rs, 404, "Collection [%s] does not exist", args[2]);
   else if (st != VEXFS_OK) vs_fail_lib(rq, rs, st);
-  else answer_literal(rq, rs, "{}");
+  else vs_chroma_answer(rq, rs, "{}", 200);
 }

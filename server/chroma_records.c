@@ -101,19 +101,13 @@ static int check_entries(vs_request *rq, vs_response *rs, json_object *list, con
   return 0;
 }
 
-static int scalar_type(json_object *v) {
-  if (json_object_is_type(v, json_type_string)) return 1;
-  if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) return 2;
-  return json_object_is_type(v, json_type_boolean) ? 3 : 0;
-}
-
 /* A string, number or boolean, or a non-empty list of one of those types (Chroma's lists). */
 static int metadata_value_ok(json_object *v) {
-  if (scalar_type(v)) return 1;
+  if (vs_chroma_scalar_type(v)) return 1;
   size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
-  int type = n ? scalar_type(json_object_array_get_idx(v, 0)) : 0;
+  int type = n ? vs_chroma_scalar_type(json_object_array_get_idx(v, 0)) : 0;
   for (size_t i = 1; type && i < n; i++)
-    if (scalar_type(json_object_array_get_idx(v, i)) != type) type = 0;
+    if (vs_chroma_scalar_type(json_object_array_get_idx(v, i)) != type) type = 0;
   return type != 0;
 }
 
@@ -337,13 +331,6 @@ static void close_points(vs_request *rq, vs_chroma_info *info, vs_coll *k) {
   vs_chroma_info_free(info);
 }
 
-static void answer_literal(vs_request *rq, vs_response *rs, const char *json, unsigned status) {
-  vs_text t = {0};
-  vs_text_puts(&t, json);
-  vs_ok_body(rq, rs, &t, NULL);
-  if (rs->status == 200) rs->status = status;
-}
-
 /* The payload index kinds a metadata value wants: strings and booleans a keyword index (for
  * $eq, $in, $contains), integers both (and the numeric one for ranges), fractional numbers a
  * numeric one; a list, its elements'. */
@@ -451,7 +438,7 @@ static void write_batch(vs_request *rq, vs_response *rs, vs_coll *k, const batch
                      : vexfs_upsert(k->points, ids, vectors, (const char *const *)payloads, m);
   if (ok && st == VEXFS_E_EXISTS) vs_coll_saw_ids(k, NULL, 0); /* taken through another API */
   if (ok && st != VEXFS_OK) vs_fail_lib(rq, rs, st);
-  else if (ok) answer_literal(rq, rs, "{}", kind == ADD ? 201 : 200);
+  else if (ok) vs_chroma_answer(rq, rs, "{}", kind == ADD ? 201 : 200);
   if (ok && st == VEXFS_OK && m) index_metadata(k, b);
   for (size_t i = 0; payloads && i < m; i++) free(payloads[i]);
   free(payloads);
@@ -469,7 +456,7 @@ static void write_records(vs_request *rq, vs_response *rs, char **args, write_ki
   if (body && read_batch(rq, rs, body, kind, &b) == 0 &&
       open_points(rq, rs, args, b.dim, kind != UPDATE, &info, &k) == 0) {
     if (!k) { /* an update of a collection without records: none to update */
-      answer_literal(rq, rs, "{}", 200);
+      vs_chroma_answer(rq, rs, "{}", 200);
     } else {
       pthread_mutex_lock(&k->write);
       write_batch(rq, rs, k, &b, kind);

@@ -15,6 +15,19 @@ void vs_text_string(vs_text *t, const char *s) {
   json_object_put(o);
 }
 
+void vs_chroma_answer(vs_request *rq, vs_response *rs, const char *json, unsigned status) {
+  vs_text t = {0};
+  vs_text_puts(&t, json);
+  vs_ok_body(rq, rs, &t, NULL);
+  if (rs->status == 200) rs->status = status; /* (not when the text could not be made: 503) */
+}
+
+int vs_chroma_scalar_type(json_object *v) {
+  if (json_object_is_type(v, json_type_string)) return 1;
+  if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) return 2;
+  return json_object_is_type(v, json_type_boolean) ? 3 : 0;
+}
+
 /* The error kinds Chroma's server names in its bodies, by status. */
 static const char *error_kind(unsigned status) {
   switch (status) {

@@ -15,11 +15,6 @@ typedef struct walk {
   vs_text *out;
 } walk;
 
-static int is_scalar(json_object *v) {
-  return json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int) ||
-         json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_boolean);
-}
-
 static int is_number(json_object *v) {
   return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
 }
@@ -70,7 +65,7 @@ static int field(walk *w, const char *key, json_object *v, const char *at) {
     vs_fail(w->rq, w->rs, 400, "%s: \"%s\" is not a metadata key clients may filter on", at, key);
     return -1;
   }
-  if (is_scalar(v)) return match(w, key, v, 0);
+  if (vs_chroma_scalar_type(v)) return match(w, key, v, 0);
   if (!json_object_is_type(v, json_type_object) || json_object_object_length(v) != 1) {
     vs_fail(w->rq, w->rs, 400, "%s: the value of \"%s\" must be a string, number or boolean, or an "
                                "object of one operator", at, key);
@@ -95,7 +90,7 @@ static int field(walk *w, const char *key, json_object *v, const char *at) {
     int in = strcmp(op, "$in") == 0, nin = strcmp(op, "$nin") == 0;
     int contains = strcmp(op, "$contains") == 0, not_contains = strcmp(op, "$not_contains") == 0;
     if (strcmp(op, "$eq") == 0 || strcmp(op, "$ne") == 0 || contains || not_contains) {
-      if (!is_scalar(operand)) {
+      if (!vs_chroma_scalar_type(operand)) {
         vs_fail(w->rq, w->rs, 400, "%s: %s on \"%s\" takes a string, number or boolean", at, op, key);
         return -1;
       }
@@ -104,7 +99,7 @@ static int field(walk *w, const char *key, json_object *v, const char *at) {
     if (in || nin) {
       size_t n = json_object_is_type(operand, json_type_array) ? json_object_array_length(operand) : 0;
       for (size_t i = 0; i < n; i++)
-        if (!is_scalar(json_object_array_get_idx(operand, i))) n = 0;
+        if (!vs_chroma_scalar_type(json_object_array_get_idx(operand, i))) n = 0;
       if (n == 0) {
         vs_fail(w->rq, w->rs, 400, "%s: %s on \"%s\" takes a non-empty list of strings, numbers "
                                    "or booleans", at, op, key);
