@@ -19,13 +19,16 @@ typedef struct batch {
   size_t n;
   json_object *ids, *embeddings, *metadatas, *documents, *uris;
   uint32_t dim;   /* of the embeddings (0: none given) */
-  float *vectors; /* n * dim, read from embeddings (malloc'd; NULL when none given) */
-  uint8_t *given; /* given[i]: embeddings[i] is not null (an update keeps the stored vector) */
+  float *vectors; /* dim each, of the embeddings given, in order (malloc'd; NULL when none):
+                     only those, so that an update of many ids with one embedding and nulls
+                     costs one row, not one per id */
+  size_t *at;     /* at[i]: embeddings[i]'s row in vectors, SIZE_MAX for null (an update
+                     keeps the stored vector) */
 } batch;
 
 static void batch_free(batch *b) {
   free(b->vectors);
-  free(b->given);
+  free(b->at);
 }
 
 /* Whether a string holds "\u0000", which ids, documents and URIs may not (they are C strings to
@@ -203,19 +206,23 @@ static int read_batch(vs_request *rq, vs_response *rs, json_object *body, write_
     b->dim = (uint32_t)len;
   }
   if (!b->dim) return 0;
-  b->vectors = malloc(b->n * b->dim * sizeof *b->vectors);
-  b->given = calloc(b->n, 1);
-  if (!b->vectors || !b->given) {
+  size_t rows = 0;
+  for (size_t i = 0; i < b->n; i++)
+    rows += !json_object_is_type(json_object_array_get_idx(b->embeddings, i), json_type_null);
+  b->vectors = malloc(rows * b->dim * sizeof *b->vectors);
+  b->at = malloc(b->n * sizeof *b->at);
+  if (!b->vectors || !b->at) {
     vs_fail(rq, rs, 503, "out of memory");
     return -1;
   }
-  for (size_t i = 0; i < b->n; i++) {
+  for (size_t i = 0, row = 0; i < b->n; i++) {
     json_object *e = json_object_array_get_idx(b->embeddings, i);
+    b->at[i] = SIZE_MAX;
     if (json_object_is_type(e, json_type_null)) continue;
     char what[48];
     snprintf(what, sizeof what, "embeddings[%zu]", i);
-    if (read_embedding(rq, rs, e, b->dim, b->vectors + i * b->dim, what) != 0) return -1;
-    b->given[i] = 1;
+    if (read_embedding(rq, rs, e, b->dim, b->vectors + row * b->dim, what) != 0) return -1;
+    b->at[i] = row++;
   }
   return 0;
 }
@@ -390,20 +397,30 @@ static void index_metadata(vs_coll *k, const batch *b) {
   json_object_put(indexes);
 }
 
+/* Whether a record of the batch is written: add skips stored ids, update the others. */
+static int written(write_kind kind, int exists) {
+  return kind == ADD ? !exists : kind == UPDATE ? exists : 1;
+}
+
 /* The writes of a batch under k->write: which records are stored (lookup), which are written
  * (skipping as the kind says), their vectors (the batch's, else the stored ones) and payloads,
  * then one library call. */
 static void write_batch(vs_request *rq, vs_response *rs, vs_coll *k, const batch *b, write_kind kind) {
-  size_t n = b->n, m = 0;
+  size_t n = b->n, m = 0, writes = 0;
   uint64_t *stored = malloc(n * sizeof *stored), *ids = malloc(n * sizeof *ids);
-  float *vectors = malloc(n * k->dim * sizeof *vectors);
   char **payloads = calloc(n, sizeof *payloads);
-  int ok = stored && ids && vectors && payloads;
+  float *vectors = NULL;
+  int ok = stored && ids && payloads;
   if (!ok) vs_fail(rq, rs, 503, "out of memory");
   ok = ok && vs_chroma_lookup_ids(rq, rs, k, b->ids, stored) == 0;
+  for (size_t i = 0; ok && i < n; i++) writes += written(kind, stored[i] != UINT64_MAX);
+  if (ok && writes && !(vectors = malloc(writes * k->dim * sizeof *vectors))) {
+    vs_fail(rq, rs, 503, "out of memory");
+    ok = 0;
+  }
   for (size_t i = 0; ok && i < n; i++) {
     int exists = stored[i] != UINT64_MAX;
-    if ((kind == ADD && exists) || (kind == UPDATE && !exists)) continue;
+    if (!written(kind, exists)) continue;
     vs_chroma_record old = {0};
     if (exists && vs_chroma_record_read(k, stored[i], &old) != 0) {
       vs_fail(rq, rs, 503, "out of memory reading record %s",
@@ -411,8 +428,8 @@ static void write_batch(vs_request *rq, vs_response *rs, vs_coll *k, const batch
       ok = 0;
       break;
     }
-    if (b->given && b->given[i])
-      memcpy(vectors + m * k->dim, b->vectors + i * k->dim, k->dim * sizeof *vectors);
+    if (b->at && b->at[i] != SIZE_MAX)
+      memcpy(vectors + m * k->dim, b->vectors + b->at[i] * k->dim, k->dim * sizeof *vectors);
     else if (vexfs_get(k->points, stored[i], vectors + m * k->dim) != VEXFS_OK)
       vs_fail_lib(rq, rs, VEXFS_E_NOT_FOUND), ok = 0;
     if (ok && !(payloads[m] = payload_text(b, i, exists ? &old : NULL))) {

@@ -433,6 +433,17 @@ describe('Chroma API: errors as raw HTTP sees them', () => {
     assert.equal((await http(server.url, 'POST', `${base}/delete`, { ids: ['e64'] })).status, 200);
   });
 
+  test('an update with some embeddings null keeps those records\' vectors and replaces the others', async () => {
+    const mk = await http(server.url, 'POST', '/api/v2/tenants/default_tenant/databases/default_database/collections', { name: 'partial' });
+    const pbase = `/api/v2/tenants/default_tenant/databases/default_database/collections/${JSON.parse(mk.text).id}`;
+    assert.equal((await http(server.url, 'POST', `${pbase}/add`, { ids: ['a', 'b', 'c', 'd'],
+      embeddings: [[1, 1], [2, 2], [3, 3], [4, 4]] })).status, 201);
+    assert.equal((await http(server.url, 'POST', `${pbase}/update`, { ids: ['a', 'b', 'ghost', 'c', 'd'],
+      embeddings: [null, [9, 9], [7, 7], null, [8, 8]] })).status, 200);
+    const got = JSON.parse((await http(server.url, 'POST', `${pbase}/get`, { include: ['embeddings'] })).text);
+    assert.deepEqual([got.ids, got.embeddings], [['a', 'b', 'c', 'd'], [[1, 1], [9, 9], [3, 3], [8, 8]]]);
+  });
+
   test('fractional numbers and booleans in where (the library matches integers and strings)', async () => {
     const mk = await http(server.url, 'POST', '/api/v2/tenants/default_tenant/databases/default_database/collections', { name: 'floats' });
     const fbase = `/api/v2/tenants/default_tenant/databases/default_database/collections/${JSON.parse(mk.text).id}`;
