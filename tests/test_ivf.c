@@ -126,6 +126,16 @@ static void test_recall_every_metric_and_code(void **state) {
   free(q);
 }
 
+/* c's answers at nprobe equal the FLAT collection f's, ids and distances. */
+static void assert_answers_as_flat(vexfs_collection *c, vexfs_collection *f, const float *q,
+                                   size_t nq, uint32_t nprobe) {
+  answers a = search(c, q, nq, nprobe), e = search(f, q, nq, 0);
+  assert_memory_equal(a.ids, e.ids, nq * K * sizeof *a.ids);
+  assert_memory_equal(a.dist, e.dist, nq * K * sizeof *a.dist);
+  drop(&a);
+  drop(&e);
+}
+
 static void test_every_list_is_flat(void **state) {
   (void)state;
   enum { N = 3000, D = 20, NQ = 100 };
@@ -138,18 +148,36 @@ static void test_every_list_is_flat(void **state) {
     assert_non_null(structure(c));
     uint32_t nlist = structure(c)->nlist;
     const uint32_t probes[] = {nlist, VEXFS_IVF_MAX_NLIST};
-    for (int p = 0; p < 2; p++) {
-      answers a = search(c, q, NQ, probes[p]), e = search(f, q, NQ, 0);
-      assert_memory_equal(a.ids, e.ids, NQ * K * sizeof *a.ids);
-      assert_memory_equal(a.dist, e.dist, NQ * K * sizeof *a.dist);
-      drop(&a);
-      drop(&e);
-    }
+    for (int p = 0; p < 2; p++) assert_answers_as_flat(c, f, q, NQ, probes[p]);
     vexfs_collection_free(c);
     vexfs_collection_free(f);
   }
   free(v);
   free(q);
+}
+
+/* SQ8 on L2 bounds each row's distance through its code's error and the query's, so with every list
+ * probed it answers as FLAT does although its codes are lossy: with a head alone (dim 20) and
+ * with a tail summed in stages (dim 500: a 112-byte head, a 388-byte tail in two). */
+static void test_sq8_l2_every_list_is_flat(void **state) {
+  (void)state;
+  enum { N = 3000, NQ = 60 };
+  const uint32_t dims[] = {20, 500};
+  for (int di = 0; di < 2; di++) {
+    uint32_t dim = dims[di];
+    float *v = clustered(N, dim, 11), *q = clustered(NQ, dim, 12);
+    vexfs_collection *f = make(VEXFS_INDEX_FLAT, VEXFS_METRIC_L2, dim, 0, 0);
+    vexfs_collection *c = make(VEXFS_INDEX_IVF, VEXFS_METRIC_L2, dim, VEXFS_IVF_CODES_SQ8, 0);
+    insert_range(f, v, 0, N);
+    insert_range(c, v, 0, N);
+    assert_non_null(structure(c));
+    assert_int_equal(ivf_of(c)->tail_bytes, di ? 388 : 0);
+    assert_answers_as_flat(c, f, q, NQ, structure(c)->nlist);
+    vexfs_collection_free(c);
+    vexfs_collection_free(f);
+    free(v);
+    free(q);
+  }
 }
 
 static void test_more_lists_never_lower_recall(void **state) {
@@ -531,6 +559,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_recall_every_metric_and_code),
       cmocka_unit_test(test_every_list_is_flat),
+      cmocka_unit_test(test_sq8_l2_every_list_is_flat),
       cmocka_unit_test(test_more_lists_never_lower_recall),
       cmocka_unit_test(test_training_and_retraining),
       cmocka_unit_test(test_removes),

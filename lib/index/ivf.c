@@ -41,9 +41,6 @@ static void counted_release(ivf_struct *st, void *p, size_t bytes) {
   account_sub(st, bytes);
 }
 
-static size_t terms_per_entry(const ivf_index *ix) {
-  return ix->codes == VEXFS_IVF_CODES_F32 || ix->metric != VEXFS_METRIC_L2 ? 2 : 0;
-}
 
 ivf_struct *vx_ivf_struct_new(const ivf_index *ix, uint32_t nlist) {
   ivf_struct *st = vx_calloc(1, sizeof *st);
@@ -65,14 +62,17 @@ ivf_struct *vx_ivf_struct_new(const ivf_index *ix, uint32_t nlist) {
   size_t proj_bytes = ix->proj_dims * ix->dim * sizeof(float);
   st->proj = proj_bytes ? vx_alloc_aligned(proj_bytes, VX_CACHE_LINE) : NULL;
   int sq = vx_sq8_init(&st->sq, ix->dim);
+  size_t ccode_bytes = ix->codes == VEXFS_IVF_CODES_SQ8 && ix->metric == VEXFS_METRIC_L2
+                           ? (size_t)nlist * ix->dim : 0;
+  st->ccodes = ccode_bytes ? vx_alloc_aligned(ccode_bytes, VX_CACHE_LINE) : NULL;
   if (!st->cent || !st->panels || !st->cnorm || !st->lists || !st->perm || !st->tmp || sq != 0 ||
-      (proj_bytes && !st->proj)) {
+      (proj_bytes && !st->proj) || (ccode_bytes && !st->ccodes)) {
     vx_ivf_struct_free(st);
     return NULL;
   }
   memset(st->cent, 0, cent_bytes);
   account_add(st, cent_bytes + panel_bytes + nlist * (sizeof(float) + sizeof(ivf_list)) +
-                      (size_t)ix->dim * (3 * sizeof(float) + 1) + proj_bytes);
+                      (size_t)ix->dim * (3 * sizeof(float) + 1) + proj_bytes + ccode_bytes);
   for (uint32_t l = 0; l < nlist; l++) atomic_init(&st->lists[l].n, 0);
   for (uint32_t d = 0; d < ix->dim; d++) st->perm[d] = d;
   return st;
@@ -102,6 +102,7 @@ void vx_ivf_struct_free(ivf_struct *st) {
   vx_release(st->lists);
   vx_release(st->cent);
   vx_release(st->panels);
+  vx_release(st->ccodes);
   vx_release(st->cnorm);
   vx_release(st->where);
   vx_release(st->perm);
@@ -113,7 +114,7 @@ void vx_ivf_struct_free(ivf_struct *st) {
 }
 
 static size_t entry_bytes(const ivf_index *ix) {
-  return sizeof(uint32_t) + terms_per_entry(ix) * sizeof(float) + ix->code_size;
+  return sizeof(uint32_t) + IVF_TERMS * sizeof(float) + ix->code_size;
 }
 
 int vx_ivf_where_reserve(ivf_struct *st, size_t slots) {
@@ -132,11 +133,11 @@ int vx_ivf_where_reserve(ivf_struct *st, size_t slots) {
 
 /* New buffers for `cap` entries of list L holding its current entries, in L's new_* fields. */
 static int make_new_buffers(const ivf_index *ix, ivf_struct *st, ivf_list *L, uint32_t cap) {
-  size_t n = atomic_load_explicit(&L->n, memory_order_relaxed), terms = terms_per_entry(ix);
+  size_t n = atomic_load_explicit(&L->n, memory_order_relaxed);
   L->new_slots = vx_alloc((size_t)cap * sizeof(uint32_t));
   L->new_codes = vx_alloc_aligned((size_t)cap * ix->code_size, VX_CACHE_LINE);
-  L->new_terms = terms ? vx_alloc((size_t)cap * terms * sizeof(float)) : NULL;
-  if (!L->new_slots || !L->new_codes || (terms && !L->new_terms)) {
+  L->new_terms = vx_alloc((size_t)cap * IVF_TERMS * sizeof(float));
+  if (!L->new_slots || !L->new_codes || !L->new_terms) {
     free_new_buffers(L);
     return -1;
   }
@@ -145,7 +146,7 @@ static int make_new_buffers(const ivf_index *ix, ivf_struct *st, ivf_list *L, ui
     memcpy(L->new_slots, L->slots, n * sizeof(uint32_t));
     memcpy(L->new_codes, L->codes, n * ix->head_bytes);
     memcpy(L->new_codes + (size_t)cap * ix->head_bytes, ivf_tail(ix, L, 0), n * ix->tail_bytes);
-    if (terms) memcpy(L->new_terms, L->terms, n * terms * sizeof(float));
+    memcpy(L->new_terms, L->terms, n * IVF_TERMS * sizeof(float));
   }
   account_add(st, (size_t)cap * entry_bytes(ix));
   return 0;
@@ -183,7 +184,7 @@ void vx_ivf_append(const ivf_index *ix, ivf_struct *st, const vx_store *s, uint3
   L->slots[pos] = slot;
   const float *row = vx_store_row(s, slot);
   float norm = vx_store_norm(s, slot);
-  float *terms = L->terms ? L->terms + 2 * (size_t)pos : NULL;
+  float *terms = L->terms + IVF_TERMS * (size_t)pos;
   if (ix->codes == VEXFS_IVF_CODES_F32) { /* the projection, and what it leaves of the norm */
     float *head = (float *)ivf_head(ix, L, pos), pn = 0;
     for (size_t h = 0; h < ix->proj_dims; h++) {
@@ -197,9 +198,9 @@ void vx_ivf_append(const ivf_index *ix, ivf_struct *st, const vx_store *s, uint3
     float lx = vx_sq8_encode(&st->sq, st->tmp, code);
     memcpy(ivf_head(ix, L, pos), code, ix->head_bytes);
     memcpy(ivf_tail(ix, L, pos), code + ix->head_bytes, ix->tail_bytes);
-    if (terms) terms[0] = lx;
+    terms[0] = ix->metric == VEXFS_METRIC_L2 ? vx_sq8_error(&st->sq, st->tmp, code) : lx;
   }
-  if (terms) terms[1] = norm > 0 ? 1.0f / sqrtf(norm) : 0.0f;
+  terms[1] = norm > 0 ? 1.0f / sqrtf(norm) : 0.0f;
   st->where[slot] = (uint64_t)l << 32 | pos;
   atomic_store_explicit(&L->n, pos + 1, memory_order_release);
 }
@@ -385,7 +386,6 @@ static void ivf_remove(void *state, const vx_store *s, const uint32_t *slots, si
   free_retired(ix);
   ivf_struct *st = atomic_load_explicit(&ix->cur, memory_order_relaxed);
   if (!st) return;
-  size_t terms = terms_per_entry(ix);
   for (size_t i = 0; i < n; i++) {
     if (slots[i] >= st->where_cap || st->where[slots[i]] == IVF_NO_PLACE) continue;
     uint64_t w = st->where[slots[i]];
@@ -396,7 +396,7 @@ static void ivf_remove(void *state, const vx_store *s, const uint32_t *slots, si
       L->slots[pos] = moved;
       memcpy(ivf_head(ix, L, pos), ivf_head(ix, L, last), ix->head_bytes);
       memcpy(ivf_tail(ix, L, pos), ivf_tail(ix, L, last), ix->tail_bytes);
-      if (terms) memcpy(L->terms + pos * terms, L->terms + last * terms, terms * sizeof(float));
+      memcpy(L->terms + pos * IVF_TERMS, L->terms + last * IVF_TERMS, IVF_TERMS * sizeof(float));
       st->where[moved] = (w >> 32) << 32 | pos;
     }
     st->where[slots[i]] = IVF_NO_PLACE;

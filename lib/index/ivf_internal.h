@@ -33,6 +33,7 @@
 #define IVF_ITERATIONS 10u      /* k-means (Lloyd) iterations after k-means++ seeding */
 #define IVF_NO_PLACE UINT64_MAX /* slot map entry of a slot in no list */
 #define IVF_PROJ_DIMS 128u      /* F32: principal directions a code holds (fewer when dim is) */
+#define IVF_TERMS 2u            /* floats per list entry beside its code (ivf_list.terms) */
 
 typedef struct ivf_list {
   _Atomic uint32_t n; /* entries searches may read */
@@ -40,7 +41,8 @@ typedef struct ivf_list {
   uint32_t *slots;
   uint8_t *codes; /* f32 coordinates or 8-bit codes in perm order: cap heads (the first
                      head_dims coordinates) of head_bytes, then cap tails of tail_bytes */
-  float *terms;   /* 2 per entry: F32 |x - Px| and 1/|x|; SQ8 (IP, COSINE) sum lo*code, 1/|x| */
+  float *terms;   /* IVF_TERMS per entry: F32 |x - Px| and 1/|x|; SQ8 the code's error
+                     |x - decode(code)| (L2) or sum lo*code (IP, COSINE), and 1/|x| */
   /* a prepared insert: the rows bound here, and grown buffers swapped in at publish */
   uint32_t incoming, new_cap;
   uint32_t *new_slots;
@@ -54,6 +56,8 @@ typedef struct ivf_struct {
   float *cent;      /* nlist * cstride, 64-byte aligned; unit length for COSINE */
   float *cnorm;     /* nlist squared norms */
   float *panels;    /* centroids packed for gemm_tile: ceil(nlist / nr) panels of dim * nr */
+  uint8_t *ccodes;  /* SQ8, L2: the centroids' codes (nlist * dim, perm order), which a search
+                       ranks lists by: a quarter of the bytes of cent */
   ivf_list *lists;  /* nlist */
   uint64_t *where;  /* per slot below where_cap: list << 32 | position, or IVF_NO_PLACE */
   size_t where_cap;
@@ -103,6 +107,8 @@ int vx_ivf_assign(const ivf_index *ix, const ivf_struct *st, const float *const 
 ivf_struct *vx_ivf_build(ivf_index *ix, const vx_store *s, uint32_t nlist, uint64_t seed);
 /* Packs st's centroids into gemm panels and computes their norms. 0 or -1. */
 int vx_ivf_pack(const ivf_index *ix, ivf_struct *st);
+/* SQ8, L2: codes st's centroids with its quantiser (fitted) into ccodes. */
+void vx_ivf_code_centroids(const ivf_index *ix, ivf_struct *st);
 
 /* ---- ivf.c ---- */
 ivf_struct *vx_ivf_struct_new(const ivf_index *ix, uint32_t nlist);
@@ -129,7 +135,7 @@ vexfs_status vx_ivf_search(void *state, const vx_store *s, size_t rows, const vx
  * k admitted rows, the exact scan that follows. Negative before the first training (exact). */
 double vx_ivf_filtered_cost(const void *state, const vx_store *s, const vx_query *q, double share,
                             int bitmap);
-/* SQ8: candidates a search re-ranks on the f32 rows for k results. */
+/* SQ8: candidates a search keeps for the re-rank on the f32 rows, at most, for k results. */
 size_t vx_ivf_rerank(size_t k);
 
 /* ---- ivf_persist.c ---- */

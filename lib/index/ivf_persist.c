@@ -143,6 +143,7 @@ vexfs_status vx_ivf_load(void *state, const vx_store *s, vx_sec_reader *r) {
   }
   if (res == VEXFS_OK) {
     vx_ivf_pack(ix, st);
+    vx_ivf_code_centroids(ix, st);
     res = read_lists(ix, st, s, r);
   }
   if (res == VEXFS_OK && vx_secr_left(r)) res = bad("it has bytes past its last list");

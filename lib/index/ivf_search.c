@@ -1,13 +1,19 @@
 /* IVF search. A task takes a block of queries (one when nq = 1): it scores each against every
- * centroid, keeps each query's nprobe best lists, then walks the lists the block probes in list
- * order, so that a list probed by several queries of the block is read once while each of them
- * scores its rows (the rows stay in cache between queries). Codes hold coordinates by decreasing
- * variance, heads apart from tails (ivf_list), so an L2 scan reads a row's tail only when the
- * distance over its head leaves it within the query's bound. Each query keeps its best `cand` candidates (k + EXTRA for
- * F32 copies, vx_ivf_rerank(k) for SQ8 codes), re-scored exactly on the stored rows with the
- * kernels FLAT uses, so that nprobe = nlist on F32 answers as FLAT does. A query left with fewer than min(k, live) hits (a filter, or lists still filling) is
- * answered by an exact scan. Scratch comes from the pool: steady searches make no allocator
- * calls. */
+ * centroid (SQ8 on L2: against the centroids' codes, a quarter of the bytes), keeps each query's
+ * nprobe best lists, then walks the lists the block probes in list order, so that a list probed by
+ * several queries of the block is read once while each of them scores its rows (the rows stay in
+ * cache between queries).
+ *
+ * F32 lists hold projections, which bound a row's distance from below: a row is read from the
+ * store only when its bound leaves it among the k best. SQ8 codes hold coordinates by decreasing
+ * variance, heads apart from tails (ivf_list); on L2 a code distance bounds the distance both ways
+ * through the two codes' errors, the scan drops a row after its head or any stage of its tail that
+ * puts it out of reach, and finish re-ranks on the stored rows only the candidates (at most
+ * vx_ivf_rerank(k), nearest code first) whose lower bound is within the k-th exact distance: with
+ * lossless codes about k of them. Distances are the kernels FLAT uses, so that nprobe = nlist
+ * answers as FLAT does (F32, and SQ8 on L2 while the candidates within reach fit). A query left
+ * with fewer than min(k, live) hits (a filter, or lists still filling) is answered by an exact
+ * scan. Scratch comes from the pool: steady searches make no allocator calls. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +28,7 @@
 
 #define BLOCK 16         /* queries per task when nq > 1 */
 #define CHUNK 8          /* rows of a list scored by every query of a block before the next */
+#define STAGE 320        /* SQ8, L2: tail bytes summed between two checks against the bound */
 
 typedef struct search_ctx {
   const ivf_index *ix;
@@ -38,8 +45,11 @@ typedef struct qstate {
   const float *vec;
   float *pvec; /* SQ8: vec in perm order; F32: its projection */
   float qn2, qperp; /* F32: |q|^2, |q - Pq| */
-  vx_topk top; /* F32: the k best; SQ8: the `cand` best by code distance */
-  float lq, inv_norm;
+  vx_topk top; /* F32: the k best; SQ8: the `cand` best by code distance, keyed by slot (L2:
+                  by candidate_key) */
+  vx_topk ub;  /* SQ8, L2: the k smallest upper bounds on distances */
+  float ub_root; /* the square root of ub's bound (+inf until it holds k) */
+  float lq, inv_norm, eq; /* SQ8: sum lo*code of the query's code, and that code's error */
   uint64_t scored;
   uint8_t *code;
 } qstate;
@@ -54,9 +64,9 @@ static size_t default_nprobe(size_t nlist) {
 static size_t round64(size_t b) { return (b + 63) & ~(size_t)63; }
 
 /* Scratch layout of one worker, in bytes: centroid scores, probe selection, (list, query) pairs,
- * per-query states, candidate heaps, query codes, and the re-rank heap. */
+ * per-query states, candidate heaps, upper-bound heaps (SQ8), query codes, and the re-rank heap. */
 typedef struct layout {
-  size_t scores, probes, pairs, states, heaps, codes, pvecs, final, total;
+  size_t scores, probes, pairs, states, heaps, ubs, codes, pvecs, final, total;
 } layout;
 
 static layout layout_for(const search_ctx *c) {
@@ -67,25 +77,39 @@ static layout layout_for(const search_ctx *c) {
   l.pairs = l.probes + round64(c->nprobe * sizeof(vx_hit));
   l.states = l.pairs + round64(b * c->nprobe * sizeof(uint64_t));
   l.heaps = l.states + round64(b * sizeof(qstate));
-  l.codes = l.heaps + round64(b * c->cand * sizeof(vx_hit));
+  l.ubs = l.heaps + round64(b * c->cand * sizeof(vx_hit));
+  l.codes = l.ubs + round64(b * c->q->k * sizeof(vx_hit));
   l.pvecs = l.codes + round64(c->ix->codes == VEXFS_IVF_CODES_SQ8 ? b * c->ix->dim : 0);
   l.final = l.pvecs + round64(b * c->ix->dim * sizeof(float));
   l.total = l.final + round64(c->q->k * sizeof(vx_hit));
   return l;
 }
 
-/* The nprobe lists nearest to vec, appended to pairs as list << 32 | b. */
-static void probe(const search_ctx *c, const float *vec, float *scores, vx_hit *sel, size_t b,
+/* The nprobe lists nearest to the query qs, appended to pairs as list << 32 | b: by the
+ * centroids' codes where the structure has them (SQ8, L2: a centroid's tail is read only when its
+ * head leaves it among the nearest so far), else by their f32 products. */
+static void probe(const search_ctx *c, const qstate *qs, float *scores, vx_hit *sel, size_t b,
                   uint64_t *pairs) {
   const ivf_struct *st = c->st;
   const vx_kernels *kern = c->ix->kern;
-  kern->dot_many(vec, st->cent, st->cstride, st->nlist, st->dim, scores);
-  int l2 = c->ix->metric == VEXFS_METRIC_L2;
+  size_t dim = st->dim, hd = c->ix->head_dims;
   vx_topk t;
   vx_topk_init(&t, sel, c->nprobe);
-  for (uint32_t l = 0; l < st->nlist; l++) {
-    float sc = l2 ? st->cnorm[l] - 2.0f * scores[l] : -scores[l];
-    if (sc <= vx_topk_bound(&t)) vx_topk_push(&t, sc, l, l);
+  if (st->ccodes) {
+    for (uint32_t l = 0; l < st->nlist; l++) {
+      const uint8_t *cc = st->ccodes + (size_t)l * dim;
+      float sc = (float)kern->u8_l2sq(qs->code, cc, hd);
+      if (sc > vx_topk_bound(&t)) continue;
+      sc += (float)kern->u8_l2sq(qs->code + hd, cc + hd, dim - hd);
+      if (sc <= vx_topk_bound(&t)) vx_topk_push(&t, sc, l, l);
+    }
+  } else {
+    int l2 = c->ix->metric == VEXFS_METRIC_L2;
+    kern->dot_many(qs->vec, st->cent, st->cstride, st->nlist, dim, scores);
+    for (uint32_t l = 0; l < st->nlist; l++) {
+      float sc = l2 ? st->cnorm[l] - 2.0f * scores[l] : -scores[l];
+      if (sc <= vx_topk_bound(&t)) vx_topk_push(&t, sc, l, l);
+    }
   }
   vx_topk_sort(&t); /* nearest first: a single query's bound tightens soonest */
   for (size_t i = 0; i < t.n; i++) pairs[i] = (uint64_t)t.heap[i].slot << 32 | b;
@@ -96,42 +120,31 @@ static int by_u64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* The head part of entry i's distance to qs: the whole distance but for L2, where it is the
- * partial sum over the head coordinates. */
+/* SQ8: entry i's code distance to qs over its head: for L2 the partial sum over the head
+ * coordinates, for IP and COSINE the whole distance the codes estimate. */
 static inline float head_distance(const search_ctx *c, const ivf_list *L, size_t i,
                                   const qstate *qs) {
   const ivf_index *ix = c->ix;
   const vx_kernels *kern = ix->kern;
   size_t dim = ix->dim, hd = ix->head_dims;
   const uint8_t *head = ivf_head(ix, L, i), *tail = ivf_tail(ix, L, i);
-  int f32 = ix->codes == VEXFS_IVF_CODES_F32;
   const vx_sq8 *sq = &c->st->sq;
   float s2 = sq->scale * sq->scale;
-  if (ix->metric == VEXFS_METRIC_L2)
-    return f32 ? kern->l2sq(qs->pvec, (const float *)head, hd)
-               : s2 * (float)kern->u8_l2sq(qs->code, head, hd);
-  float dot;
-  if (f32)
-    dot = kern->dot(qs->pvec, (const float *)head, hd) +
-          kern->dot(qs->pvec + hd, (const float *)tail, dim - hd);
-  else
-    dot = (float)sq->lo_sq + sq->scale * (L->terms[2 * i] + qs->lq) +
-          s2 * (float)(kern->u8_dot(qs->code, head, hd) +
-                       kern->u8_dot(qs->code + hd, tail, dim - hd));
+  if (ix->metric == VEXFS_METRIC_L2) return s2 * (float)kern->u8_l2sq(qs->code, head, hd);
+  float dot = (float)sq->lo_sq + sq->scale * (L->terms[2 * i] + qs->lq) +
+              s2 * (float)(kern->u8_dot(qs->code, head, hd) + kern->u8_dot(qs->code + hd, tail, dim - hd));
   if (ix->metric == VEXFS_METRIC_IP) return 1.0f - dot;
   return 1.0f - dot * L->terms[2 * i + 1] * qs->inv_norm;
 }
 
-/* L2: the rest of entry i's distance, over its tail. */
-static inline float tail_distance(const search_ctx *c, const ivf_list *L, size_t i,
-                                  const qstate *qs) {
+/* SQ8, L2: the code distance over tail bytes [from, to) of entry i. */
+static inline float tail_part(const search_ctx *c, const ivf_list *L, size_t i, const qstate *qs,
+                              size_t from, size_t to) {
   const ivf_index *ix = c->ix;
-  size_t dim = ix->dim, hd = ix->head_dims;
-  const uint8_t *tail = ivf_tail(ix, L, i);
-  if (ix->codes == VEXFS_IVF_CODES_F32)
-    return ix->kern->l2sq(qs->pvec + hd, (const float *)tail, dim - hd);
   const vx_sq8 *sq = &c->st->sq;
-  return sq->scale * sq->scale * (float)ix->kern->u8_l2sq(qs->code + hd, tail, dim - hd);
+  const uint8_t *tail = ivf_tail(ix, L, i);
+  return sq->scale * sq->scale *
+         (float)ix->kern->u8_l2sq(qs->code + ix->head_dims + from, tail + from, to - from);
 }
 
 /* F32: a lower bound on entry i's distance to qs, from the projections and what they leave of
@@ -191,12 +204,87 @@ static void prefetch_tail(const search_ctx *c, const ivf_list *L, size_t i) {
   for (size_t off = 0; off < c->ix->tail_bytes; off += 64) __builtin_prefetch(t + off);
 }
 
+/* SQ8, L2: (root + e)^2 with rounding room, the code distance a row whose codes' errors sum to
+ * e may have while its distance is within root^2 (sqrt of the code distance is within e of the
+ * true one, by the triangle inequality). */
+static inline float code_reach(const search_ctx *c, const qstate *qs, float root, float e) {
+  float r = root + e;
+  r *= r;
+  return r + slack(c, qs, r);
+}
+
+/* SQ8, L2: a candidate's heap key beside its code distance: its code's error (the bits of a
+ * non-negative float, so ties order by error, then slot) and its slot. Finish needs the error, and
+ * cannot look it up: the slot map may be reallocated by a concurrent insert's prepare. */
+static inline uint64_t candidate_key(float error, uint32_t slot) {
+  uint32_t bits;
+  memcpy(&bits, &error, sizeof bits);
+  return (uint64_t)bits << 32 | slot;
+}
+static inline float candidate_error(uint64_t key) {
+  uint32_t bits = (uint32_t)(key >> 32);
+  float e;
+  memcpy(&e, &bits, sizeof e);
+  return e;
+}
+
+/* SQ8, L2: the reach of a row whose codes' errors sum to e: the code distance past which it is
+ * neither among the `cand` nearest by code distance nor, by its lower bound, possibly among the
+ * k nearest by distance. */
+static inline float row_reach(const search_ctx *c, const qstate *qs, float e) {
+  return fminf(vx_topk_bound(&qs->top), code_reach(c, qs, qs->ub_root, e));
+}
+
+/* SQ8, L2: rows live[0, nl) of list L for queries qs[0, nq). A row's code distance D bounds its
+ * distance both ways through its code's error and the query's, e: (sqrt D - e)^2 <= |x - q|^2
+ * <= (sqrt D + e)^2. Each query keeps the k smallest upper bounds (ub) and, as candidates, the
+ * `cand` rows of least D among those whose lower bound is within the k-th upper bound. D is summed
+ * in parts, the head and then STAGE bytes of the tail at a time, and a row is dropped after any
+ * part that puts it out of reach. */
+static void score_chunk_sq8_l2(const search_ctx *c, const ivf_list *L, const size_t *live,
+                               size_t nl, qstate *const *qs, size_t nq) {
+  size_t tb = c->ix->tail_bytes;
+  for (size_t j = 0; j < nq; j++) {
+    qstate *qj = qs[j];
+    float d[CHUNK];
+    size_t keep[CHUNK], nk = 0;
+    qj->scored += nl;
+    for (size_t r = 0; r < nl; r++) {
+      size_t i = live[r];
+      d[r] = head_distance(c, L, i, qj);
+      if (d[r] <= row_reach(c, qj, L->terms[IVF_TERMS * i] + qj->eq)) {
+        keep[nk++] = r;
+        if (tb) prefetch_tail(c, L, i);
+      }
+    }
+    for (size_t t = 0; t < nk; t++) {
+      size_t r = keep[t], i = live[r];
+      float e = L->terms[IVF_TERMS * i] + qj->eq, code_d = d[r];
+      size_t done = 0;
+      while (done < tb) {
+        size_t to = tb - done > STAGE ? done + STAGE : tb;
+        code_d += tail_part(c, L, i, qj, done, to);
+        done = to;
+        if (done < tb && code_d > row_reach(c, qj, e)) break;
+      }
+      if (done < tb) continue;
+      float root = sqrtf(code_d), above = (root + e) * (root + e);
+      uint32_t slot = L->slots[i]; /* finish reads the ids of the re-ranked only */
+      if (above <= vx_topk_bound(&qj->ub)) {
+        vx_topk_push(&qj->ub, above, slot, slot);
+        qj->ub_root = sqrtf(vx_topk_bound(&qj->ub));
+      }
+      if (code_d <= row_reach(c, qj, e))
+        vx_topk_push(&qj->top, code_d, slot, candidate_key(L->terms[IVF_TERMS * i], slot));
+    }
+  }
+}
+
 /* Rows [i0, i1) of list L (at most CHUNK) scored for queries qs[0, nq): heads first, then the
  * tails of the rows still in reach (L2), prefetched meanwhile. */
 static void score_chunk(const search_ctx *c, const ivf_list *L, size_t i0, size_t i1,
                         qstate *const *qs, size_t nq) {
   const vx_filter *filter = c->q->filter;
-  int l2 = c->ix->metric == VEXFS_METRIC_L2 && c->ix->tail_bytes;
   size_t live[CHUNK], nl = 0;
   for (size_t i = i0; i < i1; i++)
     if (!filter || filter->admit(filter->ctx, L->slots[i])) live[nl++] = i;
@@ -204,25 +292,17 @@ static void score_chunk(const search_ctx *c, const ivf_list *L, size_t i0, size_
     score_chunk_f32(c, L, live, nl, qs, nq);
     return;
   }
-  for (size_t j = 0; j < nq; j++) {
+  if (c->ix->metric == VEXFS_METRIC_L2) {
+    score_chunk_sq8_l2(c, L, live, nl, qs, nq);
+    return;
+  }
+  for (size_t j = 0; j < nq; j++) { /* IP, COSINE: the code's estimate, whole rows */
     qstate *qj = qs[j];
-    float d[CHUNK], bound = vx_topk_bound(&qj->top);
-    size_t keep[CHUNK], nk = 0;
     qj->scored += nl;
     for (size_t r = 0; r < nl; r++) {
-      d[r] = head_distance(c, L, live[r], qj);
-      if (d[r] <= bound) {
-        keep[nk++] = r;
-        if (l2) prefetch_tail(c, L, live[r]);
-      }
-    }
-    for (size_t t = 0; t < nk; t++) {
-      size_t r = keep[t], i = live[r];
-      float dist = l2 ? d[r] + tail_distance(c, L, i, qj) : d[r];
-      if (dist <= vx_topk_bound(&qj->top)) {
-        uint32_t slot = L->slots[i];
-        vx_topk_push(&qj->top, dist, slot, vx_store_id(c->s, slot));
-      }
+      float dist = head_distance(c, L, live[r], qj);
+      uint32_t slot = L->slots[live[r]];
+      if (dist <= vx_topk_bound(&qj->top)) vx_topk_push(&qj->top, dist, slot, slot);
     }
   }
 }
@@ -236,13 +316,24 @@ static void finish(const search_ctx *c, size_t qi, qstate *qs, vx_hit *final) {
     exact = *top;
     top->n = 0;
   }
+  /* SQ8 candidates by code distance, nearest first; on L2 one whose lower bound is past the
+   * k-th exact distance so far is skipped (with lossless codes, all after the k-th) */
+  int bounded = c->ix->metric == VEXFS_METRIC_L2;
+  vx_topk_sort(top);
+  size_t reranked = 0;
   for (size_t i = 0; i < top->n; i++) {
-    uint32_t slot = top->heap[i].slot;
-    float d = vx_flat_exact_distance(c->ix->kern, q->metric, qs->vec, vx_store_row(c->s, slot),
+    const vx_hit *h = &top->heap[i];
+    if (bounded) {
+      float root = sqrtf(h->dist), e = candidate_error(h->id) + qs->eq;
+      float below = root > e ? (root - e) * (root - e) : 0.0f, kth = vx_topk_bound(&exact);
+      if (below > kth + slack(c, qs, kth)) continue;
+    }
+    float d = vx_flat_exact_distance(c->ix->kern, q->metric, qs->vec, vx_store_row(c->s, h->slot),
                                      c->ix->dim);
-    vx_topk_push(&exact, d, slot, top->heap[i].id);
+    vx_topk_push(&exact, d, h->slot, vx_store_id(c->s, h->slot));
+    reranked++;
   }
-  uint64_t computed = qs->scored + c->st->nlist + top->n;
+  uint64_t computed = qs->scored + c->st->nlist + reranked;
   atomic_fetch_add_explicit(q->distance_count, computed, memory_order_relaxed);
   if (exact.n < c->want)
     vx_flat_answer_one(c->s, c->rows, c->q, qi);
@@ -281,9 +372,12 @@ static void block_task(void *arg, size_t task, unsigned worker) {
       for (uint32_t d = 0; d < ix->dim; d++) s->pvec[d] = s->vec[c->st->perm[d]];
       s->code = base + l.codes + b * ix->dim;
       s->lq = vx_sq8_encode(&c->st->sq, s->pvec, s->code);
+      s->eq = vx_sq8_error(&c->st->sq, s->pvec, s->code);
+      vx_topk_init(&s->ub, (vx_hit *)(base + l.ubs) + b * q->k, q->k);
+      s->ub_root = __builtin_inff();
     }
     s->inv_norm = s->qn2 > 0 ? 1.0f / sqrtf(s->qn2) : 0.0f;
-    probe(c, s->vec, scores, sel, b, pairs + npairs);
+    probe(c, s, scores, sel, b, pairs + npairs);
     npairs += c->nprobe < c->st->nlist ? c->nprobe : c->st->nlist;
   }
   if (nb > 1) qsort(pairs, npairs, sizeof *pairs, by_u64);
@@ -324,7 +418,7 @@ vexfs_status vx_ivf_search(void *state, const vx_store *s, size_t rows, const vx
   return VEXFS_OK;
 }
 
-/* SQ8 candidates re-ranked exactly per query (README.md "IVF"). */
+/* SQ8 candidates a query keeps for the re-rank, at most (README.md "IVF"). */
 size_t vx_ivf_rerank(size_t k) { return 4 * k + 32; }
 
 double vx_ivf_filtered_cost(const void *state, const vx_store *s, const vx_query *q, double share,

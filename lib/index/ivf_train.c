@@ -39,6 +39,15 @@ int vx_ivf_pack(const ivf_index *ix, ivf_struct *st) {
   return 0;
 }
 
+void vx_ivf_code_centroids(const ivf_index *ix, ivf_struct *st) {
+  if (!st->ccodes) return;
+  for (uint32_t l = 0; l < st->nlist; l++) {
+    const float *c = st->cent + l * st->cstride;
+    for (uint32_t d = 0; d < ix->dim; d++) st->tmp[d] = c[st->perm[d]];
+    vx_sq8_encode(&st->sq, st->tmp, st->ccodes + (size_t)l * ix->dim);
+  }
+}
+
 /* Packs ncols rows of dim floats (row j at src + j * stride) into gemm_tile panels of nr columns,
  * zero past ncols. */
 static void pack_panels(const ivf_index *ix, const float *src, size_t stride, size_t ncols,
@@ -455,6 +464,7 @@ ivf_struct *vx_ivf_build(ivf_index *ix, const vx_store *s, uint32_t nlist, uint6
   if (ok) {
     vx_ivf_pack(ix, st);
     ok = fill_lists(ix, st, s, slots, n) == 0;
+    if (ok) vx_ivf_code_centroids(ix, st);
   }
   vx_release(slots);
   if (!ok) {

@@ -75,6 +75,17 @@ void vx_sq8_decode(const vx_sq8 *q, const uint8_t *code, uint32_t first, uint32_
   for (uint32_t i = 0; i < n; i++) out[i] = q->lo[first + i] + q->scale * (float)code[i];
 }
 
+float vx_sq8_error(const vx_sq8 *q, const float *x, const uint8_t *code) {
+  float part[256];
+  double e2 = 0;
+  for (uint32_t d = 0; d < q->dim; d += 256) {
+    uint32_t n = q->dim - d < 256 ? q->dim - d : 256;
+    vx_sq8_decode(q, code + d, d, n, part);
+    for (uint32_t i = 0; i < n; i++) e2 += ((double)x[d + i] - part[i]) * ((double)x[d + i] - part[i]);
+  }
+  return (float)sqrt(e2);
+}
+
 int vx_sq8_lossless(const vx_sq8 *q, const float *x, const uint8_t *code) {
   float part[256];
   for (uint32_t d = 0; d < q->dim; d += 256) {

@@ -52,6 +52,9 @@ static inline uint8_t vx_sq8_code_of(const vx_sq8 *q, uint32_t d, float v) {
 /* Codes x (clamped to the range), one byte a coordinate; returns Lx = sum lo[d] * code[d]. */
 float vx_sq8_encode(const vx_sq8 *q, const float *x, uint8_t *code);
 
+/* |x - decode(code)|: how far the vector code stands for lies from x (0 when lossless). */
+float vx_sq8_error(const vx_sq8 *q, const float *x, const uint8_t *code);
+
 /* The vector codes [first, first + n) stand for: out[i] = lo[d] + scale * code[i], d = first + i.
  * One function for every use, so that whether a code is lossless (below) and what decoding gives
  * agree to the bit. */
