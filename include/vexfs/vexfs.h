@@ -251,7 +251,8 @@ typedef struct vexfs_collection_config {
   vexfs_ivf_codes ivf_codes;     /* default VEXFS_IVF_CODES_F32 (exact distances; lists hold a
                                     128-dim projection per row, the rows are read from the
                                     collection); SQ8: lists hold 8-bit codes, the best 4k + 32
-                                    re-ranked exactly */
+                                    by code kept and re-ranked exactly (L2: only those whose
+                                    code error still lets them beat the k-th) */
   vexfs_lsh_projection lsh_projection; /* default VEXFS_LSH_PROJECTION_RANDOM */
   /* appended in 0.6.0: memory-lean storage */
   vexfs_storage storage;         /* default VEXFS_STORAGE_F32 */

@@ -30,7 +30,9 @@
 #define IVF_MIN_PER_LIST 32u    /* at this many rows per list when ivf_nlist is set */
 #define IVF_RETRAIN_FACTOR 2u   /* retrain once live rows reach this many times the trained */
 #define IVF_SAMPLE_PER_LIST 32u /* training sample: this many rows per list, at most */
-#define IVF_ITERATIONS 10u      /* k-means (Lloyd) iterations after k-means++ seeding */
+#define IVF_ITERATIONS 10u      /* k-means (Lloyd) iterations after k-means++ seeding, */
+#define IVF_COARSE_ITERATIONS 6u /* the first of them over a subsample: */
+#define IVF_COARSE_SHARE 4u     /* this share of the training sample */
 #define IVF_NO_PLACE UINT64_MAX /* slot map entry of a slot in no list */
 #define IVF_PROJ_DIMS 128u      /* F32: principal directions a code holds (fewer when dim is) */
 #define IVF_TERMS 2u            /* floats per list entry beside its code (ivf_list.terms) */
