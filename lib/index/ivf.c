@@ -13,8 +13,10 @@
 #define GROW_SHARE 4 /* cap + cap / 4 */
 #define MIN_CAP 8u
 /* A code's head: about this share of the coordinates (the most varied), a multiple of
- * HEAD_ALIGN; L2 scans read the rest of a row only when its head leaves it a candidate. */
-#define HEAD_SHARE 4
+ * HEAD_ALIGN; L2 scans read the rest of a row only when its head leaves it a candidate. A half
+ * measured faster than a quarter or an eighth on Fashion-MNIST (9 000 against 7 200 QPS at
+ * nlist 1024, nprobe 16): the heads stream in order, and a quarter left 80% of rows in reach. */
+#define HEAD_SHARE 2
 #define HEAD_ALIGN 16
 
 /* ---- structures ---- */

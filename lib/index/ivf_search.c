@@ -28,7 +28,7 @@
 
 #define BLOCK 16         /* queries per task when nq > 1 */
 #define CHUNK 8          /* rows of a list scored by every query of a block before the next */
-#define STAGE 320        /* SQ8, L2: tail bytes summed between two checks against the bound */
+#define STAGE 192        /* SQ8, L2: tail bytes summed between two checks against the bound */
 
 typedef struct search_ctx {
   const ivf_index *ix;
