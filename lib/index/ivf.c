@@ -43,7 +43,6 @@ static void counted_release(ivf_struct *st, void *p, size_t bytes) {
   account_sub(st, bytes);
 }
 
-
 ivf_struct *vx_ivf_struct_new(const ivf_index *ix, uint32_t nlist) {
   ivf_struct *st = vx_calloc(1, sizeof *st);
   if (!st) return NULL;

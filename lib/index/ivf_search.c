@@ -131,10 +131,10 @@ static inline float head_distance(const search_ctx *c, const ivf_list *L, size_t
   const vx_sq8 *sq = &c->st->sq;
   float s2 = sq->scale * sq->scale;
   if (ix->metric == VEXFS_METRIC_L2) return s2 * (float)kern->u8_l2sq(qs->code, head, hd);
-  float dot = (float)sq->lo_sq + sq->scale * (L->terms[2 * i] + qs->lq) +
+  float dot = (float)sq->lo_sq + sq->scale * (L->terms[IVF_TERMS * i] + qs->lq) +
               s2 * (float)(kern->u8_dot(qs->code, head, hd) + kern->u8_dot(qs->code + hd, tail, dim - hd));
   if (ix->metric == VEXFS_METRIC_IP) return 1.0f - dot;
-  return 1.0f - dot * L->terms[2 * i + 1] * qs->inv_norm;
+  return 1.0f - dot * L->terms[IVF_TERMS * i + 1] * qs->inv_norm;
 }
 
 /* SQ8, L2: the code distance over tail bytes [from, to) of entry i. */
@@ -153,7 +153,7 @@ static inline float tail_part(const search_ctx *c, const ivf_list *L, size_t i, 
 static inline float lower_bound(const search_ctx *c, const ivf_list *L, size_t i,
                                 const qstate *qs) {
   const ivf_index *ix = c->ix;
-  const float *head = (const float *)ivf_head(ix, L, i), *terms = L->terms + 2 * i;
+  const float *head = (const float *)ivf_head(ix, L, i), *terms = L->terms + IVF_TERMS * i;
   if (ix->metric == VEXFS_METRIC_L2) {
     float rest = terms[0] - qs->qperp;
     return ix->kern->l2sq(qs->pvec, head, ix->proj_dims) + rest * rest;
@@ -372,9 +372,11 @@ static void block_task(void *arg, size_t task, unsigned worker) {
       for (uint32_t d = 0; d < ix->dim; d++) s->pvec[d] = s->vec[c->st->perm[d]];
       s->code = base + l.codes + b * ix->dim;
       s->lq = vx_sq8_encode(&c->st->sq, s->pvec, s->code);
-      s->eq = vx_sq8_error(&c->st->sq, s->pvec, s->code);
-      vx_topk_init(&s->ub, (vx_hit *)(base + l.ubs) + b * q->k, q->k);
-      s->ub_root = __builtin_inff();
+      if (ix->metric == VEXFS_METRIC_L2) { /* the bounds of score_chunk_sq8_l2 */
+        s->eq = vx_sq8_error(&c->st->sq, s->pvec, s->code);
+        vx_topk_init(&s->ub, (vx_hit *)(base + l.ubs) + b * q->k, q->k);
+        s->ub_root = __builtin_inff();
+      }
     }
     s->inv_norm = s->qn2 > 0 ? 1.0f / sqrtf(s->qn2) : 0.0f;
     probe(c, s, scores, sel, b, pairs + npairs);
