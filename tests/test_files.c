@@ -22,6 +22,7 @@
 #include "persist/config_codec.h"
 #include "persist/section.h"
 #include "persist/snapshot.h"
+#include "index/ivf_internal.h"
 #include "persist/wal.h"
 #include "snapshot_edit.h"
 
@@ -109,6 +110,16 @@ static void keep_files(files *f, const char *dir) {
   f->snap = db_read_file(f->snap_path, &f->snap_n);
   f->log = db_read_file(f->log_path, &f->log_n);
   assert_true(f->snap && f->log);
+}
+
+/* The format version in a snapshot's or a log's header (bytes 8..11). */
+static uint32_t file_version(const char *path) {
+  size_t n;
+  uint8_t *p = db_read_file(path, &n);
+  uint32_t v;
+  memcpy(&v, p + 8, 4);
+  free(p);
+  return v;
 }
 
 /* Puts the files back, with the log replaced by `log` when given. */
@@ -390,8 +401,7 @@ static void ivf_perm_twice(uint32_t kind, uint8_t **p, size_t *n) {
 }
 static void ivf_nan_projection(uint32_t kind, uint8_t **p, size_t *n) {
   float nan = NAN;
-  if (kind == VX_SEC_GRAPH && *n && ivf_proj_floats) memcpy(*p + IVF_PROJ + 12, &nan, 4);
-  if (kind == VX_SEC_GRAPH && *n && !ivf_proj_floats) memcpy(*p + IVF_PERM, *p + IVF_PERM + 8, 4);
+  if (kind == VX_SEC_GRAPH && *n) memcpy(*p + IVF_PROJ + 12, &nan, 4);
 }
 static void ivf_huge_list(uint32_t kind, uint8_t **p, size_t *n) {
   if (kind == VX_SEC_GRAPH && *n) put_u32(*p, ivf_lists_at(*p), UINT32_MAX);
@@ -454,7 +464,9 @@ static void test_crafted_ivf_sections(void **state) {
     assert_int_equal(vexfs_db_close(db), VEXFS_OK);
     files f;
     keep_files(&f, dir);
+    assert_int_equal(file_version(f.snap_path), 3); /* IVF1: 0.7.0 reads it */
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+      if (cases[i].edit == ivf_nan_projection && !ivf_proj_floats) continue; /* SQ8 has none */
       put_back(&f, NULL);
       rewrite_snapshot(f.snap_path, cases[i].edit);
       expect_refused(dir, 0, cases[i].says);
@@ -562,6 +574,92 @@ static void test_crafted_log_records(void **state) {
   intact_and_gone(dir, &f, models);
 }
 
+/* ---- IVF sections of libvexfs 0.7.0 ("IVF1": F32 projections of at most 128 axes) ---- */
+
+enum { WIDE = 300, WIDE_ROWS = 1500, WIDE_QUERIES = 20, V1_AXES = 128 };
+#define IVF2_MAGIC 0x32465649u
+#define IVF1_MAGIC 0x31465649u
+
+/* A WIDE-dim F32 IVF section (IVF2: IVF_PROJ_DIMS axes) as 0.7.0 wrote it: IVF1, 128 axes. */
+static void ivf_as_v1(uint32_t kind, uint8_t **p, size_t *n) {
+  if (kind != VX_SEC_GRAPH || !*n) return;
+  uint32_t magic;
+  memcpy(&magic, *p, 4);
+  assert_int_equal(magic, IVF2_MAGIC);
+  put_u32(*p, 0, IVF1_MAGIC);
+  size_t kept_end = 24 + 16 + 2 * WIDE * 4 + (size_t)V1_AXES * WIDE * 4;
+  size_t dropped = (size_t)(IVF_PROJ_DIMS - V1_AXES) * WIDE * 4;
+  memmove(*p + kept_end, *p + kept_end + dropped, *n - kept_end - dropped);
+  *n -= dropped;
+}
+
+/* Each query's ids at nprobe 1, 3 and every list, into out[3 * WIDE_QUERIES * K10]; returns the
+ * distances the searches computed. */
+enum { K10 = 10 };
+static uint64_t wide_answers(vexfs_collection *c, uint64_t *out) {
+  vexfs_metrics m0, m1;
+  vexfs_metrics_init(&m0);
+  vexfs_metrics_init(&m1);
+  assert_int_equal(vexfs_collection_metrics(c, &m0), VEXFS_OK);
+  const uint32_t nprobes[3] = {1, 3, 1u << 20};
+  float q[WIDE_QUERIES * WIDE], dist[WIDE_QUERIES * K10];
+  for (size_t i = 0; i < WIDE_QUERIES; i++) db_vector(900000 + i, WIDE, q + i * WIDE);
+  for (int p = 0; p < 3; p++) {
+    vexfs_search_params sp;
+    vexfs_search_params_init(&sp);
+    sp.nprobe = nprobes[p];
+    assert_int_equal(vexfs_search(c, q, WIDE_QUERIES, K10, &sp, out + p * WIDE_QUERIES * K10, dist,
+                                  NULL),
+                     VEXFS_OK);
+  }
+  assert_int_equal(vexfs_collection_metrics(c, &m1), VEXFS_OK);
+  return m1.distance_computations - m0.distance_computations;
+}
+
+/* A snapshot of a WIDE-dim F32 IVF collection is format 4 (IVF2, WIDE axes); as 0.7.0 wrote it
+ * (format 3, IVF1, 128 axes) it opens with axes fitted anew, and answers as before at every
+ * nprobe (the axes only prune: the lists and centroids are the stored ones), computing about as
+ * many distances (the fitted axes prune as the stored ones did). A 16-dim one keeps
+ * format 3 (test_crafted_ivf_sections). */
+static void test_ivf_sections_of_0_7_0_open(void **state) {
+  (void)state;
+  char *dir = db_tempdir();
+  vexfs_db *db;
+  assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);
+  vexfs_collection_config cfg = config(VEXFS_INDEX_IVF);
+  cfg.dim = WIDE;
+  cfg.ivf_codes = VEXFS_IVF_CODES_F32;
+  vexfs_collection *c;
+  assert_int_equal(vexfs_db_create_collection(db, "c", &cfg, &c), VEXFS_OK);
+  assert_int_equal(db_insert_range(c, 0, WIDE_ROWS), VEXFS_OK); /* trains */
+  static uint64_t before[3 * WIDE_QUERIES * K10], after[3 * WIDE_QUERIES * K10];
+  uint64_t computed = wide_answers(c, before);
+  assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  files f;
+  keep_files(&f, dir);
+  assert_int_equal(file_version(f.snap_path), VX_SNAP_VERSION);
+  for (int v1 = 0; v1 < 2; v1++) {
+    put_back(&f, NULL);
+    if (v1) {
+      rewrite_snapshot(f.snap_path, ivf_as_v1);
+      assert_int_equal(file_version(f.snap_path), 3);
+      char *report = NULL;
+      assert_int_equal(vexfs_db_check(dir, &report), VEXFS_OK);
+      vexfs_free(report);
+    }
+    assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);
+    assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
+    assert_int_equal(vexfs_count(c), WIDE_ROWS);
+    uint64_t again = wide_answers(c, after);
+    assert_memory_equal(before, after, sizeof before);
+    assert_true(again < computed + computed / 10);
+    assert_int_equal(vexfs_db_close(db), VEXFS_OK);
+  }
+  drop_files(&f);
+  db_rmdir(dir);
+  free(dir);
+}
+
 /* ---- files of format version 1 (libvexfs 0.1 and 0.2) ---- */
 
 /* The COLLECTION section with its config in format 1: the 40 bytes before 0.3.0's fields. */
@@ -580,15 +678,6 @@ static void set_version_1(uint8_t *header, size_t checksum_at) {
   memcpy(header + checksum_at, &sum, 8);
 }
 
-static uint32_t log_version(const char *log_path) {
-  size_t n;
-  uint8_t *log = db_read_file(log_path, &n);
-  uint32_t v;
-  memcpy(&v, log + 8, 4);
-  free(log);
-  return v;
-}
-
 /* A snapshot and a log as 0.2.0 wrote them open whole; the log is marked with this format at
  * the first append (so 0.2.0 refuses it as newer rather than misreading it), not before. */
 static void test_format_1_files_open(void **state) {
@@ -605,7 +694,7 @@ static void test_format_1_files_open(void **state) {
   put_back(&f, NULL);
   vexfs_db *db;
   assert_int_equal(vexfs_db_open(dir, NULL, &db), VEXFS_OK);
-  assert_int_equal(log_version(f.log_path), 1); /* opening wrote nothing */
+  assert_int_equal(file_version(f.log_path), 1); /* opening wrote nothing */
   vexfs_collection *c;
   assert_int_equal(vexfs_db_get_collection(db, "c", &c), VEXFS_OK);
   assert_true(db_matches(c, &models[BATCHES]));
@@ -617,7 +706,7 @@ static void test_format_1_files_open(void **state) {
   assert_int_equal(got.lsh_tables, 0);
   assert_int_equal(got.ivf_codes, VEXFS_IVF_CODES_F32);
   assert_int_equal(db_insert_range(c, 90000, 3), VEXFS_OK);
-  assert_int_equal(log_version(f.log_path), VX_WAL_VERSION);
+  assert_int_equal(file_version(f.log_path), VX_WAL_VERSION);
   char *crash = db_tempdir(); /* the files as a crash now leaves them: the log replays */
   const char *names[] = {"snapshot.vxs", "wal.log", "LOCK"};
   for (int i = 0; i < 3; i++) assert_int_equal(db_copy_into(dir, crash, names[i]), 0);
@@ -758,6 +847,7 @@ int main(void) {
       cmocka_unit_test(test_snapshot_damaged_anywhere),
       cmocka_unit_test(test_crafted_snapshots),
       cmocka_unit_test(test_crafted_ivf_sections),
+      cmocka_unit_test(test_ivf_sections_of_0_7_0_open),
       cmocka_unit_test(test_crafted_log_records),
       cmocka_unit_test(test_format_1_files_open),
       cmocka_unit_test(test_format_1_create_record),

@@ -73,10 +73,10 @@ extern "C" {
  * --------------------------------------------------------------------------------------------- */
 #define VEXFS_VERSION_MAJOR 0
 #define VEXFS_VERSION_MINOR 7
-#define VEXFS_VERSION_PATCH 0
+#define VEXFS_VERSION_PATCH 1
 #define VEXFS_VERSION_NUMBER \
   (VEXFS_VERSION_MAJOR * 10000 + VEXFS_VERSION_MINOR * 100 + VEXFS_VERSION_PATCH)
-#define VEXFS_VERSION_STRING "0.7.0"
+#define VEXFS_VERSION_STRING "0.7.1"
 
 /* MAJOR*10000 + MINOR*100 + PATCH of the library actually loaded (may differ from the macros the
  * caller compiled against). Never fails. */
@@ -163,7 +163,8 @@ typedef enum vexfs_lsh_projection {
 
 /* What the lists of an IVF index hold. */
 typedef enum vexfs_ivf_codes {
-  VEXFS_IVF_CODES_F32 = 0, /* the rows themselves (IVF-Flat): exact distances while scanning */
+  VEXFS_IVF_CODES_F32 = 0, /* exact distances (IVF-Flat): lists hold a projection per row that
+                              bounds its distance, the rows are read where the bound allows */
   VEXFS_IVF_CODES_SQ8 = 1  /* 8-bit scalar codes (1 byte per coordinate), the best candidates
                               re-ranked on the f32 rows */
 } vexfs_ivf_codes;
@@ -249,7 +250,7 @@ typedef struct vexfs_collection_config {
   uint32_t ivf_nprobe;           /* lists scanned by a search, 0 (= nlist / 32, at least 8) or
                                     1 .. VEXFS_IVF_MAX_NLIST; a search's `nprobe` overrides it */
   vexfs_ivf_codes ivf_codes;     /* default VEXFS_IVF_CODES_F32 (exact distances; lists hold a
-                                    128-dim projection per row, the rows are read from the
+                                    256-dim projection per row, the rows are read from the
                                     collection); SQ8: lists hold 8-bit codes, the best 4k + 32
                                     by code kept and re-ranked exactly (L2: only those whose
                                     code error still lets them beat the k-th) */

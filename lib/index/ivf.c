@@ -63,8 +63,7 @@ ivf_struct *vx_ivf_struct_new(const ivf_index *ix, uint32_t nlist) {
   size_t proj_bytes = ix->proj_dims * ix->dim * sizeof(float);
   st->proj = proj_bytes ? vx_alloc_aligned(proj_bytes, VX_CACHE_LINE) : NULL;
   int sq = vx_sq8_init(&st->sq, ix->dim);
-  size_t ccode_bytes = ix->codes == VEXFS_IVF_CODES_SQ8 && ix->metric == VEXFS_METRIC_L2
-                           ? (size_t)nlist * ix->dim : 0;
+  size_t ccode_bytes = ix->metric == VEXFS_METRIC_L2 ? (size_t)nlist * ix->dim : 0;
   st->ccodes = ccode_bytes ? vx_alloc_aligned(ccode_bytes, VX_CACHE_LINE) : NULL;
   if (!st->cent || !st->panels || !st->cnorm || !st->lists || !st->perm || !st->tmp || sq != 0 ||
       (proj_bytes && !st->proj) || (ccode_bytes && !st->ccodes)) {
@@ -234,6 +233,8 @@ static vexfs_status ivf_create(const vexfs_collection_config *cfg, void **state)
     if (!ix->head_dims) ix->head_dims = cfg->dim;
     ix->head_bytes = ix->head_dims;
   }
+  ix->centroid_head = cfg->dim / HEAD_SHARE / HEAD_ALIGN * HEAD_ALIGN;
+  if (!ix->centroid_head) ix->centroid_head = cfg->dim;
   ix->tail_bytes = ix->code_size - ix->head_bytes;
   ix->kern = vx_simd();
   atomic_init(&ix->cur, NULL);

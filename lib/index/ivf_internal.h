@@ -34,7 +34,7 @@
 #define IVF_COARSE_ITERATIONS 6u /* the first of them over a subsample: */
 #define IVF_COARSE_SHARE 4u     /* this share of the training sample */
 #define IVF_NO_PLACE UINT64_MAX /* slot map entry of a slot in no list */
-#define IVF_PROJ_DIMS 128u      /* F32: principal directions a code holds (fewer when dim is) */
+#define IVF_PROJ_DIMS 256u      /* F32: principal directions a code holds (fewer when dim is) */
 #define IVF_TERMS 2u            /* floats per list entry beside its code (ivf_list.terms) */
 
 typedef struct ivf_list {
@@ -58,8 +58,8 @@ typedef struct ivf_struct {
   float *cent;      /* nlist * cstride, 64-byte aligned; unit length for COSINE */
   float *cnorm;     /* nlist squared norms */
   float *panels;    /* centroids packed for gemm_tile: ceil(nlist / nr) panels of dim * nr */
-  uint8_t *ccodes;  /* SQ8, L2: the centroids' codes (nlist * dim, perm order), which a search
-                       ranks lists by: a quarter of the bytes of cent */
+  uint8_t *ccodes;  /* L2: the centroids' codes (nlist * dim, perm order, coded by sq), which a
+                       search ranks lists by: a quarter of the bytes of cent */
   ivf_list *lists;  /* nlist */
   uint64_t *where;  /* per slot below where_cap: list << 32 | position, or IVF_NO_PLACE */
   size_t where_cap;
@@ -67,7 +67,8 @@ typedef struct ivf_struct {
   float *proj;      /* F32: proj_dims orthonormal rows of dim floats, 64-byte aligned */
   float *tmp;       /* dim floats then dim bytes: a row in perm order and its code, for the one
                        writer (add, build, load) */
-  vx_sq8 sq;        /* SQ8 only: fitted to every row the structure was built over, perm order */
+  vx_sq8 sq;        /* perm order. SQ8: fitted to every row the structure was built over; F32 on
+                       L2: to the centroids (only their codes use it), when they are coded */
   uint64_t trained_live; /* live rows when it was trained */
   size_t bytes;               /* held by this structure */
   atomic_size_t *owner_bytes; /* the index's total, which `bytes` is part of */
@@ -82,6 +83,7 @@ typedef struct ivf_index {
   uint32_t trainings;        /* completed trainings: the next one's sample seed */
   size_t code_size;          /* bytes per list entry's code: 4 * dim (F32) or dim (SQ8) */
   size_t head_dims, head_bytes, tail_bytes; /* its split (see ivf_list) */
+  size_t centroid_head;      /* L2: coordinates of a centroid's code compared before the rest */
   size_t proj_dims;          /* F32: IVF_PROJ_DIMS or dim if smaller; SQ8: 0 */
   const vx_kernels *kern;
   _Atomic(ivf_struct *) cur; /* NULL until trained */
@@ -107,9 +109,14 @@ int vx_ivf_assign(const ivf_index *ix, const ivf_struct *st, const float *const 
 /* Trains a new structure over every live row of s, with nlist lists, fills its lists and slot map
  * and returns it, or NULL when out of memory. Deterministic given seed, the rows and their slots. */
 ivf_struct *vx_ivf_build(ivf_index *ix, const vx_store *s, uint32_t nlist, uint64_t seed);
+/* F32: fits st's projection (proj_dims axes) to a sample of the live rows of s drawn from seed:
+ * for a snapshot that holds fewer axes than this version keeps. 0, or -1 when out of memory (or
+ * s holds no row). */
+int vx_ivf_fit_axes(const ivf_index *ix, ivf_struct *st, const vx_store *s, uint64_t seed);
 /* Packs st's centroids into gemm panels and computes their norms. 0 or -1. */
 int vx_ivf_pack(const ivf_index *ix, ivf_struct *st);
-/* SQ8, L2: codes st's centroids with its quantiser (fitted) into ccodes. */
+/* L2: codes st's centroids into ccodes, with its quantiser (SQ8: fitted to the rows; F32: fitted
+ * here to the centroids' range, widened). */
 void vx_ivf_code_centroids(const ivf_index *ix, ivf_struct *st);
 
 /* ---- ivf.c ---- */

@@ -3,10 +3,16 @@
  * the stored quantiser, so they are re-encoded from the loaded rows (one pass over the vectors)
  * rather than stored: a file cannot hold codes that disagree with its rows.
  *
- * Section layout: u32 magic "IVF1", u32 trained, u32 trainings, u32 nlist, u64 trained_live;
+ * Section layout: u32 magic "IVF2" (or "IVF1", below), u32 trained, u32 trainings, u32 nlist, u64 trained_live;
  * when trained: f32 scale, f32 inv_scale, f64 lo_sq, dim f32 offsets, dim u32 perm, (F32)
  * proj_dims * dim f32 projection, nlist * dim f32 centroids, then per list u32 count and count
- * u32 slots. Every live row is in exactly one list. Codes and terms are re-made on load. */
+ * u32 slots. Every live row is in exactly one list. Codes and terms are re-made on load.
+ *
+ * "IVF1" is the same layout with an F32 projection of min(dim, 128) axes (libvexfs 0.7.0 kept
+ * 128): it is written where it holds the same bytes (SQ8, F32 with dim <= 128), so that the
+ * snapshot keeps format version 3, and IVF2 makes it version 4. Reading an IVF1 F32 section of
+ * fewer axes than proj_dims, they are checked and replaced by axes fitted to the loaded rows (any
+ * orthonormal axes keep the scan's bounds valid; these keep them tight). */
 #include <math.h>
 #include <string.h>
 
@@ -14,13 +20,18 @@
 #include "../errors_internal.h"
 #include "ivf_internal.h"
 
-#define IVF_MAGIC 0x31465649u /* "IVF1" */
+#define IVF_MAGIC 0x32465649u    /* "IVF2" */
+#define IVF_MAGIC_V1 0x31465649u /* "IVF1" */
+#define IVF_V1_PROJ_DIMS 128u    /* F32 axes an IVF1 section holds, at most */
 
 void vx_ivf_save(const void *state, const vx_store *s, vx_snap_writer *w) {
   (void)s;
   const ivf_index *ix = state;
   const ivf_struct *st = atomic_load_explicit(&((ivf_index *)ix)->cur, memory_order_acquire);
-  uint32_t head[4] = {IVF_MAGIC, st != NULL, ix->trainings, st ? st->nlist : 0};
+  /* IVF1 where it holds the same bytes (SQ8, or F32 of at most 128 axes): older libraries read it */
+  int v1 = ix->proj_dims <= IVF_V1_PROJ_DIMS;
+  if (!v1) vx_snapw_require(w, 4);
+  uint32_t head[4] = {v1 ? IVF_MAGIC_V1 : IVF_MAGIC, st != NULL, ix->trainings, st ? st->nlist : 0};
   uint64_t trained_live = st ? st->trained_live : 0;
   vx_snapw_put(w, head, sizeof head);
   vx_snapw_put(w, &trained_live, sizeof trained_live);
@@ -107,7 +118,10 @@ vexfs_status vx_ivf_load(void *state, const vx_store *s, vx_sec_reader *r) {
   uint64_t trained_live;
   if (vx_secr_read(r, head, sizeof head) || vx_secr_read(r, &trained_live, sizeof trained_live))
     return bad("it is too short");
-  if (head[0] != IVF_MAGIC || head[1] > 1) return bad("its header is not an IVF one");
+  if ((head[0] != IVF_MAGIC && head[0] != IVF_MAGIC_V1) || head[1] > 1)
+    return bad("its header is not an IVF one");
+  size_t stored_axes = ix->proj_dims;
+  if (head[0] == IVF_MAGIC_V1 && stored_axes > IVF_V1_PROJ_DIMS) stored_axes = IVF_V1_PROJ_DIMS;
   ix->trainings = head[2];
   if (!head[1]) {
     if (head[3] || trained_live) return bad("an untrained index has lists");
@@ -128,11 +142,17 @@ vexfs_status vx_ivf_load(void *state, const vx_store *s, vx_sec_reader *r) {
     res = bad("it is too short");
   else if (!quantiser_valid(&st->sq))
     res = bad("its quantiser is impossible");
-  else if (vx_secr_read(r, st->perm, ix->dim * sizeof(uint32_t)) ||
-           vx_secr_read(r, st->proj, ix->proj_dims * ix->dim * sizeof(float)))
+  else if (vx_secr_read(r, st->perm, ix->dim * sizeof(uint32_t)))
     res = bad("it is too short");
-  else if (!perm_valid(st->perm, ix->dim, st->tmp) || !finite_all(st->proj, ix->proj_dims * ix->dim))
-    res = bad("its coordinate order or projection is impossible");
+  else if (!perm_valid(st->perm, ix->dim, st->tmp))
+    res = bad("its coordinate order is impossible");
+  for (size_t a = 0; res == VEXFS_OK && a < stored_axes; a++) {
+    float *axis = stored_axes == ix->proj_dims ? st->proj + a * ix->dim : st->tmp;
+    if (vx_secr_read(r, axis, vec))
+      res = bad("it is too short");
+    else if (!finite_all(axis, ix->dim))
+      res = bad("its projection is not finite");
+  }
   for (uint32_t l = 0; res == VEXFS_OK && l < nlist; l++) {
     float *c = st->cent + l * st->cstride;
     if (vx_secr_read(r, c, vec)) {
@@ -141,6 +161,9 @@ vexfs_status vx_ivf_load(void *state, const vx_store *s, vx_sec_reader *r) {
     }
     if (!finite_all(c, ix->dim)) res = bad("a centroid is not finite");
   }
+  if (res == VEXFS_OK && stored_axes < ix->proj_dims &&
+      vx_ivf_fit_axes(ix, st, s, ix->seed ^ trained_live) != 0)
+    res = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for the IVF projection");
   if (res == VEXFS_OK) {
     vx_ivf_pack(ix, st);
     vx_ivf_code_centroids(ix, st);

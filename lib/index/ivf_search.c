@@ -1,5 +1,5 @@
 /* IVF search. A task takes a block of queries (one when nq = 1): it scores each against every
- * centroid (SQ8 on L2: against the centroids' codes, a quarter of the bytes), keeps each query's
+ * centroid (on L2: against the centroids' 8-bit codes, a quarter of the bytes), keeps each query's
  * nprobe best lists, then walks the lists the block probes in list order, so that a list probed by
  * several queries of the block is read once while each of them scores its rows (the rows stay in
  * cache between queries).
@@ -79,20 +79,20 @@ static layout layout_for(const search_ctx *c) {
   l.heaps = l.states + round64(b * sizeof(qstate));
   l.ubs = l.heaps + round64(b * c->cand * sizeof(vx_hit));
   l.codes = l.ubs + round64(b * c->q->k * sizeof(vx_hit));
-  l.pvecs = l.codes + round64(c->ix->codes == VEXFS_IVF_CODES_SQ8 ? b * c->ix->dim : 0);
+  l.pvecs = l.codes + round64(c->ix->codes == VEXFS_IVF_CODES_SQ8 || c->st->ccodes ? b * c->ix->dim : 0);
   l.final = l.pvecs + round64(b * c->ix->dim * sizeof(float));
   l.total = l.final + round64(c->q->k * sizeof(vx_hit));
   return l;
 }
 
 /* The nprobe lists nearest to the query qs, appended to pairs as list << 32 | b: by the
- * centroids' codes where the structure has them (SQ8, L2: a centroid's tail is read only when its
+ * centroids' codes where the structure has them (L2: a centroid's tail is read only when its
  * head leaves it among the nearest so far), else by their f32 products. */
 static void probe(const search_ctx *c, const qstate *qs, float *scores, vx_hit *sel, size_t b,
                   uint64_t *pairs) {
   const ivf_struct *st = c->st;
   const vx_kernels *kern = c->ix->kern;
-  size_t dim = st->dim, hd = c->ix->head_dims;
+  size_t dim = st->dim, hd = c->ix->centroid_head;
   vx_topk t;
   vx_topk_init(&t, sel, c->nprobe);
   if (st->ccodes) {
@@ -368,6 +368,11 @@ static void block_task(void *arg, size_t task, unsigned worker) {
         pn += s->pvec[h] * s->pvec[h];
       }
       s->qperp = s->qn2 > pn ? sqrtf(s->qn2 - pn) : 0.0f;
+      if (c->st->ccodes) { /* the code probe() compares with the centroids' */
+        s->code = base + l.codes + b * ix->dim;
+        for (uint32_t d = 0; d < ix->dim; d++)
+          s->code[d] = vx_sq8_code_of(&c->st->sq, d, s->vec[c->st->perm[d]]);
+      }
     } else {
       for (uint32_t d = 0; d < ix->dim; d++) s->pvec[d] = s->vec[c->st->perm[d]];
       s->code = base + l.codes + b * ix->dim;

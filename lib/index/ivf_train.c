@@ -41,6 +41,22 @@ int vx_ivf_pack(const ivf_index *ix, ivf_struct *st) {
 
 void vx_ivf_code_centroids(const ivf_index *ix, ivf_struct *st) {
   if (!st->ccodes) return;
+  if (ix->codes == VEXFS_IVF_CODES_F32) { /* lo and hi in perm order: st->tmp's floats */
+    float *lo = st->sq.lo, *hi = st->tmp;
+    for (uint32_t d = 0; d < ix->dim; d++) {
+      lo[d] = INFINITY;
+      hi[d] = -INFINITY;
+    }
+    for (uint32_t l = 0; l < st->nlist; l++) {
+      const float *c = st->cent + l * st->cstride;
+      for (uint32_t d = 0; d < ix->dim; d++) {
+        float v = c[st->perm[d]];
+        lo[d] = fminf(lo[d], v);
+        hi[d] = fmaxf(hi[d], v);
+      }
+    }
+    vx_sq8_fit_widened(&st->sq, lo, hi);
+  }
   for (uint32_t l = 0; l < st->nlist; l++) {
     const float *c = st->cent + l * st->cstride;
     for (uint32_t d = 0; d < ix->dim; d++) st->tmp[d] = c[st->perm[d]];
@@ -439,15 +455,39 @@ static int by_id(const vx_store *s, const uint32_t *slots, size_t n, uint32_t *o
   return 0;
 }
 
-ivf_struct *vx_ivf_build(ivf_index *ix, const vx_store *s, uint32_t nlist, uint64_t seed) {
+/* The live slots of s, in slot order (*n of them), or NULL when none or out of memory. */
+static uint32_t *live_slots(const vx_store *s, size_t *n) {
   size_t rows = atomic_load_explicit(&s->rows, memory_order_relaxed);
   size_t live = atomic_load_explicit(&s->live, memory_order_relaxed);
-  if (live == 0) return NULL;
-  uint32_t *slots = vx_alloc(live * sizeof *slots);
+  uint32_t *slots = live ? vx_alloc(live * sizeof *slots) : NULL;
+  *n = 0;
   if (!slots) return NULL;
-  size_t n = 0;
-  for (size_t slot = 0; slot < rows && n < live; slot++)
-    if (vx_store_id(s, slot) != VX_NO_ID) slots[n++] = (uint32_t)slot;
+  for (size_t slot = 0; slot < rows && *n < live; slot++)
+    if (vx_store_id(s, slot) != VX_NO_ID) slots[(*n)++] = (uint32_t)slot;
+  return slots;
+}
+
+int vx_ivf_fit_axes(const ivf_index *ix, ivf_struct *st, const vx_store *s, uint64_t seed) {
+  size_t n;
+  uint32_t *slots = live_slots(s, &n), *order = slots ? vx_alloc(n * sizeof *order) : NULL;
+  size_t m = n < PCA_ROWS ? n : PCA_ROWS;
+  float *x = order ? vx_alloc_aligned(m * ix->dim * sizeof(float), VX_CACHE_LINE) : NULL;
+  uint64_t rng = seed;
+  int ok = x && by_id(s, slots, n, order) == 0;
+  if (ok) {
+    draw_sample(ix, s, order, n, m, x, &rng);
+    ok = principal_axes(ix, st, x, m, &rng) == 0;
+  }
+  vx_release(slots);
+  vx_release(order);
+  vx_release(x);
+  return ok ? 0 : -1;
+}
+
+ivf_struct *vx_ivf_build(ivf_index *ix, const vx_store *s, uint32_t nlist, uint64_t seed) {
+  size_t n;
+  uint32_t *slots = live_slots(s, &n);
+  if (!slots) return NULL;
   if (nlist > n) nlist = (uint32_t)n;
   size_t m = (size_t)nlist * IVF_SAMPLE_PER_LIST;
   if (m > n) m = n;

@@ -72,6 +72,7 @@ struct vx_snap_writer {
   size_t fill, packed_cap;
   vx_buf table;
   uint32_t nsections;
+  uint32_t version; /* written in the header: the lowest that reads the sections */
   /* the open section */
   uint32_t kind, owner;
   int shuffle;
@@ -112,8 +113,13 @@ vexfs_status vx_snapw_open(const char *path, vx_snap_writer **out) {
     return st;
   }
   w->off = HEADER; /* the header is written last */
+  w->version = VX_SNAP_VERSION_BASE;
   *out = w;
   return VEXFS_OK;
+}
+
+void vx_snapw_require(vx_snap_writer *w, uint32_t version) {
+  if (version > w->version) w->version = version;
 }
 
 static void write_bytes(vx_snap_writer *w, const void *p, size_t n) {
@@ -211,7 +217,7 @@ vexfs_status vx_snapw_finish(vx_snap_writer *w, uint64_t seq, int sync) {
   write_bytes(w, sum, sizeof sum);
   uint8_t h[HEADER] = {0};
   memcpy(h, SNAP_MAGIC, 8);
-  put32(h + 8, VX_SNAP_VERSION);
+  put32(h + 8, w->version);
   put32(h + 12, HEADER);
   put64(h + 16, seq);
   put64(h + 24, table_off);

@@ -20,8 +20,12 @@
 
 #include "vexfs/vexfs.h"
 
-#define VX_SNAP_VERSION 3u /* 2: COLLECTION sections hold format 2 configs (config_codec.h);
-                              3: format 3 configs, and ROWS_FILE sections */
+#define VX_SNAP_VERSION 4u /* 2: COLLECTION sections hold format 2 configs (config_codec.h);
+                              3: format 3 configs, and ROWS_FILE sections;
+                              4: IVF sections "IVF2" (lib/index/ivf_persist.c) */
+/* A snapshot's header holds the lowest version that reads it: this one, unless a section says
+ * it needs more (vx_snapw_require), so that older libraries read what they can. */
+#define VX_SNAP_VERSION_BASE 3u
 
 /* ---- writing ---- */
 typedef struct vx_snap_writer vx_snap_writer;
@@ -32,6 +36,8 @@ vexfs_status vx_snapw_open(const char *path, vx_snap_writer **out);
 void vx_snapw_begin(vx_snap_writer *w, uint32_t kind, uint32_t owner, int shuffle);
 void vx_snapw_put(vx_snap_writer *w, const void *p, size_t n);
 void vx_snapw_end(vx_snap_writer *w);
+/* Marks the snapshot as readable only by libraries of format `version` or later. */
+void vx_snapw_require(vx_snap_writer *w, uint32_t version);
 /* Records a failure of the caller's (e.g. out of memory) for vx_snapw_finish to report. */
 void vx_snapw_fail(vx_snap_writer *w, vexfs_status st);
 /* Writes the table and header and, when sync, fsyncs the file; closes it either way. The status
