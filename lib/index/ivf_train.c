@@ -307,6 +307,17 @@ static int order_coordinates(const ivf_index *ix, ivf_struct *st, const float *x
   return 0;
 }
 
+/* The dot product of two rows of dim doubles, in four interleaved sums (a fixed order, so the
+ * result does not depend on the machine; four chains instead of one's latency). */
+static double dot_f64(const double *a, const double *b, size_t dim) {
+  double s[4] = {0, 0, 0, 0};
+  size_t k = 0;
+  for (; k + 4 <= dim; k += 4)
+    for (int l = 0; l < 4; l++) s[l] += a[k + l] * b[k + l];
+  for (; k < dim; k++) s[0] += a[k] * b[k];
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
 /* Makes row h of v (h rows of dim doubles before it orthonormal) orthogonal to them and of unit
  * length, by modified Gram-Schmidt twice; a row with nothing left becomes a fresh random one. */
 static void orthonormalise(double *v, size_t h, size_t dim, uint64_t *rng) {
@@ -315,12 +326,10 @@ static void orthonormalise(double *v, size_t h, size_t dim, uint64_t *rng) {
     for (int pass = 0; pass < 2; pass++)
       for (size_t j = 0; j < h; j++) {
         const double *o = v + j * dim;
-        double d = 0;
-        for (size_t k = 0; k < dim; k++) d += r[k] * o[k];
+        double d = dot_f64(r, o, dim);
         for (size_t k = 0; k < dim; k++) r[k] -= d * o[k];
       }
-    double n2 = 0;
-    for (size_t k = 0; k < dim; k++) n2 += r[k] * r[k];
+    double n2 = dot_f64(r, r, dim);
     if (n2 > 1e-20 || attempt == 8) {
       double inv = n2 > 0 ? 1.0 / sqrt(n2) : 0;
       for (size_t k = 0; k < dim; k++) r[k] *= inv;
@@ -330,37 +339,69 @@ static void orthonormalise(double *v, size_t h, size_t dim, uint64_t *rng) {
   }
 }
 
+/* out (hp rows of dim doubles) = yt (hp rows of m floats) times the m rows of dim floats that
+ * `panels` holds packed for gemm_tile (pack_rows). tile: gemm_mr * ldc floats of scratch, yt's
+ * rows padded to a multiple of gemm_mr with zero rows. */
+static void transposed_product(const vx_kernels *kern, const float *yt, size_t hp, size_t m,
+                               const float *panels, size_t dim, float *tile, double *out) {
+  size_t mr = kern->gemm_mr, nr = kern->gemm_nr, np = (dim + nr - 1) / nr, ldc = np * nr;
+  for (size_t r0 = 0; r0 < hp; r0 += mr) {
+    for (size_t i0 = 0; i0 < m; i0 += KC) {
+      size_t kc = m - i0 < KC ? m - i0 : KC;
+      for (size_t p = 0; p < np; p++)
+        kern->gemm_tile(kc, yt + r0 * m + i0, m, panels + p * m * nr + i0 * nr, tile + p * nr, ldc,
+                        i0 > 0);
+    }
+    size_t here = hp - r0 < mr ? hp - r0 : mr;
+    for (size_t r = 0; r < here; r++)
+      for (size_t k = 0; k < dim; k++) out[(r0 + r) * dim + k] = tile[r * ldc + k];
+  }
+}
+
+/* Packs the m rows of dim floats at x as gemm_tile panels with m as the summed index: panel p
+ * holds columns [p * nr, (p + 1) * nr), row-major, zero past dim. */
+static void pack_rows(const float *x, size_t m, size_t dim, size_t nr, float *panels) {
+  size_t np = (dim + nr - 1) / nr;
+  for (size_t p = 0; p < np; p++)
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j < nr; j++) {
+        size_t k = p * nr + j;
+        panels[p * m * nr + i * nr + j] = k < dim ? x[i * dim + k] : 0.0f;
+      }
+}
+
 /* F32: the projection, proj_dims orthonormal directions spanning the sample's largest variance,
  * found by subspace iteration (PCA_ROUNDS products with the centred sample). The scan's bounds
  * hold for any orthonormal directions; these make them tight. */
 static int principal_axes(const ivf_index *ix, ivf_struct *st, const float *x, size_t m,
                           uint64_t *rng) {
-  size_t dim = ix->dim, hp = ix->proj_dims;
+  const vx_kernels *kern = ix->kern;
+  size_t dim = ix->dim, hp = ix->proj_dims, mr = kern->gemm_mr, nr = kern->gemm_nr;
   if (m > PCA_ROWS) m = PCA_ROWS;
+  size_t hp_padded = (hp + mr - 1) / mr * mr, ldc = (dim + nr - 1) / nr * nr;
   double *v = vx_alloc(hp * dim * sizeof *v), *mean = vx_calloc(dim, sizeof *mean);
   float *y = vx_alloc(m * hp * sizeof *y), *vf = vx_alloc(hp * dim * sizeof *vf);
   float *xc = vx_alloc(m * dim * sizeof *xc);
-  int ok = v && mean && y && vf && xc;
+  float *yt = vx_calloc(hp_padded * m, sizeof *yt);
+  float *panels = vx_alloc_aligned(ldc * m * sizeof(float), VX_CACHE_LINE);
+  float *tile = vx_alloc_aligned(mr * ldc * sizeof(float), VX_CACHE_LINE);
+  int ok = v && mean && y && vf && xc && yt && panels && tile;
   if (ok) {
     for (size_t i = 0; i < m; i++)
       for (size_t k = 0; k < dim; k++) mean[k] += x[i * dim + k];
     for (size_t k = 0; k < dim; k++) mean[k] /= (double)m;
     for (size_t i = 0; i < m; i++)
       for (size_t k = 0; k < dim; k++) xc[i * dim + k] = (float)(x[i * dim + k] - mean[k]);
+    pack_rows(xc, m, dim, nr, panels);
     for (size_t i = 0; i < hp * dim; i++) v[i] = uniform(rng) - 0.5;
     for (size_t h = 0; h < hp; h++) orthonormalise(v, h, dim, rng);
     for (unsigned round = 0; round < PCA_ROUNDS; round++) {
       for (size_t i = 0; i < hp * dim; i++) vf[i] = (float)v[i];
       for (size_t i = 0; i < m; i++) /* y = xc v^T */
-        for (size_t h = 0; h < hp; h++) y[i * hp + h] = ix->kern->dot(xc + i * dim, vf + h * dim, dim);
-      memset(v, 0, hp * dim * sizeof *v); /* v = y^T xc */
+        for (size_t h = 0; h < hp; h++) y[i * hp + h] = kern->dot(xc + i * dim, vf + h * dim, dim);
       for (size_t i = 0; i < m; i++)
-        for (size_t h = 0; h < hp; h++) {
-          double a = y[i * hp + h];
-          double *vh = v + h * dim;
-          const float *xi = xc + i * dim;
-          for (size_t k = 0; k < dim; k++) vh[k] += a * xi[k];
-        }
+        for (size_t h = 0; h < hp; h++) yt[h * m + i] = y[i * hp + h];
+      transposed_product(kern, yt, hp, m, panels, dim, tile, v); /* v = y^T xc */
       for (size_t h = 0; h < hp; h++) orthonormalise(v, h, dim, rng);
     }
     for (size_t i = 0; i < hp * dim; i++) st->proj[i] = (float)v[i];
@@ -370,6 +411,9 @@ static int principal_axes(const ivf_index *ix, ivf_struct *st, const float *x, s
   vx_release(y);
   vx_release(vf);
   vx_release(xc);
+  vx_release(yt);
+  vx_release(panels);
+  vx_release(tile);
   return ok ? 0 : -1;
 }
 
