@@ -29,11 +29,11 @@ static uint64_t next_random(uint64_t *state) {
 
 static double uniform(uint64_t *state) { return (double)(next_random(state) >> 11) * 0x1p-53; }
 
-static void pack_panels(const ivf_index *ix, const float *src, size_t stride, size_t ncols,
-                        float *panels);
+static void pack_panels(size_t nr, const float *src, size_t col_stride, size_t elem_stride,
+                        size_t ncols, size_t len, float *panels);
 
 int vx_ivf_pack(const ivf_index *ix, ivf_struct *st) {
-  pack_panels(ix, st->cent, st->cstride, st->nlist, st->panels);
+  pack_panels(ix->kern->gemm_nr, st->cent, st->cstride, 1, st->nlist, ix->dim, st->panels);
   for (uint32_t c = 0; c < st->nlist; c++)
     st->cnorm[c] = ix->kern->dot(st->cent + c * st->cstride, st->cent + c * st->cstride, ix->dim);
   return 0;
@@ -64,27 +64,26 @@ void vx_ivf_code_centroids(const ivf_index *ix, ivf_struct *st) {
   }
 }
 
-/* Packs ncols rows of dim floats (row j at src + j * stride) into gemm_tile panels of nr columns,
- * zero past ncols. */
-static void pack_panels(const ivf_index *ix, const float *src, size_t stride, size_t ncols,
-                        float *panels) {
-  size_t nr = ix->kern->gemm_nr, dim = ix->dim, np = (ncols + nr - 1) / nr;
+/* Packs ncols columns of len floats (element k of column c at src[c * col_stride + k *
+ * elem_stride]) into gemm_tile panels of nr columns, zero past ncols. */
+static void pack_panels(size_t nr, const float *src, size_t col_stride, size_t elem_stride,
+                        size_t ncols, size_t len, float *panels) {
+  size_t np = (ncols + nr - 1) / nr;
   for (size_t p = 0; p < np; p++)
     for (size_t j = 0; j < nr; j++) {
       size_t c = p * nr + j;
-      for (size_t k = 0; k < dim; k++)
-        panels[p * dim * nr + k * nr + j] = c < ncols ? src[c * stride + k] : 0.0f;
+      for (size_t k = 0; k < len; k++)
+        panels[p * len * nr + k * nr + j] = c < ncols ? src[c * col_stride + k * elem_stride] : 0.0f;
     }
 }
 
-/* Dot products of n rows with ncols packed columns, gemm_mr rows at a time: fn receives each
- * group's first row, its size and its tile (row r's products at tile + r * ldc). 0, or -1 when
- * out of memory (fn not called). */
+/* Dot products of n rows of dim floats with ncols packed columns of as many, gemm_mr rows at a
+ * time: fn receives each group's first row, its size and its tile (row r's products at tile + r *
+ * ldc). 0, or -1 when out of memory (fn not called). */
 typedef void (*tile_fn)(void *ctx, size_t r0, size_t here, const float *tile, size_t ldc);
-static int blocked_products(const ivf_index *ix, const float *panels, size_t ncols,
-                            const float *const *rows, size_t n, tile_fn fn, void *ctx) {
-  const vx_kernels *kern = ix->kern;
-  size_t mr = kern->gemm_mr, nr = kern->gemm_nr, dim = ix->dim;
+static int blocked_products(const vx_kernels *kern, const float *panels, size_t ncols,
+                            const float *const *rows, size_t n, size_t dim, tile_fn fn, void *ctx) {
+  size_t mr = kern->gemm_mr, nr = kern->gemm_nr;
   size_t np = (ncols + nr - 1) / nr, ldc = np * nr;
   float *a = vx_alloc_aligned(mr * dim * sizeof(float), VX_CACHE_LINE);
   float *tile = vx_alloc_aligned(mr * ldc * sizeof(float), VX_CACHE_LINE);
@@ -141,7 +140,7 @@ static void nearest_of_tile(void *arg, size_t r0, size_t here, const float *tile
 static int assign_with(const ivf_index *ix, const ivf_struct *st, const float *const *rows,
                        size_t n, uint32_t *out, int by_l2) {
   nearest_ctx c = {st, out, by_l2};
-  return blocked_products(ix, st->panels, st->nlist, rows, n, nearest_of_tile, &c);
+  return blocked_products(ix->kern, st->panels, st->nlist, rows, n, ix->dim, nearest_of_tile, &c);
 }
 
 int vx_ivf_assign(const ivf_index *ix, const ivf_struct *st, const float *const *rows, size_t n,
@@ -339,35 +338,16 @@ static void orthonormalise(double *v, size_t h, size_t dim, uint64_t *rng) {
   }
 }
 
-/* out (hp rows of dim doubles) = yt (hp rows of m floats) times the m rows of dim floats that
- * `panels` holds packed for gemm_tile (pack_rows). tile: gemm_mr * ldc floats of scratch, yt's
- * rows padded to a multiple of gemm_mr with zero rows. */
-static void transposed_product(const vx_kernels *kern, const float *yt, size_t hp, size_t m,
-                               const float *panels, size_t dim, float *tile, double *out) {
-  size_t mr = kern->gemm_mr, nr = kern->gemm_nr, np = (dim + nr - 1) / nr, ldc = np * nr;
-  for (size_t r0 = 0; r0 < hp; r0 += mr) {
-    for (size_t i0 = 0; i0 < m; i0 += KC) {
-      size_t kc = m - i0 < KC ? m - i0 : KC;
-      for (size_t p = 0; p < np; p++)
-        kern->gemm_tile(kc, yt + r0 * m + i0, m, panels + p * m * nr + i0 * nr, tile + p * nr, ldc,
-                        i0 > 0);
-    }
-    size_t here = hp - r0 < mr ? hp - r0 : mr;
-    for (size_t r = 0; r < here; r++)
-      for (size_t k = 0; k < dim; k++) out[(r0 + r) * dim + k] = tile[r * ldc + k];
-  }
-}
+/* Stores a tile of products of rows of y^T with the sample's columns as rows of v. */
+typedef struct axes_ctx {
+  double *v;
+  size_t dim;
+} axes_ctx;
 
-/* Packs the m rows of dim floats at x as gemm_tile panels with m as the summed index: panel p
- * holds columns [p * nr, (p + 1) * nr), row-major, zero past dim. */
-static void pack_rows(const float *x, size_t m, size_t dim, size_t nr, float *panels) {
-  size_t np = (dim + nr - 1) / nr;
-  for (size_t p = 0; p < np; p++)
-    for (size_t i = 0; i < m; i++)
-      for (size_t j = 0; j < nr; j++) {
-        size_t k = p * nr + j;
-        panels[p * m * nr + i * nr + j] = k < dim ? x[i * dim + k] : 0.0f;
-      }
+static void axes_of_tile(void *arg, size_t r0, size_t here, const float *tile, size_t ldc) {
+  const axes_ctx *c = arg;
+  for (size_t r = 0; r < here; r++)
+    for (size_t k = 0; k < c->dim; k++) c->v[(r0 + r) * c->dim + k] = tile[r * ldc + k];
 }
 
 /* F32: the projection, proj_dims orthonormal directions spanning the sample's largest variance,
@@ -376,44 +356,42 @@ static void pack_rows(const float *x, size_t m, size_t dim, size_t nr, float *pa
 static int principal_axes(const ivf_index *ix, ivf_struct *st, const float *x, size_t m,
                           uint64_t *rng) {
   const vx_kernels *kern = ix->kern;
-  size_t dim = ix->dim, hp = ix->proj_dims, mr = kern->gemm_mr, nr = kern->gemm_nr;
+  size_t dim = ix->dim, hp = ix->proj_dims, nr = kern->gemm_nr;
   if (m > PCA_ROWS) m = PCA_ROWS;
-  size_t hp_padded = (hp + mr - 1) / mr * mr, ldc = (dim + nr - 1) / nr * nr;
+  size_t ldc = (dim + nr - 1) / nr * nr;
   double *v = vx_alloc(hp * dim * sizeof *v), *mean = vx_calloc(dim, sizeof *mean);
-  float *y = vx_alloc(m * hp * sizeof *y), *vf = vx_alloc(hp * dim * sizeof *vf);
-  float *xc = vx_alloc(m * dim * sizeof *xc);
-  float *yt = vx_calloc(hp_padded * m, sizeof *yt);
+  float *vf = vx_alloc(hp * dim * sizeof *vf), *xc = vx_alloc(m * dim * sizeof *xc);
+  float *yt = vx_alloc(hp * m * sizeof *yt); /* y = xc v^T, transposed: row h is axis h's */
+  const float **yt_rows = vx_alloc(hp * sizeof *yt_rows);
   float *panels = vx_alloc_aligned(ldc * m * sizeof(float), VX_CACHE_LINE);
-  float *tile = vx_alloc_aligned(mr * ldc * sizeof(float), VX_CACHE_LINE);
-  int ok = v && mean && y && vf && xc && yt && panels && tile;
+  int ok = v && mean && vf && xc && yt && yt_rows && panels;
   if (ok) {
     for (size_t i = 0; i < m; i++)
       for (size_t k = 0; k < dim; k++) mean[k] += x[i * dim + k];
     for (size_t k = 0; k < dim; k++) mean[k] /= (double)m;
     for (size_t i = 0; i < m; i++)
       for (size_t k = 0; k < dim; k++) xc[i * dim + k] = (float)(x[i * dim + k] - mean[k]);
-    pack_rows(xc, m, dim, nr, panels);
+    pack_panels(nr, xc, 1, dim, dim, m, panels); /* the sample's columns, m long */
+    for (size_t h = 0; h < hp; h++) yt_rows[h] = yt + h * m;
     for (size_t i = 0; i < hp * dim; i++) v[i] = uniform(rng) - 0.5;
     for (size_t h = 0; h < hp; h++) orthonormalise(v, h, dim, rng);
-    for (unsigned round = 0; round < PCA_ROUNDS; round++) {
+    axes_ctx c = {v, dim};
+    for (unsigned round = 0; ok && round < PCA_ROUNDS; round++) {
       for (size_t i = 0; i < hp * dim; i++) vf[i] = (float)v[i];
-      for (size_t i = 0; i < m; i++) /* y = xc v^T */
-        for (size_t h = 0; h < hp; h++) y[i * hp + h] = kern->dot(xc + i * dim, vf + h * dim, dim);
       for (size_t i = 0; i < m; i++)
-        for (size_t h = 0; h < hp; h++) yt[h * m + i] = y[i * hp + h];
-      transposed_product(kern, yt, hp, m, panels, dim, tile, v); /* v = y^T xc */
-      for (size_t h = 0; h < hp; h++) orthonormalise(v, h, dim, rng);
+        for (size_t h = 0; h < hp; h++) yt[h * m + i] = kern->dot(xc + i * dim, vf + h * dim, dim);
+      ok = blocked_products(kern, panels, dim, yt_rows, hp, m, axes_of_tile, &c) == 0; /* v = y^T xc */
+      for (size_t h = 0; ok && h < hp; h++) orthonormalise(v, h, dim, rng);
     }
-    for (size_t i = 0; i < hp * dim; i++) st->proj[i] = (float)v[i];
+    for (size_t i = 0; ok && i < hp * dim; i++) st->proj[i] = (float)v[i];
   }
   vx_release(v);
   vx_release(mean);
-  vx_release(y);
   vx_release(vf);
   vx_release(xc);
   vx_release(yt);
+  vx_release(yt_rows);
   vx_release(panels);
-  vx_release(tile);
   return ok ? 0 : -1;
 }
 
@@ -464,8 +442,8 @@ static int fill_lists(const ivf_index *ix, ivf_struct *st, const vx_store *s, co
     float *panels = vx_alloc_aligned(np * nr * ix->dim * sizeof(float), VX_CACHE_LINE);
     append_ctx c = {ix, st, s, slots, label};
     ok = panels != NULL;
-    if (ok) pack_panels(ix, st->proj, ix->dim, ix->proj_dims, panels);
-    ok = ok && blocked_products(ix, panels, ix->proj_dims, rows, n, append_tile, &c) == 0;
+    if (ok) pack_panels(nr, st->proj, ix->dim, 1, ix->proj_dims, ix->dim, panels);
+    ok = ok && blocked_products(ix->kern, panels, ix->proj_dims, rows, n, ix->dim, append_tile, &c) == 0;
     vx_release(panels);
   } else {
     for (size_t i = 0; ok && i < n; i++) vx_ivf_append(ix, st, s, label[i], slots[i], NULL);
