@@ -175,6 +175,8 @@ static void test_round_trips(void **state) {
   }
   round_trip(VEXFS_INDEX_AUTO, VEXFS_METRIC_L2, 300);  /* still exact */
   round_trip(VEXFS_INDEX_HNSW, VEXFS_METRIC_L2, 3000);
+  round_trip(VEXFS_INDEX_IVF, VEXFS_METRIC_IP, 3000); /* fill's upsert meets grown lists */
+  round_trip(VEXFS_INDEX_LSH, VEXFS_METRIC_L2, 3000);
 }
 
 /* AUTO past its crossover: the built graph is saved and loaded, not rebuilt. */

@@ -1,7 +1,8 @@
 /* IVF (F32 and SQ8): recall against exact search for every metric, nprobe = nlist answering as
  * FLAT does, recall that never drops as nprobe grows, training and retraining (with searches
  * running meanwhile), removes, filters that still give k results, all-or-nothing batches, batched
- * searches equal to single ones, edge cases (empty, k > n, fewer rows than lists, dim = 1), and
+ * searches equal to single ones, upserts whose removals meet grown lists, edge cases (empty, k > n,
+ * fewer rows than lists, dim = 1), and
  * persistence (a reopened database answers identically without retraining; a log replay trains
  * the same lists). Crafted IVF snapshot sections are refused in test_files.c. */
 #include <pthread.h>
@@ -153,6 +154,38 @@ static void test_every_list_is_flat(void **state) {
     vexfs_collection_free(f);
   }
   free(v);
+  free(q);
+}
+
+/* An upsert removes the rows it replaces in the same step that publishes the new ones, after the
+ * lists the new rows fill have grown (prepare): the removals must reach the grown lists, or a
+ * replaced row stays listed and the row moved into its place is lost (a reopened database then
+ * refuses the snapshot). With every list probed, answers equal FLAT's after such upserts. */
+static void test_upserts_into_grown_lists(void **state) {
+  (void)state;
+  enum { N = 3000, D = 16, UP = 1500, NQ = 60 };
+  float *v = clustered(N, D, 21), *fresh = clustered(UP, D, 22), *q = clustered(NQ, D, 23);
+  uint64_t ids[UP];
+  for (size_t i = 0; i < UP; i++) ids[i] = i < UP / 2 ? 2 * i : N + i; /* half replace, half new */
+  for (int ci = 0; ci < 2; ci++) {
+    vexfs_collection *f = make(VEXFS_INDEX_FLAT, VEXFS_METRIC_L2, D, 0, 0);
+    vexfs_collection *c = make(VEXFS_INDEX_IVF, VEXFS_METRIC_L2, D, codes[ci], 0);
+    insert_range(f, v, 0, N);
+    insert_range(c, v, 0, N);
+    assert_non_null(structure(c));
+    assert_int_equal(vexfs_upsert(f, ids, fresh, NULL, UP), VEXFS_OK);
+    assert_int_equal(vexfs_upsert(c, ids, fresh, NULL, UP), VEXFS_OK);
+    assert_int_equal(vexfs_count(c), N + UP / 2);
+    size_t listed = 0;
+    for (uint32_t l = 0; l < structure(c)->nlist; l++) listed += structure(c)->lists[l].n;
+    assert_int_equal(listed, N + UP / 2);
+    assert_answers_as_flat(c, f, q, NQ, structure(c)->nlist);
+    assert_answers_as_flat(c, f, fresh, NQ, structure(c)->nlist);
+    vexfs_collection_free(c);
+    vexfs_collection_free(f);
+  }
+  free(v);
+  free(fresh);
   free(q);
 }
 
@@ -559,6 +592,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_recall_every_metric_and_code),
       cmocka_unit_test(test_every_list_is_flat),
+      cmocka_unit_test(test_upserts_into_grown_lists),
       cmocka_unit_test(test_sq8_l2_every_list_is_flat),
       cmocka_unit_test(test_more_lists_never_lower_recall),
       cmocka_unit_test(test_training_and_retraining),

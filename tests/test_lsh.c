@@ -14,7 +14,9 @@
 
 #include <cmocka.h>
 
+#include "collection_impl.h"
 #include "collection_internal.h"
+#include "index/lsh_internal.h"
 #include "db_util.h"
 #include "index_util.h"
 #include "snapshot_edit.h"
@@ -235,6 +237,47 @@ static void test_remove_and_reinsert(void **state) {
   free(all);
   free(fresh);
   free(gone);
+  fixture_free(&x);
+}
+
+/* Each live row is in one bucket of every table, and no other slot is in any. */
+static void assert_buckets_hold_the_live_rows(const vexfs_collection *c) {
+  const lsh *h = c->index_state;
+  const vx_store *s = &c->store;
+  size_t rows = atomic_load(&s->rows), *seen = calloc(rows, sizeof *seen);
+  for (size_t b = 0; b < ((size_t)h->tables << h->dir_bits); b++)
+    for (uint32_t j = 0; j < h->dir[b].count; j++) {
+      uint32_t slot = h->dir[b].slots[j];
+      assert_true(slot < rows && vx_store_id(s, slot) != VX_NO_ID);
+      seen[slot]++;
+    }
+  for (size_t slot = 0; slot < rows; slot++)
+    assert_int_equal(seen[slot], vx_store_id(s, slot) != VX_NO_ID ? h->tables : 0);
+  free(seen);
+}
+
+/* An upsert removes the rows it replaces after the buckets its new rows fill have grown
+ * (prepare): the removals must reach the grown buckets, or a replaced row stays in them and the
+ * row moved into its place is lost. */
+static void test_upserts_into_grown_buckets(void **state) {
+  (void)state;
+  enum { N = 4000, D = 16, NQ = 20, UP = 2000 };
+  fixture x = fixture_make(N, NQ, D, 17, NULL, 0);
+  float *fresh = clustered_lsh(UP, D, 18);
+  uint64_t *ids = malloc(UP * sizeof *ids);
+  for (size_t i = 0; i < UP; i++) ids[i] = i < UP / 2 ? 2 * i : N + i; /* half replace, half new */
+  assert_int_equal(vexfs_upsert(x.l, ids, fresh, NULL, UP), VEXFS_OK);
+  assert_int_equal(vexfs_count(x.l), N + UP / 2);
+  assert_buckets_hold_the_live_rows(x.l);
+  vexfs_search_params p = params(0, 0);
+  uint64_t got[1];
+  float d[1];
+  for (size_t i = 0; i < UP; i += 97) { /* each upserted vector finds itself */
+    assert_int_equal(vexfs_search(x.l, fresh + i * D, 1, 1, &p, got, d, NULL), VEXFS_OK);
+    assert_true(d[0] == 0.0f);
+  }
+  free(ids);
+  free(fresh);
   fixture_free(&x);
 }
 
@@ -593,6 +636,7 @@ int main(void) {
       cmocka_unit_test(test_more_probes_never_lower_recall),
       cmocka_unit_test(test_deterministic_build),
       cmocka_unit_test(test_remove_and_reinsert),
+      cmocka_unit_test(test_upserts_into_grown_buckets),
       cmocka_unit_test(test_filter_hook),
       cmocka_unit_test(test_batches_all_or_nothing),
       cmocka_unit_test(test_edge_cases),

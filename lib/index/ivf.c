@@ -131,9 +131,9 @@ int vx_ivf_where_reserve(ivf_struct *st, size_t slots) {
   return 0;
 }
 
-/* New buffers for `cap` entries of list L holding its current entries, in L's new_* fields. */
+/* New buffers for `cap` entries of list L, in L's new_* fields; swap_in fills them with L's
+ * entries of that moment (a remove may come between, as an upsert's does). */
 static int make_new_buffers(const ivf_index *ix, ivf_struct *st, ivf_list *L, uint32_t cap) {
-  size_t n = atomic_load_explicit(&L->n, memory_order_relaxed);
   L->new_slots = vx_alloc((size_t)cap * sizeof(uint32_t));
   L->new_codes = vx_alloc_aligned((size_t)cap * ix->code_size, VX_CACHE_LINE);
   L->new_terms = vx_alloc((size_t)cap * IVF_TERMS * sizeof(float));
@@ -142,19 +142,21 @@ static int make_new_buffers(const ivf_index *ix, ivf_struct *st, ivf_list *L, ui
     return -1;
   }
   L->new_cap = cap;
-  if (n) {
-    memcpy(L->new_slots, L->slots, n * sizeof(uint32_t));
-    memcpy(L->new_codes, L->codes, n * ix->head_bytes);
-    memcpy(L->new_codes + (size_t)cap * ix->head_bytes, ivf_tail(ix, L, 0), n * ix->tail_bytes);
-    memcpy(L->new_terms, L->terms, n * IVF_TERMS * sizeof(float));
-  }
   account_add(st, (size_t)cap * entry_bytes(ix));
   return 0;
 }
 
-/* Swaps list L's new buffers in (no search may be reading L). */
+/* Moves list L's entries into its new buffers and swaps those in (no search may be reading L). */
 static void swap_in(const ivf_index *ix, ivf_struct *st, ivf_list *L) {
   if (!L->new_slots) return;
+  size_t n = atomic_load_explicit(&L->n, memory_order_relaxed);
+  if (n) {
+    memcpy(L->new_slots, L->slots, n * sizeof(uint32_t));
+    memcpy(L->new_codes, L->codes, n * ix->head_bytes);
+    memcpy(L->new_codes + (size_t)L->new_cap * ix->head_bytes, ivf_tail(ix, L, 0),
+           n * ix->tail_bytes);
+    memcpy(L->new_terms, L->terms, n * IVF_TERMS * sizeof(float));
+  }
   vx_release(L->slots);
   vx_release(L->codes);
   vx_release(L->terms);

@@ -411,8 +411,7 @@ static int reserve_buckets(lsh *h, const uint32_t *slots, size_t n) {
         ok = 0;
         continue;
       }
-      if (b->count) memcpy(a, b->slots, b->count * sizeof *a);
-      h->grow[h->ngrow++] = (lsh_grow){b, a, (uint32_t)cap};
+      h->grow[h->ngrow++] = (lsh_grow){b, a, (uint32_t)cap}; /* filled at publish */
     }
   }
   vx_release(need);
@@ -452,8 +451,9 @@ static vexfs_status lsh_prepare(void *state, const vx_store *s, const uint32_t *
 static void lsh_publish(void *state, const vx_store *s) {
   lsh *h = state;
   (void)s;
-  for (size_t i = 0; i < h->ngrow; i++) {
+  for (size_t i = 0; i < h->ngrow; i++) { /* the bucket as it is now: an upsert removed rows */
     lsh_grow *g = &h->grow[i];
+    if (g->b->count) memcpy(g->slots, g->b->slots, g->b->count * sizeof *g->slots);
     atomic_fetch_add(&h->bucket_bytes, ((size_t)g->cap - g->b->cap) * sizeof(uint32_t));
     vx_release(g->b->slots);
     g->b->slots = g->slots;
