@@ -6,10 +6,17 @@
  * Data: 100 random centres in [0,1]^d, each point a centre plus uniform noise of +-0.05 per
  * coordinate; queries drawn the same way. Rows go in by batches of 10 000, as a bulk load does.
  * Recall@10 is against FLAT's answers. Each index runs at its defaults (HNSW M=16,
- * efConstruction=200, ef=64; IVF nlist and nprobe its own).
+ * efConstruction=200, ef=64; IVF nlist and nprobe its own). Each size is measured at least --reps
+ * times (default 5) and until its repetitions have taken --budget seconds (default 2; at most
+ * 101 times), so that the cheap sizes, a few milliseconds each, are measured often enough for
+ * their medians to hold still; the kinds take turns within a repetition so that the machine's
+ * drift falls on all alike, and a cell shows the repetition of median total.
  *
- * usage: auto_crossover [--max-n N] [--max-n-768 N] [--queries Q] [--dims 128,768]
- *                       [--no-fmnist] [--dat FILE]
+ * usage: auto_crossover [--max-n N] [--max-n-768 N] [--queries Q] [--dims 16,128,768]
+ *                       [--sizes 1000,2000,...] [--reps R] [--budget S] [--no-fmnist]
+ *                       [--dat FILE]
+ * --dims takes up to 8 dimensions, --sizes replaces the clustered sizes (1 000 to 1M, 1-2-5
+ * steps) with up to 16.
  * Prints a markdown table; --dat writes one gnuplot block per data set (n, then the total
  * seconds of flat, ivf, hnsw, auto). */
 #define _POSIX_C_SOURCE 200809L
@@ -24,7 +31,7 @@
 #include "clustered.h"
 #include "fashion_mnist_c.h"
 
-enum { K = 10, BATCH = 10000, KINDS = 4 };
+enum { K = 10, BATCH = 10000, KINDS = 4, MAX_REPS = 101 };
 
 static const vexfs_index_kind kinds[KINDS] = {VEXFS_INDEX_FLAT, VEXFS_INDEX_IVF,
                                               VEXFS_INDEX_HNSW, VEXFS_INDEX_AUTO};
@@ -90,21 +97,50 @@ static double recall(const uint64_t *got, const uint64_t *exact, size_t nq) {
   return (double)hit / (double)(nq * K);
 }
 
-/* One table row (and .dat line) for the first n rows of v. */
+static double total_of(const run *r) { return r->build_s + r->query_s; }
+
+static int by_total(const void *a, const void *b) {
+  double tx = total_of(a), ty = total_of(b);
+  return (tx > ty) - (tx < ty);
+}
+
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* One table row (and .dat line) for the first n rows of v, from at least reps repetitions and
+ * budget seconds of them. auto / best is the median of the repetitions' own ratios (AUTO's total
+ * over the best fixed kind's, measured moments apart), steadier than a ratio of medians. */
 static void row(FILE *dat, const char *data, const float *v, size_t n, uint32_t dim,
-                const float *q, size_t nq) {
+                const float *q, size_t nq, int reps, double budget) {
   uint64_t *exact = malloc(nq * K * sizeof *exact), *ids = malloc(nq * K * sizeof *ids);
-  run runs[KINDS];
+  run runs[KINDS], *each = malloc((size_t)MAX_REPS * KINDS * sizeof *each);
+  int done = 0;
+  for (double t0 = now(); done < MAX_REPS && (done < reps || now() - t0 < budget); done++)
+    for (int k = 0; k < KINDS; k++) {
+      run *e = &each[k * MAX_REPS + done];
+      *e = measure(kinds[k], v, n, dim, q, nq, k == 0 ? exact : ids);
+      e->recall = k == 0 ? 1.0 : recall(ids, exact, nq);
+    }
+  run *sorted = malloc((size_t)done * sizeof *sorted);
   for (int k = 0; k < KINDS; k++) {
-    runs[k] = measure(kinds[k], v, n, dim, q, nq, k == 0 ? exact : ids);
-    runs[k].recall = k == 0 ? 1.0 : recall(ids, exact, nq);
+    memcpy(sorted, each + k * MAX_REPS, (size_t)done * sizeof *sorted);
+    qsort(sorted, (size_t)done, sizeof *sorted, by_total);
+    runs[k] = sorted[done / 2];
   }
+  free(sorted);
   double best = 1e300, total[KINDS];
   int best_k = 0;
   for (int k = 0; k < KINDS; k++) {
-    total[k] = runs[k].skipped ? 0 : runs[k].build_s + runs[k].query_s;
+    total[k] = runs[k].skipped ? 0 : total_of(&runs[k]);
     if (k < KINDS - 1 && !runs[k].skipped && total[k] < best) best = total[k], best_k = k;
   }
+  double ratio[MAX_REPS];
+  for (int r = 0; r < done; r++)
+    ratio[r] = total_of(&each[3 * MAX_REPS + r]) / total_of(&each[best_k * MAX_REPS + r]);
+  qsort(ratio, (size_t)done, sizeof *ratio, by_value);
+  free(each);
   printf("| %s | %u | %zu |", data, dim, n);
   for (int k = 0; k < KINDS; k++)
     if (runs[k].skipped) printf(" - |");
@@ -112,7 +148,7 @@ static void row(FILE *dat, const char *data, const float *v, size_t n, uint32_t 
       printf(" %.3f + %.3f = %.3f (%.3f) |", runs[k].build_s, runs[k].query_s, total[k],
              runs[k].recall);
   printf(" %s | %s | %.2fx |\n", kind_names[best_k], runs[3].skipped ? "-" : runs[3].in_use,
-         runs[3].skipped ? 0.0 : total[3] / best);
+         runs[3].skipped ? 0.0 : ratio[done / 2]);
   fflush(stdout);
   if (dat) {
     fprintf(dat, "%zu", n);
@@ -124,9 +160,28 @@ static void row(FILE *dat, const char *data, const float *v, size_t n, uint32_t 
   free(ids);
 }
 
+/* Parses "a,b,c" (positive numbers, at most max) into out: how many, or 0 if malformed. */
+static size_t list_of(const char *text, size_t *out, size_t max) {
+  size_t n = 0;
+  while (n < max) {
+    char *end;
+    unsigned long v = strtoul(text, &end, 10);
+    if (end == text || v == 0) return 0;
+    out[n++] = v;
+    if (*end == '\0') return n;
+    if (*end != ',') return 0;
+    text = end + 1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   size_t max_n = 1000000, max_n_768 = 200000, nq = 1000;
-  int use_fmnist = 1, dims[2] = {128, 768}, ndims = 2;
+  int use_fmnist = 1, reps = 5, bad = 0;
+  double budget = 2.0;
+  size_t dims[8] = {128, 768}, ndims = 2;
+  size_t sizes[16] = {1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000};
+  size_t nsizes = 10;
   FILE *dat = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--max-n") && i + 1 < argc) max_n = strtoul(argv[++i], NULL, 10);
@@ -134,30 +189,43 @@ int main(int argc, char **argv) {
       max_n_768 = strtoul(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--queries") && i + 1 < argc) nq = strtoul(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--no-fmnist")) use_fmnist = 0;
-    else if (!strcmp(argv[i], "--dims") && i + 1 < argc)
-      ndims = sscanf(argv[++i], "%d,%d", &dims[0], &dims[1]);
+    else if (!strcmp(argv[i], "--dims") && i + 1 < argc) {
+      bad |= !(ndims = list_of(argv[++i], dims, 8));
+    }
+    else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--budget") && i + 1 < argc) budget = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
+      bad |= !(nsizes = list_of(argv[++i], sizes, 16));
+    }
     else if (!strcmp(argv[i], "--dat") && i + 1 < argc) dat = fopen(argv[++i], "w");
     else {
-      fprintf(stderr, "usage: %s [--max-n N] [--max-n-768 N] [--queries Q] [--dims 128,768] "
-                      "[--no-fmnist] [--dat FILE]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--max-n N] [--max-n-768 N] [--queries Q] [--dims 16,128,768] "
+                      "[--sizes 1000,2000,...] [--reps R] [--budget S] [--no-fmnist] [--dat FILE]\n",
+              argv[0]);
       return 2;
     }
   }
-  static const size_t sizes[] = {1000,   2000,   5000,   10000,  20000,
-                                 50000,  100000, 200000, 500000, 1000000};
-  printf("build + %zu single queries, seconds (recall@10 in brackets), one thread\n\n", nq);
+  if (bad || reps < 1 || reps > MAX_REPS || !(budget >= 0)) {
+    fprintf(stderr, "%s: --dims takes 1 to 8 numbers, --sizes 1 to 16, --reps 1 to %d, --budget"
+                    " seconds\n", argv[0], MAX_REPS);
+    return 2;
+  }
+  printf("build + %zu single queries, seconds (recall@10 in brackets), one thread, median of at least"
+         " %d and %.1f s of repetitions\n\n", nq, reps, budget);
   printf("| data | d | n | flat | ivf | hnsw | auto | best fixed | auto holds | auto / best |\n"
          "|---|---|---|---|---|---|---|---|---|---|\n");
-  for (int di = 0; di < ndims; di++) {
+  for (size_t di = 0; di < ndims; di++) {
     uint32_t dim = (uint32_t)dims[di];
     size_t top = dim > 128 ? max_n_768 : max_n;
     if (dat) fprintf(dat, "# clustered d=%u\n", dim);
     float *v = NULL;
     size_t made = 0;
-    for (size_t si = 0; si < sizeof sizes / sizeof *sizes && sizes[si] <= top; si++) made = sizes[si];
+    for (size_t si = 0; si < nsizes; si++)
+      if (sizes[si] <= top && sizes[si] > made) made = sizes[si];
     v = clustered_rows(made + nq, dim, 1);
-    for (size_t si = 0; si < sizeof sizes / sizeof *sizes && sizes[si] <= top; si++)
-      row(dat, "clustered", v, sizes[si], dim, v + made * dim, nq);
+    for (size_t si = 0; si < nsizes; si++)
+      if (sizes[si] <= top)
+        row(dat, "clustered", v, sizes[si], dim, v + made * dim, nq, reps, budget);
     free(v);
     if (dat) fprintf(dat, "\n\n");
   }
@@ -170,7 +238,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
       row(dat, "fashion-mnist", train, prefixes[i] < n_train ? prefixes[i] : n_train,
           (uint32_t)dim_train, test,
-          nq < n_test ? nq : n_test);
+          nq < n_test ? nq : n_test, reps, budget);
   } else if (use_fmnist) {
     fprintf(stderr, "Fashion-MNIST not found (dataset-fashion-mnist): skipped\n");
   }

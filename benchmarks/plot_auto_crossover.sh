@@ -5,7 +5,7 @@ set -eu
 dat=$1 out=$2
 blocks=$(grep -c '^# ' "$dat")
 gnuplot <<G
-set terminal pngcairo size 1200,400
+set terminal pngcairo size $((blocks * 400)),400
 set output '$out'
 set multiplot layout 1,$blocks
 set logscale xy

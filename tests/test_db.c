@@ -179,8 +179,8 @@ static void test_round_trips(void **state) {
   round_trip(VEXFS_INDEX_LSH, VEXFS_METRIC_L2, 3000);
 }
 
-/* AUTO past its crossover: the built graph is saved and loaded, not rebuilt. */
-static void test_auto_graph_round_trip(void **state) {
+/* AUTO past its crossover: the index it built (IVF) is saved and loaded, not rebuilt. */
+static void test_auto_built_index_round_trip(void **state) {
   (void)state;
   round_trip(VEXFS_INDEX_AUTO, VEXFS_METRIC_COSINE, 5200);
 }
@@ -759,7 +759,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_in_memory),
       cmocka_unit_test(test_round_trips),
-      cmocka_unit_test(test_auto_graph_round_trip),
+      cmocka_unit_test(test_auto_built_index_round_trip),
       cmocka_unit_test(test_config_round_trip),
       cmocka_unit_test(test_lock_and_read_only),
       cmocka_unit_test(test_names),

@@ -5,6 +5,7 @@
  * fewer rows than lists, dim = 1), and
  * persistence (a reopened database answers identically without retraining; a log replay trains
  * the same lists). Crafted IVF snapshot sections are refused in test_files.c. */
+#include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -137,24 +138,49 @@ static void assert_answers_as_flat(vexfs_collection *c, vexfs_collection *f, con
   drop(&e);
 }
 
+/* The largest |P P^T - I| of c's projection: the scan's bounds hold for orthonormal axes, to
+ * within its slack (1e-4 of a distance). */
+static double orthonormality_error(const vexfs_collection *c) {
+  const ivf_index *ix = ivf_of(c);
+  const float *p = structure(c)->proj;
+  double worst = 0;
+  for (size_t a = 0; a < ix->proj_dims; a++)
+    for (size_t b = 0; b <= a; b++) {
+      double dot = 0;
+      for (size_t k = 0; k < ix->dim; k++) dot += (double)p[a * ix->dim + k] * p[b * ix->dim + k];
+      double err = fabs(dot - (a == b));
+      if (err > worst) worst = err;
+    }
+  return worst;
+}
+
+/* F32 bounds rows through their projections on the principal axes, so with every list probed it
+ * answers as FLAT does: with every coordinate projected (dim 20), with a remainder beside 256 axes
+ * fitted through the sample's covariance (dim 300) and through the sample itself (dim 1400). */
 static void test_every_list_is_flat(void **state) {
   (void)state;
-  enum { N = 3000, D = 20, NQ = 100 };
-  float *v = clustered(N, D, 3), *q = clustered(NQ, D, 4);
-  for (int m = 0; m < 3; m++) {
-    vexfs_collection *f = make(VEXFS_INDEX_FLAT, metrics[m], D, 0, 0);
-    vexfs_collection *c = make(VEXFS_INDEX_IVF, metrics[m], D, VEXFS_IVF_CODES_F32, 0);
-    insert_range(f, v, 0, N);
-    insert_range(c, v, 0, N);
-    assert_non_null(structure(c));
-    uint32_t nlist = structure(c)->nlist;
-    const uint32_t probes[] = {nlist, VEXFS_IVF_MAX_NLIST};
-    for (int p = 0; p < 2; p++) assert_answers_as_flat(c, f, q, NQ, probes[p]);
-    vexfs_collection_free(c);
-    vexfs_collection_free(f);
+  enum { N = 3000, NQ = 60 };
+  const uint32_t dims[] = {20, 300, 1400};
+  for (int di = 0; di < 3; di++) {
+    uint32_t dim = dims[di];
+    float *v = clustered(N, dim, 3), *q = clustered(NQ, dim, 4);
+    for (int m = 0; m < 3; m++) {
+      vexfs_collection *f = make(VEXFS_INDEX_FLAT, metrics[m], dim, 0, 0);
+      vexfs_collection *c = make(VEXFS_INDEX_IVF, metrics[m], dim, VEXFS_IVF_CODES_F32, 0);
+      insert_range(f, v, 0, N);
+      insert_range(c, v, 0, N);
+      assert_non_null(structure(c));
+      assert_int_equal(ivf_of(c)->proj_dims, dim < 256 ? dim : 256);
+      assert_true(orthonormality_error(c) < 1e-5);
+      uint32_t nlist = structure(c)->nlist;
+      const uint32_t probes[] = {nlist, VEXFS_IVF_MAX_NLIST};
+      for (int p = 0; p < 2; p++) assert_answers_as_flat(c, f, q, NQ, probes[p]);
+      vexfs_collection_free(c);
+      vexfs_collection_free(f);
+    }
+    free(v);
+    free(q);
   }
-  free(v);
-  free(q);
 }
 
 /* An upsert removes the rows it replaces in the same step that publishes the new ones, after the
@@ -562,12 +588,12 @@ static void test_reopen_and_replay(void **state) {
   free(q);
 }
 
-/* AUTO answers exactly below VX_AUTO_IVF_FLOATS floats of live rows and builds an IVF index at
+/* AUTO answers exactly below VX_AUTO_IVF_ROWS live rows and builds an IVF index at
  * it; removes before the switch stay removed. */
 static void test_auto_switches_to_ivf(void **state) {
   (void)state;
   enum { D = 8, NQ = 50 };
-  const size_t n = VX_AUTO_IVF_FLOATS / D;
+  const size_t n = VX_AUTO_IVF_ROWS(D);
   float *v = clustered(n + 500, D, 14), *q = clustered(NQ, D, 15);
   vexfs_collection *a = make(VEXFS_INDEX_AUTO, VEXFS_METRIC_L2, D, VEXFS_IVF_CODES_F32, 0);
   vexfs_collection *f = make(VEXFS_INDEX_FLAT, VEXFS_METRIC_L2, D, VEXFS_IVF_CODES_F32, 0);

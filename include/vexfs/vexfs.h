@@ -73,10 +73,10 @@ extern "C" {
  * --------------------------------------------------------------------------------------------- */
 #define VEXFS_VERSION_MAJOR 0
 #define VEXFS_VERSION_MINOR 7
-#define VEXFS_VERSION_PATCH 1
+#define VEXFS_VERSION_PATCH 2
 #define VEXFS_VERSION_NUMBER \
   (VEXFS_VERSION_MAJOR * 10000 + VEXFS_VERSION_MINOR * 100 + VEXFS_VERSION_PATCH)
-#define VEXFS_VERSION_STRING "0.7.1"
+#define VEXFS_VERSION_STRING "0.7.2"
 
 /* MAJOR*10000 + MINOR*100 + PATCH of the library actually loaded (may differ from the macros the
  * caller compiled against). Never fails. */
@@ -141,7 +141,7 @@ typedef enum vexfs_metric {
 
 typedef enum vexfs_index_kind {
   VEXFS_INDEX_AUTO = 0, /* exact while small; builds an IVF index once it passes the measured
-                           crossover (8 MiB of rows: 16 384 vectors at d=128, 2 675 at d=784),
+                           crossover (since 0.7.2 1 280-2 560 vectors by dim; 8 MiB before),
                            transparently. AUTO collections that built HNSW in 0.1 or 0.2 (past
                            5 000 vectors) keep their graph */
   VEXFS_INDEX_FLAT = 1, /* exact search */

@@ -1,8 +1,9 @@
 /* AUTO index: exact (flat) while the collection is small, then the approximate index that the
- * measured crossovers choose for its size (auto_choice): IVF past 8 MiB of live rows. The switch happens inside an insert:
- * the index is built over every live row while searches keep using the exact path, then
- * published with one release store. If building fails for lack of memory, the collection simply
- * stays exact. Once built, the index grows with the collection by its own rules. */
+ * measured crossovers choose for its size (auto_choice): IVF from 1 280-2 560 live rows, by
+ * dimension. The switch happens inside an insert: the index is built over every live row while
+ * searches keep using the exact path, then published with one release store. If building fails
+ * for lack of memory, the collection simply stays exact. Once built, the index grows with the
+ * collection by its own rules. */
 #include <stdatomic.h>
 #include <string.h>
 
@@ -31,7 +32,7 @@ typedef struct auto_index {
 
 /* The index to build for `live` rows of `dim` floats, or -1 to stay exact. */
 static int auto_choice(size_t live, uint32_t dim) {
-  return live >= VX_AUTO_IVF_MIN && live * dim >= VX_AUTO_IVF_FLOATS ? 1 : -1;
+  return live >= VX_AUTO_IVF_ROWS(dim) ? 1 : -1;
 }
 
 static vexfs_status auto_create(const vexfs_collection_config *cfg, void **state) {

@@ -91,14 +91,15 @@ extern const vx_index_ops vx_index_auto;
 extern const vx_index_ops vx_index_ivf;
 
 
-/* Floats of live rows (vectors x dim) at which AUTO builds an IVF index, 8 MiB of rows: where a
- * scan stops fitting the cache and IVF's build plus 1 000 single queries costs less than 1 000
- * scans, at d = 128, 768 and 784 alike (build/benchmarks/auto_crossover, benchmarks/README.md
- * "AUTO crossover"). AUTO never builds HNSW for new collections: its build never paid for itself
- * within the 1 000 queries at any measured size. */
-#define VX_AUTO_IVF_FLOATS (1u << 21)
-/* ... and never below this many vectors (IVF's own first training). */
-#define VX_AUTO_IVF_MIN 1024u
+/* Live rows at which AUTO builds an IVF index over vectors of dim floats: where IVF's build plus
+ * 1 000 single queries costs less than 1 000 scans. Both sides grow with dim (the build's
+ * k-means and the scans read every coordinate), so the crossover is a number of rows, measured
+ * (build/benchmarks/auto_crossover, benchmarks/README.md "AUTO crossover") between 1 100 and
+ * 1 500 rows at d=16 (a scan's cost per row stops shrinking with d there), 1 500-2 500 at d=32
+ * to 128, and 2 500-4 000 at d=256 and 768 (IVF's 256 principal axes then cost as much as the
+ * rows, or are fitted at dim^2 per sample row). AUTO never builds HNSW for new collections: its build
+ * never paid for itself within the 1 000 queries at any measured size. */
+#define VX_AUTO_IVF_ROWS(dim) ((dim) <= 16 ? 1280u : (dim) <= 128 ? 2304u : 2560u)
 
 /* The index an AUTO index has built (its state into *index), or NULL while it is exact. */
 const vx_index_ops *vx_auto_built(const void *state, void **index);

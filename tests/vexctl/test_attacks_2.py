@@ -630,20 +630,20 @@ def test_filters_on_indexed_and_unindexed_keys_agree(kinds_db):
 
 
 # ---------------------------------------------------------------------------------------------
-# AUTO collections before and after they switch index (IVF past 2^21 floats, 1024 rows)
+# AUTO collections before and after they switch index (IVF from 2 560 vectors at d=256)
 
 def test_info_and_list_on_auto_before_and_after_the_switch(tmp_path):
     a = vectors(8192, 256, seed=8)
-    np.save(tmp_path / "a1.npy", a[:4000])
-    np.save(tmp_path / "a2.npy", a[4000:])
+    np.save(tmp_path / "a1.npy", a[:2000])
+    np.save(tmp_path / "a2.npy", a[2000:])
     db = tmp_path / "db"
     ok("import", db, "c", tmp_path / "a1.npy", "--sync", "off")
     c = ok("info", db, "c", "--json").json()["collections"][0]
-    assert c["config"]["index"] == "auto" and c["index_in_use"] == "auto" and c["count"] == 4000
+    assert c["config"]["index"] == "auto" and c["index_in_use"] == "auto" and c["count"] == 2000
     keys_before = set(c["config"])
-    assert ok("list", db, "--json").json()[0]["count"] == 4000
+    assert ok("list", db, "--json").json()[0]["count"] == 2000
     assert "auto" in ok("info", db, "c").out
-    ok("import", db, "c", tmp_path / "a2.npy", "--ids-from", "4000", "--sync", "off")
+    ok("import", db, "c", tmp_path / "a2.npy", "--ids-from", "2000", "--sync", "off")
     c = ok("info", db, "c", "--json").json()["collections"][0]
     assert c["config"]["index"] == "auto" and c["index_in_use"] == "auto:ivf"
     assert c["count"] == 8192 and c["memory_bytes"]["index"] > 0

@@ -107,7 +107,7 @@ class Collection:
     """A collection of `dim`-dimensional float32 vectors with uint64 ids.
 
     metric: "l2" (squared euclidean), "ip" (1 - dot) or "cosine" (1 - cos).
-    index: "auto" (exact while small, IVF past 8 MiB of rows), "flat"
+    index: "auto" (exact while small, IVF from 1 280-2 560 vectors by dim), "flat"
     (exact), "hnsw" (graph), "lsh" (multi-probe hashing) or "ivf" (inverted file).
     Index options (keywords; 0 lets the index choose, see README "LSH" and "IVF"): lsh_tables,
     lsh_bits, lsh_probes (buckets probed per table), lsh_bucket_width (L2; a real number),
