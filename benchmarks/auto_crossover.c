@@ -9,8 +9,10 @@
  * efConstruction=200, ef=64; IVF nlist and nprobe its own). Each size is measured at least --reps
  * times (default 5) and until its repetitions have taken --budget seconds (default 2; at most
  * 101 times), so that the cheap sizes, a few milliseconds each, are measured often enough for
- * their medians to hold still; the kinds take turns within a repetition so that the machine's
- * drift falls on all alike, and a cell shows the repetition of median total.
+ * their medians to hold still; the kinds take turns within a repetition (FLAT first, the others
+ * in an order that rotates from one repetition to the next) so that the machine's drift and
+ * what a kind leaves behind in the allocator fall on all alike, and a cell shows the repetition
+ * of median total.
  *
  * usage: auto_crossover [--max-n N] [--max-n-768 N] [--queries Q] [--dims 16,128,768]
  *                       [--sizes 1000,2000,...] [--reps R] [--budget S] [--no-fmnist]
@@ -117,12 +119,17 @@ static void row(FILE *dat, const char *data, const float *v, size_t n, uint32_t 
   uint64_t *exact = malloc(nq * K * sizeof *exact), *ids = malloc(nq * K * sizeof *ids);
   run runs[KINDS], *each = malloc((size_t)MAX_REPS * KINDS * sizeof *each);
   int done = 0;
-  for (double t0 = now(); done < MAX_REPS && (done < reps || now() - t0 < budget); done++)
-    for (int k = 0; k < KINDS; k++) {
+  for (double t0 = now(); done < MAX_REPS && (done < reps || now() - t0 < budget); done++) {
+    run *flat = &each[done];
+    *flat = measure(kinds[0], v, n, dim, q, nq, exact); /* first: the others' recall needs it */
+    flat->recall = 1.0;
+    for (int turn = 0; turn < KINDS - 1; turn++) { /* the others in an order that rotates */
+      int k = 1 + (turn + done) % (KINDS - 1);
       run *e = &each[k * MAX_REPS + done];
-      *e = measure(kinds[k], v, n, dim, q, nq, k == 0 ? exact : ids);
-      e->recall = k == 0 ? 1.0 : recall(ids, exact, nq);
+      *e = measure(kinds[k], v, n, dim, q, nq, ids);
+      e->recall = recall(ids, exact, nq);
     }
+  }
   run *sorted = malloc((size_t)done * sizeof *sorted);
   for (int k = 0; k < KINDS; k++) {
     memcpy(sorted, each + k * MAX_REPS, (size_t)done * sizeof *sorted);
