@@ -207,8 +207,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--dat") && i + 1 < argc) dat = fopen(argv[++i], "w");
     else {
       fprintf(stderr, "usage: %s [--max-n N] [--max-n-768 N] [--queries Q] [--dims 16,128,768] "
-                      "[--sizes 1000,2000,...] [--reps R] [--budget S] [--no-fmnist] [--dat FILE]\n",
-              argv[0]);
+                      "[--sizes 1000,2000,...] [--reps R] [--budget S] [--no-fmnist] "
+                      "[--dat FILE]\n", argv[0]);
       return 2;
     }
   }
@@ -217,8 +217,8 @@ int main(int argc, char **argv) {
                     " seconds\n", argv[0], MAX_REPS);
     return 2;
   }
-  printf("build + %zu single queries, seconds (recall@10 in brackets), one thread, median of at least"
-         " %d and %.1f s of repetitions\n\n", nq, reps, budget);
+  printf("build + %zu single queries, seconds (recall@10 in brackets), one thread, median of at"
+         " least %d and %.1f s of repetitions\n\n", nq, reps, budget);
   printf("| data | d | n | flat | ivf | hnsw | auto | best fixed | auto holds | auto / best |\n"
          "|---|---|---|---|---|---|---|---|---|---|\n");
   for (size_t di = 0; di < ndims; di++) {

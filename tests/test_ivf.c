@@ -2,7 +2,7 @@
  * FLAT does, recall that never drops as nprobe grows, training and retraining (with searches
  * running meanwhile), removes, filters that still give k results, all-or-nothing batches, batched
  * searches equal to single ones, upserts whose removals meet grown lists, edge cases (empty, k > n,
- * fewer rows than lists, dim = 1), and
+ * fewer rows than lists, dim = 1, fewer sample rows than axes), and
  * persistence (a reopened database answers identically without retraining; a log replay trains
  * the same lists). Crafted IVF snapshot sections are refused in test_files.c. */
 #include <math.h>
@@ -506,6 +506,25 @@ static void test_edge_cases(void **state) {
     free(v);
     vexfs_collection_free(c);
     vexfs_collection_free(f);
+  }
+  /* F32 trained on fewer sample rows than its 256 axes (nlist 1: 32 rows), both ways of fitting
+   * them (dim 300 through the covariance, 1400 through the sample): the axes the sample leaves
+   * undetermined are filled in, still orthonormal, and answers stay FLAT's */
+  const uint32_t dims[] = {300, 1400};
+  for (int di = 0; di < 2; di++) {
+    enum { N = 40 };
+    float *v = clustered(N, dims[di], 19);
+    vexfs_collection *c =
+        make(VEXFS_INDEX_IVF, VEXFS_METRIC_L2, dims[di], VEXFS_IVF_CODES_F32, 1);
+    vexfs_collection *f = make(VEXFS_INDEX_FLAT, VEXFS_METRIC_L2, dims[di], 0, 0);
+    insert_range(c, v, 0, N);
+    insert_range(f, v, 0, N);
+    assert_non_null(structure(c));
+    assert_true(orthonormality_error(c) < 1e-5);
+    assert_answers_as_flat(c, f, v, N, 1);
+    vexfs_collection_free(c);
+    vexfs_collection_free(f);
+    free(v);
   }
 }
 

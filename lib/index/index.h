@@ -5,6 +5,9 @@
  *           with the rows) -> add
  *   remove: prepare_remove (may fail; nothing changed yet) -> logged -> remove (under the
  *           exclusive lock, before the rows are freed; cannot fail)
+ *   upsert: prepare (the new rows) -> prepare_remove -> logged -> remove (the replaced rows)
+ *           -> publish (the new rows) -> add, in one exclusive section: whatever prepare set
+ *           aside (grown lists, buckets) must take in the remove's changes, not undo them
  *   search: search (shared lock; inserts may be adding concurrently) */
 #ifndef VEXFS_INDEX_H
 #define VEXFS_INDEX_H
@@ -97,8 +100,8 @@ extern const vx_index_ops vx_index_ivf;
  * (build/benchmarks/auto_crossover, benchmarks/README.md "AUTO crossover") between 1 100 and
  * 1 500 rows at d=16 (a scan's cost per row stops shrinking with d there), 1 500-2 500 at d=32
  * to 128, and 2 500-4 000 at d=256 and 768 (IVF's 256 principal axes then cost as much as the
- * rows, or are fitted at dim^2 per sample row). AUTO never builds HNSW for new collections: its build
- * never paid for itself within the 1 000 queries at any measured size. */
+ * rows, or are fitted at dim^2 per sample row). AUTO never builds HNSW for new collections: its
+ * build never paid for itself within the 1 000 queries at any measured size. */
 #define VX_AUTO_IVF_ROWS(dim) ((dim) <= 16 ? 1280u : (dim) <= 128 ? 2304u : 2560u)
 
 /* The index an AUTO index has built (its state into *index), or NULL while it is exact. */

@@ -73,7 +73,8 @@ static void pack_panels(size_t nr, const float *src, size_t col_stride, size_t e
     for (size_t j = 0; j < nr; j++) {
       size_t c = p * nr + j;
       for (size_t k = 0; k < len; k++)
-        panels[p * len * nr + k * nr + j] = c < ncols ? src[c * col_stride + k * elem_stride] : 0.0f;
+        panels[p * len * nr + k * nr + j] =
+            c < ncols ? src[c * col_stride + k * elem_stride] : 0.0f;
     }
 }
 
@@ -460,7 +461,8 @@ static int fill_lists(const ivf_index *ix, ivf_struct *st, const vx_store *s, co
     append_ctx c = {ix, st, s, slots, label};
     ok = panels != NULL;
     if (ok) pack_panels(nr, st->proj, ix->dim, 1, ix->proj_dims, ix->dim, panels);
-    ok = ok && blocked_products(ix->kern, panels, ix->proj_dims, rows, n, ix->dim, append_tile, &c) == 0;
+    ok = ok && blocked_products(ix->kern, panels, ix->proj_dims, rows, n, ix->dim, append_tile,
+                                &c) == 0;
     vx_release(panels);
   } else {
     for (size_t i = 0; ok && i < n; i++) vx_ivf_append(ix, st, s, label[i], slots[i], NULL);
