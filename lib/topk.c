@@ -1,4 +1,4 @@
-/* Bounded max-heap for top-k selection (see topk.h). */
+/* Bounded max-heap for top-k selection, and selection of the k-th smallest (see topk.h). */
 #include "topk.h"
 
 #include <stdlib.h>
@@ -43,3 +43,30 @@ static int cmp_hit(const void *a, const void *b) {
 }
 
 void vx_topk_sort(vx_topk *t) { qsort(t->heap, t->n, sizeof *t->heap, cmp_hit); }
+
+float vx_select_kth(float *a, size_t n, size_t k) {
+  size_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    float pivot = a[lo + (hi - lo) / 2];
+    size_t i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        float t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        if (j == 0) break;
+        j--;
+      }
+    }
+    if (k <= j)
+      hi = j;
+    else if (k >= i)
+      lo = i;
+    else
+      return a[k];
+  }
+  return a[k];
+}

@@ -1,5 +1,6 @@
 /* Bounded top-k selection: a max-heap of the k nearest (distance, id) pairs seen so far. Ties in
- * distance order by id, so results do not depend on scan order or thread count. */
+ * distance order by id, so results do not depend on scan order or thread count. And the k-th
+ * smallest of an array (medians: LSH thresholds, the quantisers' outlier limit). */
 #ifndef VEXFS_TOPK_H
 #define VEXFS_TOPK_H
 
@@ -34,5 +35,8 @@ void vx_topk_push(vx_topk *t, float dist, uint32_t slot, uint64_t id);
 
 /* Sorts the kept hits ascending (distance, then id), destroying the heap order. */
 void vx_topk_sort(vx_topk *t);
+
+/* The k-th smallest of a[0, n), k < n, reordering a (Hoare's selection: O(n) expected). */
+float vx_select_kth(float *a, size_t n, size_t k);
 
 #endif

@@ -73,10 +73,10 @@ extern "C" {
  * --------------------------------------------------------------------------------------------- */
 #define VEXFS_VERSION_MAJOR 0
 #define VEXFS_VERSION_MINOR 7
-#define VEXFS_VERSION_PATCH 2
+#define VEXFS_VERSION_PATCH 3
 #define VEXFS_VERSION_NUMBER \
   (VEXFS_VERSION_MAJOR * 10000 + VEXFS_VERSION_MINOR * 100 + VEXFS_VERSION_PATCH)
-#define VEXFS_VERSION_STRING "0.7.2"
+#define VEXFS_VERSION_STRING "0.7.3"
 
 /* MAJOR*10000 + MINOR*100 + PATCH of the library actually loaded (may differ from the macros the
  * caller compiled against). Never fails. */

@@ -65,14 +65,16 @@ ivf_struct *vx_ivf_struct_new(const ivf_index *ix, uint32_t nlist) {
   int sq = vx_sq8_init(&st->sq, ix->dim);
   size_t ccode_bytes = ix->metric == VEXFS_METRIC_L2 ? (size_t)nlist * ix->dim : 0;
   st->ccodes = ccode_bytes ? vx_alloc_aligned(ccode_bytes, VX_CACHE_LINE) : NULL;
+  st->cerr = ccode_bytes ? vx_alloc(nlist * sizeof *st->cerr) : NULL;
   if (!st->cent || !st->panels || !st->cnorm || !st->lists || !st->perm || !st->tmp || sq != 0 ||
-      (proj_bytes && !st->proj) || (ccode_bytes && !st->ccodes)) {
+      (proj_bytes && !st->proj) || (ccode_bytes && (!st->ccodes || !st->cerr))) {
     vx_ivf_struct_free(st);
     return NULL;
   }
   memset(st->cent, 0, cent_bytes);
   account_add(st, cent_bytes + panel_bytes + nlist * (sizeof(float) + sizeof(ivf_list)) +
-                      (size_t)ix->dim * (3 * sizeof(float) + 1) + proj_bytes + ccode_bytes);
+                      (size_t)ix->dim * (3 * sizeof(float) + 1) + proj_bytes + ccode_bytes +
+                      (ccode_bytes ? nlist * sizeof(float) : 0));
   for (uint32_t l = 0; l < nlist; l++) atomic_init(&st->lists[l].n, 0);
   for (uint32_t d = 0; d < ix->dim; d++) st->perm[d] = d;
   return st;
@@ -103,6 +105,7 @@ void vx_ivf_struct_free(ivf_struct *st) {
   vx_release(st->cent);
   vx_release(st->panels);
   vx_release(st->ccodes);
+  vx_release(st->cerr);
   vx_release(st->cnorm);
   vx_release(st->where);
   vx_release(st->perm);

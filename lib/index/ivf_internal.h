@@ -59,7 +59,8 @@ typedef struct ivf_struct {
   float *cnorm;     /* nlist squared norms */
   float *panels;    /* centroids packed for gemm_tile: ceil(nlist / nr) panels of dim * nr */
   uint8_t *ccodes;  /* L2: the centroids' codes (nlist * dim, perm order, coded by sq), which a
-                       search ranks lists by: a quarter of the bytes of cent */
+                       search bounds lists by: a quarter of the bytes of cent */
+  float *cerr;      /* L2: nlist code errors |c - decode(ccode)|, which make those bounds */
   ivf_list *lists;  /* nlist */
   uint64_t *where;  /* per slot below where_cap: list << 32 | position, or IVF_NO_PLACE */
   size_t where_cap;
@@ -67,8 +68,9 @@ typedef struct ivf_struct {
   float *proj;      /* F32: proj_dims orthonormal rows of dim floats, 64-byte aligned */
   float *tmp;       /* dim floats then dim bytes: a row in perm order and its code, for the one
                        writer (add, build, load) */
-  vx_sq8 sq;        /* perm order. SQ8: fitted to every row the structure was built over; F32 on
-                       L2: to the centroids (only their codes use it), when they are coded */
+  vx_sq8 sq;        /* perm order. SQ8: fitted to the rows the structure was built over (on L2
+                       outliers apart, sq8.h); F32 on L2: to the centroids (only their codes use
+                       it), when they are coded */
   uint64_t trained_live; /* live rows when it was trained */
   size_t bytes;               /* held by this structure */
   atomic_size_t *owner_bytes; /* the index's total, which `bytes` is part of */
@@ -115,9 +117,10 @@ ivf_struct *vx_ivf_build(ivf_index *ix, const vx_store *s, uint32_t nlist, uint6
 int vx_ivf_fit_axes(const ivf_index *ix, ivf_struct *st, const vx_store *s, uint64_t seed);
 /* Packs st's centroids into gemm panels and computes their norms. 0 or -1. */
 int vx_ivf_pack(const ivf_index *ix, ivf_struct *st);
-/* L2: codes st's centroids into ccodes, with its quantiser (SQ8: fitted to the rows; F32: fitted
- * here to the centroids' range, widened). */
-void vx_ivf_code_centroids(const ivf_index *ix, ivf_struct *st);
+/* L2: codes st's centroids into ccodes and their errors into cerr, with its quantiser (SQ8:
+ * fitted to the rows; F32: fitted here to the centroids' range, outliers apart, widened). 0, or -1
+ * when out of memory. */
+int vx_ivf_code_centroids(const ivf_index *ix, ivf_struct *st);
 
 /* ---- ivf.c ---- */
 ivf_struct *vx_ivf_struct_new(const ivf_index *ix, uint32_t nlist);

@@ -166,8 +166,10 @@ vexfs_status vx_ivf_load(void *state, const vx_store *s, vx_sec_reader *r) {
     res = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for the IVF projection");
   if (res == VEXFS_OK) {
     vx_ivf_pack(ix, st);
-    vx_ivf_code_centroids(ix, st);
-    res = read_lists(ix, st, s, r);
+    if (vx_ivf_code_centroids(ix, st) != 0)
+      res = vx_fail(VEXFS_E_NOMEM, "vexfs_db_open: out of memory for the IVF centroids' codes");
+    else
+      res = read_lists(ix, st, s, r);
   }
   if (res == VEXFS_OK && vx_secr_left(r)) res = bad("it has bytes past its last list");
   if (res != VEXFS_OK) {

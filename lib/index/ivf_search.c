@@ -43,13 +43,13 @@ typedef struct search_ctx {
 
 typedef struct qstate {
   const float *vec;
-  float *pvec; /* SQ8: vec in perm order; F32: its projection */
+  float *pvec; /* SQ8: vec in perm order; F32: its projection (after coding, the same) */
   float qn2, qperp; /* F32: |q|^2, |q - Pq| */
   vx_topk top; /* F32: the k best; SQ8: the `cand` best by code distance, keyed by slot (L2:
                   by candidate_key) */
   vx_topk ub;  /* SQ8, L2: the k smallest upper bounds on distances */
   float ub_root; /* the square root of ub's bound (+inf until it holds k) */
-  float lq, inv_norm, eq; /* SQ8: sum lo*code of the query's code, and that code's error */
+  float lq, inv_norm, eq; /* sum lo*code of the query's code (SQ8), and that code's error (L2) */
   uint64_t scored;
   uint8_t *code;
 } qstate;
@@ -63,10 +63,11 @@ static size_t default_nprobe(size_t nlist) {
 
 static size_t round64(size_t b) { return (b + 63) & ~(size_t)63; }
 
-/* Scratch layout of one worker, in bytes: centroid scores, probe selection, (list, query) pairs,
- * per-query states, candidate heaps, upper-bound heaps (SQ8), query codes, and the re-rank heap. */
+/* Scratch layout of one worker, in bytes: centroid scores, probe selection and its upper bounds,
+ * (list, query) pairs, per-query states, candidate heaps, upper-bound heaps (SQ8), query codes,
+ * and the re-rank heap. */
 typedef struct layout {
-  size_t scores, probes, pairs, states, heaps, ubs, codes, pvecs, final, total;
+  size_t scores, probes, probe_ubs, pairs, states, heaps, ubs, codes, pvecs, final, total;
 } layout;
 
 static layout layout_for(const search_ctx *c) {
@@ -74,7 +75,8 @@ static layout layout_for(const search_ctx *c) {
   size_t nlist = c->st->nlist, b = c->block;
   l.scores = 0;
   l.probes = l.scores + round64(nlist * sizeof(float));
-  l.pairs = l.probes + round64(c->nprobe * sizeof(vx_hit));
+  l.probe_ubs = l.probes + round64(c->nprobe * sizeof(vx_hit));
+  l.pairs = l.probe_ubs + round64(c->nprobe * sizeof(vx_hit));
   l.states = l.pairs + round64(b * c->nprobe * sizeof(uint64_t));
   l.heaps = l.states + round64(b * sizeof(qstate));
   l.ubs = l.heaps + round64(b * c->cand * sizeof(vx_hit));
@@ -85,22 +87,62 @@ static layout layout_for(const search_ctx *c) {
   return l;
 }
 
-/* The nprobe lists nearest to the query qs, appended to pairs as list << 32 | b: by the
- * centroids' codes where the structure has them (L2: a centroid's tail is read only when its
- * head leaves it among the nearest so far), else by their f32 products. */
-static void probe(const search_ctx *c, const qstate *qs, float *scores, vx_hit *sel, size_t b,
-                  uint64_t *pairs) {
+/* Room for the rounding of a lower bound (its terms are float sums of the size of the norms). */
+static inline float slack(const search_ctx *c, const qstate *qs, float bound) {
+  float rel = 1e-4f * fabsf(bound);
+  return c->ix->metric == VEXFS_METRIC_COSINE ? rel + 1e-5f : rel + 1e-5f * qs->qn2;
+}
+
+/* L2 with coded centroids: the lists' lower bounds into scores (+inf for a list that cannot be
+ * among the nprobe nearest) and the bound they are compared with. The code distance D of centroid
+ * l bounds its distance both ways through its code's error and the query's, e:
+ * (sqrt D - e)^2 <= |q - c|^2 <= (sqrt D + e)^2; a list whose lower bound is past the nprobe-th
+ * smallest upper bound is not among the nearest. A centroid's tail is read only when its head
+ * leaves it in reach. */
+static float bound_lists(const search_ctx *c, const qstate *qs, float *scores, vx_hit *ubs) {
   const ivf_struct *st = c->st;
   const vx_kernels *kern = c->ix->kern;
   size_t dim = st->dim, hd = c->ix->centroid_head;
+  float s2 = st->sq.scale * st->sq.scale;
+  vx_topk ub;
+  vx_topk_init(&ub, ubs, c->nprobe);
+  float root_reach = __builtin_inff(); /* the square root of the bound, with its slack */
+  for (uint32_t l = 0; l < st->nlist; l++) {
+    const uint8_t *cc = st->ccodes + (size_t)l * dim;
+    float e = st->cerr[l] + qs->eq, far = (root_reach + e) * (root_reach + e);
+    uint32_t head = kern->u8_l2sq(qs->code, cc, hd);
+    scores[l] = __builtin_inff();
+    if (s2 * (float)head > far) continue; /* its lower bound is past the reach: sqrt D - e > it */
+    float d = s2 * (float)(head + kern->u8_l2sq(qs->code + hd, cc + hd, dim - hd));
+    if (d > far) continue;
+    float root = sqrtf(d), above = (root + e) * (root + e);
+    scores[l] = root > e ? (root - e) * (root - e) : 0.0f;
+    if (above <= vx_topk_bound(&ub)) {
+      vx_topk_push(&ub, above, l, l);
+      float bound = vx_topk_bound(&ub);
+      root_reach = sqrtf(bound + slack(c, qs, bound));
+    }
+  }
+  float bound = vx_topk_bound(&ub);
+  return bound + slack(c, qs, bound);
+}
+
+/* The nprobe lists nearest to the query qs, appended to pairs as list << 32 | b, by the
+ * centroids' f32 products; where the structure codes its centroids (L2), only for the lists their
+ * codes' bounds leave in reach (few, when the codes are close; all, when one far centroid
+ * stretched the quantiser's range). */
+static void probe(const search_ctx *c, const qstate *qs, float *scores, vx_hit *sel, vx_hit *ubs,
+                  size_t b, uint64_t *pairs) {
+  const ivf_struct *st = c->st;
+  const vx_kernels *kern = c->ix->kern;
+  size_t dim = st->dim;
   vx_topk t;
   vx_topk_init(&t, sel, c->nprobe);
   if (st->ccodes) {
+    float reach = bound_lists(c, qs, scores, ubs);
     for (uint32_t l = 0; l < st->nlist; l++) {
-      const uint8_t *cc = st->ccodes + (size_t)l * dim;
-      float sc = (float)kern->u8_l2sq(qs->code, cc, hd);
-      if (sc > vx_topk_bound(&t)) continue;
-      sc += (float)kern->u8_l2sq(qs->code + hd, cc + hd, dim - hd);
+      if (scores[l] > reach) continue;
+      float sc = st->cnorm[l] - 2.0f * kern->dot(qs->vec, st->cent + l * st->cstride, dim);
       if (sc <= vx_topk_bound(&t)) vx_topk_push(&t, sc, l, l);
     }
   } else {
@@ -162,12 +204,6 @@ static inline float lower_bound(const search_ctx *c, const ivf_list *L, size_t i
   if (ix->metric == VEXFS_METRIC_IP) return 1.0f - dot;
   if (terms[1] == 0 || qs->inv_norm == 0) return 1.0f; /* cosine to a zero vector */
   return 1.0f - dot * terms[1] * qs->inv_norm;
-}
-
-/* Room for the rounding of a lower bound (its terms are float sums of the size of the norms). */
-static inline float slack(const search_ctx *c, const qstate *qs, float bound) {
-  float rel = 1e-4f * fabsf(bound);
-  return c->ix->metric == VEXFS_METRIC_COSINE ? rel + 1e-5f : rel + 1e-5f * qs->qn2;
 }
 
 static void prefetch_row(const search_ctx *c, uint32_t slot) {
@@ -349,7 +385,7 @@ static void block_task(void *arg, size_t task, unsigned worker) {
   layout l = layout_for(c);
   unsigned char *base = c->scratch + (size_t)worker * l.total;
   float *scores = (float *)(base + l.scores);
-  vx_hit *sel = (vx_hit *)(base + l.probes);
+  vx_hit *sel = (vx_hit *)(base + l.probes), *ubs = (vx_hit *)(base + l.probe_ubs);
   uint64_t *pairs = (uint64_t *)(base + l.pairs);
   qstate *qs = (qstate *)(base + l.states);
   vx_hit *heaps = (vx_hit *)(base + l.heaps);
@@ -361,30 +397,25 @@ static void block_task(void *arg, size_t task, unsigned worker) {
     vx_topk_init(&s->top, heaps + b * c->cand, c->cand);
     s->pvec = (float *)(base + l.pvecs) + b * ix->dim;
     s->qn2 = ix->kern->dot(s->vec, s->vec, ix->dim);
-    if (ix->codes == VEXFS_IVF_CODES_F32) {
+    if (ix->codes == VEXFS_IVF_CODES_SQ8 || c->st->ccodes) { /* the query's code and its error */
+      s->code = base + l.codes + b * ix->dim;
+      for (uint32_t d = 0; d < ix->dim; d++) s->pvec[d] = s->vec[c->st->perm[d]];
+      s->lq = vx_sq8_encode(&c->st->sq, s->pvec, s->code);
+      if (ix->metric == VEXFS_METRIC_L2) s->eq = vx_sq8_error(&c->st->sq, s->pvec, s->code);
+    }
+    if (ix->codes == VEXFS_IVF_CODES_F32) { /* its projection, in place of the permuted query */
       float pn = 0;
       for (size_t h = 0; h < ix->proj_dims; h++) {
         s->pvec[h] = ix->kern->dot(c->st->proj + h * ix->dim, s->vec, ix->dim);
         pn += s->pvec[h] * s->pvec[h];
       }
       s->qperp = s->qn2 > pn ? sqrtf(s->qn2 - pn) : 0.0f;
-      if (c->st->ccodes) { /* the code probe() compares with the centroids' */
-        s->code = base + l.codes + b * ix->dim;
-        for (uint32_t d = 0; d < ix->dim; d++)
-          s->code[d] = vx_sq8_code_of(&c->st->sq, d, s->vec[c->st->perm[d]]);
-      }
-    } else {
-      for (uint32_t d = 0; d < ix->dim; d++) s->pvec[d] = s->vec[c->st->perm[d]];
-      s->code = base + l.codes + b * ix->dim;
-      s->lq = vx_sq8_encode(&c->st->sq, s->pvec, s->code);
-      if (ix->metric == VEXFS_METRIC_L2) { /* the bounds of score_chunk_sq8_l2 */
-        s->eq = vx_sq8_error(&c->st->sq, s->pvec, s->code);
-        vx_topk_init(&s->ub, (vx_hit *)(base + l.ubs) + b * q->k, q->k);
-        s->ub_root = __builtin_inff();
-      }
+    } else if (ix->metric == VEXFS_METRIC_L2) { /* the bounds of score_chunk_sq8_l2 */
+      vx_topk_init(&s->ub, (vx_hit *)(base + l.ubs) + b * q->k, q->k);
+      s->ub_root = __builtin_inff();
     }
     s->inv_norm = s->qn2 > 0 ? 1.0f / sqrtf(s->qn2) : 0.0f;
-    probe(c, s, scores, sel, b, pairs + npairs);
+    probe(c, s, scores, sel, ubs, b, pairs + npairs);
     npairs += c->nprobe < c->st->nlist ? c->nprobe : c->st->nlist;
   }
   if (nb > 1) qsort(pairs, npairs, sizeof *pairs, by_u64);

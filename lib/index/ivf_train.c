@@ -39,29 +39,42 @@ int vx_ivf_pack(const ivf_index *ix, ivf_struct *st) {
   return 0;
 }
 
-void vx_ivf_code_centroids(const ivf_index *ix, ivf_struct *st) {
-  if (!st->ccodes) return;
-  if (ix->codes == VEXFS_IVF_CODES_F32) { /* lo and hi in perm order: st->tmp's floats */
-    float *lo = st->sq.lo, *hi = st->tmp;
-    for (uint32_t d = 0; d < ix->dim; d++) {
-      lo[d] = INFINITY;
-      hi[d] = -INFINITY;
-    }
-    for (uint32_t l = 0; l < st->nlist; l++) {
-      const float *c = st->cent + l * st->cstride;
-      for (uint32_t d = 0; d < ix->dim; d++) {
-        float v = c[st->perm[d]];
-        lo[d] = fminf(lo[d], v);
-        hi[d] = fmaxf(hi[d], v);
-      }
-    }
-    vx_sq8_fit_widened(&st->sq, lo, hi);
+/* F32 on L2: st->sq fitted to the centroids' range, outlying centroids apart (sq8.h), widened, in
+ * perm order (its lo and st->tmp's floats hold the range meanwhile). 0 or -1. */
+static int fit_to_centroids(const ivf_index *ix, ivf_struct *st) {
+  uint32_t dim = ix->dim;
+  float *range = vx_alloc(2 * (size_t)dim * sizeof *range);
+  const float **cents = vx_alloc(st->nlist * sizeof *cents);
+  int ok = range && cents;
+  for (uint32_t d = 0; ok && d < dim; d++) {
+    range[d] = INFINITY;
+    range[dim + d] = -INFINITY;
   }
+  for (uint32_t l = 0; ok && l < st->nlist; l++) cents[l] = st->cent + l * st->cstride;
+  ok = ok && vx_sq8_extend_range_robust(dim, cents, st->nlist, range, range + dim) == 0;
+  if (ok) {
+    for (uint32_t d = 0; d < dim; d++) {
+      st->sq.lo[d] = range[st->perm[d]];
+      st->tmp[d] = range[dim + st->perm[d]];
+    }
+    vx_sq8_fit_widened(&st->sq, st->sq.lo, st->tmp);
+  }
+  vx_release(range);
+  vx_release(cents);
+  return ok ? 0 : -1;
+}
+
+int vx_ivf_code_centroids(const ivf_index *ix, ivf_struct *st) {
+  if (!st->ccodes) return 0;
+  if (ix->codes == VEXFS_IVF_CODES_F32 && fit_to_centroids(ix, st) != 0) return -1;
   for (uint32_t l = 0; l < st->nlist; l++) {
     const float *c = st->cent + l * st->cstride;
+    uint8_t *code = st->ccodes + (size_t)l * ix->dim;
     for (uint32_t d = 0; d < ix->dim; d++) st->tmp[d] = c[st->perm[d]];
-    vx_sq8_encode(&st->sq, st->tmp, st->ccodes + (size_t)l * ix->dim);
+    vx_sq8_encode(&st->sq, st->tmp, code);
+    st->cerr[l] = vx_sq8_error(&st->sq, st->tmp, code);
   }
+  return 0;
 }
 
 /* Packs ncols columns of len floats (element k of column c at src[c * col_stride + k *
@@ -443,7 +456,14 @@ static int fill_lists(const ivf_index *ix, ivf_struct *st, const vx_store *s, co
         lo[d] = INFINITY;
         hi[d] = -INFINITY;
       }
-      vx_sq8_extend_range(ix->dim, rows, n, lo, hi);
+      /* on L2 the bounds keep answers exact when outliers are coded clamped; for IP and COSINE
+       * the codes' estimate must reach the far rows (large norms: the largest products) */
+      if (ix->metric == VEXFS_METRIC_L2)
+        ok = vx_sq8_extend_range_robust(ix->dim, rows, n, lo, hi) == 0;
+      else
+        vx_sq8_extend_range(ix->dim, rows, n, lo, hi);
+    }
+    if (ok) {
       for (uint32_t d = 0; d < ix->dim; d++) st->tmp[d] = lo[st->perm[d]]; /* perm order */
       memcpy(lo, st->tmp, ix->dim * sizeof *lo);
       for (uint32_t d = 0; d < ix->dim; d++) st->tmp[d] = hi[st->perm[d]];
@@ -553,7 +573,7 @@ ivf_struct *vx_ivf_build(ivf_index *ix, const vx_store *s, uint32_t nlist, uint6
   if (ok) {
     vx_ivf_pack(ix, st);
     ok = fill_lists(ix, st, s, slots, n) == 0;
-    if (ok) vx_ivf_code_centroids(ix, st);
+    ok = ok && vx_ivf_code_centroids(ix, st) == 0;
   }
   vx_release(slots);
   if (!ok) {

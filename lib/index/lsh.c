@@ -8,6 +8,7 @@
 #include "../errors_internal.h"
 #include "../pool/pool.h"
 #include "../threadpool.h"
+#include "../topk.h"
 #include "lsh_internal.h"
 
 #define KC 256          /* coordinates per micro-kernel slice (a group's slice stays in L1) */
@@ -173,34 +174,6 @@ static uint32_t ceil_log2(size_t n) {
   return b;
 }
 
-/* The k-th smallest of a[0, n) (a is reordered). */
-static float select_kth(float *a, size_t n, size_t k) {
-  size_t lo = 0, hi = n - 1;
-  while (lo < hi) {
-    float pivot = a[lo + (hi - lo) / 2];
-    size_t i = lo, j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        float t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        if (j == 0) break;
-        j--;
-      }
-    }
-    if (k <= j)
-      hi = j;
-    else if (k >= i)
-      lo = i;
-    else
-      return a[k];
-  }
-  return a[k];
-}
-
 /* Directions: Gaussian (RANDOM), or the difference of two rows of the first batch drawn from
  * the seed (LEARNED; a Gaussian one where the two rows coincide); each scaled to unit length so
  * that margins of different bits are comparable. */
@@ -323,7 +296,7 @@ static int train(lsh *h, const batch *all, unsigned threads) {
   if (ok)
     for (size_t i = 0; i < S; i++) {
       for (size_t r = 0; r < m; r++) col[r] = p[r * S + i];
-      float t = select_kth(col, m, m / 2);
+      float t = vx_select_kth(col, m, m / 2);
       h->thresh[i] = isfinite(t) ? t : 0;
     }
   vx_release(pick);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../alloc_internal.h"
+#include "../topk.h"
 
 int vx_sq8_init_levels(vx_sq8 *q, uint32_t dim, uint32_t levels) {
   q->dim = dim;
@@ -29,6 +30,32 @@ void vx_sq8_extend_range(uint32_t dim, const float *const *rows, size_t n, float
       lo[d] = v < lo[d] ? v : lo[d];
       hi[d] = v > hi[d] ? v : hi[d];
     }
+}
+
+int vx_sq8_extend_range_robust(uint32_t dim, const float *const *rows, size_t n, float *lo,
+                               float *hi) {
+  if (!n) return 0;
+  double *mean = vx_calloc(dim, sizeof *mean);
+  float *dist = vx_alloc(2 * n * sizeof *dist);
+  if (!mean || !dist) {
+    vx_release(mean);
+    vx_release(dist);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++)
+    for (uint32_t d = 0; d < dim; d++) mean[d] += rows[i][d];
+  for (uint32_t d = 0; d < dim; d++) mean[d] /= (double)n;
+  for (size_t i = 0; i < n; i++) {
+    double s = 0;
+    for (uint32_t d = 0; d < dim; d++) s += (rows[i][d] - mean[d]) * (rows[i][d] - mean[d]);
+    dist[i] = dist[n + i] = (float)sqrt(s);
+  }
+  float limit = VX_SQ8_OUTLIER_FACTOR * vx_select_kth(dist + n, n, n / 2);
+  for (size_t i = 0; i < n; i++)
+    if (limit == 0 || dist[i] <= limit) vx_sq8_extend_range(dim, rows + i, 1, lo, hi);
+  vx_release(mean);
+  vx_release(dist);
+  return 0;
 }
 
 void vx_sq8_fit(vx_sq8 *q, const float *lo, const float *hi) {

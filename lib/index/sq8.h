@@ -30,6 +30,14 @@ void vx_sq8_destroy(vx_sq8 *q);
 /* Per-coordinate ranges of n rows (row i at rows[i], dim floats each), merged into lo/hi. */
 void vx_sq8_extend_range(uint32_t dim, const float *const *rows, size_t n, float *lo, float *hi);
 
+/* The same over the rows that are not outliers: a row farther from the rows' mean than
+ * VX_SQ8_OUTLIER_FACTOR times the median such distance does not widen the range (it is coded
+ * clamped, with its error), so that a few far rows do not coarsen every other row's code. All
+ * rows count when that median is 0. 0, or -1 when out of memory (nothing merged). */
+#define VX_SQ8_OUTLIER_FACTOR 4.0f
+int vx_sq8_extend_range_robust(uint32_t dim, const float *const *rows, size_t n, float *lo,
+                               float *hi);
+
 /* Sets the quantiser to cover [lo, hi] per coordinate. */
 void vx_sq8_fit(vx_sq8 *q, const float *lo, const float *hi);
 

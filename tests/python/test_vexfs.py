@@ -20,11 +20,11 @@ def vectors(n, dim=16):
 
 
 def test_version_isa_and_library():
-    assert vexfs.__version__ == "0.7.2"
+    assert vexfs.__version__ == "0.7.3"
     assert vexfs.simd_isa() in ("scalar", "avx2", "avx2vnni", "avx512", "avx512vnni", "neon")
     assert os.path.exists(vexfs.library_path) or vexfs.library_path == "libvexfs.so.1"
     out = subprocess.run([sys.executable, "-m", "vexfs"], capture_output=True, text=True, check=True)
-    assert "vexfs 0.7.2" in out.stdout and "simd:" in out.stdout and "library:" in out.stdout
+    assert "vexfs 0.7.3" in out.stdout and "simd:" in out.stdout and "library:" in out.stdout
 
 
 @pytest.mark.parametrize("metric", ["l2", "ip", "cosine"])
