@@ -658,10 +658,11 @@ static void test_sq8_robust_range(void **state) {
  * others' centroids then share nearly one code, and lists ranked by code distance alone were near
  * random (1 458 of 2 000 self-queries missed at nprobe 8 with 5 rows at +1 000; the flaky
  * test_concurrency IVF test, whose churn sits at +100, missed ~1.5%). The quantisers' ranges now
- * leave outliers out (SQ8's rows' too: 1 131 misses at +1 000 when they shaped it), and codes only
- * bound the centroids' distances, the lists in reach being ranked exactly: so with two lists
+ * leave outliers out (SQ8's rows' too: 1 131 misses at +1 000 when they shaped it), and a probe
+ * ranks exactly every list whose codes leave it possibly among the nearest: so with two lists
  * probed every row's self-query finds it, also when the far rows are too many to be outliers
- * (1 300 of 3 300: 30 misses with lists ranked by code distance). */
+ * (1 300 of 3 300: 30 misses with lists ranked by code distance, 3 with a shortlist of them
+ * ranked exactly but no bound). */
 static void test_outliers_keep_the_nearest_lists(void **state) {
   (void)state;
   enum { N = 2000, D = 24 };

@@ -63,11 +63,15 @@ static size_t default_nprobe(size_t nlist) {
 
 static size_t round64(size_t b) { return (b + 63) & ~(size_t)63; }
 
-/* Scratch layout of one worker, in bytes: centroid scores, probe selection and its upper bounds,
+/* Lists a probe first takes by code distance (L2, coded centroids): nprobe and a margin, ranked
+ * on their f32 centroids, so that the bound the other lists are checked against is tight. */
+static size_t shortlist(size_t nprobe) { return nprobe + nprobe / 2 + 2; }
+
+/* Scratch layout of one worker, in bytes: centroid scores, probe selection and its shortlist,
  * (list, query) pairs, per-query states, candidate heaps, upper-bound heaps (SQ8), query codes,
  * and the re-rank heap. */
 typedef struct layout {
-  size_t scores, probes, probe_ubs, pairs, states, heaps, ubs, codes, pvecs, final, total;
+  size_t scores, probes, near, pairs, states, heaps, ubs, codes, pvecs, final, total;
 } layout;
 
 static layout layout_for(const search_ctx *c) {
@@ -75,8 +79,8 @@ static layout layout_for(const search_ctx *c) {
   size_t nlist = c->st->nlist, b = c->block;
   l.scores = 0;
   l.probes = l.scores + round64(nlist * sizeof(float));
-  l.probe_ubs = l.probes + round64(c->nprobe * sizeof(vx_hit));
-  l.pairs = l.probe_ubs + round64(c->nprobe * sizeof(vx_hit));
+  l.near = l.probes + round64(c->nprobe * sizeof(vx_hit));
+  l.pairs = l.near + round64(shortlist(c->nprobe) * sizeof(vx_hit));
   l.states = l.pairs + round64(b * c->nprobe * sizeof(uint64_t));
   l.heaps = l.states + round64(b * sizeof(qstate));
   l.ubs = l.heaps + round64(b * c->cand * sizeof(vx_hit));
@@ -93,61 +97,70 @@ static inline float slack(const search_ctx *c, const qstate *qs, float bound) {
   return c->ix->metric == VEXFS_METRIC_COSINE ? rel + 1e-5f : rel + 1e-5f * qs->qn2;
 }
 
-/* L2 with coded centroids: the lists' lower bounds into scores (+inf for a list that cannot be
- * among the nprobe nearest) and the bound they are compared with. The code distance D of centroid
- * l bounds its distance both ways through its code's error and the query's, e:
- * (sqrt D - e)^2 <= |q - c|^2 <= (sqrt D + e)^2; a list whose lower bound is past the nprobe-th
- * smallest upper bound is not among the nearest. A centroid's tail is read only when its head
- * leaves it in reach. */
-static float bound_lists(const search_ctx *c, const qstate *qs, float *scores, vx_hit *ubs) {
+/* A list's code distance in scores[] as the first pass leaves it: its whole code distance, or,
+ * when only the head was summed, -(head) - 1 (below zero), or +inf once it is ranked. */
+static inline float head_only(uint32_t head) { return -(float)head - 1.0f; }
+
+/* L2, coded centroids: the nprobe nearest lists into t, exactly. First the shortlist of least code
+ * distance (a centroid's tail read only when its head leaves it among them), ranked on the f32
+ * centroids; then every other list whose code distance D leaves it possibly nearer than the
+ * nprobe-th so far, T: D bounds a centroid's distance both ways through its code's error and
+ * the query's, e, so a list with sqrt D - e > sqrt T is not. With close codes that is a few lists
+ * past the shortlist; when a far centroid stretched the quantiser's range, all of them. */
+static void probe_coded(const search_ctx *c, const qstate *qs, float *scores, vx_hit *near,
+                        vx_topk *t) {
   const ivf_struct *st = c->st;
   const vx_kernels *kern = c->ix->kern;
   size_t dim = st->dim, hd = c->ix->centroid_head;
   float s2 = st->sq.scale * st->sq.scale;
-  vx_topk ub;
-  vx_topk_init(&ub, ubs, c->nprobe);
-  float root_reach = __builtin_inff(); /* the square root of the bound, with its slack */
+  vx_topk by_code;
+  vx_topk_init(&by_code, near, shortlist(c->nprobe));
   for (uint32_t l = 0; l < st->nlist; l++) {
     const uint8_t *cc = st->ccodes + (size_t)l * dim;
-    float e = st->cerr[l] + qs->eq, far = (root_reach + e) * (root_reach + e);
     uint32_t head = kern->u8_l2sq(qs->code, cc, hd);
-    scores[l] = __builtin_inff();
-    if (s2 * (float)head > far) continue; /* its lower bound is past the reach: sqrt D - e > it */
-    float d = s2 * (float)(head + kern->u8_l2sq(qs->code + hd, cc + hd, dim - hd));
-    if (d > far) continue;
-    float root = sqrtf(d), above = (root + e) * (root + e);
-    scores[l] = root > e ? (root - e) * (root - e) : 0.0f;
-    if (above <= vx_topk_bound(&ub)) {
-      vx_topk_push(&ub, above, l, l);
-      float bound = vx_topk_bound(&ub);
-      root_reach = sqrtf(bound + slack(c, qs, bound));
+    if ((float)head > vx_topk_bound(&by_code)) {
+      scores[l] = head_only(head);
+      continue;
     }
+    scores[l] = (float)(head + kern->u8_l2sq(qs->code + hd, cc + hd, dim - hd));
+    if (scores[l] <= vx_topk_bound(&by_code)) vx_topk_push(&by_code, scores[l], l, l);
   }
-  float bound = vx_topk_bound(&ub);
-  return bound + slack(c, qs, bound);
+  for (size_t i = 0; i < by_code.n; i++) {
+    uint32_t l = by_code.heap[i].slot;
+    float sc = st->cnorm[l] - 2.0f * kern->dot(qs->vec, st->cent + l * st->cstride, dim);
+    vx_topk_push(t, sc, l, l);
+    scores[l] = __builtin_inff();
+  }
+  /* t's scores are |c|^2 - 2 q.c: the distance less |q|^2 */
+  float kth = vx_topk_bound(t) + qs->qn2, root = sqrtf(fmaxf(kth + slack(c, qs, kth), 0.0f));
+  for (uint32_t l = 0; l < st->nlist; l++) {
+    float e = st->cerr[l] + qs->eq, far = (root + e) * (root + e), d = scores[l];
+    if (d < 0) { /* the head's sum alone: a lower bound on D */
+      if (s2 * (-d - 1.0f) > far) continue;
+      const uint8_t *cc = st->ccodes + (size_t)l * dim;
+      d = -d - 1.0f + (float)kern->u8_l2sq(qs->code + hd, cc + hd, dim - hd);
+    }
+    if (s2 * d > far) continue;
+    float sc = st->cnorm[l] - 2.0f * kern->dot(qs->vec, st->cent + l * st->cstride, dim);
+    if (sc > vx_topk_bound(t)) continue;
+    vx_topk_push(t, sc, l, l);
+    kth = vx_topk_bound(t) + qs->qn2;
+    root = sqrtf(fmaxf(kth + slack(c, qs, kth), 0.0f));
+  }
 }
 
-/* The nprobe lists nearest to the query qs, appended to pairs as list << 32 | b, by the
- * centroids' f32 products; where the structure codes its centroids (L2), only for the lists their
- * codes' bounds leave in reach (few, when the codes are close; all, when one far centroid
- * stretched the quantiser's range). */
-static void probe(const search_ctx *c, const qstate *qs, float *scores, vx_hit *sel, vx_hit *ubs,
+/* The nprobe lists nearest to the query qs, appended to pairs as list << 32 | b: through the
+ * centroids' codes where the structure has them (L2), else by their f32 products. */
+static void probe(const search_ctx *c, const qstate *qs, float *scores, vx_hit *sel, vx_hit *near,
                   size_t b, uint64_t *pairs) {
   const ivf_struct *st = c->st;
-  const vx_kernels *kern = c->ix->kern;
-  size_t dim = st->dim;
   vx_topk t;
   vx_topk_init(&t, sel, c->nprobe);
   if (st->ccodes) {
-    float reach = bound_lists(c, qs, scores, ubs);
-    for (uint32_t l = 0; l < st->nlist; l++) {
-      if (scores[l] > reach) continue;
-      float sc = st->cnorm[l] - 2.0f * kern->dot(qs->vec, st->cent + l * st->cstride, dim);
-      if (sc <= vx_topk_bound(&t)) vx_topk_push(&t, sc, l, l);
-    }
+    probe_coded(c, qs, scores, near, &t);
   } else {
     int l2 = c->ix->metric == VEXFS_METRIC_L2;
-    kern->dot_many(qs->vec, st->cent, st->cstride, st->nlist, dim, scores);
+    c->ix->kern->dot_many(qs->vec, st->cent, st->cstride, st->nlist, st->dim, scores);
     for (uint32_t l = 0; l < st->nlist; l++) {
       float sc = l2 ? st->cnorm[l] - 2.0f * scores[l] : -scores[l];
       if (sc <= vx_topk_bound(&t)) vx_topk_push(&t, sc, l, l);
@@ -385,7 +398,7 @@ static void block_task(void *arg, size_t task, unsigned worker) {
   layout l = layout_for(c);
   unsigned char *base = c->scratch + (size_t)worker * l.total;
   float *scores = (float *)(base + l.scores);
-  vx_hit *sel = (vx_hit *)(base + l.probes), *ubs = (vx_hit *)(base + l.probe_ubs);
+  vx_hit *sel = (vx_hit *)(base + l.probes), *near = (vx_hit *)(base + l.near);
   uint64_t *pairs = (uint64_t *)(base + l.pairs);
   qstate *qs = (qstate *)(base + l.states);
   vx_hit *heaps = (vx_hit *)(base + l.heaps);
@@ -415,7 +428,7 @@ static void block_task(void *arg, size_t task, unsigned worker) {
       s->ub_root = __builtin_inff();
     }
     s->inv_norm = s->qn2 > 0 ? 1.0f / sqrtf(s->qn2) : 0.0f;
-    probe(c, s, scores, sel, ubs, b, pairs + npairs);
+    probe(c, s, scores, sel, near, b, pairs + npairs);
     npairs += c->nprobe < c->st->nlist ? c->nprobe : c->st->nlist;
   }
   if (nb > 1) qsort(pairs, npairs, sizeof *pairs, by_u64);
