@@ -43,7 +43,8 @@ typedef struct search_ctx {
 
 typedef struct qstate {
   const float *vec;
-  float *pvec; /* SQ8: vec in perm order; F32: its projection (after coding, the same) */
+  float *pvec; /* vec in perm order (SQ8; F32 while it is coded for the probe), then F32: its
+                  projection */
   float qn2, qperp; /* F32: |q|^2, |q - Pq| */
   vx_topk top; /* F32: the k best; SQ8: the `cand` best by code distance, keyed by slot (L2:
                   by candidate_key) */
